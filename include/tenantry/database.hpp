@@ -1,0 +1,154 @@
+// tenantry/database.hpp - a database chosen at run time from a URL.
+//
+//   tenantry::Database db = tenantry::connect("sqlite:app.db");     // or postgres://..., or "" for DATABASE_URL
+//   tenantry::Repository<ApiToken> tokens{db};                       // same calls as Repository<E, D>
+//   if (db.is_postgres()) ...
+//
+// Repository<E> (dialect AnyDialect) holds a Database and, on each call, dispatches once to the
+// repository of the open connection's dialect; everything below that call (building SQL once,
+// binding, decoding each column) is the statically typed code of Repository<E, D>, so the run-time
+// choice costs one branch per operation, never one per column.
+//
+// When the dialect is known at compile time, use Repository<E, SqliteDialect> or
+// Repository<E, PgDialect> directly with the driver's connection: no branch at all.
+#pragma once
+
+#include "tenantry/ddl.hpp"
+#include "tenantry/dialect/postgres.hpp"
+#include "tenantry/dialect/sqlite.hpp"
+#include "tenantry/driver/postgres.hpp"
+#include "tenantry/driver/sqlite.hpp"
+#include "tenantry/driver/transaction.hpp"
+#include "tenantry/repository.hpp"
+#include "tenantry/url.hpp"
+
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace tenantry {
+
+/// Marks a repository whose dialect is chosen at run time by the Database it is given.
+struct AnyDialect {
+  static constexpr std::string_view name = "any";
+};
+
+/// Options for connect(); each applies to the database kind it names.
+struct ConnectOptions {
+  sqlite::Options sqlite{};
+  pg::Options postgres{};
+};
+
+/// An open connection to SQLite or PostgreSQL, chosen at run time.
+class Database {
+ public:
+  using dialect = AnyDialect;
+
+  explicit Database(sqlite::Connection c) : conn_(std::move(c)) {}
+  explicit Database(pg::Connection c) : conn_(std::move(c)) {}
+
+  bool is_postgres() const noexcept { return std::holds_alternative<pg::Connection>(conn_); }
+  bool is_sqlite() const noexcept { return !is_postgres(); }
+
+  /// Calls f with the driver connection (sqlite::Connection& or pg::Connection&).
+  template <class F>
+  decltype(auto) visit(F&& f) {
+    return std::visit(std::forward<F>(f), conn_);
+  }
+
+  /// Runs statements without parameters (DDL) on whichever database this is.
+  void execute(std::string_view sql) {
+    visit([&](auto& c) { c.execute(sql); });
+  }
+
+  /// A transaction scope on the underlying connection (savepoints when nested).
+  Transaction<Database> transaction() { return Transaction<Database>(*this); }
+  bool in_transaction() const {
+    return std::visit([](const auto& c) { return c.in_transaction(); }, conn_);
+  }
+
+  void begin_scope() {
+    visit([](auto& c) { c.begin_scope(); });
+  }
+  void commit_scope() {
+    visit([](auto& c) { c.commit_scope(); });
+  }
+  void rollback_scope() {
+    visit([](auto& c) { c.rollback_scope(); });
+  }
+
+  /// The DDL for entities Es in this database's dialect.
+  template <class... Es>
+  std::string schema_sql(DdlOptions opt = {}) const {
+    return is_postgres() ? tenantry::schema_sql<PgDialect, Es...>(opt) : tenantry::schema_sql<SqliteDialect, Es...>(opt);
+  }
+
+ private:
+  std::variant<sqlite::Connection, pg::Connection> conn_;
+};
+
+/// Opens the database a URL names (see url.hpp for the forms); an empty URL reads DATABASE_URL.
+/// Throws UrlError for a malformed URL and ConnectionError when the database cannot be reached.
+inline Database connect(std::string_view url, ConnectOptions options = {}) {
+  const DatabaseUrl parsed = parse_database_url(url);
+  if (parsed.is_postgres()) return Database(pg::Connection(parsed.pg_conninfo, options.postgres));
+  sqlite::Options o = options.sqlite;
+  o.read_only = o.read_only || parsed.read_only;
+  o.create = o.create && parsed.create;
+  return Database(sqlite::Connection(parsed.sqlite_path, o));
+}
+
+template <>
+struct connection_for<AnyDialect> {
+  using type = Database;
+};
+
+/// Creates the tables of Es in whichever database `db` is, in one transaction.
+template <class... Es>
+void create_tables(Database& db, DdlOptions opt = {}) {
+  db.visit([&](auto& c) { create_tables<Es...>(c, opt); });
+}
+
+/// Repository over a run-time chosen database: the same operations as Repository<E, D>.
+template <class E>
+class Repository<E, AnyDialect, Database> {
+ public:
+  using entity_type = E;
+  using key_type = key_t<E>;
+  static constexpr bool is_org_scoped = org_scoped<E>;
+
+  explicit Repository(Database& db) : db_(&db) { (void)table_info<E>(); }
+
+  Database& connection() const noexcept { return *db_; }
+
+  // Each operation forwards its arguments, unchanged, to the statically typed repository of the
+  // connection's dialect. The org rules and their compile-time messages are that repository's.
+  template <class... A> decltype(auto) insert(A&&... a) { return with([&](auto r) -> decltype(auto) { return r.insert(std::forward<A>(a)...); }); }
+  template <class... A> decltype(auto) insert_many(A&&... a) { return with([&](auto r) { return r.insert_many(std::forward<A>(a)...); }); }
+  template <class... A> decltype(auto) find(A&&... a) { return with([&](auto r) { return r.find(std::forward<A>(a)...); }); }
+  template <class... A> decltype(auto) list(A&&... a) { return with([&](auto r) { return r.list(std::forward<A>(a)...); }); }
+  template <class... A> decltype(auto) count(A&&... a) { return with([&](auto r) { return r.count(std::forward<A>(a)...); }); }
+  template <class... A> decltype(auto) exists(A&&... a) { return with([&](auto r) { return r.exists(std::forward<A>(a)...); }); }
+  template <class... A> decltype(auto) update(A&&... a) { return with([&](auto r) { return r.update(std::forward<A>(a)...); }); }
+  template <class... A> decltype(auto) set(A&&... a) { return with([&](auto r) { return r.set(std::forward<A>(a)...); }); }
+  template <class... A> decltype(auto) upsert(A&&... a) { return with([&](auto r) -> decltype(auto) { return r.upsert(std::forward<A>(a)...); }); }
+  template <class... A> decltype(auto) erase(A&&... a) { return with([&](auto r) { return r.erase(std::forward<A>(a)...); }); }
+  template <class... A> decltype(auto) erase_where(A&&... a) { return with([&](auto r) { return r.erase_where(std::forward<A>(a)...); }); }
+  template <class... A> decltype(auto) update_where(A&&... a) { return with([&](auto r) { return r.update_where(std::forward<A>(a)...); }); }
+
+ private:
+  // The one dispatch per call: a statically typed repository on the open connection.
+  template <class F>
+  decltype(auto) with(F&& f) {
+    return db_->visit([&](auto& conn) -> decltype(auto) {
+      using Conn = std::remove_reference_t<decltype(conn)>;
+      return f(Repository<E, typename Conn::dialect, Conn>(conn));
+    });
+  }
+
+  Database* db_;
+};
+
+}  // namespace tenantry

@@ -1,0 +1,263 @@
+// tenantry/ddl.hpp - CREATE TABLE / CREATE INDEX from entity declarations.
+//
+//   std::string sql = tenantry::create_table_sql<ApiToken, tenantry::PgDialect>();
+//   tenantry::create_tables<tenantry::SqliteDialect, Organization, ApiToken>(conn);
+//
+// One entity definition yields the DDL for every dialect: column types come from the dialect,
+// constraints are named deterministically (pk_/uq_/ck_/fk_/ix_/ux_<table>_<columns>), and each
+// constraint is a table constraint so it can be referred to by name in errors and migrations.
+#pragma once
+
+#include "tenantry/dialect/common.hpp"
+#include "tenantry/schema.hpp"
+
+#include <string>
+#include <vector>
+
+namespace tenantry {
+
+struct DdlOptions {
+  bool if_not_exists = false;       ///< CREATE ... IF NOT EXISTS (for ad hoc setup; migrations omit it)
+  bool row_level_security = false;  ///< PostgreSQL: an org isolation policy on every org-scoped table
+};
+
+
+namespace detail {
+
+template <class D>
+void append_column_list(std::string& out, const TableInfo& t, const std::vector<std::size_t>& cols,
+                        const std::vector<bool>* descending = nullptr) {
+  out += '(';
+  for (std::size_t k = 0; k < cols.size(); ++k) {
+    if (k) out += ", ";
+    D::quote(out, t.columns[cols[k]].name);
+    if (descending && (*descending)[k]) out += " DESC";
+  }
+  out += ')';
+}
+
+template <class D>
+void append_check(std::string& out, const std::string& name, std::string_view expression) {
+  out += ",\n  CONSTRAINT ";
+  D::quote(out, name);
+  out += " CHECK (";
+  out += expression;
+  out += ')';
+}
+
+inline std::string_view on_delete_sql(on_delete a) {
+  switch (a) {
+    case on_delete::cascade: return " ON DELETE CASCADE";
+    case on_delete::set_null: return " ON DELETE SET NULL";
+    case on_delete::restrict: return " ON DELETE RESTRICT";
+    case on_delete::no_action: return {};
+  }
+  return {};
+}
+
+}  // namespace detail
+
+/// CREATE TABLE for one table description.
+template <class D>
+std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
+  std::string out = "CREATE TABLE ";
+  if (opt.if_not_exists) out += "IF NOT EXISTS ";
+  D::quote(out, t.name);
+  out += " (";
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    const ColumnInfo& c = t.columns[i];
+    out += i ? ",\n  " : "\n  ";
+    D::quote(out, c.name);
+    out += ' ';
+    out += D::column_type(c);
+    if (!c.nullable) out += " NOT NULL";
+    if (c.identity) out += D::identity_clause();
+    switch (c.default_kind) {
+      case DefaultKind::literal:
+        out += " DEFAULT ";
+        D::literal(out, c.default_literal);
+        break;
+      case DefaultKind::now:
+        out += " DEFAULT ";
+        out += D::now_expression();
+        break;
+      case DefaultKind::uuid:
+        out += " DEFAULT ";
+        out += D::uuid_expression();
+        break;
+      case DefaultKind::sql:
+        out += " DEFAULT (";
+        out += c.default_sql;
+        out += ')';
+        break;
+      case DefaultKind::none: break;
+    }
+  }
+  // The implicit UNIQUE (org, key) comes before the primary key: SQLite checks the indexes of a
+  // table in reverse order of creation, and a duplicate key must be reported as the primary
+  // key's violation, not as its org-leading twin's.
+  const auto append_unique = [&](const UniqueInfo& u) {
+    out += ",\n  CONSTRAINT ";
+    D::quote(out, u.name);
+    out += " UNIQUE ";
+    detail::append_column_list<D>(out, t, u.columns);
+  };
+  for (const UniqueInfo& u : t.uniques)
+    if (u.implicit) append_unique(u);
+  out += ",\n  CONSTRAINT ";
+  D::quote(out, t.primary_key_name());
+  out += " PRIMARY KEY ";
+  detail::append_column_list<D>(out, t, t.primary_key);
+  for (const UniqueInfo& u : t.uniques)
+    if (!u.implicit) append_unique(u);
+  // Checks: enum domains and the dialect's implicit ones first (per column), then declared.
+  for (const ColumnInfo& c : t.columns) {
+    if (c.is_enum) {
+      std::string expr;
+      D::quote(expr, c.name);
+      expr += " IN (";
+      for (std::size_t k = 0; k < c.enum_values.size(); ++k) {
+        if (k) expr += ", ";
+        dialect_detail::quote_string(expr, c.enum_values[k]);
+      }
+      expr += ')';
+      detail::append_check<D>(out, constraint_name("ck", t.name, {c.name}), expr);
+    }
+    if (auto implicit = D::implicit_check(c)) {
+      detail::append_check<D>(out, constraint_name("ck", t.name, {c.name, implicit->suffix}), implicit->expression);
+    }
+  }
+  for (const CheckInfo& ck : t.checks) {
+    std::string expr;
+    if (ck.column != reflect::npos) {
+      D::quote(expr, t.columns[ck.column].name);
+      expr += ' ';
+      expr += ck.op;
+      expr += ' ';
+      D::literal(expr, ck.value);
+    } else {
+      expr = ck.raw_sql;
+    }
+    detail::append_check<D>(out, ck.name, expr);
+  }
+  for (const ForeignKeyInfo& fk : t.foreign_keys) {
+    // A tenant-safe reference prepends the org on both sides. ON DELETE SET NULL must then null
+    // only the declared columns, never the org: PostgreSQL says so with a column list; SQLite
+    // has none, so there a SET NULL reference stays on the declared columns alone.
+    const bool with_org = fk.tenant_safe() && (fk.action != on_delete::set_null || D::set_null_column_list);
+    std::vector<std::size_t> cols = fk.columns;
+    std::vector<std::string> parent_cols = fk.parent_columns;
+    if (with_org) {
+      cols.insert(cols.begin(), t.org_column);
+      parent_cols.insert(parent_cols.begin(), fk.parent_org_column);
+    }
+    out += ",\n  CONSTRAINT ";
+    D::quote(out, fk.name);
+    out += " FOREIGN KEY ";
+    detail::append_column_list<D>(out, t, cols);
+    out += " REFERENCES ";
+    D::quote(out, fk.parent_table);
+    out += " (";
+    for (std::size_t k = 0; k < parent_cols.size(); ++k) {
+      if (k) out += ", ";
+      D::quote(out, parent_cols[k]);
+    }
+    out += ')';
+    out += detail::on_delete_sql(fk.action);
+    if (with_org && fk.action == on_delete::set_null) {
+      out += ' ';
+      detail::append_column_list<D>(out, t, fk.columns);
+    }
+  }
+  out += "\n)";
+  return out;
+}
+
+/// CREATE INDEX statements for one table description, one string per index.
+template <class D>
+std::vector<std::string> create_index_sql(const TableInfo& t, DdlOptions opt = {}) {
+  std::vector<std::string> out;
+  for (const IndexInfo& ix : t.indexes) {
+    std::string s = ix.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
+    if (opt.if_not_exists) s += "IF NOT EXISTS ";
+    D::quote(s, ix.name);
+    s += " ON ";
+    D::quote(s, t.name);
+    s += ' ';
+    detail::append_column_list<D>(s, t, ix.columns, &ix.descending);
+    if (!ix.where.empty()) {
+      s += " WHERE ";
+      s += ix.where;
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+/// Row-level security for an org-scoped table (PostgreSQL): rows are visible and writable only
+/// when their org equals the `app.current_org_id` setting. FORCE applies the policy to the table
+/// owner too, which is usually the role the application connects as. An unset or empty setting
+/// compares as NULL, so a session that never set an org sees nothing rather than everything.
+/// Empty for global tables and for dialects without row-level security.
+template <class D>
+std::vector<std::string> row_level_security_sql(const TableInfo& t) {
+  std::vector<std::string> out;
+  if constexpr (D::supports_row_level_security) {
+    if (!t.org_scoped()) return out;
+    std::string table;
+    D::quote(table, t.name);
+    const ColumnInfo& org = t.columns[t.org_column];
+    std::string predicate;
+    D::quote(predicate, org.name);
+    predicate += " = CAST(NULLIF(current_setting('";
+    predicate += org_setting;
+    predicate += "', true), '') AS ";
+    predicate += D::column_type(org);
+    predicate += ')';
+    out.push_back("ALTER TABLE " + table + " ENABLE ROW LEVEL SECURITY");
+    out.push_back("ALTER TABLE " + table + " FORCE ROW LEVEL SECURITY");
+    std::string policy = "CREATE POLICY ";
+    D::quote(policy, t.name + "_org_isolation");
+    policy += " ON " + table + " USING (" + predicate + ") WITH CHECK (" + predicate + ")";
+    out.push_back(std::move(policy));
+  }
+  return out;
+}
+
+/// Every statement that creates entity E's table and indexes in dialect D.
+template <class E, class D>
+std::vector<std::string> create_statements(DdlOptions opt = {}) {
+  const TableInfo& t = table_info<E>();
+  std::vector<std::string> out{create_table_sql<D>(t, opt)};
+  for (auto& s : create_index_sql<D>(t, opt)) out.push_back(std::move(s));
+  if (opt.row_level_security)
+    for (auto& s : row_level_security_sql<D>(t)) out.push_back(std::move(s));
+  return out;
+}
+
+/// The DDL of several entities as one script, in the order given (parents before children),
+/// each statement ended by ";\n".
+template <class D, class... Es>
+std::string schema_sql(DdlOptions opt = {}) {
+  std::string out;
+  (
+      [&] {
+        for (const auto& s : create_statements<Es, D>(opt)) {
+          out += s;
+          out += ";\n";
+        }
+      }(),
+      ...);
+  return out;
+}
+
+/// Creates the tables of Es on `conn` (whose dialect is D), in one transaction.
+template <class... Es, class Conn>
+void create_tables(Conn& conn, DdlOptions opt = {}) {
+  using D = typename Conn::dialect;
+  auto tx = conn.transaction();
+  conn.execute(schema_sql<D, Es...>(opt));
+  tx.commit();
+}
+
+}  // namespace tenantry

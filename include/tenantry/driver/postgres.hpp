@@ -1,0 +1,1112 @@
+// tenantry/driver/postgres.hpp - the PostgreSQL driver (libpq): an RAII connection, cached
+// server-side prepared statements, typed binary binding and reading, and error mapping.
+//
+// The statement and connection interface is the one every tenantry driver implements (see
+// driver/sqlite.hpp): bind_* with 1-based indexes, step(), column_* with 0-based columns,
+// changes(), reset(). Repositories are templates over it, so the two drivers must stay in step.
+//
+// How values travel. Each statement is prepared once per connection without parameter types, so
+// the server infers them from the SQL ("$1" compared with a UUID column is a uuid), and is
+// described once to learn those types. A bound value is then encoded in the form the inferred
+// type wants: the binary form for integers, floats, booleans, bytea, uuid and timestamps (exact,
+// no parsing on either side, independent of DateStyle/TimeZone), the text bytes as they are for
+// text-like types, and canonical text for everything else (numeric, date, enums, ...), which the
+// server parses. Results are always requested in binary form and decoded per column type, so a
+// timestamptz reads back as the exact microsecond that was stored whatever the session settings.
+//
+// Options::server_prepared = false never prepares on the server (PgBouncer in transaction
+// pooling mode): every execution is a PQexecParams whose parameter types come from the bound
+// values (int8, float8, bool, bytea, uuid, timestamptz, jsonb; text as "unknown" so the server
+// infers it), and the server casts where the column type differs.
+//
+// A Connection is used by one thread at a time. A connection the server dropped is marked broken
+// and every later call throws ConnectionError at once; tenantry never reconnects on its own,
+// because the open transaction (and its work) died with the old session.
+#pragma once
+
+#include "tenantry/driver/transaction.hpp"
+#include "tenantry/error.hpp"
+#include "tenantry/fwd.hpp"
+#include "tenantry/sql_registry.hpp"
+#include "tenantry/types.hpp"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace tenantry {
+struct PgDialect;
+}
+
+namespace tenantry::pg {
+
+/// How a Connection talks to the server.
+struct Options {
+  /// Prepare each statement once per connection on the server (the fast path). Turn off behind
+  /// a pooler that does not keep prepared statements (PgBouncer transaction pooling).
+  bool server_prepared = true;
+  /// Seconds to wait for the connection to be established; a connect_timeout in the conninfo
+  /// takes precedence. 0 waits forever.
+  int connect_timeout_s = 10;
+  /// Row-level security: before every org-scoped repository operation, set app.current_org_id
+  /// for the current transaction (set_config(..., true)), opening a transaction around the
+  /// operation when none is open. Nothing outlives the transaction, so a pooled connection never
+  /// carries one client's org into the next client's transaction.
+  bool org_context = false;
+};
+
+/// Type OIDs from PostgreSQL's catalog (pg_type.dat); they are fixed across server versions.
+namespace oid {
+inline constexpr Oid boolean = 16, bytea = 17, char_ = 18, name = 19, int8 = 20, int2 = 21, int4 = 23, text = 25,
+                     oid = 26, json = 114, xml = 142, float4 = 700, float8 = 701, unknown = 705, bpchar = 1042,
+                     varchar = 1043, date = 1082, time = 1083, timestamp = 1114, timestamptz = 1184,
+                     interval = 1186, numeric = 1700, uuid = 2950, jsonb = 3802;
+}  // namespace oid
+
+class Connection;
+class Statement;
+
+namespace detail {
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+/// Every PGresult is owned by one of these, so no path (error or not) can leak one.
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+/// PostgreSQL counts timestamps and dates from 2000-01-01; tenantry::Timestamp from 1970-01-01.
+inline constexpr std::int64_t pg_epoch_micros = 946684800LL * 1000000;
+inline constexpr std::int64_t pg_epoch_days = 10957;
+inline constexpr std::int64_t micros_per_day = 86400LL * 1000000;
+
+inline std::string trimmed(const char* message) {
+  std::string s = message != nullptr ? message : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+  return s;
+}
+
+/// The state a Connection shares with its statements. It lives on the heap so that a Connection
+/// can be moved (into a Database, a pool) while its cached statements keep pointing at it.
+struct Session {
+  PGconn* conn = nullptr;
+  bool server_prepared = true;
+  std::string broken;  // why the connection became unusable; empty while it works
+
+  Session() = default;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session() {
+    if (conn != nullptr) PQfinish(conn);
+  }
+
+  /// Throws ConnectionError when the connection is known to be gone. libpq itself would answer
+  /// a dead connection with an error too; checking first gives one consistent exception and
+  /// never sends anything on a socket we already know is dead.
+  void ensure_usable() {
+    if (broken.empty() && PQstatus(conn) == CONNECTION_OK) return;
+    if (broken.empty()) broken = trimmed(PQerrorMessage(conn));
+    throw ConnectionError("tenantry: postgres: the connection is broken (" + broken + "); open a new one", "08003");
+  }
+};
+
+/// A result that ends a COPY we did not ask for: libpq would otherwise stay in COPY mode and
+/// refuse every later command on this connection.
+inline bool abandon_copy(PGconn* conn, ExecStatusType status) {
+  if (status != PGRES_COPY_IN && status != PGRES_COPY_OUT && status != PGRES_COPY_BOTH) return false;
+  if (status != PGRES_COPY_OUT) PQputCopyEnd(conn, "tenantry: COPY FROM STDIN is not supported");
+  if (status != PGRES_COPY_IN) {
+    char* buffer = nullptr;
+    while (PQgetCopyData(conn, &buffer, 0) > 0) PQfreemem(buffer);
+  }
+  while (PGresult* r = PQgetResult(conn)) PQclear(r);
+  return true;
+}
+
+inline std::string sqlstate(const PGresult* r) {
+  const char* s = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  return s != nullptr ? s : "";
+}
+
+/// Throws the tenantry exception matching a failed result (or a null one: libpq could not even
+/// send). Marks the session broken when the failure was the connection's.
+[[noreturn]] inline void throw_error(Session& s, const PGresult* r, std::string_view sql) {
+  const auto field = [&](int code) -> std::string {
+    const char* v = r != nullptr ? PQresultErrorField(r, code) : nullptr;
+    return v != nullptr ? v : "";
+  };
+  const std::string code = field(PG_DIAG_SQLSTATE);
+  std::string primary = field(PG_DIAG_MESSAGE_PRIMARY);
+  if (primary.empty() && r != nullptr) primary = trimmed(PQresultErrorMessage(r));
+  if (primary.empty()) primary = trimmed(PQerrorMessage(s.conn));
+  if (primary.empty()) primary = "unknown error";
+  std::string what = "tenantry: postgres: " + primary;
+  if (const std::string d = field(PG_DIAG_MESSAGE_DETAIL); !d.empty()) what += "; DETAIL: " + d;
+  if (const std::string h = field(PG_DIAG_MESSAGE_HINT); !h.empty()) what += "; HINT: " + h;
+  if (!sql.empty()) what += " (while executing: " + std::string(sql.substr(0, 200)) + ")";
+
+  // Class 08 is a connection exception, except 08P01 (protocol violation) which the server also
+  // reports for a malformed request on a healthy connection (e.g. a wrong parameter count).
+  const bool connection_class = code.starts_with("08") && code != "08P01";
+  if (PQstatus(s.conn) != CONNECTION_OK || connection_class) {
+    if (s.broken.empty()) s.broken = primary;
+    throw ConnectionError(what, code.empty() ? "08006" : code);
+  }
+  if (code.starts_with("23")) {
+    std::string table = field(PG_DIAG_TABLE_NAME), constraint = field(PG_DIAG_CONSTRAINT_NAME);
+    if (code == "23505") throw UniqueViolation(what, code, std::move(table), std::move(constraint));
+    if (code == "23503") throw ForeignKeyViolation(what, code, std::move(table), std::move(constraint));
+    if (code == "23514") throw CheckViolation(what, code, std::move(table), std::move(constraint));
+    if (code == "23502") {
+      NotNullViolation e(what, code, std::move(table), std::move(constraint));
+      if (std::string column = field(PG_DIAG_COLUMN_NAME); !column.empty()) e.set_columns({std::move(column)});
+      throw e;
+    }
+    throw ConstraintViolation(what, code, std::move(table), std::move(constraint));  // exclusion, ...
+  }
+  // lock_timeout / NOWAIT: a lock stayed taken past the time we agreed to wait, which is what
+  // BusyError means for SQLite's busy timeout.
+  if (code == "55P03") throw BusyError(what, code);
+  throw DatabaseError(what, code);
+}
+
+/// Runs a command without parameters through the simple query protocol (several statements
+/// allowed). Returns the last statement's result.
+inline Result exec_simple(Session& s, const char* sql) {
+  s.ensure_usable();
+  Result r(PQexec(s.conn, sql));
+  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) return r;
+  if (abandon_copy(s.conn, status)) {
+    throw UsageError("tenantry: postgres: COPY ... FROM STDIN / TO STDOUT is not supported by execute(); use "
+                     "native() with libpq's COPY functions");
+  }
+  throw_error(s, r.get(), sql);
+}
+
+// ---- binary wire formats: big-endian (network order) integers and IEEE floats ---------------
+
+template <class U>
+inline void put_be(char* out, U v) noexcept {
+  for (std::size_t i = 0; i < sizeof(U); ++i) out[i] = static_cast<char>(v >> (8 * (sizeof(U) - 1 - i)));
+}
+template <class U>
+inline U get_be(const char* p) noexcept {
+  U v = 0;
+  for (std::size_t i = 0; i < sizeof(U); ++i)
+    v = static_cast<U>((v << 8) | static_cast<U>(static_cast<unsigned char>(p[i])));
+  return v;
+}
+
+/// Text-like types whose binary form is just the text bytes, so text bound to them needs neither
+/// a copy nor a terminating NUL (libpq reads text-format values up to a NUL, binary ones by length).
+constexpr bool text_bytes_type(Oid t) noexcept {
+  return t == oid::text || t == oid::varchar || t == oid::bpchar || t == oid::name || t == oid::json;
+}
+/// Types column_text reads (their binary form is text; jsonb's after a version byte).
+constexpr bool readable_as_text(Oid t) noexcept {
+  return text_bytes_type(t) || t == oid::jsonb || t == oid::xml || t == oid::unknown || t == oid::char_;
+}
+
+inline std::string type_label(Oid t) {
+  switch (t) {
+    case oid::boolean: return "boolean";
+    case oid::bytea: return "bytea";
+    case oid::char_: return "\"char\"";
+    case oid::name: return "name";
+    case oid::int8: return "bigint";
+    case oid::int2: return "smallint";
+    case oid::int4: return "integer";
+    case oid::text: return "text";
+    case oid::oid: return "oid";
+    case oid::json: return "json";
+    case oid::xml: return "xml";
+    case oid::float4: return "real";
+    case oid::float8: return "double precision";
+    case oid::unknown: return "unknown";
+    case oid::bpchar: return "character";
+    case oid::varchar: return "character varying";
+    case oid::date: return "date";
+    case oid::time: return "time";
+    case oid::timestamp: return "timestamp";
+    case oid::timestamptz: return "timestamptz";
+    case oid::interval: return "interval";
+    case oid::numeric: return "numeric";
+    case oid::uuid: return "uuid";
+    case oid::jsonb: return "jsonb";
+    default: return "type oid " + std::to_string(t);
+  }
+}
+
+}  // namespace detail
+
+/// A statement owned by a Connection. Bind with 1-based indexes, step() to execute and advance,
+/// read with 0-based columns; reset() before reuse (StatementScope does it for you).
+///
+/// Text, JSON and blobs are bound by pointer where the wire allows it: the caller keeps them
+/// alive until the statement is reset, as with the SQLite driver. Everything else is encoded into
+/// per-parameter buffers that keep their capacity across executions, so a warm statement binds
+/// without allocating.
+class Statement {
+ public:
+  Statement(detail::Session& session, const Sql& sql) : session_(&session) {
+    if (sql.text == nullptr) throw UsageError("tenantry: postgres: prepare() of an empty Sql");
+    sql_ = sql.text;
+    name_ = "tenantry_" + std::to_string(sql.id);
+    if (session.server_prepared) prepare_on_server();
+  }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  // ---- binding (1-based) ----------------------------------------------------------------------
+  void bind_null(int i) { bind(i, Value::null, [](Param&) {}); }
+  void bind_int(int i, std::int64_t v) { bind(i, Value::integer, [&](Param& p) { p.i = v; }); }
+  void bind_double(int i, double v) { bind(i, Value::real, [&](Param& p) { p.d = v; }); }
+  void bind_bool(int i, bool v) { bind(i, Value::boolean, [&](Param& p) { p.i = v ? 1 : 0; }); }
+  void bind_text(int i, std::string_view v) { bind(i, Value::text, [&](Param& p) { p.ext = sized_bytes(v); }); }
+  void bind_json(int i, std::string_view v) { bind(i, Value::json, [&](Param& p) { p.ext = sized_bytes(v); }); }
+  void bind_blob(int i, std::span<const std::byte> v) {
+    const std::string_view bytes(reinterpret_cast<const char*>(v.data()), v.size());
+    bind(i, Value::blob, [&](Param& p) { p.ext = sized_bytes(bytes); });
+  }
+  void bind_uuid(int i, const Uuid& v) { bind(i, Value::uuid, [&](Param& p) { p.uuid = v.bytes; }); }
+  void bind_timestamp(int i, Timestamp v) {
+    // The same range SQLite's ISO text can hold, so a value is storable in both or in neither.
+    if (v.micros < Timestamp::min_micros || v.micros > Timestamp::max_micros)
+      throw ValueError("tenantry: timestamp outside years 0001-9999: " + std::to_string(v.micros) + " us");
+    bind(i, Value::timestamp, [&](Param& p) { p.i = v.micros; });
+  }
+
+  /// Executes on the first call (with the bound parameters), then advances through the result.
+  /// True while a row is available; false once the rows are exhausted, until reset().
+  bool step() {
+    if (!result_) {
+      execute();
+      row_ = 0;
+    } else if (row_ < rows_) {
+      ++row_;
+    }
+    return row_ < rows_;
+  }
+
+  /// Rows affected by the last execution (INSERT/UPDATE/DELETE/MERGE; rows returned for SELECT).
+  std::int64_t changes() const {
+    if (!result_) return 0;
+    const std::string_view n = PQcmdTuples(result_.get());
+    std::int64_t v = 0;
+    std::from_chars(n.data(), n.data() + n.size(), v);
+    return v;
+  }
+
+  // ---- reading (0-based), valid after step() returned true -----------------------------------
+  int column_count() const { return result_ ? PQnfields(result_.get()) : described_columns_; }
+  bool column_is_null(int c) const {
+    check_cell(c);
+    return PQgetisnull(result_.get(), row_, c) != 0;
+  }
+  std::int64_t column_int(int c) const {
+    const Cell v = cell(c, "an integer");
+    switch (v.type) {
+      case oid::int8: return static_cast<std::int64_t>(detail::get_be<std::uint64_t>(sized(v, 8)));
+      case oid::int4: return static_cast<std::int32_t>(detail::get_be<std::uint32_t>(sized(v, 4)));
+      case oid::int2: return static_cast<std::int16_t>(detail::get_be<std::uint16_t>(sized(v, 2)));
+      case oid::oid: return detail::get_be<std::uint32_t>(sized(v, 4));
+      case oid::numeric: return numeric_to_int(v);
+      default: mistyped(v, "an integer");
+    }
+  }
+  double column_double(int c) const {
+    const Cell v = cell(c, "a number");
+    switch (v.type) {
+      case oid::float8: return std::bit_cast<double>(detail::get_be<std::uint64_t>(sized(v, 8)));
+      case oid::float4: return std::bit_cast<float>(detail::get_be<std::uint32_t>(sized(v, 4)));
+      case oid::numeric: return numeric_to_double(v);
+      case oid::int8:
+      case oid::int4:
+      case oid::int2:
+      case oid::oid: return static_cast<double>(column_int(c));
+      default: mistyped(v, "a number");
+    }
+  }
+  bool column_bool(int c) const {
+    const Cell v = cell(c, "a boolean");
+    if (v.type == oid::boolean) return *sized(v, 1) != 0;
+    if (v.type != oid::int2 && v.type != oid::int4 && v.type != oid::int8) mistyped(v, "a boolean");
+    // An integer 0/1, as the SQLite driver reads booleans.
+    const std::int64_t i = column_int(c);
+    if (i != 0 && i != 1) throw ValueError("tenantry: stored boolean is " + std::to_string(i) + ", not 0 or 1");
+    return i != 0;
+  }
+  /// Text-like columns only (text, varchar, char(n), name, json, jsonb, xml) and bytea's raw
+  /// bytes; a NULL reads as empty. Valid until reset(). Cast other types to text in the SQL.
+  std::string_view column_text(int c) const {
+    check_cell(c);
+    if (PQgetisnull(result_.get(), row_, c) != 0) return {};
+    const Cell v = cell(c, "text");
+    if (!detail::readable_as_text(v.type) && v.type != oid::bytea) mistyped(v, "text (cast it with ::text in the SQL)");
+    return text_of(v);
+  }
+  /// bytea (and the bytes of text-like columns); a NULL reads as empty. Valid until reset().
+  std::span<const std::byte> column_blob(int c) const {
+    check_cell(c);
+    if (PQgetisnull(result_.get(), row_, c) != 0) return {};
+    const Cell v = cell(c, "bytes");
+    if (!detail::readable_as_text(v.type) && v.type != oid::bytea) mistyped(v, "bytes");
+    const std::string_view t = text_of(v);
+    return {reinterpret_cast<const std::byte*>(t.data()), t.size()};
+  }
+  Uuid column_uuid(int c) const {
+    const Cell v = cell(c, "a UUID");
+    if (v.type == oid::uuid || (v.type == oid::bytea && v.size == 16)) {
+      Uuid u;
+      std::memcpy(u.bytes.data(), sized(v, 16), 16);
+      return u;
+    }
+    if (!detail::readable_as_text(v.type)) mistyped(v, "a UUID");
+    return Uuid::parse(text_of(v));
+  }
+  Timestamp column_timestamp(int c) const {
+    const Cell v = cell(c, "a timestamp");
+    std::int64_t micros = 0;
+    switch (v.type) {
+      case oid::timestamptz:
+      case oid::timestamp: {
+        const auto pg = static_cast<std::int64_t>(detail::get_be<std::uint64_t>(sized(v, 8)));
+        // +-infinity are stored as the extreme int64 values and fall outside the range below.
+        if (__builtin_add_overflow(pg, detail::pg_epoch_micros, &micros)) out_of_range(v);
+        break;
+      }
+      case oid::date: {
+        const auto days = static_cast<std::int32_t>(detail::get_be<std::uint32_t>(sized(v, 4)));
+        if (__builtin_mul_overflow(std::int64_t{days} + detail::pg_epoch_days, detail::micros_per_day, &micros))
+          out_of_range(v);
+        break;
+      }
+      case oid::int2:
+      case oid::int4:
+      case oid::int8:  // unix seconds, as the SQLite driver reads integers
+        if (__builtin_mul_overflow(column_int(c), std::int64_t{1000000}, &micros)) out_of_range(v);
+        break;
+      default:
+        if (!detail::readable_as_text(v.type)) mistyped(v, "a timestamp");
+        return Timestamp::parse(text_of(v));
+    }
+    if (micros < Timestamp::min_micros || micros > Timestamp::max_micros) out_of_range(v);
+    return Timestamp{micros};
+  }
+
+  /// Forgets the bound parameters and the result. Buffers keep their capacity.
+  void reset() noexcept {
+    result_.reset();
+    row_ = rows_ = 0;
+    for (Param& p : params_) p.clear();
+    kept_.clear();
+  }
+
+  /// Keeps `value` alive until reset() and returns a view of it, for binding a temporary.
+  std::string_view keep(std::string value) { return kept_.emplace_back(std::move(value)); }
+
+  /// The server-side name ("tenantry_<Sql id>"), the current result, and the parameter types
+  /// the server inferred (empty without server-side preparation).
+  const std::string& name() const noexcept { return name_; }
+  const PGresult* result() const noexcept { return result_.get(); }
+  std::span<const Oid> param_types() const noexcept { return param_types_; }
+
+ private:
+  enum class Value : std::uint8_t { null, integer, real, boolean, text, json, blob, uuid, timestamp };
+  enum class Where : std::uint8_t { null, small, owned, external };
+
+  struct Param {
+    // What was bound, kept so the value can be encoded again if the server's type changes.
+    Value value = Value::null;
+    std::int64_t i = 0;  // integer, boolean (0/1), timestamp (unix micros)
+    double d = 0;
+    std::string_view ext;  // text, json, blob: the caller's bytes
+    std::array<std::uint8_t, 16> uuid{};
+    // Its wire form: where the bytes are, their length, text (0) or binary (1), and the type
+    // sent with it (only without server-side preparation).
+    Where where = Where::null;
+    int length = 0;
+    int format = 0;
+    Oid type = 0;
+    std::array<char, 40> small{};  // fixed-size encodings: numbers, uuid, timestamps
+    std::string owned;             // copies (NUL-terminated text, jsonb's version byte)
+
+    void clear() noexcept {
+      value = Value::null;
+      where = Where::null;
+      type = 0;
+      ext = {};
+    }
+    const char* data() const noexcept {
+      switch (where) {
+        case Where::small: return small.data();
+        case Where::owned: return owned.c_str();
+        case Where::external: return ext.empty() ? small.data() : ext.data();  // never null: null means SQL NULL
+        case Where::null: break;
+      }
+      return nullptr;
+    }
+  };
+
+  struct Cell {
+    const char* data;
+    int size;
+    Oid type;
+    int column;
+  };
+
+  template <class Set>
+  void bind(int i, Value value, Set&& set) {
+    Param& p = slot(i);
+    p.clear();
+    p.value = value;
+    set(p);
+    try {
+      encode(p, i);
+    } catch (...) {
+      p.clear();
+      throw;
+    }
+  }
+
+  /// libpq takes lengths as int (and the server's limit for one value is 1 GB anyway).
+  static std::string_view sized_bytes(std::string_view v) {
+    if (v.size() >= static_cast<std::size_t>(std::numeric_limits<int>::max()))
+      throw ValueError("tenantry: a value of " + std::to_string(v.size()) + " bytes is too large for PostgreSQL");
+    return v;
+  }
+
+  Param& slot(int i) {
+    if (i < 1) throw UsageError("tenantry: postgres: parameter index " + std::to_string(i) + " (indexes start at 1)");
+    const auto index = static_cast<std::size_t>(i - 1);
+    if (session_->server_prepared) {
+      if (index >= params_.size())
+        throw UsageError("tenantry: postgres: parameter $" + std::to_string(i) + " out of range: the statement has " +
+                         std::to_string(params_.size()) + " (" + std::string(sql_->substr(0, 200)) + ")");
+    } else if (index >= params_.size()) {
+      params_.resize(index + 1);  // without a description the highest index bound is the count
+    }
+    return params_[index];
+  }
+
+  /// The wire form of p for the parameter's type: the server's inferred type when prepared,
+  /// otherwise a type chosen from the value.
+  void encode(Param& p, int i) {
+    if (p.value == Value::null) return;
+    // PostgreSQL text cannot hold NUL (the server would refuse it, aborting the open
+    // transaction): refuse it here, before anything is sent.
+    if ((p.value == Value::text || p.value == Value::json) && p.ext.find('\0') != std::string_view::npos)
+      throw ValueError("tenantry: postgres: parameter $" + std::to_string(i) +
+                       " holds a NUL byte, which PostgreSQL text cannot store");
+    if (!session_->server_prepared) return encode_by_value(p);
+    const Oid target = param_types_[static_cast<std::size_t>(i - 1)];
+    switch (p.value) {
+      case Value::integer: return encode_int(p, target, i);
+      case Value::real: return encode_double(p, target, i);
+      case Value::boolean:
+        switch (target) {
+          case oid::boolean: return put_small(p, 1, [&](char* o) { o[0] = static_cast<char>(p.i); });
+          case oid::int2:
+          case oid::int4:
+          case oid::int8:
+          case oid::float4:
+          case oid::float8:
+          case oid::numeric: return encode_int(p, target, i);  // a number 0/1, as SQLite stores it
+          default: return text_small(p, p.i != 0 ? std::string_view("true") : std::string_view("false"));
+        }
+      case Value::text:
+      case Value::json:
+      case Value::blob:
+        if (detail::text_bytes_type(target) || target == oid::bytea) return external(p);
+        if (target == oid::jsonb) return jsonb(p);
+        // A blob for any other type is taken as that type's binary form, supplied by the caller.
+        if (p.value == Value::blob) return external(p);
+        return owned_text(p, i);  // numeric, date, uuid, enums, ...: the server parses the text
+      case Value::uuid:
+        if (target == oid::uuid || target == oid::bytea)
+          return put_small(p, 16, [&](char* o) { std::memcpy(o, p.uuid.data(), 16); });
+        return text_small(p, 36, [&](char* o) { Uuid{p.uuid}.write(o); });
+      case Value::timestamp:
+        if (target == oid::timestamptz || target == oid::timestamp) return timestamp_binary(p);
+        return text_small(p, 27, [&](char* o) { Timestamp{p.i}.write_iso(o); });
+      case Value::null: break;
+    }
+  }
+
+  /// Without server-side preparation the value decides the type; the server casts from it where
+  /// the column differs (int8 into an integer column, uuid into text, ...).
+  void encode_by_value(Param& p) {
+    switch (p.value) {
+      case Value::integer: return encode_int(p, oid::int8, 0);
+      case Value::real: return encode_double(p, oid::float8, 0);
+      case Value::boolean:
+        p.type = oid::boolean;
+        return put_small(p, 1, [&](char* o) { o[0] = static_cast<char>(p.i); });
+      case Value::text: return owned_text(p, 0);  // type 0: the server infers it from the SQL
+      case Value::json:
+        owned_text(p, 0);
+        p.type = oid::jsonb;
+        return;
+      case Value::blob:
+        p.type = oid::bytea;
+        return external(p);
+      case Value::uuid:
+        p.type = oid::uuid;
+        return put_small(p, 16, [&](char* o) { std::memcpy(o, p.uuid.data(), 16); });
+      case Value::timestamp: return timestamp_binary(p);
+      case Value::null: break;
+    }
+  }
+
+  void encode_int(Param& p, Oid target, int i) {
+    const std::int64_t v = p.i;
+    const auto narrow = [&](auto type_tag, const char* name) {
+      using T = decltype(type_tag);
+      if (!std::in_range<T>(v))
+        throw ValueError("tenantry: integer " + std::to_string(v) + " does not fit parameter $" + std::to_string(i) +
+                         " (" + name + ")");
+      return static_cast<T>(v);
+    };
+    p.type = target;
+    switch (target) {
+      case oid::int8:
+        return put_small(p, 8, [&](char* o) { detail::put_be(o, static_cast<std::uint64_t>(v)); });
+      case oid::int4: {
+        const auto n = narrow(std::int32_t{}, "integer");
+        return put_small(p, 4, [&](char* o) { detail::put_be(o, static_cast<std::uint32_t>(n)); });
+      }
+      case oid::int2: {
+        const auto n = narrow(std::int16_t{}, "smallint");
+        return put_small(p, 2, [&](char* o) { detail::put_be(o, static_cast<std::uint16_t>(n)); });
+      }
+      case oid::oid: {
+        const auto n = narrow(std::uint32_t{}, "oid");
+        return put_small(p, 4, [&](char* o) { detail::put_be(o, n); });
+      }
+      case oid::float8:
+        return put_small(p, 8, [&](char* o) { detail::put_be(o, std::bit_cast<std::uint64_t>(static_cast<double>(v))); });
+      case oid::float4:
+        return put_small(p, 4, [&](char* o) { detail::put_be(o, std::bit_cast<std::uint32_t>(static_cast<float>(v))); });
+      case oid::boolean:
+        if (v != 0 && v != 1)
+          throw ValueError("tenantry: integer " + std::to_string(v) + " bound to boolean parameter $" +
+                           std::to_string(i) + " is not 0 or 1");
+        return put_small(p, 1, [&](char* o) { o[0] = static_cast<char>(v); });
+      default:  // numeric, text, ...: decimal text
+        p.type = 0;
+        return text_small(p, 0, [&](char* o) { return std::to_chars(o, o + 24, v).ptr - o; });
+    }
+  }
+
+  void encode_double(Param& p, Oid target, int i) {
+    const double v = p.d;
+    p.type = target;
+    if (target == oid::float8)
+      return put_small(p, 8, [&](char* o) { detail::put_be(o, std::bit_cast<std::uint64_t>(v)); });
+    if (target == oid::float4) {
+      if (std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max())
+        throw ValueError("tenantry: " + std::to_string(v) + " does not fit parameter $" + std::to_string(i) + " (real)");
+      return put_small(p, 4, [&](char* o) { detail::put_be(o, std::bit_cast<std::uint32_t>(static_cast<float>(v))); });
+    }
+    // numeric, text, ...: the shortest text that reads back as the same double, in the spelling
+    // PostgreSQL's numeric and float inputs both accept for the special values.
+    p.type = 0;
+    if (std::isnan(v)) return text_small(p, "NaN");
+    if (std::isinf(v)) return text_small(p, v > 0 ? "Infinity" : "-Infinity");
+    text_small(p, 0, [&](char* o) { return std::to_chars(o, o + 32, v).ptr - o; });
+  }
+
+  void timestamp_binary(Param& p) {
+    p.type = oid::timestamptz;
+    put_small(p, 8, [&](char* o) { detail::put_be(o, static_cast<std::uint64_t>(p.i - detail::pg_epoch_micros)); });
+  }
+
+  template <class Write>
+  void put_small(Param& p, int length, Write&& write) {
+    write(p.small.data());
+    p.where = Where::small;
+    p.length = length;
+    p.format = 1;
+  }
+  // Text format in the small buffer, NUL-terminated as libpq requires for text values. `write`
+  // either fills exactly `length` bytes, or returns how many it wrote (length 0).
+  template <class Write>
+  void text_small(Param& p, int length, Write&& write) {
+    if constexpr (std::is_void_v<decltype(write(p.small.data()))>) {
+      write(p.small.data());
+    } else {
+      length = static_cast<int>(write(p.small.data()));
+    }
+    p.small[static_cast<std::size_t>(length)] = '\0';
+    p.where = Where::small;
+    p.length = length;
+    p.format = 0;
+  }
+  void text_small(Param& p, std::string_view text) {
+    text_small(p, static_cast<int>(text.size()), [&](char* o) { std::memcpy(o, text.data(), text.size()); });
+  }
+  void external(Param& p) {
+    p.where = Where::external;
+    p.length = static_cast<int>(p.ext.size());
+    p.format = 1;
+  }
+  void jsonb(Param& p) {
+    // jsonb's binary form is a version byte (1) followed by the JSON text.
+    p.owned.assign(1, '\x01');
+    p.owned.append(p.ext);
+    p.where = Where::owned;
+    p.length = static_cast<int>(p.owned.size());
+    p.format = 1;
+  }
+  void owned_text(Param& p, int i) {
+    // Text format is read up to a NUL, so a NUL inside would silently cut the value short.
+    if (p.ext.find('\0') != std::string_view::npos)
+      throw ValueError("tenantry: text bound to parameter $" + std::to_string(i) +
+                       " contains a NUL byte, which PostgreSQL text cannot hold");
+    p.owned.assign(p.ext);
+    p.where = Where::owned;
+    p.length = static_cast<int>(p.owned.size());
+    p.format = 0;
+    p.type = 0;
+  }
+
+  /// Prepares and describes the statement on the server: once per connection, and again only if
+  /// the server lost it. The description gives the parameter types every bind encodes for.
+  void prepare_on_server() {
+    detail::Session& s = *session_;
+    s.ensure_usable();
+    detail::Result r(PQprepare(s.conn, name_.c_str(), sql_->c_str(), 0, nullptr));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+      // Someone else's statement holds our name (a PREPARE of the same name, or statements that
+      // survived clear_statement_cache() inside a failed transaction): replace it. Only outside a
+      // transaction, since the failure already aborted any open one.
+      if (detail::sqlstate(r.get()) == "42P05" && PQtransactionStatus(s.conn) == PQTRANS_IDLE) {
+        detail::exec_simple(s, ("DEALLOCATE " + name_).c_str());
+        r.reset(PQprepare(s.conn, name_.c_str(), sql_->c_str(), 0, nullptr));
+      }
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) detail::throw_error(s, r.get(), *sql_);
+    }
+    detail::Result d(PQdescribePrepared(s.conn, name_.c_str()));
+    if (PQresultStatus(d.get()) != PGRES_COMMAND_OK) detail::throw_error(s, d.get(), *sql_);
+
+    const int n = PQnparams(d.get());
+    bool same = param_types_.size() == static_cast<std::size_t>(n);
+    for (int k = 0; same && k < n; ++k) same = param_types_[static_cast<std::size_t>(k)] == PQparamtype(d.get(), k);
+    described_columns_ = PQnfields(d.get());
+    prepared_ = true;
+    if (same) return;
+    param_types_.resize(static_cast<std::size_t>(n));
+    for (int k = 0; k < n; ++k) param_types_[static_cast<std::size_t>(k)] = PQparamtype(d.get(), k);
+    params_.resize(static_cast<std::size_t>(n));
+    // Re-prepared with other types (the schema changed under it): encode what is bound again.
+    for (int k = 0; k < n; ++k) {
+      Param& p = params_[static_cast<std::size_t>(k)];
+      try {
+        encode(p, k + 1);
+      } catch (...) {
+        p.clear();
+        throw;
+      }
+    }
+  }
+
+  void execute() {
+    detail::Session& s = *session_;
+    s.ensure_usable();
+    for (int attempt = 0;; ++attempt) {
+      if (s.server_prepared && !prepared_) prepare_on_server();
+      const std::size_t n = params_.size();
+      values_.resize(n);
+      lengths_.resize(n);
+      formats_.resize(n);
+      types_.resize(n);
+      for (std::size_t k = 0; k < n; ++k) {
+        values_[k] = params_[k].data();
+        lengths_[k] = params_[k].length;
+        formats_[k] = params_[k].format;
+        types_[k] = params_[k].type;
+      }
+      const int count = static_cast<int>(n);
+      // Results in binary: exact values, decoded per column type (see the file comment).
+      detail::Result r(s.server_prepared ? PQexecPrepared(s.conn, name_.c_str(), count, values_.data(),
+                                                          lengths_.data(), formats_.data(), 1)
+                                         : PQexecParams(s.conn, sql_->c_str(), count, types_.data(), values_.data(),
+                                                        lengths_.data(), formats_.data(), 1));
+      const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+      if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY) {
+        rows_ = PQntuples(r.get());
+        result_ = std::move(r);
+        return;
+      }
+      if (detail::abandon_copy(s.conn, status))
+        throw UsageError("tenantry: postgres: COPY through a prepared statement is not supported");
+      // The server forgot the statement (restart behind a pooler, DISCARD ALL, DEALLOCATE):
+      // prepare it again and retry once. Inside a transaction the failure has already aborted
+      // it, so only remember to re-prepare on the next use.
+      if (s.server_prepared && detail::sqlstate(r.get()) == "26000") {
+        prepared_ = false;
+        if (attempt == 0 && PQtransactionStatus(s.conn) == PQTRANS_IDLE) continue;
+      }
+      detail::throw_error(s, r.get(), *sql_);
+    }
+  }
+
+  // ---- decoding ------------------------------------------------------------------------------
+
+  void check_cell(int c) const {
+    if (!result_ || row_ >= rows_)
+      throw UsageError("tenantry: postgres: column read without a current row (step() must return true first)");
+    if (c < 0 || c >= PQnfields(result_.get()))
+      throw UsageError("tenantry: postgres: column " + std::to_string(c) + " out of range: the result has " +
+                       std::to_string(PQnfields(result_.get())) + " columns");
+  }
+  /// The current row's value in column c; throws ValueError for NULL (the caller wanted `what`).
+  Cell cell(int c, const char* what) const {
+    check_cell(c);
+    const PGresult* r = result_.get();
+    const Cell v{PQgetvalue(r, row_, c), PQgetlength(r, row_, c), PQftype(r, c), c};
+    if (PQgetisnull(r, row_, c) != 0)
+      throw ValueError("tenantry: column '" + column_name(c) + "' is NULL, expected " + what);
+    return v;
+  }
+  const char* sized(const Cell& v, int size) const {
+    if (v.size != size)
+      throw ValueError("tenantry: column '" + column_name(v.column) + "' (" + detail::type_label(v.type) +
+                       ") holds a malformed value of " + std::to_string(v.size) + " bytes");
+    return v.data;
+  }
+  std::string_view text_of(const Cell& v) const {
+    if (v.type == oid::jsonb) {
+      if (v.size < 1 || v.data[0] != 1)
+        throw ValueError("tenantry: column '" + column_name(v.column) + "' holds jsonb in an unknown binary version");
+      return {v.data + 1, static_cast<std::size_t>(v.size - 1)};
+    }
+    return {v.data, static_cast<std::size_t>(v.size)};
+  }
+  std::string column_name(int c) const {
+    const char* n = PQfname(result_.get(), c);
+    return n != nullptr ? n : "?";
+  }
+  [[noreturn]] void mistyped(const Cell& v, const char* expected) const {
+    throw ValueError("tenantry: column '" + column_name(v.column) + "' holds " + detail::type_label(v.type) +
+                     ", expected " + expected);
+  }
+  [[noreturn]] void out_of_range(const Cell& v) const {
+    throw ValueError("tenantry: column '" + column_name(v.column) + "' (" + detail::type_label(v.type) +
+                     ") holds a time outside years 0001-9999 (or infinity)");
+  }
+
+  // numeric's binary form: ndigits, weight, sign, dscale (int16 each), then ndigits base-10000
+  // digits, most significant first; the first digit is worth 10000^weight.
+  struct Numeric {
+    int ndigits, weight;
+    std::uint16_t sign;
+    const char* digits;
+    int digit(int k) const { return static_cast<std::int16_t>(detail::get_be<std::uint16_t>(digits + 2 * k)); }
+  };
+  Numeric numeric(const Cell& v) const {
+    const auto malformed = [&] { return ValueError("tenantry: column '" + column_name(v.column) + "' holds a malformed numeric"); };
+    if (v.size < 8) throw malformed();
+    Numeric n{static_cast<std::int16_t>(detail::get_be<std::uint16_t>(v.data)),
+              static_cast<std::int16_t>(detail::get_be<std::uint16_t>(v.data + 2)),
+              detail::get_be<std::uint16_t>(v.data + 4), v.data + 8};
+    if (n.ndigits < 0 || v.size != 8 + 2 * n.ndigits) throw malformed();
+    for (int k = 0; k < n.ndigits; ++k)
+      if (n.digit(k) < 0 || n.digit(k) > 9999) throw malformed();
+    if (n.sign == 0xC000 || n.sign == 0xD000 || n.sign == 0xF000)
+      throw ValueError("tenantry: column '" + column_name(v.column) + "' holds a numeric NaN or infinity");
+    return n;
+  }
+  /// An integral numeric (sum() of integers is one) read as an integer; a fraction or a value
+  /// beyond 64 bits is a ValueError, never a rounded number.
+  std::int64_t numeric_to_int(const Cell& v) const {
+    const Numeric n = numeric(v);
+    const auto fail = [&](const char* why) {
+      return ValueError("tenantry: column '" + column_name(v.column) + "' holds a numeric " + why);
+    };
+    std::uint64_t magnitude = 0;
+    for (int k = 0; k <= std::max(n.weight, n.ndigits - 1); ++k) {
+      const int d = k < n.ndigits ? n.digit(k) : 0;
+      if (k > n.weight) {
+        if (d != 0) throw fail("with a fraction, expected an integer");
+        continue;
+      }
+      if (__builtin_mul_overflow(magnitude, std::uint64_t{10000}, &magnitude) ||
+          __builtin_add_overflow(magnitude, static_cast<std::uint64_t>(d), &magnitude))
+        throw fail("beyond 64 bits");
+    }
+    const bool negative = n.sign == 0x4000;
+    const std::uint64_t limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) + (negative ? 1 : 0);
+    if (magnitude > limit) throw fail("beyond 64 bits");
+    return negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
+  }
+  /// Through decimal text, so the double is the correctly rounded value of the numeric.
+  double numeric_to_double(const Cell& v) const {
+    const Numeric n = numeric(v);
+    if (n.ndigits == 0) return 0.0;
+    // 0.<digits> x 10^(4 * (weight + 1))
+    std::string& text = scratch_;
+    text.assign(n.sign == 0x4000 ? "-0." : "0.");
+    for (int k = 0; k < n.ndigits; ++k) {
+      char group[4];
+      int d = n.digit(k);
+      for (int j = 3; j >= 0; --j, d /= 10) group[j] = static_cast<char>('0' + d % 10);
+      text.append(group, 4);
+    }
+    text += 'e';
+    text += std::to_string(4 * (n.weight + 1));
+    double out = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    if (ec != std::errc{} || end != text.data() + text.size())
+      throw ValueError("tenantry: column '" + column_name(v.column) + "' holds a numeric outside double's range");
+    return out;
+  }
+
+  detail::Session* session_;
+  const std::string* sql_ = nullptr;  // interned: lives as long as the process
+  std::string name_;
+  bool prepared_ = false;
+  std::vector<Oid> param_types_;  // as described by the server; indexed by parameter - 1
+  int described_columns_ = 0;
+  std::vector<Param> params_;
+  // The arrays handed to libpq, rebuilt from params_ before each execution (capacity reused).
+  std::vector<const char*> values_;
+  std::vector<int> lengths_, formats_;
+  std::vector<Oid> types_;
+  detail::Result result_;
+  int row_ = 0, rows_ = 0;
+  std::deque<std::string> kept_;  // temporaries bound by pointer (deque: never moves them)
+  mutable std::string scratch_;  // numeric -> double conversion
+};
+
+/// Resets a statement when the scope ends, whatever way it ends, so a cached statement never
+/// carries old bindings or a stale result into its next use.
+class StatementScope {
+ public:
+  explicit StatementScope(Statement& s) noexcept : s_(s) {}
+  ~StatementScope() { s_.reset(); }
+  StatementScope(const StatementScope&) = delete;
+  StatementScope& operator=(const StatementScope&) = delete;
+  Statement* operator->() noexcept { return &s_; }
+  Statement& operator*() noexcept { return s_; }
+
+ private:
+  Statement& s_;
+};
+
+/// An open PostgreSQL connection. Movable, not copyable; one thread at a time.
+class Connection {
+ public:
+  using dialect = PgDialect;
+  using statement = Statement;
+
+  /// Connects with a libpq URL (postgresql://, postgres://) or keyword string ("host=... dbname=...").
+  /// Throws ConnectionError with libpq's message.
+  explicit Connection(const std::string& conninfo, Options options = {})
+      : session_(std::make_unique<detail::Session>()) {
+    session_->server_prepared = options.server_prepared;
+    org_context_ = options.org_context;
+    const std::string timeout = std::to_string(std::max(options.connect_timeout_s, 0));
+    // Keywords are applied in order and the last one wins, so the defaults come before the
+    // conninfo (expanded from "dbname") and the user's settings override them. TCP keepalives
+    // make a server that vanished without closing the socket an error within about a minute
+    // instead of a hang. client_encoding comes last: tenantry binds and reads UTF-8.
+    const char* const keys[] = {"connect_timeout", "keepalives",   "keepalives_idle", "keepalives_interval",
+                                "keepalives_count", "fallback_application_name", "dbname", "client_encoding",
+                                nullptr};
+    const char* const values[] = {timeout.c_str(), "1", "30", "10", "3", "tenantry", conninfo.c_str(), "UTF8", nullptr};
+    session_->conn = PQconnectdbParams(keys, values, 1);
+    if (session_->conn == nullptr) throw ConnectionError("tenantry: postgres: out of memory opening a connection", "08001");
+    if (PQstatus(session_->conn) != CONNECTION_OK) {
+      throw ConnectionError("tenantry: postgres: cannot connect: " + detail::trimmed(PQerrorMessage(session_->conn)),
+                            "08001");
+    }
+    // NOTICEs and WARNINGs would go to stderr; a library has no business writing there.
+    PQsetNoticeProcessor(session_->conn, [](void*, const char*) {}, nullptr);
+    // Binary timestamps are int64 microseconds only with integer datetimes (always, since 10).
+    const char* integer_datetimes = PQparameterStatus(session_->conn, "integer_datetimes");
+    if (integer_datetimes == nullptr || std::string_view(integer_datetimes) != "on")
+      throw ConnectionError("tenantry: postgres: the server does not use integer datetimes", "08001");
+  }
+
+  Connection(Connection&&) noexcept = default;
+  Connection& operator=(Connection&&) noexcept = default;
+  // Statements never touch the server when destroyed (closing the connection frees their
+  // server-side copies), so members may go in any order.
+  ~Connection() = default;
+
+  /// The cached statement for `sql`, prepared on the server on first use on this connection.
+  Statement& prepare(const Sql& sql) {
+    session().ensure_usable();
+    if (sql.id >= statements_.size()) statements_.resize(sql.id + 1);
+    auto& slot = statements_[sql.id];
+    if (!slot) slot = std::make_unique<Statement>(*session_, sql);
+    return *slot;
+  }
+
+  /// Runs one or more statements without parameters (DDL, SET, ...) with the simple query
+  /// protocol. Several statements in one call run in one implicit transaction unless they say
+  /// otherwise.
+  void execute(std::string_view sql) {
+    const std::string text(sql);  // libpq wants a NUL-terminated string
+    detail::exec_simple(session(), text.c_str());
+  }
+
+  /// Opens a transaction scope (BEGIN, or a savepoint when one is open).
+  Transaction<Connection> transaction() { return Transaction<Connection>(*this); }
+
+  /// True while a transaction scope opened through transaction() is active.
+  bool in_transaction() const noexcept { return depth_ > 0; }
+
+  /// Drops every cached statement and deallocates the session's prepared statements on the
+  /// server (all of them, including ones prepared outside tenantry). Use after the schema changed
+  /// the types of a cached statement's columns or parameters.
+  void clear_statement_cache() {
+    statements_.clear();
+    detail::Session& s = session();
+    // Impossible inside a failed transaction; the names left behind are replaced when next used.
+    if (!s.broken.empty() || PQstatus(s.conn) != CONNECTION_OK || PQtransactionStatus(s.conn) == PQTRANS_INERROR)
+      return;
+    try {
+      detail::exec_simple(s, "DEALLOCATE ALL");
+    } catch (const DatabaseError&) {
+      // Nothing to undo: a later prepare replaces any statement still holding one of our names,
+      // and a lost connection is already marked broken.
+    }
+  }
+
+  PGconn* native() const noexcept { return session_ ? session_->conn : nullptr; }
+
+  // ---- org context for row-level security ----------------------------------------------------
+  bool org_context_enabled() const noexcept { return org_context_; }
+
+  /// Sets app.current_org_id to `org` for the rest of the current transaction. Repositories call
+  /// it (when Options::org_context is on) before each org-scoped operation; it costs a round trip
+  /// only when the org changes within the transaction.
+  void set_org_context(const OrgId& org) {
+    if (depth_ == 0) throw UsageError("tenantry: postgres: the org context is set inside a transaction only");
+    if (org_set_ && org_in_transaction_ == org) return;
+    static const Sql set_sql = intern_sql("SELECT set_config('" + std::string(org_setting) + "', $1, true)");
+    Statement& st = prepare(set_sql);
+    StatementScope scope(st);
+    char text[36];
+    org.value.write(text);
+    st.bind_text(1, std::string_view(text, sizeof text));
+    st.step();
+    org_in_transaction_ = org;
+    org_set_ = true;
+  }
+
+  // ---- used by Transaction -------------------------------------------------------------------
+  void begin_scope() {
+    if (depth_ == 0) org_set_ = false;  // a new transaction starts with no org context
+    if (depth_ == 0) detail::exec_simple(session(), "BEGIN");
+    else detail::exec_simple(session(), savepoint(depth_).begin.c_str());
+    ++depth_;
+  }
+
+  void commit_scope() {
+    if (depth_ == 0) throw UsageError("tenantry: commit without an open transaction");
+    detail::Session& s = session();
+    if (depth_ == 1) {
+      depth_ = 0;  // whatever happens, this scope is over
+      org_set_ = false;
+      try {
+        const detail::Result r = detail::exec_simple(s, "COMMIT");
+        // COMMIT of a transaction that an error had aborted succeeds and rolls back: report it,
+        // or the caller would believe its writes were kept.
+        if (std::string_view(PQcmdStatus(r.get())) == "ROLLBACK") {
+          throw DatabaseError("tenantry: postgres: COMMIT rolled the transaction back because a statement in it had "
+                              "failed; nothing was written",
+                              "25P02");
+        }
+      } catch (const ConnectionError&) {
+        throw;
+      } catch (...) {
+        // A failed COMMIT (deferred constraint, serialization failure) ends the transaction on
+        // the server; make sure of it so the connection is usable for the next one.
+        if (PQtransactionStatus(s.conn) != PQTRANS_IDLE) PQclear(PQexec(s.conn, "ROLLBACK"));
+        throw;
+      }
+      return;
+    }
+    const SavepointSql& sp = savepoint(depth_ - 1);
+    --depth_;  // the committing Transaction has let go of this scope
+    try {
+      detail::exec_simple(s, sp.release.c_str());
+    } catch (const ConnectionError&) {
+      throw;
+    } catch (...) {
+      // The scope cannot be kept (its transaction is in a failed state): undo it, so the
+      // enclosing scope can go on or roll back cleanly, and report the failure.
+      org_set_ = false;
+      try {
+        detail::exec_simple(s, sp.rollback.c_str());
+      } catch (...) {
+      }
+      throw;
+    }
+  }
+
+  void rollback_scope() {
+    if (depth_ == 0) throw UsageError("tenantry: rollback without an open transaction");
+    --depth_;
+    // Rolling back to a savepoint also undoes a set_config made after it: forget what was set.
+    org_set_ = false;
+    // ROLLBACK works in a failed transaction, and so does ROLLBACK TO (which also makes the
+    // enclosing transaction usable again).
+    if (depth_ == 0) detail::exec_simple(session(), "ROLLBACK");
+    else detail::exec_simple(session(), savepoint(depth_).rollback.c_str());
+  }
+
+ private:
+  struct SavepointSql {
+    std::string begin, release, rollback;
+  };
+
+  detail::Session& session() {
+    if (!session_) throw UsageError("tenantry: postgres: use of a moved-from connection");
+    return *session_;
+  }
+
+  /// The commands for savepoint tenantry_<level>, built once per level per connection.
+  const SavepointSql& savepoint(int level) {
+    while (savepoints_.size() < static_cast<std::size_t>(level)) {
+      const std::string name = "tenantry_" + std::to_string(savepoints_.size() + 1);
+      savepoints_.push_back({"SAVEPOINT " + name, "RELEASE " + name, "ROLLBACK TO " + name + "; RELEASE " + name});
+    }
+    return savepoints_[static_cast<std::size_t>(level - 1)];
+  }
+
+  std::unique_ptr<detail::Session> session_;
+  std::vector<std::unique_ptr<Statement>> statements_;  // indexed by Sql::id
+  std::vector<SavepointSql> savepoints_;
+  int depth_ = 0;
+  bool org_context_ = false;
+  bool org_set_ = false;  // app.current_org_id holds org_in_transaction_ in the open transaction
+  OrgId org_in_transaction_{};
+};
+
+}  // namespace tenantry::pg
+
+template <>
+struct tenantry::connection_for<tenantry::PgDialect> {
+  using type = tenantry::pg::Connection;
+};

@@ -1,0 +1,402 @@
+// tenantry/driver/sqlite.hpp - the SQLite driver: an RAII connection, cached prepared
+// statements, typed binding and reading, and error mapping.
+//
+// A Connection is used by one thread at a time (open one per thread, or take them from a pool).
+// It opens the database with the settings a multi-tenant app wants and SQLite does not default
+// to: foreign keys enforced, WAL journal for files (readers never block the writer), a busy
+// timeout so concurrent writers wait rather than fail, extended result codes (so a UNIQUE
+// violation is told apart from a CHECK one), and double-quoted string literals disabled (so a
+// misspelt "identifier" is an error rather than a string).
+//
+// The statement interface below (bind_* with 1-based indexes, step(), column_* with 0-based
+// columns, changes(), reset()) is the one every tenantry driver implements; repositories are
+// written against it.
+#pragma once
+
+#include "tenantry/driver/transaction.hpp"
+#include "tenantry/error.hpp"
+#include "tenantry/fwd.hpp"
+#include "tenantry/sql_registry.hpp"
+#include "tenantry/types.hpp"
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace tenantry::sqlite {
+
+/// How a Connection opens its database.
+struct Options {
+  int busy_timeout_ms = 5000;  ///< how long a writer waits for another writer's lock
+  bool wal = true;             ///< WAL journal for file databases (ignored for :memory:)
+  bool read_only = false;      ///< open read-only; writes fail with a DatabaseError
+  bool create = true;          ///< create the file when missing
+};
+
+class Connection;
+
+namespace detail {
+
+// Throws the tenantry exception that matches an SQLite extended result code.
+[[noreturn]] inline void throw_error(sqlite3* db, int rc, std::string_view context) {
+  const int ext = db != nullptr ? sqlite3_extended_errcode(db) : rc;
+  std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  const std::string code = std::to_string(ext);
+  std::string what = "tenantry: sqlite: " + msg;
+  if (!context.empty()) what += " (while " + std::string(context) + ")";
+
+  // "UNIQUE constraint failed: t.a, t.b" / "NOT NULL constraint failed: t.a" /
+  // "CHECK constraint failed: ck_name"
+  const auto after_colon = [&]() -> std::string {
+    const auto p = msg.find(": ");
+    return p == std::string::npos ? std::string{} : msg.substr(p + 2);
+  };
+  const auto table_columns = [&](ConstraintViolation& e) {
+    std::string list = after_colon();
+    std::vector<std::string> cols;
+    std::string table;
+    std::size_t start = 0;
+    while (start <= list.size() && !list.empty()) {
+      std::size_t end = list.find(", ", start);
+      if (end == std::string::npos) end = list.size();
+      std::string item = list.substr(start, end - start);
+      if (auto dot = item.find('.'); dot != std::string::npos) {
+        table = item.substr(0, dot);
+        cols.push_back(item.substr(dot + 1));
+      }
+      start = end + 2;
+    }
+    e.set_table(std::move(table));
+    e.set_columns(std::move(cols));
+  };
+  switch (ext) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY: {
+      UniqueViolation e(what, code, "", "");
+      table_columns(e);
+      throw e;
+    }
+    case SQLITE_CONSTRAINT_NOTNULL: {
+      NotNullViolation e(what, code, "", "");
+      table_columns(e);
+      throw e;
+    }
+    case SQLITE_CONSTRAINT_CHECK:
+      throw CheckViolation(what, code, "", after_colon());
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      throw ForeignKeyViolation(what, code, "", "");
+    case SQLITE_CONSTRAINT_TRIGGER:
+      // ON DELETE RESTRICT is enforced by an internal trigger and reported with this code.
+      if (msg.starts_with("FOREIGN KEY constraint failed")) throw ForeignKeyViolation(what, code, "", "");
+      break;
+    default:
+      break;
+  }
+  if ((ext & 0xFF) == SQLITE_CONSTRAINT) throw ConstraintViolation(what, code, "", "");
+  switch (ext & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      throw BusyError(what, code);
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOTADB:
+      throw ConnectionError(what, code);
+    default:
+      throw DatabaseError(what, code);
+  }
+}
+
+}  // namespace detail
+
+/// A prepared statement owned by a Connection. Bind with 1-based indexes, step() to execute and
+/// advance, read with 0-based columns; reset() before reuse (StatementScope does it for you).
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql) : db_(db) {
+    const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                      &stmt_, nullptr);
+    if (rc != SQLITE_OK) detail::throw_error(db, rc, "preparing: " + std::string(sql.substr(0, 200)));
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  // ---- binding (1-based). Text and blobs are bound without copying: the caller keeps them
+  // alive until the statement is reset, which repositories guarantee by binding from the row.
+  void bind_null(int i) { check(sqlite3_bind_null(stmt_, i)); }
+  void bind_int(int i, std::int64_t v) { check(sqlite3_bind_int64(stmt_, i, v)); }
+  void bind_double(int i, double v) { check(sqlite3_bind_double(stmt_, i, v)); }
+  void bind_bool(int i, bool v) { check(sqlite3_bind_int(stmt_, i, v ? 1 : 0)); }
+  void bind_text(int i, std::string_view v) {
+    check(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8));
+  }
+  void bind_json(int i, std::string_view v) { bind_text(i, v); }
+  void bind_blob(int i, std::span<const std::byte> v) {
+    // A zero-length blob with a null pointer would bind NULL; zeroblob(0) is an empty blob.
+    if (v.empty()) check(sqlite3_bind_zeroblob(stmt_, i, 0));
+    else check(sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), SQLITE_STATIC));
+  }
+  void bind_uuid(int i, const Uuid& v) {
+    char text[36];
+    v.write(text);
+    check(sqlite3_bind_text(stmt_, i, text, 36, SQLITE_TRANSIENT));
+  }
+  void bind_timestamp(int i, Timestamp v) {
+    char text[27];
+    v.write_iso(text);
+    check(sqlite3_bind_text(stmt_, i, text, 27, SQLITE_TRANSIENT));
+  }
+
+  /// Executes on the first call, then advances. True while a row is available.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    // sqlite3_reset returns the same error and leaves the statement reusable.
+    sqlite3_reset(stmt_);
+    detail::throw_error(db_, rc, "executing: " + std::string(sqlite3_sql(stmt_)).substr(0, 200));
+  }
+
+  /// Rows changed by the last INSERT, UPDATE or DELETE.
+  std::int64_t changes() const { return sqlite3_changes64(db_); }
+
+  // ---- reading (0-based), valid after step() returned true
+  int column_count() const { return sqlite3_column_count(stmt_); }
+  bool column_is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+  std::int64_t column_int(int c) const {
+    if (sqlite3_column_type(stmt_, c) != SQLITE_INTEGER) mistyped(c, "an integer");
+    return sqlite3_column_int64(stmt_, c);
+  }
+  double column_double(int c) const {
+    const int t = sqlite3_column_type(stmt_, c);
+    if (t != SQLITE_FLOAT && t != SQLITE_INTEGER) mistyped(c, "a number");
+    return sqlite3_column_double(stmt_, c);
+  }
+  bool column_bool(int c) const {
+    const std::int64_t v = column_int(c);
+    if (v != 0 && v != 1) throw ValueError("tenantry: stored boolean is " + std::to_string(v) + ", not 0 or 1");
+    return v != 0;
+  }
+  std::string_view column_text(int c) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+    const int n = sqlite3_column_bytes(stmt_, c);
+    return p == nullptr ? std::string_view{} : std::string_view(p, static_cast<std::size_t>(n));
+  }
+  std::span<const std::byte> column_blob(int c) const {
+    const auto* p = static_cast<const std::byte*>(sqlite3_column_blob(stmt_, c));
+    const int n = sqlite3_column_bytes(stmt_, c);
+    return p == nullptr ? std::span<const std::byte>{} : std::span<const std::byte>(p, static_cast<std::size_t>(n));
+  }
+  Uuid column_uuid(int c) const {
+    if (sqlite3_column_type(stmt_, c) == SQLITE_BLOB && sqlite3_column_bytes(stmt_, c) == 16) {
+      Uuid u;  // 16 raw bytes, as some applications store them
+      const auto b = column_blob(c);
+      for (std::size_t i = 0; i < 16; ++i) u.bytes[i] = static_cast<std::uint8_t>(b[i]);
+      return u;
+    }
+    return Uuid::parse(column_text(c));
+  }
+  Timestamp column_timestamp(int c) const {
+    // Unix seconds, as SQLite's unixepoch() writes them: an INTEGER in an untyped column, or
+    // digits in a TEXT column (whose affinity turned the integer into text).
+    if (sqlite3_column_type(stmt_, c) == SQLITE_INTEGER) return Timestamp{sqlite3_column_int64(stmt_, c) * 1000000};
+    const std::string_view text = column_text(c);
+    if (auto t = Timestamp::try_parse(text)) return *t;
+    if (auto secs = unix_seconds(text)) return Timestamp{*secs * 1000000};
+    throw ValueError("tenantry: not an ISO-8601 timestamp or unix seconds: '" + std::string(text.substr(0, 64)) + "'");
+  }
+
+  /// Keeps `value` alive until reset() and returns a view of it, for binding a temporary.
+  std::string_view keep(std::string value) { return kept_.emplace_back(std::move(value)); }
+
+  /// Clears bindings and rewinds, releasing any read lock the statement held.
+  void reset() noexcept {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    kept_.clear();
+  }
+
+  sqlite3_stmt* native() const noexcept { return stmt_; }
+
+ private:
+  void check(int rc) const {
+    if (rc != SQLITE_OK) detail::throw_error(db_, rc, "binding a parameter");
+  }
+  static std::optional<std::int64_t> unix_seconds(std::string_view text) {
+    std::size_t i = !text.empty() && text.front() == '-' ? 1 : 0;
+    if (i == text.size() || text.size() - i > 12) return std::nullopt;  // 12 digits reach year 33658
+    std::int64_t v = 0;
+    for (; i < text.size(); ++i) {
+      if (text[i] < '0' || text[i] > '9') return std::nullopt;
+      v = v * 10 + (text[i] - '0');
+    }
+    return text.front() == '-' ? -v : v;
+  }
+  [[noreturn]] void mistyped(int c, const char* expected) const {
+    const char* name = sqlite3_column_name(stmt_, c);
+    throw ValueError(std::string("tenantry: column '") + (name ? name : "?") + "' holds " +
+                     type_name(sqlite3_column_type(stmt_, c)) + ", expected " + expected);
+  }
+  static const char* type_name(int t) {
+    switch (t) {
+      case SQLITE_INTEGER: return "an integer";
+      case SQLITE_FLOAT: return "a real";
+      case SQLITE_TEXT: return "text";
+      case SQLITE_BLOB: return "a blob";
+      default: return "NULL";
+    }
+  }
+
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  std::deque<std::string> kept_;  // deque: growing it never moves the strings bound by pointer
+};
+
+/// Resets a statement when the scope ends, whatever way it ends, so a cached statement never
+/// keeps a read transaction open or carries old bindings into its next use.
+class StatementScope {
+ public:
+  explicit StatementScope(Statement& s) noexcept : s_(s) {}
+  ~StatementScope() { s_.reset(); }
+  StatementScope(const StatementScope&) = delete;
+  StatementScope& operator=(const StatementScope&) = delete;
+  Statement* operator->() noexcept { return &s_; }
+  Statement& operator*() noexcept { return s_; }
+
+ private:
+  Statement& s_;
+};
+
+/// An open SQLite database. Movable, not copyable; one thread at a time.
+class Connection {
+ public:
+  using dialect = SqliteDialect;
+  using statement = Statement;
+
+  /// Opens `path`: a file name, ":memory:", or a "file:" URI. Throws ConnectionError.
+  explicit Connection(const std::string& path, Options options = {}) : path_(path) {
+    int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+    flags |= options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (options.create && !options.read_only) flags |= SQLITE_OPEN_CREATE;
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+    db_.reset(db);
+    if (rc != SQLITE_OK) {
+      const std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+      throw ConnectionError("tenantry: sqlite: cannot open '" + path + "': " + msg, std::to_string(rc));
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, nullptr);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, nullptr);
+    sqlite3_busy_timeout(db, options.busy_timeout_ms);
+    execute("PRAGMA foreign_keys = ON");
+    const bool in_memory = path == ":memory:" || path.empty() || path.find("mode=memory") != std::string::npos;
+    if (options.wal && !in_memory && !options.read_only) {
+      execute("PRAGMA journal_mode = WAL");
+      execute("PRAGMA synchronous = NORMAL");  // durable at checkpoints; safe with WAL
+    }
+  }
+
+  Connection(Connection&&) noexcept = default;
+  Connection& operator=(Connection&&) noexcept = default;
+  ~Connection() {
+    statements_.clear();  // finalize before close
+  }
+
+  /// The cached prepared statement for `sql`, prepared on first use.
+  Statement& prepare(const Sql& sql) {
+    if (sql.id >= statements_.size()) statements_.resize(sql.id + 1);
+    auto& slot = statements_[sql.id];
+    if (!slot) slot = std::make_unique<Statement>(db_.get(), sql.view());
+    return *slot;
+  }
+
+  /// Runs one or more statements without parameters (DDL, PRAGMA).
+  void execute(std::string_view sql) {
+    const std::string text(sql);
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &err);
+    sqlite3_free(err);
+    if (rc != SQLITE_OK) detail::throw_error(db_.get(), rc, "executing: " + text.substr(0, 200));
+  }
+
+  /// Opens a transaction scope (BEGIN IMMEDIATE, or a savepoint when one is open).
+  Transaction<Connection> transaction() { return Transaction<Connection>(*this); }
+
+  /// True while a transaction scope opened through transaction() is active.
+  bool in_transaction() const noexcept { return depth_ > 0; }
+
+  /// Drops every cached prepared statement (e.g. after the schema changed under them).
+  void clear_statement_cache() { statements_.clear(); }
+
+  sqlite3* native() const noexcept { return db_.get(); }
+  const std::string& path() const noexcept { return path_; }
+
+  // ---- used by Transaction -------------------------------------------------------------------
+  // Writers begin with BEGIN IMMEDIATE: taking the write lock up front means a busy database
+  // makes us wait at BEGIN (under busy_timeout) instead of failing half way through.
+  void begin_scope() {
+    if (depth_ == 0) execute("BEGIN IMMEDIATE");
+    else execute("SAVEPOINT tenantry_" + std::to_string(depth_));
+    ++depth_;
+  }
+  void commit_scope() {
+    if (depth_ == 0) throw UsageError("tenantry: commit without an open transaction");
+    if (depth_ == 1) {
+      try {
+        execute("COMMIT");
+      } catch (...) {
+        // A failed COMMIT leaves the transaction open; end it so the connection stays usable.
+        if (!sqlite3_get_autocommit(db_.get())) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        depth_ = 0;
+        throw;
+      }
+    } else {
+      const std::string name = "tenantry_" + std::to_string(depth_ - 1);
+      try {
+        execute("RELEASE " + name);
+      } catch (...) {
+        // Undo the savepoint so the scope ends either way and the outer one stays usable.
+        --depth_;
+        sqlite3_exec(db_.get(), ("ROLLBACK TO " + name + "; RELEASE " + name).c_str(), nullptr, nullptr, nullptr);
+        throw;
+      }
+    }
+    --depth_;
+  }
+  void rollback_scope() {
+    if (depth_ == 0) throw UsageError("tenantry: rollback without an open transaction");
+    --depth_;
+    if (depth_ == 0) {
+      // SQLite may already have rolled back on its own (e.g. after SQLITE_FULL).
+      if (!sqlite3_get_autocommit(db_.get())) execute("ROLLBACK");
+    } else {
+      const std::string name = "tenantry_" + std::to_string(depth_);
+      execute("ROLLBACK TO " + name + "; RELEASE " + name);
+    }
+  }
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+  };
+  std::unique_ptr<sqlite3, Closer> db_;
+  std::vector<std::unique_ptr<Statement>> statements_;  // indexed by Sql::id
+  std::string path_;
+  int depth_ = 0;
+};
+
+}  // namespace tenantry::sqlite
+
+template <>
+struct tenantry::connection_for<tenantry::SqliteDialect> {
+  using type = tenantry::sqlite::Connection;
+};

@@ -1,0 +1,128 @@
+// tenantry/error.hpp - the exceptions tenantry throws.
+//
+// Every failure is a tenantry::Error. Database failures carry what the database told us
+// (SQLSTATE or SQLite extended code, table, constraint); constraint violations are split by kind
+// so callers can catch exactly the one they handle:
+//
+//   Error
+//   ├── UsageError            the program asked for something impossible (a bug in the caller)
+//   ├── ValueError            a value cannot be stored or decoded (out of range, bad UUID text...)
+//   ├── UrlError              a database URL is malformed or names an unknown scheme
+//   ├── OrgMismatch           a row carries another org's id than the one the call was scoped to
+//   └── DatabaseError         the database refused or failed
+//       ├── ConnectionError   cannot connect, or the connection broke
+//       ├── BusyError         the database stayed locked past the busy timeout
+//       └── ConstraintViolation
+//           ├── UniqueViolation      ├── ForeignKeyViolation
+//           ├── CheckViolation       └── NotNullViolation
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tenantry {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The caller broke a precondition (e.g. a transaction committed twice, a statement misused).
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A database URL that cannot be used; the message says what is wrong with it.
+class UrlError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A value cannot be represented in the database or decoded from it.
+class ValueError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A write named an org other than the one it was scoped to. Nothing was written.
+class OrgMismatch : public Error {
+ public:
+  OrgMismatch(std::string table, std::string scoped_org, std::string row_org)
+      : Error("tenantry: org mismatch on table '" + table + "': call is scoped to org " + scoped_org +
+              " but the row carries org " + row_org + "; nothing was written"),
+        table_(std::move(table)),
+        scoped_org_(std::move(scoped_org)),
+        row_org_(std::move(row_org)) {}
+  const std::string& table() const noexcept { return table_; }
+  const std::string& scoped_org() const noexcept { return scoped_org_; }
+  const std::string& row_org() const noexcept { return row_org_; }
+
+ private:
+  std::string table_, scoped_org_, row_org_;
+};
+
+/// The database reported an error. `code()` is the SQLSTATE (PostgreSQL) or the extended result
+/// code in decimal (SQLite).
+class DatabaseError : public Error {
+ public:
+  DatabaseError(const std::string& message, std::string code) : Error(message), code_(std::move(code)) {}
+  const std::string& code() const noexcept { return code_; }
+
+ private:
+  std::string code_;
+};
+
+class ConnectionError : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+
+class BusyError : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+
+/// A constraint refused a write. table() and constraint() are filled when the database names them
+/// (PostgreSQL always does; for SQLite tenantry recovers the name from the entity declaration
+/// where the message names only columns). Either may be empty when nobody knows.
+class ConstraintViolation : public DatabaseError {
+ public:
+  ConstraintViolation(const std::string& message, std::string code, std::string table, std::string constraint)
+      : DatabaseError(message, std::move(code)), table_(std::move(table)), constraint_(std::move(constraint)) {}
+  const std::string& table() const noexcept { return table_; }
+  const std::string& constraint() const noexcept { return constraint_; }
+  /// Columns named by the database, when it names columns rather than a constraint (SQLite
+  /// UNIQUE and NOT NULL messages, PostgreSQL's column field for NOT NULL).
+  const std::vector<std::string>& columns() const noexcept { return columns_; }
+
+  /// Used by drivers and repositories to complete what the database left out.
+  void set_constraint(std::string name) { constraint_ = std::move(name); }
+  void set_table(std::string name) { table_ = std::move(name); }
+  void set_columns(std::vector<std::string> cols) { columns_ = std::move(cols); }
+
+ private:
+  std::string table_, constraint_;
+  std::vector<std::string> columns_;
+};
+
+class UniqueViolation : public ConstraintViolation {
+ public:
+  using ConstraintViolation::ConstraintViolation;
+};
+class ForeignKeyViolation : public ConstraintViolation {
+ public:
+  using ConstraintViolation::ConstraintViolation;
+};
+class CheckViolation : public ConstraintViolation {
+ public:
+  using ConstraintViolation::ConstraintViolation;
+};
+class NotNullViolation : public ConstraintViolation {
+ public:
+  using ConstraintViolation::ConstraintViolation;
+};
+
+}  // namespace tenantry

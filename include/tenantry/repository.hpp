@@ -1,0 +1,849 @@
+// tenantry/repository.hpp - typed, org-scoped data access for one entity.
+//
+//   tenantry::sqlite::Connection db{"app.db"};
+//   tenantry::Repository<ApiToken, tenantry::SqliteDialect> tokens{db};
+//   tokens.insert(org, token);
+//   std::optional<ApiToken> t = tokens.find(org, token.id);
+//   auto mine = tokens.list(org, col(&ApiToken::user_id) == uid, order_by(&ApiToken::created_at).desc(), limit(50));
+//   tokens.upsert(org, token, on_conflict(&ApiToken::org_id, &ApiToken::token_prefix));
+//   tokens.set(org, token.id, &ApiToken::status, TokenStatus::revoked);
+//   tokens.erase(org, token.id);
+//
+// The org rule, enforced by overload set and static_assert:
+//   * an entity with an OrgId field is org-scoped: every operation takes an OrgId first, and
+//     every statement it runs filters by (or writes) that org. The org-less forms do not compile.
+//   * an entity without one is global: its operations take no org; the org forms do not compile.
+//   * a write whose row carries a different org than the call is refused with OrgMismatch before
+//     anything is sent; a row whose org field is nil takes the call's org. The org column is never
+//     in an UPDATE's SET list, so no operation can move a row to another org.
+//
+// SQL text is built once per (entity, dialect, statement shape) and interned; each call looks up
+// the connection's cached prepared statement by the interned id, binds, and steps.
+#pragma once
+
+#include "tenantry/entity.hpp"
+#include "tenantry/error.hpp"
+#include "tenantry/fwd.hpp"
+#include "tenantry/query.hpp"
+#include "tenantry/reflect.hpp"
+#include "tenantry/schema.hpp"
+#include "tenantry/sql_registry.hpp"
+#include "tenantry/statements.hpp"
+#include "tenantry/types.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace tenantry {
+
+// ---- conflict targets ------------------------------------------------------------------------
+
+namespace detail {
+void tenantry_conflict_target_must_be_the_primary_key_or_a_declared_unique();
+
+void tenantry_conflict_target_cannot_include_an_identity_column_the_insert_never_sends();
+
+template <class T>
+consteval bool has_identity_column(const ColumnList<T>& cols) {
+  bool found = false;
+  if constexpr (requires { entity<T>::columns; }) {
+    std::apply([&](const auto&... c) { ((found = found || (c.identity_key && cols.contains(c.field))), ...); },
+               entity<T>::columns);
+  }
+  return found;
+}
+
+template <class T>
+consteval bool is_declared_unique(const ColumnList<T>& cols) {
+  if (cols.same_set(entity<T>::primary_key.columns)) return true;
+  bool found = false;
+  if constexpr (requires { entity<T>::constraints; }) {
+    std::apply(
+        [&](const auto&... c) {
+          (
+              [&](const auto& decl) {
+                using D = std::remove_cvref_t<decltype(decl)>;
+                if constexpr (std::is_same_v<D, UniqueDecl<T>>) {
+                  found = found || cols.same_set(decl.columns);
+                } else if constexpr (std::is_same_v<D, IndexDecl<T>>) {
+                  // A partial unique index cannot serve as a conflict target without repeating
+                  // its predicate, so only whole-table unique indexes count.
+                  found = found || (decl.is_unique && decl.where_sql.empty() && cols.same_set(decl.columns));
+                }
+              }(c),
+              ...);
+        },
+        entity<T>::constraints);
+  }
+  return found;
+}
+}  // namespace detail
+
+/// The conflict target of an upsert, with what to do on conflict.
+template <class T>
+struct ConflictTarget {
+  detail::ColumnList<T> columns;
+  detail::ColumnList<T> set;  // empty: every column the insert wrote, except keys and the org
+  bool do_nothing = false;
+
+  /// On conflict, update only these columns.
+  constexpr ConflictTarget update(ColumnSelection<T> cols) const {
+    ConflictTarget c = *this;
+    c.set = cols.columns;
+    return c;
+  }
+  /// On conflict, keep the existing row as it is (and read it back into the struct).
+  constexpr ConflictTarget nothing() const {
+    ConflictTarget c = *this;
+    c.do_nothing = true;
+    return c;
+  }
+};
+
+/// on_conflict(&T::a, &T::b): the columns must be T's primary key or one of its declared UNIQUE
+/// constraints (or whole-table unique indexes); anything else does not compile.
+template <class M0, class T, class... Ms>
+consteval ConflictTarget<T> on_conflict(M0 T::*first, Ms... rest) {
+  ConflictTarget<T> c;
+  detail::push_member(c.columns, first);
+  (detail::push_member(c.columns, rest), ...);
+  if (!detail::is_declared_unique(c.columns)) detail::tenantry_conflict_target_must_be_the_primary_key_or_a_declared_unique();
+  if (detail::has_identity_column(c.columns)) detail::tenantry_conflict_target_cannot_include_an_identity_column_the_insert_never_sends();
+  return c;
+}
+
+// ---- key types -------------------------------------------------------------------------------
+
+namespace detail {
+template <class T, std::size_t... K>
+auto key_tuple_type(std::index_sequence<K...>) -> std::tuple<reflect::field_type<K, T>...>;
+
+template <class T>
+consteval auto key_field_indexes() {
+  constexpr auto pk = entity<T>::primary_key.columns;
+  constexpr std::size_t org = org_field<T>;
+  constexpr std::size_t n = [&] {
+    std::size_t count = 0;
+    for (std::size_t k = 0; k < pk.size; ++k) count += pk.index[k] != org;
+    return count;
+  }();
+  std::array<std::size_t, n> out{};
+  std::size_t j = 0;
+  for (std::size_t k = 0; k < pk.size; ++k)
+    if (pk.index[k] != org) out[j++] = pk.index[k];
+  return out;
+}
+
+template <class T>
+struct key_of {
+  static constexpr auto fields = key_field_indexes<T>();
+  static_assert(fields.size() > 0, "tenantry: the primary key must have a column besides the org id");
+  template <std::size_t... K>
+  static auto make(std::index_sequence<K...>) -> std::conditional_t<
+      sizeof...(K) == 1, reflect::field_type<fields[0], T>, std::tuple<reflect::field_type<fields[K], T>...>>;
+  using type = decltype(make(std::make_index_sequence<fields.size()>{}));
+};
+}  // namespace detail
+
+/// The value that identifies a row within its org: the primary key's type (or a std::tuple for a
+/// composite key), without the org column.
+template <class T>
+using key_t = typename detail::key_of<T>::type;
+
+// ---- the repository --------------------------------------------------------------------------
+
+/// Repository<E, D> works on the connection type of dialect D's driver; Repository<E> (AnyDialect)
+/// works on a tenantry::Database chosen at run time (database.hpp).
+template <class E, class D = AnyDialect, class Conn = typename connection_for<D>::type>
+class Repository {
+ public:
+  using entity_type = E;
+  using dialect = D;
+  using connection_type = Conn;
+  using statement_type = typename Conn::statement;
+  using key_type = key_t<E>;
+  static constexpr bool is_org_scoped = org_scoped<E>;
+
+  explicit Repository(Conn& conn) : conn_(&conn) { (void)table(); }
+
+  static const TableInfo& table() { return table_info<E>(); }
+  Conn& connection() const noexcept { return *conn_; }
+
+  // ---- org-scoped operations ---------------------------------------------------------------
+
+  /// Inserts `row` into org's rows; generated columns (identity, default_now/uuid) are written
+  /// back into `row`, and a nil org field takes `org`. Throws OrgMismatch, constraint violations.
+  void insert(OrgId org, E& row) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call insert(row)");
+    require_org(org);
+    adopt_org(org, row);
+    in_org(org, [&] { insert_impl(&org, row); });
+  }
+  /// Inserts a copy of `row` and returns it as stored (with generated columns).
+  E insert(OrgId org, const E& row) {
+    E copy = row;
+    insert(org, copy);
+    return copy;
+  }
+  E insert(OrgId org, E&& row) {
+    insert(org, row);
+    return std::move(row);
+  }
+
+  /// Inserts every row of `rows` in one transaction (a savepoint when one is already open): all
+  /// or nothing. Each row's org is checked (or filled) first, so an OrgMismatch anywhere writes
+  /// nothing. Generated columns are written back into the rows.
+  template <std::ranges::range R>
+    requires std::is_same_v<std::ranges::range_value_t<R>, E>
+  void insert_many(OrgId org, R& rows) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call insert_many(rows)");
+    require_org(org);
+    for (E& row : rows) adopt_org(org, row);
+    in_org(org, [&] { insert_many_impl(rows); });
+  }
+
+  /// The row of `org` with key `key`, if any.
+  std::optional<E> find(OrgId org, const key_type& key) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call find(key)");
+    require_org(org);
+    return in_org(org, [&] { return find_impl(&org, key); });
+  }
+
+  /// Rows of `org`, filtered, ordered and paged by any of: a predicate (col(...) == v ...),
+  /// order_by(...), limit(n), offset(n).
+  template <class... Args>
+  std::vector<E> list(OrgId org, const Args&... args) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call list(...)");
+    require_org(org);
+    return in_org(org, [&] { return list_impl(&org, args...); });
+  }
+
+  template <class... Args>
+  std::int64_t count(OrgId org, const Args&... pred) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call count(...)");
+    require_org(org);
+    return in_org(org, [&] { return count_impl(&org, pred...); });
+  }
+
+  template <class... Args>
+  bool exists(OrgId org, const Args&... pred) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call exists(...)");
+    require_org(org);
+    return in_org(org, [&] { return exists_impl(&org, pred...); });
+  }
+
+  /// Writes every non-key column of `row` to org's row with the same key. False when org has no
+  /// such row (nothing is written). Throws OrgMismatch when `row` carries another org.
+  bool update(OrgId org, const E& row) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call update(row)");
+    require_org(org);
+    check_org(org, row);
+    return in_org(org, [&] { return update_impl(&org, row, nullptr); });
+  }
+  /// Writes only the selected columns: update(org, row, only(&T::a, &T::b)).
+  bool update(OrgId org, const E& row, const ColumnSelection<E>& cols) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call update(row, cols)");
+    require_org(org);
+    check_org(org, row);
+    return in_org(org, [&] { return update_impl(&org, row, &cols); });
+  }
+
+  /// Sets one column of org's row `key`: set(org, id, &T::status, Status::revoked).
+  template <class M, class V>
+  bool set(OrgId org, const key_type& key, M E::*member, V&& value) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call set(key, member, value)");
+    require_org(org);
+    static_assert(!std::is_same_v<M, OrgId>, "tenantry: the org column cannot be changed");
+    return in_org(org, [&] { return set_impl(&org, key, member, M(std::forward<V>(value))); });
+  }
+
+  /// INSERT ... ON CONFLICT (target) DO UPDATE. The row as stored afterwards (including the
+  /// existing row's key and generated columns on conflict) is written back into `row`.
+  void upsert(OrgId org, E& row, const ConflictTarget<E>& target) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call upsert(row, target)");
+    require_org(org);
+    adopt_org(org, row);
+    in_org(org, [&] { upsert_impl(&org, row, target); });
+  }
+  E upsert(OrgId org, const E& row, const ConflictTarget<E>& target) {
+    E copy = row;
+    upsert(org, copy, target);
+    return copy;
+  }
+
+  /// Deletes org's row `key`. False when there was none.
+  bool erase(OrgId org, const key_type& key) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call erase(key)");
+    require_org(org);
+    return in_org(org, [&] { return erase_impl(&org, key); });
+  }
+
+  /// Deletes org's rows matching `pred`; returns how many. Rows of other orgs are never touched.
+  template <predicate P>
+  std::int64_t erase_where(OrgId org, const P& pred) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call erase_where(pred)");
+    require_org(org);
+    return in_org(org, [&] { return erase_where_impl(&org, pred); });
+  }
+
+  /// Sets columns on org's rows matching `pred`: update_where(org, pred, assign(col(&T::a), v)...).
+  template <predicate P, class... As>
+  std::int64_t update_where(OrgId org, const P& pred, const As&... assignments) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call update_where(pred, ...)");
+    require_org(org);
+    return in_org(org, [&] { return update_where_impl(&org, pred, assignments...); });
+  }
+
+  // ---- global operations (entities without an OrgId field) ---------------------------------
+  // Each is a template so that the static_assert fires only when an org-scoped entity calls it,
+  // with a message that says why.
+
+  template <class R>
+    requires std::is_same_v<std::remove_cvref_t<R>, E>
+  auto insert(R&& row) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call insert(org, row); a write without an org could land in any tenant");
+    if constexpr (std::is_same_v<R, E&>) {
+      insert_impl(nullptr, row);
+    } else {
+      E copy = std::forward<R>(row);
+      insert_impl(nullptr, copy);
+      return copy;
+    }
+  }
+
+  template <std::ranges::range R>
+    requires std::is_same_v<std::ranges::range_value_t<R>, E>
+  void insert_many(R& rows) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call insert_many(org, rows)");
+    insert_many_impl(rows);
+  }
+
+  template <class K>
+    requires std::is_convertible_v<const K&, key_type> && (!std::is_same_v<K, OrgId>)
+  std::optional<E> find(const K& key) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call find(org, key); a read without an org would search every tenant");
+    return find_impl(nullptr, key_type(key));
+  }
+
+  template <class... Args>
+    requires((!std::is_same_v<Args, OrgId>) && ...)
+  std::vector<E> list(const Args&... args) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call list(org, ...); a read without an org would return every tenant's rows");
+    return list_impl(nullptr, args...);
+  }
+
+  template <class... Args>
+    requires((!std::is_same_v<Args, OrgId>) && ...)
+  std::int64_t count(const Args&... pred) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call count(org, ...)");
+    return count_impl(nullptr, pred...);
+  }
+
+  template <class... Args>
+    requires((!std::is_same_v<Args, OrgId>) && ...)
+  bool exists(const Args&... pred) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call exists(org, ...)");
+    return exists_impl(nullptr, pred...);
+  }
+
+  template <class R>
+    requires std::is_same_v<std::remove_cvref_t<R>, E>
+  bool update(const R& row) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call update(org, row)");
+    return update_impl(nullptr, row, nullptr);
+  }
+  template <class R>
+    requires std::is_same_v<std::remove_cvref_t<R>, E>
+  bool update(const R& row, const ColumnSelection<E>& cols) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call update(org, row, cols)");
+    return update_impl(nullptr, row, &cols);
+  }
+
+  template <class K, class M, class V>
+    requires std::is_convertible_v<const K&, key_type> && (!std::is_same_v<K, OrgId>)
+  bool set(const K& key, M E::*member, V&& value) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call set(org, key, member, value)");
+    return set_impl(nullptr, key_type(key), member, M(std::forward<V>(value)));
+  }
+
+  template <class R>
+    requires std::is_same_v<std::remove_cvref_t<R>, E>
+  void upsert(R& row, const ConflictTarget<E>& target) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call upsert(org, row, target)");
+    upsert_impl(nullptr, row, target);
+  }
+
+  template <class K>
+    requires std::is_convertible_v<const K&, key_type> && (!std::is_same_v<K, OrgId>)
+  bool erase(const K& key) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call erase(org, key)");
+    return erase_impl(nullptr, key_type(key));
+  }
+
+  template <predicate P>
+  std::int64_t erase_where(const P& pred) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call erase_where(org, pred)");
+    return erase_where_impl(nullptr, pred);
+  }
+
+  template <predicate P, class... As>
+  std::int64_t update_where(const P& pred, const As&... assignments) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call update_where(org, pred, ...)");
+    return update_where_impl(nullptr, pred, assignments...);
+  }
+
+ private:
+  using Stmt = statement_type;
+  static constexpr std::size_t field_count = reflect::field_count<E>;
+  using bind_fn = void (*)(Stmt&, int, const E&);
+  using read_fn = void (*)(Stmt&, int, E&);
+
+  // Per-field binders and readers, so a runtime list of column indexes binds without a switch.
+  static constexpr auto binders = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<bind_fn, sizeof...(I)>{
+        +[](Stmt& s, int p, const E& e) { bind_value(s, p, boost::pfr::get<I>(e)); }...};
+  }(std::make_index_sequence<field_count>{});
+  static constexpr auto readers = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<read_fn, sizeof...(I)>{+[](Stmt& s, int c, E& e) { read_value(s, c, boost::pfr::get<I>(e)); }...};
+  }(std::make_index_sequence<field_count>{});
+
+  // Statements with a fixed shape: built once per (E, D).
+  struct FixedSql {
+    Sql insert, find, update, erase;
+    std::vector<std::size_t> insert_cols, generated_cols, update_cols, key_cols;
+  };
+  static const FixedSql& fixed() {
+    static const FixedSql f = [] {
+      const TableInfo& t = table_info<E>();
+      FixedSql s;
+      s.insert_cols = sql::insert_columns(t);
+      s.generated_cols = sql::generated_columns(t);
+      s.update_cols = sql::updatable_columns(t);
+      s.key_cols = sql::key_columns(t);
+      s.insert = intern_sql(sql::insert<D>(t));
+      s.find = intern_sql(sql::find<D>(t));
+      s.update = intern_sql(sql::update<D>(t, s.update_cols));
+      s.erase = intern_sql(sql::erase<D>(t));
+      return s;
+    }();
+    return f;
+  }
+
+  // Statements whose text depends on the call's shape, cached per thread by shape key (no lock
+  // on the hot path; the interned text and id are shared process-wide).
+  template <class Build>
+  static Sql shaped(const std::string& key, Build&& build) {
+    thread_local std::unordered_map<std::string, Sql> cache;
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+    Sql s = intern_sql(build());
+    cache.emplace(key, s);
+    return s;
+  }
+
+  // Resets the statement on scope exit and names constraints the driver could not.
+  class Run {
+   public:
+    Run(Conn& c, const Sql& sql) : s_(c.prepare(sql)) {}
+    ~Run() { s_.reset(); }
+    Run(const Run&) = delete;
+    Run& operator=(const Run&) = delete;
+    Stmt& operator*() { return s_; }
+    Stmt* operator->() { return &s_; }
+    bool step() {
+      try {
+        return s_.step();
+      } catch (ConstraintViolation& e) {
+        complete_violation(e);
+        throw;
+      }
+    }
+
+   private:
+    Stmt& s_;
+  };
+
+  /// SQLite names the columns of a UNIQUE violation, not the constraint: find the declared
+  /// constraint with exactly those columns.
+  static void complete_violation(ConstraintViolation& e) {
+    const TableInfo& t = table();
+    if (e.table().empty()) e.set_table(t.name);
+    if (!e.constraint().empty() || e.columns().empty() || e.table() != t.name) return;
+    const auto matches = [&](const std::vector<std::size_t>& cols) {
+      if (cols.size() != e.columns().size()) return false;
+      for (auto i : cols)
+        if (std::find(e.columns().begin(), e.columns().end(), t.columns[i].name) == e.columns().end()) return false;
+      return true;
+    };
+    if (dynamic_cast<UniqueViolation*>(&e) != nullptr) {
+      if (matches(t.primary_key)) return e.set_constraint(t.primary_key_name());
+      for (const auto& u : t.uniques)
+        if (matches(u.columns)) return e.set_constraint(u.name);
+      for (const auto& ix : t.indexes)
+        if (ix.unique && matches(ix.columns)) return e.set_constraint(ix.name);
+    }
+  }
+
+  /// Columns no UPDATE may set: the org (rows never move between orgs) and write-once columns.
+  static void check_settable(std::size_t i) {
+    const TableInfo& t = table();
+    if (i == t.org_column) throw UsageError("tenantry: the org column of '" + t.name + "' cannot be updated");
+    if (t.columns[i].write_once)
+      throw UsageError("tenantry: column '" + t.columns[i].name + "' of '" + t.name + "' is write-once");
+  }
+
+  // Row-level security: on a connection that asks for it (pg::Options::org_context), an
+  // org-scoped operation runs in a transaction that first sets the org for the database's
+  // policies; inside the caller's transaction it joins it. Other connections run f() as is.
+  template <class F>
+  auto in_org(const OrgId& org, F&& f) {
+    if constexpr (requires(Conn& c) {
+                    { c.org_context_enabled() } -> std::convertible_to<bool>;
+                    c.set_org_context(org);
+                  }) {
+      if (conn_->org_context_enabled()) {
+        if (conn_->in_transaction()) {
+          conn_->set_org_context(org);
+          return f();
+        }
+        auto tx = conn_->transaction();
+        conn_->set_org_context(org);
+        if constexpr (std::is_void_v<decltype(f())>) {
+          f();
+          tx.commit();
+          return;
+        } else {
+          auto result = f();
+          tx.commit();
+          return result;
+        }
+      }
+    }
+    return f();
+  }
+
+  /// A nil org id is never a tenant: refusing it keeps "forgot to set the org" from reading or
+  /// writing rows of nobody, or worse, matching rows that were stored with a nil org.
+  static const OrgId& require_org(const OrgId& org) {
+    if (org.is_nil()) throw UsageError("tenantry: nil org id passed to a repository of '" + table().name + "'");
+    return org;
+  }
+
+  void check_org(OrgId org, const E& row) const {
+    if constexpr (is_org_scoped) {
+      const OrgId& r = boost::pfr::get<org_field<E>>(row);
+      if (!r.is_nil() && r != org) throw OrgMismatch(table().name, org.to_string(), r.to_string());
+    }
+  }
+  void adopt_org(OrgId org, E& row) const {
+    if constexpr (is_org_scoped) {
+      check_org(org, row);
+      boost::pfr::get<org_field<E>>(row) = org;
+    }
+  }
+
+  // Binds the org (when scoped) and the key; returns the next parameter number.
+  static int bind_org_key(Stmt& s, const OrgId* org, const key_type& key) {
+    int p = 1;
+    if (org) bind_value(s, p++, *org);
+    constexpr auto& kf = detail::key_of<E>::fields;
+    if constexpr (kf.size() == 1) {
+      bind_value(s, p++, key);
+    } else {
+      std::apply([&](const auto&... k) { (bind_value(s, p++, k), ...); }, key);
+    }
+    return p;
+  }
+  static int bind_row_key(Stmt& s, const OrgId* org, const E& row) {
+    int p = 1;
+    if (org) bind_value(s, p++, *org);
+    for (auto i : fixed().key_cols) binders[i](s, p++, row);
+    return p;
+  }
+
+  static void read_row(Stmt& s, E& out) {
+    reflect::for_each_field(out, [&](auto& field, auto I) { read_value(s, static_cast<int>(I.value), field); });
+  }
+
+  void insert_impl(const OrgId* /*org already in row*/, E& row) {
+    const FixedSql& f = fixed();
+    Run run(*conn_, f.insert);
+    int p = 1;
+    for (auto i : f.insert_cols) binders[i](*run, p++, row);
+    const bool has_row = run.step();
+    if (!f.generated_cols.empty() && has_row) {
+      int c = 0;
+      for (auto i : f.generated_cols) readers[i](*run, c++, row);
+    }
+  }
+
+  // One prepared INSERT reused for every row, inside one transaction: on SQLite that is one
+  // journal commit instead of one per row, which is most of the cost of a row insert.
+  template <class R>
+  void insert_many_impl(R& rows) {
+    auto tx = conn_->transaction();
+    for (E& row : rows) insert_impl(nullptr, row);
+    tx.commit();
+  }
+
+  std::optional<E> find_impl(const OrgId* org, const key_type& key) {
+    Run run(*conn_, fixed().find);
+    bind_org_key(*run, org, key);
+    if (!run.step()) return std::nullopt;
+    std::optional<E> out{std::in_place};
+    read_row(*run, *out);
+    return out;
+  }
+
+  bool update_impl(const OrgId* org, const E& row, const ColumnSelection<E>* only) {
+    if (only == nullptr) {
+      const FixedSql& f = fixed();
+      Run run(*conn_, f.update);
+      int p = bind_row_key(*run, org, row);
+      for (auto i : f.update_cols) binders[i](*run, p++, row);
+      run.step();
+      return run->changes() > 0;
+    }
+    std::vector<std::size_t> cols(only->columns.index.begin(), only->columns.index.begin() + only->columns.size);
+    for (auto i : cols) check_settable(i);
+    std::string key = "u";
+    for (auto i : cols) query_detail::shape_index(key, i);
+    const Sql s = shaped(key, [&] { return sql::update<D>(table(), cols); });
+    Run run(*conn_, s);
+    int p = bind_row_key(*run, org, row);
+    for (auto i : cols) binders[i](*run, p++, row);
+    run.step();
+    return run->changes() > 0;
+  }
+
+  template <class M>
+  bool set_impl(const OrgId* org, const key_type& key, M E::*member, const M& value) {
+    const std::size_t index = reflect::runtime_index_of(member);
+    check_settable(index);
+    std::string key_text = "s";
+    query_detail::shape_index(key_text, index);
+    const Sql s = shaped(key_text, [&] { return sql::update<D>(table(), {index}); });
+    Run run(*conn_, s);
+    int p = bind_org_key(*run, org, key);
+    bind_value(*run, p, value);
+    run.step();
+    return run->changes() > 0;
+  }
+
+  void upsert_impl(const OrgId* org, E& row, const ConflictTarget<E>& target) {
+    (void)org;
+    std::string key = target.do_nothing ? "U!" : "U";
+    for (std::size_t k = 0; k < target.columns.size; ++k) query_detail::shape_index(key, target.columns.index[k]);
+    key += '/';
+    for (std::size_t k = 0; k < target.set.size; ++k) query_detail::shape_index(key, target.set.index[k]);
+    const Sql s = shaped(key, [&] {
+      const TableInfo& t = table();
+      std::vector<std::size_t> tgt(target.columns.index.begin(), target.columns.index.begin() + target.columns.size);
+      std::vector<std::size_t> set;
+      if (target.set.size > 0) {
+        set.assign(target.set.index.begin(), target.set.index.begin() + target.set.size);
+      } else {
+        for (auto i : sql::updatable_columns(t))
+          if (!t.columns[i].generated() && std::find(tgt.begin(), tgt.end(), i) == tgt.end()) set.push_back(i);
+      }
+      for (auto i : set) check_settable(i);
+      return sql::upsert<D>(t, tgt, set, target.do_nothing);
+    });
+    Run run(*conn_, s);
+    int p = 1;
+    for (auto i : fixed().insert_cols) binders[i](*run, p++, row);
+    if (!run.step()) {
+      // The conflicting row belongs to another org; the guarded DO UPDATE refused to touch it.
+      const TableInfo& t = table();
+      std::vector<std::size_t> tgt(target.columns.index.begin(), target.columns.index.begin() + target.columns.size);
+      std::string name = t.primary_key_name();
+      for (const auto& u : t.uniques)
+        if (u.columns.size() == tgt.size() && std::is_permutation(u.columns.begin(), u.columns.end(), tgt.begin())) name = u.name;
+      throw UniqueViolation("tenantry: upsert into '" + t.name + "' conflicts with a row of another org on " + name +
+                                "; nothing was written",
+                            "", t.name, name);
+    }
+    read_row(*run, row);
+  }
+
+  bool erase_impl(const OrgId* org, const key_type& key) {
+    Run run(*conn_, fixed().erase);
+    bind_org_key(*run, org, key);
+    run.step();
+    return run->changes() > 0;
+  }
+
+  // ---- filtered statements -------------------------------------------------------------------
+
+  // What a filtered call needs on every call: its shape key (which names the ORDER BY columns,
+  // so the ordering itself is only collected when the SQL is built) and its LIMIT/OFFSET values.
+  struct Clauses {
+    std::string key;
+    std::optional<std::int64_t> limit, offset;
+  };
+
+  template <class... Args>
+  static std::vector<std::pair<std::size_t, bool>> orderings(const Args&... args) {
+    std::vector<std::pair<std::size_t, bool>> out;
+    (
+        [&](const auto& a) {
+          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(a)>, OrderBy<E>>) out.emplace_back(a.index, a.descending);
+        }(args),
+        ...);
+    return out;
+  }
+
+  template <class... Args>
+  static constexpr std::size_t predicate_count = ((predicate<Args> ? 1 : 0) + ... + 0);
+
+  template <class... Args>
+  static void collect(Clauses& c, const Args&... args) {
+    (
+        [&](const auto& a) {
+          using A = std::remove_cvref_t<decltype(a)>;
+          if constexpr (predicate<A>) {
+            static_assert(std::is_same_v<typename A::entity_type, E>, "tenantry: predicate on another entity's columns");
+            a.shape(c.key);
+          } else if constexpr (std::is_same_v<A, OrderBy<E>>) {
+            c.key += a.descending ? 'D' : 'A';
+            query_detail::shape_index(c.key, a.index);
+          } else if constexpr (std::is_same_v<A, Limit>) {
+            if (a.n < 0) throw UsageError("tenantry: limit(" + std::to_string(a.n) + ") is negative");
+            c.limit = a.n;
+          } else if constexpr (std::is_same_v<A, Offset>) {
+            if (a.n < 0) throw UsageError("tenantry: offset(" + std::to_string(a.n) + ") is negative");
+            c.offset = a.n;
+          } else {
+            static_assert(always_false<A>,
+                          "tenantry: list/count/exists take a predicate on this entity, order_by(&ThisEntity::m), "
+                          "limit(n) and offset(n)");
+          }
+        }(args),
+        ...);
+    c.key += c.limit ? 'L' : '-';
+    c.key += c.offset ? 'O' : '-';
+  }
+
+  template <class... Args>
+  static void bind_predicates(Stmt& s, int& next, const Args&... args) {
+    (
+        [&](const auto& a) {
+          if constexpr (predicate<std::remove_cvref_t<decltype(a)>>) a.bind(s, next);
+        }(args),
+        ...);
+  }
+
+  template <class... Args>
+  static void write_predicates(std::string& out, int& next, const Args&... args) {
+    (
+        [&](const auto& a) {
+          if constexpr (predicate<std::remove_cvref_t<decltype(a)>>) {
+            if (!out.empty()) out += " AND ";
+            a.template sql<D>(out, table(), next);
+          }
+        }(args),
+        ...);
+  }
+
+  template <class... Args>
+  Sql filtered_sql(char verb_tag, sql::Verb verb, Clauses& c, const Args&... args) {
+    c.key.insert(c.key.begin(), verb_tag);
+    return shaped(c.key, [&] {
+      return sql::filtered<D>(
+          table(), verb, [&](std::string& out, int& next) { write_predicates(out, next, args...); }, orderings(args...),
+          c.limit.has_value(), c.offset.has_value());
+    });
+  }
+
+  template <class... Args>
+  void bind_filtered(Stmt& s, const OrgId* org, const Clauses& c, const Args&... args) {
+    int p = 1;
+    if (org) bind_value(s, p++, *org);
+    bind_predicates(s, p, args...);
+    if (c.limit) s.bind_int(p++, *c.limit);
+    if (c.offset) s.bind_int(p++, *c.offset);
+  }
+
+  template <class... Args>
+  std::vector<E> list_impl(const OrgId* org, const Args&... args) {
+    Clauses c;
+    collect(c, args...);
+    const Sql s = filtered_sql('L', sql::Verb::select, c, args...);
+    Run run(*conn_, s);
+    bind_filtered(*run, org, c, args...);
+    std::vector<E> out;
+    if (c.limit && *c.limit > 0 && *c.limit < 4096) out.reserve(static_cast<std::size_t>(*c.limit));
+    while (run.step()) read_row(*run, out.emplace_back());
+    return out;
+  }
+
+  template <class... Args>
+  std::int64_t count_impl(const OrgId* org, const Args&... args) {
+    static_assert((predicate<Args> && ...), "tenantry: count and exists take predicates only (no order_by, limit or offset)");
+    Clauses c;
+    collect(c, args...);
+    const Sql s = filtered_sql('C', sql::Verb::count, c, args...);
+    Run run(*conn_, s);
+    bind_filtered(*run, org, c, args...);
+    if (!run.step()) throw DatabaseError("tenantry: COUNT(*) returned no row", "");
+    return run->column_int(0);
+  }
+
+  template <class... Args>
+  bool exists_impl(const OrgId* org, const Args&... args) {
+    static_assert((predicate<Args> && ...), "tenantry: count and exists take predicates only (no order_by, limit or offset)");
+    Clauses c;
+    collect(c, args...);
+    const Sql s = filtered_sql('X', sql::Verb::exists, c, args...);
+    Run run(*conn_, s);
+    bind_filtered(*run, org, c, args...);
+    if (!run.step()) throw DatabaseError("tenantry: EXISTS returned no row", "");
+    return run->column_bool(0);
+  }
+
+  template <class P>
+  std::int64_t erase_where_impl(const OrgId* org, const P& pred) {
+    Clauses c;
+    collect(c, pred);
+    const Sql s = filtered_sql('E', sql::Verb::erase, c, pred);
+    Run run(*conn_, s);
+    bind_filtered(*run, org, c, pred);
+    run.step();
+    return run->changes();
+  }
+
+  template <class P, class... As>
+  std::int64_t update_where_impl(const OrgId* org, const P& pred, const As&... assignments) {
+    static_assert(sizeof...(As) > 0, "tenantry: update_where needs at least one assign(col(&T::m), value)");
+    static_assert((std::is_same_v<decltype(std::declval<As>().index), std::size_t> && ...));
+    std::vector<std::size_t> cols{assignments.index...};
+    for (auto i : cols) check_settable(i);
+    Clauses c;
+    collect(c, pred);
+    std::string key = "W";
+    for (auto i : cols) query_detail::shape_index(key, i);
+    key += c.key;
+    const Sql s = shaped(key, [&] {
+      return sql::update_filtered<D>(table(), cols, [&](std::string& out, int& next) { write_predicates(out, next, pred); });
+    });
+    Run run(*conn_, s);
+    int p = 1;
+    if (org) bind_value(*run, p++, *org);
+    (bind_value(*run, p++, assignments.value), ...);
+    pred.bind(*run, p);
+    run.step();
+    return run->changes();
+  }
+
+  Conn* conn_;
+};
+
+}  // namespace tenantry

@@ -1,0 +1,307 @@
+// tenantry/schema.hpp - the runtime description of an entity's table.
+//
+// table_info<T>() turns the compile-time declarations of entity<T> into a TableInfo once per
+// process. Everything that writes SQL (ddl.hpp, statements.hpp) reads TableInfo, which keeps the
+// SQL builders ordinary non-template code: less to compile per entity, and one place to read.
+#pragma once
+
+#include "tenantry/entity.hpp"
+#include "tenantry/reflect.hpp"
+#include "tenantry/types.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+namespace tenantry {
+
+struct ColumnInfo {
+  std::string name;
+  Kind kind = Kind::text;
+  int int_bytes = 8;   // integers: 2, 4 or 8 bytes needed
+  int real_bytes = 8;  // reals: 4 or 8
+  bool nullable = false;
+  bool is_org = false;
+  bool is_enum = false;
+  std::vector<std::string> enum_values;
+  std::string sql_type;  // override; empty: the dialect decides
+  DefaultKind default_kind = DefaultKind::none;
+  Literal default_literal{};
+  std::string default_sql;
+  bool identity = false;
+  bool write_once = false;  // never updated after insert
+  /// Filled by the database on insert (identity, default_now, default_uuid): left out of
+  /// INSERT and read back through RETURNING.
+  bool generated() const noexcept {
+    return identity || default_kind == DefaultKind::now || default_kind == DefaultKind::uuid;
+  }
+};
+
+struct UniqueInfo {
+  std::string name;
+  std::vector<std::size_t> columns;
+  bool implicit = false;  // added by tenantry (the org-leading twin of the key), not declared
+};
+
+struct IndexInfo {
+  std::string name;
+  std::vector<std::size_t> columns;
+  std::vector<bool> descending;
+  bool unique = false;
+  std::string where;
+};
+
+struct CheckInfo {
+  std::string name;
+  std::size_t column = reflect::npos;  // structured: column op literal
+  std::string op;
+  Literal value{};
+  std::string raw_sql;  // raw form
+};
+
+struct ForeignKeyInfo {
+  std::string name;
+  std::vector<std::size_t> columns;  // as declared
+  std::string parent_table;
+  std::vector<std::string> parent_columns;  // as declared
+  on_delete action = on_delete::no_action;
+  /// Set when an org-scoped table references another org-scoped table's key without naming the
+  /// org: the DDL then references (org, key) instead, so the database itself refuses a child
+  /// in one org pointing at a parent in another. Holds the parent's org column name.
+  std::string parent_org_column;
+  bool tenant_safe() const noexcept { return !parent_org_column.empty(); }
+};
+
+struct TableInfo {
+  std::string name;
+  std::vector<ColumnInfo> columns;
+  std::vector<std::size_t> primary_key;
+  std::size_t org_column = reflect::npos;
+  std::vector<UniqueInfo> uniques;
+  std::vector<IndexInfo> indexes;
+  std::vector<CheckInfo> checks;
+  std::vector<ForeignKeyInfo> foreign_keys;
+
+  bool org_scoped() const noexcept { return org_column != reflect::npos; }
+  bool has_generated() const noexcept {
+    for (const auto& c : columns)
+      if (c.generated()) return true;
+    return false;
+  }
+  std::string primary_key_name() const;
+};
+
+// ---- constraint naming -----------------------------------------------------------------------
+
+/// Deterministic constraint and index names: <prefix>_<table>_<parts joined by _>. PostgreSQL
+/// silently truncates identifiers beyond 63 bytes, which would make two long names collide and
+/// error messages name something the program never declared, so long names are cut to 54 bytes
+/// and suffixed with 8 hex digits of a hash of the full name.
+inline std::string constraint_name(std::string_view prefix, std::string_view table,
+                                   const std::vector<std::string_view>& parts) {
+  std::string name(prefix);
+  name += '_';
+  name += table;
+  for (auto p : parts) {
+    name += '_';
+    name += p;
+  }
+  if (name.size() <= 63) return name;
+  std::uint32_t h = 2166136261u;  // FNV-1a
+  for (unsigned char c : name) h = (h ^ c) * 16777619u;
+  constexpr char hex[] = "0123456789abcdef";
+  std::string out = name.substr(0, 54);
+  out += '_';
+  for (int i = 7; i >= 0; --i) out += hex[(h >> (4 * i)) & 0xF];
+  return out;
+}
+
+inline std::string TableInfo::primary_key_name() const { return constraint_name("pk", name, {}); }
+
+template <class T>
+const TableInfo& table_info();
+
+namespace detail {
+
+template <class T>
+auto entity_constraints() {
+  if constexpr (requires { entity<T>::constraints; }) return entity<T>::constraints;
+  else return std::tuple<>{};
+}
+template <class T>
+auto entity_columns() {
+  if constexpr (requires { entity<T>::columns; }) return entity<T>::columns;
+  else return std::tuple<>{};
+}
+
+template <class T>
+std::vector<std::size_t> to_vector(const ColumnList<T>& list) {
+  return std::vector<std::size_t>(list.index.begin(), list.index.begin() + static_cast<std::ptrdiff_t>(list.size));
+}
+
+template <class T, std::size_t I>
+ColumnInfo column_info() {
+  using F = std::remove_cv_t<reflect::field_type<I, T>>;
+  static_assert(storable<F>,
+                "tenantry: an entity field has a type with no column mapping; use a supported type or "
+                "specialise tenantry::type_mapping<T>");
+  using VT = value_traits<F>;
+  ColumnInfo c;
+  c.name = std::string(reflect::field_name<T, I>);
+  c.kind = VT::kind;
+  if constexpr (requires { VT::int_bytes; }) c.int_bytes = VT::int_bytes;
+  if constexpr (requires { VT::real_bytes; }) c.real_bytes = VT::real_bytes;
+  c.nullable = VT::nullable;
+  c.is_org = std::is_same_v<F, OrgId>;
+  if constexpr (requires { VT::is_enum; }) {
+    c.is_enum = true;
+    for (const auto& [value, name] : VT::values) c.enum_values.emplace_back(name);
+  }
+  return c;
+}
+
+template <class T>
+TableInfo build_table_info() {
+  static_assert(declared_entity<T>,
+                "tenantry: no entity declaration for this struct; specialise tenantry::entity<T> with "
+                "`table` and `primary_key`");
+  static_assert(reflect::check_entity_shape<T>());
+  TableInfo t;
+  t.name = std::string(entity<T>::table);
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (t.columns.push_back(column_info<T, I>()), ...);
+  }(std::make_index_sequence<reflect::field_count<T>>{});
+  t.org_column = org_field<T>;
+
+  constexpr auto pk = entity<T>::primary_key;
+  static_assert(std::is_same_v<std::remove_cv_t<decltype(pk)>, KeyDecl<T>>,
+                "tenantry: primary_key must be key(&ThisStruct::member, ...) naming this entity's members");
+  t.primary_key = to_vector(pk.columns);
+
+  std::apply(
+      [&](const auto&... decl) {
+        (
+            [&](const auto& c) {
+              using D = std::remove_cvref_t<decltype(c)>;
+              static_assert(std::is_same_v<D, ColumnDecl<T>>,
+                            "tenantry: entity<T>::columns holds column(&T::member)... of this entity only");
+              ColumnInfo& col = t.columns[c.field];
+              if (!c.rename.empty()) col.name = std::string(c.rename);
+              col.sql_type = std::string(c.type_override);
+              col.default_kind = c.default_kind;
+              col.default_literal = c.default_literal;
+              col.default_sql = std::string(c.default_sql_text);
+              col.identity = c.identity_key;
+              col.write_once = c.write_once_flag;
+            }(decl),
+            ...);
+      },
+      entity_columns<T>());
+
+  const auto names_of = [&](const std::vector<std::size_t>& cols) {
+    std::vector<std::string_view> parts;
+    for (auto i : cols) parts.push_back(t.columns[i].name);
+    return parts;
+  };
+
+  std::apply(
+      [&](const auto&... decl) {
+        (
+            [&](const auto& c) {
+              using D = std::remove_cvref_t<decltype(c)>;
+              if constexpr (std::is_same_v<D, UniqueDecl<T>>) {
+                UniqueInfo u;
+                u.columns = to_vector(c.columns);
+                u.name = c.name.empty() ? constraint_name("uq", t.name, names_of(u.columns)) : std::string(c.name);
+                t.uniques.push_back(std::move(u));
+              } else if constexpr (std::is_same_v<D, IndexDecl<T>>) {
+                IndexInfo ix;
+                ix.columns = to_vector(c.columns);
+                ix.descending.assign(c.columns.descending.begin(),
+                                     c.columns.descending.begin() + static_cast<std::ptrdiff_t>(c.columns.size));
+                ix.unique = c.is_unique;
+                ix.where = std::string(c.where_sql);
+                ix.name = c.name.empty() ? constraint_name(c.is_unique ? "ux" : "ix", t.name, names_of(ix.columns))
+                                         : std::string(c.name);
+                t.indexes.push_back(std::move(ix));
+              } else if constexpr (std::is_same_v<D, CheckDecl<T>> || std::is_same_v<D, CheckDecl<void>>) {
+                CheckInfo ck;
+                if (c.column != reflect::npos) {
+                  ck.column = c.column;
+                  ck.op = std::string(c.op);
+                  ck.value = c.value;
+                  const std::string_view opname = c.op == "=" ? "eq" : c.op == "<>" ? "ne" : c.op == "<" ? "lt"
+                                                : c.op == "<=" ? "le" : c.op == ">" ? "gt" : "ge";
+                  ck.name = constraint_name("ck", t.name, {t.columns[c.column].name, opname});
+                } else {
+                  ck.raw_sql = std::string(c.raw_sql);
+                  ck.name = constraint_name("ck", t.name, {c.raw_name});
+                }
+                t.checks.push_back(std::move(ck));
+              } else if constexpr (requires { c.parent_columns; }) {
+                static_assert(std::is_same_v<decltype(c.columns), ColumnList<T>>,
+                              "tenantry: a foreign key of entity<T> must start from T's own members");
+                ForeignKeyInfo fk;
+                fk.columns = to_vector(c.columns);
+                fk.action = c.action;
+                [&]<class Parent>(const ColumnList<Parent>& parent) {
+                  static_assert(declared_entity<Parent>,
+                                "tenantry: a foreign key references a struct with no tenantry::entity declaration");
+                  // A self-reference must read the table being built: table_info<T>() is
+                  // still initialising.
+                  const TableInfo* ptp = &t;
+                  if constexpr (!std::is_same_v<Parent, T>) ptp = &table_info<Parent>();
+                  const TableInfo& pt = *ptp;
+                  fk.parent_table = pt.name;
+                  for (std::size_t k = 0; k < parent.size; ++k) fk.parent_columns.push_back(pt.columns[parent.index[k]].name);
+                  // Child and parent both org-scoped, the reference naming the parent's key
+                  // without either org: make it (org, key) -> parent (org, key). The parent
+                  // carries the matching UNIQUE (org, key) (added below for every org-scoped
+                  // table whose key lacks the org).
+                  const std::vector<std::size_t> parent_cols = to_vector(parent);
+                  const bool names_org = std::find(fk.columns.begin(), fk.columns.end(), t.org_column) != fk.columns.end() ||
+                                         std::find(parent_cols.begin(), parent_cols.end(), pt.org_column) != parent_cols.end();
+                  const bool is_parent_key = std::is_permutation(parent_cols.begin(), parent_cols.end(),
+                                                                 pt.primary_key.begin(), pt.primary_key.end());
+                  if (t.org_scoped() && pt.org_scoped() && !names_org && is_parent_key)
+                    fk.parent_org_column = pt.columns[pt.org_column].name;
+                }(c.parent_columns);
+                fk.name = constraint_name("fk", t.name, names_of(fk.columns));
+                t.foreign_keys.push_back(std::move(fk));
+              } else {
+                static_assert(always_false<D>,
+                              "tenantry: entity<T>::constraints holds unique(), index(), unique_index(), check(), "
+                              "check_sql() or foreign_key() of this entity only");
+              }
+            }(decl),
+            ...);
+      },
+      entity_constraints<T>());
+
+  // Every org-scoped table whose primary key lacks the org gets UNIQUE (org, key): the target
+  // of tenant-safe foreign keys from other org-scoped tables (see ForeignKeyInfo).
+  if (t.org_scoped() && std::find(t.primary_key.begin(), t.primary_key.end(), t.org_column) == t.primary_key.end()) {
+    std::vector<std::size_t> cols{t.org_column};
+    cols.insert(cols.end(), t.primary_key.begin(), t.primary_key.end());
+    const bool declared = std::any_of(t.uniques.begin(), t.uniques.end(), [&](const UniqueInfo& u) {
+      return std::is_permutation(u.columns.begin(), u.columns.end(), cols.begin(), cols.end());
+    });
+    if (!declared) t.uniques.push_back(UniqueInfo{constraint_name("uq", t.name, names_of(cols)), cols, true});
+  }
+  return t;
+}
+
+}  // namespace detail
+
+/// The table description of entity T, built on first use and shared for the process's life.
+template <class T>
+const TableInfo& table_info() {
+  static const TableInfo info = detail::build_table_info<T>();
+  return info;
+}
+
+}  // namespace tenantry

@@ -1,0 +1,592 @@
+// tenantry/types.hpp - the value types tenantry stores, and how each C++ type maps to a column.
+//
+// A field's C++ type decides its *kind* (integer, real, text, blob, boolean, uuid, timestamp,
+// json); each dialect names the kind's SQL type and each driver binds and reads it. The mapping
+// lives in value_traits<T>:
+//
+//   std::string, std::string_view-free text  -> text
+//   all integer widths                       -> integer (range-checked both ways)
+//   float, double                            -> real
+//   bool                                     -> boolean
+//   Uuid, OrgId                              -> uuid      (TEXT in SQLite, UUID in PostgreSQL)
+//   Timestamp                                -> timestamp (ISO-8601 TEXT / TIMESTAMPTZ)
+//   Json                                     -> json      (TEXT / JSONB)
+//   Bytes                                    -> blob      (BLOB / BYTEA)
+//   enums                                    -> text with CHECK (col IN (...names...))
+//   std::optional<T>                         -> T's kind, nullable; everything else is NOT NULL
+//
+// A user type maps onto one of these by specialising type_mapping<T> (see below).
+#pragma once
+
+#include "tenantry/error.hpp"
+#include "tenantry/reflect.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace tenantry {
+
+// ---- Uuid ------------------------------------------------------------------------------------
+
+/// A 128-bit UUID. Stored as canonical lowercase text in SQLite and as UUID in PostgreSQL.
+struct Uuid {
+  std::array<std::uint8_t, 16> bytes{};
+
+  /// Parses "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (either case); nullopt when malformed.
+  static constexpr std::optional<Uuid> try_parse(std::string_view text) noexcept {
+    if (text.size() != 36) return std::nullopt;
+    Uuid u;
+    std::size_t byte = 0;
+    for (std::size_t i = 0; i < 36;) {
+      if (i == 8 || i == 13 || i == 18 || i == 23) {
+        if (text[i] != '-') return std::nullopt;
+        ++i;
+        continue;
+      }
+      const int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      u.bytes[byte++] = static_cast<std::uint8_t>(hi * 16 + lo);
+      i += 2;
+    }
+    return u;
+  }
+
+  /// Parses like try_parse; throws ValueError naming the bad text.
+  static Uuid parse(std::string_view text) {
+    if (auto u = try_parse(text)) return *u;
+    throw ValueError("tenantry: not a UUID: '" + std::string(text.substr(0, 64)) + "'");
+  }
+
+  /// A random (version 4) UUID.
+  static Uuid random() {
+    thread_local std::mt19937_64 engine{seed()};
+    Uuid u;
+    for (std::size_t i = 0; i < 16; i += 8) {
+      const std::uint64_t r = engine();
+      for (std::size_t j = 0; j < 8; ++j) u.bytes[i + j] = static_cast<std::uint8_t>(r >> (8 * j));
+    }
+    u.bytes[6] = static_cast<std::uint8_t>((u.bytes[6] & 0x0F) | 0x40);
+    u.bytes[8] = static_cast<std::uint8_t>((u.bytes[8] & 0x3F) | 0x80);
+    return u;
+  }
+
+  /// A time-ordered (version 7) UUID: millisecond timestamp first, so new keys append to a
+  /// B-tree instead of landing on random pages.
+  static Uuid time_ordered() {
+    Uuid u = random();
+    const auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                   std::chrono::system_clock::now().time_since_epoch())
+                                                   .count());
+    for (std::size_t i = 0; i < 6; ++i) u.bytes[i] = static_cast<std::uint8_t>(ms >> (8 * (5 - i)));
+    u.bytes[6] = static_cast<std::uint8_t>((u.bytes[6] & 0x0F) | 0x70);
+    return u;
+  }
+
+  constexpr bool is_nil() const noexcept {
+    for (auto b : bytes)
+      if (b != 0) return false;
+    return true;
+  }
+
+  /// Writes the 36 characters of the canonical form into out.
+  constexpr void write(char* out) const noexcept {
+    constexpr char digits[] = "0123456789abcdef";
+    std::size_t o = 0;
+    for (std::size_t i = 0; i < 16; ++i) {
+      if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+      out[o++] = digits[bytes[i] >> 4];
+      out[o++] = digits[bytes[i] & 0x0F];
+    }
+  }
+
+  std::string to_string() const {
+    std::string s(36, '\0');
+    write(s.data());
+    return s;
+  }
+
+  friend constexpr auto operator<=>(const Uuid&, const Uuid&) = default;
+
+ private:
+  static constexpr int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+  static std::uint64_t seed() {
+    std::random_device rd;
+    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  }
+};
+
+// ---- OrgId -----------------------------------------------------------------------------------
+
+/// The id of an organization (tenant). A field of this type makes an entity org-scoped: every
+/// repository operation on it then takes an OrgId first. It is a distinct type from Uuid so an
+/// org id cannot be passed where a row id is meant, or the other way round.
+struct OrgId {
+  Uuid value;
+
+  constexpr OrgId() = default;
+  constexpr explicit OrgId(Uuid v) noexcept : value(v) {}
+  static OrgId parse(std::string_view text) { return OrgId{Uuid::parse(text)}; }
+  static OrgId random() { return OrgId{Uuid::random()}; }
+  constexpr bool is_nil() const noexcept { return value.is_nil(); }
+  std::string to_string() const { return value.to_string(); }
+  friend constexpr auto operator<=>(const OrgId&, const OrgId&) = default;
+};
+
+/// The PostgreSQL setting that row-level security policies read the current org from. Set with
+/// set_config(..., true), so it lasts until the end of the transaction and no longer.
+inline constexpr std::string_view org_setting = "app.current_org_id";
+
+// ---- Timestamp -------------------------------------------------------------------------------
+
+/// A UTC instant with microsecond precision (what PostgreSQL's TIMESTAMPTZ holds).
+/// In SQLite it is stored as fixed-width ISO-8601 text, "2024-05-01T12:30:00.000000Z", so that
+/// text order is time order. Years 0001-9999 are representable in both databases.
+struct Timestamp {
+  std::int64_t micros = 0;  // since 1970-01-01T00:00:00Z
+
+  using time_point = std::chrono::sys_time<std::chrono::microseconds>;
+
+  static Timestamp now() {
+    return from(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
+  }
+  static constexpr Timestamp from(time_point tp) noexcept { return Timestamp{tp.time_since_epoch().count()}; }
+  constexpr time_point time() const noexcept { return time_point{std::chrono::microseconds{micros}}; }
+
+  static constexpr std::int64_t min_micros = -62135596800LL * 1000000;            // 0001-01-01
+  static constexpr std::int64_t max_micros = 253402300799LL * 1000000 + 999999;   // 9999-12-31
+
+  /// Canonical ISO-8601 text (27 characters); throws ValueError outside years 0001-9999.
+  std::string to_iso() const {
+    std::string s(27, '\0');
+    write_iso(s.data());
+    return s;
+  }
+
+  /// Writes the 27 characters of to_iso() into out.
+  void write_iso(char* out) const {
+    if (micros < min_micros || micros > max_micros)
+      throw ValueError("tenantry: timestamp outside years 0001-9999: " + std::to_string(micros) + " us");
+    const std::int64_t day_us = 86400LL * 1000000;
+    std::int64_t days = micros / day_us, rem = micros % day_us;
+    if (rem < 0) {
+      rem += day_us;
+      --days;
+    }
+    const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{days}}};
+    const auto put = [&](std::size_t at, std::int64_t v, int width) {
+      for (int i = width - 1; i >= 0; --i, v /= 10) out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + v % 10);
+    };
+    put(0, int(ymd.year()), 4);
+    out[4] = '-';
+    put(5, unsigned(ymd.month()), 2);
+    out[7] = '-';
+    put(8, unsigned(ymd.day()), 2);
+    out[10] = 'T';
+    const std::int64_t secs = rem / 1000000;
+    put(11, secs / 3600, 2);
+    out[13] = ':';
+    put(14, secs / 60 % 60, 2);
+    out[16] = ':';
+    put(17, secs % 60, 2);
+    out[19] = '.';
+    put(20, rem % 1000000, 6);
+    out[26] = 'Z';
+  }
+
+  /// Parses ISO-8601 as written by tenantry, by SQLite's datetime functions, or by people:
+  /// "YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]][Z|+HH[:MM]|-HH[:MM]]" or a bare date. Text without
+  /// an offset is taken as UTC. Fractions beyond microseconds are truncated.
+  static std::optional<Timestamp> try_parse(std::string_view s) noexcept {
+    std::size_t i = 0;
+    const auto digits = [&](int n, int& out) {
+      out = 0;
+      for (int k = 0; k < n; ++k, ++i) {
+        if (i >= s.size() || s[i] < '0' || s[i] > '9') return false;
+        out = out * 10 + (s[i] - '0');
+      }
+      return true;
+    };
+    const auto expect = [&](char c) {
+      if (i < s.size() && s[i] == c) {
+        ++i;
+        return true;
+      }
+      return false;
+    };
+    int y, mo, d, h = 0, mi = 0, se = 0;
+    if (!digits(4, y) || !expect('-') || !digits(2, mo) || !expect('-') || !digits(2, d)) return std::nullopt;
+    std::int64_t frac = 0;
+    std::int64_t offset_s = 0;
+    if (i < s.size()) {
+      if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return std::nullopt;
+      ++i;
+      if (!digits(2, h) || !expect(':') || !digits(2, mi)) return std::nullopt;
+      if (expect(':')) {
+        if (!digits(2, se)) return std::nullopt;
+        if (expect('.')) {
+          int n = 0;
+          while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+            if (n < 6) frac = frac * 10 + (s[i] - '0');
+            ++n;
+            ++i;
+          }
+          if (n == 0) return std::nullopt;
+          for (; n < 6; ++n) frac *= 10;
+        }
+      }
+      if (i < s.size()) {
+        if (s[i] == 'Z' || s[i] == 'z') {
+          ++i;
+        } else if (s[i] == '+' || s[i] == '-') {
+          const int sign = s[i] == '-' ? -1 : 1;
+          ++i;
+          int oh, om = 0;
+          if (!digits(2, oh)) return std::nullopt;
+          if (expect(':')) {
+            if (!digits(2, om)) return std::nullopt;
+          } else if (i < s.size() && !digits(2, om)) {
+            return std::nullopt;
+          }
+          if (oh > 23 || om > 59) return std::nullopt;
+          offset_s = sign * (oh * 3600 + om * 60);
+        }
+      }
+      if (i != s.size()) return std::nullopt;
+    }
+    if (y < 1 || mo < 1 || mo > 12 || h > 23 || mi > 59 || se > 60) return std::nullopt;
+    const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{unsigned(mo)},
+                                          std::chrono::day{unsigned(d)}};
+    if (!ymd.ok()) return std::nullopt;
+    const std::int64_t days = std::chrono::sys_days{ymd}.time_since_epoch().count();
+    const std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset_s;
+    return Timestamp{secs * 1000000 + frac};
+  }
+
+  static Timestamp parse(std::string_view s) {
+    if (auto t = try_parse(s)) return *t;
+    throw ValueError("tenantry: not an ISO-8601 timestamp: '" + std::string(s.substr(0, 64)) + "'");
+  }
+
+  friend constexpr auto operator<=>(const Timestamp&, const Timestamp&) = default;
+};
+
+// ---- Json, Bytes -----------------------------------------------------------------------------
+
+/// JSON document text. TEXT (with a json_valid CHECK) in SQLite, JSONB in PostgreSQL. JSONB
+/// normalises whitespace and key order, so PostgreSQL returns an equivalent document, not
+/// necessarily the same characters.
+struct Json {
+  std::string text;
+  friend auto operator<=>(const Json&, const Json&) = default;
+};
+
+/// Raw bytes: BLOB in SQLite, BYTEA in PostgreSQL.
+using Bytes = std::vector<std::byte>;
+
+// ---- kinds and value_traits ------------------------------------------------------------------
+
+/// What a column holds, independent of dialect. Dialects name the SQL type, drivers encode it.
+enum class Kind : std::uint8_t { integer, real, text, blob, boolean, uuid, timestamp, json };
+
+/// Map a type of your own onto a supported one:
+///
+///   template <> struct tenantry::type_mapping<Money> {
+///     using storage = std::int64_t;                       // any supported type
+///     static std::int64_t to_storage(const Money& m) { return m.cents; }
+///     static Money from_storage(std::int64_t c) { return Money{c}; }
+///   };
+template <class T>
+struct type_mapping;
+
+template <class T>
+concept user_mapped = requires(const T& v) {
+  typename type_mapping<T>::storage;
+  { type_mapping<T>::to_storage(v) };
+  { type_mapping<T>::from_storage(std::declval<typename type_mapping<T>::storage>()) } -> std::same_as<T>;
+};
+
+/// Names of an enum's enumerators, in value order. Found by reflection for enumerators valued
+/// 0..63; specialise with `static constexpr std::array<std::pair<E, std::string_view>, N> values`
+/// for enums outside that range or to store other text than the enumerator names.
+template <class E>
+struct enum_traits {
+  static constexpr auto values = []<int... V>(std::integer_sequence<int, V...>) {
+    constexpr std::size_t n = ((reflect::detail::enum_name_impl<E, V>().empty() ? 0 : 1) + ... + 0);
+    std::array<std::pair<E, std::string_view>, n> out{};
+    std::size_t k = 0;
+    ((reflect::detail::enum_name_impl<E, V>().empty()
+          ? void()
+          : void(out[k++] = {static_cast<E>(V), reflect::detail::enum_name_impl<E, V>()})),
+     ...);
+    return out;
+  }(std::make_integer_sequence<int, reflect::enum_probe_limit>{});
+  static_assert(values.size() > 0, "tenantry: enum has no enumerators in 0..63; specialise tenantry::enum_traits");
+};
+
+/// Text stored for an enumerator, or an empty view when it names none.
+template <class E>
+constexpr std::string_view enum_to_text(E value) noexcept {
+  for (const auto& [v, name] : enum_traits<E>::values)
+    if (v == value) return name;
+  return {};
+}
+
+/// The enumerator stored as `text`; nullopt for text that names none.
+template <class E>
+constexpr std::optional<E> enum_from_text(std::string_view text) noexcept {
+  for (const auto& [v, name] : enum_traits<E>::values)
+    if (name == text) return v;
+  return std::nullopt;
+}
+
+template <class T>
+struct value_traits;  // specialised below for every supported type
+
+template <class T>
+inline constexpr bool always_false = false;
+
+template <class T>
+concept storable = requires { value_traits<T>::kind; };
+
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+
+namespace detail {
+template <class T>
+std::int64_t checked_to_int64(T v) {
+  if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
+    if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      throw ValueError("tenantry: unsigned value " + std::to_string(v) + " does not fit a signed 64-bit column");
+  }
+  return static_cast<std::int64_t>(v);
+}
+template <class T>
+T checked_from_int64(std::int64_t v) {
+  if (!std::in_range<T>(v))
+    throw ValueError("tenantry: stored integer " + std::to_string(v) + " does not fit the field's type");
+  return static_cast<T>(v);
+}
+}  // namespace detail
+
+// Every specialisation provides:
+//   kind, nullable, int_bytes (integers), and
+//   bind(Statement&, int index, const T&) / read(Statement&, int column, T&)
+// where Statement is a driver's statement type (see driver/sqlite.hpp for the interface).
+// Text and bytes are bound by pointer: the value must outlive the statement's execution, which
+// holds for fields of the row being written; a temporary must go through Statement::keep().
+
+template <>
+struct value_traits<std::string> {
+  static constexpr Kind kind = Kind::text;
+  static constexpr bool nullable = false;
+  template <class S>
+  static void bind(S& s, int i, const std::string& v) { s.bind_text(i, v); }
+  template <class S>
+  static void read(S& s, int c, std::string& out) { out.assign(s.column_text(c)); }
+};
+
+template <class T>
+  requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
+struct value_traits<T> {
+  static constexpr Kind kind = Kind::integer;
+  static constexpr bool nullable = false;
+  /// Bytes PostgreSQL needs to hold every value: unsigned types take the next wider type.
+  static constexpr int int_bytes = std::is_unsigned_v<T> && sizeof(T) < 8 ? int(sizeof(T)) * 2 : int(sizeof(T));
+  template <class S>
+  static void bind(S& s, int i, T v) { s.bind_int(i, detail::checked_to_int64(v)); }
+  template <class S>
+  static void read(S& s, int c, T& out) {
+    if constexpr (std::is_same_v<T, std::int64_t>) out = s.column_int(c);
+    else out = detail::checked_from_int64<T>(s.column_int(c));
+  }
+};
+
+template <class T>
+  requires std::is_floating_point_v<T>
+struct value_traits<T> {
+  static constexpr Kind kind = Kind::real;
+  static constexpr bool nullable = false;
+  static constexpr int real_bytes = sizeof(T) <= 4 ? 4 : 8;
+  template <class S>
+  static void bind(S& s, int i, T v) { s.bind_double(i, static_cast<double>(v)); }
+  template <class S>
+  static void read(S& s, int c, T& out) { out = static_cast<T>(s.column_double(c)); }
+};
+
+template <>
+struct value_traits<bool> {
+  static constexpr Kind kind = Kind::boolean;
+  static constexpr bool nullable = false;
+  template <class S>
+  static void bind(S& s, int i, bool v) { s.bind_bool(i, v); }
+  template <class S>
+  static void read(S& s, int c, bool& out) { out = s.column_bool(c); }
+};
+
+template <>
+struct value_traits<Uuid> {
+  static constexpr Kind kind = Kind::uuid;
+  static constexpr bool nullable = false;
+  template <class S>
+  static void bind(S& s, int i, const Uuid& v) { s.bind_uuid(i, v); }
+  template <class S>
+  static void read(S& s, int c, Uuid& out) { out = s.column_uuid(c); }
+};
+
+template <>
+struct value_traits<OrgId> {
+  static constexpr Kind kind = Kind::uuid;
+  static constexpr bool nullable = false;
+  template <class S>
+  static void bind(S& s, int i, const OrgId& v) { s.bind_uuid(i, v.value); }
+  template <class S>
+  static void read(S& s, int c, OrgId& out) { out.value = s.column_uuid(c); }
+};
+
+template <>
+struct value_traits<Timestamp> {
+  static constexpr Kind kind = Kind::timestamp;
+  static constexpr bool nullable = false;
+  template <class S>
+  static void bind(S& s, int i, Timestamp v) { s.bind_timestamp(i, v); }
+  template <class S>
+  static void read(S& s, int c, Timestamp& out) { out = s.column_timestamp(c); }
+};
+
+template <>
+struct value_traits<Json> {
+  static constexpr Kind kind = Kind::json;
+  static constexpr bool nullable = false;
+  template <class S>
+  static void bind(S& s, int i, const Json& v) { s.bind_json(i, v.text); }
+  template <class S>
+  static void read(S& s, int c, Json& out) { out.text.assign(s.column_text(c)); }
+};
+
+template <>
+struct value_traits<Bytes> {
+  static constexpr Kind kind = Kind::blob;
+  static constexpr bool nullable = false;
+  template <class S>
+  static void bind(S& s, int i, const Bytes& v) { s.bind_blob(i, std::span<const std::byte>(v)); }
+  template <class S>
+  static void read(S& s, int c, Bytes& out) {
+    const auto b = s.column_blob(c);
+    out.assign(b.begin(), b.end());
+  }
+};
+
+template <class E>
+  requires std::is_enum_v<E>
+struct value_traits<E> {
+  static constexpr Kind kind = Kind::text;
+  static constexpr bool nullable = false;
+  static constexpr bool is_enum = true;
+  static constexpr auto& values = enum_traits<E>::values;
+  template <class S>
+  static void bind(S& s, int i, E v) {
+    const std::string_view text = enum_to_text(v);
+    if (text.empty())
+      throw ValueError("tenantry: enum value " + std::to_string(static_cast<long long>(v)) + " has no name to store");
+    s.bind_text(i, text);
+  }
+  template <class S>
+  static void read(S& s, int c, E& out) {
+    const std::string_view text = s.column_text(c);
+    if (auto v = enum_from_text<E>(text)) {
+      out = *v;
+      return;
+    }
+    throw ValueError("tenantry: stored text '" + std::string(text.substr(0, 64)) + "' names no enumerator");
+  }
+};
+
+template <class T>
+struct value_traits<std::optional<T>> : value_traits<T> {
+  static_assert(!is_optional<T>::value, "tenantry: std::optional<std::optional<T>> has no column mapping");
+  static constexpr bool nullable = true;
+  template <class S>
+  static void bind(S& s, int i, const std::optional<T>& v) {
+    if (v) value_traits<T>::bind(s, i, *v);
+    else s.bind_null(i);
+  }
+  template <class S>
+  static void read(S& s, int c, std::optional<T>& out) {
+    if (s.column_is_null(c)) {
+      out.reset();
+    } else {
+      if (!out) out.emplace();
+      value_traits<T>::read(s, c, *out);
+    }
+  }
+};
+
+template <class T>
+  requires user_mapped<T>
+struct value_traits<T> : value_traits<typename type_mapping<T>::storage> {
+  using storage = typename type_mapping<T>::storage;
+  template <class S>
+  static void bind(S& s, int i, const T& v) {
+    // Drivers bind text and bytes by pointer, and the converted value is a temporary: hand it to
+    // the statement, which keeps it until reset().
+    storage tmp = type_mapping<T>::to_storage(v);
+    if constexpr (std::is_same_v<storage, std::string>) {
+      s.bind_text(i, s.keep(std::move(tmp)));
+    } else if constexpr (std::is_same_v<storage, Json>) {
+      s.bind_json(i, s.keep(std::move(tmp.text)));
+    } else if constexpr (std::is_same_v<storage, Bytes>) {
+      const std::string_view kept = s.keep(std::string(reinterpret_cast<const char*>(tmp.data()), tmp.size()));
+      s.bind_blob(i, std::span<const std::byte>(reinterpret_cast<const std::byte*>(kept.data()), kept.size()));
+    } else {
+      static_assert(!is_optional<storage>::value,
+                    "tenantry: a type_mapping's storage must not be optional; map std::optional<T> instead");
+      value_traits<storage>::bind(s, i, tmp);
+    }
+  }
+  template <class S>
+  static void read(S& s, int c, T& out) {
+    storage tmp{};
+    value_traits<storage>::read(s, c, tmp);
+    out = type_mapping<T>::from_storage(std::move(tmp));
+  }
+};
+
+/// Binds any storable value, with a readable error for types that have no mapping.
+template <class S, class T>
+void bind_value(S& s, int index, const T& v) {
+  static_assert(storable<T>,
+                "tenantry: this field type has no column mapping; use a supported type or "
+                "specialise tenantry::type_mapping<T>");
+  value_traits<T>::bind(s, index, v);
+}
+
+template <class S, class T>
+void read_value(S& s, int column, T& out) {
+  static_assert(storable<T>,
+                "tenantry: this field type has no column mapping; use a supported type or "
+                "specialise tenantry::type_mapping<T>");
+  if constexpr (!value_traits<T>::nullable) {
+    if (s.column_is_null(column))
+      throw ValueError("tenantry: NULL read into a field that is not std::optional");
+  }
+  value_traits<T>::read(s, column, out);
+}
+
+}  // namespace tenantry

@@ -1,0 +1,160 @@
+// tenantry/url.hpp - parsing database URLs.
+//
+//   sqlite:app.db            a file, relative to the working directory
+//   sqlite://app.db          the same (sqlx's spelling)
+//   sqlite:///var/lib/app.db an absolute path
+//   sqlite::memory:          a private in-memory database
+//   sqlite:app.db?mode=ro    read-only (mode=rw: must exist; mode=rwc: create, the default)
+//   postgres://user:pass@host:5432/db?sslmode=disable   (also postgresql://) handed to libpq
+//
+// Parsing is separate from connecting so that a bad URL is reported with what is wrong before
+// any I/O, and so the parser can be tested (and fuzzed) on its own.
+#pragma once
+
+#include "tenantry/error.hpp"
+
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tenantry {
+
+struct DatabaseUrl {
+  enum class Kind { sqlite, postgres };
+  Kind kind = Kind::sqlite;
+  std::string sqlite_path;   // ":memory:" for the in-memory database
+  bool read_only = false;    // sqlite ?mode=ro
+  bool create = true;        // sqlite: create the file when missing (mode=rwc)
+  std::string pg_conninfo;   // the URL as libpq takes it
+  std::string host, port, database;  // postgres, for messages and checks
+
+  bool is_postgres() const noexcept { return kind == Kind::postgres; }
+};
+
+namespace url_detail {
+
+[[noreturn]] inline void fail(std::string_view url, const std::string& why) {
+  // Never echo a password back: cut the URL's userinfo out of the message.
+  std::string shown(url.substr(0, 200));
+  if (auto scheme = shown.find("://"); scheme != std::string::npos) {
+    if (auto at = shown.find('@', scheme + 3); at != std::string::npos && shown.find('/', scheme + 3) > at) {
+      shown.replace(scheme + 3, at - scheme - 3, "***");
+    }
+  }
+  throw UrlError("tenantry: bad database URL '" + shown + "': " + why);
+}
+
+inline void parse_sqlite(std::string_view url, std::string_view rest, DatabaseUrl& out) {
+  std::string_view query;
+  if (auto q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  if (rest.starts_with("///")) rest.remove_prefix(2);          // sqlite:///abs -> /abs
+  else if (rest.starts_with("//")) rest.remove_prefix(2);      // sqlite://rel -> rel
+  if (rest == ":memory:" || rest == "memory:") {
+    out.sqlite_path = ":memory:";
+  } else {
+    if (rest.empty()) fail(url, "no file path after 'sqlite:' (use sqlite:app.db, sqlite:///abs/path or sqlite::memory:)");
+    if (rest.find('\0') != std::string_view::npos) fail(url, "the path contains a NUL byte");
+    out.sqlite_path = std::string(rest);
+  }
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (item == "mode=ro") {
+      out.read_only = true;
+      out.create = false;
+    } else if (item == "mode=rw") {
+      out.create = false;
+    } else if (item == "mode=rwc") {
+      out.create = true;
+    } else if (item == "mode=memory") {
+      out.sqlite_path = ":memory:";
+    } else {
+      fail(url, "unknown SQLite option '" + std::string(item) + "' (known: mode=ro|rw|rwc|memory)");
+    }
+  }
+}
+
+inline void parse_postgres(std::string_view url, std::string_view after_scheme, DatabaseUrl& out) {
+  // authority = [userinfo@]host[:port] up to the first '/' or '?'
+  const std::size_t end = after_scheme.find_first_of("/?");
+  std::string_view authority = after_scheme.substr(0, end);
+  std::string_view path = end == std::string_view::npos ? std::string_view{} : after_scheme.substr(end);
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  std::string_view host = authority, port;
+  bool has_port = false;
+  if (authority.starts_with('[')) {  // [ipv6]:port
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) fail(url, "unterminated '[' in an IPv6 host");
+    host = authority.substr(0, close + 1);
+    const std::string_view tail = authority.substr(close + 1);
+    if (!tail.empty()) {
+      if (tail.front() != ':') fail(url, "unexpected text after the IPv6 host");
+      port = tail.substr(1);
+      has_port = true;
+    }
+  } else if (auto colon = authority.find(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    has_port = true;
+  }
+  // libpq accepts host lists, "h1:p1,h2:p2": every port in the list must be valid.
+  for (std::string_view rest = port; has_port;) {
+    const auto comma = rest.find(',');
+    std::string_view one = rest.substr(0, comma);
+    if (auto c = one.rfind(':'); c != std::string_view::npos) one = one.substr(c + 1);
+    if (one.empty()) fail(url, "empty port after ':'");
+    unsigned long value = 0;
+    for (char ch : one) {
+      if (ch < '0' || ch > '9') fail(url, "port '" + std::string(one.substr(0, 20)) + "' is not a number");
+      value = value * 10 + static_cast<unsigned long>(ch - '0');
+      if (value > 65535) fail(url, "port '" + std::string(one.substr(0, 20)) + "' is out of range (1-65535)");
+    }
+    if (value == 0) fail(url, "port 0 is not a usable port");
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+  }
+  out.host = std::string(host);
+  out.port = std::string(port);
+  if (path.starts_with('/')) out.database = std::string(path.substr(1, path.find('?') - 1));
+  out.pg_conninfo = std::string(url);
+}
+
+}  // namespace url_detail
+
+/// Parses a database URL; throws UrlError saying what is wrong (unknown scheme, missing path,
+/// malformed port...). An empty `url` reads the DATABASE_URL environment variable.
+inline DatabaseUrl parse_database_url(std::string_view url) {
+  std::string from_env;
+  if (url.empty()) {
+    const char* env = std::getenv("DATABASE_URL");
+    if (env == nullptr || *env == '\0')
+      throw UrlError("tenantry: no database URL given and DATABASE_URL is not set");
+    from_env = env;
+    url = from_env;
+  }
+  DatabaseUrl out;
+  if (url.starts_with("sqlite:")) {
+    out.kind = DatabaseUrl::Kind::sqlite;
+    url_detail::parse_sqlite(url, url.substr(7), out);
+    return out;
+  }
+  for (std::string_view scheme : {"postgres://", "postgresql://"}) {
+    if (url.starts_with(scheme)) {
+      out.kind = DatabaseUrl::Kind::postgres;
+      url_detail::parse_postgres(url, url.substr(scheme.size()), out);
+      return out;
+    }
+  }
+  const auto colon = url.find(':');
+  if (colon == std::string_view::npos || colon == 0)
+    url_detail::fail(url, "no scheme (expected sqlite:, postgres:// or postgresql://)");
+  url_detail::fail(url, "unknown scheme '" + std::string(url.substr(0, colon)) +
+                            "' (expected sqlite:, postgres:// or postgresql://)");
+}
+
+}  // namespace tenantry
