@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# The whole test suite: installs packages, starts a throwaway PostgreSQL (scripts/pg.sh) and a
+# PgBouncer in front of it (scripts/pgbouncer.sh), then configures, builds and runs CTest once per
+# build:
+#   gcc    build/test-gcc    g++,     Debug, -Werror
+#   clang  build/test-clang  clang++, Debug, -Werror
+#   asan   build/test-asan   clang++, Debug, -Werror, AddressSanitizer + UBSan
+#   tsan   build/test-tsan   clang++, -O1, -Werror, ThreadSanitizer; only tenantry-reliability (opt-in)
+#
+# Environment:
+#   TENANTRY_COMPILERS="gcc clang asan"  which builds to run (any of gcc, clang, asan, tsan)
+#   TENANTRY_ASAN=1                 add the asan build
+#   TENANTRY_TSAN=1                 add the tsan build
+#   TENANTRY_JOBS=N                 parallel build and test jobs (default: nproc)
+#   TENANTRY_TEST_TIMEOUT=S         per-test timeout in seconds (default 600)
+#   TENANTRY_PG_URL=...             use this server instead of starting one
+#   TENANTRY_PGBOUNCER_URL=...      use this PgBouncer (transaction pooling) instead of starting one
+#   TENANTRY_SKIP_DEPS=1            do not run scripts/install-deps.sh
+# Arguments are passed to every ctest run, e.g. scripts/test.sh -R sqlite
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# ---- which builds (checked before anything is installed or started) ---------------------------
+jobs="${TENANTRY_JOBS:-$(nproc)}"
+timeout="${TENANTRY_TEST_TIMEOUT:-600}"
+
+read -r -a requested <<<"${TENANTRY_COMPILERS:-gcc clang asan}"
+[[ "${TENANTRY_ASAN:-0}" == 1 ]] && requested+=(asan)
+[[ "${TENANTRY_TSAN:-0}" == 1 ]] && requested+=(tsan)
+builds=()
+for b in "${requested[@]}"; do
+  case "$b" in
+    gcc | g++) b=gcc ;;
+    clang | clang++) b=clang ;;
+    asan | tsan) ;;
+    *) echo "test.sh: unknown build '$b' in TENANTRY_COMPILERS (use gcc, clang, asan, tsan)" >&2; exit 2 ;;
+  esac
+  [[ " ${builds[*]} " == *" $b "* ]] || builds+=("$b")
+done
+[[ ${#builds[@]} -gt 0 ]] || { echo "test.sh: TENANTRY_COMPILERS selects no build" >&2; exit 2; }
+
+if [[ "${TENANTRY_SKIP_DEPS:-0}" != 1 ]]; then
+  scripts/install-deps.sh
+fi
+
+# Whatever this script started is stopped on any exit, last started first.
+on_exit=()
+stop_started() {
+  local i
+  for ((i = ${#on_exit[@]} - 1; i >= 0; i--)); do ${on_exit[i]} >/dev/null 2>&1 || true; done
+}
+trap stop_started EXIT
+trap 'exit 130' INT TERM
+
+# ---- PostgreSQL --------------------------------------------------------------------------------
+if [[ -z "${TENANTRY_PG_URL:-}" ]]; then
+  if scripts/pg.sh status >/dev/null 2>&1; then
+    echo "test.sh: reusing the PostgreSQL already running (left running afterwards)"
+  else
+    # Stop (and delete) the cluster on any exit, including a failed start.
+    on_exit+=("scripts/pg.sh stop")
+    scripts/pg.sh start
+  fi
+  TENANTRY_PG_URL="$(scripts/pg.sh url)"
+  TENANTRY_PG_SOCKET_DIR="$(scripts/pg.sh socket)"
+  export TENANTRY_PG_URL TENANTRY_PG_SOCKET_DIR
+fi
+echo "test.sh: TENANTRY_PG_URL=$TENANTRY_PG_URL"
+
+# ---- PgBouncer (transaction pooling) in front of that server ----------------------------------
+# If it cannot start, the PgBouncer tests fail saying so; the other tests still run.
+if [[ -z "${TENANTRY_PGBOUNCER_URL:-}" ]]; then
+  if scripts/pgbouncer.sh status >/dev/null 2>&1; then
+    echo "test.sh: reusing the PgBouncer already running (left running afterwards)"
+    TENANTRY_PGBOUNCER_URL="$(scripts/pgbouncer.sh url)"
+  else
+    upstream=()  # the host and port of TENANTRY_PG_URL when it is a URL; else scripts/pg.sh's
+    if [[ "$TENANTRY_PG_URL" =~ ^postgres(ql)?://([^@/?]*@)?([^:/?,]+)(:([0-9]+))? ]]; then
+      upstream=("TENANTRY_PG_HOST=${BASH_REMATCH[3]}")
+      [[ -n "${BASH_REMATCH[5]}" ]] && upstream+=("TENANTRY_PG_PORT=${BASH_REMATCH[5]}")
+    fi
+    on_exit+=("scripts/pgbouncer.sh stop")
+    if env "${upstream[@]}" scripts/pgbouncer.sh start; then
+      TENANTRY_PGBOUNCER_URL="$(scripts/pgbouncer.sh url)"
+    else
+      echo "test.sh: WARNING: PgBouncer did not start; the PgBouncer tests will fail" >&2
+    fi
+  fi
+  [[ -n "${TENANTRY_PGBOUNCER_URL:-}" ]] && export TENANTRY_PGBOUNCER_URL
+fi
+echo "test.sh: TENANTRY_PGBOUNCER_URL=${TENANTRY_PGBOUNCER_URL:-<not running>}"
+
+# ---- run them ----------------------------------------------------------------------------------
+declare -A summary=()
+total_passed=0
+total_failed=0
+failed_builds=()
+
+# run_build NAME [ctest args...]: sets summary[NAME]; returns non-zero if any step failed.
+run_build() {
+  local name="$1" dir="build/test-$1" cxx=g++ start log
+  shift
+  local cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DTENANTRY_WERROR=ON) test_env=() build_args=() ctest_args=()
+  case "$name" in
+    gcc) cxx=g++ ;;
+    clang) cxx=clang++ ;;
+    asan)
+      cxx=clang++
+      cmake_args+=(-DTENANTRY_SANITIZE=ON)
+      # Sanitizer run-time options for this build's tests only; an outer setting wins.
+      test_env=("ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}"
+        "UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}")
+      # Compile-fail checks and the downstream install do not run project code: the other builds
+      # cover them.
+      ctest_args=(-E '^(compile_fail\.|downstream$)')
+      ;;
+    tsan)
+      # ThreadSanitizer for the multi-threaded tests only (pool, load, PgBouncer): a report fails
+      # the run. -O1 keeps the load tests' run time reasonable (TSan is 5-15x slower).
+      cxx=clang++
+      cmake_args+=(-DTENANTRY_BUILD_EXAMPLES=OFF "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer -O1"
+        -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread)
+      build_args=(--target tenantry-reliability)
+      ctest_args=(-R '^tenantry-reliability$')
+      test_env=("TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}")
+      ;;
+  esac
+  echo
+  echo "==== $dir ($cxx) ===="
+  start=$SECONDS
+
+  if ! cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER="$cxx" "${cmake_args[@]}"; then
+    summary[$name]="FAILED to configure"
+    return 1
+  fi
+  if ! cmake --build "$dir" -j "$jobs" "${build_args[@]}"; then
+    summary[$name]="FAILED to build"
+    return 1
+  fi
+  echo "== $dir built in $((SECONDS - start)) s"
+
+  log="$dir/ctest.log"
+  local ok=1
+  if ! env "${test_env[@]}" ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$jobs" \
+    --timeout "$timeout" "$@" "${ctest_args[@]}" 2>&1 | tee "$log"; then
+    ok=0
+  fi
+  echo "== $dir done in $((SECONDS - start)) s"
+
+  # "95% tests passed, 2 tests failed out of 40"
+  local line n_failed n_total
+  line="$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1 || true)"
+  if [[ "$line" =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
+    n_failed="${BASH_REMATCH[1]}"
+    n_total="${BASH_REMATCH[2]}"
+    summary[$name]="$((n_total - n_failed)) passed, $n_failed failed"
+    total_passed=$((total_passed + n_total - n_failed))
+    total_failed=$((total_failed + n_failed))
+  else
+    summary[$name]="FAILED (no test result from ctest)"
+    ok=0
+  fi
+  [[ $ok == 1 ]]
+}
+
+for b in "${builds[@]}"; do
+  run_build "$b" "$@" || failed_builds+=("test-$b")
+done
+
+echo
+echo "==== summary ===="
+for b in "${builds[@]}"; do
+  echo "test-$b: ${summary[$b]}"
+done
+if [[ ${#failed_builds[@]} -gt 0 ]]; then
+  echo "test.sh: FAILED: ${failed_builds[*]}"
+  exit 1
+fi
+echo "total: $total_passed passed, $total_failed failed"

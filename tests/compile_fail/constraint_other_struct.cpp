@@ -1,0 +1,15 @@
+// expect: constraints holds unique\(\), index\(\)
+#include "support/entities.hpp"
+
+#include <tenantry/sqlite.hpp>
+
+using namespace tenantry;
+using namespace fixtures;
+
+struct Lone { Uuid id; std::string name; };
+template <> struct tenantry::entity<Lone> {
+  static constexpr std::string_view table = "lone";
+  static constexpr auto primary_key = key(&Lone::id);
+  static constexpr auto constraints = std::tuple{unique(&Widget::name)};
+};
+int main() { (void)table_info<Lone>(); }

@@ -1,0 +1,13 @@
+// expect: this entity is org-scoped: call find\(org, key\)
+#include "support/entities.hpp"
+
+#include <tenantry/sqlite.hpp>
+
+using namespace tenantry;
+using namespace fixtures;
+
+int main() {
+  sqlite::Connection db(":memory:");
+  Repository<ApiToken, SqliteDialect> tokens{db};
+  (void)tokens.find(Uuid::random());
+}

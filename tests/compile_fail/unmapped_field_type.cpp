@@ -1,0 +1,15 @@
+// expect: no column mapping
+#include "support/entities.hpp"
+
+#include <tenantry/sqlite.hpp>
+
+using namespace tenantry;
+using namespace fixtures;
+
+struct Opaque { int x; };
+struct Lone { Uuid id; Opaque o; };
+template <> struct tenantry::entity<Lone> {
+  static constexpr std::string_view table = "lone";
+  static constexpr auto primary_key = key(&Lone::id);
+};
+int main() { (void)table_info<Lone>(); }
