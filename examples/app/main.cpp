@@ -1,0 +1,1119 @@
+// examples/app/main.cpp - tenantry-app, the reference app's command line.
+//
+//   tenantry-app migrate up [--rls]                 apply pending migrations (progress, durations)
+//   tenantry-app migrate down VERSION               revert the migrations above VERSION (0: all)
+//   tenantry-app migrate status                     every migration: applied, pending, dirty...
+//   tenantry-app migrate force VERSION              declare the database at VERSION (after a
+//                                                   failed no-transaction migration was fixed)
+//   tenantry-app schema [--dialect D] [--no-rls]    print the app's DDL (sqlite or postgres)
+//   tenantry-app schema --write [--dialect D]       regenerate the generated migration files
+//   tenantry-app demo [--rls] [--keep-schema]       migrate, fill every table for two orgs, show
+//                                                   that each org sees only its own rows
+//   tenantry-app orgs create --slug S --name N | orgs list | orgs suspend --slug S
+//   tenantry-app health                             connect, SELECT 1, with latencies
+//
+// Databases are named by URL, on every command that opens one:
+//   --db URL          sqlite:PATH, sqlite:///abs/path, sqlite::memory: or postgres://...;
+//                     default $DATABASE_URL, else sqlite:tenantry-demo.db
+//   --session-db URL  the HTTP session store's database, default $SESSION_DB_URL; unset (or the
+//                     same database as --db): the sessions live in the main database
+// One code path serves both databases: the repositories run with D = tenantry::AnyDialect over a
+// tenantry::Database opened by tenantry::connect(url).
+//
+// Migrations come from migrations/<dialect> (and migrations/sessions/<dialect> for a separate
+// session database) under the source tree this binary was built from, else ./migrations;
+// --dir names another directory of migration files for the main database.
+//
+// Exit status: 0 success, 1 failure (message on stderr), 2 a malformed database URL; CLI11's own
+// codes for command-line errors.
+#include "app/entities.hpp"
+#include "app/repositories.hpp"
+#include "app/schema.hpp"
+
+#include <tenantry/migrate.hpp>
+#include <tenantry/tenantry.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#ifndef TENANTRY_APP_MIGRATIONS_DIR
+#define TENANTRY_APP_MIGRATIONS_DIR ""  // set by examples/CMakeLists.txt to <source>/migrations
+#endif
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace migrate = tenantry::migrate;
+using tenantry::AnyDialect;
+using tenantry::Database;
+using tenantry::OrgId;
+using namespace app;
+
+using D = AnyDialect;  // the one code path: every repository over a run-time chosen Database
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// ---- errors that choose the exit status --------------------------------------------------------
+
+/// Something the demo expected did not happen: exit status 1.
+struct DemoFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// A command cannot go on (missing directory, unmigrated database...): exit status 1.
+struct CommandError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void expect(bool condition, const std::string& what) {
+  if (!condition) throw DemoFailure(what);
+}
+
+// ---- settings ----------------------------------------------------------------------------------
+
+std::string default_db_url() { return "sqlite:tenantry-demo.db"; }
+
+/// What the command line and the environment say.
+struct Settings {
+  std::string db_url = default_db_url();
+  std::string session_db_url;  // empty: sessions in the main database
+  std::string dir;             // --dir: the main database's migration files
+  std::string root;            // schema --write --root: the migrations/ directory
+  bool rls = false;            // PostgreSQL row-level security (0003) and org context
+  bool keep_schema = false;    // demo on PostgreSQL: keep the demo's schema
+  bool sessions = false;       // migrate down/force: the session database
+  std::optional<std::int64_t> up_to;  // migrate up --to VERSION
+};
+
+// ---- database URLs -----------------------------------------------------------------------------
+
+/// "sqlite tenantry-demo.db" or "postgres 127.0.0.1:5432/app", for messages.
+std::string describe(const std::string& url) {
+  const tenantry::DatabaseUrl u = tenantry::parse_database_url(url);
+  if (!u.is_postgres()) return "sqlite " + u.sqlite_path;
+  std::string where = u.host.empty() ? "(local socket)" : u.host;
+  if (!u.port.empty()) where += ":" + u.port;
+  return "postgres " + where + "/" + u.database;
+}
+
+/// True when two URLs name the same database (then the sessions share the main database).
+bool same_database(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  const tenantry::DatabaseUrl x = tenantry::parse_database_url(a), y = tenantry::parse_database_url(b);
+  if (x.kind != y.kind) return false;
+  if (x.is_postgres()) return x.host == y.host && x.port == y.port && x.database == y.database;
+  if (x.sqlite_path == ":memory:" || y.sqlite_path == ":memory:") return false;  // two private databases
+  std::error_code ec1, ec2;
+  const fs::path p = fs::weakly_canonical(x.sqlite_path, ec1), q = fs::weakly_canonical(y.sqlite_path, ec2);
+  return !ec1 && !ec2 && p == q;
+}
+
+bool separate_sessions(const Settings& s) {
+  return !s.session_db_url.empty() && !same_database(s.session_db_url, s.db_url);
+}
+
+/// Opens a database. With `org_context` (--rls), PostgreSQL repositories set app.current_org_id
+/// in every org-scoped operation's transaction, as row-level security policies require.
+Database open_db(const std::string& url, bool org_context, bool create = true) {
+  tenantry::ConnectOptions options;
+  options.postgres.org_context = org_context;
+  options.sqlite.create = create;
+  return tenantry::connect(url, options);
+}
+
+std::string_view dialect_of(const Database& db) { return db.is_postgres() ? "postgres" : "sqlite"; }
+
+// ---- plain queries on either database ----------------------------------------------------------
+
+/// Resets a driver statement at scope end (both drivers' statements have reset()).
+template <class S>
+struct ResetAtExit {
+  S& st;
+  ~ResetAtExit() { st.reset(); }
+};
+
+/// Runs `sql` (no parameters) and calls row(statement) for each result row.
+template <class F>
+void for_each_row(Database& db, const std::string& sql, F&& row) {
+  const tenantry::Sql s = tenantry::intern_sql(sql);
+  db.visit([&](auto& conn) {
+    auto& st = conn.prepare(s);
+    ResetAtExit<std::remove_reference_t<decltype(st)>> reset{st};
+    while (st.step()) row(st);
+  });
+}
+
+std::vector<std::string> query_texts(Database& db, const std::string& sql) {
+  std::vector<std::string> out;
+  for_each_row(db, sql, [&](auto& st) { out.emplace_back(st.column_text(0)); });
+  return out;
+}
+
+// ---- the migrations directories ----------------------------------------------------------------
+
+/// The migrations/ directory: --root, else the source tree's (compiled in), else ./migrations.
+fs::path migrations_root(const Settings& s) {
+  if (!s.root.empty()) return s.root;
+  std::vector<fs::path> tried;
+  for (const fs::path& candidate : {fs::path(TENANTRY_APP_MIGRATIONS_DIR), fs::path("migrations")}) {
+    if (candidate.empty()) continue;
+    std::error_code ec;
+    if (fs::is_directory(candidate, ec)) return candidate;
+    tried.push_back(candidate);
+  }
+  std::string list;
+  for (const auto& p : tried) list += (list.empty() ? "" : ", ") + p.string();
+  throw CommandError("cannot find the migrations directory (tried " + list + "); pass --dir DIR");
+}
+
+/// The migration files of the main database: --dir, else <root>/<dialect>.
+fs::path main_dir(const Settings& s, const Database& db) {
+  if (!s.dir.empty()) return s.dir;
+  return migrations_root(s) / dialect_of(db);
+}
+
+/// The migration files of a separate session database: <root>/sessions/<dialect>.
+fs::path sessions_dir(const Settings& s, const Database& db) {
+  return migrations_root(s) / "sessions" / dialect_of(db);
+}
+
+// ---- running migrations ------------------------------------------------------------------------
+
+std::string version_text(std::int64_t v) { return fmt::format("{:04}", v); }
+
+/// Prints a runner's progress: "  up    0001 initial schema ................ 12 ms".
+struct ProgressPrinter {
+  bool line_open = false;
+
+  void operator()(const migrate::Progress& p) {
+    using Event = migrate::Progress::Event;
+    const std::string_view dir = p.direction == migrate::Direction::up ? "up" : "down";
+    switch (p.event) {
+      case Event::started:
+        close_line();
+        fmt::print("  {:<5} {} {:<34}", dir, version_text(p.version),
+                   p.description + (p.no_transaction ? " (no-tx)" : ""));
+        std::fflush(stdout);
+        line_open = true;
+        break;
+      case Event::finished:
+        if (!line_open) fmt::print("  {:<5} {} {:<34}", dir, version_text(p.version), p.description);
+        fmt::print("{:>7} ms\n", p.duration.count());
+        line_open = false;
+        break;
+      case Event::skipped:
+        close_line();
+        fmt::print("  {:<5} {} {:<34} skipped: another runner did it\n", dir, version_text(p.version), p.description);
+        break;
+      case Event::waiting:
+        close_line();
+        if (p.version == 0) fmt::print("  waiting for another runner's migration lock...\n");
+        else fmt::print("  waiting for another runner to finish {} {}...\n", version_text(p.version), p.description);
+        break;
+    }
+  }
+  void close_line() {
+    if (line_open) fmt::print("\n");
+    line_open = false;
+    std::fflush(stdout);  // before an error message goes to stderr
+  }
+};
+
+/// The version just below the row-level security migration when it must be held back: on
+/// PostgreSQL without --rls (see migrations/postgres/0003_row_level_security.up.sql).
+std::optional<std::int64_t> rls_hold_back(const std::vector<migrate::Migration>& ms, const Database& db, bool rls) {
+  if (rls || !db.is_postgres()) return std::nullopt;
+  for (const auto& m : ms)
+    if (m.description == row_level_security_description) return m.version - 1;
+  return std::nullopt;
+}
+
+std::int64_t current_version(const std::vector<migrate::MigrationStatus>& st) {
+  std::int64_t v = 0;
+  for (const auto& s : st)
+    if (s.applied) v = std::max(v, s.version);
+  return v;
+}
+
+/// One database and its migration directory.
+struct Target {
+  std::string label;  // "main" or "sessions"
+  std::string url;
+  Database* db;
+  fs::path dir;
+};
+
+/// Applies the pending migrations of one target (up to and including `to`), printing progress.
+/// Returns what was applied.
+migrate::RunResult migrate_up(const Target& t, bool rls, std::optional<std::int64_t> to = std::nullopt) {
+  ProgressPrinter printer;
+  migrate::Runner runner(*t.db, t.dir);
+  runner.on_progress([&](const migrate::Progress& p) { printer(p); });
+  const auto migrations = runner.migrations();
+  const std::optional<std::int64_t> held = rls_hold_back(migrations, *t.db, rls);
+  std::optional<std::int64_t> target = held;
+  if (to && (!target || *to < *target)) target = to;
+  fmt::print("migrate up: {} database, {}, {}\n", t.label, describe(t.url), t.dir.string());
+  const auto start = Clock::now();
+  migrate::RunResult r;
+  try {
+    r = runner.up(target);
+  } catch (...) {
+    printer.close_line();
+    throw;
+  }
+  const auto st = runner.status();
+  if (r.versions.empty()) fmt::print("  nothing to apply\n");
+  for (const auto& s : st) {
+    if (!s.applied && held && s.version > *held && s.description == row_level_security_description)
+      fmt::print("  held back: {} {} (PostgreSQL row-level security; pass --rls to apply it)\n",
+                 version_text(s.version), s.description);
+  }
+  fmt::print("  at version {}; applied {} migration(s) in {:.1f} ms\n", current_version(st), r.versions.size(),
+             ms_since(start));
+  return r;
+}
+
+int cmd_migrate_up(const Settings& s) {
+  Database db = open_db(s.db_url, s.rls);
+  migrate_up({"main", s.db_url, &db, main_dir(s, db)}, s.rls, s.up_to);
+  if (separate_sessions(s)) {
+    Database sdb = open_db(s.session_db_url, false);
+    migrate_up({"sessions", s.session_db_url, &sdb, sessions_dir(s, sdb)}, s.rls);
+  }
+  return 0;
+}
+
+void print_status(const Target& t) {
+  migrate::Runner runner(*t.db, t.dir);
+  const auto st = runner.status();
+  fmt::print("{} database: {}, {}\n", t.label, describe(t.url), t.dir.string());
+  fmt::print("  {:<8}{:<28}{:<14}{:<30}{:>10}  {}\n", "version", "description", "state", "applied at", "took", "notes");
+  for (const auto& m : st) {
+    std::string state = !m.applied ? "pending" : m.dirty ? "DIRTY" : "applied";
+    if (m.file_missing) state = "FILE MISSING";
+    else if (!m.checksum_ok) state = "FILE CHANGED";
+    std::string notes;
+    if (m.no_transaction) notes += "no-transaction ";
+    if (!m.has_down && !m.file_missing) notes += "no down file";
+    fmt::print("  {:<8}{:<28}{:<14}{:<30}{:>10}  {}\n", version_text(m.version), m.description, state,
+               m.applied_at ? m.applied_at->to_iso() : "", m.duration_ms ? fmt::format("{} ms", *m.duration_ms) : "",
+               notes);
+  }
+  fmt::print("  at version {}\n", current_version(st));
+}
+
+int cmd_migrate_status(const Settings& s) {
+  Database db = open_db(s.db_url, s.rls, false);
+  print_status({"main", s.db_url, &db, main_dir(s, db)});
+  if (separate_sessions(s)) {
+    Database sdb = open_db(s.session_db_url, false, false);
+    print_status({"sessions", s.session_db_url, &sdb, sessions_dir(s, sdb)});
+  }
+  return 0;
+}
+
+/// Runs f(target) on the main database, or on the session database with --sessions.
+template <class F>
+int on_target(const Settings& s, F&& f) {
+  if (s.sessions) {
+    if (!separate_sessions(s))
+      throw CommandError("--sessions needs a separate session database (--session-db or SESSION_DB_URL)");
+    Database sdb = open_db(s.session_db_url, false);
+    return f(Target{"sessions", s.session_db_url, &sdb, s.dir.empty() ? sessions_dir(s, sdb) : fs::path(s.dir)});
+  }
+  Database db = open_db(s.db_url, s.rls);
+  return f(Target{"main", s.db_url, &db, main_dir(s, db)});
+}
+
+int cmd_migrate_down(const Settings& s, std::int64_t version) {
+  return on_target(s, [&](const Target& t) {
+    ProgressPrinter printer;
+    migrate::Runner runner(*t.db, t.dir);
+    runner.on_progress([&](const migrate::Progress& p) { printer(p); });
+    fmt::print("migrate down to {}: {} database, {}, {}\n", version, t.label, describe(t.url), t.dir.string());
+    const auto start = Clock::now();
+    migrate::RunResult r;
+    try {
+      r = runner.down(version);
+    } catch (...) {
+      printer.close_line();
+      throw;
+    }
+    if (r.versions.empty()) fmt::print("  nothing to revert\n");
+    fmt::print("  at version {}; reverted {} migration(s) in {:.1f} ms\n", current_version(runner.status()),
+               r.versions.size(), ms_since(start));
+    return 0;
+  });
+}
+
+int cmd_migrate_force(const Settings& s, std::int64_t version) {
+  return on_target(s, [&](const Target& t) {
+    migrate::Runner runner(*t.db, t.dir);
+    runner.force(version);
+    fmt::print("migrate force: {} database ({}) recorded at version {}, clean; no migration SQL was run\n", t.label,
+               describe(t.url), version);
+    return 0;
+  });
+}
+
+// ---- schema ------------------------------------------------------------------------------------
+
+int cmd_schema_print(const std::string& dialect, bool no_rls) {
+  if (dialect == "postgres")
+    fmt::print("{}", app_schema<tenantry::PgDialect>(tenantry::DdlOptions{.row_level_security = !no_rls}));
+  else
+    fmt::print("{}", app_schema<tenantry::SqliteDialect>());
+  return 0;
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int cmd_schema_write(const Settings& s, const std::string& dialect) {
+  const fs::path root = migrations_root(s);
+  std::vector<GeneratedFile> files;
+  if (dialect.empty() || dialect == "sqlite")
+    for (auto& f : generated_migration_files<tenantry::SqliteDialect>()) files.push_back(std::move(f));
+  if (dialect.empty() || dialect == "postgres")
+    for (auto& f : generated_migration_files<tenantry::PgDialect>()) files.push_back(std::move(f));
+  std::size_t changed = 0;
+  for (const GeneratedFile& f : files) {
+    const fs::path path = root / f.path;
+    const bool exists = fs::exists(path);
+    if (exists && read_text(path) == f.contents) {
+      fmt::print("  unchanged  {}\n", path.string());
+      continue;
+    }
+    fs::create_directories(path.parent_path());
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << f.contents;
+    out.close();
+    if (!out) throw CommandError("cannot write " + path.string());
+    fmt::print("  {:<9}  {}\n", exists ? "updated" : "new", path.string());
+    ++changed;
+  }
+  fmt::print("schema --write: {} file(s) written, {} unchanged\n", changed, files.size() - changed);
+  if (changed > 0)
+    fmt::print("note: an applied migration must never change (its checksum is recorded); once 0001 has shipped,\n"
+               "      change the schema with a new migration instead of regenerating it\n");
+  return 0;
+}
+
+// ---- the demo's databases ----------------------------------------------------------------------
+
+/// Names of the tables the app creates.
+std::set<std::string> app_table_names() {
+  std::set<std::string> names;
+  for_each_entity<AllEntities>([&]<class E>(std::type_identity<E>) { names.insert(tenantry::table_info<E>().name); });
+  return names;
+}
+
+const std::set<std::string> demo_org_slugs{"acme", "globex", "initech"};
+
+/// Before the demo deletes an existing SQLite file, it checks that the file is one the demo could
+/// have made: only the app's tables (plus the migration records) and no org but the demo's own
+/// (a session database: no session but the demo users'). --db defaults to $DATABASE_URL, which
+/// may well name a real database.
+void remove_previous_demo_file(const std::string& path, bool sessions_only) {
+  if (path == ":memory:" || path.starts_with("file:")) return;  // nothing on disk we should delete
+  if (fs::exists(path)) {
+    std::string foreign;  // the first thing found that the demo did not make
+    try {
+      Database probe(tenantry::sqlite::Connection(path, tenantry::sqlite::Options{.wal = false, .create = false}));
+      std::set<std::string> ours = sessions_only ? std::set<std::string>{tenantry::table_info<SessionRecord>().name}
+                                                 : app_table_names();
+      ours.insert(std::string(migrate::table_name));
+      std::set<std::string> present;
+      for (const auto& name : query_texts(probe, "SELECT name FROM sqlite_master WHERE type = 'table'"
+                                                 " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")) {
+        present.insert(name);
+        if (!ours.contains(name) && foreign.empty()) foreign = "table '" + name + "'";
+      }
+      if (foreign.empty() && present.contains("organizations")) {
+        for (const auto& slug : query_texts(probe, "SELECT slug FROM organizations"))
+          if (!demo_org_slugs.contains(slug) && foreign.empty()) foreign = "organization '" + slug + "'";
+      }
+      if (foreign.empty() && sessions_only && present.contains("tower_sessions")) {
+        for (const auto& user : query_texts(probe, "SELECT COALESCE(user_id, '') FROM tower_sessions"))
+          if (user != "alice" && user != "bob" && foreign.empty()) foreign = "a session of user '" + user + "'";
+      }
+    } catch (const tenantry::DatabaseError& e) {
+      throw DemoFailure("refusing to delete '" + path + "': it is not a database the demo made (" + e.what() + ")");
+    }
+    if (!foreign.empty())
+      throw DemoFailure("refusing to delete '" + path + "': it holds " + foreign +
+                        ", which the demo did not create; pass --db (or --session-db) with another path");
+  }
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(path + suffix);
+}
+
+/// A database for the demo, empty when the demo starts:
+///  * SQLite: the file is deleted first (after remove_previous_demo_file's checks);
+///  * PostgreSQL: a schema of its own, tenantry_demo_<random>, first on the search_path, so the
+///    demo never touches the database's other schemas; it is dropped at the end (also when the
+///    demo fails) unless --keep-schema. A second run therefore starts from nothing again.
+class DemoDatabase {
+ public:
+  DemoDatabase(const std::string& url, bool org_context, bool sessions_only, bool keep_schema)
+      : url_(url), keep_(keep_schema), db_(open_fresh(url, org_context, sessions_only)) {
+    if (db_.is_postgres()) {
+      schema_ = "tenantry_demo_" + tenantry::Uuid::random().to_string().substr(0, 8);
+      db_.execute("CREATE SCHEMA \"" + schema_ + "\"; SET search_path TO \"" + schema_ + "\"");
+    }
+  }
+  ~DemoDatabase() {
+    if (!schema_.empty() && !keep_) {
+      try {
+        drop_schema();
+      } catch (...) {
+        // The connection is gone; the schema stays (drop it by hand: DROP SCHEMA ... CASCADE).
+      }
+    }
+  }
+  DemoDatabase(const DemoDatabase&) = delete;
+  DemoDatabase& operator=(const DemoDatabase&) = delete;
+
+  Database& db() { return db_; }
+  const std::string& url() const { return url_; }
+  /// "sqlite tenantry-demo.db" / "postgres host:port/db, schema tenantry_demo_1a2b3c4d".
+  std::string where() const { return describe(url_) + (schema_.empty() ? "" : ", schema " + schema_); }
+
+  /// Drops the PostgreSQL schema now (the end of a successful demo); returns what it did.
+  std::string finish() {
+    if (schema_.empty()) return {};
+    if (keep_) return "kept schema " + schema_ + " (--keep-schema)";
+    drop_schema();
+    return "dropped schema " + std::exchange(schema_, std::string());
+  }
+
+ private:
+  static Database open_fresh(const std::string& url, bool org_context, bool sessions_only) {
+    const tenantry::DatabaseUrl u = tenantry::parse_database_url(url);
+    if (!u.is_postgres()) remove_previous_demo_file(u.sqlite_path, sessions_only);
+    return open_db(url, org_context);
+  }
+  void drop_schema() {
+    db_.execute("RESET search_path; DROP SCHEMA \"" + schema_ + "\" CASCADE");
+  }
+
+  std::string url_;
+  bool keep_;
+  Database db_;
+  std::string schema_;
+};
+
+// ---- the demo ----------------------------------------------------------------------------------
+
+Bytes to_bytes(std::string_view text) {
+  Bytes out;
+  for (char c : text) out.push_back(static_cast<std::byte>(c));
+  return out;
+}
+
+/// A stand-in for the SHA-256 digest the product stores (the demo needs no crypto library).
+std::string fake_digest(std::string_view token) {
+  return fmt::format("sha256:{:016x}", std::hash<std::string_view>{}(token));
+}
+
+/// One line of the demo's timing summary: "  label   text .......... 1.2 ms".
+void timed_line(std::string_view label, std::string_view text, double ms) {
+  fmt::print("  {:<9}{:<59}{:>7.1f} ms\n", label, text, ms);
+}
+
+/// The end of an id, enough to tell rows apart (time-ordered UUIDs share their first digits).
+std::string short_id(const Uuid& id) { return "..." + id.to_string().substr(28); }
+
+Timestamp hours_from_now(int hours) { return Timestamp::from(Timestamp::now().time() + std::chrono::hours(hours)); }
+
+// Values present in both orgs: the org-scoped UNIQUE constraints allow them once per org.
+constexpr std::string_view shared_prefix = "bodhiapp_demo01";
+constexpr std::string_view shared_alias = "llama3:instruct";
+
+/// Rows the isolation checks refer to afterwards.
+struct Seeded {
+  ApiToken token;
+  UserAlias alias;
+  SessionRecord session;
+};
+
+/// Fills every org-scoped table for `org` through the repositories. The larger org gets a few
+/// more rows, so that per-org counts differ and a leak between orgs would show.
+Seeded seed_org(DbService<D>& s, OrgId org, bool larger) {
+  Seeded out;
+
+  // api_tokens: alice (a member of both orgs) has a token with the same prefix in each.
+  out.token = ApiToken{.user_id = "alice", .name = "laptop", .token_prefix = std::string(shared_prefix),
+                       .token_hash = fake_digest("alice-laptop"), .scopes = "scope_token_user"};
+  s.tokens.create_api_token(org, out.token);
+  if (larger) {
+    ApiToken ci{.user_id = "bob", .name = "ci", .token_prefix = "bodhiapp_ci0001", .token_hash = fake_digest("bob-ci"),
+                .scopes = "scope_token_power_user"};
+    s.tokens.create_api_token(org, ci);
+    ci.status = TokenStatus::inactive;  // bob revokes it
+    expect(s.tokens.update_api_token(org, "bob", ci), "bob could not deactivate his own token");
+  }
+
+  // user_aliases: set twice; the second set replaces the parameters of the same row (upsert).
+  out.alias = UserAlias{.alias = std::string(shared_alias), .repo = "QuantFactory/Meta-Llama-3-8B-Instruct-GGUF",
+                        .filename = "Meta-Llama-3-8B-Instruct.Q8_0.gguf", .snapshot = "main",
+                        .request_params = Json{R"({"temperature": 0.7})"},
+                        .context_params = Json{R"(["--ctx-size", "4096"])"}};
+  s.aliases.set_user_alias(org, out.alias);
+  UserAlias cooler = out.alias;
+  cooler.id = {};  // a fresh row: the upsert must find the existing one by (org_id, alias)
+  cooler.request_params = Json{R"({"temperature": 0.2})"};
+  s.aliases.set_user_alias(org, cooler);
+  expect(cooler.id == out.alias.id, "re-setting an alias created a second row");
+  out.alias = cooler;
+  if (larger) {
+    UserAlias phi{.alias = "phi3:mini", .repo = "microsoft/Phi-3-mini-4k-instruct-gguf",
+                  .filename = "Phi-3-mini-4k-instruct-q4.gguf", .snapshot = "main", .request_params = Json{"{}"},
+                  .context_params = Json{"[]"}};
+    s.aliases.set_user_alias(org, phi);
+  }
+
+  // app_toolset_configs: the admin switch, upserted on (org_id, toolset_type).
+  s.toolsets.set_app_toolset_enabled(org, "builtin-exa-web-search", true, "admin");
+  if (larger) {
+    s.toolsets.set_app_toolset_enabled(org, "builtin-weather", false, "admin");
+    s.toolsets.set_app_toolset_enabled(org, "builtin-weather", true, "admin");  // same row, toggled
+  }
+
+  // toolsets: alice's web-search instance; slugs are unique per user within the org.
+  Toolset search{.user_id = "alice", .toolset_type = "builtin-exa-web-search", .slug = "exa-search",
+                 .description = "web search", .encrypted_api_key = "enc:exa-key", .salt = "salt", .nonce = "nonce"};
+  s.toolsets.create_toolset(org, search);
+  if (larger) {
+    Toolset weather{.user_id = "bob", .toolset_type = "builtin-weather", .slug = "weather"};
+    s.toolsets.create_toolset(org, weather);
+  }
+
+  // api_model_aliases: the same name and prefix in both orgs, each with its own encrypted key.
+  ApiModelAlias openai{.name = "openai", .base_url = "https://api.openai.com/v1",
+                       .models = Json{R"(["gpt-4o", "gpt-4o-mini"])"}, .prefix = "oai/",
+                       .encrypted_api_key = "enc:sk-demo", .salt = "salt", .nonce = "nonce"};
+  s.models.create_api_model_alias(org, openai);
+  expect(s.models.check_prefix_exists(org, "oai/") && !s.models.check_prefix_exists(org, "oai/", openai.id),
+         "check_prefix_exists disagrees with the stored alias");
+
+  // model_metadata: upserted on the model's identity; the second call refreshes the same row.
+  ModelMetadata gguf{.source = MetadataSource::model, .repo = out.alias.repo, .filename = out.alias.filename,
+                     .snapshot = "main", .capabilities = Json{R"({"tools": false})"}, .context_max_input_tokens = 8192,
+                     .architecture = "llama", .extracted_at = Timestamp::now()};
+  s.models.upsert_model_metadata(org, gguf);
+  ModelMetadata refreshed = gguf;
+  refreshed.id = {};
+  refreshed.capabilities = Json{R"({"tools": true})"};
+  s.models.upsert_model_metadata(org, refreshed);
+  expect(refreshed.id == gguf.id, "refreshing model metadata created a second row");
+  if (larger) {
+    ModelMetadata api{.source = MetadataSource::api, .api_model_id = "gpt-4o",
+                      .capabilities = Json{R"({"vision": true})"}, .context_max_input_tokens = 128000,
+                      .context_max_output_tokens = 16384, .extracted_at = Timestamp::now()};
+    s.models.upsert_model_metadata(org, api);
+  }
+
+  // download_requests: one completed download; the larger org has one still pending.
+  DownloadRequest dl{.repo = out.alias.repo, .filename = out.alias.filename, .started_at = Timestamp::now()};
+  s.models.create_download_request(org, dl);
+  s.models.update_download_progress(org, dl.id, 4'000'000'000, 8'540'000'000);
+  s.models.finish_download_request(org, dl.id, DownloadStatus::completed, std::nullopt);
+  if (larger) {
+    DownloadRequest phi{.repo = "microsoft/Phi-3-mini-4k-instruct-gguf", .filename = "Phi-3-mini-4k-instruct-q4.gguf"};
+    s.models.create_download_request(org, phi);
+  }
+
+  // access_requests: carol asks to join; in the larger org dave asked too and was approved.
+  s.access.insert_pending_request(org, "carol@example.com", "carol");
+  if (larger) {
+    const UserAccessRequest dave = s.access.insert_pending_request(org, "dave@example.com", "dave");
+    expect(s.access.update_request_status(org, dave.id, AccessRequestStatus::approved, "admin"),
+           "approving dave's request changed nothing");
+  }
+
+  // app_access_requests: an external app asks alice for access; she approves.
+  AppAccessRequest consent{.app_client_id = "app-notes", .app_name = "Notes", .flow_type = AppAccessFlow::popup,
+                           .requested = Json{R"({"toolset_types": ["builtin-exa-web-search"]})"},
+                           .requested_role = "scope_user_user", .expires_at = hours_from_now(1)};
+  s.app_access.create(org, consent);
+  const Json granted{R"({"toolset_types": ["builtin-exa-web-search"]})"};
+  expect(s.app_access.update_approval(org, consent.id, "alice", granted, "scope_user_user",
+                                      "scope_access_request:" + consent.id.to_string()),
+         "approving the app's draft changed nothing");
+
+  // tower_sessions: alice's browser session (and bob's in the larger org).
+  out.session = SessionRecord{.id = Uuid::random().to_string(), .data = to_bytes(R"({"user_id": "alice"})"),
+                              .expiry_date = hours_from_now(24), .user_id = "alice"};
+  s.sessions.save(org, out.session);
+  if (larger) {
+    SessionRecord bob{.id = Uuid::random().to_string(), .data = to_bytes(R"({"user_id": "bob"})"),
+                      .expiry_date = hours_from_now(24), .user_id = "bob"};
+    s.sessions.save(org, bob);
+  }
+  return out;
+}
+
+/// The main database and the one the sessions live in (the same one unless SESSION_DB_URL).
+struct Databases {
+  Database& main;
+  Database& sessions;
+
+  template <class E>
+  Database& of() {
+    if constexpr (std::is_same_v<E, SessionRecord>) return sessions;
+    else return main;
+  }
+};
+
+/// Rows of one table for `org`.
+template <class E>
+std::int64_t count_of(Databases& dbs, OrgId org) {
+  return tenantry::Repository<E, D>(dbs.of<E>()).count(org);
+}
+
+/// Rows per org-scoped table for `org`, in OrgScopedEntities order.
+std::vector<std::int64_t> count_rows(Databases& dbs, OrgId org) {
+  std::vector<std::int64_t> counts;
+  for_each_entity<OrgScopedEntities>([&]<class E>(std::type_identity<E>) { counts.push_back(count_of<E>(dbs, org)); });
+  return counts;
+}
+
+std::int64_t sum(const std::vector<std::int64_t>& v) {
+  std::int64_t total = 0;
+  for (auto n : v) total += n;
+  return total;
+}
+
+/// Applies a directory's migrations for the demo, one timed line per migration.
+void demo_migrate(Database& db, const fs::path& dir, bool rls, std::string_view label) {
+  migrate::Runner runner(db, dir);
+  runner.on_progress([&](const migrate::Progress& p) {
+    if (p.event == migrate::Progress::Event::finished)
+      timed_line(label, fmt::format("{} {}{}", version_text(p.version), p.description,
+                                    p.no_transaction ? " (no transaction)" : ""),
+                 static_cast<double>(p.duration.count()));
+  });
+  const auto migrations = runner.migrations();
+  const auto target = rls_hold_back(migrations, db, rls);
+  runner.up(target);
+  for (const auto& m : migrations)
+    if (target && m.version > *target)
+      fmt::print("  {:<9}{} {} held back (pass --rls to apply it)\n", label, version_text(m.version), m.description);
+}
+
+/// True when the current PostgreSQL role ignores row-level security (superuser or BYPASSRLS).
+bool bypasses_rls(Database& db) {
+  bool bypass = false;
+  for_each_row(db, "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user",
+               [&](auto& st) { bypass = st.column_bool(0); });
+  return bypass;
+}
+
+int cmd_demo(const Settings& settings) {
+  const auto start = Clock::now();
+  DemoDatabase main(settings.db_url, settings.rls, false, settings.keep_schema);
+  std::optional<DemoDatabase> separate;
+  if (separate_sessions(settings)) separate.emplace(settings.session_db_url, false, true, settings.keep_schema);
+  Database& db = main.db();
+  Databases dbs{db, separate ? separate->db() : db};
+  const bool rls = settings.rls && db.is_postgres();
+
+  fmt::print("tenantry-app demo: {} (fresh){}\n", main.where(), rls ? ", row-level security" : "");
+  if (separate) fmt::print("  sessions in their own database: {} (fresh)\n", separate->where());
+  if (rls && bypasses_rls(db))
+    fmt::print("  note: this role is a superuser or BYPASSRLS: PostgreSQL does not apply the policies to it\n");
+
+  // 1. schema, by the migrations
+  auto t = Clock::now();
+  demo_migrate(db, main_dir(settings, db), settings.rls, "migrate");
+  if (separate) demo_migrate(separate->db(), sessions_dir(settings, separate->db()), settings.rls, "sessions");
+  std::size_t indexes = 0;
+  for_each_entity<AllEntities>(
+      [&]<class E>(std::type_identity<E>) { indexes += tenantry::table_info<E>().indexes.size(); });
+  timed_line("schema", fmt::format("11 tables, {} indexes{}", indexes, rls ? ", 10 isolation policies" : ""),
+             ms_since(t));
+
+  // 2. two tenants
+  t = Clock::now();
+  DbService<D> s(db, dbs.sessions);
+  Organization acme{.slug = "acme", .display_name = "Acme Corp", .kc_client_id = "kc-acme",
+                    .client_secret = "enc:acme-secret", .encryption_key = "enc:acme-key"};
+  Organization globex{.slug = "globex", .display_name = "Globex", .kc_client_id = "kc-globex",
+                      .client_secret = "enc:globex-secret", .encryption_key = "enc:globex-key"};
+  s.orgs.create_org(acme);
+  s.orgs.create_org(globex);
+  const OrgId a{acme.id}, g{globex.id};
+  timed_line("orgs", fmt::format("acme {}, globex {}", short_id(acme.id), short_id(globex.id)), ms_since(t));
+
+  // 3. every table, both orgs, one transaction per org (on the main database)
+  t = Clock::now();
+  Seeded sa, sg;
+  {
+    auto tx = db.transaction();
+    sa = seed_org(s, a, /*larger=*/true);
+    tx.commit();
+  }
+  {
+    auto tx = db.transaction();
+    sg = seed_org(s, g, /*larger=*/false);
+    tx.commit();
+  }
+  timed_line("seed", "every table, both orgs, through the repositories", ms_since(t));
+
+  // 4. what each org sees
+  const auto ca = count_rows(dbs, a), cg = count_rows(dbs, g);
+  fmt::print("rows per org{:>20}{:>8}\n", "acme", "globex");
+  std::size_t k = 0;
+  for_each_entity<OrgScopedEntities>([&]<class E>(std::type_identity<E>) {
+    fmt::print("  {:<24}{:>6}{:>8}\n", tenantry::table_info<E>().name, ca[k], cg[k]);
+    expect(ca[k] > 0 && cg[k] > 0, tenantry::table_info<E>().name + " was left empty for an org");
+    ++k;
+  });
+
+  // 5. isolation
+  t = Clock::now();
+  fmt::print("org isolation\n");
+
+  const auto ta = s.tokens.get_api_token_by_prefix(a, shared_prefix);
+  const auto tg = s.tokens.get_api_token_by_prefix(g, shared_prefix);
+  const auto aa = s.aliases.get_user_alias_by_name(a, shared_alias);
+  const auto ag = s.aliases.get_user_alias_by_name(g, shared_alias);
+  expect(ta && tg && ta->id != tg->id && aa && ag && aa->id != ag->id,
+         "the shared token prefix / alias should exist once in each org");
+  expect(s.tokens.list_api_tokens(a, "alice", 1, 20).total == 1 &&
+             s.tokens.list_api_tokens(g, "alice", 1, 20).total == 1,
+         "alice should see exactly her one token in each org");
+  fmt::print("  ok  token prefix '{}' and alias '{}' exist once in each org\n", shared_prefix, shared_alias);
+  // (seed_org already checked that re-setting an alias, a toolset switch or model metadata hit
+  // the org's existing row; the counts above show no duplicates.)
+  fmt::print("  ok  upserts on (org_id, alias | toolset_type | model) updated rows in place\n");
+
+  expect(s.tokens.get_api_token_by_id(a, "alice", sa.token.id) && s.aliases.get_user_alias_by_id(a, sa.alias.id) &&
+             s.sessions.load(a, sa.session.id),
+         "acme cannot find its own rows");
+  expect(!s.tokens.get_api_token_by_id(g, "alice", sa.token.id) && !s.aliases.get_user_alias_by_id(g, sa.alias.id) &&
+             !s.sessions.load(g, sa.session.id) && !s.tokens.get_api_token_by_id(a, "alice", sg.token.id),
+         "a cross-org find returned a row");
+  fmt::print("  ok  cross-org find of a token, alias or session by id: nothing\n");
+
+  ApiToken renamed = sa.token;
+  renamed.name = "taken-over";
+  expect(!s.tokens.update_api_token(g, "alice", renamed), "globex updated acme's token");
+  expect(s.tokens.get_api_token_by_id(a, "alice", sa.token.id).value().name == "laptop", "acme's token was changed");
+  fmt::print("  ok  globex update of acme's token: 0 rows, acme's row unchanged\n");
+
+  const auto all_tokens = [&] { return count_of<ApiToken>(dbs, a) + count_of<ApiToken>(dbs, g); };
+  const auto tokens_before = all_tokens();
+  ApiToken stray{.org_id = a, .user_id = "mallory", .name = "stray", .token_prefix = "bodhiapp_stray",
+                 .token_hash = fake_digest("stray"), .scopes = "scope_token_user"};
+  bool refused = false;
+  try {
+    s.tokens.create_api_token(g, stray);  // a row of acme, written through a globex-scoped call
+  } catch (const tenantry::OrgMismatch&) {
+    refused = true;
+  }
+  expect(refused, "an acme row inserted through globex was not refused");
+  expect(all_tokens() == tokens_before && !s.tokens.get_api_token_by_prefix(a, "bodhiapp_stray") &&
+             !s.tokens.get_api_token_by_prefix(g, "bodhiapp_stray"),
+         "the refused insert wrote a row");
+  fmt::print("  ok  insert of an acme row through globex: OrgMismatch, nothing written\n");
+
+  SessionRecord hijack{
+      .id = sa.session.id, .data = to_bytes("{}"), .expiry_date = hours_from_now(24), .user_id = "mallory"};
+  std::string refusal;
+  try {
+    s.sessions.save(g, hijack);  // globex claims acme's session id
+  } catch (const tenantry::UniqueViolation&) {
+    refusal = "UniqueViolation";
+  } catch (const tenantry::DatabaseError& e) {
+    // With row-level security enforced (a role without BYPASSRLS), PostgreSQL itself refuses the
+    // upsert's UPDATE of a row the policy hides: insufficient_privilege.
+    if (rls && e.code() == "42501") refusal = "refused by the row-level security policy";
+    else throw;
+  }
+  const auto kept = s.sessions.load(a, sa.session.id);
+  expect(!refusal.empty() && kept && kept->user_id == "alice", "globex overwrote acme's session");
+  fmt::print("  ok  globex save of acme's session id: {}, acme's session intact\n", refusal);
+
+  expect(s.orgs.update_org_status(globex.id, OrgStatus::suspended) &&
+             s.orgs.get_org_by_slug("globex").value().status == OrgStatus::suspended &&
+             s.orgs.get_org_by_slug("acme").value().status == OrgStatus::active,
+         "suspending globex did not stick (or touched acme)");
+  Organization initech{.slug = "initech", .display_name = "Initech", .kc_client_id = "kc-initech",
+                       .client_secret = "enc:x", .encryption_key = "enc:y"};
+  s.orgs.create_org(initech);
+  const OrgId i{initech.id};
+  ApiToken it{.user_id = "peter", .name = "tps", .token_prefix = std::string(shared_prefix),
+              .token_hash = fake_digest("tps"), .scopes = "scope_token_user"};
+  s.tokens.create_api_token(i, it);
+  UserAlias ia = sa.alias;
+  ia.id = {};
+  ia.org_id = {};
+  s.aliases.set_user_alias(i, ia);
+  const auto initech_rows = sum(count_rows(dbs, i));
+  tenantry::Repository<Organization, D>(db).erase(initech.id);
+  expect(initech_rows == 2 && sum(count_rows(dbs, i)) == 0, "deleting an org left its rows behind");
+  expect(sum(count_rows(dbs, a)) == sum(ca) && sum(count_rows(dbs, g)) == sum(cg), "deleting an org touched others");
+  fmt::print("  ok  globex suspended; deleting org 'initech' cascaded its {} rows, others untouched\n", initech_rows);
+  timed_line("checks", "", ms_since(t));
+
+  const auto orgs_count = s.orgs.list_orgs().size();
+  t = Clock::now();
+  for (DemoDatabase* d : {&main, separate ? &*separate : nullptr}) {
+    if (d == nullptr) continue;
+    if (const std::string done = d->finish(); !done.empty()) timed_line("cleanup", done, ms_since(t));
+  }
+  fmt::print("demo ok: {} orgs, {} tenant rows, every check passed in {:.1f} ms\n", orgs_count, sum(ca) + sum(cg),
+             ms_since(start));
+  return 0;
+}
+
+// ---- orgs, health ------------------------------------------------------------------------------
+
+/// A slug names a subdomain: 1-63 of [a-z0-9-], not starting or ending with '-'.
+bool valid_slug(std::string_view s) {
+  if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return true;
+}
+
+/// The app's database, refusing one that has no schema yet (the orgs commands never create it:
+/// `migrate up` does). Warns about pending migrations.
+Database open_app_db(const Settings& s) {
+  const tenantry::DatabaseUrl u = tenantry::parse_database_url(s.db_url);
+  if (!u.is_postgres() && u.sqlite_path != ":memory:" && !fs::exists(u.sqlite_path))
+    throw CommandError("there is no database at " + u.sqlite_path + ": run `tenantry-app migrate up` first");
+  Database db = open_db(s.db_url, s.rls);
+  migrate::Runner runner(db, main_dir(s, db));
+  const auto status = runner.status();
+  const auto held = rls_hold_back(runner.migrations(), db, s.rls);
+  std::size_t pending = 0;
+  for (const auto& m : status)
+    if (!m.applied && !(held && m.version > *held)) ++pending;
+  if (current_version(status) == 0)
+    throw CommandError("the database " + describe(s.db_url) +
+                       " has no schema yet: run `tenantry-app migrate up` first");
+  if (pending > 0)
+    fmt::print(stderr, "tenantry-app: warning: {} migration(s) pending: run `tenantry-app migrate up`\n", pending);
+  return db;
+}
+
+int cmd_orgs_create(const Settings& s, const std::string& slug, const std::string& name) {
+  if (!valid_slug(slug)) {
+    fmt::print(stderr, "tenantry-app: invalid slug '{}': use 1-63 of a-z, 0-9 and '-' (not at either end)\n", slug);
+    return 1;
+  }
+  Database db = open_app_db(s);
+  OrgRepository<D> orgs(db);
+  // Placeholders: a real deployment registers the Keycloak client and stores its secret and the
+  // org's key encrypted; the data layer only carries the text.
+  Organization org{.slug = slug, .display_name = name, .kc_client_id = "tenantry-" + slug,
+                   .client_secret = "enc:" + Uuid::random().to_string(),
+                   .encryption_key = "enc:" + Uuid::random().to_string()};
+  try {
+    orgs.create_org(org);
+  } catch (const tenantry::UniqueViolation&) {
+    fmt::print(stderr, "tenantry-app: an org with slug '{}' already exists\n", slug);
+    return 1;
+  }
+  fmt::print("created org '{}' ({}), id {}\n", org.slug, org.display_name, org.id.to_string());
+  return 0;
+}
+
+int cmd_orgs_list(const Settings& s) {
+  Database db = open_app_db(s);
+  const auto all = OrgRepository<D>(db).list_orgs();
+  fmt::print("{:<16}{:<11}{:<38}{}\n", "slug", "status", "id", "name");
+  for (const auto& o : all)
+    fmt::print("{:<16}{:<11}{:<38}{}\n", o.slug, tenantry::enum_to_text(o.status), o.id.to_string(), o.display_name);
+  fmt::print("{} org(s)\n", all.size());
+  return 0;
+}
+
+int cmd_orgs_suspend(const Settings& s, const std::string& slug) {
+  Database db = open_app_db(s);
+  OrgRepository<D> orgs(db);
+  const auto org = orgs.get_org_by_slug(slug);
+  if (!org) {
+    fmt::print(stderr, "tenantry-app: no org with slug '{}'\n", slug);
+    return 1;
+  }
+  orgs.update_org_status(org->id, OrgStatus::suspended);
+  fmt::print("suspended org '{}' (was {})\n", slug, tenantry::enum_to_text(org->status));
+  return 0;
+}
+
+/// Connects to one database and runs SELECT 1 through the Database; prints one line.
+bool check_health(std::string_view label, const std::string& url) {
+  const std::string where = describe(url);
+  try {
+    auto t = Clock::now();
+    // An existing database only: a health check must not create one.
+    Database db = open_db(url, false, /*create=*/false);
+    const double connect_ms = ms_since(t);
+    t = Clock::now();
+    std::int64_t one = 0;
+    for_each_row(db, "SELECT 1", [&](auto& st) { one = st.column_int(0); });
+    const double query_ms = ms_since(t);
+    const bool ok = one == 1;
+    fmt::print("{:<6}{:<10}{}  connect {:.2f} ms, SELECT 1 {:.3f} ms\n", ok ? "ok" : "error", label, where, connect_ms,
+               query_ms);
+    return ok;
+  } catch (const tenantry::Error& e) {
+    fmt::print("{:<6}{:<10}{}  {}\n", "error", label, where, e.what());
+    return false;
+  }
+}
+
+int cmd_health(const Settings& s) {
+  bool ok = check_health("main", s.db_url);
+  if (separate_sessions(s)) ok = check_health("sessions", s.session_db_url) && ok;
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"tenantry-app: the reference app's multi-tenant data layer on tenantry (SQLite or PostgreSQL)"};
+  cli.require_subcommand(1);
+
+  Settings s;
+  // --db and --session-db on every command that opens a database, bound to the same settings.
+  const auto add_db = [&](CLI::App* cmd) {
+    cmd->add_option("--db", s.db_url,
+                    "database URL: sqlite:PATH, sqlite:///ABS, sqlite::memory: or postgres://... (default "
+                    "$DATABASE_URL, else " +
+                        default_db_url() + ")")
+        ->envname("DATABASE_URL");
+    cmd->add_option("--session-db", s.session_db_url,
+                    "the session store's database URL (default $SESSION_DB_URL; unset: the main database)")
+        ->envname("SESSION_DB_URL");
+  };
+  const auto add_dir = [&](CLI::App* cmd) {
+    cmd->add_option("--dir", s.dir,
+                    "directory of migration files for the main database (default migrations/<dialect> of the "
+                    "source tree, else ./migrations/<dialect>)");
+  };
+  const auto add_rls = [&](CLI::App* cmd, const char* what) { cmd->add_flag("--rls", s.rls, what); };
+
+  // migrate
+  std::int64_t version = 0;
+  auto* migrate_cmd = cli.add_subcommand("migrate", "apply, revert and inspect the schema migrations");
+  migrate_cmd->require_subcommand(1);
+  auto* m_up = migrate_cmd->add_subcommand("up", "apply every pending migration (then the session database's)");
+  add_db(m_up);
+  add_dir(m_up);
+  add_rls(m_up, "PostgreSQL: also apply 0003_row_level_security (the app must then connect with org context)");
+  m_up->add_option("--to", s.up_to, "stop after this version (the main database)")->check(CLI::PositiveNumber);
+  auto* m_down =
+      migrate_cmd->add_subcommand("down", "revert the applied migrations above VERSION (0: all), newest first");
+  m_down->add_option("version", version, "the version to go back to")->required()->check(CLI::NonNegativeNumber);
+  auto* m_status = migrate_cmd->add_subcommand("status", "list every migration: applied, pending, dirty, changed");
+  auto* m_force = migrate_cmd->add_subcommand(
+      "force", "declare the database at VERSION, clean, without running SQL (after fixing a failed migration)");
+  m_force->add_option("version", version, "the version the database is at")->required()->check(CLI::NonNegativeNumber);
+  for (auto* c : {m_down, m_status, m_force}) {
+    add_db(c);
+    add_dir(c);
+  }
+  for (auto* c : {m_down, m_force})
+    c->add_flag("--sessions", s.sessions, "act on the session database (--session-db) instead of the main one");
+
+  // schema
+  std::string dialect;
+  bool write = false, no_rls = false;
+  auto* schema = cli.add_subcommand("schema", "print the app's DDL, or regenerate the generated migration files");
+  schema->add_option("--dialect", dialect, "sqlite or postgres (printing: default sqlite; --write: default both)")
+      ->check(CLI::IsMember({"sqlite", "postgres"}));
+  schema->add_flag("--no-rls", no_rls, "postgres: leave out the row-level security policies");
+  schema->add_flag("--write", write,
+                   "write migrations/<dialect>/0001_initial_schema.{up,down}.sql and the other generated files");
+  schema->add_option("--root", s.root, "the migrations/ directory to write into (default: the source tree's)");
+
+  // demo
+  auto* demo = cli.add_subcommand("demo", "migrate a fresh database, fill it for two orgs, show their isolation");
+  add_db(demo);
+  add_dir(demo);
+  add_rls(demo, "PostgreSQL: apply 0003_row_level_security and connect with org context");
+  demo->add_flag("--keep-schema", s.keep_schema, "PostgreSQL: keep the demo's schema instead of dropping it");
+
+  // orgs
+  std::string slug, name;
+  auto* orgs = cli.add_subcommand("orgs", "manage organizations (tenants)");
+  orgs->require_subcommand(1);
+  auto* orgs_create = orgs->add_subcommand("create", "add an organization");
+  orgs_create->add_option("--slug", slug, "subdomain-safe identifier")->required();
+  orgs_create->add_option("--name", name, "display name")->required();
+  auto* orgs_list = orgs->add_subcommand("list", "list organizations");
+  auto* orgs_suspend = orgs->add_subcommand("suspend", "suspend an organization");
+  orgs_suspend->add_option("--slug", slug, "the organization's slug")->required();
+  for (auto* c : {orgs_create, orgs_list, orgs_suspend}) {
+    add_db(c);
+    add_dir(c);
+  }
+
+  auto* health = cli.add_subcommand("health", "check that the database answers (SELECT 1), and how fast");
+  add_db(health);
+
+  CLI11_PARSE(cli, argc, argv);
+  // A plain file path is an SQLite database (the old --db took one).
+  for (std::string* url : {&s.db_url, &s.session_db_url})
+    if (!url->empty() && url->find(':') == std::string::npos) *url = "sqlite:" + *url;
+
+  // Errors go to stderr after everything printed so far.
+  const auto error = [](const std::string& message) {
+    std::fflush(stdout);
+    fmt::print(stderr, "tenantry-app: {}\n", message);
+  };
+  try {
+    if (*m_up) return cmd_migrate_up(s);
+    if (*m_down) return cmd_migrate_down(s, version);
+    if (*m_status) return cmd_migrate_status(s);
+    if (*m_force) return cmd_migrate_force(s, version);
+    if (*schema) return write ? cmd_schema_write(s, dialect) : cmd_schema_print(dialect, no_rls);
+    if (*demo) return cmd_demo(s);
+    if (*orgs_create) return cmd_orgs_create(s, slug, name);
+    if (*orgs_list) return cmd_orgs_list(s);
+    if (*orgs_suspend) return cmd_orgs_suspend(s, slug);
+    if (*health) return cmd_health(s);
+  } catch (const tenantry::UrlError& e) {
+    error(e.what());
+    return 2;
+  } catch (const DemoFailure& e) {
+    error(std::string("demo FAILED: ") + e.what());
+    return 1;
+  } catch (const tenantry::MigrationError& e) {
+    error(e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    error(std::string("error: ") + e.what());
+    return 1;
+  }
+  return 1;  // unreachable: CLI11 requires one subcommand
+}
