@@ -629,6 +629,7 @@ struct Statements {
   TENANTRY_MIGRATE_SQL(table_exists, Pg ? "SELECT to_regclass('_tenantry_migrations') IS NOT NULL"
                                         : "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table'"
                                           " AND name = '_tenantry_migrations'")
+  TENANTRY_MIGRATE_SQL(foreign_keys, "PRAGMA foreign_keys")  // SQLite only
 #undef TENANTRY_MIGRATE_SQL
 };
 
@@ -1116,6 +1117,12 @@ class Engine {
   /// inside it, that transaction is left open and unknown to the driver; it is rolled back here so
   /// the connection stays usable (SQLite: always tried, harmless without a transaction;
   /// PostgreSQL: only when the statements sent opened one, since a stray ROLLBACK draws a WARNING).
+  ///
+  /// SQLite's table rebuild turns `PRAGMA foreign_keys` off around its transaction (the pragma is
+  /// a no-op inside one). The setting belongs to the connection, which the application goes on
+  /// using, so it is put back as it was before the file ran, whether the file succeeded, failed
+  /// half-way or forgot to turn it back on: a failed upgrade must not leave a connection that
+  /// silently stops enforcing foreign keys.
   void execute_script(const Script& s) {
     const std::vector<std::string_view> statements = split_statements(s.sql);
     if (statements.empty()) return;  // only comments: nothing to send
@@ -1123,6 +1130,31 @@ class Engine {
       conn_.execute(s.sql);
       return;
     }
+    if constexpr (!is_pg<C>) {
+      const bool foreign_keys = sqlite_foreign_keys();
+      struct Restore {
+        Engine& e;
+        bool on;
+        ~Restore() {
+          try {
+            if (e.sqlite_foreign_keys() != on) e.conn_.execute(on ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF");
+          } catch (...) {  // the script's own error (if any) is the one to report
+          }
+        }
+      } restore{*this, foreign_keys};
+      execute_no_transaction(statements, s);
+    } else {
+      execute_no_transaction(statements, s);
+    }
+  }
+
+  bool sqlite_foreign_keys() {
+    auto& st = conn_.prepare(Stmts::foreign_keys());
+    Reset reset(st);
+    return st.step() && st.column_int(0) != 0;
+  }
+
+  void execute_no_transaction(const std::vector<std::string_view>& statements, const Script& s) {
     bool own_transaction = false;  // PostgreSQL: the file's statements opened one, not yet ended
     try {
       if constexpr (is_pg<C>) {

@@ -467,13 +467,23 @@ TEST_CASE("no-transaction migrations", "[sqlite][migrate]") {
     CHECK_FALSE(conn.in_transaction());
     CHECK(query_int(conn, "SELECT COUNT(*) FROM child") == 1);
     CHECK(query_int(conn, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'parent_new'") == 0);
-    conn.execute("PRAGMA foreign_keys = ON");  // what the failed file would have restored
+    // The file failed before its own `PRAGMA foreign_keys = ON`: the runner restored it, so the
+    // connection still refuses an orphan.
+    CHECK(query_int(conn, "PRAGMA foreign_keys") == 1);
+    CHECK_THROWS_AS(conn.execute("INSERT INTO child VALUES (12, 99)"), ForeignKeyViolation);
 
     dir.write("0003_rebuild_parent.up.sql", rebuild + "PRAGMA foreign_key_check;\nCOMMIT;\nPRAGMA foreign_keys = ON;\n");
     runner.force(2);
     CHECK(runner.up().versions == Versions{3});
     CHECK(query_text(conn, "SELECT name FROM parent WHERE id = 1") == "unnamed");
     CHECK(query_int(conn, "SELECT COUNT(*) FROM child") == 2);
+    CHECK(query_int(conn, "PRAGMA foreign_keys") == 1);
+  }
+
+  SECTION("a no-transaction file that leaves foreign keys off does not leave the connection so") {
+    dir.write("0002_fk_off.up.sql", "-- tenantry:no-transaction\nPRAGMA foreign_keys = OFF;\nCREATE TABLE t2 (x INTEGER);\n");
+    Runner runner{conn, dir.path()};
+    CHECK(runner.up().versions == Versions{1, 2});
     CHECK(query_int(conn, "PRAGMA foreign_keys") == 1);
   }
 
