@@ -37,8 +37,9 @@
 // Return (reset). When a Lease ends, before anyone else can get the connection:
 //   * every open transaction scope is rolled back (all levels, also one opened with begin_scope()
 //     and never ended), then a transaction begun with raw SQL ("BEGIN") is rolled back too;
-//   * SQLite: statements left part-way through their rows are reset (a half-read SELECT would
-//     otherwise keep an old read snapshot alive and hand its remaining rows to the next user);
+//   * statements left part-way through their rows are reset (a half-read SELECT would otherwise
+//     hand its remaining rows to the next user of that statement; with SQLite it would also keep
+//     an old read snapshot alive);
 //   * PostgreSQL: PoolOptions::postgres_reset runs (default `RESET app.current_org_id`). The org
 //     context tenantry sets is transaction-local (set_config(..., true)) and is already gone with
 //     the transaction; this guards against a session-level one made with raw SQL
@@ -251,6 +252,9 @@ inline bool reset(pg::Connection& c, const std::string& postgres_reset) {
   PGconn* native = c.native();
   if (native == nullptr || PQstatus(native) != CONNECTION_OK)
     throw ConnectionError("tenantry: pool: the connection is broken", "08003");
+  // A statement stepped part-way keeps its result: its next step() would hand the old rows to
+  // the next user instead of running that user's query.
+  c.reset_statements();
   bool rolled_back = end_scopes(c);
   switch (PQtransactionStatus(native)) {
     case PQTRANS_IDLE:

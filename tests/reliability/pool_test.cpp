@@ -265,6 +265,49 @@ TEST_CASE("pool: a returned PostgreSQL connection carries no transaction and no 
   CHECK(rel::raw_text(*conn, setting) == org.to_string());
 }
 
+TEST_CASE("pool: a PostgreSQL statement left half-read is reset before the next lease",
+          "[reliability][pool][pg]") {
+  PgItems db;
+  // The driver caches one Statement per Sql per connection and keeps the whole result until
+  // reset(); a lease that stepped once and let go would hand the next user of the same Sql the
+  // old rows (and the old bound values) instead of running its own query.
+  const Sql numbers = intern_sql("SELECT n::bigint FROM generate_series($1::bigint, $1::bigint + 2) AS n");
+  const auto half_read = [&](auto& pool) {
+    {
+      auto conn = pool.acquire();
+      rel::with_driver(*conn, [&](auto& d) {
+        auto& st = d.prepare(numbers);
+        st.bind_int(1, 100);
+        REQUIRE(st.step());
+        CHECK(st.column_int(0) == 100);
+      });  // no reset: rows 101 and 102 are left unread
+    }
+    auto conn = pool.acquire();
+    rel::with_driver(*conn, [&](auto& d) {
+      auto& st = d.prepare(numbers);
+      rel::ResetOnExit guard{st};
+      st.bind_int(1, 7);
+      std::vector<std::int64_t> got;
+      while (st.step()) got.push_back(st.column_int(0));
+      CHECK(got == std::vector<std::int64_t>{7, 8, 9});
+    });
+  };
+  SECTION("pg::Connection") {
+    Pool<pg::Connection> pool(db.url, {.size = 1});
+    half_read(pool);
+    CHECK(pool.stats().opened == 1);  // the same connection both times
+  }
+  SECTION("tenantry::Database") {
+    Pool<Database> pool(db.url, {.size = 1});
+    half_read(pool);
+    CHECK(pool.stats().opened == 1);
+  }
+  SECTION("without server-side preparation") {
+    Pool<pg::Connection> pool(db.url, {.size = 1, .connect = {.server_prepared = false}});
+    half_read(pool);
+  }
+}
+
 TEST_CASE("pool: health checks replace connections the server dropped", "[reliability][pool][pg]") {
   PgItems db;
   pg::Connection admin(db.url);

@@ -992,6 +992,15 @@ class Connection {
     }
   }
 
+  /// Resets every cached statement: drops its result and its bound values. A statement left
+  /// part-way through its rows keeps the whole result, and its next step() would return the old
+  /// rows instead of executing; Pool calls this when a connection comes back, so the next user
+  /// of a cached statement runs its own query. No round trip.
+  void reset_statements() noexcept {
+    for (auto& statement : statements_)
+      if (statement) statement->reset();
+  }
+
   PGconn* native() const noexcept { return session_ ? session_->conn : nullptr; }
 
   // ---- org context for row-level security ----------------------------------------------------
