@@ -1,0 +1,462 @@
+#!/usr/bin/env python3
+"""Turns the suite's raw results into docs/benchmarks.md and docs/benchmarks.png.
+
+  bench_report.py callgrind DIR DIALECT N OUT.json
+      merge the callgrind dumps in DIR (one per measurement, named by CALLGRIND_DUMP_STATS_AT as
+      <target>/<op>/<side>) into OUT.json as instructions per call
+  bench_report.py compile OUT.json COMPILER VARIANT TIME_FILE...
+      the medians of several `/usr/bin/time -v` outputs, into OUT.json
+  bench_report.py render --in DIR --template T --md OUT.md [--png OUT.png]
+
+Inputs of `render` (all optional except sqlite.json), in DIR:
+  sqlite.json, pg.json   Google Benchmark JSON (medians of --benchmark_repetitions)
+  callgrind.json         from the `callgrind` command
+  compile_cost.json      from the `compile` command
+  meta.json              how the run was made (written by scripts/bench.sh)
+Only the Python standard library is used; the chart is drawn by gnuplot when it is installed.
+"""
+import glob
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+
+TARGETS = [
+    ("sqlite_memory", "SQLite, in memory"),
+    ("sqlite_file", "SQLite, file (WAL, synchronous=NORMAL)"),
+    ("pg_socket", "PostgreSQL, unix socket"),
+    ("pg_tcp", "PostgreSQL, TCP loopback"),
+]
+OPS = [
+    ("insert", "insert one row (autocommit)", True),
+    ("insert_many_1000", "insert_many, 1,000 rows in one transaction", False),
+    ("insert_many_10000", "insert_many, 10,000 rows in one transaction", False),
+    ("find", "find by key", True),
+    ("list_user_100", "list one user's rows (100 of 10,000)", False),
+    ("upsert", "upsert on UNIQUE (org_id, token_prefix), conflict path", True),
+    ("set", "set one column", True),
+    ("erase", "erase by key", True),
+    ("count", "count one org's rows", True),
+]
+BULK_SIDES = [
+    ("raw", "raw: prepared INSERT per row, in a transaction (tenantry's approach)"),
+    ("raw_pipeline", "raw: the same in libpq pipeline mode (one round trip)"),
+    ("raw_multirow_values", "raw: INSERT ... VALUES (...), (...) x 1,000 rows per statement"),
+    ("raw_unnest", "raw: INSERT ... SELECT * FROM unnest($1::uuid[], ...) (binary arrays)"),
+    ("raw_copy", "raw: COPY ... FROM STDIN (FORMAT binary)"),
+    ("tenantry", "tenantry: Repository::insert_many"),
+]
+PAIRED_COUNTERS = ("raw_us", "tenantry_us", "raw_cpu_us", "tenantry_cpu_us", "ratio", "ratio_cpu", "batch")
+POINT_TARGET = 1.05
+BULK_TARGET = 1.25  # PostgreSQL insert_many(1,000) against raw COPY
+
+
+# ---- reading ------------------------------------------------------------------------------------
+
+def load_gbench(path):
+    """{(target, op, side): {"median": us, "cv": fraction or None, "reps": n}} and the context."""
+    if not os.path.exists(path):
+        return {}, {}
+    with open(path) as f:
+        data = json.load(f)
+    scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+    runs = {}
+    singles = {}
+    for b in data.get("benchmarks", []):
+        name = b.get("run_name", b["name"])
+        parts = name.split("/")
+        if len(parts) < 3:
+            continue
+        key = (parts[0], parts[1], parts[2])
+        t = b["real_time"] * scale[b.get("time_unit", "ns")]
+        if b.get("error_occurred"):
+            runs.setdefault(key, {})["error"] = b.get("error_message", "error")
+            continue
+        counters = {c: b[c] for c in PAIRED_COUNTERS if c in b}
+        if b.get("run_type") == "aggregate":
+            agg = b.get("aggregate_name")
+            entry = runs.setdefault(key, {})
+            if agg == "median":
+                entry["median"] = t
+                entry["reps"] = b.get("repetitions", 1)
+                entry.update(counters)
+            elif agg == "cv":
+                entry["cv"] = b["real_time"]  # cv aggregates are fractions
+                entry.update({c + "_cv": v for c, v in counters.items()})
+        else:
+            singles.setdefault(key, []).append((t, counters))
+    for key, runs_of in singles.items():
+        entry = runs.setdefault(key, {})
+        if "median" not in entry:
+            ts = [t for t, _ in runs_of]
+            entry["median"] = statistics.median(ts)
+            entry["reps"] = len(ts)
+            if len(ts) > 1 and statistics.mean(ts) > 0:
+                entry["cv"] = statistics.stdev(ts) / statistics.mean(ts)
+            for c in PAIRED_COUNTERS:
+                vs = [cs[c] for _, cs in runs_of if c in cs]
+                if vs:
+                    entry[c] = statistics.median(vs)
+    return runs, data.get("context", {})
+
+
+def fmt_us(us):
+    if us is None:
+        return "n/a"
+    if us >= 10000:
+        return f"{us / 1000:,.1f} ms"
+    if us >= 100:
+        return f"{us:,.0f} µs"
+    if us >= 10:
+        return f"{us:.1f} µs"
+    return f"{us:.2f} µs"
+
+
+def fmt_cell(entry, rows=None):
+    if not entry:
+        return "—"
+    if "error" in entry and "median" not in entry:
+        return "error: " + entry["error"][:60]
+    s = fmt_us(entry["median"])
+    if rows:
+        s += f" ({entry['median'] / rows:.2f} µs/row)"
+    if entry.get("cv") is not None and entry.get("reps", 1) > 1:
+        s += f" ±{entry['cv'] * 100:.0f}%"
+    return s
+
+
+def ratio(a, b):
+    if not a or not b or "median" not in a or "median" not in b or b["median"] <= 0:
+        return None
+    return a["median"] / b["median"]
+
+
+def rows_of(op):
+    m = re.match(r"insert_many_(\d+)$", op)
+    return int(m.group(1)) if m else None
+
+
+# ---- tables -------------------------------------------------------------------------------------
+
+def paired_cell(p, key):
+    if not p or key not in p:
+        return "n/a"
+    s = f"{p[key]:.3f}"
+    cv = p.get(key + "_cv")
+    if cv is not None and p.get("reps", 1) > 1:
+        s += f" ±{cv * 100:.1f}%"
+    return s
+
+
+def target_table(runs, target, misses):
+    out = ["| operation | raw C API | tenantry | ratio of medians | paired ratio, wall | paired ratio, CPU | "
+           "tenantry's extra CPU per call | target |",
+           "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for op, label, point in OPS:
+        raw, ten = runs.get((target, op, "raw")), runs.get((target, op, "tenantry"))
+        paired = runs.get((target, op, "paired"))
+        if not raw and not ten:
+            continue
+        separate = ratio(ten, raw)
+        r = paired["ratio"] if paired and "ratio" in paired else separate
+        rows = rows_of(op)
+        goal = ""
+        if target.startswith("sqlite") and (point or rows):
+            goal = f"≤ {POINT_TARGET:.2f}"
+        elif target.startswith("pg") and point:
+            goal = f"≤ {POINT_TARGET:.2f}"
+        elif target.startswith("pg") and op == "insert_many_1000":
+            goal = f"≤ {BULK_TARGET:.2f} × raw COPY (see below)"
+        verdict = ""
+        if r is not None and goal.startswith("≤ 1.05"):
+            ok = r <= POINT_TARGET
+            verdict = " ✓" if ok else " ✗"
+            if not ok:
+                misses.append((target, op, r))
+        sep = f"{separate:.3f}" if separate is not None else "n/a"
+        if paired and "ratio" in paired:
+            pw = f"**{paired_cell(paired, 'ratio')}**{verdict}"
+        else:
+            pw, sep = "n/a", (f"**{sep}**{verdict}" if separate is not None else sep)
+        extra = "n/a"
+        if paired and "raw_cpu_us" in paired and "tenantry_cpu_us" in paired:
+            d = paired["tenantry_cpu_us"] - paired["raw_cpu_us"]
+            extra = f"{d:+,.0f} µs" if abs(d) >= 100 else f"{d:+.2f} µs"
+            if rows:
+                extra += f" ({1000 * d / rows:+.0f} ns/row)"
+        out.append(f"| {label} | {fmt_cell(raw, rows)} | {fmt_cell(ten, rows)} | {sep} | {pw} | "
+                   f"{paired_cell(paired, 'ratio_cpu')} | {extra} | {goal} |")
+    return "\n".join(out)
+
+
+def bulk_table(runs, target, misses):
+    out = []
+    for op in ("insert_many_1000", "insert_many_10000"):
+        n = rows_of(op)
+        present = [(s, l) for s, l in BULK_SIDES if runs.get((target, op, s))]
+        if not present:
+            continue
+        ten = runs.get((target, op, "tenantry"))
+        copy = runs.get((target, op, "raw_copy"))
+        out.append(f"**{n:,} rows** ({target})\n")
+        out.append("| method | time | rows/s | tenantry / this |")
+        out.append("|---|---:|---:|---:|")
+        for side, label in present:
+            e = runs[(target, op, side)]
+            rps = f"{n / (e['median'] / 1e6):,.0f}" if "median" in e else "n/a"
+            r = ratio(ten, e)
+            out.append(f"| {label} | {fmt_cell(e)} | {rps} | {f'{r:.2f}' if r else 'n/a'} |")
+        r = ratio(ten, copy)
+        if op == "insert_many_1000" and r is not None:
+            ok = r <= BULK_TARGET
+            out.append(f"\nTarget: tenantry within {BULK_TARGET:.2f}× of raw COPY: **{r:.2f}×** {'✓' if ok else '✗'}\n")
+            if not ok:
+                misses.append((target, op + " vs COPY", r))
+        out.append("")
+    return "\n".join(out)
+
+
+def callgrind_table(cg):
+    if not cg:
+        return "_(no callgrind measurements in this run)_"
+    out = []
+    for dialect, title in (("sqlite_memory", "SQLite in memory (everything in the process: tenantry, the raw code and SQLite itself)"),
+                           ("pg_socket", "PostgreSQL over the unix socket (client side only: tenantry or the raw code, and libpq; the server is another process)")):
+        ops = cg.get(dialect)
+        if not ops:
+            continue
+        n = cg.get("n", {}).get(dialect)
+        out.append(f"**{title}**" + (f", {n:,} calls measured per operation" if n else "") + "\n")
+        out.append("| operation | raw (Ir/call) | tenantry (Ir/call) | tenantry − raw | tenantry / raw |")
+        out.append("|---|---:|---:|---:|---:|")
+        for op, label, _ in [("find", "find by key", 1)] + [o for o in OPS if o[0] != "find"]:
+            e = ops.get(op)
+            if not e or "raw" not in e or "tenantry" not in e:
+                continue
+            raw, ten = e["raw"], e["tenantry"]
+            unit = " (per call of 1,000 rows)" if op == "insert_many_1000" else ""
+            out.append(f"| {label}{unit} | {raw:,.0f} | {ten:,.0f} | {ten - raw:+,.0f} | **{ten / raw:.3f}** |")
+        out.append("")
+    return "\n".join(out)
+
+
+def compile_table(cc):
+    if not cc:
+        return "_(compile cost not measured in this run)_"
+    out = ["| compiler | dialects instantiated | wall time | user CPU | peak memory (max RSS) | runs |",
+           "|---|---|---:|---:|---:|---:|"]
+    for e in cc:
+        out.append(f"| {e['compiler']} | {e['variant']} | {e['wall_s']:.1f} s | {e['user_s']:.1f} s | "
+                   f"{e['max_rss_kb'] / 1024:,.0f} MiB | {e['runs']} |")
+    return "\n".join(out)
+
+
+# ---- chart --------------------------------------------------------------------------------------
+
+def chart(runs, png, workdir):
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        print("bench_report: gnuplot not found; no chart", file=sys.stderr)
+        return False
+    targets = [t for t, _ in TARGETS if any(k[0] == t for k in runs)]
+    if not targets:
+        return False
+    ops = [o for o, _, _ in OPS if any((t, o, "tenantry") in runs for t in targets)]
+    dat = os.path.join(workdir, "chart.dat")
+    with open(dat, "w") as f:
+        f.write("# op " + " ".join(f"{t}_time {t}_ratio" for t in targets) + "\n")
+        for op in ops:
+            cols = []
+            for t in targets:
+                ten, raw = runs.get((t, op, "tenantry")), runs.get((t, op, "raw"))
+                n = rows_of(op) or 1
+                tt = ten["median"] / n if ten and "median" in ten else None
+                paired = runs.get((t, op, "paired"))
+                r = paired["ratio"] if paired and "ratio" in paired else ratio(ten, raw)
+                cols.append(f"{tt:.6g}" if tt else "NaN")
+                cols.append(f"{r:.4f}" if r else "NaN")
+            f.write(op.replace("_", "\\\\_") + " " + " ".join(cols) + "\n")
+    colors = {"sqlite_memory": "#4C72B0", "sqlite_file": "#55A868", "pg_socket": "#C44E52", "pg_tcp": "#8172B2"}
+    titles = dict(TARGETS)
+    ratio_plots, time_plots = [], []
+    for i, t in enumerate(targets):
+        time_col, ratio_col = 2 + 2 * i, 3 + 2 * i
+        title = titles[t].split(" (")[0].replace("_", "\\\\_")
+        xtic = ":xtic(1)" if i == 0 else ""
+        time_plots.append(f"'{dat}' using {time_col}{xtic} title '{title}' lc rgb '{colors[t]}'")
+        ratio_plots.append(f"'{dat}' using {ratio_col}{xtic} title '{title}' lc rgb '{colors[t]}'")
+    script = f"""
+set terminal pngcairo size 1400,1000 font 'DejaVu Sans,11'
+set output '{png}'
+set multiplot layout 2,1 title 'tenantry benchmarks: api\\_tokens rows, 100 orgs x 100 rows preloaded (medians)'
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set key top left horizontal
+set grid ytics
+set xtics rotate by -20 scale 0
+set logscale y
+set ylabel 'tenantry, µs per call (per row for insert\\_many)'
+set title 'Latency by dialect and target'
+plot {', '.join(time_plots)}
+unset logscale y
+set yrange [0.8:1.6]  # a bar beyond the top is clipped; the tables have every ratio
+set ylabel 'tenantry / raw C API (paired, median)'
+set title 'Overhead over hand-written sqlite3\\_* / libpq code (dashed: 1.05 target)'
+set arrow from graph 0, first 1.05 to graph 1, first 1.05 nohead dt 2 lw 2 lc rgb '#333333'
+set arrow from graph 0, first 1.0 to graph 1, first 1.0 nohead lw 1 lc rgb '#999999'
+plot {', '.join(ratio_plots)}
+unset multiplot
+"""
+    gp = os.path.join(workdir, "chart.gp")
+    with open(gp, "w") as f:
+        f.write(script)
+    r = subprocess.run([gnuplot, gp], capture_output=True, text=True)
+    if r.returncode != 0:
+        print("bench_report: gnuplot failed:\n" + r.stderr, file=sys.stderr)
+        return False
+    return True
+
+
+# ---- commands -----------------------------------------------------------------------------------
+
+def cmd_callgrind(args):
+    """callgrind DIR DIALECT N OUT.json: merge the dumps of one valgrind run into OUT.json."""
+    d, dialect, n, out = args[0], args[1], int(args[2]), args[3]
+    data = {}
+    if os.path.exists(out):
+        with open(out) as f:
+            data = json.load(f)
+    ops = data.setdefault(dialect, {})
+    for path in glob.glob(os.path.join(d, "callgrind.out.*")):
+        desc = total = None
+        with open(path, errors="replace") as f:
+            for line in f:
+                if line.startswith("desc: Trigger: Client Request: "):
+                    desc = line.split("Client Request: ", 1)[1].strip()
+                elif line.startswith("totals:") or (total is None and line.startswith("summary:")):
+                    total = int(line.split()[1])
+        if not desc or total is None:
+            continue
+        _, op, side = desc.split("/")
+        calls = max(1, n // 1000) if op == "insert_many_1000" else n
+        ops.setdefault(op, {})[side] = total / calls
+    data.setdefault("n", {})[dialect] = n
+    with open(out, "w") as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+
+
+def cmd_compile(args):
+    """compile OUT.json COMPILER VARIANT TIME_FILE...: median of several /usr/bin/time -v runs."""
+    out, compiler, variant, files = args[0], args[1], args[2], args[3:]
+    walls, users, rss = [], [], []
+    for path in files:
+        with open(path) as f:
+            text = f.read()
+        m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", text)
+        parts = [float(p) for p in m.group(1).split(":")]
+        wall = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) > 2 else 0)
+        walls.append(wall)
+        users.append(float(re.search(r"User time \(seconds\): (\S+)", text).group(1)))
+        rss.append(int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1)))
+    data = []
+    if os.path.exists(out):
+        with open(out) as f:
+            data = json.load(f)
+    data = [e for e in data if not (e["compiler"] == compiler and e["variant"] == variant)]
+    data.append({"compiler": compiler, "variant": variant, "wall_s": statistics.median(walls),
+                 "user_s": statistics.median(users), "max_rss_kb": int(statistics.median(rss)), "runs": len(files)})
+    with open(out, "w") as f:
+        json.dump(data, f, indent=1)
+
+
+def cmd_render(args):
+    opts = {"--in": None, "--template": None, "--md": None, "--png": None}
+    it = iter(args)
+    for a in it:
+        opts[a] = next(it)
+    d = opts["--in"]
+    runs, ctx = {}, {}
+    for name in ("sqlite.json", "pg.json"):
+        r, c = load_gbench(os.path.join(d, name))
+        runs.update(r)
+        for k, v in c.items():
+            ctx.setdefault(k, v)
+    meta = {}
+    if os.path.exists(os.path.join(d, "meta.json")):
+        with open(os.path.join(d, "meta.json")) as f:
+            meta = json.load(f)
+    cg = {}
+    if os.path.exists(os.path.join(d, "callgrind.json")):
+        with open(os.path.join(d, "callgrind.json")) as f:
+            cg = json.load(f)
+    cc = []
+    if os.path.exists(os.path.join(d, "compile_cost.json")):
+        with open(os.path.join(d, "compile_cost.json")) as f:
+            cc = json.load(f)
+
+    misses = []
+    sections = []
+    for target, title in TARGETS:
+        if not any(k[0] == target for k in runs):
+            sections.append(f"### {title}\n\n_(not measured in this run)_\n")
+            continue
+        sections.append(f"### {title}\n\n" + target_table(runs, target, misses) + "\n")
+    bulk = []
+    for target, title in TARGETS[2:]:
+        t = bulk_table(runs, target, misses)
+        if t:
+            bulk.append(f"### {title}\n\n{t}")
+    png_ok = False
+    if opts["--png"]:
+        png_ok = chart(runs, os.path.abspath(opts["--png"]), d)
+
+    miss_lines = [f"- {t} / {op}: {r:.3f}" for t, op, r in misses] or ["- none"]
+    run_info = [
+        f"- Run: {meta.get('date', ctx.get('date', '?'))} on {meta.get('host', ctx.get('host_name', '?'))}, "
+        f"{ctx.get('num_cpus', '?')} CPUs at {ctx.get('mhz_per_cpu', '?')} MHz, load average at start "
+        f"{meta.get('load_at_start', '?')} (the machine is shared: other builds ran alongside).",
+        f"- Library: commit {meta.get('library', '?')}. Build: {meta.get('compiler', '?')}, CMake Release with "
+        f"`{meta.get('cxx_flags', '?')}`; "
+        f"SQLite {ctx.get('sqlite_version', '?')}, libpq {ctx.get('libpq_version', '?')}, "
+        f"server {meta.get('pg_server', 'n/a')}.",
+        f"- Google Benchmark {meta.get('gbench_args', '?')}: each time is the **median** of the repetitions "
+        f"(real time); ±x% is the coefficient of variation across repetitions. Repetitions of all benchmarks "
+        f"are interleaved in random order, so machine-load drift hits raw and tenantry alike.",
+        f"- Mode: {'QUICK (smoke test: numbers are not meaningful)' if meta.get('quick') else 'full'}.",
+    ]
+    values = {
+        "RUN_INFO": "\n".join(run_info),
+        "TARGET_TABLES": "\n".join(sections),
+        "BULK_TABLES": "\n".join(bulk) if bulk else "_(PostgreSQL not measured in this run)_",
+        "CALLGRIND_TABLES": callgrind_table(cg),
+        "COMPILE_TABLE": compile_table(cc),
+        "MISSES": "\n".join(miss_lines),
+        "CHART": f"![tenantry benchmarks]({os.path.basename(opts['--png'])})" if png_ok else "_(no chart in this run: gnuplot missing or failed)_",
+    }
+    with open(opts["--template"]) as f:
+        text = f.read()
+    for k, v in values.items():
+        text = text.replace("{{" + k + "}}", v)
+    with open(opts["--md"], "w") as f:
+        f.write(text)
+    print(f"bench_report: wrote {opts['--md']}" + (f" and {opts['--png']}" if png_ok else ""))
+    for t, op, r in misses:
+        print(f"bench_report: target missed: {t} / {op}: {r:.3f}")
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__)
+        return 2
+    cmd, args = sys.argv[1], sys.argv[2:]
+    {"callgrind": cmd_callgrind, "compile": cmd_compile, "render": cmd_render}[cmd](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+// benchmarks/callgrind_ops.cpp - runs operations a fixed number of times, for instruction counts.
+//
+//   valgrind --tool=callgrind --collect-atstart=no
+//       tenantry-bench-callgrind --dialect=sqlite --side=both --op=find --n=2000
+//
+// For every (side, op) selected it warms the statement up, then runs the operation n times (the
+// runners of ops.hpp, as the benchmarks do) with callgrind collecting (CALLGRIND_TOGGLE_COLLECT
+// around exactly the calls, nothing else) and dumps
+// the counts as "<dialect>/<op>/<side>" (CALLGRIND_DUMP_STATS_AT), so one valgrind run writes one
+// callgrind.out file per measurement, whose total divided by n is the cost of one call. Instruction
+// counts do not depend on the machine's load, unlike times. The same loops as the benchmarks,
+// on SQLite in memory or on PostgreSQL over the unix socket (client-side instructions only: tenantry
+// and libpq, not the server).
+//
+// Without valgrind the client requests do nothing; the program then prints wall time per call,
+// which makes it a quick smoke test (CTest runs it so).
+//
+//   --dialect=sqlite|pg   --side=raw|tenantry|both   --n=N
+//   --op=find|list_user_100|count|insert|insert_many_1000|upsert|set|erase|all
+//   --pg=CONNINFO         (default: the unix socket of scripts/pg.sh, as tenantry-bench-pg)
+#include "sqlite_fixture.hpp"
+
+#if __has_include(<tenantry/driver/postgres.hpp>)
+#include "pg_fixture.hpp"
+#define TENANTRY_BENCH_HAVE_PG 1
+#else
+#define TENANTRY_BENCH_HAVE_PG 0
+#endif
+
+#include <valgrind/callgrind.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bench {
+namespace {
+
+/// Runs r's operation `calls` times with callgrind collecting around the calls only (maintenance
+/// such as deleting what insert_many wrote runs between them, uncounted), then dumps the counts
+/// under `label`. Prints the wall time per call too.
+template <class R>
+void measure(R& r, std::size_t calls, const std::string& label) {
+  const std::size_t warm = r.ready(2) || (r.prepare(50), r.ready(50)) ? 50 : 1;
+  for (std::size_t i = 0; i < warm; ++i) {
+    r.prepare(1);
+    r.call();
+  }
+  CALLGRIND_ZERO_STATS;
+  double seconds = 0;
+  for (std::size_t done = 0; done < calls;) {
+    std::size_t chunk = calls - done;
+    r.prepare(chunk);
+    if (!r.ready(chunk)) {
+      chunk = 1;
+      r.prepare(1);
+    }
+    CALLGRIND_TOGGLE_COLLECT;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < chunk; ++i) r.call();
+    const auto t1 = std::chrono::steady_clock::now();
+    CALLGRIND_TOGGLE_COLLECT;
+    seconds += std::chrono::duration<double>(t1 - t0).count();
+    done += chunk;
+  }
+  CALLGRIND_DUMP_STATS_AT(label.c_str());
+  r.finish();
+  if (const std::string e = r.error(); !e.empty()) throw std::runtime_error(label + ": " + e);
+  std::printf("%-40s %8zu calls %10.2f us/call%s\n", label.c_str(), calls, 1e6 * seconds / static_cast<double>(calls),
+              RUNNING_ON_VALGRIND ? " (under valgrind)" : "");
+}
+
+const std::vector<std::pair<std::string, Op>> all_op_names = {
+    {"find", Op::find},     {"list_user_100", Op::list}, {"count", Op::count}, {"insert", Op::insert},
+    {"insert_many_1000", Op::insert_many_1000}, {"upsert", Op::upsert}, {"set", Op::set}, {"erase", Op::erase}};
+
+template <class Side>
+void run(Side& side, Op op, std::size_t n, const std::string& label, bool vacuum) {
+  // n counts rows for insert_many: n / 1,000 calls of 1,000 rows (at least one).
+  const std::size_t calls = op == Op::insert_many_1000 ? std::max<std::size_t>(1, n / 1000) : n;
+  with_runner(side, op, vacuum, [&](auto& r) { measure(r, calls, label); });
+}
+
+template <class Fixture>
+void run_all(Fixture& f, const std::string& dialect, const std::string& side, const std::string& op, std::size_t n,
+             bool vacuum) {
+  bool any = false;
+  for (const auto& [name, o] : all_op_names) {
+    if (op != "all" && op != name) continue;
+    any = true;
+    if (side == "raw" || side == "both") run(f.raw_side(), o, n, dialect + "/" + name + "/raw", vacuum);
+    if (side == "tenantry" || side == "both") run(f.tenantry_side(), o, n, dialect + "/" + name + "/tenantry", vacuum);
+  }
+  if (!any) throw std::runtime_error("unknown --op=" + op);
+}
+
+}  // namespace
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  const bench::Flags flags = bench::take_flags(argc, argv, {"dialect", "side", "op", "n", "pg"});
+  if (argc > 1) {
+    std::fprintf(stderr, "tenantry-bench-callgrind: unknown argument %s\n", argv[1]);
+    return 2;
+  }
+  const std::string dialect = flags.get("dialect", "sqlite");
+  const std::string side = flags.get("side", "both");
+  const std::string op = flags.get("op", "find");
+  const std::size_t n = std::stoul(flags.get("n", "2000"));
+  try {
+    if (dialect == "sqlite") {
+      bench::SqliteFixture f(":memory:", ":memory:");
+      bench::run_all(f, "sqlite_memory", side, op, n, false);
+    } else if (dialect == "pg") {
+#if TENANTRY_BENCH_HAVE_PG
+      const std::string port = bench::env_or("TENANTRY_PG_PORT", "54329");
+      const std::string conninfo =
+          flags.get("pg", "host=" + bench::env_or("TENANTRY_PG_SOCKET_DIR", "/tmp/tenantry-pg-" + port) + " port=" +
+                              port + " user=tenantry dbname=postgres");
+      bench::PgFixture f(conninfo, "callgrind");
+      bench::run_all(f, "pg_socket", side, op, n, true);
+#else
+      std::fprintf(stderr, "tenantry-bench-callgrind: built without the PostgreSQL driver\n");
+      return 77;
+#endif
+    } else {
+      std::fprintf(stderr, "tenantry-bench-callgrind: --dialect is sqlite or pg\n");
+      return 2;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tenantry-bench-callgrind: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

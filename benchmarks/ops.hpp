@@ -1,0 +1,478 @@
+// benchmarks/ops.hpp - the benchmarked operations, written once for both sides.
+//
+// A side is any type with the repository's operations on bench::Token:
+//   insert(org, row&), insert_many(org, rows&), find(org, id), list(org, user), count(org),
+//   upsert(org, row&), set_updated_at(org, id, ts), erase(org, id), execute(sql)
+// TenantryApi below forwards them to a tenantry::Repository; RawSqlite / RawPg implement them with
+// the C API. Every benchmark body is a template over the side, so both run the very same loop,
+// keys and values, and differ only in the calls they make.
+#pragma once
+
+#include "bench_model.hpp"
+
+#include <benchmark/benchmark.h>
+#include <tenantry/query.hpp>
+#include <tenantry/repository.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <ctime>
+#include <cstring>
+#include <initializer_list>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace bench {
+
+/// The tenantry side: a repository and the connection it runs on.
+template <class D>
+class TenantryApi {
+ public:
+  using Conn = typename tenantry::connection_for<D>::type;
+  using Repo = tenantry::Repository<Token, D>;
+  static constexpr tenantry::ConflictTarget<Token> by_prefix = tenantry::on_conflict(&Token::org_id, &Token::token_prefix);
+
+  explicit TenantryApi(Conn& conn) : conn_(&conn), repo_(conn) {}
+
+  void insert(OrgId org, Token& row) { repo_.insert(org, row); }
+  void insert_many(OrgId org, std::vector<Token>& rows) { repo_.insert_many(org, rows); }
+  std::optional<Token> find(OrgId org, const Uuid& id) { return repo_.find(org, id); }
+  std::vector<Token> list(OrgId org, const std::string& user) { return repo_.list(org, tenantry::col(&Token::user_id) == user); }
+  std::int64_t count(OrgId org) { return repo_.count(org); }
+  void upsert(OrgId org, Token& row) { repo_.upsert(org, row, by_prefix); }
+  bool set_updated_at(OrgId org, const Uuid& id, Timestamp ts) { return repo_.set(org, id, &Token::updated_at, ts); }
+  bool erase(OrgId org, const Uuid& id) { return repo_.erase(org, id); }
+  void execute(const char* sql) { conn_->execute(sql); }
+
+  Conn& connection() { return *conn_; }
+
+ private:
+  Conn* conn_;
+  Repo repo_;
+};
+
+/// Deletes the scratch org's rows (what the write benchmarks inserted); `vacuum` also reclaims
+/// them (PostgreSQL), so repeated runs keep the table and its indexes at the preloaded size.
+template <class Side>
+void cleanup_scratch(Side& side, bool vacuum) {
+  const std::string sql = "DELETE FROM \"api_tokens\" WHERE \"org_id\" = '" + Dataset::get().scratch.to_string() + "'";
+  side.execute(sql.c_str());
+  if (vacuum) side.execute("VACUUM \"api_tokens\"");
+}
+
+// ---- the operations as runners -----------------------------------------------------------------
+//
+// A runner performs one operation on one side, call after call, and owns what that needs (keys,
+// rows, a pool of rows to delete). Its interface:
+//   call()        one call of the operation: the only thing ever timed
+//   ready(n)      whether n more calls can run without maintenance
+//   prepare(n)    the maintenance (untimed): deleting what insert_many wrote, refilling erase's pool
+//   finish()      cleanup after the last call (the scratch org's rows are deleted)
+//   error()       non-empty when a call did not do what it should (a row not found, ...)
+//   rows          rows per call (insert_many: the batch size)
+// The standard benchmarks run one runner; the paired ones run a raw and a tenantry runner in
+// alternating batches (see bm_paired).
+
+template <class Side>
+struct Runner {
+  Side& side;
+  bool vacuum;
+  const Dataset& d = Dataset::get();
+  std::int64_t calls = 0, ok = 0;
+  std::int64_t rows = 1;
+  Runner(Side& s, bool v) : side(s), vacuum(v) {}
+  bool ready(std::size_t) const { return true; }
+  void prepare(std::size_t) {}
+  void finish() {}
+  std::string check(const char* what) const { return ok == calls ? std::string() : std::string(what); }
+};
+
+template <class Side>
+struct InsertRun : Runner<Side> {
+  Token row;
+  InsertRun(Side& s, bool v) : Runner<Side>(s, v), row(make_token(this->d.scratch, this->d.scratch_user, next_seq())) {}
+  void call() {
+    stamp(row, next_seq());  // new id, prefix and timestamps, written in place
+    this->side.insert(this->d.scratch, row);
+    ++this->calls;
+    ++this->ok;
+  }
+  void finish() { cleanup_scratch(this->side, this->vacuum); }
+  std::string error() const { return {}; }
+};
+
+/// One call inserts `n` rows (the same ones each time: they are deleted between calls, untimed).
+/// `insert` is the side's method: insert_many, or one of RawPg's bulk paths.
+template <class Side, class Insert>
+struct BulkRun : Runner<Side> {
+  std::vector<Token> batch;
+  Insert insert;
+  bool dirty = false;
+  BulkRun(Side& s, bool v, std::size_t n, Insert ins) : Runner<Side>(s, v), batch(scratch_rows(n)), insert(ins) {
+    this->rows = static_cast<std::int64_t>(n);
+  }
+  bool ready(std::size_t n) const { return !dirty && n <= 1; }
+  void prepare(std::size_t) {
+    if (dirty) cleanup_scratch(this->side, this->vacuum);
+    dirty = false;
+  }
+  void call() {
+    insert(this->side, this->d.scratch, batch);
+    dirty = true;
+    ++this->calls;
+    ++this->ok;
+  }
+  void finish() { prepare(1); }
+  std::string error() const { return {}; }
+};
+
+template <class Side>
+auto insert_many_run(Side& s, bool vacuum, std::size_t n) {
+  auto ins = [](Side& side, OrgId org, std::vector<Token>& rows) { side.insert_many(org, rows); };
+  return BulkRun<Side, decltype(ins)>(s, vacuum, n, ins);
+}
+
+template <class Side>
+struct FindRun : Runner<Side> {
+  std::size_t i = 0;
+  using Runner<Side>::Runner;
+  void call() {
+    const Key& k = this->d.keys[i];
+    if (++i == this->d.keys.size()) i = 0;
+    std::optional<Token> row = this->side.find(k.org, k.id);
+    this->ok += row.has_value();
+    ++this->calls;
+    benchmark::DoNotOptimize(row);
+  }
+  std::string error() const { return this->check("find: a preloaded row was not found"); }
+};
+
+template <class Side>
+struct ListRun : Runner<Side> {
+  std::size_t k = 0;
+  ListRun(Side& s, bool v) : Runner<Side>(s, v) {}
+  void call() {
+    std::vector<Token> v = this->side.list(this->d.orgs[k], this->d.users[k]);
+    if (++k == org_count) k = 0;
+    this->ok += v.size() == rows_per_org;
+    ++this->calls;
+    benchmark::DoNotOptimize(v);
+  }
+  std::string error() const { return this->check("list: wrong row count"); }
+};
+
+template <class Side>
+struct CountRun : Runner<Side> {
+  std::size_t k = 0;
+  using Runner<Side>::Runner;
+  void call() {
+    const std::int64_t n = this->side.count(this->d.orgs[k]);
+    if (++k == org_count) k = 0;
+    this->ok += n == static_cast<std::int64_t>(rows_per_org);
+    ++this->calls;
+  }
+  std::string error() const { return this->check("count: wrong count"); }
+};
+
+/// Upsert of an existing (org, token_prefix): the DO UPDATE path, the stored row read back.
+template <class Side>
+struct UpsertRun : Runner<Side> {
+  std::vector<Token> copies = Dataset::get().rows;
+  std::size_t i = 0;
+  std::int64_t tick = 0;
+  using Runner<Side>::Runner;
+  void call() {
+    const std::size_t at = this->d.order[i];
+    if (++i == this->d.order.size()) i = 0;
+    Token& r = copies[at];
+    r.id = uuid_v7(next_seq());  // as a caller would: a new id; the existing row's comes back
+    r.updated_at = Timestamp{base_micros + (++tick)};
+    this->side.upsert(r.org_id, r);
+    this->ok += r.id == this->d.rows[at].id;
+    ++this->calls;
+  }
+  std::string error() const { return this->check("upsert: the existing row's id did not come back"); }
+};
+
+template <class Side>
+struct SetRun : Runner<Side> {
+  std::size_t i = 0;
+  std::int64_t tick = 0;
+  using Runner<Side>::Runner;
+  void call() {
+    const Key& k = this->d.keys[i];
+    if (++i == this->d.keys.size()) i = 0;
+    this->ok += this->side.set_updated_at(k.org, k.id, Timestamp{base_micros + (++tick)});
+    ++this->calls;
+  }
+  std::string error() const { return this->check("set: a row was not updated"); }
+};
+
+/// Deletes rows one by one (autocommit); the rows to delete are inserted beforehand, untimed.
+template <class Side>
+struct EraseRun : Runner<Side> {
+  std::vector<Token> pool;
+  std::size_t next = 0;
+  using Runner<Side>::Runner;
+  bool ready(std::size_t n) const { return pool.size() - next >= n; }
+  void prepare(std::size_t n) {
+    if (ready(n)) return;
+    cleanup_scratch(this->side, this->vacuum);
+    pool = scratch_rows(std::max<std::size_t>(n, 1000));
+    this->side.insert_many(this->d.scratch, pool);
+    next = 0;
+  }
+  void call() {
+    this->ok += this->side.erase(this->d.scratch, pool[next++].id);
+    ++this->calls;
+  }
+  void finish() { cleanup_scratch(this->side, this->vacuum); }
+  std::string error() const { return this->check("erase: a row was not there"); }
+};
+
+enum class Op { insert, insert_many_1000, insert_many_10000, find, list, upsert, set, erase, count };
+
+inline constexpr Op all_ops[] = {Op::insert, Op::insert_many_1000, Op::insert_many_10000, Op::find, Op::list,
+                                 Op::upsert, Op::set,              Op::erase,             Op::count};
+
+inline const char* op_name(Op op) {
+  switch (op) {
+    case Op::insert: return "insert";
+    case Op::insert_many_1000: return "insert_many_1000";
+    case Op::insert_many_10000: return "insert_many_10000";
+    case Op::find: return "find";
+    case Op::list: return "list_user_100";
+    case Op::upsert: return "upsert";
+    case Op::set: return "set";
+    case Op::erase: return "erase";
+    case Op::count: return "count";
+  }
+  return "?";
+}
+
+/// Calls f(runner) with the runner of `op` on `side`.
+template <class Side, class F>
+void with_runner(Side& side, Op op, bool vacuum, F&& f) {
+  switch (op) {
+    case Op::insert: { InsertRun<Side> r(side, vacuum); return f(r); }
+    case Op::insert_many_1000: { auto r = insert_many_run(side, vacuum, 1000); return f(r); }
+    case Op::insert_many_10000: { auto r = insert_many_run(side, vacuum, 10000); return f(r); }
+    case Op::find: { FindRun<Side> r(side, vacuum); return f(r); }
+    case Op::list: { ListRun<Side> r(side, vacuum); return f(r); }
+    case Op::upsert: { UpsertRun<Side> r(side, vacuum); return f(r); }
+    case Op::set: { SetRun<Side> r(side, vacuum); return f(r); }
+    case Op::erase: { EraseRun<Side> r(side, vacuum); return f(r); }
+    case Op::count: { CountRun<Side> r(side, vacuum); return f(r); }
+  }
+}
+
+// ---- the two kinds of benchmark -----------------------------------------------------------------
+
+/// One side alone: Google Benchmark times each call; maintenance runs with the clock stopped.
+template <class R>
+void bm_single(benchmark::State& st, R& r) {
+  for (auto _ : st) {
+    if (!r.ready(1)) {
+      st.PauseTiming();
+      r.prepare(1);
+      st.ResumeTiming();
+    }
+    r.call();
+  }
+  r.finish();
+  if (r.rows > 1) st.SetItemsProcessed(st.iterations() * r.rows);
+  if (const std::string e = r.error(); !e.empty()) st.SkipWithError(e.c_str());
+}
+
+template <class Side>
+void run_op(benchmark::State& st, Side& side, Op op, bool vacuum) {
+  with_runner(side, op, vacuum, [&](auto& r) { bm_single(st, r); });
+}
+
+inline double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+inline double wall_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+inline double median_of(std::vector<double>& v) {
+  if (v.empty()) return 0;
+  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  return *mid;
+}
+
+/// Both sides in the same time window: each iteration is one round of a batch of raw calls and a
+/// batch of tenantry calls (about 0.5 ms each, in alternating order), so load from other
+/// processes falls on both alike, and a batch that was preempted is an outlier that the median
+/// over rounds ignores. Reports, for the repetition: raw_us and tenantry_us (median wall time per
+/// call over the batches), raw_cpu_us and tenantry_cpu_us (the same by this thread's CPU clock),
+/// ratio and ratio_cpu (the median over rounds of tenantry / raw). With --benchmark_repetitions,
+/// the medians of these are the overhead estimate that survives a loaded machine.
+template <class RA, class RB>
+void bm_paired(benchmark::State& st, RA& raw, RB& ten) {
+  // Batch size: about 0.5 ms of raw calls, measured on a few warm calls. Bulk runners take one
+  // call per batch (they clean up after each).
+  std::size_t batch = 1;
+  raw.prepare(4);
+  if (raw.ready(4)) {
+    const double t0 = wall_seconds();
+    for (int i = 0; i < 4; ++i) raw.call();
+    const double per_call = (wall_seconds() - t0) / 4;
+    batch = static_cast<std::size_t>(std::clamp(0.5e-3 / std::max(per_call, 1e-9), 1.0, 2000.0));
+  }
+  std::vector<double> wall[2], cpu[2], ratio, ratio_cpu;
+  bool raw_first = true;
+  const auto run_batch = [&](auto& r, int side) {
+    r.prepare(batch);
+    const double w0 = wall_seconds(), c0 = thread_cpu_seconds();
+    for (std::size_t b = 0; b < batch; ++b) r.call();
+    const double w = wall_seconds() - w0, c = thread_cpu_seconds() - c0;
+    wall[side].push_back(w / static_cast<double>(batch));
+    cpu[side].push_back(c / static_cast<double>(batch));
+    return w;
+  };
+  for (auto _ : st) {
+    double round = 0;
+    if (raw_first) {
+      round += run_batch(raw, 0);
+      round += run_batch(ten, 1);
+    } else {
+      round += run_batch(ten, 1);
+      round += run_batch(raw, 0);
+    }
+    raw_first = !raw_first;
+    ratio.push_back(wall[1].back() / wall[0].back());
+    if (cpu[0].back() > 0) ratio_cpu.push_back(cpu[1].back() / cpu[0].back());
+    st.SetIterationTime(round);
+  }
+  raw.finish();
+  ten.finish();
+  if (!ratio.empty()) {
+    st.counters["raw_us"] = 1e6 * median_of(wall[0]);
+    st.counters["tenantry_us"] = 1e6 * median_of(wall[1]);
+    st.counters["raw_cpu_us"] = 1e6 * median_of(cpu[0]);
+    st.counters["tenantry_cpu_us"] = 1e6 * median_of(cpu[1]);
+    st.counters["ratio"] = median_of(ratio);
+    if (!ratio_cpu.empty()) st.counters["ratio_cpu"] = median_of(ratio_cpu);
+    st.counters["batch"] = static_cast<double>(batch);
+  }
+  std::string e = raw.error();
+  if (e.empty()) e = ten.error();
+  if (!e.empty()) st.SkipWithError(e.c_str());
+}
+
+template <class SideA, class SideB>
+void run_paired(benchmark::State& st, SideA& raw, SideB& ten, Op op, bool vacuum) {
+  with_runner(raw, op, vacuum, [&](auto& ra) { with_runner(ten, op, vacuum, [&](auto& rb) { bm_paired(st, ra, rb); }); });
+}
+
+/// Checks, before anything is timed, that both sides return the same rows for the same calls
+/// (and so run equivalent statements), and warms every statement on both. Throws on a mismatch.
+template <class A, class B>
+void cross_check(A& a, B& b, bool vacuum) {
+  const Dataset& d = Dataset::get();
+  const auto fail = [](const std::string& what) { throw std::runtime_error("cross-check failed: " + what); };
+  for (std::size_t i = 0; i < 50; ++i) {
+    const Key& k = d.keys[i * 97 % d.keys.size()];
+    const auto ra = a.find(k.org, k.id), rb = b.find(k.org, k.id);
+    if (!ra || !rb || *ra != *rb) fail("find");
+  }
+  if (a.find(d.scratch, d.keys[0].id) || b.find(d.scratch, d.keys[0].id)) fail("find in another org");
+  for (std::size_t k = 0; k < 3; ++k) {
+    const auto la = a.list(d.orgs[k], d.users[k]), lb = b.list(d.orgs[k], d.users[k]);
+    if (la.size() != rows_per_org || la != lb) fail("list");
+    if (a.count(d.orgs[k]) != static_cast<std::int64_t>(rows_per_org) || b.count(d.orgs[k]) != a.count(d.orgs[k]))
+      fail("count");
+  }
+  // Writes, on the scratch org: the same sequence on both, then the same rows must be stored.
+  std::vector<Token> rows = scratch_rows(4);
+  auto ra = rows, rb = rows;
+  a.insert(d.scratch, ra[0]);
+  b.insert(d.scratch, rb[0]);
+  std::vector<Token> many_a(ra.begin() + 1, ra.end()), many_b(rb.begin() + 1, rb.end());
+  a.insert_many(d.scratch, many_a);
+  b.insert_many(d.scratch, many_b);
+  Token ua = ra[1], ub = rb[1];
+  ua.id = ub.id = uuid_v7(next_seq());
+  ua.name = ub.name = "renamed by upsert";
+  a.upsert(d.scratch, ua);
+  b.upsert(d.scratch, ub);
+  if (ua != ub || ua.id != rows[1].id || ua.name != "renamed by upsert") fail("upsert");
+  const Timestamp ts{base_micros + 42};
+  if (!a.set_updated_at(d.scratch, rows[2].id, ts) || !b.set_updated_at(d.scratch, rows[2].id, ts)) fail("set");
+  if (!a.erase(d.scratch, rows[3].id) || !b.erase(d.scratch, rows[3].id)) fail("erase");
+  if (a.erase(d.scratch, rows[3].id) || b.erase(d.scratch, rows[3].id)) fail("erase twice");
+  const auto sa = a.list(d.scratch, d.scratch_user), sb = b.list(d.scratch, d.scratch_user);
+  if (sa.size() != 3 || sa != sb) fail("rows written");
+  cleanup_scratch(a, vacuum);
+  cleanup_scratch(b, vacuum);
+}
+
+// ---- command line ----------------------------------------------------------------------------
+
+/// Takes our own flags out of argv (leaving Google Benchmark's): `--quick` becomes a tiny
+/// --benchmark_min_time and one repetition (flags given later still win), `--name=value` flags
+/// listed in `ours` are stored in `values`.
+struct Flags {
+  bool quick = false;
+  std::vector<std::pair<std::string, std::string>> values;
+
+  std::string get(std::string_view name, std::string fallback) const {
+    for (const auto& [k, v] : values)
+      if (k == name) return v;
+    return fallback;
+  }
+};
+
+inline Flags take_flags(int& argc, char**& argv, std::initializer_list<std::string_view> ours) {
+  static std::vector<std::string> storage;
+  static std::vector<char*> args;
+  Flags f;
+  storage.clear();
+  storage.emplace_back(argv[0]);
+  std::vector<std::string> rest;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--quick") {
+      f.quick = true;
+      continue;
+    }
+    bool taken = false;
+    for (std::string_view name : ours) {
+      const std::string prefix = "--" + std::string(name) + "=";
+      if (a.starts_with(prefix)) {
+        f.values.emplace_back(std::string(name), std::string(a.substr(prefix.size())));
+        taken = true;
+      }
+    }
+    if (!taken) rest.emplace_back(a);
+  }
+  if (f.quick) {
+    storage.emplace_back("--benchmark_min_time=0.002");
+    storage.emplace_back("--benchmark_repetitions=1");
+  }
+  for (auto& r : rest) storage.push_back(std::move(r));
+  args.clear();
+  for (auto& s : storage) args.push_back(s.data());
+  args.push_back(nullptr);
+  argc = static_cast<int>(storage.size());
+  argv = args.data();
+  return f;
+}
+
+inline std::string env_or(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+}  // namespace bench
