@@ -210,7 +210,9 @@ struct Timestamp {
 
   /// Parses ISO-8601 as written by tenantry, by SQLite's datetime functions, or by people:
   /// "YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]][Z|+HH[:MM]|-HH[:MM]]" or a bare date. Text without
-  /// an offset is taken as UTC. Fractions beyond microseconds are truncated.
+  /// an offset is taken as UTC. Fractions beyond microseconds are truncated. nullopt for
+  /// malformed text and for instants outside years 0001-9999 (UTC), so that every parsed value
+  /// can be written back.
   static std::optional<Timestamp> try_parse(std::string_view s) noexcept {
     std::size_t i = 0;
     const auto digits = [&](int n, int& out) {
@@ -274,7 +276,12 @@ struct Timestamp {
     if (!ymd.ok()) return std::nullopt;
     const std::int64_t days = std::chrono::sys_days{ymd}.time_since_epoch().count();
     const std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset_s;
-    return Timestamp{secs * 1000000 + frac};
+    const Timestamp t{secs * 1000000 + frac};
+    // An offset or a leap second can carry a date at either end of the range outside it
+    // ("0001-01-01T00:00+01:00", "9999-12-31T23:59:60Z"): such text is refused here rather than
+    // parsed into a value that cannot be written back (to_iso() and every driver refuse it).
+    if (t.micros < min_micros || t.micros > max_micros) return std::nullopt;
+    return t;
   }
 
   static Timestamp parse(std::string_view s) {
@@ -380,7 +387,8 @@ std::int64_t checked_to_int64(T v) {
 template <class T>
 T checked_from_int64(std::int64_t v) {
   if (!std::in_range<T>(v))
-    throw ValueError("tenantry: stored integer " + std::to_string(v) + " does not fit the field's type");
+    throw ValueError("tenantry: stored integer " + std::to_string(v) + " does not fit the field's type (" +
+                     (std::is_signed_v<T> ? "signed " : "unsigned ") + std::to_string(8 * sizeof(T)) + "-bit)");
   return static_cast<T>(v);
 }
 }  // namespace detail
@@ -421,6 +429,13 @@ struct value_traits<T> {
 template <class T>
   requires std::is_floating_point_v<T>
 struct value_traits<T> {
+
+/// The result column's name for messages, when the driver's statement can say it.
+template <class S>
+std::string column_label(const S& s, int c) {
+  if constexpr (requires { s.column_name(c); }) return "column '" + std::string(s.column_name(c)) + "'";
+  else return "column " + std::to_string(c);
+}
   static constexpr Kind kind = Kind::real;
   static constexpr bool nullable = false;
   static constexpr int real_bytes = sizeof(T) <= 4 ? 4 : 8;
@@ -514,7 +529,10 @@ struct value_traits<E> {
       out = *v;
       return;
     }
-    throw ValueError("tenantry: stored text '" + std::string(text.substr(0, 64)) + "' names no enumerator");
+    std::string known;
+    for (const auto& [value, name] : values) known += (known.empty() ? "" : ", ") + std::string(name);
+    throw ValueError("tenantry: " + detail::column_label(s, c) + " holds '" + std::string(text.substr(0, 64)) +
+                     "', which names no enumerator (known: " + known + ")");
   }
 };
 
@@ -584,9 +602,19 @@ void read_value(S& s, int column, T& out) {
                 "specialise tenantry::type_mapping<T>");
   if constexpr (!value_traits<T>::nullable) {
     if (s.column_is_null(column))
-      throw ValueError("tenantry: NULL read into a field that is not std::optional");
+      throw ValueError("tenantry: " + detail::column_label(s, column) + " is NULL, read into a field that is not std::optional");
   }
-  value_traits<T>::read(s, column, out);
+  try {
+    value_traits<T>::read(s, column, out);
+  } catch (const ValueError& e) {
+    // Decoders deep down (Uuid::parse, integer narrowing, ...) do not know the column; every
+    // decoding error leaves here naming it, unless the driver's message did already.
+    const std::string_view what = e.what();
+    if (what.find("column ") != std::string_view::npos) throw;
+    std::string_view rest = what;
+    if (rest.starts_with("tenantry: ")) rest.remove_prefix(10);
+    throw ValueError("tenantry: " + detail::column_label(s, column) + ": " + std::string(rest));
+  }
 }
 
 }  // namespace tenantry

@@ -13,6 +13,7 @@
 
 #include "tenantry/error.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -34,15 +35,40 @@ struct DatabaseUrl {
 
 namespace url_detail {
 
-[[noreturn]] inline void fail(std::string_view url, const std::string& why) {
-  // Never echo a password back: cut the URL's userinfo out of the message.
-  std::string shown(url.substr(0, 200));
-  if (auto scheme = shown.find("://"); scheme != std::string::npos) {
-    if (auto at = shown.find('@', scheme + 3); at != std::string::npos && shown.find('/', scheme + 3) > at) {
+/// `url` as it may appear in a message: never a password. Everything between "://" and the
+/// last '@' is cut (a password may itself hold '@', '/' or '?' when not percent-encoded, so the
+/// cut errs on the side of hiding too much), and so is the value of a `password=` query
+/// parameter. Redacted before shortening, so a long URL cannot push its '@' out of sight.
+/// Control bytes are written as \xNN.
+inline std::string redacted(std::string_view url) {
+  std::string shown(url);
+  if (const auto scheme = shown.find("://"); scheme != std::string::npos) {
+    if (const auto at = shown.rfind('@'); at != std::string::npos && at > scheme + 3)
       shown.replace(scheme + 3, at - scheme - 3, "***");
+  }
+  for (std::size_t from = 0; (from = shown.find("password=", from)) != std::string::npos;) {
+    from += 9;
+    const std::size_t end = std::min(shown.find('&', from), shown.size());
+    shown.replace(from, end - from, "***");
+  }
+  if (shown.size() > 200) shown = shown.substr(0, 200) + "...";
+  // Control bytes are shown escaped: a NUL would end the message where what() is read as a
+  // C string, and with it the reason that follows the URL.
+  std::string out;
+  for (const char c : shown) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7F) {
+      out += c;
+    } else {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += {'\\', 'x', hex[u >> 4], hex[u & 0xF]};
     }
   }
-  throw UrlError("tenantry: bad database URL '" + shown + "': " + why);
+  return out;
+}
+
+[[noreturn]] inline void fail(std::string_view url, const std::string& why) {
+  throw UrlError("tenantry: bad database URL '" + redacted(url) + "': " + why);
 }
 
 inline void parse_sqlite(std::string_view url, std::string_view rest, DatabaseUrl& out) {

@@ -394,6 +394,11 @@ class Statement {
       }
       case oid::date: {
         const auto days = static_cast<std::int32_t>(detail::get_be<std::uint32_t>(sized(v, 4)));
+  /// The name of result column c, for messages.
+  std::string column_name(int c) const {
+    const char* n = result_ ? PQfname(result_.get(), c) : nullptr;
+    return n != nullptr ? n : "?";
+  }
         if (__builtin_mul_overflow(std::int64_t{days} + detail::pg_epoch_days, detail::micros_per_day, &micros))
           out_of_range(v);
         break;
@@ -501,6 +506,7 @@ class Statement {
         throw UsageError("tenantry: postgres: parameter $" + std::to_string(i) + " out of range: the statement has " +
                          std::to_string(params_.size()) + " (" + std::string(sql_->substr(0, 200)) + ")");
     } else if (index >= params_.size()) {
+    if (v.data() == nullptr) return std::string_view("", 0);  // a null pointer would be sent as NULL
       params_.resize(index + 1);  // without a description the highest index bound is the count
     }
     return params_[index];
@@ -799,10 +805,6 @@ class Statement {
       return {v.data + 1, static_cast<std::size_t>(v.size - 1)};
     }
     return {v.data, static_cast<std::size_t>(v.size)};
-  }
-  std::string column_name(int c) const {
-    const char* n = PQfname(result_.get(), c);
-    return n != nullptr ? n : "?";
   }
   [[noreturn]] void mistyped(const Cell& v, const char* expected) const {
     throw ValueError("tenantry: column '" + column_name(v.column) + "' holds " + detail::type_label(v.type) +

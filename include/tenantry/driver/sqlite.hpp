@@ -136,7 +136,8 @@ class Statement {
   void bind_double(int i, double v) { check(sqlite3_bind_double(stmt_, i, v)); }
   void bind_bool(int i, bool v) { check(sqlite3_bind_int(stmt_, i, v ? 1 : 0)); }
   void bind_text(int i, std::string_view v) {
-    check(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8));
+    // A null pointer would bind NULL: an empty std::string_view{} is the empty text.
+    check(sqlite3_bind_text64(stmt_, i, v.data() != nullptr ? v.data() : "", v.size(), SQLITE_STATIC, SQLITE_UTF8));
   }
   void bind_json(int i, std::string_view v) { bind_text(i, v); }
   void bind_blob(int i, std::span<const std::byte> v) {
@@ -206,11 +207,19 @@ class Statement {
   }
   Timestamp column_timestamp(int c) const {
     // Unix seconds, as SQLite's unixepoch() writes them: an INTEGER in an untyped column, or
-    // digits in a TEXT column (whose affinity turned the integer into text).
-    if (sqlite3_column_type(stmt_, c) == SQLITE_INTEGER) return Timestamp{sqlite3_column_int64(stmt_, c) * 1000000};
+    // digits in a TEXT column (whose affinity turned the integer into text). Only seconds within
+    // years 0001-9999 are a Timestamp: beyond them the multiplication would overflow, or give a
+    // value no database (and no to_iso()) can take back.
+    const auto from_seconds = [&](std::int64_t secs) {
+      if (secs < Timestamp::min_micros / 1000000 || secs > Timestamp::max_micros / 1000000)
+        throw ValueError("tenantry: column '" + column_name(c) + "' holds unix seconds " + std::to_string(secs) +
+                         ", outside years 0001-9999");
+      return Timestamp{secs * 1000000};
+    };
+    if (sqlite3_column_type(stmt_, c) == SQLITE_INTEGER) return from_seconds(sqlite3_column_int64(stmt_, c));
     const std::string_view text = column_text(c);
     if (auto t = Timestamp::try_parse(text)) return *t;
-    if (auto secs = unix_seconds(text)) return Timestamp{*secs * 1000000};
+    if (auto secs = unix_seconds(text)) return from_seconds(*secs);
     throw ValueError("tenantry: not an ISO-8601 timestamp or unix seconds: '" + std::string(text.substr(0, 64)) + "'");
   }
 
@@ -231,6 +240,11 @@ class Statement {
     if (rc != SQLITE_OK) detail::throw_error(db_, rc, "binding a parameter");
   }
   static std::optional<std::int64_t> unix_seconds(std::string_view text) {
+  /// The name of result column c (its alias, or the column's own name), for messages.
+  std::string column_name(int c) const {
+    const char* name = sqlite3_column_name(stmt_, c);
+    return name != nullptr ? name : "?";
+  }
     std::size_t i = !text.empty() && text.front() == '-' ? 1 : 0;
     if (i == text.size() || text.size() - i > 12) return std::nullopt;  // 12 digits reach year 33658
     std::int64_t v = 0;
