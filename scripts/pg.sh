@@ -3,12 +3,14 @@
 #
 #   scripts/pg.sh start     initdb if needed, start, wait until it answers (no-op if running)
 #   scripts/pg.sh stop      stop the server and delete its data directory
-#   scripts/pg.sh restart   pg_ctl restart -m fast (for fault tests), then wait until it answers
+#   scripts/pg.sh restart   pg_ctl restart -m fast (for fault tests), then wait until it answers;
+#                           TENANTRY_PG_RESTART_MODE=immediate restarts as after a crash
 #   scripts/pg.sh status    exit 0 if running, 3 if not
 #   scripts/pg.sh url       postgresql://tenantry@127.0.0.1:PORT/postgres
 #   scripts/pg.sh socket    the unix socket directory (= the data directory)
 #
-# TENANTRY_PG_PORT (default 54329) and TENANTRY_PG_DIR (default /tmp/tenantry-pg-$PORT).
+# TENANTRY_PG_PORT (default 54329) and TENANTRY_PG_DIR (default /tmp/tenantry-pg-$PORT); a second
+# cluster with its own port and directory runs beside the first (the fault tests start one).
 # The server never runs as root: as root, it runs as the system user tenantry-pg.
 set -euo pipefail
 
@@ -126,13 +128,15 @@ restart() {
     start
     return
   fi
-  if ! as_owner "$bindir/pg_ctl" restart -D "$dir" -m fast -l "$log" -w -t "$wait_seconds" >/dev/null 2>&1; then
+  local mode="${TENANTRY_PG_RESTART_MODE:-fast}"
+  [[ "$mode" == fast || "$mode" == immediate ]] || die "TENANTRY_PG_RESTART_MODE must be fast or immediate, not '$mode'"
+  if ! as_owner "$bindir/pg_ctl" restart -D "$dir" -m "$mode" -l "$log" -w -t "$wait_seconds" >/dev/null 2>&1; then
     echo "pg.sh: pg_ctl restart failed" >&2
     show_log
     exit 1
   fi
   wait_ready
-  echo "pg.sh: restarted on 127.0.0.1:$port"
+  echo "pg.sh: restarted ($mode) on 127.0.0.1:$port"
 }
 
 status() {

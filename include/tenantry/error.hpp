@@ -12,6 +12,8 @@
 //   └── DatabaseError         the database refused or failed
 //       ├── ConnectionError   cannot connect, or the connection broke
 //       ├── BusyError         the database stayed locked past the busy timeout
+//       ├── StorageFull       the disk, a quota or a size limit is full; the write was undone
+//       ├── ReadOnlyError     a write to a database (or transaction) that is read-only
 //       └── ConstraintViolation
 //           ├── UniqueViolation      ├── ForeignKeyViolation
 //           ├── CheckViolation       └── NotNullViolation
@@ -81,6 +83,25 @@ class ConnectionError : public DatabaseError {
 };
 
 class BusyError : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+
+/// The database could not grow: the disk is full, or a quota or size limit was reached (SQLite's
+/// max_page_count, the process's file size limit). The statement failed and its transaction is
+/// undone: SQLite rolls it back at once, PostgreSQL when the aborted transaction ends. Nothing of
+/// it is kept, and the database is intact; freeing space makes writes work again. SQLite:
+/// SQLITE_FULL, or an I/O error whose system error is ENOSPC, EDQUOT or EFBIG (the message
+/// names it); PostgreSQL: SQLSTATE 53100 (disk_full).
+class StorageFull : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+
+/// A write to a database that is read-only: SQLite opened with ?mode=ro or Options::read_only, or
+/// a file (or directory) the process may not write; PostgreSQL in a read-only transaction or on
+/// a standby (SQLSTATE 25006). Nothing was written; reads still work.
+class ReadOnlyError : public DatabaseError {
  public:
   using DatabaseError::DatabaseError;
 };

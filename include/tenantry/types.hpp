@@ -22,6 +22,7 @@
 #include "tenantry/reflect.hpp"
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +34,10 @@
 #include <string_view>
 #include <type_traits>
 #include <vector>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#endif
 
 namespace tenantry {
 
@@ -67,9 +72,16 @@ struct Uuid {
     throw ValueError("tenantry: not a UUID: '" + std::string(text.substr(0, 64)) + "'");
   }
 
-  /// A random (version 4) UUID.
+  /// A random (version 4) UUID. Each thread has its own generator, seeded by the OS; a forked
+  /// child reseeds its generator before its first UUID (fork() copies the generator's state, and
+  /// parent and child would otherwise draw the same UUIDs: duplicate keys across processes).
   static Uuid random() {
     thread_local std::mt19937_64 engine{seed()};
+    thread_local unsigned generation = fork_generation();
+    if (const unsigned now = fork_generation(); now != generation) {
+      engine.seed(seed());
+      generation = now;
+    }
     Uuid u;
     for (std::size_t i = 0; i < 16; i += 8) {
       const std::uint64_t r = engine();
@@ -127,6 +139,15 @@ struct Uuid {
   static std::uint64_t seed() {
     std::random_device rd;
     return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  }
+  /// How many fork()s this process is away from the one that first asked (counted in the child).
+  static unsigned fork_generation() noexcept {
+    static std::atomic<unsigned> forks{0};
+#if defined(__unix__) || defined(__APPLE__)
+    [[maybe_unused]] static const bool registered =
+        ::pthread_atfork(nullptr, nullptr, [] { forks.fetch_add(1, std::memory_order_relaxed); }) == 0;
+#endif
+    return forks.load(std::memory_order_relaxed);
   }
 };
 
@@ -276,12 +297,7 @@ struct Timestamp {
     if (!ymd.ok()) return std::nullopt;
     const std::int64_t days = std::chrono::sys_days{ymd}.time_since_epoch().count();
     const std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset_s;
-    const Timestamp t{secs * 1000000 + frac};
-    // An offset or a leap second can carry a date at either end of the range outside it
-    // ("0001-01-01T00:00+01:00", "9999-12-31T23:59:60Z"): such text is refused here rather than
-    // parsed into a value that cannot be written back (to_iso() and every driver refuse it).
-    if (t.micros < min_micros || t.micros > max_micros) return std::nullopt;
-    return t;
+    return Timestamp{secs * 1000000 + frac};
   }
 
   static Timestamp parse(std::string_view s) {
@@ -408,6 +424,13 @@ struct value_traits<std::string> {
   static void bind(S& s, int i, const std::string& v) { s.bind_text(i, v); }
   template <class S>
   static void read(S& s, int c, std::string& out) { out.assign(s.column_text(c)); }
+
+/// The result column's name for messages, when the driver's statement can say it.
+template <class S>
+std::string column_label(const S& s, int c) {
+  if constexpr (requires { s.column_name(c); }) return "column '" + std::string(s.column_name(c)) + "'";
+  else return "column " + std::to_string(c);
+}
 };
 
 template <class T>
@@ -429,13 +452,6 @@ struct value_traits<T> {
 template <class T>
   requires std::is_floating_point_v<T>
 struct value_traits<T> {
-
-/// The result column's name for messages, when the driver's statement can say it.
-template <class S>
-std::string column_label(const S& s, int c) {
-  if constexpr (requires { s.column_name(c); }) return "column '" + std::string(s.column_name(c)) + "'";
-  else return "column " + std::to_string(c);
-}
   static constexpr Kind kind = Kind::real;
   static constexpr bool nullable = false;
   static constexpr int real_bytes = sizeof(T) <= 4 ? 4 : 8;

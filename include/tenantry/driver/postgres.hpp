@@ -163,7 +163,10 @@ inline std::string sqlstate(const PGresult* r) {
 
   // Class 08 is a connection exception, except 08P01 (protocol violation) which the server also
   // reports for a malformed request on a healthy connection (e.g. a wrong parameter count).
-  const bool connection_class = code.starts_with("08") && code != "08P01";
+  // 57P01-57P03 end the session too: the server is shutting down or restarting (pg_ctl stop or
+  // restart, pg_terminate_backend), crashed, or not accepting connections yet.
+  const bool connection_class = (code.starts_with("08") && code != "08P01") || code == "57P01" ||
+                                code == "57P02" || code == "57P03";
   if (PQstatus(s.conn) != CONNECTION_OK || connection_class) {
     if (s.broken.empty()) s.broken = primary;
     throw ConnectionError(what, code.empty() ? "08006" : code);
@@ -183,6 +186,8 @@ inline std::string sqlstate(const PGresult* r) {
   // lock_timeout / NOWAIT: a lock stayed taken past the time we agreed to wait, which is what
   // BusyError means for SQLite's busy timeout.
   if (code == "55P03") throw BusyError(what, code);
+  if (code == "53100") throw StorageFull(what, code);
+  if (code == "25006") throw ReadOnlyError(what, code);
   throw DatabaseError(what, code);
 }
 
@@ -389,16 +394,16 @@ class Statement {
       case oid::timestamp: {
         const auto pg = static_cast<std::int64_t>(detail::get_be<std::uint64_t>(sized(v, 8)));
         // +-infinity are stored as the extreme int64 values and fall outside the range below.
-        if (__builtin_add_overflow(pg, detail::pg_epoch_micros, &micros)) out_of_range(v);
-        break;
-      }
-      case oid::date: {
-        const auto days = static_cast<std::int32_t>(detail::get_be<std::uint32_t>(sized(v, 4)));
   /// The name of result column c, for messages.
   std::string column_name(int c) const {
     const char* n = result_ ? PQfname(result_.get(), c) : nullptr;
     return n != nullptr ? n : "?";
   }
+        if (__builtin_add_overflow(pg, detail::pg_epoch_micros, &micros)) out_of_range(v);
+        break;
+      }
+      case oid::date: {
+        const auto days = static_cast<std::int32_t>(detail::get_be<std::uint32_t>(sized(v, 4)));
         if (__builtin_mul_overflow(std::int64_t{days} + detail::pg_epoch_days, detail::micros_per_day, &micros))
           out_of_range(v);
         break;
@@ -501,12 +506,12 @@ class Statement {
   Param& slot(int i) {
     if (i < 1) throw UsageError("tenantry: postgres: parameter index " + std::to_string(i) + " (indexes start at 1)");
     const auto index = static_cast<std::size_t>(i - 1);
+    if (v.data() == nullptr) return std::string_view("", 0);  // a null pointer would be sent as NULL
     if (session_->server_prepared) {
       if (index >= params_.size())
         throw UsageError("tenantry: postgres: parameter $" + std::to_string(i) + " out of range: the statement has " +
                          std::to_string(params_.size()) + " (" + std::string(sql_->substr(0, 200)) + ")");
     } else if (index >= params_.size()) {
-    if (v.data() == nullptr) return std::string_view("", 0);  // a null pointer would be sent as NULL
       params_.resize(index + 1);  // without a description the highest index bound is the count
     }
     return params_[index];

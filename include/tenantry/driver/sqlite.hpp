@@ -21,6 +21,7 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -28,6 +29,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -50,6 +52,11 @@ namespace detail {
 [[noreturn]] inline void throw_error(sqlite3* db, int rc, std::string_view context) {
   const int ext = db != nullptr ? sqlite3_extended_errcode(db) : rc;
   std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  // SQLite reports a write refused for lack of space (EFBIG from a file size limit, ENOSPC,
+  // EDQUOT) as a bare "disk I/O error": say which, and make it a StorageFull below.
+  const int system_error = db != nullptr && (ext & 0xFF) == SQLITE_IOERR ? sqlite3_system_errno(db) : 0;
+  const bool no_space = system_error == ENOSPC || system_error == EFBIG || system_error == EDQUOT;
+  if (no_space) msg += " (the database cannot grow: " + std::generic_category().message(system_error) + ")";
   const std::string code = std::to_string(ext);
   std::string what = "tenantry: sqlite: " + msg;
   if (!context.empty()) what += " (while " + std::string(context) + ")";
@@ -109,6 +116,13 @@ namespace detail {
     case SQLITE_CANTOPEN:
     case SQLITE_NOTADB:
       throw ConnectionError(what, code);
+    case SQLITE_FULL:
+      throw StorageFull(what, code);
+    case SQLITE_READONLY:
+      throw ReadOnlyError(what, code);
+    case SQLITE_IOERR:
+      if (no_space) throw StorageFull(what, code);
+      throw DatabaseError(what, code);
     default:
       throw DatabaseError(what, code);
   }
@@ -226,6 +240,11 @@ class Statement {
   /// Keeps `value` alive until reset() and returns a view of it, for binding a temporary.
   std::string_view keep(std::string value) { return kept_.emplace_back(std::move(value)); }
 
+  /// The name of result column c (its alias, or the column's own name), for messages.
+  std::string column_name(int c) const {
+    const char* name = sqlite3_column_name(stmt_, c);
+    return name != nullptr ? name : "?";
+  }
   /// Clears bindings and rewinds, releasing any read lock the statement held.
   void reset() noexcept {
     sqlite3_reset(stmt_);
@@ -240,11 +259,6 @@ class Statement {
     if (rc != SQLITE_OK) detail::throw_error(db_, rc, "binding a parameter");
   }
   static std::optional<std::int64_t> unix_seconds(std::string_view text) {
-  /// The name of result column c (its alias, or the column's own name), for messages.
-  std::string column_name(int c) const {
-    const char* name = sqlite3_column_name(stmt_, c);
-    return name != nullptr ? name : "?";
-  }
     std::size_t i = !text.empty() && text.front() == '-' ? 1 : 0;
     if (i == text.size() || text.size() - i > 12) return std::nullopt;  // 12 digits reach year 33658
     std::int64_t v = 0;
