@@ -297,7 +297,12 @@ struct Timestamp {
     if (!ymd.ok()) return std::nullopt;
     const std::int64_t days = std::chrono::sys_days{ymd}.time_since_epoch().count();
     const std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset_s;
-    return Timestamp{secs * 1000000 + frac};
+    const Timestamp t{secs * 1000000 + frac};
+    // An offset or a leap second can carry a date at either end of the range outside it
+    // ("0001-01-01T00:00+01:00", "9999-12-31T23:59:60Z"): such text is refused here rather than
+    // parsed into a value that cannot be written back (to_iso() and every driver refuse it).
+    if (t.micros < min_micros || t.micros > max_micros) return std::nullopt;
+    return t;
   }
 
   static Timestamp parse(std::string_view s) {
