@@ -412,6 +412,13 @@ T checked_from_int64(std::int64_t v) {
                      (std::is_signed_v<T> ? "signed " : "unsigned ") + std::to_string(8 * sizeof(T)) + "-bit)");
   return static_cast<T>(v);
 }
+
+/// The result column's name for messages, when the driver's statement can say it.
+template <class S>
+std::string column_label(const S& s, int c) {
+  if constexpr (requires { s.column_name(c); }) return "column '" + std::string(s.column_name(c)) + "'";
+  else return "column " + std::to_string(c);
+}
 }  // namespace detail
 
 // Every specialisation provides:
@@ -429,13 +436,6 @@ struct value_traits<std::string> {
   static void bind(S& s, int i, const std::string& v) { s.bind_text(i, v); }
   template <class S>
   static void read(S& s, int c, std::string& out) { out.assign(s.column_text(c)); }
-
-/// The result column's name for messages, when the driver's statement can say it.
-template <class S>
-std::string column_label(const S& s, int c) {
-  if constexpr (requires { s.column_name(c); }) return "column '" + std::string(s.column_name(c)) + "'";
-  else return "column " + std::to_string(c);
-}
 };
 
 template <class T>

@@ -386,6 +386,11 @@ class Statement {
     if (!detail::readable_as_text(v.type)) mistyped(v, "a UUID");
     return Uuid::parse(text_of(v));
   }
+  /// The name of result column c, for messages.
+  std::string column_name(int c) const {
+    const char* n = result_ ? PQfname(result_.get(), c) : nullptr;
+    return n != nullptr ? n : "?";
+  }
   Timestamp column_timestamp(int c) const {
     const Cell v = cell(c, "a timestamp");
     std::int64_t micros = 0;
@@ -394,11 +399,6 @@ class Statement {
       case oid::timestamp: {
         const auto pg = static_cast<std::int64_t>(detail::get_be<std::uint64_t>(sized(v, 8)));
         // +-infinity are stored as the extreme int64 values and fall outside the range below.
-  /// The name of result column c, for messages.
-  std::string column_name(int c) const {
-    const char* n = result_ ? PQfname(result_.get(), c) : nullptr;
-    return n != nullptr ? n : "?";
-  }
         if (__builtin_add_overflow(pg, detail::pg_epoch_micros, &micros)) out_of_range(v);
         break;
       }
@@ -498,6 +498,7 @@ class Statement {
 
   /// libpq takes lengths as int (and the server's limit for one value is 1 GB anyway).
   static std::string_view sized_bytes(std::string_view v) {
+    if (v.data() == nullptr) return std::string_view("", 0);  // a null pointer would be sent as NULL
     if (v.size() >= static_cast<std::size_t>(std::numeric_limits<int>::max()))
       throw ValueError("tenantry: a value of " + std::to_string(v.size()) + " bytes is too large for PostgreSQL");
     return v;
@@ -506,7 +507,6 @@ class Statement {
   Param& slot(int i) {
     if (i < 1) throw UsageError("tenantry: postgres: parameter index " + std::to_string(i) + " (indexes start at 1)");
     const auto index = static_cast<std::size_t>(i - 1);
-    if (v.data() == nullptr) return std::string_view("", 0);  // a null pointer would be sent as NULL
     if (session_->server_prepared) {
       if (index >= params_.size())
         throw UsageError("tenantry: postgres: parameter $" + std::to_string(i) + " out of range: the statement has " +
