@@ -14,6 +14,7 @@
 //       ├── BusyError         the database stayed locked past the busy timeout
 //       ├── StorageFull       the disk, a quota or a size limit is full; the write was undone
 //       ├── ReadOnlyError     a write to a database (or transaction) that is read-only
+//       ├── OrgNotProvisioned the org has no schema (schema per org, org_schema.hpp)
 //       └── ConstraintViolation
 //           ├── UniqueViolation      ├── ForeignKeyViolation
 //           ├── CheckViolation       └── NotNullViolation
@@ -104,6 +105,24 @@ class StorageFull : public DatabaseError {
 class ReadOnlyError : public DatabaseError {
  public:
   using DatabaseError::DatabaseError;
+};
+
+/// Schema per org (org_schema.hpp): an org-scoped operation named an org whose schema does not
+/// exist (never provisioned, or dropped). Nothing was read or written. code() is "3F000"
+/// (PostgreSQL's invalid_schema_name).
+class OrgNotProvisioned : public DatabaseError {
+ public:
+  OrgNotProvisioned(std::string org, std::string schema)
+      : DatabaseError("tenantry: postgres: org " + org + " has no schema \"" + schema +
+                          "\" (provision it first, see OrgSchemas::provision_org); nothing was read or written",
+                      "3F000"),
+        org_(std::move(org)),
+        schema_(std::move(schema)) {}
+  const std::string& org() const noexcept { return org_; }
+  const std::string& schema() const noexcept { return schema_; }
+
+ private:
+  std::string org_, schema_;
 };
 
 /// A constraint refused a write. table() and constraint() are filled when the database names them

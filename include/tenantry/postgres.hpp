@@ -7,6 +7,7 @@
 #include "tenantry/driver/postgres.hpp"
 #include "tenantry/entity.hpp"
 #include "tenantry/error.hpp"
+#include "tenantry/org_schema.hpp"
 #include "tenantry/query.hpp"
 #include "tenantry/repository.hpp"
 #include "tenantry/types.hpp"

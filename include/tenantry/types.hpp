@@ -172,6 +172,18 @@ struct OrgId {
 /// set_config(..., true), so it lasts until the end of the transaction and no longer.
 inline constexpr std::string_view org_setting = "app.current_org_id";
 
+/// The PostgreSQL schema that holds an org's tables under the schema-per-org strategy
+/// (org_schema.hpp): "org_" and the 32 lowercase hex digits of the id. Made of [a-z0-9_] only
+/// and 36 bytes long, so it never needs escaping and is never truncated (limit 63).
+inline std::string org_schema_name(const OrgId& org) {
+  char text[36];
+  org.value.write(text);
+  std::string out = "org_";
+  for (char c : text)
+    if (c != '-') out += c;
+  return out;
+}
+
 // ---- Timestamp -------------------------------------------------------------------------------
 
 /// A UTC instant with microsecond precision (what PostgreSQL's TIMESTAMPTZ holds).

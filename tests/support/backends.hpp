@@ -10,6 +10,12 @@
 //                           for PgBouncer's transaction pooling
 //   parity::AnyUrl<B>       B's database opened with tenantry::connect(url): the run-time
 //                           selected tenantry::Database with Repository<E> (dialect AnyDialect)
+//   parity::PostgresOrgSchemas  the schema-per-org strategy (org_schema.hpp): the global tables
+//                           in public, the org-scoped ones (parity::FixtureOrgTables) in one
+//                           schema per org, provisioned by parity::add_org; connections opened
+//                           with pg::Options{org_schemas = true}. Not in PARITY_BACKENDS (plain
+//                           SQL cannot write org tables through public); ORG_ISOLATION_BACKENDS
+//                           adds it. parity::schema_per_org<B> tells the test body.
 //
 // PARITY_BACKENDS (at the end) lists the backends every parity test case runs on.
 //
@@ -166,6 +172,76 @@ struct PostgresUnprepared : Postgres {
   }
   static Conn reopen(Conn&) { return Conn(url(), options()); }
 };
+
+// ---- PostgreSQL, one schema per org ------------------------------------------------------------
+
+/// The fixture's org-scoped entities, parents first: each org gets these tables in its schema.
+using FixtureOrgTables = tenantry::OrgSchemas<fixtures::ApiToken, fixtures::Widget, fixtures::Gadget, fixtures::Part,
+                                              fixtures::Membership, fixtures::Grant>;
+
+namespace detail {
+
+/// The org of nobody whose empty schema is always there, so that the views below exist (and
+/// count zero rows) before the first org is added.
+inline const OrgId& empty_org() {
+  static const OrgId org = OrgId::parse("ffffffff-ffff-4fff-bfff-ffffffffffff");
+  return org;
+}
+
+/// No org table is in public under this strategy, yet the tests check "what is stored" with
+/// plain SQL on unqualified table names. So public gets, per org table, a read-only view over
+/// every org schema's table (UNION ALL), rebuilt whenever an org is provisioned. Repositories
+/// never see them: their org's schema comes first on the search path.
+inline void refresh_org_views(tenantry::pg::Connection& conn) {
+  std::vector<std::string> schemas;
+  {
+    auto& st = conn.prepare(tenantry::intern_sql(
+        "SELECT nspname::text FROM pg_catalog.pg_namespace WHERE nspname LIKE 'org\\_%' ORDER BY nspname"));
+    while (st.step()) schemas.emplace_back(st.column_text(0));
+    st.reset();
+  }
+  std::string ddl;
+  for (const std::string& table : FixtureOrgTables::table_names()) {
+    ddl += "CREATE OR REPLACE VIEW public.\"" + table + "\" AS ";
+    for (std::size_t k = 0; k < schemas.size(); ++k)
+      ddl += (k ? " UNION ALL SELECT * FROM \"" : "SELECT * FROM \"") + schemas[k] + "\".\"" + table + "\"";
+    ddl += ";\n";
+  }
+  conn.execute(ddl);
+}
+
+inline void provision_fixture_org(tenantry::pg::Connection& conn, const OrgId& org) {
+  FixtureOrgTables::provision_org(conn, org);
+  refresh_org_views(conn);
+}
+
+}  // namespace detail
+
+struct PostgresOrgSchemas : Postgres {
+  static constexpr std::string_view name = "postgres, schema per org";
+  static tenantry::pg::Options options() {
+    tenantry::pg::Options o;
+    o.org_schemas = true;
+    return o;
+  }
+  /// The per-process database with an empty public schema holding the global tables, and no org
+  /// schema but the empty one.
+  static Conn open() {
+    Conn conn(url(), options());
+    conn.execute(
+        "DO $$ DECLARE s text; BEGIN FOR s IN SELECT nspname FROM pg_namespace WHERE nspname LIKE 'org\\_%' LOOP "
+        "EXECUTE format('DROP SCHEMA %I CASCADE', s); END LOOP; END $$;"
+        "DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+    conn.execute(tenantry::schema_sql<Dialect, fixtures::Organization, fixtures::Setting, fixtures::Pin>());
+    detail::provision_fixture_org(conn, detail::empty_org());
+    return conn;
+  }
+  static Conn reopen(Conn&) { return Conn(url(), options()); }
+};
+
+/// True for the backends whose org-scoped tables live in one schema per org.
+template <class B>
+inline constexpr bool schema_per_org = std::is_base_of_v<PostgresOrgSchemas, B>;
 
 // ---- a database chosen at run time by its URL --------------------------------------------------
 
@@ -328,7 +404,11 @@ OrgId add_org(Conn& conn, std::string slug) {
   tenantry::Repository<fixtures::Organization, typename Conn::dialect, Conn> orgs{conn};
   fixtures::Organization o = testdb::make_org(std::move(slug));
   orgs.insert(o);
-  return OrgId{o.id};
+  const OrgId org{o.id};
+  // Schema per org: a new org gets its schema and tables (parity::PostgresOrgSchemas).
+  if constexpr (std::is_same_v<Conn, tenantry::pg::Connection>)
+    if (conn.org_schemas_enabled()) detail::provision_fixture_org(conn, org);
+  return org;
 }
 
 /// True while the database itself (not just tenantry's scope count) has a transaction open.
@@ -346,3 +426,6 @@ inline bool native_in_transaction(tenantry::Database& db) {
 #define PARITY_BACKENDS                                                                                     \
   parity::SqliteFile, parity::Postgres, parity::PostgresUnprepared, parity::AnyUrl<parity::SqliteFile>, \
       parity::AnyUrl<parity::Postgres>
+
+/// The org isolation tests run on every parity backend and on the schema-per-org strategy.
+#define ORG_ISOLATION_BACKENDS PARITY_BACKENDS, parity::PostgresOrgSchemas

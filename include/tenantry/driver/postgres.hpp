@@ -70,6 +70,14 @@ struct Options {
   /// operation when none is open. Nothing outlives the transaction, so a pooled connection never
   /// carries one client's org into the next client's transaction.
   bool org_context = false;
+  /// Schema per org (org_schema.hpp): before every org-scoped repository operation, make the
+  /// org's schema the first on the search path for the current transaction
+  /// (set_config('search_path', '"org_<hex>", public', true)), opening a transaction around the
+  /// operation when none is open. The statements stay unqualified, so the same cached statement
+  /// serves every org; the server re-parses a prepared statement when search_path changes. An
+  /// org without a schema is refused with OrgNotProvisioned. Like org_context, nothing outlives
+  /// the transaction; both may be on together.
+  bool org_schemas = false;
 };
 
 /// Type OIDs from PostgreSQL's catalog (pg_type.dat); they are fixed across server versions.
@@ -930,6 +938,7 @@ class Connection {
       : session_(std::make_unique<detail::Session>()) {
     session_->server_prepared = options.server_prepared;
     org_context_ = options.org_context;
+    org_schemas_ = options.org_schemas;
     const std::string timeout = std::to_string(std::max(options.connect_timeout_s, 0));
     // Keywords are applied in order and the last one wins, so the defaults come before the
     // conninfo (expanded from "dbname") and the user's settings override them. TCP keepalives
@@ -1011,21 +1020,44 @@ class Connection {
   PGconn* native() const noexcept { return session_ ? session_->conn : nullptr; }
 
   // ---- org context for row-level security ----------------------------------------------------
-  bool org_context_enabled() const noexcept { return org_context_; }
+  /// True when repositories must call set_org_context() before an org-scoped operation:
+  /// Options::org_context (row-level security) or Options::org_schemas (schema per org).
+  bool org_context_enabled() const noexcept { return org_context_ || org_schemas_; }
+  bool org_schemas_enabled() const noexcept { return org_schemas_; }
 
-  /// Sets app.current_org_id to `org` for the rest of the current transaction. Repositories call
-  /// it (when Options::org_context is on) before each org-scoped operation; it costs a round trip
-  /// only when the org changes within the transaction.
+  /// Sets the org for the rest of the current transaction: app.current_org_id (org_context)
+  /// and/or the search path "org_<hex>", public (org_schemas), both with set_config(..., true).
+  /// Repositories call it before each org-scoped operation; it costs a round trip only when the
+  /// org changes within the transaction. With org_schemas, an org whose schema does not exist
+  /// throws OrgNotProvisioned and sets nothing: the one statement sets the path only for a row
+  /// of pg_namespace, so a missing schema can never leave the path falling through to public.
   void set_org_context(const OrgId& org) {
     if (depth_ == 0) throw UsageError("tenantry: postgres: the org context is set inside a transaction only");
     if (org_set_ && org_in_transaction_ == org) return;
-    static const Sql set_sql = intern_sql("SELECT set_config('" + std::string(org_setting) + "', $1, true)");
-    Statement& st = prepare(set_sql);
-    StatementScope scope(st);
     char text[36];
     org.value.write(text);
-    st.bind_text(1, std::string_view(text, sizeof text));
-    st.step();
+    const std::string_view org_text(text, sizeof text);
+    if (!org_schemas_) {
+      static const Sql set_sql = intern_sql("SELECT set_config('" + std::string(org_setting) + "', $1, true)");
+      Statement& st = prepare(set_sql);
+      StatementScope scope(st);
+      st.bind_text(1, org_text);
+      st.step();
+    } else {
+      static const std::string schema_sql =
+          "SELECT set_config('search_path', $2, true)";
+      static const Sql path_sql = intern_sql(schema_sql + " FROM pg_catalog.pg_namespace WHERE nspname = $1");
+      static const Sql path_org_sql = intern_sql(schema_sql + ", set_config('" + std::string(org_setting) +
+                                                 "', $3, true) FROM pg_catalog.pg_namespace WHERE nspname = $1");
+      const std::string schema = org_schema_name(org);
+      const std::string path = '"' + schema + "\", public";
+      Statement& st = prepare(org_context_ ? path_org_sql : path_sql);
+      StatementScope scope(st);
+      st.bind_text(1, schema);
+      st.bind_text(2, path);
+      if (org_context_) st.bind_text(3, org_text);
+      if (!st.step()) throw OrgNotProvisioned(org.to_string(), schema);
+    }
     org_in_transaction_ = org;
     org_set_ = true;
   }
@@ -1116,7 +1148,8 @@ class Connection {
   std::vector<SavepointSql> savepoints_;
   int depth_ = 0;
   bool org_context_ = false;
-  bool org_set_ = false;  // app.current_org_id holds org_in_transaction_ in the open transaction
+  bool org_schemas_ = false;
+  bool org_set_ = false;  // the org context (setting, search path) is org_in_transaction_ in the open transaction
   OrgId org_in_transaction_{};
 };
 
