@@ -73,6 +73,8 @@ struct ForeignKeyInfo {
   /// org: the DDL then references (org, key) instead, so the database itself refuses a child
   /// in one org pointing at a parent in another. Holds the parent's org column name.
   std::string parent_org_column;
+  /// The parent has org-leading keys: its key alone is not unique, only (org, key) is.
+  bool parent_org_leading = false;
   bool tenant_safe() const noexcept { return !parent_org_column.empty(); }
 };
 
@@ -85,6 +87,9 @@ struct TableInfo {
   std::vector<IndexInfo> indexes;
   std::vector<CheckInfo> checks;
   std::vector<ForeignKeyInfo> foreign_keys;
+  /// entity<T>::org_leading_keys (org-scoped tables only): the primary key, every UNIQUE and
+  /// every unique index start with the org column, as distribution by org (Citus) requires.
+  bool org_leading_keys = false;
 
   bool org_scoped() const noexcept { return org_column != reflect::npos; }
   bool has_generated() const noexcept {
@@ -132,6 +137,20 @@ auto entity_constraints() {
   if constexpr (requires { entity<T>::constraints; }) return entity<T>::constraints;
   else return std::tuple<>{};
 }
+template <class T>
+constexpr bool entity_org_leading_keys() {
+  if constexpr (requires { entity<T>::org_leading_keys; }) return static_cast<bool>(entity<T>::org_leading_keys);
+  else return false;
+}
+
+/// `cols` with the org column first and the others in their declared order. Names stay as
+/// declared, so errors and migrations still name what the program declared.
+inline std::vector<std::size_t> org_first(std::vector<std::size_t> cols, std::size_t org) {
+  cols.erase(std::remove(cols.begin(), cols.end(), org), cols.end());
+  cols.insert(cols.begin(), org);
+  return cols;
+}
+
 template <class T>
 auto entity_columns() {
   if constexpr (requires { entity<T>::columns; }) return entity<T>::columns;
@@ -181,6 +200,8 @@ TableInfo build_table_info() {
   static_assert(std::is_same_v<std::remove_cv_t<decltype(pk)>, KeyDecl<T>>,
                 "tenantry: primary_key must be key(&ThisStruct::member, ...) naming this entity's members");
   t.primary_key = to_vector(pk.columns);
+  t.org_leading_keys = t.org_scoped() && entity_org_leading_keys<T>();
+  if (t.org_leading_keys) t.primary_key = org_first(t.primary_key, t.org_column);
 
   std::apply(
       [&](const auto&... decl) {
@@ -265,10 +286,17 @@ TableInfo build_table_info() {
                   const std::vector<std::size_t> parent_cols = to_vector(parent);
                   const bool names_org = std::find(fk.columns.begin(), fk.columns.end(), t.org_column) != fk.columns.end() ||
                                          std::find(parent_cols.begin(), parent_cols.end(), pt.org_column) != parent_cols.end();
+                  // The parent's key without its org: an org-leading parent's key includes it.
+                  std::vector<std::size_t> parent_key;
+                  for (auto i : pt.primary_key)
+                    if (i != pt.org_column || !pt.org_leading_keys) parent_key.push_back(i);
                   const bool is_parent_key = std::is_permutation(parent_cols.begin(), parent_cols.end(),
-                                                                 pt.primary_key.begin(), pt.primary_key.end());
-                  if (t.org_scoped() && pt.org_scoped() && !names_org && is_parent_key)
+                                                                 parent_key.begin(), parent_key.end());
+                  // Every unique column set of an org-leading parent includes its org, so any
+                  // reference to it from an org-scoped child must name the org too.
+                  if (t.org_scoped() && pt.org_scoped() && !names_org && (is_parent_key || pt.org_leading_keys))
                     fk.parent_org_column = pt.columns[pt.org_column].name;
+                  fk.parent_org_leading = pt.org_leading_keys;
                 }(c.parent_columns);
                 fk.name = constraint_name("fk", t.name, names_of(fk.columns));
                 t.foreign_keys.push_back(std::move(fk));
@@ -281,6 +309,19 @@ TableInfo build_table_info() {
             ...);
       },
       entity_constraints<T>());
+
+  // Org-leading keys: every UNIQUE and unique index gets the org first (a UNIQUE that lacked the
+  // org becomes unique per org). Plain indexes are left as declared.
+  if (t.org_leading_keys) {
+    for (auto& u : t.uniques) u.columns = org_first(u.columns, t.org_column);
+    for (auto& ix : t.indexes)
+      if (ix.unique) {
+        const auto at = std::find(ix.columns.begin(), ix.columns.end(), t.org_column);
+        if (at != ix.columns.end()) ix.descending.erase(ix.descending.begin() + (at - ix.columns.begin()));
+        ix.descending.insert(ix.descending.begin(), false);
+        ix.columns = org_first(ix.columns, t.org_column);
+      }
+  }
 
   // Every org-scoped table whose primary key lacks the org gets UNIQUE (org, key): the target
   // of tenant-safe foreign keys from other org-scoped tables (see ForeignKeyInfo).

@@ -165,11 +165,18 @@ std::string upsert(const TableInfo& t, const std::vector<std::size_t>& target, c
                    bool do_nothing) {
   std::string out = insert<D>(t);
   if (auto r = out.find(" RETURNING "); r != std::string::npos) out.resize(r);
-  out += " ON CONFLICT (";
-  column_list<D>(out, t, target);
-  out += ')';
   bool target_has_org = false;
   for (auto i : target) target_has_org |= (i == t.org_column);
+  out += " ON CONFLICT (";
+  if (t.org_leading_keys && !target_has_org) {
+    // Org-leading keys: the declared target is unique only together with the org (schema.hpp),
+    // so the org leads the target and a conflict can only be with a row of the same org.
+    D::quote(out, t.columns[t.org_column].name);
+    out += ", ";
+    target_has_org = true;
+  }
+  column_list<D>(out, t, target);
+  out += ')';
   if (do_nothing || set_cols.empty()) {
     // DO UPDATE with a no-op assignment instead of DO NOTHING, so RETURNING yields the existing
     // row on conflict (DO NOTHING returns nothing).

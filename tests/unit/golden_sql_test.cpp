@@ -3,12 +3,14 @@
 // diff of those files in review. To accept an intended change, run the test binary with
 // TENANTRY_UPDATE_GOLDEN=1 and read the diff before committing it.
 #include "support/entities.hpp"
+#include "support/org_leading_entities.hpp"
 
 #include <tenantry/query.hpp>
 #include <tenantry/statements.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -130,4 +132,47 @@ TEST_CASE("identifiers and literals are quoted", "[golden]") {
   SqliteDialect::literal(s, Literal::of(true));
   PgDialect::literal(s, Literal::of(0.1));
   CHECK(s == "TRUE10.1");
+}
+
+// Org-leading keys (entity<T>::org_leading_keys): the primary key and every UNIQUE and unique
+// index of the table start with the org, references between org-scoped tables name (org, id),
+// and an upsert on a target without the org gets it prepended.
+template <class D>
+std::string org_leading_sql() {
+  std::string out = citus::schema<D>();
+  const TableInfo& a = table_info<citus::Account>();
+  const std::size_t email = 2, name = 3;
+  out += "-- statements\n";
+  out += "find: " + sql::find<D>(a) + '\n';
+  out += "update: " + sql::update<D>(a, sql::updatable_columns(a)) + '\n';
+  out += "erase: " + sql::erase<D>(a) + '\n';
+  out += "upsert on pk: " + sql::upsert<D>(a, {0}, {email, name}, false) + '\n';
+  out += "upsert on unique: " + sql::upsert<D>(a, {email}, {name}, false) + '\n';
+  out += "upsert do nothing: " + sql::upsert<D>(a, {email}, {}, true) + '\n';
+  return out;
+}
+
+TEST_CASE("org-leading keys: SQLite DDL and statements", "[golden][sqlite]") {
+  check_golden("org_leading.sqlite.sql", org_leading_sql<SqliteDialect>());
+  // A SET NULL reference to an org-leading table needs a column list SQLite does not have.
+  CHECK_THROWS_AS((create_statements<citus::Memo, SqliteDialect>()), UsageError);
+}
+
+TEST_CASE("org-leading keys: PostgreSQL DDL and statements", "[golden][postgres]") {
+  check_golden("org_leading.postgres.sql", org_leading_sql<PgDialect>());
+}
+
+TEST_CASE("org-leading keys: the table description", "[golden]") {
+  const TableInfo& a = table_info<citus::Account>();
+  CHECK(a.org_leading_keys);
+  CHECK(a.primary_key == std::vector<std::size_t>{1, 0});
+  CHECK(sql::key_columns(a) == std::vector<std::size_t>{0});  // callers still pass the id alone
+  for (const auto& u : a.uniques) CHECK(u.columns.front() == a.org_column);
+  for (const auto& ix : a.indexes)
+    if (ix.unique) CHECK(ix.columns.front() == a.org_column);
+  // No implicit (org, id) twin: the primary key is it.
+  CHECK(std::none_of(a.uniques.begin(), a.uniques.end(), [](const UniqueInfo& u) { return u.implicit; }));
+  // A global table is never affected, nor an org-scoped one without the declaration.
+  CHECK_FALSE(table_info<fixtures::ApiToken>().org_leading_keys);
+  CHECK(table_info<fixtures::ApiToken>().primary_key == std::vector<std::size_t>{0});
 }
