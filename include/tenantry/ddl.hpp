@@ -11,6 +11,7 @@
 #include "tenantry/dialect/common.hpp"
 #include "tenantry/schema.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,13 @@ namespace tenantry {
 struct DdlOptions {
   bool if_not_exists = false;       ///< CREATE ... IF NOT EXISTS (for ad hoc setup; migrations omit it)
   bool row_level_security = false;  ///< PostgreSQL: an org isolation policy on every org-scoped table
+  /// PostgreSQL schema per org (org_schema.hpp, which fills these two): when not empty, the
+  /// table, its indexes and its policy are created in this schema, and each foreign key's parent
+  /// is qualified too: with `schema` when the parent is one of `schema_tables`, else with
+  /// public, where the shared tables live. Qualified at creation, a reference cannot bind to a
+  /// same-named table elsewhere on whatever search path is in force.
+  std::string schema{};
+  std::vector<std::string> schema_tables{};
 };
 
 
@@ -45,6 +53,28 @@ void append_check(std::string& out, const std::string& name, std::string_view ex
   out += ')';
 }
 
+/// `table`, qualified with opt.schema when it is set (see DdlOptions::schema).
+template <class D>
+void append_table(std::string& out, std::string_view table, const DdlOptions& opt) {
+  if (!opt.schema.empty()) {
+    D::quote(out, opt.schema);
+    out += '.';
+  }
+  D::quote(out, table);
+}
+
+/// The parent table of a foreign key: in opt.schema when it is one of opt.schema_tables, else in
+/// public (the shared tables); unqualified when opt.schema is empty.
+template <class D>
+void append_parent_table(std::string& out, const std::string& table, const DdlOptions& opt) {
+  if (!opt.schema.empty()) {
+    const bool in_schema = std::find(opt.schema_tables.begin(), opt.schema_tables.end(), table) != opt.schema_tables.end();
+    D::quote(out, in_schema ? std::string_view(opt.schema) : std::string_view("public"));
+    out += '.';
+  }
+  D::quote(out, table);
+}
+
 inline std::string_view on_delete_sql(on_delete a) {
   switch (a) {
     case on_delete::cascade: return " ON DELETE CASCADE";
@@ -62,7 +92,7 @@ template <class D>
 std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
   std::string out = "CREATE TABLE ";
   if (opt.if_not_exists) out += "IF NOT EXISTS ";
-  D::quote(out, t.name);
+  detail::append_table<D>(out, t.name, opt);
   out += " (";
   for (std::size_t i = 0; i < t.columns.size(); ++i) {
     const ColumnInfo& c = t.columns[i];
@@ -161,7 +191,7 @@ std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
     out += " FOREIGN KEY ";
     detail::append_column_list<D>(out, t, cols);
     out += " REFERENCES ";
-    D::quote(out, fk.parent_table);
+    detail::append_parent_table<D>(out, fk.parent_table, opt);
     out += " (";
     for (std::size_t k = 0; k < parent_cols.size(); ++k) {
       if (k) out += ", ";
@@ -187,7 +217,7 @@ std::vector<std::string> create_index_sql(const TableInfo& t, DdlOptions opt = {
     if (opt.if_not_exists) s += "IF NOT EXISTS ";
     D::quote(s, ix.name);
     s += " ON ";
-    D::quote(s, t.name);
+    detail::append_table<D>(s, t.name, opt);
     s += ' ';
     detail::append_column_list<D>(s, t, ix.columns, &ix.descending);
     if (!ix.where.empty()) {
@@ -203,14 +233,14 @@ std::vector<std::string> create_index_sql(const TableInfo& t, DdlOptions opt = {
 /// when their org equals the `app.current_org_id` setting. FORCE applies the policy to the table
 /// owner too, which is usually the role the application connects as. An unset or empty setting
 /// compares as NULL, so a session that never set an org sees nothing rather than everything.
-/// Empty for global tables and for dialects without row-level security.
+/// Empty for global tables and for dialects without row-level security. Only opt.schema is read.
 template <class D>
-std::vector<std::string> row_level_security_sql(const TableInfo& t) {
+std::vector<std::string> row_level_security_sql(const TableInfo& t, const DdlOptions& opt = {}) {
   std::vector<std::string> out;
   if constexpr (D::supports_row_level_security) {
     if (!t.org_scoped()) return out;
     std::string table;
-    D::quote(table, t.name);
+    detail::append_table<D>(table, t.name, opt);
     const ColumnInfo& org = t.columns[t.org_column];
     std::string predicate;
     D::quote(predicate, org.name);
@@ -236,7 +266,7 @@ std::vector<std::string> create_statements(DdlOptions opt = {}) {
   std::vector<std::string> out{create_table_sql<D>(t, opt)};
   for (auto& s : create_index_sql<D>(t, opt)) out.push_back(std::move(s));
   if (opt.row_level_security)
-    for (auto& s : row_level_security_sql<D>(t)) out.push_back(std::move(s));
+    for (auto& s : row_level_security_sql<D>(t, opt)) out.push_back(std::move(s));
   return out;
 }
 
