@@ -102,11 +102,18 @@ run_build() {
   shift
   local cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DTENANTRY_WERROR=ON) test_env=() build_args=() ctest_args=()
   case "$name" in
-    gcc) cxx=g++ ;;
+    gcc)
+      cxx=g++
+      # The benchmark suite builds here (one build is enough) so its bench-*-quick smoke runs
+      # take part; they assert that the suite runs, nothing about speed.
+      cmake_args+=(-DTENANTRY_BUILD_BENCHMARKS=ON)
+      ;;
     clang) cxx=clang++ ;;
     asan)
       cxx=clang++
       cmake_args+=(-DTENANTRY_SANITIZE=ON)
+      # libFuzzer targets (tests/fuzz): ctest's fuzz.<target> fuzz each for TENANTRY_FUZZ_SECONDS.
+      cmake_args+=(-DTENANTRY_BUILD_FUZZERS=ON "-DTENANTRY_FUZZ_SECONDS=${TENANTRY_FUZZ_SECONDS:-20}")
       # Sanitizer run-time options for this build's tests only; an outer setting wins.
       test_env=("ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}"
         "UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}")

@@ -120,6 +120,34 @@ std::string insert(const TableInfo& t) {
   return out;
 }
 
+/// INSERT ... VALUES (...), (...), ... for `rows` rows: parameters numbered row after row, each
+/// row's in insert_columns order; RETURNING the generated columns (one result row per VALUES row,
+/// in VALUES order: the executor inserts a VALUES list in order and emits each row's RETURNING
+/// as it inserts it). Used by insert_many on PostgreSQL.
+template <class D>
+std::string insert_rows(const TableInfo& t, std::size_t rows) {
+  std::string out = "INSERT INTO ";
+  D::quote(out, t.name);
+  out += " (";
+  const auto cols = insert_columns(t);
+  column_list<D>(out, t, cols);
+  out += ") VALUES ";
+  int next = 1;
+  for (std::size_t r = 0; r < rows; ++r) {
+    out += r ? ", (" : "(";
+    for (std::size_t k = 0; k < cols.size(); ++k) {
+      if (k) out += ", ";
+      D::placeholder(out, next++);
+    }
+    out += ')';
+  }
+  if (const auto gen = generated_columns(t); !gen.empty()) {
+    out += " RETURNING ";
+    column_list<D>(out, t, gen);
+  }
+  return out;
+}
+
 template <class D>
 std::string find(const TableInfo& t) {
   std::string out = "SELECT ";

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 using namespace tenantry;
 using fixtures::ApiToken;
@@ -151,4 +152,24 @@ TEST_CASE("row-level security: a non-owner role sees only the current org", "[pg
                     DatabaseError);
   }
   CHECK(scalar(reader, "SELECT count(*) FROM api_tokens") == 0);
+}
+
+TEST_CASE("row-level security: insert_many of many rows under FORCE (no COPY: it refuses such tables)",
+          "[pg][tenancy][rls][insert_many]") {
+  RlsDatabase db;
+  pg::Connection owner(as_role(db.url, owner_role), pg::Options{.org_context = true});
+  Repository<ApiToken, PgDialect> tokens{owner};
+  std::vector<ApiToken> rows;
+  for (int i = 0; i < 700; ++i) rows.push_back(token("p" + std::to_string(i)));
+  tokens.insert_many(db.a, rows);
+  CHECK(tokens.count(db.a) == 700);
+  CHECK(tokens.count(db.b) == 0);
+  CHECK(tokens.find(db.a, rows[699].id)->token_prefix == "p699");
+  // All or nothing under the policy too: a duplicate prefix in the last batch undoes the rest.
+  std::vector<ApiToken> more;
+  for (int i = 0; i < 300; ++i) more.push_back(token("q" + std::to_string(i)));
+  more[299].token_prefix = "q0";
+  CHECK_THROWS_AS(tokens.insert_many(db.b, more), UniqueViolation);
+  CHECK(tokens.count(db.b) == 0);
+  CHECK(tokens.count(db.a) == 700);
 }

@@ -21,6 +21,7 @@
 
 #include <sqlite3.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <deque>
@@ -138,6 +139,7 @@ class Statement {
     const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                                       &stmt_, nullptr);
     if (rc != SQLITE_OK) detail::throw_error(db, rc, "preparing: " + std::string(sql.substr(0, 200)));
+    scratch_.resize(static_cast<std::size_t>(sqlite3_bind_parameter_count(stmt_)));
   }
   ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
@@ -159,15 +161,17 @@ class Statement {
     if (v.empty()) check(sqlite3_bind_zeroblob(stmt_, i, 0));
     else check(sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), SQLITE_STATIC));
   }
+  // UUIDs and timestamps are bound as text written into the parameter's own buffer, which lives
+  // as long as the statement: no copy inside SQLite, no allocation (SQLITE_TRANSIENT would do both).
   void bind_uuid(int i, const Uuid& v) {
-    char text[36];
+    char* text = scratch(i);
     v.write(text);
-    check(sqlite3_bind_text(stmt_, i, text, 36, SQLITE_TRANSIENT));
+    check(sqlite3_bind_text(stmt_, i, text, 36, SQLITE_STATIC));
   }
   void bind_timestamp(int i, Timestamp v) {
-    char text[27];
+    char* text = scratch(i);
     v.write_iso(text);
-    check(sqlite3_bind_text(stmt_, i, text, 27, SQLITE_TRANSIENT));
+    check(sqlite3_bind_text(stmt_, i, text, 27, SQLITE_STATIC));
   }
 
   /// Executes on the first call, then advances. True while a row is available.
@@ -249,7 +253,7 @@ class Statement {
   void reset() noexcept {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
-    kept_.clear();
+    if (!kept_.empty()) kept_.clear();
   }
 
   sqlite3_stmt* native() const noexcept { return stmt_; }
@@ -257,6 +261,12 @@ class Statement {
  private:
   void check(int rc) const {
     if (rc != SQLITE_OK) detail::throw_error(db_, rc, "binding a parameter");
+  }
+  // Parameter i's text buffer (36 bytes: a UUID or an ISO timestamp). An index out of range gets
+  // none here and is refused by sqlite3_bind_text itself (SQLITE_RANGE), as for any other bind.
+  char* scratch(int i) {
+    if (i < 1 || static_cast<std::size_t>(i) > scratch_.size()) return overflow_.data();
+    return scratch_[static_cast<std::size_t>(i - 1)].data();
   }
   static std::optional<std::int64_t> unix_seconds(std::string_view text) {
     std::size_t i = !text.empty() && text.front() == '-' ? 1 : 0;
@@ -286,6 +296,8 @@ class Statement {
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
   std::deque<std::string> kept_;  // deque: growing it never moves the strings bound by pointer
+  std::vector<std::array<char, 36>> scratch_;  // one per parameter, sized when prepared
+  std::array<char, 36> overflow_{};             // for an index SQLite is about to refuse
 };
 
 /// Resets a statement when the scope ends, whatever way it ends, so a cached statement never
