@@ -13,6 +13,7 @@
 #   TENANTRY_TSAN=1                 add the tsan build
 #   TENANTRY_JOBS=N                 parallel build and test jobs (default: nproc)
 #   TENANTRY_TEST_TIMEOUT=S         per-test timeout in seconds (default 600)
+#   TENANTRY_FUZZ_SECONDS=S         how long the asan build fuzzes each tests/fuzz target (default 20)
 #   TENANTRY_PG_URL=...             use this server instead of starting one
 #   TENANTRY_PGBOUNCER_URL=...      use this PgBouncer (transaction pooling) instead of starting one
 #   TENANTRY_SKIP_DEPS=1            do not run scripts/install-deps.sh

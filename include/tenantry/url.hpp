@@ -35,11 +35,27 @@ struct DatabaseUrl {
 
 namespace url_detail {
 
+/// `text` with control bytes written as \xNN: a NUL would end a message where what() is read as
+/// a C string, and with it everything after it.
+inline std::string printable(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7F) {
+      out += c;
+    } else {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += {'\\', 'x', hex[u >> 4], hex[u & 0xF]};
+    }
+  }
+  return out;
+}
+
 /// `url` as it may appear in a message: never a password. Everything between "://" and the
 /// last '@' is cut (a password may itself hold '@', '/' or '?' when not percent-encoded, so the
 /// cut errs on the side of hiding too much), and so is the value of a `password=` query
 /// parameter. Redacted before shortening, so a long URL cannot push its '@' out of sight.
-/// Control bytes are written as \xNN.
+/// Control bytes are written as \xNN (printable()).
 inline std::string redacted(std::string_view url) {
   std::string shown(url);
   if (const auto scheme = shown.find("://"); scheme != std::string::npos) {
@@ -52,23 +68,12 @@ inline std::string redacted(std::string_view url) {
     shown.replace(from, end - from, "***");
   }
   if (shown.size() > 200) shown = shown.substr(0, 200) + "...";
-  // Control bytes are shown escaped: a NUL would end the message where what() is read as a
-  // C string, and with it the reason that follows the URL.
-  std::string out;
-  for (const char c : shown) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u != 0x7F) {
-      out += c;
-    } else {
-      static constexpr char hex[] = "0123456789abcdef";
-      out += {'\\', 'x', hex[u >> 4], hex[u & 0xF]};
-    }
-  }
-  return out;
+  return printable(shown);
 }
 
 [[noreturn]] inline void fail(std::string_view url, const std::string& why) {
-  throw UrlError("tenantry: bad database URL '" + redacted(url) + "': " + why);
+  // `why` quotes parts of the URL too (a scheme, an option, a port): escaped the same way.
+  throw UrlError("tenantry: bad database URL '" + redacted(url) + "': " + printable(why));
 }
 
 inline void parse_sqlite(std::string_view url, std::string_view rest, DatabaseUrl& out) {
@@ -100,7 +105,7 @@ inline void parse_sqlite(std::string_view url, std::string_view rest, DatabaseUr
     } else if (item == "mode=memory") {
       out.sqlite_path = ":memory:";
     } else {
-      fail(url, "unknown SQLite option '" + std::string(item) + "' (known: mode=ro|rw|rwc|memory)");
+      fail(url, "unknown SQLite option '" + std::string(item.substr(0, 64)) + "' (known: mode=ro|rw|rwc|memory)");
     }
   }
 }
@@ -179,7 +184,7 @@ inline DatabaseUrl parse_database_url(std::string_view url) {
   const auto colon = url.find(':');
   if (colon == std::string_view::npos || colon == 0)
     url_detail::fail(url, "no scheme (expected sqlite:, postgres:// or postgresql://)");
-  url_detail::fail(url, "unknown scheme '" + std::string(url.substr(0, colon)) +
+  url_detail::fail(url, "unknown scheme '" + std::string(url.substr(0, std::min<std::size_t>(colon, 64))) +
                             "' (expected sqlite:, postgres:// or postgresql://)");
 }
 
