@@ -107,3 +107,72 @@ TEST_CASE("a writer that waits past its busy timeout gets BusyError", "[sqlite][
   CHECK(f.count() == 2);
   CHECK(second_tokens.count(f.org) == 2);
 }
+
+// SQLite ends a transaction by itself after some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM)
+// and goes on in autocommit mode. Statements the caller still runs "inside" its transaction would
+// then each commit alone: a half-done unit of work would persist. The driver refuses them until
+// the scope is rolled back.
+TEST_CASE("statements after SQLite rolled a transaction back on its own are refused", "[sqlite][tx]") {
+  Fixture f;
+  f.add("before");
+
+  SECTION("the transaction vanished under the scope") {
+    {
+      auto tx = f.db.conn.transaction();
+      f.add("in-tx");
+      // What SQLite does on its own after SQLITE_FULL or SQLITE_IOERR, done here directly so the
+      // test does not depend on which error SQLite chooses to treat that way.
+      REQUIRE(sqlite3_exec(f.db.conn.native(), "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+      const auto e = expect_throw<DatabaseError>([&] { f.add("after-loss"); });
+      CHECK_THAT(e.what(), Catch::Contains("rolled back by SQLite"));
+      CHECK(e.code() == std::to_string(SQLITE_ABORT_ROLLBACK));
+      expect_throw<DatabaseError>([&] { f.db.conn.execute("DELETE FROM api_tokens"); });
+      // Nor can a savepoint be opened in it.
+      expect_throw<DatabaseError>([&] { auto inner = f.db.conn.transaction(); });
+    }
+  }
+  SECTION("commit reports the loss instead of committing the statements after it") {
+    auto tx = f.db.conn.transaction();
+    f.add("in-tx");
+    REQUIRE(sqlite3_exec(f.db.conn.native(), "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+    CHECK_THAT(expect_throw<DatabaseError>([&] { tx.commit(); }).what(), Catch::Contains("rolled back by SQLite"));
+  }
+  SECTION("nested scopes all end, and the connection is usable afterwards") {
+    {
+      auto outer = f.db.conn.transaction();
+      auto inner = f.db.conn.transaction();
+      f.add("in-savepoint");
+      REQUIRE(sqlite3_exec(f.db.conn.native(), "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+      expect_throw<DatabaseError>([&] { inner.commit(); });
+    }
+  }
+  SECTION("a real SQLITE_FULL inside a transaction scope loses the whole scope, never half of it") {
+    f.db.conn.execute("PRAGMA max_page_count = " +
+                      std::to_string(testdb::query_int(f.db.conn, "PRAGMA page_count") + 2));
+    bool full = false;
+    {
+      auto tx = f.db.conn.transaction();
+      f.add("first-in-tx");
+      try {
+        for (int i = 0; i < 5000; ++i) f.add(("filler-" + std::to_string(i)).c_str());
+      } catch (const StorageFull&) {
+        full = true;
+      }
+      // Whatever SQLite did with the transaction, a statement now either joins it (still open)
+      // or is refused (SQLite ended it): it never commits alone.
+      try {
+        f.add("after-full");
+      } catch (const DatabaseError&) {
+      }
+    }  // rolled back
+    CHECK(full);
+  }
+
+  // In every case only the row committed before the scope remains, and the connection works.
+  CHECK_FALSE(f.db.conn.in_transaction());
+  f.db.conn.execute("PRAGMA max_page_count = 1000000");
+  CHECK(f.count() == 1);
+  CHECK(f.has("before"));
+  f.add("later");
+  CHECK(f.count() == 2);
+}

@@ -353,6 +353,7 @@ class Connection {
 
   /// The cached prepared statement for `sql`, prepared on first use.
   Statement& prepare(const Sql& sql) {
+    require_open_scope();
     if (sql.id >= statements_.size()) statements_.resize(sql.id + 1);
     auto& slot = statements_[sql.id];
     if (!slot) slot = std::make_unique<Statement>(db_.get(), sql.view());
@@ -361,6 +362,7 @@ class Connection {
 
   /// Runs one or more statements without parameters (DDL, PRAGMA).
   void execute(std::string_view sql) {
+    require_open_scope();
     const std::string text(sql);
     char* err = nullptr;
     const int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &err);
@@ -414,10 +416,15 @@ class Connection {
   }
   void rollback_scope() {
     if (depth_ == 0) throw UsageError("tenantry: rollback without an open transaction");
+    if (transaction_lost()) {
+      // SQLite already rolled everything back: every open scope ends here, and the connection
+      // is usable again once the outermost one has gone.
+      --depth_;
+      return;
+    }
     --depth_;
     if (depth_ == 0) {
-      // SQLite may already have rolled back on its own (e.g. after SQLITE_FULL).
-      if (!sqlite3_get_autocommit(db_.get())) execute("ROLLBACK");
+      execute("ROLLBACK");
     } else {
       const std::string name = "tenantry_" + std::to_string(depth_);
       execute("ROLLBACK TO " + name + "; RELEASE " + name);
@@ -425,6 +432,20 @@ class Connection {
   }
 
  private:
+  // SQLite rolls a whole transaction back by itself after some errors (SQLITE_FULL, SQLITE_IOERR,
+  // SQLITE_NOMEM, some SQLITE_BUSY cases: https://sqlite.org/lang_transaction.html, "Response To
+  // Errors Within A Transaction") and carries on in autocommit mode. Statements run after that
+  // inside what the caller still believes is one transaction would each commit on their own, so
+  // a half-done unit of work would persist. Until the scopes are rolled back, every statement is
+  // refused instead (PostgreSQL does the same on its side, with SQLSTATE 25P02).
+  bool transaction_lost() const noexcept { return depth_ > 0 && sqlite3_get_autocommit(db_.get()) != 0; }
+  void require_open_scope() const {
+    if (transaction_lost())
+      throw DatabaseError("tenantry: sqlite: the open transaction was rolled back by SQLite after an earlier error;"
+                          " nothing more runs in it: roll back the transaction scope and start again",
+                          std::to_string(SQLITE_ABORT_ROLLBACK));
+  }
+
   struct Closer {
     void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
   };
