@@ -5,10 +5,10 @@
 #   gcc    build/test-gcc    g++,     Debug, -Werror
 #   clang  build/test-clang  clang++, Debug, -Werror
 #   asan   build/test-asan   clang++, Debug, -Werror, AddressSanitizer + UBSan
-#   tsan   build/test-tsan   clang++, -O1, -Werror, ThreadSanitizer; only tenantry-reliability (opt-in)
+#   tsan   build/test-tsan   clang++, -O1, -Werror, ThreadSanitizer; only tenantry-reliability
 #
 # Environment:
-#   TENANTRY_COMPILERS="gcc clang asan"  which builds to run (any of gcc, clang, asan, tsan)
+#   TENANTRY_COMPILERS="gcc clang asan tsan"  which builds to run (default: all four)
 #   TENANTRY_ASAN=1                 add the asan build
 #   TENANTRY_TSAN=1                 add the tsan build
 #   TENANTRY_JOBS=N                 parallel build and test jobs (default: nproc)
@@ -25,7 +25,7 @@ cd "$(dirname "$0")/.."
 jobs="${TENANTRY_JOBS:-$(nproc)}"
 timeout="${TENANTRY_TEST_TIMEOUT:-600}"
 
-read -r -a requested <<<"${TENANTRY_COMPILERS:-gcc clang asan}"
+read -r -a requested <<<"${TENANTRY_COMPILERS:-gcc clang asan tsan}"
 [[ "${TENANTRY_ASAN:-0}" == 1 ]] && requested+=(asan)
 [[ "${TENANTRY_TSAN:-0}" == 1 ]] && requested+=(tsan)
 builds=()
