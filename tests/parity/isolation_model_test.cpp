@@ -1,0 +1,742 @@
+// A randomized isolation test: thousands of mixed repository operations over several orgs, each
+// result checked against an in-memory model of what every org should have, and the whole table
+// (read with plain SQL, no org filter) compared with the model at the end and at checkpoints.
+//
+// The operations include every way the known leak classes show up: reads and writes naming
+// another org's id, bulk update/erase, upserts hitting and missing (on the org-leading UNIQUE
+// and on the bare primary key), rows carrying another org, the same unique key in every org,
+// transactions committed and rolled back with savepoints inside, and one connection serving
+// every org in turn (so a statement cached for one org is reused for the next). A "leak" is any
+// row of another org returned, or any row of another org changed: the test reports the count
+// and requires it to be zero, along with every other result matching the model.
+//
+// TENANTRY_MODEL_SEED=<n> replays a run (the seed is printed per backend);
+// TENANTRY_MODEL_OPS=<n> changes the number of operations (default 3000).
+//
+// Backends: ORG_ISOLATION_BACKENDS (SQLite file, PostgreSQL, PostgreSQL without server-side
+// prepares, both through connect(url), schema per org) plus PostgresRlsApp below: row-level
+// security with org_context, the tables owned by one role and used by another, neither
+// superuser nor BYPASSRLS, so the database's policy is in force under every operation.
+#include "support/backends.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+using namespace tenantry;
+using fixtures::ApiToken;
+using fixtures::TokenStatus;
+
+namespace {
+
+// ---- PostgreSQL with row-level security, as an application role -------------------------------
+
+std::string as_role(const std::string& url, const std::string& role) {
+  const auto scheme = url.find("://") + 3;
+  const auto at = url.find('@', scheme);
+  return url.substr(0, scheme) + role + url.substr(at);
+}
+
+/// The fixture schema created with DdlOptions{row_level_security} by an owner role; the returned
+/// connection is an application role granted DML only, with pg::Options{org_context}. Plain SQL
+/// checks of "what is stored" go through admin() (the test server's superuser, which bypasses
+/// every policy). Role names carry the process id: the roles are cluster-wide and several test
+/// processes may share the server; the destructor of Roles drops them.
+struct PostgresRlsApp {
+  using Dialect = PgDialect;
+  using Conn = pg::Connection;
+  static constexpr std::string_view name = "postgres, row-level security, application role";
+  static constexpr bool is_postgres = true;
+
+  struct Roles {
+    std::string owner = "tenantry_model_owner_" + std::to_string(::getpid());
+    std::string app = "tenantry_model_app_" + std::to_string(::getpid());
+    Roles() {
+      Conn admin(parity::Postgres::url());
+      for (const auto& r : {owner, app})
+        admin.execute("DO $$ BEGIN CREATE ROLE " + r +
+                      " LOGIN NOSUPERUSER NOBYPASSRLS; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+    }
+    ~Roles() {
+      try {
+        Conn admin(parity::Postgres::url());
+        admin.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public; DROP OWNED BY " + owner + ", " + app +
+                      "; DROP ROLE " + owner + "; DROP ROLE " + app);
+      } catch (const std::exception& e) {
+        std::cerr << "isolation model: could not drop the test roles: " << e.what() << '\n';
+      }
+    }
+  };
+  static Roles& roles() {
+    static Roles r;
+    return r;
+  }
+  static Conn& admin() {
+    static Conn c(parity::Postgres::url());
+    return c;
+  }
+  static Conn open() {
+    Roles& r = roles();
+    admin().execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public; GRANT ALL ON SCHEMA public TO " + r.owner +
+                    "; GRANT USAGE ON SCHEMA public TO " + r.app);
+    {
+      Conn owner(as_role(parity::Postgres::url(), r.owner));
+      owner.execute(schema_sql<Dialect, fixtures::Organization, ApiToken>(DdlOptions{.row_level_security = true}));
+      owner.execute("GRANT SELECT, INSERT ON organizations TO " + r.app +
+                    "; GRANT SELECT, INSERT, UPDATE, DELETE ON api_tokens TO " + r.app);
+    }
+    return Conn(as_role(parity::Postgres::url(), r.app), pg::Options{.org_context = true});
+  }
+};
+
+template <class B>
+constexpr bool is_rls = std::is_same_v<B, PostgresRlsApp>;
+
+/// The connection plain-SQL checks read through: the superuser for PostgresRlsApp (the app role
+/// sees nothing without an org), the test's own connection elsewhere.
+template <class B>
+typename B::Conn& raw_conn(typename B::Conn& conn) {
+  if constexpr (is_rls<B>) return PostgresRlsApp::admin();
+  else return conn;
+}
+
+// ---- the model --------------------------------------------------------------------------------
+
+/// What the test knows of a row: every column but the two timestamps, which stay constant.
+struct Row {
+  std::string org, id, user, name, prefix, hash, scopes, status;
+  std::optional<std::string> last;
+  friend bool operator==(const Row&, const Row&) = default;
+};
+
+std::string status_text(TokenStatus s) { return s == TokenStatus::active ? "active" : "revoked"; }
+
+Row row_of(const ApiToken& t) {
+  return Row{t.org_id.to_string(), t.id.to_string(), t.user_id, t.name, t.token_prefix, t.token_hash, t.scopes,
+             status_text(t.status), t.last_used_by};
+}
+
+std::string describe(const Row& r) {
+  return "{" + r.org.substr(0, 8) + " " + r.id.substr(0, 8) + " " + r.user + " " + r.name + " " + r.prefix + " " +
+         r.hash + " " + r.scopes + " " + r.status + " " + r.last.value_or("NULL") + "}";
+}
+
+using Key = std::pair<std::string, std::string>;  // (org, id) as text
+
+struct Model {
+  std::map<Key, Row> rows;
+
+  const Row* find(const std::string& org, const std::string& id) const {
+    auto it = rows.find({org, id});
+    return it == rows.end() ? nullptr : &it->second;
+  }
+  /// Another row of `org` holding `prefix` (the UNIQUE (org_id, token_prefix)), other than `id`.
+  const Row* prefix_taken(const std::string& org, const std::string& prefix, const std::string& id = {}) const {
+    for (auto it = rows.lower_bound({org, ""}); it != rows.end() && it->first.first == org; ++it)
+      if (it->second.prefix == prefix && it->second.id != id) return &it->second;
+    return nullptr;
+  }
+  /// The row with this id in any org (the primary key is the id alone, except per-org schemas).
+  const Row* id_anywhere(const std::string& id) const {
+    for (const auto& [k, r] : rows)
+      if (k.second == id) return &r;
+    return nullptr;
+  }
+  std::vector<Row> of(const std::string& org) const {
+    std::vector<Row> out;
+    for (auto it = rows.lower_bound({org, ""}); it != rows.end() && it->first.first == org; ++it)
+      out.push_back(it->second);
+    return out;
+  }
+  void put(const Row& r) { rows[{r.org, r.id}] = r; }
+};
+
+// ---- the run -----------------------------------------------------------------------------------
+
+std::uint64_t env_or(const char* name, std::uint64_t fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : fallback;
+}
+
+template <class B>
+class Run {
+ public:
+  using Conn = typename B::Conn;
+
+  Run(std::uint64_t seed, int orgs) : rng_(seed) {
+    for (int i = 0; i < orgs; ++i) orgs_.push_back(add_org("model-" + std::to_string(i)));
+  }
+
+  int leaks = 0;       // rows of another org returned or changed
+  int mismatches = 0;  // any other disagreement with the model
+  int ops = 0;
+  std::map<std::string, int> counts;  // per operation, for the report
+
+  /// The operation running now, named in the failure message of an unexpected exception.
+  std::string current;
+
+  void step(bool in_tx) {
+    ++ops;
+    const int pick = uniform(0, 99);
+    current = "pick " + std::to_string(pick) + (in_tx ? " in a transaction" : "");
+    if (pick < 10) insert(in_tx);
+    else if (pick < 13) insert_other_org();
+    else if (pick < 18) insert_many(in_tx);
+    else if (pick < 30) find();
+    else if (pick < 40) list();
+    else if (pick < 46) count_exists();
+    else if (pick < 54) update(in_tx);
+    else if (pick < 61) set();
+    else if (pick < 68) upsert_on_prefix();
+    else if (pick < 74) upsert_on_id(in_tx);
+    else if (pick < 81) erase();
+    else if (pick < 85) erase_where();
+    else if (pick < 89) update_where();
+    else if (!in_tx) transaction();
+    else find();
+  }
+
+  /// Every stored row (with `where`, binding `args`), read with plain SQL and no org filter.
+  /// Schema per org: read from each org's own schema, where a row must carry that schema's org;
+  /// one that does not was written through the wrong schema, which the views in public (they
+  /// show the org_id column, not the schema) would hide.
+  template <class... Args>
+  std::map<Key, Row> read_stored(const std::string& op, const std::string& where, const Args&... args) {
+    std::map<Key, Row> stored;
+    const std::string columns =
+        "SELECT CAST(org_id AS TEXT), CAST(id AS TEXT), user_id, name, token_prefix, token_hash, scopes, status, "
+        "last_used_by FROM ";
+    if constexpr (parity::schema_per_org<B>) {
+      for (const auto& o : orgs_) {
+        const std::string sql = columns + "\"" + parity::FixtureOrgTables::schema_name(o) + "\".api_tokens" + where;
+        parity::raw_query(
+            conn_, sql,
+            [&](auto& st) {
+              Row r = read_raw(st);
+              if (r.org != o.to_string()) {
+                ++leaks;
+                fail(op, "a row of org " + r.org.substr(0, 8) + " is stored in the schema of " + o.to_string().substr(0, 8));
+              }
+              stored[{o.to_string(), r.id}] = r;
+            },
+            args...);
+      }
+    } else {
+      parity::raw_query(
+          raw_conn<B>(conn_), columns + "api_tokens" + where,
+          [&](auto& st) {
+            Row r = read_raw(st);
+            stored[{r.org, r.id}] = r;
+          },
+          args...);
+    }
+    return stored;
+  }
+
+  /// The whole table against the model.
+  void check_table(const char* when) {
+    const std::map<Key, Row> stored = read_stored(when, "");
+    for (const auto& [k, r] : model_.rows) {
+      auto it = stored.find(k);
+      if (it == stored.end()) {
+        fail(when, "missing row " + describe(r));
+      } else if (!(it->second == r)) {
+        fail(when, "row differs: stored " + describe(it->second) + ", model " + describe(r));
+      }
+    }
+    for (const auto& [k, r] : stored)
+      if (model_.rows.count(k) == 0) {
+        // A row in an org the model does not have it in: written into, or moved to, the wrong org.
+        ++leaks;
+        fail(when, "unexpected row " + describe(r));
+      }
+  }
+
+  Conn& conn() { return conn_; }
+  const Model& model() const { return model_; }
+
+ private:
+  Conn conn_ = B::open();
+  parity::Repo<B, ApiToken> tokens_{conn_};
+  std::mt19937_64 rng_;
+  std::vector<OrgId> orgs_;
+  Model model_;
+  int fresh_ = 0;
+  // Schema per org: each org has its own table, so the primary key (id) is unique per org only.
+  static constexpr bool global_ids = !parity::schema_per_org<B>;
+
+  OrgId add_org(std::string slug) { return parity::add_org(conn_, std::move(slug)); }
+
+  int uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  bool chance(int percent) { return uniform(0, 99) < percent; }
+  OrgId any_org() { return orgs_[static_cast<std::size_t>(uniform(0, static_cast<int>(orgs_.size()) - 1))]; }
+  OrgId other_org(const OrgId& not_this) {
+    OrgId o = any_org();
+    while (o == not_this) o = any_org();
+    return o;
+  }
+  std::string pool_prefix() { return "p" + std::to_string(uniform(0, 5)); }  // collides within and across orgs
+  std::string pool_user() { return "u" + std::to_string(uniform(0, 2)); }
+  TokenStatus any_status() { return chance(50) ? TokenStatus::active : TokenStatus::revoked; }
+
+  void fail(const std::string& op, const std::string& what) {
+    ++mismatches;
+    if (mismatches <= 20) FAIL_CHECK(B::name << ": " << op << ": " << what);
+  }
+  void check_leak(const std::string& op, const OrgId& org, const ApiToken& t) {
+    if (t.org_id != org) {
+      ++leaks;
+      fail(op, "returned a row of another org: " + describe(row_of(t)));
+    }
+  }
+
+  /// A random existing row, or nullptr when the model is empty.
+  const Row* any_row() {
+    if (model_.rows.empty()) return nullptr;
+    auto it = model_.rows.begin();
+    std::advance(it, uniform(0, static_cast<int>(model_.rows.size()) - 1));
+    return &it->second;
+  }
+  /// An id for `org` to name: its own row's, another org's row's (the cross-tenant probe), or
+  /// one nobody has.
+  std::string probe_id(const OrgId& org) {
+    const int k = uniform(0, 9);
+    if (k < 5) {
+      const auto own = model_.of(org.to_string());
+      if (!own.empty()) return own[static_cast<std::size_t>(uniform(0, static_cast<int>(own.size()) - 1))].id;
+    }
+    if (k < 9)
+      if (const Row* r = any_row()) return r->id;
+    return Uuid::random().to_string();
+  }
+
+  ApiToken fresh_token(const std::string& prefix) {
+    ApiToken t = testdb::make_token(prefix, pool_user());
+    t.name = "n" + std::to_string(uniform(0, 9));
+    t.status = any_status();
+    if (chance(30)) t.last_used_by = "ip" + std::to_string(uniform(0, 9));
+    return t;
+  }
+  static ApiToken token_of(const Row& r) {
+    ApiToken t = testdb::make_token(r.prefix, r.user);
+    t.id = Uuid::parse(r.id);
+    t.org_id = OrgId::parse(r.org);
+    t.name = r.name;
+    t.token_hash = r.hash;
+    t.scopes = r.scopes;
+    t.status = r.status == "active" ? TokenStatus::active : TokenStatus::revoked;
+    t.last_used_by = r.last;
+    return t;
+  }
+
+  /// The rows of other orgs sharing `id` must be exactly as modelled after an operation of `org`
+  /// (one plain-SQL query, no org filter).
+  void check_others_untouched(const std::string& op, const OrgId& org, const std::string& id) {
+    // Under row-level security the check reads through another connection, which cannot see what
+    // an open transaction wrote; the checkpoints after it commits compare everything.
+    if (is_rls<B> && conn_.in_transaction()) return;
+    std::map<std::string, Row> stored;
+    for (const auto& [k, r] : read_stored(op, " WHERE CAST(id AS TEXT) = ?1", id))
+      if (k.first != org.to_string()) stored[k.first] = r;
+    std::map<std::string, Row> want;
+    for (const auto& [k, r] : model_.rows)
+      if (k.second == id && k.first != org.to_string()) want[k.first] = r;
+    if (stored != want) {
+      ++leaks;
+      std::string detail;
+      for (const auto& [o, r] : stored) detail += " stored " + describe(r);
+      for (const auto& [o, r] : want) detail += " model " + describe(r);
+      fail(op + " in " + org.to_string().substr(0, 8), "another org's row with id " + id + " changed, appeared or vanished:" + detail);
+    }
+  }
+
+  template <class St>
+  static Row read_raw(St& st) {
+    Row r;
+    std::string* cols[] = {&r.org, &r.id, &r.user, &r.name, &r.prefix, &r.hash, &r.scopes, &r.status};
+    for (int c = 0; c < 8; ++c) *cols[c] = std::string(st.column_text(c));
+    if (!st.column_is_null(8)) r.last = std::string(st.column_text(8));
+    return r;
+  }
+
+  /// Runs f, which the model says must throw Ex; inside a transaction in a savepoint, since a
+  /// failed statement aborts a PostgreSQL transaction.
+  template <class Ex, class F>
+  void expect_failure(const std::string& op, bool in_tx, F&& f) {
+    std::optional<Transaction<Conn>> sp;
+    if (in_tx) sp.emplace(conn_.transaction());
+    try {
+      f();
+      fail(op, "succeeded, the model expected a failure");
+    } catch (const Ex&) {
+    }
+    if (sp) sp->rollback();
+  }
+
+  // ---- operations ----
+
+  void insert(bool in_tx) {
+    ++counts["insert"];
+    const OrgId org = any_org();
+    ApiToken t = fresh_token(pool_prefix());
+    // Sometimes reuse another row's id: the primary key is not per org (except schema per org).
+    const Row* same_id = nullptr;
+    if (chance(15))
+      if (const Row* r = any_row()) {
+        t.id = Uuid::parse(r->id);
+        same_id = r;
+      }
+    // Schema per org: the id may be in this org as well as in the one it was picked from.
+    const bool id_taken = same_id != nullptr && (global_ids || model_.find(org.to_string(), same_id->id) != nullptr);
+    current += ": insert into " + org.to_string().substr(0, 8) + " id " + t.id.to_string() +
+               (same_id ? " (the id of a row of " + same_id->org.substr(0, 8) + ")" : "");
+    if (id_taken || model_.prefix_taken(org.to_string(), t.token_prefix)) {
+      expect_failure<UniqueViolation>("insert", in_tx, [&] { tokens_.insert(org, t); });
+    } else {
+      tokens_.insert(org, t);
+      model_.put(row_of(t));
+    }
+    check_others_untouched("insert", org, t.id.to_string());
+  }
+
+  void insert_other_org() {
+    ++counts["insert naming another org"];
+    const OrgId org = any_org();
+    ApiToken t = fresh_token("x" + std::to_string(++fresh_));
+    t.org_id = other_org(org);
+    try {
+      tokens_.insert(org, t);
+      ++leaks;
+      fail("insert naming another org", "accepted");
+    } catch (const OrgMismatch&) {
+    }
+    std::vector<ApiToken> batch{fresh_token("x" + std::to_string(++fresh_)), t};
+    try {
+      tokens_.insert_many(org, batch);
+      ++leaks;
+      fail("insert_many naming another org", "accepted");
+    } catch (const OrgMismatch&) {
+    }
+  }
+
+  void insert_many(bool in_tx) {
+    ++counts["insert_many"];
+    const OrgId org = any_org();
+    std::vector<ApiToken> batch;
+    const int n = uniform(1, 4);
+    for (int i = 0; i < n; ++i) batch.push_back(fresh_token("m" + std::to_string(++fresh_)));
+    // One batch in five collides inside the org: all or nothing.
+    const bool collide = chance(20) && !model_.of(org.to_string()).empty();
+    if (collide) batch.back().token_prefix = model_.of(org.to_string()).front().prefix;
+    if (collide) {
+      // insert_many runs in its own savepoint: no outer one needed.
+      try {
+        tokens_.insert_many(org, batch);
+        fail("insert_many", "succeeded, the model expected a unique violation");
+      } catch (const UniqueViolation&) {
+      }
+      (void)in_tx;
+    } else {
+      tokens_.insert_many(org, batch);
+      for (const auto& t : batch) model_.put(row_of(t));
+    }
+  }
+
+  void find() {
+    ++counts["find"];
+    const OrgId org = any_org();
+    const std::string id = probe_id(org);
+    const auto got = tokens_.find(org, Uuid::parse(id));
+    const Row* want = model_.find(org.to_string(), id);
+    if (got) check_leak("find", org, *got);
+    if (!want && got) fail("find", "found " + describe(row_of(*got)) + ", the model has nothing");
+    else if (want && !got) fail("find", "found nothing, the model has " + describe(*want));
+    else if (want && !(row_of(*got) == *want)) fail("find", "found " + describe(row_of(*got)) + ", model " + describe(*want));
+  }
+
+  void list() {
+    ++counts["list"];
+    const OrgId org = any_org();
+    std::vector<Row> want = model_.of(org.to_string());
+    std::sort(want.begin(), want.end(), [](const Row& a, const Row& b) { return a.prefix < b.prefix; });
+    std::vector<ApiToken> got;
+    const int shape = uniform(0, 3);
+    const std::string user = pool_user();
+    const TokenStatus status = any_status();
+    const std::int64_t n = uniform(1, 6);
+    std::vector<Row> filtered;
+    for (const auto& r : want)
+      if ((shape != 1 && shape != 3) || r.user == user)
+        if (shape != 2 || r.status == status_text(status)) filtered.push_back(r);
+    switch (shape) {
+      case 0: got = tokens_.list(org, order_by(&ApiToken::token_prefix)); break;
+      case 1: got = tokens_.list(org, col(&ApiToken::user_id) == user, order_by(&ApiToken::token_prefix)); break;
+      case 2:
+        got = tokens_.list(org, col(&ApiToken::status) == status, order_by(&ApiToken::token_prefix), limit(n));
+        if (filtered.size() > static_cast<std::size_t>(n)) filtered.resize(static_cast<std::size_t>(n));
+        break;
+      default:
+        got = tokens_.list(org, col(&ApiToken::user_id) == user, order_by(&ApiToken::token_prefix).desc(), limit(n),
+                           offset(1));
+        std::reverse(filtered.begin(), filtered.end());
+        filtered.erase(filtered.begin(), filtered.begin() + std::min<std::ptrdiff_t>(1, static_cast<std::ptrdiff_t>(filtered.size())));
+        if (filtered.size() > static_cast<std::size_t>(n)) filtered.resize(static_cast<std::size_t>(n));
+        break;
+    }
+    for (const auto& t : got) check_leak("list", org, t);
+    std::vector<Row> got_rows;
+    for (const auto& t : got) got_rows.push_back(row_of(t));
+    if (got_rows != filtered)
+      fail("list", "shape " + std::to_string(shape) + ": " + std::to_string(got_rows.size()) + " rows, the model " +
+                       std::to_string(filtered.size()));
+  }
+
+  void count_exists() {
+    ++counts["count/exists"];
+    const OrgId org = any_org();
+    const std::string user = pool_user();
+    const auto own = model_.of(org.to_string());
+    const auto with_user = std::count_if(own.begin(), own.end(), [&](const Row& r) { return r.user == user; });
+    if (tokens_.count(org) != static_cast<std::int64_t>(own.size())) fail("count", "differs");
+    if (tokens_.count(org, col(&ApiToken::user_id) == user) != with_user) fail("count where", "differs");
+    if (tokens_.exists(org, col(&ApiToken::user_id) == user) != (with_user > 0)) fail("exists", "differs");
+    const std::string id = probe_id(org);
+    if (tokens_.exists(org, col(&ApiToken::id) == Uuid::parse(id)) != (model_.find(org.to_string(), id) != nullptr)) {
+      if (model_.find(org.to_string(), id) == nullptr) ++leaks;
+      fail("exists by id", "differs for " + id);
+    }
+  }
+
+  void update(bool in_tx) {
+    ++counts["update"];
+    const OrgId org = any_org();
+    const std::string id = probe_id(org);
+    const Row* target = model_.find(org.to_string(), id);
+    Row next = target ? *target : Row{org.to_string(), id, "u0", "n", "q" + std::to_string(++fresh_), "h", "read", "active", {}};
+    next.name = "upd" + std::to_string(uniform(0, 99));
+    next.status = status_text(any_status());
+    if (chance(40)) next.prefix = pool_prefix();
+    ApiToken t = token_of(next);
+    t.org_id = OrgId{};  // a nil org in the row takes the call's org: only the key decides
+    if (target && model_.prefix_taken(org.to_string(), next.prefix, id)) {
+      expect_failure<UniqueViolation>("update", in_tx, [&] { tokens_.update(org, t); });
+    } else {
+      const bool changed = tokens_.update(org, t);
+      if (changed != (target != nullptr)) {
+        if (changed) ++leaks;
+        fail("update", std::string("returned ") + (changed ? "true" : "false") + " for " + id);
+      }
+      if (target) model_.put(next);
+    }
+    check_others_untouched("update", org, id);
+  }
+
+  void set() {
+    ++counts["set"];
+    const OrgId org = any_org();
+    const std::string id = probe_id(org);
+    const TokenStatus s = any_status();
+    const bool changed = tokens_.set(org, Uuid::parse(id), &ApiToken::status, s);
+    Row* target = model_.rows.count({org.to_string(), id}) ? &model_.rows[{org.to_string(), id}] : nullptr;
+    if (changed != (target != nullptr)) {
+      if (changed) ++leaks;
+      fail("set", std::string("returned ") + (changed ? "true" : "false") + " for " + id);
+    }
+    if (target) target->status = status_text(s);
+    check_others_untouched("set", org, id);
+  }
+
+  void upsert_on_prefix() {
+    ++counts["upsert on (org, prefix)"];
+    const OrgId org = any_org();
+    ApiToken t = fresh_token(pool_prefix());
+    const Row* existing = model_.prefix_taken(org.to_string(), t.token_prefix);
+    ApiToken back = tokens_.upsert(org, std::as_const(t), on_conflict(&ApiToken::org_id, &ApiToken::token_prefix));
+    check_leak("upsert", org, back);
+    Row want = row_of(t);
+    want.org = org.to_string();
+    if (existing) want.id = existing->id;  // hit: the existing row, updated
+    if (!(row_of(back) == want)) fail("upsert on prefix", "read back " + describe(row_of(back)) + ", model " + describe(want));
+    model_.put(want);
+    check_others_untouched("upsert on prefix", org, want.id);
+  }
+
+  void upsert_on_id(bool in_tx) {
+    ++counts["upsert on id"];
+    const OrgId org = any_org();
+    const std::string id = probe_id(org);
+    ApiToken t = fresh_token(chance(50) ? pool_prefix() : "v" + std::to_string(++fresh_));
+    t.id = Uuid::parse(id);
+    const Row* own = model_.find(org.to_string(), id);
+    const Row* elsewhere = global_ids ? model_.id_anywhere(id) : nullptr;
+    const bool other_orgs_id = own == nullptr && elsewhere != nullptr;
+    const bool prefix_clash = model_.prefix_taken(org.to_string(), t.token_prefix, id) != nullptr;
+    current += ": upsert on id into " + org.to_string().substr(0, 8) + " id " + id + (own ? " (own)" : "");
+    if (other_orgs_id || prefix_clash) {
+      // Another org's row holds the id: the guarded DO UPDATE touches nothing and the repository
+      // reports a unique violation (under row-level security the database may refuse first).
+      if constexpr (is_rls<B>)
+        expect_failure<DatabaseError>("upsert on id", in_tx, [&] { tokens_.upsert(org, t, on_conflict(&ApiToken::id)); });
+      else
+        expect_failure<UniqueViolation>("upsert on id", in_tx, [&] { tokens_.upsert(org, t, on_conflict(&ApiToken::id)); });
+    } else {
+      ApiToken back = tokens_.upsert(org, std::as_const(t), on_conflict(&ApiToken::id));
+      check_leak("upsert on id", org, back);
+      Row want = row_of(t);
+      want.org = org.to_string();
+      if (!(row_of(back) == want)) fail("upsert on id", "read back " + describe(row_of(back)) + ", model " + describe(want));
+      model_.put(want);
+    }
+    check_others_untouched("upsert on id", org, id);
+  }
+
+  void erase() {
+    ++counts["erase"];
+    const OrgId org = any_org();
+    const std::string id = probe_id(org);
+    const bool removed = tokens_.erase(org, Uuid::parse(id));
+    const bool want = model_.rows.erase({org.to_string(), id}) > 0;
+    if (removed != want) {
+      if (removed) ++leaks;
+      fail("erase", std::string("returned ") + (removed ? "true" : "false") + " for " + id);
+    }
+    check_others_untouched("erase", org, id);
+  }
+
+  void erase_where() {
+    ++counts["erase_where"];
+    const OrgId org = any_org();
+    const std::string user = pool_user();
+    const std::string status = status_text(any_status());
+    std::int64_t want = 0;
+    for (auto it = model_.rows.begin(); it != model_.rows.end();) {
+      if (it->first.first == org.to_string() && it->second.user == user && it->second.status == status) {
+        it = model_.rows.erase(it);
+        ++want;
+      } else {
+        ++it;
+      }
+    }
+    const std::int64_t got = tokens_.erase_where(
+        org, col(&ApiToken::user_id) == user && col(&ApiToken::status) == (status == "active" ? TokenStatus::active : TokenStatus::revoked));
+    if (got != want) {
+      if (got > want) ++leaks;
+      fail("erase_where", std::to_string(got) + " rows, the model " + std::to_string(want));
+    }
+  }
+
+  void update_where() {
+    ++counts["update_where"];
+    const OrgId org = any_org();
+    const std::string user = pool_user();
+    const std::string name = "bulk" + std::to_string(uniform(0, 99));
+    std::int64_t want = 0;
+    for (auto& [k, r] : model_.rows)
+      if (k.first == org.to_string() && r.user == user) {
+        r.name = name;
+        ++want;
+      }
+    const std::int64_t got = tokens_.update_where(org, col(&ApiToken::user_id) == user, assign(col(&ApiToken::name), name));
+    if (got != want) {
+      if (got > want) ++leaks;
+      fail("update_where", std::to_string(got) + " rows, the model " + std::to_string(want));
+    }
+  }
+
+  /// A transaction of a few operations, with a savepoint inside half the time; committed or
+  /// rolled back (each independently), the model following.
+  void transaction() {
+    ++counts["transaction"];
+    const Model before = model_;
+    auto tx = conn_.transaction();
+    const int n = uniform(2, 8);
+    for (int i = 0; i < n; ++i) step(true);
+    if (chance(50)) {
+      ++counts["savepoint"];
+      const Model at_savepoint = model_;
+      auto sp = conn_.transaction();
+      const int m = uniform(1, 5);
+      for (int i = 0; i < m; ++i) step(true);
+      if (chance(50)) {
+        sp.rollback();
+        model_ = at_savepoint;
+        ++counts["savepoint rolled back"];
+      } else {
+        sp.commit();
+      }
+      // The connection must work on after the savepoint, whatever the org it set before it.
+      find();
+    }
+    if (chance(60)) {
+      tx.commit();
+      ++counts["committed"];
+    } else {
+      tx.rollback();
+      model_ = before;
+      ++counts["rolled back"];
+    }
+    if (parity::native_in_transaction(conn_)) fail("transaction", "the database still has a transaction open");
+  }
+};
+
+template <class B>
+void run_model() {
+  const std::uint64_t seed = env_or("TENANTRY_MODEL_SEED", std::random_device{}());
+  const int ops = static_cast<int>(env_or("TENANTRY_MODEL_OPS", 3000));
+  INFO(B::name << ": TENANTRY_MODEL_SEED=" << seed);
+  const auto start = std::chrono::steady_clock::now();
+  Run<B> run(seed, 5);
+  try {
+    while (run.ops < ops) {
+      run.step(false);
+      if (run.ops % 250 == 0) run.check_table("checkpoint");
+    }
+  } catch (const std::exception& e) {
+    std::string where;
+    if (const auto id = run.current.find(" id "); id != std::string::npos)
+      for (const auto& [k, r] : run.read_stored("diagnosis", " WHERE CAST(id AS TEXT) = ?1", run.current.substr(id + 4, 36)))
+        where += " [stored in " + k.first.substr(0, 8) + ": " + describe(r) + "]";
+    FAIL(B::name << ": operation " << run.ops << " (" << run.current << ") threw: " << e.what() << where);
+  }
+  run.check_table("end");
+
+  if constexpr (is_rls<B>) {
+    // Outside any transaction the application role has no org: plain SQL sees nothing, although
+    // the table holds every org's rows.
+    CHECK(parity::raw_count(run.conn(), "SELECT COUNT(*) FROM api_tokens") == 0);
+    CHECK(parity::raw_text(run.conn(), "SELECT current_setting('app.current_org_id', true)").value_or("") == "");
+  }
+
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "isolation model [" << B::name << (B::is_postgres ? "" : ", sqlite") << "] seed " << seed << ": " << run.ops << " operations, "
+            << run.model().rows.size() << " rows in 5 orgs, leaks " << run.leaks << ", other mismatches "
+            << run.mismatches - run.leaks << ", " << ms << " ms\n  ";
+  for (const auto& [op, n] : run.counts) std::cout << op << " " << n << "; ";
+  std::cout << '\n';
+  CHECK(run.leaks == 0);
+  CHECK(run.mismatches == 0);
+  // The run must actually have exercised the operations it claims to.
+  for (const char* op : {"insert", "insert_many", "find", "list", "update", "set", "upsert on (org, prefix)",
+                         "upsert on id", "erase", "erase_where", "update_where", "transaction", "savepoint",
+                         "savepoint rolled back", "committed", "rolled back"})
+    CHECK(run.counts[op] > 0);
+  CHECK(run.model().rows.size() > 20);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("isolation model: random operations over five orgs match the model, zero leaks",
+                   "[parity][org][model]", ORG_ISOLATION_BACKENDS, PostgresRlsApp) {
+  run_model<TestType>();
+}
