@@ -123,11 +123,13 @@ inline int url(const std::uint8_t* data, std::size_t size) {
       const auto comma = rest.find(',');
       std::string_view one = rest.substr(0, comma);
       if (const auto c = one.rfind(':'); c != std::string_view::npos) one = one.substr(c + 1);
-      TENANTRY_FUZZ_REQUIRE(!one.empty() && one.size() <= 5);
+      // Leading zeros are allowed ("05432"), as libpq's own integer parsing allows them.
+      TENANTRY_FUZZ_REQUIRE(!one.empty());
       unsigned value = 0;
       for (const char c : one) {
         TENANTRY_FUZZ_REQUIRE(c >= '0' && c <= '9');
         value = value * 10 + static_cast<unsigned>(c - '0');
+        TENANTRY_FUZZ_REQUIRE(value <= 65535);
       }
       TENANTRY_FUZZ_REQUIRE(value >= 1 && value <= 65535);
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
