@@ -252,6 +252,27 @@ TEST_CASE("pool: a returned PostgreSQL connection carries no transaction and no 
     auto conn = pool.acquire();  // ...but the pool reset it
     CHECK(rel::raw_text(*conn, setting).empty());
   }
+  {
+    // Org A committed through a transaction whose savepoint (also org A) was rolled back: the
+    // next lease of the same connection still starts with no org at all.
+    auto conn = pool.acquire();
+    Repository<Item, PgDialect> items{*conn};
+    auto tx = conn->transaction();
+    {
+      auto inner = conn->transaction();
+      items.insert(org, item("savepoint-rolled-back"));
+    }
+    items.insert(org, item("committed"));
+    tx.commit();
+    CHECK(rel::raw_text(*conn, setting).empty());
+  }
+  {
+    auto conn = pool.acquire();
+    CHECK(rel::raw_text(*conn, setting).empty());
+    Repository<Item, PgDialect> items{*conn};
+    CHECK(items.count(org) == 1);
+    CHECK(items.count(OrgId::random()) == 0);
+  }
   CHECK(pool.stats().rolled_back == 2);
   CHECK(pool.stats().opened == 1);  // all on the one connection
 
