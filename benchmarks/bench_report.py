@@ -58,7 +58,8 @@ BULK_TARGET = 1.25  # PostgreSQL insert_many(1,000) against raw COPY
 
 def load_gbench(path):
     """{(target, op, side): {"median": us, "cv": fraction or None, "reps": n}} and the context."""
-    if not os.path.exists(path):
+    # Missing, or empty: a --filter that matched nothing in that binary writes no JSON at all.
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
         return {}, {}
     with open(path) as f:
         data = json.load(f)
