@@ -217,7 +217,7 @@ struct ProgressPrinter {
         break;
       case Event::finished:
         if (!line_open) fmt::print("  {:<5} {} {:<34}", dir, version_text(p.version), p.description);
-        fmt::print("{:>7} ms\n", p.duration.count());
+        fmt::print("{:>9.1f} ms\n", static_cast<double>(p.duration.count()) / 1000.0);
         line_open = false;
         break;
       case Event::skipped:
@@ -716,7 +716,7 @@ void demo_migrate(Database& db, const fs::path& dir, bool rls, std::string_view 
     if (p.event == migrate::Progress::Event::finished)
       timed_line(label, fmt::format("{} {}{}", version_text(p.version), p.description,
                                     p.no_transaction ? " (no transaction)" : ""),
-                 static_cast<double>(p.duration.count()));
+                 static_cast<double>(p.duration.count()) / 1000.0);
   });
   const auto migrations = runner.migrations();
   const auto target = rls_hold_back(migrations, db, rls);

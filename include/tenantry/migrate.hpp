@@ -534,7 +534,7 @@ struct Progress {
   std::string description;
   std::string path;
   bool no_transaction = false;
-  std::chrono::milliseconds duration{0};
+  std::chrono::microseconds duration{0};  ///< how long the file took (the record keeps milliseconds)
 };
 
 struct Options {
@@ -1072,8 +1072,12 @@ class Engine {
 
   // ---- running one migration ---------------------------------------------------------------------
 
+  static std::int64_t whole_ms(std::chrono::microseconds d) noexcept {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  }
+
   void report(Progress::Event event, const Migration* m, std::int64_t version, Direction dir,
-              std::chrono::milliseconds duration) const {
+              std::chrono::microseconds duration) const {
     if (!options_.progress) return;
     Progress p;
     p.event = event;
@@ -1228,7 +1232,7 @@ class Engine {
       report(Progress::Event::skipped, &m, m.version, dir, {});
       return false;
     }
-    std::chrono::milliseconds took{0};
+    std::chrono::microseconds took{0};
 
     if (!s.no_transaction) {
       // The file and its record commit together, or not at all.
@@ -1237,8 +1241,8 @@ class Engine {
       const auto start = Clock::now();
       try {
         execute_script(s);
-        took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-        if (dir == Direction::up) insert_record(m, started_at, took.count(), false);
+        took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+        if (dir == Direction::up) insert_record(m, started_at, whole_ms(took), false);
         else exec(Stmts::delete_one(), [&](auto& st) { st.bind_int(1, m.version); });
         tx->commit();  // a deferred constraint can still fail here: part of the migration
       } catch (...) {
@@ -1257,19 +1261,19 @@ class Engine {
       try {
         execute_script(s);
       } catch (...) {
-        took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+        took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
         try {
           Tx t = begin();
-          set_state(m.version, true, took.count());  // failed (not merely unfinished)
+          set_state(m.version, true, whole_ms(took));  // failed (not merely unfinished)
           t.commit();
         } catch (...) {
           // Leaves the record unfinished, which later runs also refuse.
         }
         throw_failed(m, dir, s, true);
       }
-      took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+      took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
       Tx t = begin();
-      if (dir == Direction::up) set_state(m.version, false, took.count());
+      if (dir == Direction::up) set_state(m.version, false, whole_ms(took));
       else exec(Stmts::delete_one(), [&](auto& st) { st.bind_int(1, m.version); });
       t.commit();
     }
