@@ -3,6 +3,7 @@
 // one version. The migration cases run on a SQLite file and on PostgreSQL and check that the
 // runner changed nothing in the database (not even its record table).
 #include "bad_input/bad_input.hpp"
+#include "support/migration_dir.hpp"
 
 #include <unistd.h>
 
@@ -81,18 +82,7 @@ TEST_CASE("well-formed URLs naming nothing usable: ConnectionError", "[bad_input
 namespace {
 
 /// A fresh migrations directory under the test temp directory, removed at scope end.
-struct MigrationDir {
-  fs::path path = testdb::temp_dir() / ("tenantry-bad-migrations-" + std::to_string(::getpid()) + "-" +
-                                        Uuid::random().to_string().substr(0, 8));
-  MigrationDir() { fs::create_directories(path); }
-  ~MigrationDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  void write(const std::string& name, const std::string& contents) const {
-    std::ofstream(path / name, std::ios::binary) << contents;
-  }
-};
+using testdb::MigrationDir;
 
 /// A valid first migration that would create a table, so a runner that ran anything shows.
 void write_valid(const MigrationDir& dir) {
@@ -117,7 +107,7 @@ TEMPLATE_TEST_CASE("bad migration directories: a MigrationError of the right kin
   SECTION("the control: a valid directory changes the database, and the snapshot sees it") {
     MigrationDir dir;
     write_valid(dir);
-    migrate::Runner<typename B::Conn> runner{w.conn, dir.path};
+    migrate::Runner<typename B::Conn> runner{w.conn, dir.path()};
     CHECK(runner.up().versions == std::vector<std::int64_t>{1});
     CHECK(badinput::snapshot(w.conn) != w.before);
     runner.down(0);
@@ -134,24 +124,24 @@ TEMPLATE_TEST_CASE("bad migration directories: a MigrationError of the right kin
   SECTION("the path is a file, not a directory") {
     MigrationDir dir;
     write_valid(dir);
-    const auto e = up_fails(w.conn, dir.path / "0001_create_notes.up.sql");
+    const auto e = up_fails(w.conn, dir.path() / "0001_create_notes.up.sql");
     CHECK(e.kind() == MigrationError::Kind::io);
     message_has(e, {"is not a directory"});
   }
   SECTION("a migration file cannot be read: a directory with a migration's name") {
     MigrationDir dir;
     write_valid(dir);
-    fs::create_directory(dir.path / "0002_unreadable.up.sql");
-    const auto e = up_fails(w.conn, dir.path);
+    fs::create_directory(dir.path() / "0002_unreadable.up.sql");
+    const auto e = up_fails(w.conn, dir.path());
     CHECK(e.kind() == MigrationError::Kind::io);
-    CHECK(e.path() == (dir.path / "0002_unreadable.up.sql").string());
+    CHECK(e.path() == (dir.path() / "0002_unreadable.up.sql").string());
     message_has(e, {"cannot read", "0002_unreadable.up.sql"});
   }
   SECTION("a migration file cannot be read: a dangling symbolic link") {
     MigrationDir dir;
     write_valid(dir);
-    fs::create_symlink(dir.path / "nowhere.sql.txt", dir.path / "0002_dangling.up.sql");
-    const auto e = up_fails(w.conn, dir.path);
+    fs::create_symlink(dir.path() / "nowhere.sql.txt", dir.path() / "0002_dangling.up.sql");
+    const auto e = up_fails(w.conn, dir.path());
     CHECK(e.kind() == MigrationError::Kind::io);
     message_has(e, {"cannot read", "0002_dangling.up.sql", "No such file"});
   }
@@ -159,13 +149,13 @@ TEMPLATE_TEST_CASE("bad migration directories: a MigrationError of the right kin
     MigrationDir dir;
     write_valid(dir);
     dir.write("0002_secret.up.sql", "SELECT 1;");
-    fs::permissions(dir.path / "0002_secret.up.sql", fs::perms::none);
+    fs::permissions(dir.path() / "0002_secret.up.sql", fs::perms::none);
     if (::geteuid() == 0) {
       // root reads it regardless; the two sections above cover an unreadable file for root.
-      fs::permissions(dir.path / "0002_secret.up.sql", fs::perms::owner_read | fs::perms::owner_write);
+      fs::permissions(dir.path() / "0002_secret.up.sql", fs::perms::owner_read | fs::perms::owner_write);
       SUCCEED("running as root: permission bits do not stop reads");
     } else {
-      const auto e = up_fails(w.conn, dir.path);
+      const auto e = up_fails(w.conn, dir.path());
       CHECK(e.kind() == MigrationError::Kind::io);
       message_has(e, {"Permission denied"});
     }
@@ -177,7 +167,7 @@ TEMPLATE_TEST_CASE("bad migration directories: a MigrationError of the right kin
       MigrationDir dir;
       write_valid(dir);
       dir.write(name, "SELECT 1;");
-      const auto e = up_fails(w.conn, dir.path);
+      const auto e = up_fails(w.conn, dir.path());
       CHECK(e.kind() == MigrationError::Kind::bad_file);
       message_has(e, {name, "expected NNNN_description.up.sql"});
     }
@@ -186,7 +176,7 @@ TEMPLATE_TEST_CASE("bad migration directories: a MigrationError of the right kin
     MigrationDir dir;
     write_valid(dir);
     dir.write("001_other.up.sql", "SELECT 1;");  // 001 == 0001
-    const auto e = up_fails(w.conn, dir.path);
+    const auto e = up_fails(w.conn, dir.path());
     CHECK(e.kind() == MigrationError::Kind::duplicate_version);
     CHECK(e.version() == 1);
     message_has(e, {"001_other.up.sql", "0001_create_notes.up.sql", "both have version 1"});
@@ -203,7 +193,7 @@ TEMPLATE_TEST_CASE("bad migration directories: a MigrationError of the right kin
       MigrationDir dir;
       write_valid(dir);
       dir.write(name, contents);
-      const auto e = up_fails(w.conn, dir.path);
+      const auto e = up_fails(w.conn, dir.path());
       CHECK(e.kind() == MigrationError::Kind::bad_file);
       message_has(e, {name});
     }

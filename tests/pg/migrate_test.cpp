@@ -3,6 +3,7 @@
 // information_schema and pg_catalog, edited and missing files, failures inside and outside a
 // transaction (CREATE INDEX CONCURRENTLY, dirty, refused, force), the advisory lock, two runners
 // at once, and tenantry::Database chosen at run time.
+#include "support/migration_dir.hpp"
 #include "support/pg_database.hpp"
 
 #include <tenantry/migrate.hpp>
@@ -36,37 +37,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using Versions = std::vector<std::int64_t>;
+using testdb::MigrationDir;
 
-/// A fresh directory of migration files, removed at scope end.
-class MigrationDir {
- public:
-  MigrationDir() {
-    static std::atomic<unsigned> counter{0};
-    const char* env = std::getenv("TENANTRY_TEST_TMP");
-    const fs::path base = (env != nullptr && *env != '\0') ? fs::path(env) : fs::temp_directory_path();
-    path_ = base / ("tenantry-pg-migrations-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-                    Uuid::random().to_string().substr(0, 8));
-    fs::create_directories(path_);
-  }
-  ~MigrationDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  MigrationDir(const MigrationDir&) = delete;
-  MigrationDir& operator=(const MigrationDir&) = delete;
-
-  void write(const std::string& name, const std::string& contents) const {
-    std::ofstream out(path_ / name, std::ios::binary | std::ios::trunc);
-    out << contents;
-    REQUIRE(out.good());
-  }
-  void remove(const std::string& name) const { REQUIRE(fs::remove(path_ / name)); }
-  fs::path file(const std::string& name) const { return path_ / name; }
-  const fs::path& path() const noexcept { return path_; }
-
- private:
-  fs::path path_;
-};
 
 /// Four migrations with down files: tables, a row, an index and a column, and two indexes built
 /// CONCURRENTLY (which PostgreSQL refuses inside a transaction).

@@ -1,6 +1,7 @@
 // The migration runner against real SQLite database files and real migration directories:
 // applying and re-running, up/down/up, edited and missing files, failures inside and outside a
 // transaction (dirty, refused, force), missing down files, I/O errors, and two runners at once.
+#include "support/migration_dir.hpp"
 #include "support/sqlite_db.hpp"
 
 #include <tenantry/migrate.hpp>
@@ -21,6 +22,7 @@ using migrate::Direction;
 using migrate::Progress;
 using migrate::Runner;
 using testdb::Conn;
+using testdb::MigrationDir;
 using testdb::expect_throw;
 using testdb::query_int;
 using testdb::query_text;
@@ -29,35 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// A fresh directory of migration files, removed at scope end.
-class MigrationDir {
- public:
-  MigrationDir() {
-    static std::atomic<unsigned> counter{0};
-    path_ = testdb::temp_dir() / ("tenantry-migrations-" + std::to_string(::getpid()) + "-" +
-                                  std::to_string(counter++) + "-" + Uuid::random().to_string().substr(0, 8));
-    fs::create_directories(path_);
-  }
-  ~MigrationDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  MigrationDir(const MigrationDir&) = delete;
-  MigrationDir& operator=(const MigrationDir&) = delete;
-
-  /// Writes (or overwrites) a file in the directory.
-  void write(const std::string& name, const std::string& contents) const {
-    std::ofstream out(path_ / name, std::ios::binary | std::ios::trunc);
-    out << contents;
-    REQUIRE(out.good());
-  }
-  void remove(const std::string& name) const { REQUIRE(fs::remove(path_ / name)); }
-  fs::path file(const std::string& name) const { return path_ / name; }
-  const fs::path& path() const noexcept { return path_; }
-
- private:
-  fs::path path_;
-};
 
 /// Three ordinary migrations with down files: two tables, a row, an index.
 void write_basic(const MigrationDir& dir) {
