@@ -651,6 +651,10 @@ class Repository {
       for (std::size_t r = 0; r < n; ++r)
         for (auto i : f.insert_cols) binders[i](*run, p++, *all[done + r]);
       bool has_row = run.step();
+      // Generated columns are matched to rows by position: PostgreSQL returns the rows of an
+      // INSERT ... VALUES in the order of the VALUES list (its executor inserts them in that
+      // order; the documentation does not promise it, and Django's bulk_create relies on the
+      // same behaviour). The count is checked; the order cannot be, when the key is generated.
       if (!f.generated_cols.empty()) {
         for (std::size_t r = 0; r < n; ++r, has_row = run.step()) {
           if (!has_row)
