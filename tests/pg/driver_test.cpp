@@ -3,6 +3,7 @@
 // directions (checked against what the server itself says it stored), narrowing, decoding
 // strictness, error mapping, transactions and savepoints, the statement cache and re-preparing,
 // the pooler mode without server-side statements, changes(), and a backend killed under us.
+#include "support/expect_throw.hpp"
 #include "support/pg_database.hpp"
 
 #include <tenantry/postgres.hpp>
@@ -27,19 +28,9 @@ using namespace tenantry;
 using Catch::Matchers::Contains;
 using PgConn = tenantry::pg::Connection;
 using tenantry::pg::StatementScope;
+using testdb::expect_throw;
 
 namespace {
-
-template <class Ex, class F>
-Ex expect_throw(F&& f) {
-  try {
-    std::forward<F>(f)();
-  } catch (const Ex& e) {
-    return e;
-  }
-  FAIL("expected an exception, but none was thrown (or another type was)");
-  throw std::logic_error("unreachable");
-}
 
 std::int64_t query_int(PgConn& conn, const std::string& sql) {
   auto& st = conn.prepare(intern_sql(sql));

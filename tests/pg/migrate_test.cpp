@@ -3,6 +3,7 @@
 // information_schema and pg_catalog, edited and missing files, failures inside and outside a
 // transaction (CREATE INDEX CONCURRENTLY, dirty, refused, force), the advisory lock, two runners
 // at once, and tenantry::Database chosen at run time.
+#include "support/expect_throw.hpp"
 #include "support/migration_dir.hpp"
 #include "support/pg_database.hpp"
 
@@ -28,6 +29,7 @@
 #include <vector>
 
 using namespace tenantry;
+using testdb::expect_throw;
 using migrate::Direction;
 using migrate::Progress;
 using migrate::Runner;
@@ -38,7 +40,6 @@ namespace {
 namespace fs = std::filesystem;
 using Versions = std::vector<std::int64_t>;
 using testdb::MigrationDir;
-
 
 /// Four migrations with down files: tables, a row, an index and a column, and two indexes built
 /// CONCURRENTLY (which PostgreSQL refuses inside a transaction).
@@ -139,17 +140,6 @@ std::int64_t advisory_locks(PgConn& conn) {
   return query_int(conn,
                    "SELECT count(*)::bigint FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted"
                    " AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())");
-}
-
-template <class Ex, class F>
-Ex expect_throw(F&& f) {
-  try {
-    std::forward<F>(f)();
-  } catch (const Ex& e) {
-    return e;
-  }
-  FAIL("expected an exception, but none was thrown");
-  throw std::logic_error("unreachable");
 }
 
 /// The SQLSTATE of the DatabaseError a MigrationError wraps.

@@ -12,6 +12,7 @@
 //   testdb::expect_throw<E>(f)   runs f, fails unless it throws E, returns the exception
 #pragma once
 
+#include "support/expect_throw.hpp"
 #include "support/entities.hpp"
 
 #include <tenantry/sqlite.hpp>
@@ -254,18 +255,7 @@ inline std::string hex(const tenantry::Bytes& bytes) {
 
 // ---- exceptions --------------------------------------------------------------------------------
 
-/// Runs f and returns the exception of type Ex it throws. Fails the test when f returns normally;
-/// an exception of another type propagates (and fails the test, showing its message).
-template <class Ex, class F>
-Ex expect_throw(F&& f) {
-  try {
-    std::forward<F>(f)();
-  } catch (const Ex& e) {
-    return e;
-  }
-  FAIL("expected an exception, but none was thrown");
-  throw std::logic_error("unreachable");
-}
+// expect_throw: support/expect_throw.hpp (testdb::expect_throw).
 
 }  // namespace testdb
 
