@@ -183,7 +183,7 @@ struct output_traits<AggregateOf<F, Src, M>> {
   // SUM/MIN/MAX/AVG over no rows (or only NULLs) are NULL.
   static constexpr bool may_be_null = F != stmt::Aggregate::count && F != stmt::Aggregate::count_distinct;
   static constexpr stmt::Aggregate fn = F;
-  static_assert(F != stmt::Aggregate::sum && F != stmt::Aggregate::avg || std::is_arithmetic_v<bare>,
+  static_assert((F != stmt::Aggregate::sum && F != stmt::Aggregate::avg) || std::is_arithmetic_v<bare>,
                 "tenantry: sum() and avg() take a numeric column");
 };
 
@@ -245,6 +245,22 @@ struct part_predicate<HavingPart<P>> {
   using type = P;
 };
 
+/// True when Part's predicate names only the sources in Srcs (a list<...>) and Outer.
+template <class Part, class Srcs, class... Outer>
+struct part_names;
+template <class Part, class... Srcs, class... Outer>
+struct part_names<Part, list<Srcs...>, Outer...> {
+  static constexpr bool value() {
+    using P = typename part_predicate<Part>::type;
+    if constexpr (std::is_void_v<P>) return true;
+    else return P::template names_only<Srcs..., Outer...>;
+  }
+};
+template <class Part, class Srcs, class... Outer>
+constexpr bool part_names_only() {
+  return part_names<Part, Srcs, Outer...>::value();
+}
+
 template <class Part>
 constexpr bool part_reaches_org_scoped() {
   using P = typename part_predicate<Part>::type;
@@ -287,6 +303,7 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
  public:
   std::tuple<Outs...> outputs;
   std::tuple<Parts...> parts;
+  using list_of_sources = query_detail::list<Srcs...>;
 
   /// True when a table of the query (or of a subquery in it) is org-scoped: it then runs with an
   /// org only.
@@ -349,7 +366,7 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
 
   /// True when the query names only its own sources and `Outer` (a subquery's enclosing ones).
   template <class... Outer>
-  static constexpr bool names_only = (part_names_only<Parts, Outer...>() && ...);
+  static constexpr bool names_only = (query_detail::part_names_only<Parts, list_of_sources, Outer...>() && ...);
 
   template <class Src>
   static constexpr bool left_joined() {
@@ -412,13 +429,6 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
   static constexpr void check_source() {
     static_assert(declared_entity<query_detail::source_entity<Src>>,
                   "tenantry: a query reads entities: declare tenantry::entity<T> for this struct");
-  }
-
-  template <class Part, class... Outer>
-  static constexpr bool part_names_only() {
-    using P = typename query_detail::part_predicate<Part>::type;
-    if constexpr (std::is_void_v<P>) return true;
-    else return P::template names_only<Srcs..., Outer...>;
   }
 
   template <class Part>

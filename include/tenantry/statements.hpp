@@ -123,7 +123,7 @@ void describe_argument(const C& ctx, stmt::Statement& s, const A& a) {
     s.has_offset = true;
   } else {
     static_assert(always_false<A>,
-                  "tenantry: list/count/exists take a predicate on this entity, order_by(&ThisEntity::m), limit(n) and offset(n)");
+                  "tenantry: list/count/exists take a predicate on this entity (from col(...); no other type can be one), order_by(&ThisEntity::m), limit(n) and offset(n)");
   }
 }
 
