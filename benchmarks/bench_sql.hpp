@@ -1,6 +1,6 @@
-// benchmarks/bench_sql.hpp - the SQL text the raw C-API twins run: taken from tenantry's own
-// statement builders (statements.hpp) with the arguments the repository passes them, so that the
-// raw side and the tenantry side run byte-identical statements.
+// benchmarks/bench_sql.hpp - the SQL text the raw C-API twins run: the descriptions the
+// repository makes of each benchmarked call (statements.hpp), written by its SQL writer, so that
+// the raw side and the tenantry side run byte-identical statements.
 #pragma once
 
 #include "bench_model.hpp"
@@ -31,25 +31,16 @@ struct SqlText {
 
   static const SqlText& get() {
     static const SqlText s = [] {
-      namespace sql = tenantry::sql;
-      const tenantry::TableInfo& t = tenantry::table_info<Token>();
+      namespace st = tenantry::statements;
+      const auto w = [](const tenantry::stmt::Statement& d) { return tenantry::write_sql<D>(d); };
       SqlText out;
-      out.insert = sql::insert<D>(t);
-      out.find = sql::find<D>(t);
-      // The predicate writes its own SQL, exactly as Repository::list has it do.
-      const auto by_user = tenantry::col(&Token::user_id) == std::string("x");
-      out.list_by_user = sql::filtered<D>(
-          t, sql::Verb::select, [&](std::string& o, int& next) { by_user.template sql<D>(o, t, next); }, {}, false,
-          false);
-      out.count = sql::filtered<D>(t, sql::Verb::count, [](std::string&, int&) {}, {}, false, false);
-      // The SET list Repository::upsert_impl computes for a target without an explicit list.
-      const std::vector<std::size_t> target{field_index(&Token::org_id), field_index(&Token::token_prefix)};
-      std::vector<std::size_t> set;
-      for (auto i : sql::updatable_columns(t))
-        if (!t.columns[i].generated() && std::find(target.begin(), target.end(), i) == target.end()) set.push_back(i);
-      out.upsert = sql::upsert<D>(t, target, set, false);
-      out.set_updated_at = sql::update<D>(t, {field_index(&Token::updated_at)});
-      out.erase = sql::erase<D>(t);
+      out.insert = w(st::insert<Token>());
+      out.find = w(st::find<Token>());
+      out.list_by_user = w(st::list<Token>(tenantry::col(&Token::user_id) == std::string("x")));
+      out.count = w(st::count<Token>());
+      out.upsert = w(st::upsert<Token>(tenantry::on_conflict(&Token::org_id, &Token::token_prefix)));
+      out.set_updated_at = w(st::update<Token>({field_index(&Token::updated_at)}));
+      out.erase = w(st::erase<Token>());
       out.ddl = tenantry::create_statements<Token, D>();
       return out;
     }();

@@ -9,5 +9,7 @@
 #include "tenantry/error.hpp"
 #include "tenantry/org_schema.hpp"
 #include "tenantry/query.hpp"
+#include "tenantry/raw.hpp"
 #include "tenantry/repository.hpp"
+#include "tenantry/select.hpp"
 #include "tenantry/types.hpp"

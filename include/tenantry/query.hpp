@@ -1,4 +1,4 @@
-// tenantry/query.hpp - predicates and ordering for list/count/exists/erase_where/update_where.
+// tenantry/query.hpp - predicates, columns and ordering.
 //
 //   tokens.list(org, col(&ApiToken::user_id) == uid && col(&ApiToken::status) != TokenStatus::revoked,
 //               order_by(&ApiToken::created_at).desc(), limit(50), offset(100));
@@ -6,13 +6,23 @@
 // col(), order_by() are consteval: the member is resolved to a column index at compile time,
 // and a member of another struct does not compile. Values are always bound as parameters.
 //
-// Statement text depends only on the *shape* of a query (which columns, which operators, how
-// many IN values, whether a LIMIT is present), never on the values. Each node appends its shape
-// to a small key; repositories build the SQL once per key and reuse it.
+// A predicate is a tree of the library's nodes (comparisons, IS NULL, IN, AND/OR/NOT, column
+// equalities, EXISTS and IN subqueries). It never writes SQL itself: it describes itself as
+// statement nodes (statement.hpp), and the one SQL writer (sql_writer.hpp) turns those into text,
+// parenthesizing every AND/OR. So whatever a predicate says, it stays inside its parentheses,
+// next to the org filter the writer adds; and the set of predicate types is closed (the
+// `predicate` concept accepts library nodes only). For SQL the nodes cannot say, use the raw
+// query path (raw.hpp), which is named so that a review can find every use.
+//
+// Columns name a *source*: an entity, or an alias of one for a second copy of the same table in
+// a query (Alias<Node, 1>::col(&Node::id)). A predicate may only name sources of the statement
+// it is used in (or of an enclosing statement, from inside a subquery); anything else does not
+// compile.
 #pragma once
 
 #include "tenantry/entity.hpp"
 #include "tenantry/schema.hpp"
+#include "tenantry/statement.hpp"
 #include "tenantry/types.hpp"
 
 #include <cstdint>
@@ -24,66 +34,135 @@
 
 namespace tenantry {
 
+// ---- sources ---------------------------------------------------------------------------------
+
+/// A second (third...) copy of entity E's table in one query: a self-join, or a closure table
+/// joined to its node table twice. Alias<E, 0> is E itself.
+template <class E, int N>
+struct Alias {
+  using entity_type = E;
+  static constexpr int number = N;
+  template <class M>
+  static consteval auto col(M E::*member);
+};
+
 namespace query_detail {
 
-enum class Op : char { eq = '=', ne = '!', lt = '<', le = 'l', gt = '>', ge = 'g', like = '~' };
+template <class Src>
+struct source_traits {
+  using entity = Src;
+};
+template <class E, int N>
+struct source_traits<Alias<E, N>> {
+  using entity = E;
+};
+template <class E>
+struct source_traits<Alias<E, 0>> {
+  using entity = E;
+};
+/// The entity a source reads.
+template <class Src>
+using source_entity = typename source_traits<Src>::entity;
 
-inline std::string_view op_sql(Op op) {
-  switch (op) {
-    case Op::eq: return " = ";
-    case Op::ne: return " <> ";
-    case Op::lt: return " < ";
-    case Op::le: return " <= ";
-    case Op::gt: return " > ";
-    case Op::ge: return " >= ";
-    case Op::like: return " LIKE ";
+/// Alias<E, 0> and E are the same source.
+template <class Src>
+struct canonical {
+  using type = Src;
+};
+template <class E>
+struct canonical<Alias<E, 0>> {
+  using type = E;
+};
+template <class Src>
+using canonical_t = typename canonical<Src>::type;
+
+template <class Src, class... Srcs>
+inline constexpr int index_in = [] {
+  int i = 0, found = -1;
+  ((found = (found < 0 && std::is_same_v<canonical_t<Src>, canonical_t<Srcs>>) ? i : found, ++i), ...);
+  return found;
+}();
+
+void tenantry_column_of_an_entity_that_is_not_in_the_query();
+
+/// Resolves sources to (scope, index) while a statement is described. Parent is the context of
+/// the enclosing statement (void at the top), for correlated subqueries.
+template <class Parent, class... Srcs>
+struct Context {
+  const Parent* parent = nullptr;
+  stmt::Statement* statement = nullptr;
+
+  template <class Src>
+  static constexpr bool knows() {
+    if constexpr (index_in<Src, Srcs...> >= 0) return true;
+    else if constexpr (std::is_void_v<Parent>) return false;
+    else return Parent::template knows<Src>();
   }
-  return " = ";
-}
 
-inline void shape_index(std::string& key, std::size_t index) {
-  key += static_cast<char>(index & 0x7F);
-  key += static_cast<char>((index >> 7) & 0x7F);
+  template <class Src>
+  stmt::ColRef ref(std::size_t column) const {
+    constexpr int i = index_in<Src, Srcs...>;
+    if constexpr (i >= 0) {
+      return stmt::ColRef{0, static_cast<std::uint8_t>(i), static_cast<std::uint16_t>(column)};
+    } else {
+      static_assert(!std::is_void_v<Parent>,
+                    "tenantry: a column of an entity that is not in the query: add the entity with from<E>() / join<E>(...)");
+      stmt::ColRef r = parent->template ref<Src>(column);
+      ++r.scope;
+      return r;
+    }
+  }
+};
+
+using Nodes = stmt::small_vector<stmt::Node, 8>;
+
+template <class V>
+inline void push(V& nodes, const stmt::Node& n) {
+  nodes.push_back(n);
 }
 
 }  // namespace query_detail
 
-/// Marks a type as a predicate on entity T. Predicates provide:
-///   void shape(std::string& key) const;                       what the SQL depends on
-///   template <class D> void sql(std::string&, const TableInfo&, int& next) const;
-///   template <class S> void bind(S&, int& next) const;        in the same order as sql()
+// ---- predicates ------------------------------------------------------------------------------
+
+/// Library predicate node types say so by specialising this (and only library types do: the set
+/// of predicates is closed, so no type can put text of its own into a statement).
 template <class P>
-concept predicate = requires { typename P::entity_type; P::is_predicate; };
+struct is_predicate_node : std::false_type {};
+
+/// A predicate: a tree of the library's nodes (col(...) == v, &&, ||, !, in, is_null, exists...).
+template <class P>
+concept predicate = is_predicate_node<std::remove_cvref_t<P>>::value;
 
 /// A comparison of one column with a bound value.
-template <class T, class M>
+template <class Src, class M>
 struct Compare {
-  using entity_type = T;
-  static constexpr bool is_predicate = true;
+  using source_type = Src;
+  using entity_type = query_detail::source_entity<Src>;
   std::size_t index;
-  query_detail::Op op;
+  stmt::Cmp op;
   M value;
+
+  template <class... Srcs>
+  static constexpr bool names_only = (query_detail::index_in<Src, Srcs...> >= 0);
 
   // An empty optional compares as IS NULL / IS NOT NULL: "= NULL" is never true in SQL.
   bool compares_null() const {
-    if constexpr (is_optional<M>::value) return !value.has_value() && (op == query_detail::Op::eq || op == query_detail::Op::ne);
+    if constexpr (is_optional<M>::value) return !value.has_value() && (op == stmt::Cmp::eq || op == stmt::Cmp::ne);
     else return false;
   }
-  void shape(std::string& key) const {
-    key += 'c';
-    key += static_cast<char>(op);
-    key += compares_null() ? 'n' : 'v';
-    query_detail::shape_index(key, index);
-  }
-  template <class D>
-  void sql(std::string& out, const TableInfo& t, int& next) const {
-    D::quote(out, t.columns[index].name);
+  template <class C, class V>
+  void describe(const C& ctx, V& nodes) const {
+    stmt::Node n;
+    n.a = ctx.template ref<Src>(index);
     if (compares_null()) {
-      out += op == query_detail::Op::eq ? " IS NULL" : " IS NOT NULL";
-      return;
+      n.kind = stmt::NodeKind::null_test;
+      n.negated = op == stmt::Cmp::ne;
+    } else {
+      n.kind = stmt::NodeKind::compare;
+      n.cmp = op;
     }
-    out += query_detail::op_sql(op);
-    D::placeholder(out, next++);
+    query_detail::push(nodes, n);
   }
   template <class S>
   void bind(S& s, int& next) const {
@@ -93,52 +172,44 @@ struct Compare {
 };
 
 /// column IS [NOT] NULL.
-template <class T>
+template <class Src>
 struct NullTest {
-  using entity_type = T;
-  static constexpr bool is_predicate = true;
+  using source_type = Src;
+  using entity_type = query_detail::source_entity<Src>;
   std::size_t index;
   bool negated;
-  void shape(std::string& key) const {
-    key += negated ? 'N' : 'n';
-    query_detail::shape_index(key, index);
-  }
-  template <class D>
-  void sql(std::string& out, const TableInfo& t, int&) const {
-    D::quote(out, t.columns[index].name);
-    out += negated ? " IS NOT NULL" : " IS NULL";
+  template <class... Srcs>
+  static constexpr bool names_only = (query_detail::index_in<Src, Srcs...> >= 0);
+  template <class C, class V>
+  void describe(const C& ctx, V& nodes) const {
+    stmt::Node n;
+    n.kind = stmt::NodeKind::null_test;
+    n.negated = negated;
+    n.a = ctx.template ref<Src>(index);
+    query_detail::push(nodes, n);
   }
   template <class S>
   void bind(S&, int&) const {}
 };
 
-/// column IN (values...). An empty list matches nothing.
-template <class T, class M>
+/// column IN (values...). An empty list matches nothing (NOT IN: everything).
+template <class Src, class M>
 struct InList {
-  using entity_type = T;
-  static constexpr bool is_predicate = true;
+  using source_type = Src;
+  using entity_type = query_detail::source_entity<Src>;
   std::size_t index;
   std::vector<M> values;
   bool negated = false;
-  void shape(std::string& key) const {
-    key += negated ? 'I' : 'i';
-    query_detail::shape_index(key, index);
-    query_detail::shape_index(key, values.size());
-    key += static_cast<char>((values.size() >> 14) & 0x7F);
-  }
-  template <class D>
-  void sql(std::string& out, const TableInfo& t, int& next) const {
-    if (values.empty()) {
-      out += negated ? "1 = 1" : "1 = 0";
-      return;
-    }
-    D::quote(out, t.columns[index].name);
-    out += negated ? " NOT IN (" : " IN (";
-    for (std::size_t k = 0; k < values.size(); ++k) {
-      if (k) out += ", ";
-      D::placeholder(out, next++);
-    }
-    out += ')';
+  template <class... Srcs>
+  static constexpr bool names_only = (query_detail::index_in<Src, Srcs...> >= 0);
+  template <class C, class V>
+  void describe(const C& ctx, V& nodes) const {
+    stmt::Node n;
+    n.kind = stmt::NodeKind::in_list;
+    n.negated = negated;
+    n.a = ctx.template ref<Src>(index);
+    n.count = static_cast<std::uint32_t>(values.size());
+    query_detail::push(nodes, n);
   }
   template <class S>
   void bind(S& s, int& next) const {
@@ -146,28 +217,43 @@ struct InList {
   }
 };
 
-template <class L, class R, char Joiner>
+/// a <op> b for two columns of the same C++ type (a join condition, a correlation).
+template <class SrcA, class SrcB, class M>
+struct ColumnCompare {
+  using source_type = SrcA;
+  using entity_type = query_detail::source_entity<SrcA>;
+  std::size_t a, b;
+  stmt::Cmp op;
+  template <class... Srcs>
+  static constexpr bool names_only = (query_detail::index_in<SrcA, Srcs...> >= 0) && (query_detail::index_in<SrcB, Srcs...> >= 0);
+  template <class C, class V>
+  void describe(const C& ctx, V& nodes) const {
+    stmt::Node n;
+    n.kind = stmt::NodeKind::column_compare;
+    n.cmp = op;
+    n.a = ctx.template ref<SrcA>(a);
+    n.b = ctx.template ref<SrcB>(b);
+    query_detail::push(nodes, n);
+  }
+  template <class S>
+  void bind(S&, int&) const {}
+};
+
+template <class L, class R, bool All>
 struct Junction {
-  static_assert(std::is_same_v<typename L::entity_type, typename R::entity_type>,
-                "tenantry: both sides of && / || must be predicates on the same entity");
   using entity_type = typename L::entity_type;
-  static constexpr bool is_predicate = true;
   L left;
   R right;
-  void shape(std::string& key) const {
-    key += '(';
-    left.shape(key);
-    key += Joiner;
-    right.shape(key);
-    key += ')';
-  }
-  template <class D>
-  void sql(std::string& out, const TableInfo& t, int& next) const {
-    out += '(';
-    left.template sql<D>(out, t, next);
-    out += Joiner == '&' ? " AND " : " OR ";
-    right.template sql<D>(out, t, next);
-    out += ')';
+  template <class... Srcs>
+  static constexpr bool names_only = L::template names_only<Srcs...> && R::template names_only<Srcs...>;
+  template <class C, class V>
+  void describe(const C& ctx, V& nodes) const {
+    stmt::Node n;
+    n.kind = All ? stmt::NodeKind::all_of : stmt::NodeKind::any_of;
+    n.count = 2;
+    query_detail::push(nodes, n);
+    left.describe(ctx, nodes);
+    right.describe(ctx, nodes);
   }
   template <class S>
   void bind(S& s, int& next) const {
@@ -179,17 +265,15 @@ struct Junction {
 template <class P>
 struct Negation {
   using entity_type = typename P::entity_type;
-  static constexpr bool is_predicate = true;
   P inner;
-  void shape(std::string& key) const {
-    key += '!';
-    inner.shape(key);
-  }
-  template <class D>
-  void sql(std::string& out, const TableInfo& t, int& next) const {
-    out += "NOT (";
-    inner.template sql<D>(out, t, next);
-    out += ')';
+  template <class... Srcs>
+  static constexpr bool names_only = P::template names_only<Srcs...>;
+  template <class C, class V>
+  void describe(const C& ctx, V& nodes) const {
+    stmt::Node n;
+    n.kind = stmt::NodeKind::negation;
+    query_detail::push(nodes, n);
+    inner.describe(ctx, nodes);
   }
   template <class S>
   void bind(S& s, int& next) const {
@@ -197,12 +281,37 @@ struct Negation {
   }
 };
 
+template <class Src, class M>
+struct is_predicate_node<Compare<Src, M>> : std::true_type {};
+template <class Src>
+struct is_predicate_node<NullTest<Src>> : std::true_type {};
+template <class Src, class M>
+struct is_predicate_node<InList<Src, M>> : std::true_type {};
+template <class A, class B, class M>
+struct is_predicate_node<ColumnCompare<A, B, M>> : std::true_type {};
+template <class L, class R, bool All>
+struct is_predicate_node<Junction<L, R, All>> : std::true_type {};
+template <class P>
+struct is_predicate_node<Negation<P>> : std::true_type {};
+
+namespace query_detail {
+/// True for a predicate that reads an org-scoped table through a subquery: the statement it is
+/// part of then needs the org, even when its own table is global.
+template <class P>
+struct reaches_org_scoped : std::false_type {};
+template <class L, class R, bool All>
+struct reaches_org_scoped<Junction<L, R, All>>
+    : std::bool_constant<reaches_org_scoped<L>::value || reaches_org_scoped<R>::value> {};
+template <class P>
+struct reaches_org_scoped<Negation<P>> : reaches_org_scoped<P> {};
+}  // namespace query_detail
+
 template <predicate L, predicate R>
-Junction<L, R, '&'> operator&&(L l, R r) {
+Junction<L, R, true> operator&&(L l, R r) {
   return {std::move(l), std::move(r)};
 }
 template <predicate L, predicate R>
-Junction<L, R, '|'> operator||(L l, R r) {
+Junction<L, R, false> operator||(L l, R r) {
   return {std::move(l), std::move(r)};
 }
 template <predicate P>
@@ -210,40 +319,74 @@ Negation<P> operator!(P p) {
   return {std::move(p)};
 }
 
-/// A column of entity T holding M, resolved at compile time by col(&T::member).
-template <class T, class M>
+// ---- columns ---------------------------------------------------------------------------------
+
+namespace query_detail {
+template <class A, class B>
+struct same_value : std::is_same<A, B> {};
+template <class A, class B>
+struct same_value<std::optional<A>, B> : std::is_same<A, B> {};
+template <class A, class B>
+struct same_value<A, std::optional<B>> : std::is_same<A, B> {};
+template <class A, class B>
+struct same_value<std::optional<A>, std::optional<B>> : std::is_same<A, B> {};
+}  // namespace query_detail
+
+/// A column of source Src (an entity, or an Alias of one) holding M, from col(&T::member).
+template <class Src, class M>
 struct Column {
+  using source_type = Src;
+  using value_type = M;
   std::size_t index;
 
   template <class V>
     requires std::is_constructible_v<M, V>
-  Compare<T, M> compare(query_detail::Op op, V&& v) const {
+  Compare<Src, M> compare(stmt::Cmp op, V&& v) const {
     return {index, op, M(std::forward<V>(v))};
   }
   template <class V> requires std::is_constructible_v<M, V>
-  friend Compare<T, M> operator==(Column c, V&& v) { return c.compare(query_detail::Op::eq, std::forward<V>(v)); }
+  friend Compare<Src, M> operator==(Column c, V&& v) { return c.compare(stmt::Cmp::eq, std::forward<V>(v)); }
   template <class V> requires std::is_constructible_v<M, V>
-  friend Compare<T, M> operator!=(Column c, V&& v) { return c.compare(query_detail::Op::ne, std::forward<V>(v)); }
+  friend Compare<Src, M> operator!=(Column c, V&& v) { return c.compare(stmt::Cmp::ne, std::forward<V>(v)); }
   template <class V> requires std::is_constructible_v<M, V>
-  friend Compare<T, M> operator<(Column c, V&& v) { return c.compare(query_detail::Op::lt, std::forward<V>(v)); }
+  friend Compare<Src, M> operator<(Column c, V&& v) { return c.compare(stmt::Cmp::lt, std::forward<V>(v)); }
   template <class V> requires std::is_constructible_v<M, V>
-  friend Compare<T, M> operator<=(Column c, V&& v) { return c.compare(query_detail::Op::le, std::forward<V>(v)); }
+  friend Compare<Src, M> operator<=(Column c, V&& v) { return c.compare(stmt::Cmp::le, std::forward<V>(v)); }
   template <class V> requires std::is_constructible_v<M, V>
-  friend Compare<T, M> operator>(Column c, V&& v) { return c.compare(query_detail::Op::gt, std::forward<V>(v)); }
+  friend Compare<Src, M> operator>(Column c, V&& v) { return c.compare(stmt::Cmp::gt, std::forward<V>(v)); }
   template <class V> requires std::is_constructible_v<M, V>
-  friend Compare<T, M> operator>=(Column c, V&& v) { return c.compare(query_detail::Op::ge, std::forward<V>(v)); }
+  friend Compare<Src, M> operator>=(Column c, V&& v) { return c.compare(stmt::Cmp::ge, std::forward<V>(v)); }
+
+  /// a = b between two columns: a join condition or a subquery's correlation. The two must hold
+  /// the same C++ type (an optional and its value type count as the same).
+  template <class Src2, class M2>
+  ColumnCompare<Src, Src2, M> equals(Column<Src2, M2> other) const {
+    static_assert(query_detail::same_value<M, M2>::value,
+                  "tenantry: compared columns must hold the same C++ type (std::optional<T> and T count as the same)");
+    return {index, other.index, stmt::Cmp::eq};
+  }
+  template <class Src2, class M2>
+  friend ColumnCompare<Src, Src2, M> operator==(Column a, Column<Src2, M2> b) {
+    return a.equals(b);
+  }
+  template <class Src2, class M2>
+  friend ColumnCompare<Src, Src2, M> operator!=(Column a, Column<Src2, M2> b) {
+    auto c = a.equals(b);
+    c.op = stmt::Cmp::ne;
+    return c;
+  }
 
   /// LIKE pattern (bound as a parameter; % and _ are wildcards). Text columns only. Case: SQLite's
   /// LIKE ignores ASCII case, PostgreSQL's does not.
   template <class V>
     requires(std::is_same_v<M, std::string> || std::is_same_v<M, std::optional<std::string>>)
-  Compare<T, M> like(V&& pattern) const {
-    return compare(query_detail::Op::like, std::forward<V>(pattern));
+  Compare<Src, M> like(V&& pattern) const {
+    return compare(stmt::Cmp::like, std::forward<V>(pattern));
   }
-  NullTest<T> is_null() const { return {index, false}; }
-  NullTest<T> is_not_null() const { return {index, true}; }
-  InList<T, M> in(std::vector<M> values) const { return {index, std::move(values), false}; }
-  InList<T, M> not_in(std::vector<M> values) const { return {index, std::move(values), true}; }
+  NullTest<Src> is_null() const { return {index, false}; }
+  NullTest<Src> is_not_null() const { return {index, true}; }
+  InList<Src, M> in(std::vector<M> values) const { return {index, std::move(values), false}; }
+  InList<Src, M> not_in(std::vector<M> values) const { return {index, std::move(values), true}; }
 };
 
 /// The column of a member, for predicates: col(&ApiToken::user_id) == "u1".
@@ -252,8 +395,16 @@ consteval Column<T, M> col(M T::*member) {
   return Column<T, M>{detail::field_of(member)};
 }
 
-/// ORDER BY one column: order_by(&T::m), order_by(&T::m).desc().
-template <class T>
+template <class E, int N>
+template <class M>
+consteval auto Alias<E, N>::col(M E::*member) {
+  return Column<std::conditional_t<N == 0, E, Alias<E, N>>, M>{detail::field_of(member)};
+}
+
+// ---- ordering and paging ---------------------------------------------------------------------
+
+/// ORDER BY one column: order_by(&T::m), order_by(&T::m).desc(), order_by(Alias<T, 1>::col(&T::m)).
+template <class Src>
 struct OrderBy {
   std::size_t index;
   bool descending = false;
@@ -263,6 +414,10 @@ struct OrderBy {
 template <class T, class M>
 consteval OrderBy<T> order_by(M T::*member) {
   return OrderBy<T>{detail::field_of(member)};
+}
+template <class Src, class M>
+constexpr OrderBy<Src> order_by(Column<Src, M> c) {
+  return OrderBy<Src>{c.index};
 }
 
 /// LIMIT n and OFFSET n, bound as parameters.
@@ -288,7 +443,7 @@ consteval ColumnSelection<T> only(M0 T::*first, Ms... rest) {
   return s;
 }
 
-/// One assignment for update_where: set(&T::status, value).
+/// One assignment for update_where: assign(col(&T::status), value).
 template <class T, class M>
 struct Assignment {
   std::size_t index;

@@ -17,17 +17,21 @@
 //     anything is sent; a row whose org field is nil takes the call's org. The org column is never
 //     in an UPDATE's SET list, so no operation can move a row to another org.
 //
-// SQL text is built once per (entity, dialect, statement shape) and interned; each call looks up
-// the connection's cached prepared statement by the interned id, binds, and steps.
+// Each call is described as a stmt::Statement (statements.hpp), whose SQL is written once per
+// (description, dialect) and interned (statement_cache.hpp); the call then looks up the
+// connection's cached prepared statement by the interned id, binds, and steps.
 #pragma once
 
+#include "tenantry/conflict.hpp"
 #include "tenantry/entity.hpp"
 #include "tenantry/error.hpp"
 #include "tenantry/fwd.hpp"
+#include "tenantry/org_context.hpp"
 #include "tenantry/query.hpp"
 #include "tenantry/reflect.hpp"
 #include "tenantry/schema.hpp"
 #include "tenantry/sql_registry.hpp"
+#include "tenantry/statement_cache.hpp"
 #include "tenantry/statements.hpp"
 #include "tenantry/types.hpp"
 
@@ -45,82 +49,6 @@
 #include <vector>
 
 namespace tenantry {
-
-// ---- conflict targets ------------------------------------------------------------------------
-
-namespace detail {
-void tenantry_conflict_target_must_be_the_primary_key_or_a_declared_unique();
-
-void tenantry_conflict_target_cannot_include_an_identity_column_the_insert_never_sends();
-
-template <class T>
-consteval bool has_identity_column(const ColumnList<T>& cols) {
-  bool found = false;
-  if constexpr (requires { entity<T>::columns; }) {
-    std::apply([&](const auto&... c) { ((found = found || (c.identity_key && cols.contains(c.field))), ...); },
-               entity<T>::columns);
-  }
-  return found;
-}
-
-template <class T>
-consteval bool is_declared_unique(const ColumnList<T>& cols) {
-  if (cols.same_set(entity<T>::primary_key.columns)) return true;
-  bool found = false;
-  if constexpr (requires { entity<T>::constraints; }) {
-    std::apply(
-        [&](const auto&... c) {
-          (
-              [&](const auto& decl) {
-                using D = std::remove_cvref_t<decltype(decl)>;
-                if constexpr (std::is_same_v<D, UniqueDecl<T>>) {
-                  found = found || cols.same_set(decl.columns);
-                } else if constexpr (std::is_same_v<D, IndexDecl<T>>) {
-                  // A partial unique index cannot serve as a conflict target without repeating
-                  // its predicate, so only whole-table unique indexes count.
-                  found = found || (decl.is_unique && decl.where_sql.empty() && cols.same_set(decl.columns));
-                }
-              }(c),
-              ...);
-        },
-        entity<T>::constraints);
-  }
-  return found;
-}
-}  // namespace detail
-
-/// The conflict target of an upsert, with what to do on conflict.
-template <class T>
-struct ConflictTarget {
-  detail::ColumnList<T> columns;
-  detail::ColumnList<T> set;  // empty: every column the insert wrote, except keys and the org
-  bool do_nothing = false;
-
-  /// On conflict, update only these columns.
-  constexpr ConflictTarget update(ColumnSelection<T> cols) const {
-    ConflictTarget c = *this;
-    c.set = cols.columns;
-    return c;
-  }
-  /// On conflict, keep the existing row as it is (and read it back into the struct).
-  constexpr ConflictTarget nothing() const {
-    ConflictTarget c = *this;
-    c.do_nothing = true;
-    return c;
-  }
-};
-
-/// on_conflict(&T::a, &T::b): the columns must be T's primary key or one of its declared UNIQUE
-/// constraints (or whole-table unique indexes); anything else does not compile.
-template <class M0, class T, class... Ms>
-consteval ConflictTarget<T> on_conflict(M0 T::*first, Ms... rest) {
-  ConflictTarget<T> c;
-  detail::push_member(c.columns, first);
-  (detail::push_member(c.columns, rest), ...);
-  if (!detail::is_declared_unique(c.columns)) detail::tenantry_conflict_target_must_be_the_primary_key_or_a_declared_unique();
-  if (detail::has_identity_column(c.columns)) detail::tenantry_conflict_target_cannot_include_an_identity_column_the_insert_never_sends();
-  return c;
-}
 
 // ---- key types -------------------------------------------------------------------------------
 
@@ -417,7 +345,7 @@ class Repository {
     return std::array<read_fn, sizeof...(I)>{+[](Stmt& s, int c, E& e) { read_value(s, c, boost::pfr::get<I>(e)); }...};
   }(std::make_index_sequence<field_count>{});
 
-  // Statements with a fixed shape: built once per (E, D).
+  // Statements with a fixed shape: described and looked up once per (E, D).
   struct FixedSql {
     Sql insert, find, update, erase;
     std::vector<std::size_t> insert_cols, generated_cols, update_cols, key_cols;
@@ -430,38 +358,31 @@ class Repository {
       s.generated_cols = sql::generated_columns(t);
       s.update_cols = sql::updatable_columns(t);
       s.key_cols = sql::key_columns(t);
-      s.insert = intern_sql(sql::insert<D>(t));
-      s.find = intern_sql(sql::find<D>(t));
-      s.update = intern_sql(sql::update<D>(t, s.update_cols));
-      s.erase = intern_sql(sql::erase<D>(t));
+      s.insert = cached_sql<D>(statements::insert<E>());
+      s.find = cached_sql<D>(statements::find<E>());
+      s.update = cached_sql<D>(statements::update<E>(s.update_cols));
+      s.erase = cached_sql<D>(statements::erase<E>());
       return s;
     }();
     return f;
   }
 
-  // Statements whose text depends on the call's shape, cached per thread by shape key (no lock
-  // on the hot path; the interned text and id are shared process-wide).
-  template <class Build>
-  static Sql shaped(const std::string& key, Build&& build) {
-    thread_local std::unordered_map<std::string, Sql> cache;
-    if (auto it = cache.find(key); it != cache.end()) return it->second;
-    Sql s = intern_sql(build());
-    cache.emplace(key, s);
-    return s;
-  }
-
   // Resets the statement on scope exit and names constraints the driver could not.
   class Run {
    public:
-    Run(Conn& c, const Sql& sql) : s_(c.prepare(sql)) {}
-    ~Run() { s_.reset(); }
+    Run(Conn& c, const Sql& sql) : s_(&c.prepare(sql)) {}
+    ~Run() {
+      if (s_) s_->reset();
+    }
+    Run(Run&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
     Run(const Run&) = delete;
     Run& operator=(const Run&) = delete;
-    Stmt& operator*() { return s_; }
-    Stmt* operator->() { return &s_; }
+    Run& operator=(Run&&) = delete;
+    Stmt& operator*() { return *s_; }
+    Stmt* operator->() { return s_; }
     bool step() {
       try {
-        return s_.step();
+        return s_->step();
       } catch (ConstraintViolation& e) {
         complete_violation(e);
         throw;
@@ -469,7 +390,7 @@ class Repository {
     }
 
    private:
-    Stmt& s_;
+    Stmt* s_;
   };
 
   /// SQLite names the columns of a UNIQUE violation, not the constraint: find the declared
@@ -501,34 +422,10 @@ class Repository {
       throw UsageError("tenantry: column '" + t.columns[i].name + "' of '" + t.name + "' is write-once");
   }
 
-  // Row-level security: on a connection that asks for it (pg::Options::org_context), an
-  // org-scoped operation runs in a transaction that first sets the org for the database's
-  // policies; inside the caller's transaction it joins it. Other connections run f() as is.
+  // The org's database context (row-level security setting, schema search_path): org_context.hpp.
   template <class F>
   auto in_org(const OrgId& org, F&& f) {
-    if constexpr (requires(Conn& c) {
-                    { c.org_context_enabled() } -> std::convertible_to<bool>;
-                    c.set_org_context(org);
-                  }) {
-      if (conn_->org_context_enabled()) {
-        if (conn_->in_transaction()) {
-          conn_->set_org_context(org);
-          return f();
-        }
-        auto tx = conn_->transaction();
-        conn_->set_org_context(org);
-        if constexpr (std::is_void_v<decltype(f())>) {
-          f();
-          tx.commit();
-          return;
-        } else {
-          auto result = f();
-          tx.commit();
-          return result;
-        }
-      }
-    }
-    return f();
+    return in_org_context(*conn_, org, std::forward<F>(f));
   }
 
   /// A nil org id is never a tenant: refusing it keeps "forgot to set the org" from reading or
@@ -615,11 +512,10 @@ class Repository {
   static const BatchSql& batch_sql() {
     static const BatchSql b = [] {
       BatchSql out;
-      const TableInfo& t = table_info<E>();
       // The protocol counts parameters in 16 bits.
       const std::size_t per_row = std::max<std::size_t>(fixed().insert_cols.size(), 1);
       for (std::size_t k = 1; k <= max_batch_log2 && (std::size_t{1} << k) * per_row <= 65535; ++k) {
-        out.by_log2[k] = intern_sql(sql::insert_rows<D>(t, std::size_t{1} << k));
+        out.by_log2[k] = cached_sql<D>(statements::insert_rows<E>(std::size_t{1} << k));
         out.max_rows = std::size_t{1} << k;
       }
       return out;
@@ -687,9 +583,7 @@ class Repository {
     }
     std::vector<std::size_t> cols(only->columns.index.begin(), only->columns.index.begin() + only->columns.size);
     for (auto i : cols) check_settable(i);
-    std::string key = "u";
-    for (auto i : cols) query_detail::shape_index(key, i);
-    const Sql s = shaped(key, [&] { return sql::update<D>(table(), cols); });
+    const Sql s = cached_sql<D>(statements::update<E>(cols));
     Run run(*conn_, s);
     int p = bind_row_key(*run, org, row);
     for (auto i : cols) binders[i](*run, p++, row);
@@ -701,14 +595,10 @@ class Repository {
   bool set_impl(const OrgId* org, const key_type& key, M E::*member, const M& value) {
     const std::size_t index = reflect::runtime_index_of(member);
     check_settable(index);
-    // One statement per column, found by field index: no shape key built, nothing hashed.
+    // One statement per column, memoized by field index: nothing described or hashed per call.
     thread_local std::array<Sql, field_count> by_field{};
     Sql& s = by_field[index];
-    if (s.text == nullptr) {
-      std::string key_text = "s";
-      query_detail::shape_index(key_text, index);
-      s = shaped(key_text, [&] { return sql::update<D>(table(), {index}); });
-    }
+    if (s.text == nullptr) s = cached_sql<D>(statements::update<E>({index}));
     Run run(*conn_, s);
     int p = bind_org_key(*run, org, key);
     bind_value(*run, p, value);
@@ -731,23 +621,8 @@ class Repository {
   }
 
   static Sql build_upsert_sql(const ConflictTarget<E>& target) {
-    std::string key = target.do_nothing ? "U!" : "U";
-    for (std::size_t k = 0; k < target.columns.size; ++k) query_detail::shape_index(key, target.columns.index[k]);
-    key += '/';
-    for (std::size_t k = 0; k < target.set.size; ++k) query_detail::shape_index(key, target.set.index[k]);
-    return shaped(key, [&] {
-      const TableInfo& t = table();
-      std::vector<std::size_t> tgt(target.columns.index.begin(), target.columns.index.begin() + target.columns.size);
-      std::vector<std::size_t> set;
-      if (target.set.size > 0) {
-        set.assign(target.set.index.begin(), target.set.index.begin() + target.set.size);
-      } else {
-        for (auto i : sql::updatable_columns(t))
-          if (!t.columns[i].generated() && std::find(tgt.begin(), tgt.end(), i) == tgt.end()) set.push_back(i);
-      }
-      for (auto i : set) check_settable(i);
-      return sql::upsert<D>(t, tgt, set, target.do_nothing);
-    });
+    for (auto i : statements::upsert_set(target)) check_settable(i);
+    return cached_sql<D>(statements::upsert<E>(target));
   }
 
   void upsert_impl(const OrgId* org, E& row, const ConflictTarget<E>& target) {
@@ -778,53 +653,26 @@ class Repository {
 
   // ---- filtered statements -------------------------------------------------------------------
 
-  // What a filtered call needs on every call: its shape key (which names the ORDER BY columns,
-  // so the ordering itself is only collected when the SQL is built) and its LIMIT/OFFSET values.
-  struct Clauses {
-    std::string key;
+  // LIMIT and OFFSET values of a call (the description only says whether they are present).
+  struct Paging {
     std::optional<std::int64_t> limit, offset;
   };
-
   template <class... Args>
-  static std::vector<std::pair<std::size_t, bool>> orderings(const Args&... args) {
-    std::vector<std::pair<std::size_t, bool>> out;
-    (
-        [&](const auto& a) {
-          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(a)>, OrderBy<E>>) out.emplace_back(a.index, a.descending);
-        }(args),
-        ...);
-    return out;
-  }
-
-  template <class... Args>
-  static constexpr std::size_t predicate_count = ((predicate<Args> ? 1 : 0) + ... + 0);
-
-  template <class... Args>
-  static void collect(Clauses& c, const Args&... args) {
+  static Paging paging(const Args&... args) {
+    Paging p;
     (
         [&](const auto& a) {
           using A = std::remove_cvref_t<decltype(a)>;
-          if constexpr (predicate<A>) {
-            static_assert(std::is_same_v<typename A::entity_type, E>, "tenantry: predicate on another entity's columns");
-            a.shape(c.key);
-          } else if constexpr (std::is_same_v<A, OrderBy<E>>) {
-            c.key += a.descending ? 'D' : 'A';
-            query_detail::shape_index(c.key, a.index);
-          } else if constexpr (std::is_same_v<A, Limit>) {
+          if constexpr (std::is_same_v<A, Limit>) {
             if (a.n < 0) throw UsageError("tenantry: limit(" + std::to_string(a.n) + ") is negative");
-            c.limit = a.n;
+            p.limit = a.n;
           } else if constexpr (std::is_same_v<A, Offset>) {
             if (a.n < 0) throw UsageError("tenantry: offset(" + std::to_string(a.n) + ") is negative");
-            c.offset = a.n;
-          } else {
-            static_assert(always_false<A>,
-                          "tenantry: list/count/exists take a predicate on this entity, order_by(&ThisEntity::m), "
-                          "limit(n) and offset(n)");
+            p.offset = a.n;
           }
         }(args),
         ...);
-    c.key += c.limit ? 'L' : '-';
-    c.key += c.offset ? 'O' : '-';
+    return p;
   }
 
   template <class... Args>
@@ -836,46 +684,37 @@ class Repository {
         ...);
   }
 
+  // A global entity's call has no org to bind: a predicate reaching an org-scoped table (a
+  // subquery) cannot be part of it.
   template <class... Args>
-  static void write_predicates(std::string& out, int& next, const Args&... args) {
-    (
-        [&](const auto& a) {
-          if constexpr (predicate<std::remove_cvref_t<decltype(a)>>) {
-            if (!out.empty()) out += " AND ";
-            a.template sql<D>(out, table(), next);
-          }
-        }(args),
-        ...);
-  }
+  static constexpr bool reaches_org_scoped = (query_detail::reaches_org_scoped<Args>::value || ...);
 
+  // Binds in the order of statement.hpp: the org, the predicates, LIMIT, OFFSET.
   template <class... Args>
-  Sql filtered_sql(char verb_tag, sql::Verb verb, Clauses& c, const Args&... args) {
-    c.key.insert(c.key.begin(), verb_tag);
-    return shaped(c.key, [&] {
-      return sql::filtered<D>(
-          table(), verb, [&](std::string& out, int& next) { write_predicates(out, next, args...); }, orderings(args...),
-          c.limit.has_value(), c.offset.has_value());
-    });
-  }
-
-  template <class... Args>
-  void bind_filtered(Stmt& s, const OrgId* org, const Clauses& c, const Args&... args) {
-    int p = 1;
-    if (org) bind_value(s, p++, *org);
+  static void bind_filtered(Stmt& s, const OrgId* org, int first, const Paging& pg, const Args&... args) {
+    int p = first;
+    if (org) bind_value(s, 1, *org);
     bind_predicates(s, p, args...);
-    if (c.limit) s.bind_int(p++, *c.limit);
-    if (c.offset) s.bind_int(p++, *c.offset);
+    if (pg.limit) s.bind_int(p++, *pg.limit);
+    if (pg.offset) s.bind_int(p++, *pg.offset);
+  }
+
+  template <class... Args>
+  Run run_filtered(stmt::Verb verb, const OrgId* org, const Paging& pg, const Args&... args) {
+    static_assert(is_org_scoped || !reaches_org_scoped<Args...>,
+                  "tenantry: a subquery on an org-scoped table needs an org, and this global entity's call has none");
+    const Sql s = cached_sql<D>(statements::filtered<E>(verb, args...));
+    Run run(*conn_, s);
+    bind_filtered(*run, org, org ? 2 : 1, pg, args...);
+    return run;
   }
 
   template <class... Args>
   std::vector<E> list_impl(const OrgId* org, const Args&... args) {
-    Clauses c;
-    collect(c, args...);
-    const Sql s = filtered_sql('L', sql::Verb::select, c, args...);
-    Run run(*conn_, s);
-    bind_filtered(*run, org, c, args...);
+    const Paging pg = paging(args...);
+    Run run = run_filtered(stmt::Verb::select, org, pg, args...);
     std::vector<E> out;
-    if (c.limit && *c.limit > 0 && *c.limit < 4096) out.reserve(static_cast<std::size_t>(*c.limit));
+    if (pg.limit && *pg.limit > 0 && *pg.limit < 4096) out.reserve(static_cast<std::size_t>(*pg.limit));
     while (run.step()) read_row(*run, out.emplace_back());
     return out;
   }
@@ -883,11 +722,7 @@ class Repository {
   template <class... Args>
   std::int64_t count_impl(const OrgId* org, const Args&... args) {
     static_assert((predicate<Args> && ...), "tenantry: count and exists take predicates only (no order_by, limit or offset)");
-    Clauses c;
-    collect(c, args...);
-    const Sql s = filtered_sql('C', sql::Verb::count, c, args...);
-    Run run(*conn_, s);
-    bind_filtered(*run, org, c, args...);
+    Run run = run_filtered(stmt::Verb::count, org, Paging{}, args...);
     if (!run.step()) throw DatabaseError("tenantry: COUNT(*) returned no row", "");
     return run->column_int(0);
   }
@@ -895,22 +730,14 @@ class Repository {
   template <class... Args>
   bool exists_impl(const OrgId* org, const Args&... args) {
     static_assert((predicate<Args> && ...), "tenantry: count and exists take predicates only (no order_by, limit or offset)");
-    Clauses c;
-    collect(c, args...);
-    const Sql s = filtered_sql('X', sql::Verb::exists, c, args...);
-    Run run(*conn_, s);
-    bind_filtered(*run, org, c, args...);
+    Run run = run_filtered(stmt::Verb::exists, org, Paging{}, args...);
     if (!run.step()) throw DatabaseError("tenantry: EXISTS returned no row", "");
     return run->column_bool(0);
   }
 
   template <class P>
   std::int64_t erase_where_impl(const OrgId* org, const P& pred) {
-    Clauses c;
-    collect(c, pred);
-    const Sql s = filtered_sql('E', sql::Verb::erase, c, pred);
-    Run run(*conn_, s);
-    bind_filtered(*run, org, c, pred);
+    Run run = run_filtered(stmt::Verb::erase, org, Paging{}, pred);
     run.step();
     return run->changes();
   }
@@ -918,17 +745,13 @@ class Repository {
   template <class P, class... As>
   std::int64_t update_where_impl(const OrgId* org, const P& pred, const As&... assignments) {
     static_assert(sizeof...(As) > 0, "tenantry: update_where needs at least one assign(col(&T::m), value)");
-    static_assert((std::is_same_v<decltype(std::declval<As>().index), std::size_t> && ...));
+    static_assert((std::is_same_v<As, Assignment<E, decltype(As::value)>> && ...),
+                  "tenantry: update_where takes assign(col(&ThisEntity::m), value) for this entity's columns");
+    static_assert(is_org_scoped || !query_detail::reaches_org_scoped<P>::value,
+                  "tenantry: a subquery on an org-scoped table needs an org, and this global entity's call has none");
     std::vector<std::size_t> cols{assignments.index...};
     for (auto i : cols) check_settable(i);
-    Clauses c;
-    collect(c, pred);
-    std::string key = "W";
-    for (auto i : cols) query_detail::shape_index(key, i);
-    key += c.key;
-    const Sql s = shaped(key, [&] {
-      return sql::update_filtered<D>(table(), cols, [&](std::string& out, int& next) { write_predicates(out, next, pred); });
-    });
+    const Sql s = cached_sql<D>(statements::update_where<E>(cols, pred));
     Run run(*conn_, s);
     int p = 1;
     if (org) bind_value(*run, p++, *org);

@@ -8,5 +8,7 @@
 #include "tenantry/entity.hpp"
 #include "tenantry/error.hpp"
 #include "tenantry/query.hpp"
+#include "tenantry/raw.hpp"
 #include "tenantry/repository.hpp"
+#include "tenantry/select.hpp"
 #include "tenantry/types.hpp"

@@ -6,6 +6,7 @@
 #include "support/org_leading_entities.hpp"
 
 #include <tenantry/query.hpp>
+#include <tenantry/sql_writer.hpp>
 #include <tenantry/statements.hpp>
 
 #include <catch2/catch.hpp>
@@ -39,43 +40,48 @@ void check_golden(const std::string& name, const std::string& actual) {
 }
 
 // One line per statement kind, for the org-scoped ApiToken, the all-types Gadget, the
-// composite-key Membership and the global composite-key Setting.
+// composite-key Membership and the global composite-key Setting. Each line is what the
+// repository call in its comment sends: the statements:: describers are the ones Repository
+// calls, and write_sql is its writer.
 template <class D>
-std::string statements() {
+std::string statements_sql() {
+  namespace st = tenantry::statements;
+  using fixtures::TokenStatus;
   std::ostringstream out;
-  const TableInfo& t = table_info<ApiToken>();
+  const auto w = [](const stmt::Statement& s) { return write_sql<D>(s); };
   const auto pred = col(&ApiToken::user_id) == "u" &&
-                    (col(&ApiToken::status) != fixtures::TokenStatus::revoked || col(&ApiToken::last_used_by).is_null());
-  const auto where = [&](std::string& s, int& next) { pred.template sql<D>(s, t, next); };
-  const auto nothing = [](std::string&, int&) {};
+                    (col(&ApiToken::status) != TokenStatus::revoked || col(&ApiToken::last_used_by).is_null());
   const auto in_list = col(&ApiToken::scopes).in({"a", "b", "c"}) || !(col(&ApiToken::name).like("x%"));
-  const auto where_in = [&](std::string& s, int& next) { in_list.template sql<D>(s, t, next); };
-  const std::size_t user = 2, prefix = 4, name = 3, hash = 5, status = 7, created = 9;
-  out << "insert: " << sql::insert<D>(t) << '\n'
-      << "find: " << sql::find<D>(t) << '\n'
-      << "update: " << sql::update<D>(t, sql::updatable_columns(t)) << '\n'
-      << "update only: " << sql::update<D>(t, {name, status}) << '\n'
-      << "erase: " << sql::erase<D>(t) << '\n'
-      << "upsert on unique: " << sql::upsert<D>(t, {1, prefix}, {name, hash}, false) << '\n'
-      << "upsert on pk: " << sql::upsert<D>(t, {0}, {name}, false) << '\n'
-      << "upsert do nothing: " << sql::upsert<D>(t, {1, prefix}, {}, true) << '\n'
-      << "list: " << sql::filtered<D>(t, sql::Verb::select, where, {{created, true}, {0, false}}, true, true) << '\n'
-      << "list in/like: " << sql::filtered<D>(t, sql::Verb::select, where_in, {{user, false}}, false, false) << '\n'
-      << "list offset only: " << sql::filtered<D>(t, sql::Verb::select, nothing, {}, false, true) << '\n'
-      << "count: " << sql::filtered<D>(t, sql::Verb::count, where, {}, false, false) << '\n'
-      << "exists: " << sql::filtered<D>(t, sql::Verb::exists, nothing, {}, false, false) << '\n'
-      << "erase where: " << sql::filtered<D>(t, sql::Verb::erase, where, {}, false, false) << '\n'
-      << "update where: " << sql::update_filtered<D>(t, {status}, where) << '\n';
-  const TableInfo& g = table_info<Gadget>();
-  out << "gadget insert: " << sql::insert<D>(g) << '\n'
-      << "gadget update: " << sql::update<D>(g, sql::updatable_columns(g)) << '\n';
-  const TableInfo& m = table_info<fixtures::Membership>();
-  out << "membership find: " << sql::find<D>(m) << '\n' << "membership update: " << sql::update<D>(m, sql::updatable_columns(m)) << '\n';
-  const TableInfo& s = table_info<fixtures::Setting>();
-  out << "setting find: " << sql::find<D>(s) << '\n'
-      << "setting list: " << sql::filtered<D>(s, sql::Verb::select, nothing, {{1, false}}, true, false) << '\n';
-  const TableInfo& o = table_info<fixtures::Organization>();
-  out << "organization insert: " << sql::insert<D>(o) << '\n';
+  out << "insert: " << w(st::insert<ApiToken>()) << '\n'                                   // insert(org, row)
+      << "find: " << w(st::find<ApiToken>()) << '\n'                                       // find(org, id)
+      << "update: " << w(st::update<ApiToken>()) << '\n'                                   // update(org, row)
+      << "update only: "                                                                    // update(org, row, only(name, status))
+      << w(st::update<ApiToken>(
+             {detail::field_of(&ApiToken::name), detail::field_of(&ApiToken::status)}))
+      << '\n'
+      << "erase: " << w(st::erase<ApiToken>()) << '\n'  // erase(org, id)
+      << "upsert on unique: "
+      << w(st::upsert<ApiToken>(on_conflict(&ApiToken::org_id, &ApiToken::token_prefix)
+                                    .update(only(&ApiToken::name, &ApiToken::token_hash))))
+      << '\n'
+      << "upsert on pk: " << w(st::upsert<ApiToken>(on_conflict(&ApiToken::id).update(only(&ApiToken::name)))) << '\n'
+      << "upsert do nothing: " << w(st::upsert<ApiToken>(on_conflict(&ApiToken::org_id, &ApiToken::token_prefix).nothing()))
+      << '\n'
+      << "list: "
+      << w(st::list<ApiToken>(pred, order_by(&ApiToken::created_at).desc(), order_by(&ApiToken::id), limit(5), offset(2)))
+      << '\n'
+      << "list in/like: " << w(st::list<ApiToken>(in_list, order_by(&ApiToken::user_id))) << '\n'
+      << "list offset only: " << w(st::list<ApiToken>(offset(3))) << '\n'
+      << "count: " << w(st::count<ApiToken>(pred)) << '\n'
+      << "exists: " << w(st::exists<ApiToken>()) << '\n'
+      << "erase where: " << w(st::erase_where<ApiToken>(pred)) << '\n'
+      << "update where: " << w(st::update_where<ApiToken>({detail::field_of(&ApiToken::status)}, pred)) << '\n';
+  out << "gadget insert: " << w(st::insert<Gadget>()) << '\n' << "gadget update: " << w(st::update<Gadget>()) << '\n';
+  out << "membership find: " << w(st::find<fixtures::Membership>()) << '\n'
+      << "membership update: " << w(st::update<fixtures::Membership>()) << '\n';
+  out << "setting find: " << w(st::find<fixtures::Setting>()) << '\n'
+      << "setting list: " << w(st::list<fixtures::Setting>(order_by(&fixtures::Setting::name), limit(10))) << '\n';
+  out << "organization insert: " << w(st::insert<fixtures::Organization>()) << '\n';
   return out.str();
 }
 
@@ -89,9 +95,9 @@ TEST_CASE("PostgreSQL DDL for every declaration feature", "[golden][postgres]") 
   check_golden("schema.postgres.sql", fixtures::schema<PgDialect>());
 }
 
-TEST_CASE("SQLite statements", "[golden][sqlite]") { check_golden("statements.sqlite.sql", statements<SqliteDialect>()); }
+TEST_CASE("SQLite statements", "[golden][sqlite]") { check_golden("statements.sqlite.sql", statements_sql<SqliteDialect>()); }
 
-TEST_CASE("PostgreSQL statements", "[golden][postgres]") { check_golden("statements.postgres.sql", statements<PgDialect>()); }
+TEST_CASE("PostgreSQL statements", "[golden][postgres]") { check_golden("statements.postgres.sql", statements_sql<PgDialect>()); }
 
 TEST_CASE("PostgreSQL row-level security policies", "[golden][postgres]") {
   std::string out;
@@ -140,15 +146,16 @@ TEST_CASE("identifiers and literals are quoted", "[golden]") {
 template <class D>
 std::string org_leading_sql() {
   std::string out = citus::schema<D>();
-  const TableInfo& a = table_info<citus::Account>();
-  const std::size_t email = 2, name = 3;
+  namespace st = tenantry::statements;
+  using citus::Account;
+  const auto w = [](const stmt::Statement& s) { return write_sql<D>(s); };
   out += "-- statements\n";
-  out += "find: " + sql::find<D>(a) + '\n';
-  out += "update: " + sql::update<D>(a, sql::updatable_columns(a)) + '\n';
-  out += "erase: " + sql::erase<D>(a) + '\n';
-  out += "upsert on pk: " + sql::upsert<D>(a, {0}, {email, name}, false) + '\n';
-  out += "upsert on unique: " + sql::upsert<D>(a, {email}, {name}, false) + '\n';
-  out += "upsert do nothing: " + sql::upsert<D>(a, {email}, {}, true) + '\n';
+  out += "find: " + w(st::find<Account>()) + '\n';
+  out += "update: " + w(st::update<Account>()) + '\n';
+  out += "erase: " + w(st::erase<Account>()) + '\n';
+  out += "upsert on pk: " + w(st::upsert<Account>(on_conflict(&Account::id).update(only(&Account::email, &Account::name)))) + '\n';
+  out += "upsert on unique: " + w(st::upsert<Account>(on_conflict(&Account::email).update(only(&Account::name)))) + '\n';
+  out += "upsert do nothing: " + w(st::upsert<Account>(on_conflict(&Account::email).nothing())) + '\n';
   return out;
 }
 

@@ -1,0 +1,57 @@
+// tenantry/org_context.hpp - running one org-scoped operation in its org's database context.
+//
+//   auto rows = tenantry::in_org_context(conn, org, [&] { return run_the_statement(); });
+//
+// On a connection that asks for it (pg::Options::org_context for row-level security,
+// pg::Options::org_schemas for schema per org), an org-scoped operation runs in a transaction
+// that first sets the org for the database (the RLS setting and/or the search_path, both
+// transaction-local); inside the caller's transaction it joins it and sets the org there. Other
+// connections run f() as is. Repositories, queries (select.hpp) and raw queries (raw.hpp) all go
+// through here, so every org-scoped statement runs in its org's context.
+#pragma once
+
+#include "tenantry/error.hpp"
+#include "tenantry/types.hpp"
+
+#include <concepts>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace tenantry {
+
+/// A nil org id is never a tenant: refusing it keeps "forgot to set the org" from reading or
+/// writing rows of nobody, or worse, matching rows that were stored with a nil org.
+inline const OrgId& require_org(const OrgId& org, std::string_view what) {
+  if (org.is_nil()) throw UsageError("tenantry: nil org id passed to " + std::string(what));
+  return org;
+}
+
+template <class Conn, class F>
+auto in_org_context(Conn& conn, const OrgId& org, F&& f) {
+  if constexpr (requires(Conn& c) {
+                  { c.org_context_enabled() } -> std::convertible_to<bool>;
+                  c.set_org_context(org);
+                }) {
+    if (conn.org_context_enabled()) {
+      if (conn.in_transaction()) {
+        conn.set_org_context(org);
+        return f();
+      }
+      auto tx = conn.transaction();
+      conn.set_org_context(org);
+      if constexpr (std::is_void_v<decltype(f())>) {
+        f();
+        tx.commit();
+        return;
+      } else {
+        auto result = f();
+        tx.commit();
+        return result;
+      }
+    }
+  }
+  return f();
+}
+
+}  // namespace tenantry

@@ -1,0 +1,803 @@
+// tenantry/select.hpp - queries across entities: joins, projections, aggregates, subqueries.
+//
+//   struct TokenOwner { Uuid id; std::string name; std::string email; };
+//   auto q = select<TokenOwner>(col(&ApiToken::id), col(&ApiToken::name), col(&User::email))
+//                .from<ApiToken>()
+//                .join<User>(col(&ApiToken::user_id) == col(&User::id))
+//                .where(col(&ApiToken::status) == TokenStatus::active)
+//                .order_by(order_by(&ApiToken::created_at).desc())
+//                .limit(50);
+//   std::vector<TokenOwner> rows = fetch(db, org, q);          // one statement
+//
+//   auto per_status = select(col(&ApiToken::status), count())  // rows are std::tuple<TokenStatus, int64_t>
+//                         .from<ApiToken>().group_by(col(&ApiToken::status));
+//   auto has_admin = from<Membership>().where(col(&Membership::user_id) == col(&User::id) &&
+//                                              col(&Membership::role) == Role::admin);
+//   fetch(db, org, select(col(&User::email)).from<User>().where(exists(has_admin)));
+//
+// The org rule, by construction: the SQL writer (sql_writer.hpp) gives every org-scoped table
+// that enters the statement - FROM, JOIN, LEFT JOIN, subquery - its `org = $1`, in the ON clause
+// for a joined table, and equates the org columns of joined org-scoped tables. A query that
+// reads an org-scoped table needs the org (fetch(conn, org, q)); without one it does not compile.
+// A query over global tables only takes no org.
+//
+// What is checked at compile time: every column a query names belongs to a table in it (or, in
+// a subquery, to an enclosing one); compared columns hold the same C++ type; the result struct
+// (or tuple) has one field per output, of the output's type - std::optional for a column of the
+// optional side of a LEFT JOIN, which is NULL where nothing matched. The result struct needs no
+// entity<T> declaration: it is a shape of the output, not a table.
+#pragma once
+
+#include "tenantry/error.hpp"
+#include "tenantry/org_context.hpp"
+#include "tenantry/query.hpp"
+#include "tenantry/reflect.hpp"
+#include "tenantry/schema.hpp"
+#include "tenantry/statement.hpp"
+#include "tenantry/statement_cache.hpp"
+#include "tenantry/types.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace tenantry {
+
+// ---- outputs ---------------------------------------------------------------------------------
+
+/// COUNT(*).
+struct CountAll {};
+/// COUNT(col), COUNT(DISTINCT col), SUM, MIN, MAX, AVG of one column.
+template <stmt::Aggregate F, class Src, class M>
+struct AggregateOf {
+  std::size_t index;
+};
+
+inline constexpr CountAll count() { return {}; }
+template <class Src, class M>
+constexpr AggregateOf<stmt::Aggregate::count, Src, M> count(Column<Src, M> c) {
+  return {c.index};
+}
+template <class Src, class M>
+constexpr AggregateOf<stmt::Aggregate::count_distinct, Src, M> count_distinct(Column<Src, M> c) {
+  return {c.index};
+}
+template <class Src, class M>
+constexpr AggregateOf<stmt::Aggregate::sum, Src, M> sum(Column<Src, M> c) {
+  return {c.index};
+}
+template <class Src, class M>
+constexpr AggregateOf<stmt::Aggregate::min, Src, M> min(Column<Src, M> c) {
+  return {c.index};
+}
+template <class Src, class M>
+constexpr AggregateOf<stmt::Aggregate::max, Src, M> max(Column<Src, M> c) {
+  return {c.index};
+}
+template <class Src, class M>
+constexpr AggregateOf<stmt::Aggregate::avg, Src, M> avg(Column<Src, M> c) {
+  return {c.index};
+}
+
+/// An aggregate compared with a value, for HAVING: having(count() > 2).
+template <class Src, class V>
+struct AggregateCompare {
+  using entity_type = void;
+  stmt::Aggregate fn;
+  std::size_t index;
+  stmt::Cmp op;
+  V value;
+  template <class... Srcs>
+  static constexpr bool names_only = std::is_void_v<Src> || (query_detail::index_in<Src, Srcs...> >= 0);
+  template <class C, class Vec>
+  void describe(const C& ctx, Vec& nodes) const {
+    stmt::Node n;
+    n.kind = stmt::NodeKind::compare;
+    n.cmp = op;
+    n.agg = fn;
+    if constexpr (!std::is_void_v<Src>) n.a = ctx.template ref<Src>(index);
+    nodes.push_back(n);
+  }
+  template <class S>
+  void bind(S& s, int& next) const {
+    bind_value(s, next++, value);
+  }
+};
+template <class Src, class V>
+struct is_predicate_node<AggregateCompare<Src, V>> : std::true_type {};
+
+namespace query_detail {
+template <class Src, class V>
+AggregateCompare<Src, V> aggregate_compare(stmt::Aggregate fn, std::size_t index, stmt::Cmp op, V v) {
+  return {fn, index, op, std::move(v)};
+}
+}  // namespace query_detail
+
+#define TENANTRY_AGGREGATE_COMPARISON(op_token, cmp)                                                        \
+  template <class V>                                                                                         \
+    requires std::is_arithmetic_v<V>                                                                         \
+  AggregateCompare<void, std::int64_t> operator op_token(CountAll, V v) {                                    \
+    return query_detail::aggregate_compare<void>(stmt::Aggregate::count_star, 0, cmp, static_cast<std::int64_t>(v)); \
+  }                                                                                                          \
+  template <stmt::Aggregate F, class Src, class M, class V>                                                  \
+    requires std::is_arithmetic_v<V>                                                                         \
+  AggregateCompare<Src, V> operator op_token(AggregateOf<F, Src, M> a, V v) {                                \
+    return query_detail::aggregate_compare<Src>(F, a.index, cmp, v);                                        \
+  }
+TENANTRY_AGGREGATE_COMPARISON(==, stmt::Cmp::eq)
+TENANTRY_AGGREGATE_COMPARISON(!=, stmt::Cmp::ne)
+TENANTRY_AGGREGATE_COMPARISON(<, stmt::Cmp::lt)
+TENANTRY_AGGREGATE_COMPARISON(<=, stmt::Cmp::le)
+TENANTRY_AGGREGATE_COMPARISON(>, stmt::Cmp::gt)
+TENANTRY_AGGREGATE_COMPARISON(>=, stmt::Cmp::ge)
+#undef TENANTRY_AGGREGATE_COMPARISON
+
+namespace query_detail {
+
+template <class... Ts>
+struct list {};
+
+template <class T>
+struct strip_optional {
+  using type = T;
+};
+template <class T>
+struct strip_optional<std::optional<T>> {
+  using type = T;
+};
+template <class T>
+using strip_optional_t = typename strip_optional<T>::type;
+
+/// The C++ type an output yields, and whether it can be NULL regardless of its column.
+template <class O>
+struct output_traits;
+template <class Src, class M>
+struct output_traits<Column<Src, M>> {
+  using source = Src;
+  using value = M;
+  static constexpr bool may_be_null = is_optional<M>::value;
+  static constexpr stmt::Aggregate fn = stmt::Aggregate::none;
+};
+template <>
+struct output_traits<CountAll> {
+  using source = void;
+  using value = std::int64_t;
+  static constexpr bool may_be_null = false;
+  static constexpr stmt::Aggregate fn = stmt::Aggregate::count_star;
+};
+template <stmt::Aggregate F, class Src, class M>
+struct output_traits<AggregateOf<F, Src, M>> {
+  using source = Src;
+  using bare = strip_optional_t<M>;
+  using value = std::conditional_t<
+      F == stmt::Aggregate::count || F == stmt::Aggregate::count_distinct, std::int64_t,
+      std::conditional_t<F == stmt::Aggregate::avg, double,
+                         std::conditional_t<F == stmt::Aggregate::sum,
+                                            std::conditional_t<std::is_integral_v<bare> && !std::is_same_v<bare, bool>,
+                                                               std::int64_t, double>,
+                                            bare>>>;
+  // SUM/MIN/MAX/AVG over no rows (or only NULLs) are NULL.
+  static constexpr bool may_be_null = F != stmt::Aggregate::count && F != stmt::Aggregate::count_distinct;
+  static constexpr stmt::Aggregate fn = F;
+  static_assert((F != stmt::Aggregate::sum && F != stmt::Aggregate::avg) || std::is_arithmetic_v<bare>,
+                "tenantry: sum() and avg() take a numeric column");
+};
+
+template <class O>
+constexpr std::size_t output_column(const O& o) {
+  if constexpr (std::is_same_v<O, CountAll>) return 0;
+  else return o.index;
+}
+
+// ---- query parts ----
+
+template <class Src, stmt::Join K, class P>
+struct JoinPart {
+  P on;
+};
+template <class P>
+struct WherePart {
+  P pred;
+};
+template <class P>
+struct HavingPart {
+  P pred;
+};
+template <class Src>
+struct GroupPart {
+  std::size_t index;
+};
+template <class Src>
+struct OrderPart {
+  OrderBy<Src> order;
+};
+struct LimitPart {
+  std::int64_t n;
+};
+struct OffsetPart {
+  std::int64_t n;
+};
+struct DistinctPart {};
+
+template <class Src, class Part>
+struct is_left_join_of : std::false_type {};
+template <class Src, class P>
+struct is_left_join_of<Src, JoinPart<Src, stmt::Join::left, P>> : std::true_type {};
+
+template <class Part>
+struct part_predicate {
+  using type = void;
+};
+template <class Src, stmt::Join K, class P>
+struct part_predicate<JoinPart<Src, K, P>> {
+  using type = P;
+};
+template <class P>
+struct part_predicate<WherePart<P>> {
+  using type = P;
+};
+template <class P>
+struct part_predicate<HavingPart<P>> {
+  using type = P;
+};
+
+/// True when Part's predicate names only the sources in Srcs (a list<...>) and Outer.
+template <class Part, class Srcs, class... Outer>
+struct part_names;
+template <class Part, class... Srcs, class... Outer>
+struct part_names<Part, list<Srcs...>, Outer...> {
+  static constexpr bool value() {
+    using P = typename part_predicate<Part>::type;
+    if constexpr (std::is_void_v<P>) return true;
+    else return P::template names_only<Srcs..., Outer...>;
+  }
+};
+template <class Part, class Srcs, class... Outer>
+constexpr bool part_names_only() {
+  return part_names<Part, Srcs, Outer...>::value();
+}
+
+template <class Part>
+constexpr bool part_reaches_org_scoped() {
+  using P = typename part_predicate<Part>::type;
+  if constexpr (std::is_void_v<P>) return false;
+  else return reaches_org_scoped<P>::value;
+}
+
+void tenantry_a_query_needs_from_before_join_where_and_the_rest();
+
+/// The field types of a result row: a struct (through Boost.PFR) or a std::tuple.
+template <class R>
+struct row_traits {
+  static constexpr std::size_t size = reflect::field_count<R>;
+  template <std::size_t I>
+  using field = reflect::field_type<I, R>;
+  template <std::size_t I>
+  static auto& get(R& r) {
+    return boost::pfr::get<I>(r);
+  }
+};
+template <class... Ts>
+struct row_traits<std::tuple<Ts...>> {
+  static constexpr std::size_t size = sizeof...(Ts);
+  template <std::size_t I>
+  using field = std::tuple_element_t<I, std::tuple<Ts...>>;
+  template <std::size_t I>
+  static auto& get(std::tuple<Ts...>& r) {
+    return std::get<I>(r);
+  }
+};
+
+}  // namespace query_detail
+
+template <class R, class Outs, class Srcs, class Parts>
+class Query;
+
+/// A query: select<Row>(outputs...).from<E>().join<F>(on)...; see the header comment.
+template <class R, class... Outs, class... Srcs, class... Parts>
+class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Parts...>> {
+ public:
+  std::tuple<Outs...> outputs;
+  std::tuple<Parts...> parts;
+  using list_of_sources = query_detail::list<Srcs...>;
+
+  /// True when a table of the query (or of a subquery in it) is org-scoped: it then runs with an
+  /// org only.
+  static constexpr bool reads_org_scoped =
+      (org_scoped<query_detail::source_entity<Srcs>> || ...) || (query_detail::part_reaches_org_scoped<Parts>() || ...);
+
+  /// The FROM table: an entity, or an Alias of one.
+  template <class Src>
+  auto from() const {
+    static_assert(sizeof...(Srcs) == 0, "tenantry: a query has one from<E>(); add other tables with join<E>(on)");
+    check_source<Src>();
+    return Query<R, std::tuple<Outs...>, query_detail::list<Src>, std::tuple<Parts...>>{outputs, parts};
+  }
+  /// INNER JOIN Src ON `on`. Src's org filter is added to the ON clause by the writer.
+  template <class Src, predicate P>
+  auto join(P on) const {
+    return add_join<Src, stmt::Join::inner>(std::move(on));
+  }
+  /// LEFT JOIN Src ON `on`: Src's columns come out as std::optional (NULL where nothing matched).
+  template <class Src, predicate P>
+  auto left_join(P on) const {
+    return add_join<Src, stmt::Join::left>(std::move(on));
+  }
+  /// WHERE pred; several where() calls are ANDed.
+  template <predicate P>
+  auto where(P pred) const {
+    static_assert(sizeof...(Srcs) > 0, "tenantry: a query needs from<E>() before where()");
+    return add(query_detail::WherePart<P>{std::move(pred)});
+  }
+  /// GROUP BY columns.
+  template <class... Cs>
+  auto group_by(Cs... cols) const {
+    return add_all(query_detail::GroupPart<typename Cs::source_type>{cols.index}...);
+  }
+  /// HAVING pred, e.g. having(count() > 2).
+  template <predicate P>
+  auto having(P pred) const {
+    return add(query_detail::HavingPart<P>{std::move(pred)});
+  }
+  /// ORDER BY: order_by(order_by(&T::m).desc()) or order_by(col(&T::m)).
+  template <class Src>
+  auto order_by(OrderBy<Src> o) const {
+    return add(query_detail::OrderPart<Src>{o});
+  }
+  template <class Src, class M>
+  auto order_by(Column<Src, M> c) const {
+    return add(query_detail::OrderPart<Src>{tenantry::order_by(c)});
+  }
+  auto limit(std::int64_t n) const {
+    if (n < 0) throw UsageError("tenantry: limit(" + std::to_string(n) + ") is negative");
+    return add(query_detail::LimitPart{n});
+  }
+  auto offset(std::int64_t n) const {
+    if (n < 0) throw UsageError("tenantry: offset(" + std::to_string(n) + ") is negative");
+    return add(query_detail::OffsetPart{n});
+  }
+  auto distinct() const { return add(query_detail::DistinctPart{}); }
+
+  // ---- used by fetch() and by subqueries ----
+
+  /// True when the query names only its own sources and `Outer` (a subquery's enclosing ones).
+  template <class... Outer>
+  static constexpr bool names_only = (query_detail::part_names_only<Parts, list_of_sources, Outer...>() && ...);
+
+  template <class Src>
+  static constexpr bool left_joined() {
+    return (query_detail::is_left_join_of<query_detail::canonical_t<Src>, Parts>::value || ...);
+  }
+
+  /// Fills `s` (its sources, outputs and clauses); ctx resolves columns of enclosing queries.
+  template <class Parent>
+  void describe(stmt::Statement& s, const Parent* parent) const {
+    static_assert(sizeof...(Srcs) > 0, "tenantry: a query needs from<E>()");
+    s.verb = stmt::Verb::select;
+    (s.sources.push_back(stmt::Source{&table_info<query_detail::source_entity<Srcs>>(), stmt::Join::from, 0, 0}), ...);
+    const query_detail::Context<Parent, Srcs...> ctx{parent, &s};
+    std::apply([&](const auto&... o) { (describe_output(ctx, s, o), ...); }, outputs);
+    std::size_t join_no = 0;
+    std::apply([&](const auto&... p) { (describe_part(ctx, s, p, join_no), ...); }, parts);
+  }
+
+  /// Binds the query's parameters in the writer's order: ON, WHERE, HAVING, LIMIT, OFFSET.
+  template <class S>
+  void bind(S& s, int& next) const {
+    bind_kind<0>(s, next);
+    bind_kind<1>(s, next);
+    bind_kind<2>(s, next);
+    bind_kind<3>(s, next);
+    bind_kind<4>(s, next);
+  }
+
+  /// True when output O can be NULL: a nullable column, a column of the optional side of a left
+  /// join, or SUM/MIN/MAX/AVG (NULL over no rows).
+  template <class O>
+  static constexpr bool output_nullable() {
+    using T = query_detail::output_traits<O>;
+    if constexpr (std::is_void_v<typename T::source>) return T::may_be_null;
+    else return T::may_be_null || left_joined<typename T::source>();
+  }
+  template <class O>
+  using default_field = std::conditional_t<output_nullable<O>(),
+                                           std::optional<query_detail::strip_optional_t<typename query_detail::output_traits<O>::value>>,
+                                           typename query_detail::output_traits<O>::value>;
+
+  /// The row type: R, or a std::tuple of the outputs' types when R is void.
+  using row_type = std::conditional_t<std::is_void_v<R>, std::tuple<default_field<Outs>...>, R>;
+
+  /// Checks, at compile time, that row_type has one field per output of the output's type.
+  static constexpr bool check_row() {
+    using RT = query_detail::row_traits<row_type>;
+    static_assert(sizeof...(Outs) > 0, "tenantry: fetch needs outputs: select<Row>(col(&T::a), ...)");
+    static_assert(RT::size == sizeof...(Outs), "tenantry: the result struct needs exactly one field per selected output");
+    return check_fields(std::make_index_sequence<sizeof...(Outs)>{});
+  }
+
+  template <class S>
+  static void read_row(S& s, row_type& row) {
+    read_fields(s, row, std::make_index_sequence<sizeof...(Outs)>{});
+  }
+
+ private:
+  template <class Src>
+  static constexpr void check_source() {
+    static_assert(declared_entity<query_detail::source_entity<Src>>,
+                  "tenantry: a query reads entities: declare tenantry::entity<T> for this struct");
+  }
+
+  template <class Part>
+  auto add(Part p) const {
+    return Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Parts..., Part>>{
+        outputs, std::tuple_cat(parts, std::tuple<Part>{std::move(p)})};
+  }
+  template <class... Ps>
+  auto add_all(Ps... ps) const {
+    return Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Parts..., Ps...>>{
+        outputs, std::tuple_cat(parts, std::tuple<Ps...>{std::move(ps)...})};
+  }
+  template <class Src, stmt::Join K, class P>
+  auto add_join(P on) const {
+    static_assert(sizeof...(Srcs) > 0, "tenantry: a query needs from<E>() before join<E>(on)");
+    static_assert(query_detail::index_in<Src, Srcs...> < 0,
+                  "tenantry: this table is already in the query: join a second copy as Alias<E, 1>");
+    check_source<Src>();
+    using Part = query_detail::JoinPart<Src, K, P>;
+    return Query<R, std::tuple<Outs...>, query_detail::list<Srcs..., Src>, std::tuple<Parts..., Part>>{
+        outputs, std::tuple_cat(parts, std::tuple<Part>{Part{std::move(on)}})};
+  }
+
+  template <class Ctx, class O>
+  static void describe_output(const Ctx& ctx, stmt::Statement& s, const O& o) {
+    using T = query_detail::output_traits<O>;
+    stmt::Output out;
+    out.fn = T::fn;
+    if constexpr (!std::is_void_v<typename T::source>) out.col = ctx.template ref<typename T::source>(query_detail::output_column(o));
+    s.outputs.push_back(out);
+  }
+
+  template <class Ctx, class Part>
+  static void describe_part(const Ctx& ctx, stmt::Statement& s, const Part& p, std::size_t& join_no) {
+    using namespace query_detail;
+    if constexpr (requires { p.on; }) {
+      ++join_no;
+      stmt::Source& src = s.sources[join_no];
+      src.join = join_kind(p);
+      src.on_begin = static_cast<std::uint16_t>(s.on.size());
+      p.on.describe(ctx, s.on);
+      src.on_end = static_cast<std::uint16_t>(s.on.size());
+    } else if constexpr (is_where(static_cast<const Part*>(nullptr))) {
+      p.pred.describe(ctx, s.where);
+    } else if constexpr (is_having(static_cast<const Part*>(nullptr))) {
+      p.pred.describe(ctx, s.having);
+    } else if constexpr (requires { p.order; }) {
+      s.order.push_back(stmt::OrderTerm{ctx.template ref<order_source_t<Part>>(p.order.index), p.order.descending, 0});
+    } else if constexpr (is_group(static_cast<const Part*>(nullptr))) {
+      s.group_by.push_back(ctx.template ref<group_source_t<Part>>(p.index));
+    } else if constexpr (std::is_same_v<Part, LimitPart>) {
+      s.has_limit = true;
+    } else if constexpr (std::is_same_v<Part, OffsetPart>) {
+      s.has_offset = true;
+    } else if constexpr (std::is_same_v<Part, DistinctPart>) {
+      s.distinct = true;
+    }
+  }
+
+  template <class Src, stmt::Join K, class P>
+  static constexpr stmt::Join join_kind(const query_detail::JoinPart<Src, K, P>&) {
+    return K;
+  }
+  template <class P>
+  static constexpr bool is_where(const query_detail::WherePart<P>*) {
+    return true;
+  }
+  static constexpr bool is_where(const void*) { return false; }
+  template <class P>
+  static constexpr bool is_having(const query_detail::HavingPart<P>*) {
+    return true;
+  }
+  static constexpr bool is_having(const void*) { return false; }
+  template <class Src>
+  static constexpr bool is_group(const query_detail::GroupPart<Src>*) {
+    return true;
+  }
+  static constexpr bool is_group(const void*) { return false; }
+  template <class Part>
+  struct order_source;
+  template <class Src>
+  struct order_source<query_detail::OrderPart<Src>> {
+    using type = Src;
+  };
+  template <class Part>
+  using order_source_t = typename order_source<Part>::type;
+  template <class Part>
+  struct group_source;
+  template <class Src>
+  struct group_source<query_detail::GroupPart<Src>> {
+    using type = Src;
+  };
+  template <class Part>
+  using group_source_t = typename group_source<Part>::type;
+
+  // Kind 0: ON (joins, in order), 1: WHERE, 2: HAVING, 3: LIMIT, 4: OFFSET.
+  template <int Kind, class S>
+  void bind_kind(S& s, int& next) const {
+    std::apply(
+        [&](const auto&... p) {
+          (
+              [&](const auto& part) {
+                using Part = std::remove_cvref_t<decltype(part)>;
+                if constexpr (Kind == 0 && requires { part.on; }) part.on.bind(s, next);
+                else if constexpr (Kind == 1 && is_where(static_cast<const Part*>(nullptr))) part.pred.bind(s, next);
+                else if constexpr (Kind == 2 && is_having(static_cast<const Part*>(nullptr))) part.pred.bind(s, next);
+                else if constexpr (Kind == 3 && std::is_same_v<Part, query_detail::LimitPart>) s.bind_int(next++, part.n);
+                else if constexpr (Kind == 4 && std::is_same_v<Part, query_detail::OffsetPart>) s.bind_int(next++, part.n);
+              }(p),
+              ...);
+        },
+        parts);
+  }
+
+  template <std::size_t... I>
+  static constexpr bool check_fields(std::index_sequence<I...>) {
+    return (check_field<I>() && ...);
+  }
+  template <std::size_t I>
+  static constexpr bool check_field() {
+    using O = std::tuple_element_t<I, std::tuple<Outs...>>;
+    using T = query_detail::output_traits<O>;
+    using F = typename query_detail::row_traits<row_type>::template field<I>;
+    using V = query_detail::strip_optional_t<typename T::value>;
+    constexpr bool nullable = output_nullable<O>();
+    static_assert(std::is_same_v<query_detail::strip_optional_t<F>, V>,
+                  "tenantry: a result field's type must be the selected output's type (count() is std::int64_t, "
+                  "avg() double, sum() of integers std::int64_t)");
+    static_assert(is_optional<F>::value || !nullable || T::fn != stmt::Aggregate::none,
+                  "tenantry: this output can be NULL (a nullable column, or the optional side of a left join): "
+                  "its result field must be a std::optional");
+    return true;
+  }
+
+  template <class S, std::size_t... I>
+  static void read_fields(S& s, row_type& row, std::index_sequence<I...>) {
+    (read_value(s, static_cast<int>(I), query_detail::row_traits<row_type>::template get<I>(row)), ...);
+  }
+
+  template <class, class, class, class>
+  friend class Query;
+};
+
+/// select<Row>(outputs...): the outputs of a query, into Row (a plain struct, or a std::tuple);
+/// select(outputs...) reads rows as a std::tuple of the outputs' types.
+template <class R = void, class... Outs>
+auto select(Outs... outs) {
+  return Query<R, std::tuple<Outs...>, query_detail::list<>, std::tuple<>>{std::tuple<Outs...>{outs...}, {}};
+}
+
+/// from<E>(): a query with no outputs yet, for subqueries (exists(from<E>().where(...))).
+template <class Src>
+auto from() {
+  return select<void>().template from<Src>();
+}
+
+// ---- subqueries ------------------------------------------------------------------------------
+
+namespace query_detail {
+template <class Q>
+struct is_query : std::false_type {};
+template <class R, class O, class S, class P>
+struct is_query<Query<R, O, S, P>> : std::true_type {};
+}  // namespace query_detail
+
+/// EXISTS (subquery) / NOT EXISTS: the subquery may name columns of the enclosing query
+/// (correlation). Its org-scoped tables are filtered by the same org.
+template <class Q>
+struct Exists {
+  using entity_type = void;
+  Q query;
+  bool negated = false;
+  template <class... Srcs>
+  static constexpr bool names_only = Q::template names_only<Srcs...>;
+  template <class C, class V>
+  void describe(const C& ctx, V& nodes) const {
+    stmt::Statement sub;
+    query.describe(sub, &ctx);
+    stmt::Node n;
+    n.kind = stmt::NodeKind::exists;
+    n.negated = negated;
+    n.count = static_cast<std::uint32_t>(ctx.statement->subqueries.size());
+    ctx.statement->subqueries.push_back(std::move(sub));
+    nodes.push_back(n);
+  }
+  template <class S>
+  void bind(S& s, int& next) const {
+    query.bind(s, next);
+  }
+};
+
+/// col IN (subquery) / NOT IN: the subquery selects one column of the same C++ type.
+template <class Src, class M, class Q>
+struct InSubquery {
+  using entity_type = query_detail::source_entity<Src>;
+  std::size_t index;
+  Q query;
+  bool negated = false;
+  template <class... Srcs>
+  static constexpr bool names_only = (query_detail::index_in<Src, Srcs...> >= 0) && Q::template names_only<Srcs...>;
+  template <class C, class V>
+  void describe(const C& ctx, V& nodes) const {
+    stmt::Statement sub;
+    query.describe(sub, &ctx);
+    stmt::Node n;
+    n.kind = stmt::NodeKind::in_subquery;
+    n.negated = negated;
+    n.a = ctx.template ref<Src>(index);
+    n.count = static_cast<std::uint32_t>(ctx.statement->subqueries.size());
+    ctx.statement->subqueries.push_back(std::move(sub));
+    nodes.push_back(n);
+  }
+  template <class S>
+  void bind(S& s, int& next) const {
+    query.bind(s, next);
+  }
+};
+
+template <class Q>
+struct is_predicate_node<Exists<Q>> : std::true_type {};
+template <class Src, class M, class Q>
+struct is_predicate_node<InSubquery<Src, M, Q>> : std::true_type {};
+template <class Q>
+struct query_detail::reaches_org_scoped<Exists<Q>> : std::bool_constant<Q::reads_org_scoped> {};
+template <class Src, class M, class Q>
+struct query_detail::reaches_org_scoped<InSubquery<Src, M, Q>> : std::bool_constant<Q::reads_org_scoped> {};
+
+template <class Q>
+  requires query_detail::is_query<Q>::value
+Exists<Q> exists(Q q) {
+  return {std::move(q), false};
+}
+template <class Q>
+  requires query_detail::is_query<Q>::value
+Exists<Q> not_exists(Q q) {
+  return {std::move(q), true};
+}
+
+/// col(&T::m).in(select(col(&S::n)).from<S>()...) is spelled in(col(&T::m), subquery).
+template <class Src, class M, class Q>
+  requires query_detail::is_query<Q>::value
+InSubquery<Src, M, Q> in(Column<Src, M> c, Q q) {
+  static_assert(std::tuple_size_v<decltype(q.outputs)> == 1, "tenantry: an IN subquery selects exactly one column");
+  using O = std::tuple_element_t<0, decltype(q.outputs)>;
+  static_assert(std::is_same_v<query_detail::strip_optional_t<typename query_detail::output_traits<O>::value>,
+                               query_detail::strip_optional_t<M>>,
+                "tenantry: compared columns must hold the same C++ type (std::optional<T> and T count as the same)");
+  return {c.index, std::move(q), false};
+}
+template <class Src, class M, class Q>
+  requires query_detail::is_query<Q>::value
+InSubquery<Src, M, Q> not_in(Column<Src, M> c, Q q) {
+  auto p = in(c, std::move(q));
+  p.negated = true;
+  return p;
+}
+
+// ---- running a query -------------------------------------------------------------------------
+
+namespace query_detail {
+
+template <class D, class Q>
+stmt::Statement describe_top(const Q& q) {
+  stmt::Statement s;
+  q.describe(s, static_cast<const void*>(nullptr));
+  return s;
+}
+
+template <class Stmt>
+struct ResetOnExit {
+  Stmt& s;
+  ~ResetOnExit() { s.reset(); }
+};
+
+// Prepares, binds and steps q on conn, calling on_row(stmt) for each row.
+template <class Conn, class Q, class OnRow>
+void run(Conn& conn, const OrgId* org, const Q& q, OnRow&& on_row) {
+  using D = typename Conn::dialect;
+  static_assert(Q::check_row());
+  const Sql sql = cached_sql<D>(describe_top<D>(q));
+  auto& s = conn.prepare(sql);
+  ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
+  int next = 1;
+  if (org) bind_value(s, next++, *org);
+  q.bind(s, next);
+  while (s.step()) on_row(s);
+}
+
+template <class Q>
+constexpr void require_org_for() {
+  static_assert(!Q::reads_org_scoped,
+                "tenantry: this query reads an org-scoped table: pass the org, fetch(conn, org, query); a read without an "
+                "org would return every tenant's rows");
+}
+template <class Q>
+constexpr void refuse_org_for() {
+  static_assert(Q::reads_org_scoped, "tenantry: this query reads only global tables: call fetch(conn, query), without an org");
+}
+
+}  // namespace query_detail
+
+/// Calls f(row) for each row of the query, one row at a time (nothing is collected: SQLite
+/// steps its statement; on PostgreSQL the driver reads the result as it arrives).
+template <class Conn, class Q, class F>
+  requires query_detail::is_query<Q>::value
+void for_each_row(Conn& conn, const OrgId& org, const Q& q, F&& f) {
+  query_detail::refuse_org_for<Q>();
+  if constexpr (requires { conn.visit([](auto&) {}); }) {
+    conn.visit([&](auto& c) { for_each_row(c, org, q, f); });
+  } else {
+    require_org(org, "a query");
+    in_org_context(conn, org, [&] {
+      query_detail::run(conn, &org, q, [&](auto& s) {
+        typename Q::row_type row{};
+        Q::read_row(s, row);
+        f(std::as_const(row));
+      });
+    });
+  }
+}
+
+/// Every row of the query, for org `org`.
+template <class Conn, class Q>
+  requires query_detail::is_query<Q>::value
+std::vector<typename Q::row_type> fetch(Conn& conn, const OrgId& org, const Q& q) {
+  std::vector<typename Q::row_type> out;
+  for_each_row(conn, org, q, [&](const auto& row) { out.push_back(row); });
+  return out;
+}
+
+/// The first row of the query, if any (add limit(1) to tell the database).
+template <class Conn, class Q>
+  requires query_detail::is_query<Q>::value
+std::optional<typename Q::row_type> fetch_one(Conn& conn, const OrgId& org, const Q& q) {
+  std::optional<typename Q::row_type> out;
+  for_each_row(conn, org, q, [&](const auto& row) {
+    if (!out) out = row;
+  });
+  return out;
+}
+
+/// A query over global tables only: no org.
+template <class Conn, class Q, class F>
+  requires query_detail::is_query<Q>::value
+void for_each_row(Conn& conn, const Q& q, F&& f) {
+  query_detail::require_org_for<Q>();
+  if constexpr (requires { conn.visit([](auto&) {}); }) {
+    conn.visit([&](auto& c) { for_each_row(c, q, f); });
+  } else {
+    query_detail::run(conn, nullptr, q, [&](auto& s) {
+      typename Q::row_type row{};
+      Q::read_row(s, row);
+      f(std::as_const(row));
+    });
+  }
+}
+template <class Conn, class Q>
+  requires query_detail::is_query<Q>::value
+std::vector<typename Q::row_type> fetch(Conn& conn, const Q& q) {
+  std::vector<typename Q::row_type> out;
+  for_each_row(conn, q, [&](const auto& row) { out.push_back(row); });
+  return out;
+}
+
+/// The SQL text a query runs in dialect D, for review and golden tests.
+template <class D, class Q>
+  requires query_detail::is_query<Q>::value
+std::string sql_of(const Q& q) {
+  return write_sql<D>(query_detail::describe_top<D>(q));
+}
+
+}  // namespace tenantry

@@ -1,0 +1,381 @@
+// Queries across entities (select.hpp) on real databases: every shape of query_shapes.hpp runs
+// for three orgs that hold look-alike data (the same names, one account that is a member of
+// every org, join conditions on columns that match across orgs), and each result is compared
+// with what a model of that org alone gives. Zero cross-org rows, on SQLite, PostgreSQL (with
+// and without server-side prepares, through connect(url)) and PostgreSQL with row-level
+// security as an application role.
+#include "support/backends.hpp"
+#include "queries/queries.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+using namespace tenantry;
+using namespace qfx;
+
+namespace {
+
+std::string as_role(const std::string& url, const std::string& role) {
+  const auto scheme = url.find("://") + 3;
+  const auto at = url.find('@', scheme);
+  return url.substr(0, scheme) + role + url.substr(at);
+}
+
+/// The query tables with row-level security, owned by one role and used by another that is
+/// neither owner, superuser nor BYPASSRLS, through pg::Options{org_context}.
+struct PostgresRlsQueries {
+  using Dialect = PgDialect;
+  using Conn = pg::Connection;
+  static constexpr std::string_view name = "postgres, row-level security, application role";
+  static constexpr bool is_postgres = true;
+  struct Roles {
+    std::string owner = "tenantry_query_owner_" + std::to_string(::getpid());
+    std::string app = "tenantry_query_app_" + std::to_string(::getpid());
+    Roles() {
+      Conn admin(parity::Postgres::url());
+      for (const auto& r : {owner, app})
+        admin.execute("DO $$ BEGIN CREATE ROLE " + r +
+                      " LOGIN NOSUPERUSER NOBYPASSRLS; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+    }
+    ~Roles() {
+      try {
+        Conn admin(parity::Postgres::url());
+        admin.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public; DROP OWNED BY " + owner + ", " + app +
+                      "; DROP ROLE " + owner + "; DROP ROLE " + app);
+      } catch (...) {
+      }
+    }
+  };
+  static Roles& roles() {
+    static Roles r;
+    return r;
+  }
+  static Conn open() {
+    Roles& r = roles();
+    {
+      Conn admin(parity::Postgres::url());
+      admin.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public; GRANT ALL ON SCHEMA public TO " + r.owner +
+                    "; GRANT USAGE ON SCHEMA public TO " + r.app);
+    }
+    {
+      Conn owner(as_role(parity::Postgres::url(), r.owner));
+      owner.execute(schema_sql<Dialect, Account, Member, Role, Capability, RoleAssignment, Node, NodePath, Key>(
+          DdlOptions{.row_level_security = true}));
+      owner.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + r.app);
+    }
+    return Conn(as_role(parity::Postgres::url(), r.app), pg::Options{.org_context = true});
+  }
+};
+
+template <class B>
+typename B::Conn open_query_db() {
+  if constexpr (std::is_same_v<B, PostgresRlsQueries>) {
+    return B::open();
+  } else {
+    auto conn = B::open();
+    if constexpr (std::is_same_v<typename B::Conn, Database>)
+      conn.execute(conn.is_postgres() ? qfx::schema<PgDialect>() : qfx::schema<SqliteDialect>());
+    else
+      conn.execute(qfx::schema<typename B::Dialect>());
+    return conn;
+  }
+}
+
+template <class B, class E>
+using Repo = Repository<E, typename B::Dialect, typename B::Conn>;
+
+/// What one org holds, kept alongside the database as the model.
+struct OrgData {
+  OrgId org;
+  std::vector<Member> members;
+  std::vector<Role> roles;
+  std::vector<Capability> caps;
+  std::vector<RoleAssignment> assignments;
+  std::vector<Node> nodes;
+  std::vector<NodePath> paths;
+  std::vector<Key> keys;
+};
+
+/// Three orgs with look-alike rows: the same member names, role names, node names and key names
+/// in each (with a per-org marker only in key notes), and one shared account in all of them.
+template <class B>
+struct World {
+  typename B::Conn conn = open_query_db<B>();
+  std::vector<Account> accounts;
+  std::vector<OrgData> orgs;
+
+  World() {
+    Repo<B, Account> acc{conn};
+    for (int i = 0; i < 3; ++i) accounts.push_back(acc.insert(Account{Uuid::random(), "user" + std::to_string(i) + "@example.test"}));
+    for (int o = 0; o < 3; ++o) orgs.push_back(make_org(o));
+  }
+
+  OrgData make_org(int o) {
+    OrgData d;
+    d.org = OrgId(Uuid::random());
+    Repo<B, Member> members{conn};
+    Repo<B, Role> roles{conn};
+    Repo<B, Capability> caps{conn};
+    Repo<B, RoleAssignment> assigns{conn};
+    Repo<B, Node> nodes{conn};
+    Repo<B, NodePath> paths{conn};
+    Repo<B, Key> keys{conn};
+    // Member 0 is the shared account; org o has o + 2 members.
+    for (int m = 0; m < o + 2; ++m)
+      d.members.push_back(members.insert(d.org, Member{Uuid::random(), {}, accounts[static_cast<std::size_t>(m % 3)].id,
+                                                       "member" + std::to_string(m)}));
+    for (const char* name : {"admin", "viewer"}) d.roles.push_back(roles.insert(d.org, Role{Uuid::random(), {}, name, name[0] == 'v'}));
+    for (const char* c : {"read", "write", "delete"})
+      d.caps.push_back(caps.insert(d.org, Capability{Uuid::random(), {}, d.roles[0].id, c}));
+    d.caps.push_back(caps.insert(d.org, Capability{Uuid::random(), {}, d.roles[1].id, "read"}));
+    d.assignments.push_back(assigns.insert(d.org, RoleAssignment{Uuid::random(), {}, d.members[0].id, d.roles[0].id}));
+    d.assignments.push_back(assigns.insert(d.org, RoleAssignment{Uuid::random(), {}, d.members[0].id, d.roles[1].id}));
+    d.assignments.push_back(assigns.insert(d.org, RoleAssignment{Uuid::random(), {}, d.members[1].id, d.roles[1].id}));
+    // A chain root -> a -> b (+ o extra children of root), with its closure.
+    for (const char* n : {"root", "a", "b"}) d.nodes.push_back(nodes.insert(d.org, Node{Uuid::random(), {}, n}));
+    for (int k = 0; k < o; ++k) d.nodes.push_back(nodes.insert(d.org, Node{Uuid::random(), {}, "extra" + std::to_string(k)}));
+    const auto path = [&](std::size_t anc, std::size_t desc, int depth) {
+      d.paths.push_back(paths.insert(d.org, NodePath{Uuid::random(), {}, d.nodes[anc].id, d.nodes[desc].id, depth}));
+    };
+    for (std::size_t i = 0; i < d.nodes.size(); ++i) path(i, i, 0);
+    path(0, 1, 1);
+    path(1, 2, 1);
+    path(0, 2, 2);
+    for (std::size_t k = 3; k < d.nodes.size(); ++k) path(0, k, 1);
+    // Keys: member m gets m + 1 keys; names repeat across orgs; one revoked per org.
+    for (std::size_t m = 0; m < d.members.size(); ++m)
+      for (std::size_t k = 0; k <= m; ++k) {
+        Key key{Uuid::random(), {}, d.members[m].id, "key" + std::to_string(m) + std::to_string(k),
+                k == 1 ? KeyStatus::revoked : KeyStatus::active, static_cast<std::int64_t>(10 * m + k + o), std::nullopt};
+        if (k == 0) key.note = "org" + std::to_string(o);
+        keys.insert(d.org, key);
+        d.keys.push_back(key);
+      }
+    return d;
+  }
+};
+
+template <class T>
+std::vector<T> sorted(std::vector<T> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+}  // namespace
+
+#define QUERY_BACKENDS PARITY_BACKENDS, PostgresRlsQueries
+
+TEMPLATE_TEST_CASE("joins read only the call's org, whatever the join shape", "[parity][query][org]", QUERY_BACKENDS) {
+  World<TestType> w;
+  auto& conn = w.conn;
+  for (const OrgData& d : w.orgs) {
+    CAPTURE(TestType::name);
+    // Keys with owners: every row is a key of this org, with its member's account e-mail (the
+    // account table is global; the member table is org-scoped and joined on its org).
+    std::vector<KeyOwner> expected;
+    for (const Key& k : d.keys) {
+      if (k.status != KeyStatus::active) continue;
+      const auto m = std::find_if(d.members.begin(), d.members.end(), [&](const Member& x) { return x.id == k.member_id; });
+      const auto a = std::find_if(w.accounts.begin(), w.accounts.end(), [&](const Account& x) { return x.id == m->account_id; });
+      expected.push_back(KeyOwner{k.id, k.name, a->email});
+    }
+    std::sort(expected.begin(), expected.end(), [](const KeyOwner& x, const KeyOwner& y) { return x.name < y.name; });
+    CHECK(fetch(conn, d.org, keys_with_owners()) == expected);
+
+    // Left join: members without keys come back with an empty key.
+    auto mk = fetch(conn, d.org, members_and_keys());
+    std::size_t expected_rows = 0;
+    for (const Member& m : d.members) {
+      const auto n = std::count_if(d.keys.begin(), d.keys.end(), [&](const Key& k) { return k.member_id == m.id; });
+      expected_rows += n == 0 ? 1 : static_cast<std::size_t>(n);
+    }
+    CHECK(mk.size() == expected_rows);
+
+    // Capabilities through assignments -> roles -> capabilities, de-duplicated.
+    using Cap = std::tuple<std::string>;
+    CHECK(fetch(conn, d.org, capabilities_of(d.members[0].id)) == std::vector<Cap>{{"delete"}, {"read"}, {"write"}});
+    CHECK(fetch(conn, d.org, capabilities_of(d.members[1].id)) == std::vector<Cap>{{"read"}});
+    // Another org's member id finds nothing here, even though its org has the same shapes.
+    const OrgData& other = w.orgs[(&d - w.orgs.data() + 1) % 3];
+    CHECK(fetch(conn, d.org, capabilities_of(other.members[0].id)).empty());
+
+    // The closure table: descendants of root, nearest first; aliases of one table.
+    using Desc = std::tuple<std::string, std::int32_t>;
+    std::vector<Desc> desc{{"a", 1}};
+    for (std::size_t k = 3; k < d.nodes.size(); ++k) desc.emplace_back("extra" + std::to_string(k - 3), 1);
+    desc.emplace_back("b", 2);
+    std::sort(desc.begin(), desc.end(), [](const Desc& x, const Desc& y) { return std::tie(std::get<1>(x), std::get<0>(x)) < std::tie(std::get<1>(y), std::get<0>(y)); });
+    CHECK(fetch(conn, d.org, descendants_of(d.nodes[0].id)) == desc);
+    CHECK(fetch(conn, d.org, descendants_of(other.nodes[0].id)).empty());
+    CHECK(fetch(conn, d.org, ancestry()).size() == 3 + (d.nodes.size() - 3));
+  }
+}
+
+TEMPLATE_TEST_CASE("a join on columns that match across orgs still stays in the org", "[parity][query][org]", QUERY_BACKENDS) {
+  // Key names and member names repeat in every org: a join on them (no foreign key) would pull
+  // in other orgs' rows if any joined table missed its org filter.
+  World<TestType> w;
+  auto& conn = w.conn;
+  // A member named like a key, in every org.
+  for (const OrgData& d : w.orgs) Repo<TestType, Member>{conn}.insert(d.org, Member{Uuid::random(), {}, w.accounts[0].id, "key00"});
+  const auto q = select(col(&Key::note), col(&Member::display_name))
+                     .from<Key>()
+                     .join<Member>(col(&Member::display_name) == col(&Key::name));
+  const auto l = select(col(&Member::display_name), col(&Key::note))
+                     .from<Member>()
+                     .left_join<Key>(col(&Key::name) == col(&Member::display_name))
+                     .where(col(&Member::display_name) == std::string("key00"));
+  for (std::size_t o = 0; o < w.orgs.size(); ++o) {
+    const auto rows = fetch(conn, w.orgs[o].org, q);
+    REQUIRE(rows.size() == 1);
+    CHECK(std::get<0>(rows[0]) == "org" + std::to_string(o));
+    const auto left = fetch(conn, w.orgs[o].org, l);
+    REQUIRE(left.size() == 1);
+    CHECK(std::get<1>(left[0]) == std::optional<std::string>("org" + std::to_string(o)));
+  }
+}
+
+TEMPLATE_TEST_CASE("aggregates and subqueries count only the call's org", "[parity][query][org]", QUERY_BACKENDS) {
+  World<TestType> w;
+  auto& conn = w.conn;
+  for (const OrgData& d : w.orgs) {
+    std::map<KeyStatus, std::int64_t> per_status;
+    std::map<Uuid, MemberUsage> usage;
+    for (const Key& k : d.keys) {
+      ++per_status[k.status];
+      auto& u = usage[k.member_id];
+      u.member_id = k.member_id;
+      ++u.keys;
+      u.total_uses = u.total_uses.value_or(0) + k.uses;
+      u.last_name = std::max(u.last_name.value_or(""), k.name);
+    }
+    std::vector<std::tuple<KeyStatus, std::int64_t>> expected(per_status.begin(), per_status.end());
+    CHECK(fetch(conn, d.org, keys_per_status(1)) == expected);
+    CHECK(fetch(conn, d.org, keys_per_status(1000)).empty());
+
+    auto got = fetch(conn, d.org, usage_per_member());
+    REQUIRE(got.size() == usage.size());
+    for (auto& g : got) {
+      const MemberUsage& e = usage.at(g.member_id);
+      CHECK(g.keys == e.keys);
+      CHECK(g.total_uses == e.total_uses);
+      CHECK(g.last_name == e.last_name);
+      REQUIRE(g.average_uses.has_value());
+      CHECK(*g.average_uses == Approx(static_cast<double>(*e.total_uses) / static_cast<double>(e.keys)));
+    }
+
+    // EXISTS: members holding an active key (all members here hold key m0 active).
+    CHECK(fetch(conn, d.org, members_with_active_keys()).size() == d.members.size());
+    // IN subquery: keys of the viewer role's members (members 0 and 1).
+    const auto of_role = fetch(conn, d.org, keys_of_role(d.roles[1].id));
+    CHECK(of_role.size() == 3);
+    // Another org's role id matches nothing, through the subquery's own org filter.
+    const OrgData& other = w.orgs[(&d - w.orgs.data() + 1) % 3];
+    CHECK(fetch(conn, d.org, keys_of_role(other.roles[1].id)).empty());
+    // A global-only query takes no org.
+    CHECK(fetch(conn, accounts_like("%@example.test")).size() == 3);
+  }
+}
+
+TEMPLATE_TEST_CASE("predicates with OR and NOT at the top stay inside the org in every filtered call",
+                   "[parity][query][org][property]", QUERY_BACKENDS) {
+  // The leak reproduced in review: `a OR b` written after `org = ?1 AND` without parentheses made
+  // erase_where(A, ...) delete org B's rows. Every filtered operation, with ORs and NOTs at the
+  // top of the predicate, against the same keys in three orgs.
+  World<TestType> w;
+  auto& conn = w.conn;
+  Repo<TestType, Key> keys{conn};
+  const auto total = [&] {
+    std::int64_t n = 0;
+    for (const OrgData& d : w.orgs) n += keys.count(d.org);
+    return n;
+  };
+  const OrgData& a = w.orgs[0];
+  const auto before = total();
+  const auto p1 = col(&Key::name) == std::string("key00") || col(&Key::name) == std::string("key11");
+  const auto p2 = !(col(&Key::uses) < std::int64_t{0}) || col(&Key::note).is_null();
+  const auto p3 = col(&Key::status) == KeyStatus::revoked || !(col(&Key::status) == KeyStatus::revoked);  // every row
+  // Reads: only org a's rows match, however wide the predicate.
+  CHECK(keys.count(a.org, p3) == static_cast<std::int64_t>(a.keys.size()));
+  CHECK(keys.list(a.org, p2).size() == a.keys.size());
+  CHECK(keys.list(a.org, p1, p3).size() == 2);
+  CHECK(keys.exists(a.org, p3));
+  // Subqueries with OR inside are filtered too.
+  const auto sub = exists(from<Member>().where(col(&Member::id) == col(&Key::member_id) || col(&Member::display_name) == std::string("member0")));
+  CHECK(keys.count(a.org, sub) == static_cast<std::int64_t>(a.keys.size()));
+  // Writes: update_where and erase_where with a predicate matching every row of every org.
+  CHECK(keys.update_where(a.org, p3, assign(col(&Key::name), std::string("renamed"))) == static_cast<std::int64_t>(a.keys.size()));
+  CHECK(keys.count(w.orgs[1].org, col(&Key::name) == std::string("renamed")) == 0);
+  CHECK(keys.count(w.orgs[2].org, col(&Key::name) == std::string("renamed")) == 0);
+  CHECK(keys.erase_where(a.org, p3 || p1) == static_cast<std::int64_t>(a.keys.size()));
+  CHECK(total() == before - static_cast<std::int64_t>(a.keys.size()));
+  CHECK(keys.count(w.orgs[1].org) == static_cast<std::int64_t>(w.orgs[1].keys.size()));
+  CHECK(keys.count(w.orgs[2].org) == static_cast<std::int64_t>(w.orgs[2].keys.size()));
+  // erase_where with a subquery on another table: deletes only this org's keys whose member
+  // (in this org) matches.
+  const OrgData& b = w.orgs[1];
+  const auto owned_by_member0 =
+      exists(from<Member>().where(col(&Member::id) == col(&Key::member_id) && col(&Member::display_name) == std::string("member0")));
+  CHECK(keys.erase_where(b.org, owned_by_member0) == 1);
+  CHECK(keys.count(w.orgs[2].org) == static_cast<std::int64_t>(w.orgs[2].keys.size()));
+}
+
+TEMPLATE_TEST_CASE("rows stream one at a time", "[parity][query]", QUERY_BACKENDS) {
+  World<TestType> w;
+  std::size_t n = 0;
+  for_each_row(w.conn, w.orgs[2].org, select(col(&Key::id), col(&Key::uses)).from<Key>(), [&](const auto& row) {
+    CHECK(std::get<1>(row) >= 0);
+    ++n;
+  });
+  CHECK(n == w.orgs[2].keys.size());
+  CHECK(fetch_one(w.conn, w.orgs[2].org, select(count()).from<Key>()) ==
+        std::optional<std::tuple<std::int64_t>>(static_cast<std::int64_t>(w.orgs[2].keys.size())));
+  CHECK_THROWS_AS(fetch(w.conn, OrgId{}, select(count()).from<Key>()), UsageError);  // the nil org is nobody
+}
+
+namespace {
+struct RawKey {
+  std::string name;
+  std::int64_t uses;
+};
+struct RawMissing {
+  std::string name;
+  std::int64_t nothing_named_so;
+};
+}  // namespace
+
+TEMPLATE_TEST_CASE("the raw path binds every value, maps columns by name and runs in the org's context",
+                   "[parity][query][raw]", QUERY_BACKENDS) {
+  World<TestType> w;
+  auto& conn = w.conn;
+  const OrgData& a = w.orgs[0];
+  const bool pg = TestType::is_postgres;
+  const std::string filtered = pg ? "SELECT uses, name FROM q_keys WHERE org_id = $1 AND name = $2"
+                                  : "SELECT uses, name FROM q_keys WHERE org_id = ?1 AND name = ?2";
+  // A value that would be SQL if it were spliced in stays a value.
+  CHECK(raw_query<RawKey>(conn, a.org, filtered, std::string("key00' OR '1'='1")).empty());
+  const auto rows = raw_query<RawKey>(conn, a.org, filtered, std::string("key00"));
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].uses == a.keys[0].uses);
+  CHECK_THROWS_AS(raw_query<RawMissing>(conn, a.org, filtered, std::string("key00")), UsageError);
+  // Unfiltered raw SQL: under row-level security (an application role with org_context) the
+  // database still returns only the org's rows; elsewhere the text's own filter is all there is.
+  const std::string all = pg ? "SELECT name, uses FROM q_keys WHERE $1::uuid IS NOT NULL" : "SELECT name, uses FROM q_keys WHERE ?1 IS NOT NULL";
+  const auto every = raw_query<RawKey>(conn, a.org, all);
+  if constexpr (std::is_same_v<TestType, PostgresRlsQueries>) {
+    CHECK(every.size() == a.keys.size());
+  } else {
+    CHECK(every.size() == w.orgs[0].keys.size() + w.orgs[1].keys.size() + w.orgs[2].keys.size());
+  }
+  const std::string update = pg ? "UPDATE q_keys SET uses = uses + $2 WHERE org_id = $1" : "UPDATE q_keys SET uses = uses + ?2 WHERE org_id = ?1";
+  CHECK(raw_execute(conn, a.org, update, std::int64_t{1}) == static_cast<std::int64_t>(a.keys.size()));
+  CHECK_THROWS_AS(raw_execute(conn, OrgId{}, update, std::int64_t{1}), UsageError);
+}
