@@ -376,14 +376,19 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
     return add(query_detail::OrderPart<Src>{tenantry::order_by(c)});
   }
   auto limit(std::int64_t n) const {
+    static_assert(!(std::is_same_v<Parts, query_detail::LimitPart> || ...), "tenantry: a query has one limit(n)");
     if (n < 0) throw UsageError("tenantry: limit(" + std::to_string(n) + ") is negative");
     return add(query_detail::LimitPart{n});
   }
   auto offset(std::int64_t n) const {
+    static_assert(!(std::is_same_v<Parts, query_detail::OffsetPart> || ...), "tenantry: a query has one offset(n)");
     if (n < 0) throw UsageError("tenantry: offset(" + std::to_string(n) + ") is negative");
     return add(query_detail::OffsetPart{n});
   }
-  auto distinct() const { return add(query_detail::DistinctPart{}); }
+  auto distinct() const {
+    static_assert(!(std::is_same_v<Parts, query_detail::DistinctPart> || ...), "tenantry: distinct() once is enough");
+    return add(query_detail::DistinctPart{});
+  }
 
   // ---- used by fetch() and by subqueries ----
 
