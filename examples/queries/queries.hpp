@@ -124,6 +124,14 @@ inline auto keys_of_role(const Uuid& role) {
       .order_by(col(&Key::name));
 }
 
+/// Copies the org's default roles into a project: INSERT INTO q_project_roles ... SELECT.
+inline auto copy_default_roles_into() { return tenantry::into(&ProjectRole::project_id, &ProjectRole::name, &ProjectRole::is_default); }
+inline auto default_roles_for(const Uuid& project) {
+  return select(tenantry::value(project), col(&Role::name), col(&Role::is_default))
+      .from<Role>()
+      .where(col(&Role::is_default) == true);
+}
+
 /// A global-only query: no org.
 inline auto accounts_like(const std::string& pattern) {
   return select(col(&Account::email)).from<Account>().where(col(&Account::email).like(pattern)).order_by(col(&Account::email));

@@ -420,6 +420,19 @@ constexpr OrderBy<Src> order_by(Column<Src, M> c) {
   return OrderBy<Src>{c.index};
 }
 
+/// Keyset pagination: list(org, order_by(&T::created_at), order_by(&T::id), after(last), limit(50))
+/// returns the rows that come after `last` in that order. The ordering must end in the primary
+/// key (so "after" is exact) and its columns must be NOT NULL; the row's values are bound as
+/// parameters. Unlike offset(n), the database seeks to the row instead of counting n rows.
+template <class E>
+struct After {
+  const E* row;
+};
+template <class E>
+After<E> after(const E& last_row) {
+  return {&last_row};
+}
+
 /// LIMIT n and OFFSET n, bound as parameters.
 struct Limit {
   std::int64_t n;

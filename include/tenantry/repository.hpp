@@ -703,10 +703,31 @@ class Repository {
   Run run_filtered(stmt::Verb verb, const OrgId* org, const Paging& pg, const Args&... args) {
     static_assert(is_org_scoped || !reaches_org_scoped<Args...>,
                   "tenantry: a subquery on an org-scoped table needs an org, and this global entity's call has none");
-    const Sql s = cached_sql<D>(statements::filtered<E>(verb, args...));
-    Run run(*conn_, s);
-    bind_filtered(*run, org, org ? 2 : 1, pg, args...);
-    return run;
+    constexpr bool keyset = (std::is_same_v<Args, After<E>> || ...);
+    if constexpr (keyset) {
+      // The description (and its keyset field list) is needed to bind: build it, find its text.
+      const stmt::Statement d = statements::filtered<E>(verb, args...);
+      Run run(*conn_, cached_sql<D>(d));
+      int p = org ? 2 : 1;
+      if (org) bind_value(*run, 1, *org);
+      bind_predicates(*run, p, args...);
+      const E* last = nullptr;
+      ((last = after_row(args, last)), ...);
+      for (auto i : statements::keyset_fields(table(), d)) binders[i](*run, p++, *last);
+      if (pg.limit) run->bind_int(p++, *pg.limit);
+      if (pg.offset) run->bind_int(p++, *pg.offset);
+      return run;
+    } else {
+      const Sql s = cached_sql<D>(statements::filtered<E>(verb, args...));
+      Run run(*conn_, s);
+      bind_filtered(*run, org, org ? 2 : 1, pg, args...);
+      return run;
+    }
+  }
+  template <class A>
+  static const E* after_row(const A& a, const E* found) {
+    if constexpr (std::is_same_v<A, After<E>>) return a.row;
+    else return found;
   }
 
   template <class... Args>

@@ -37,6 +37,8 @@
 #include "tenantry/statement_cache.hpp"
 #include "tenantry/types.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -81,6 +83,16 @@ constexpr AggregateOf<stmt::Aggregate::max, Src, M> max(Column<Src, M> c) {
 template <class Src, class M>
 constexpr AggregateOf<stmt::Aggregate::avg, Src, M> avg(Column<Src, M> c) {
   return {c.index};
+}
+
+/// A constant output, bound as a parameter: value(project_id) in an INSERT ... SELECT's list.
+template <class V>
+struct ValueOut {
+  V value;
+};
+template <class V>
+ValueOut<V> value(V v) {
+  return {std::move(v)};
 }
 
 /// An aggregate compared with a value, for HAVING: having(count() > 2).
@@ -169,6 +181,13 @@ struct output_traits<CountAll> {
   static constexpr bool may_be_null = false;
   static constexpr stmt::Aggregate fn = stmt::Aggregate::count_star;
 };
+template <class V>
+struct output_traits<ValueOut<V>> {
+  using source = void;
+  using value = V;
+  static constexpr bool may_be_null = is_optional<V>::value;
+  static constexpr stmt::Aggregate fn = stmt::Aggregate::value;
+};
 template <stmt::Aggregate F, class Src, class M>
 struct output_traits<AggregateOf<F, Src, M>> {
   using source = Src;
@@ -189,9 +208,13 @@ struct output_traits<AggregateOf<F, Src, M>> {
 
 template <class O>
 constexpr std::size_t output_column(const O& o) {
-  if constexpr (std::is_same_v<O, CountAll>) return 0;
-  else return o.index;
+  if constexpr (requires { o.index; }) return o.index;
+  else return 0;
 }
+template <class O>
+struct is_value_output : std::false_type {};
+template <class V>
+struct is_value_output<ValueOut<V>> : std::true_type {};
 
 // ---- query parts ----
 
@@ -353,14 +376,19 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
     return add(query_detail::OrderPart<Src>{tenantry::order_by(c)});
   }
   auto limit(std::int64_t n) const {
+    static_assert(!(std::is_same_v<Parts, query_detail::LimitPart> || ...), "tenantry: a query has one limit(n)");
     if (n < 0) throw UsageError("tenantry: limit(" + std::to_string(n) + ") is negative");
     return add(query_detail::LimitPart{n});
   }
   auto offset(std::int64_t n) const {
+    static_assert(!(std::is_same_v<Parts, query_detail::OffsetPart> || ...), "tenantry: a query has one offset(n)");
     if (n < 0) throw UsageError("tenantry: offset(" + std::to_string(n) + ") is negative");
     return add(query_detail::OffsetPart{n});
   }
-  auto distinct() const { return add(query_detail::DistinctPart{}); }
+  auto distinct() const {
+    static_assert(!(std::is_same_v<Parts, query_detail::DistinctPart> || ...), "tenantry: distinct() once is enough");
+    return add(query_detail::DistinctPart{});
+  }
 
   // ---- used by fetch() and by subqueries ----
 
@@ -385,9 +413,20 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
     std::apply([&](const auto&... p) { (describe_part(ctx, s, p, join_no), ...); }, parts);
   }
 
-  /// Binds the query's parameters in the writer's order: ON, WHERE, HAVING, LIMIT, OFFSET.
+  /// Binds the query's parameters in the writer's order: SELECT-list values, ON, WHERE, HAVING,
+  /// LIMIT, OFFSET.
   template <class S>
   void bind(S& s, int& next) const {
+    std::apply(
+        [&](const auto&... o) {
+          (
+              [&](const auto& out) {
+                if constexpr (query_detail::is_value_output<std::remove_cvref_t<decltype(out)>>::value)
+                  bind_value(s, next++, out.value);
+              }(o),
+              ...);
+        },
+        outputs);
     bind_kind<0>(s, next);
     bind_kind<1>(s, next);
     bind_kind<2>(s, next);
@@ -791,6 +830,85 @@ std::vector<typename Q::row_type> fetch(Conn& conn, const Q& q) {
   std::vector<typename Q::row_type> out;
   for_each_row(conn, q, [&](const auto& row) { out.push_back(row); });
   return out;
+}
+
+// ---- INSERT ... SELECT ---------------------------------------------------------------------
+
+/// The columns of Target an INSERT ... SELECT writes, in the order of the query's outputs.
+template <class T, class... Ms>
+struct Into {
+  std::array<std::size_t, sizeof...(Ms)> columns;
+};
+template <class T, class... Ms>
+consteval Into<T, Ms...> into(Ms T::*... members) {
+  return {{detail::field_of(members)...}};
+}
+
+namespace query_detail {
+template <class Target, class Q, class... Ms, std::size_t... I>
+constexpr bool check_into(std::index_sequence<I...>) {
+  return ([] {
+    using O = std::tuple_element_t<I, std::remove_cvref_t<decltype(std::declval<Q>().outputs)>>;
+    using M = std::tuple_element_t<I, std::tuple<Ms...>>;
+    using T = output_traits<O>;
+    static_assert(std::is_same_v<strip_optional_t<typename T::value>, strip_optional_t<M>>,
+                  "tenantry: each selected output must have the type of the column it is inserted into");
+    static_assert(!std::is_same_v<M, OrgId>,
+                  "tenantry: an INSERT ... SELECT never names the org column: rows are written in the call's org");
+    return true;
+  }() && ...);
+}
+
+template <class Target, class Q, class... Ms>
+stmt::Statement describe_insert_select(const Into<Target, Ms...>& into, const Q& q) {
+  stmt::Statement s = describe_top<void>(q);
+  s.verb = stmt::Verb::insert_select;
+  const TableInfo& t = table_info<Target>();
+  s.target = &t;
+  for (auto c : into.columns) s.set.push_back(static_cast<std::uint16_t>(c));
+  // Every NOT NULL column the database cannot fill must be written.
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    const ColumnInfo& c = t.columns[i];
+    const bool written = i == t.org_column || std::find(into.columns.begin(), into.columns.end(), i) != into.columns.end();
+    if (!written && !c.nullable && !c.generated() && c.default_kind == DefaultKind::none)
+      throw UsageError("tenantry: INSERT ... SELECT into '" + t.name + "' leaves NOT NULL column '" + c.name +
+                       "' without a value: add it to into(...) and the select list");
+  }
+  return s;
+}
+}  // namespace query_detail
+
+/// INSERT INTO Target (org, into...) SELECT $1, outputs... FROM ...: copies rows within org (e.g.
+/// an org's default roles into a new project). The target's org column is written from the
+/// call's org, never selected, and every org-scoped table the SELECT reads is filtered by it: a
+/// row can neither come from nor land in another org. Returns the number of rows inserted.
+template <class Target, class Conn, class Q, class... Ms>
+  requires query_detail::is_query<Q>::value
+std::int64_t insert_select(Conn& conn, const OrgId& org, const Into<Target, Ms...>& into, const Q& q) {
+  static_assert(org_scoped<Target> || !Q::reads_org_scoped,
+                "tenantry: INSERT ... SELECT from org-scoped tables into a global table would publish one org's rows to every org");
+  static_assert(org_scoped<Target> || Q::reads_org_scoped,
+                "tenantry: this INSERT ... SELECT touches only global tables: it takes no org");
+  static_assert(std::tuple_size_v<decltype(q.outputs)> == sizeof...(Ms),
+                "tenantry: INSERT ... SELECT needs one selected output per column of into(...)");
+  static_assert(query_detail::check_into<Target, Q, Ms...>(std::make_index_sequence<sizeof...(Ms)>{}));
+  if constexpr (requires { conn.visit([](auto&) {}); }) {
+    return conn.visit([&](auto& c) { return insert_select(c, org, into, q); });
+  } else {
+    using D = typename Conn::dialect;
+    require_org(org, "insert_select");
+    return in_org_context(conn, org, [&] {
+      const Sql sql = cached_sql<D>(query_detail::describe_insert_select(into, q));
+      auto& s = conn.prepare(sql);
+      query_detail::ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
+      int next = 1;
+      bind_value(s, next++, org);
+      q.bind(s, next);
+      while (s.step()) {
+      }
+      return s.changes();
+    });
+  }
 }
 
 /// The SQL text a query runs in dialect D, for review and golden tests.

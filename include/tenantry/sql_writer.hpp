@@ -31,6 +31,7 @@ namespace stmt {
 /// org as parameter 1. Inserts carry the org in their row and take no separate org parameter.
 inline bool needs_org(const Statement& s) {
   if (s.verb == Verb::insert || s.verb == Verb::insert_rows || s.verb == Verb::upsert) return false;
+  if (s.verb == Verb::insert_select && s.target->org_scoped()) return true;
   for (const Source& src : s.sources)
     if (src.table->org_scoped()) return true;
   for (const Statement& sub : s.subqueries)
@@ -313,16 +314,65 @@ class Writer {
     }
     if (!s.where.empty()) {
       out_ += first ? " WHERE " : " AND ";
+      first = false;
       bool f = true;
       predicate_list(s, s.where, f);
     }
+    if (s.keyset) {
+      open();
+      keyset_condition(s);
+    }
+  }
+
+  // Rows after the given one in ORDER BY order. When every term sorts the same way, a row value
+  // comparison ("(a, b) > (?, ?)", which both databases evaluate as the lexicographic order and
+  // can run as one index range); otherwise the expanded form, OR-ed per term:
+  // (a > ?) OR (a = ? AND b < ?) ... . NULLs have no place in either, so the ordering columns
+  // must be NOT NULL (statements.hpp checks it).
+  void keyset_condition(const Statement& s) {
+    if (s.order.empty()) throw UsageError("tenantry: after(row) needs an order_by(...) that ends in the key");
+    bool same = true;
+    for (const OrderTerm& o : s.order) same = same && o.descending == s.order.front().descending;
+    if (same) {
+      out_ += '(';
+      for (std::size_t k = 0; k < s.order.size(); ++k) {
+        if (k) out_ += ", ";
+        column(s.order[k].col);
+      }
+      out_ += s.order.front().descending ? ") < (" : ") > (";
+      for (std::size_t k = 0; k < s.order.size(); ++k) {
+        if (k) out_ += ", ";
+        placeholder(next_++);
+      }
+      out_ += ')';
+      return;
+    }
+    out_ += '(';
+    for (std::size_t k = 0; k < s.order.size(); ++k) {
+      if (k) out_ += " OR ";
+      out_ += '(';
+      for (std::size_t j = 0; j < k; ++j) {
+        column(s.order[j].col);
+        out_ += " = ";
+        placeholder(next_++);
+        out_ += " AND ";
+      }
+      column(s.order[k].col);
+      out_ += s.order[k].descending ? " < " : " > ";
+      placeholder(next_++);
+      out_ += ')';
+    }
+    out_ += ')';
   }
 
   void output(const Statement& s, const Output& o) {
     const auto& sc = scopes_[scopes_.size() - 1 - o.col.scope];
-    const ColumnInfo* c = o.fn == Aggregate::count_star ? nullptr : &table(*sc.s, o.col.source).columns.at(o.col.column);
+    const ColumnInfo* c = o.fn == Aggregate::count_star || o.fn == Aggregate::value
+                              ? nullptr
+                              : &table(*sc.s, o.col.source).columns.at(o.col.column);
     switch (o.fn) {
       case Aggregate::none: column(o.col); return;
+      case Aggregate::value: placeholder(next_++); return;
       case Aggregate::count_star: out_ += "COUNT(*)"; return;
       case Aggregate::count:
         out_ += "COUNT(";
@@ -576,6 +626,37 @@ class Writer {
       case Verb::upsert:
         upsert(s);
         return;
+      case Verb::insert_select: {
+        // INSERT INTO target (org, cols) SELECT $1, outputs ...: the org column is never
+        // selected, so rows land in the call's org whatever the SELECT reads.
+        const TableInfo& tt = *s.target;
+        out_ += "INSERT INTO ";
+        quote(tt.name);
+        out_ += " (";
+        bool first = true;
+        if (tt.org_scoped()) {
+          quote(tt.columns[tt.org_column].name);
+          first = false;
+        }
+        for (auto c : s.set) {
+          if (!first) out_ += ", ";
+          first = false;
+          quote(tt.columns[c].name);
+        }
+        out_ += ") ";
+        Statement select = s;
+        select.verb = Verb::select;
+        const std::size_t at = out_.size();
+        select_body(select, false, key_start);
+        if (tt.org_scoped()) {
+          // "$1, " ahead of the outputs, for the org column.
+          std::string org;
+          D::placeholder(org, 1);
+          org += ", ";
+          out_.insert(at + (select.distinct ? 16 : 7), org);  // after "SELECT " / "SELECT DISTINCT "
+        }
+        return;
+      }
     }
   }
 };

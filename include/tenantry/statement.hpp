@@ -15,8 +15,10 @@
 //
 // Parameters are numbered by one rule, which the binder follows (repository.hpp, select.hpp):
 //   $1 the org (when any source is org-scoped; every org equality reuses it), then the key
-//   columns (by-key statements), then the INSERT values, then the SET values, then the WHERE
-//   predicate's values in node order (subqueries depth first), then HAVING's, then LIMIT, OFFSET.
+//   columns (by-key statements), then the INSERT values, then the SET values, then the values
+//   in the SELECT list (INSERT ... SELECT constants), then the ON predicates, then the WHERE
+//   predicate's values in node order (subqueries depth first), then the keyset row's values,
+//   then HAVING's, then LIMIT, OFFSET.
 #pragma once
 
 #include "tenantry/schema.hpp"
@@ -41,6 +43,7 @@ enum class Verb : std::uint8_t {
   update,       // UPDATE ... SET ...
   insert,       // INSERT ... VALUES (...) [RETURNING generated]
   insert_rows,  // INSERT ... VALUES (...), (...) for `rows` rows
+  insert_select,  // INSERT INTO target (org, set...) SELECT $1, outputs FROM sources ...
   upsert,       // INSERT ... ON CONFLICT ...
 };
 
@@ -67,7 +70,8 @@ enum class NodeKind : std::uint8_t {
   in_subquery,     // a IN (subquery `count`) (negated: NOT IN)
 };
 
-enum class Aggregate : std::uint8_t { none, count_star, count, count_distinct, sum, min, max, avg };
+/// `value` is an output that is a bound parameter (a constant column of an INSERT ... SELECT).
+enum class Aggregate : std::uint8_t { none, count_star, count, count_distinct, sum, min, max, avg, value };
 
 /// One node of a predicate tree, in prefix order: an all_of/any_of/negation node is followed by
 /// its children. In HAVING, a compare node's left side may be an aggregate of column a.
@@ -121,6 +125,8 @@ struct Statement {
   bool distinct = false;
   bool has_limit = false;
   bool has_offset = false;
+  /// Keyset pagination: only rows after a given row in `order` (whose last terms are the key).
+  bool keyset = false;
   small_vector<Node, 8> where;
   small_vector<Node, 2> on;
   small_vector<ColRef, 2> group_by;
@@ -133,6 +139,9 @@ struct Statement {
   bool do_nothing = false;
   /// Verb::insert_rows: the number of VALUES rows.
   std::uint32_t rows = 1;
+  /// Verb::insert_select: the table written (its columns are `set`; its org column, when it is
+  /// org-scoped, is written from $1 and never selected).
+  const TableInfo* target = nullptr;
   /// EXISTS / IN subqueries, referenced by Node::count. A subquery's sources are its own; its
   /// org-scoped sources are filtered by the same org parameter.
   std::vector<Statement> subqueries;
@@ -158,7 +167,8 @@ inline void mix_nodes(std::size_t& h, const auto& nodes) noexcept {
 /// A hash over everything the text depends on.
 inline std::size_t hash(const Statement& s) noexcept {
   std::size_t h = std::size_t(s.verb) | (std::size_t(s.by_key) << 8) | (std::size_t(s.distinct) << 9) |
-                  (std::size_t(s.has_limit) << 10) | (std::size_t(s.has_offset) << 11) | (std::size_t(s.do_nothing) << 12);
+                  (std::size_t(s.has_limit) << 10) | (std::size_t(s.has_offset) << 11) | (std::size_t(s.do_nothing) << 12) |
+                  (std::size_t(s.keyset) << 13);
   for (const Source& src : s.sources) {
     detail::mix(h, std::hash<const void*>{}(src.table));
     detail::mix(h, (std::size_t(src.join) << 32) | (std::size_t{src.on_begin} << 16) | src.on_end);
@@ -173,6 +183,7 @@ inline std::size_t hash(const Statement& s) noexcept {
   detail::mix(h, s.set.size());
   for (auto c : s.conflict) detail::mix(h, c);
   detail::mix(h, s.rows);
+  detail::mix(h, std::hash<const void*>{}(s.target));
   for (const Statement& sub : s.subqueries) detail::mix(h, hash(sub));
   return h;
 }

@@ -117,17 +117,46 @@ void describe_argument(const C& ctx, stmt::Statement& s, const A& a) {
     a.describe(ctx, s.where);
   } else if constexpr (std::is_same_v<A, OrderBy<E>>) {
     s.order.push_back(stmt::OrderTerm{stmt::ColRef{0, 0, static_cast<std::uint16_t>(a.index)}, a.descending, 0});
+  } else if constexpr (std::is_same_v<A, After<E>>) {
+    s.keyset = true;
   } else if constexpr (std::is_same_v<A, Limit>) {
     s.has_limit = true;
   } else if constexpr (std::is_same_v<A, Offset>) {
     s.has_offset = true;
   } else {
     static_assert(always_false<A>,
-                  "tenantry: list/count/exists take a predicate on this entity (from col(...); no other type can be one), order_by(&ThisEntity::m), limit(n) and offset(n)");
+                  "tenantry: list/count/exists take a predicate on this entity (from col(...); no other type can be one), order_by(&ThisEntity::m), after(row), limit(n) and offset(n)");
   }
 }
 
 }  // namespace detail
+
+/// The fields whose values after(row) binds, in the writer's order (sql_writer.hpp's
+/// keyset_condition): each ordering column once when all sort the same way, else the expanded
+/// OR form's columns term by term. Throws UsageError when the ordering does not end in the
+/// primary key or names a nullable column.
+inline std::vector<std::size_t> keyset_fields(const TableInfo& t, const stmt::Statement& s) {
+  const auto key = stmt::key_columns(t);
+  bool ends_in_key = s.order.size() >= key.size();
+  for (std::size_t k = 0; ends_in_key && k < key.size(); ++k)
+    ends_in_key = s.order[s.order.size() - key.size() + k].col.column == key[k];
+  if (!ends_in_key)
+    throw UsageError("tenantry: after(row) on '" + t.name + "' needs an ordering that ends in the primary key, so the next page starts exactly after the row");
+  bool same = true;
+  for (const auto& o : s.order) {
+    if (t.columns[o.col.column].nullable)
+      throw UsageError("tenantry: after(row) on '" + t.name + "': column '" + t.columns[o.col.column].name + "' is nullable; keyset paging needs NOT NULL ordering columns");
+    same = same && o.descending == s.order.front().descending;
+  }
+  std::vector<std::size_t> out;
+  if (same) {
+    for (const auto& o : s.order) out.push_back(o.col.column);
+  } else {
+    for (std::size_t k = 0; k < s.order.size(); ++k)
+      for (std::size_t j = 0; j <= k; ++j) out.push_back(s.order[j].col.column);
+  }
+  return out;
+}
 
 /// list / count / exists / erase_where over E, filtered by the call's arguments.
 template <class E, class... Args>
@@ -135,6 +164,10 @@ stmt::Statement filtered(stmt::Verb verb, const Args&... args) {
   stmt::Statement s = stmt::on_table(verb, table_info<E>());
   [[maybe_unused]] const query_detail::Context<void, E> ctx{nullptr, &s};
   (detail::describe_argument<E>(ctx, s, args), ...);
+  if (s.keyset) {
+    if (verb != stmt::Verb::select) throw UsageError("tenantry: after(row) pages a list; count/exists/erase_where take predicates");
+    (void)keyset_fields(table_info<E>(), s);
+  }
   return s;
 }
 

@@ -9,4 +9,7 @@ members with active keys (exists): SELECT "q_members"."display_name" FROM "q_mem
 keys of a role (in subquery): SELECT "q_keys"."name" FROM "q_keys" WHERE "q_keys"."org_id" = $1 AND "q_keys"."member_id" IN (SELECT "t0"."member_id" FROM "q_assignments" AS "t0" WHERE "t0"."org_id" = $1 AND "t0"."role_id" = $2) ORDER BY "q_keys"."name"
 accounts (global only): SELECT "email" FROM "q_accounts" WHERE "email" LIKE $1 ORDER BY "email"
 erase_where not exists: DELETE FROM "q_keys" WHERE "q_keys"."org_id" = $1 AND NOT EXISTS (SELECT 1 FROM "q_members" AS "t0" WHERE "t0"."org_id" = $1 AND "t0"."id" = "q_keys"."member_id")
+keyset, one direction: SELECT "id", "org_id", "member_id", "name", "status", "uses", "note" FROM "q_keys" WHERE "org_id" = $1 AND ("name", "id") > ($2, $3) ORDER BY "name", "id" LIMIT $4
+keyset, mixed directions: SELECT "id", "org_id", "member_id", "name", "status", "uses", "note" FROM "q_keys" WHERE "org_id" = $1 AND "status" = $2 AND (("uses" < $3) OR ("uses" = $4 AND "id" > $5)) ORDER BY "uses" DESC, "id" LIMIT $6
+insert select: INSERT INTO "q_project_roles" ("org_id", "project_id", "name", "is_default") SELECT $1, $2, "name", "is_default" FROM "q_roles" WHERE "org_id" = $1 AND "is_default" = $3
 count with or at the top: SELECT COUNT(*) FROM "q_keys" WHERE "org_id" = $1 AND ("name" = $2 OR "name" = $3) AND NOT ("uses" > $4)

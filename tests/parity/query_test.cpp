@@ -2,8 +2,8 @@
 // for three orgs that hold look-alike data (the same names, one account that is a member of
 // every org, join conditions on columns that match across orgs), and each result is compared
 // with what a model of that org alone gives. Zero cross-org rows, on SQLite, PostgreSQL (with
-// and without server-side prepares, through connect(url)) and PostgreSQL with row-level
-// security as an application role.
+// and without server-side prepares, through connect(url)), PostgreSQL with row-level
+// security as an application role, and PostgreSQL with one schema per org.
 #include "support/backends.hpp"
 #include "queries/queries.hpp"
 
@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <tuple>
@@ -67,7 +68,7 @@ struct PostgresRlsQueries {
     }
     {
       Conn owner(as_role(parity::Postgres::url(), r.owner));
-      owner.execute(schema_sql<Dialect, Account, Member, Role, Capability, RoleAssignment, Node, NodePath, Key>(
+      owner.execute(schema_sql<Dialect, Account, Member, Role, Capability, RoleAssignment, Node, NodePath, Key, Project, ProjectRole>(
           DdlOptions{.row_level_security = true}));
       owner.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + r.app);
     }
@@ -75,9 +76,30 @@ struct PostgresRlsQueries {
   }
 };
 
+/// The schema-per-org strategy: the global table in public, the org tables in one schema per org
+/// (provisioned as each org is made), connections with pg::Options{org_schemas}.
+using QueryOrgTables = OrgSchemas<Member, Role, Capability, RoleAssignment, Node, NodePath, Key, Project, ProjectRole>;
+struct PostgresSchemaPerOrgQueries {
+  using Dialect = PgDialect;
+  using Conn = pg::Connection;
+  static constexpr std::string_view name = "postgres, schema per org";
+  static constexpr bool is_postgres = true;
+  static Conn open() {
+    Conn conn(parity::Postgres::url(), pg::Options{.org_schemas = true});
+    conn.execute(
+        "DO $$ DECLARE s text; BEGIN FOR s IN SELECT nspname FROM pg_namespace WHERE nspname LIKE 'org\\_%' LOOP "
+        "EXECUTE format('DROP SCHEMA %I CASCADE', s); END LOOP; END $$;"
+        "DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+    conn.execute(schema_sql<Dialect, Account>());
+    return conn;
+  }
+};
+template <class B>
+constexpr bool org_separated = std::is_same_v<B, PostgresRlsQueries> || std::is_same_v<B, PostgresSchemaPerOrgQueries>;
+
 template <class B>
 typename B::Conn open_query_db() {
-  if constexpr (std::is_same_v<B, PostgresRlsQueries>) {
+  if constexpr (std::is_same_v<B, PostgresRlsQueries> || std::is_same_v<B, PostgresSchemaPerOrgQueries>) {
     return B::open();
   } else {
     auto conn = B::open();
@@ -121,6 +143,7 @@ struct World {
   OrgData make_org(int o) {
     OrgData d;
     d.org = OrgId(Uuid::random());
+    if constexpr (std::is_same_v<B, PostgresSchemaPerOrgQueries>) QueryOrgTables::provision_org(conn, d.org);
     Repo<B, Member> members{conn};
     Repo<B, Role> roles{conn};
     Repo<B, Capability> caps{conn};
@@ -171,7 +194,7 @@ std::vector<T> sorted(std::vector<T> v) {
 
 }  // namespace
 
-#define QUERY_BACKENDS PARITY_BACKENDS, PostgresRlsQueries
+#define QUERY_BACKENDS PARITY_BACKENDS, PostgresRlsQueries, PostgresSchemaPerOrgQueries
 
 TEMPLATE_TEST_CASE("joins read only the call's org, whatever the join shape", "[parity][query][org]", QUERY_BACKENDS) {
   World<TestType> w;
@@ -366,11 +389,12 @@ TEMPLATE_TEST_CASE("the raw path binds every value, maps columns by name and run
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].uses == a.keys[0].uses);
   CHECK_THROWS_AS(raw_query<RawMissing>(conn, a.org, filtered, std::string("key00")), UsageError);
-  // Unfiltered raw SQL: under row-level security (an application role with org_context) the
-  // database still returns only the org's rows; elsewhere the text's own filter is all there is.
+  // Unfiltered raw SQL: under row-level security (an application role with org_context) and in
+  // the org's own schema the database still returns only the org's rows; elsewhere the text's
+  // own filter is all there is.
   const std::string all = pg ? "SELECT name, uses FROM q_keys WHERE $1::uuid IS NOT NULL" : "SELECT name, uses FROM q_keys WHERE ?1 IS NOT NULL";
   const auto every = raw_query<RawKey>(conn, a.org, all);
-  if constexpr (std::is_same_v<TestType, PostgresRlsQueries>) {
+  if constexpr (org_separated<TestType>) {
     CHECK(every.size() == a.keys.size());
   } else {
     CHECK(every.size() == w.orgs[0].keys.size() + w.orgs[1].keys.size() + w.orgs[2].keys.size());
@@ -378,4 +402,177 @@ TEMPLATE_TEST_CASE("the raw path binds every value, maps columns by name and run
   const std::string update = pg ? "UPDATE q_keys SET uses = uses + $2 WHERE org_id = $1" : "UPDATE q_keys SET uses = uses + ?2 WHERE org_id = ?1";
   CHECK(raw_execute(conn, a.org, update, std::int64_t{1}) == static_cast<std::int64_t>(a.keys.size()));
   CHECK_THROWS_AS(raw_execute(conn, OrgId{}, update, std::int64_t{1}), UsageError);
+}
+
+TEMPLATE_TEST_CASE("keyset pages walk one org's rows exactly once, in either direction", "[parity][query][keyset]",
+                   QUERY_BACKENDS) {
+  World<TestType> w;
+  Repo<TestType, Key> keys{w.conn};
+  const OrgData& d = w.orgs[2];
+  const auto walk = [&](auto first, auto second) {
+    std::vector<Uuid> seen;
+    std::vector<Key> page = keys.list(d.org, first, second, limit(2));
+    while (!page.empty()) {
+      for (const Key& k : page) seen.push_back(k.id);
+      page = keys.list(d.org, first, second, after(page.back()), limit(2));
+    }
+    return seen;
+  };
+  std::vector<Uuid> all_ids;
+  for (const Key& k : keys.list(d.org, order_by(&Key::name), order_by(&Key::id))) all_ids.push_back(k.id);
+  CHECK(walk(order_by(&Key::name), order_by(&Key::id)) == all_ids);  // the same direction: a row value
+  all_ids.clear();
+  for (const Key& k : keys.list(d.org, order_by(&Key::uses).desc(), order_by(&Key::id))) all_ids.push_back(k.id);
+  CHECK(walk(order_by(&Key::uses).desc(), order_by(&Key::id)) == all_ids);  // mixed: the expanded form
+  CHECK(all_ids.size() == d.keys.size());
+  // A row of another org as the cursor still pages this org only.
+  for (const Key& k : keys.list(d.org, order_by(&Key::name), order_by(&Key::id), after(w.orgs[0].keys.front())))
+    CHECK(k.org_id == d.org);
+  // The ordering must end in the key, and not name a nullable column.
+  CHECK_THROWS_AS(keys.list(d.org, order_by(&Key::name), after(d.keys.front())), UsageError);
+  CHECK_THROWS_AS(keys.list(d.org, order_by(&Key::note), order_by(&Key::id), after(d.keys.front())), UsageError);
+}
+
+TEMPLATE_TEST_CASE("INSERT ... SELECT copies rows within the org and writes them in the org", "[parity][query][insert_select]",
+                   QUERY_BACKENDS) {
+  World<TestType> w;
+  auto& conn = w.conn;
+  Repo<TestType, Project> projects{conn};
+  Repo<TestType, ProjectRole> project_roles{conn};
+  const OrgData& a = w.orgs[0];
+  const Project p = projects.insert(a.org, Project{Uuid::random(), {}, "apollo"});
+  // Each org has one default role (viewer); only org a's is copied, and it lands in org a.
+  CHECK(insert_select<ProjectRole>(conn, a.org, copy_default_roles_into(), default_roles_for(p.id)) == 1);
+  const auto copied = project_roles.list(a.org);
+  REQUIRE(copied.size() == 1);
+  CHECK(copied[0].name == "viewer");
+  CHECK(copied[0].org_id == a.org);
+  CHECK(copied[0].project_id == p.id);
+  CHECK_FALSE(copied[0].id.is_nil());  // generated by the database
+  for (std::size_t o = 1; o < w.orgs.size(); ++o) CHECK(project_roles.count(w.orgs[o].org) == 0);
+  // From another org's point of view the same statement copies that org's roles, into that org.
+  const Project q = projects.insert(w.orgs[1].org, Project{Uuid::random(), {}, "apollo"});
+  CHECK(insert_select<ProjectRole>(conn, w.orgs[1].org, copy_default_roles_into(), default_roles_for(q.id)) == 1);
+  CHECK(project_roles.count(a.org) == 1);
+  CHECK(project_roles.count(w.orgs[1].org) == 1);
+}
+
+namespace {
+
+/// The randomized model: per org, the members and keys the database should hold.
+struct ModelOrg {
+  OrgId org;
+  std::vector<Member> members;
+  std::vector<Key> keys;
+};
+
+template <class T>
+std::vector<T> as_sorted(std::vector<T> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("randomized: joins, aggregates, subqueries and writes across orgs match a per-org model",
+                   "[parity][query][org][model]", QUERY_BACKENDS) {
+  // Names are drawn from one small set for members and keys in every org, so that joins on names
+  // (no foreign key) and predicates on names match rows of other orgs wherever a filter is
+  // missing. Every result is compared with what the model of the calling org alone gives.
+  auto conn = open_query_db<TestType>();
+  Repo<TestType, Account> accounts{conn};
+  Repo<TestType, Member> members{conn};
+  Repo<TestType, Key> keys{conn};
+  const Account acc = accounts.insert(Account{Uuid::random(), "shared@example.test"});
+  std::mt19937_64 rng(20261201);
+  const auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  const auto name = [&] { return "n" + std::to_string(pick(4)); };
+  std::vector<ModelOrg> orgs(4);
+  for (auto& o : orgs) {
+    o.org = OrgId(Uuid::random());
+    if constexpr (std::is_same_v<TestType, PostgresSchemaPerOrgQueries>) QueryOrgTables::provision_org(conn, o.org);
+    for (int m = 0; m < 2; ++m) o.members.push_back(members.insert(o.org, Member{Uuid::random(), {}, acc.id, name()}));
+  }
+  std::size_t checks = 0;
+  for (int step = 0; step < 120; ++step) {
+    ModelOrg& o = orgs[pick(orgs.size())];
+    switch (pick(5)) {
+      case 0:
+      case 1: {  // a key for one of the org's members
+        Key k{Uuid::random(), {}, o.members[pick(o.members.size())].id, name(),
+              pick(3) == 0 ? KeyStatus::revoked : KeyStatus::active, static_cast<std::int64_t>(pick(10)), std::nullopt};
+        keys.insert(o.org, k);
+        o.keys.push_back(k);
+        break;
+      }
+      case 2: {  // erase_where with an OR at the top
+        const std::string n = name();
+        const std::int64_t u = static_cast<std::int64_t>(pick(12));
+        const auto gone = keys.erase_where(o.org, col(&Key::name) == n || col(&Key::uses) > u);
+        const auto before = o.keys.size();
+        std::erase_if(o.keys, [&](const Key& k) { return k.name == n || k.uses > u; });
+        CHECK(gone == static_cast<std::int64_t>(before - o.keys.size()));
+        break;
+      }
+      case 3: {  // update_where with NOT and OR
+        const std::string n = name();
+        const std::int64_t v = static_cast<std::int64_t>(pick(10));
+        const auto changed =
+            keys.update_where(o.org, !(col(&Key::status) == KeyStatus::active) || col(&Key::name) == n, assign(col(&Key::uses), v));
+        std::int64_t expected = 0;
+        for (Key& k : o.keys)
+          if (k.status != KeyStatus::active || k.name == n) {
+            k.uses = v;
+            ++expected;
+          }
+        CHECK(changed == expected);
+        break;
+      }
+      case 4:  // a member
+        o.members.push_back(members.insert(o.org, Member{Uuid::random(), {}, acc.id, name()}));
+        break;
+    }
+    // Check every shape for one org.
+    const ModelOrg& c = orgs[pick(orgs.size())];
+    // Counts per status.
+    std::map<KeyStatus, std::int64_t> per_status;
+    for (const Key& k : c.keys) ++per_status[k.status];
+    CHECK(fetch(conn, c.org, keys_per_status(1)) == std::vector<std::tuple<KeyStatus, std::int64_t>>(per_status.begin(), per_status.end()));
+    // Keys with owners (active only), as a multiset.
+    std::vector<KeyOwner> owners;
+    for (const Key& k : c.keys)
+      if (k.status == KeyStatus::active) owners.push_back(KeyOwner{k.id, k.name, acc.email});
+    const auto by_id = [](const KeyOwner& x, const KeyOwner& y) { return x.id < y.id; };
+    auto got_owners = fetch(conn, c.org, keys_with_owners());
+    std::sort(got_owners.begin(), got_owners.end(), by_id);
+    std::sort(owners.begin(), owners.end(), by_id);
+    CHECK(got_owners == owners);
+    // A join on names: (key, member) pairs of this org whose names are equal.
+    std::vector<std::tuple<Uuid, Uuid>> pairs;
+    for (const Key& k : c.keys)
+      for (const Member& m : c.members)
+        if (m.display_name == k.name) pairs.emplace_back(k.id, m.id);
+    CHECK(as_sorted(fetch(conn, c.org, select(col(&Key::id), col(&Member::id)).from<Key>().join<Member>(col(&Member::display_name) == col(&Key::name)))) ==
+          as_sorted(pairs));
+    // Correlated EXISTS: members holding an active key.
+    std::vector<std::tuple<std::string>> holders;
+    for (const Member& m : c.members)
+      if (std::any_of(c.keys.begin(), c.keys.end(), [&](const Key& k) { return k.member_id == m.id && k.status == KeyStatus::active; }))
+        holders.emplace_back(m.display_name);
+    CHECK(as_sorted(fetch(conn, c.org, members_with_active_keys())) == as_sorted(holders));
+    // Aggregates per member.
+    std::map<Uuid, std::pair<std::int64_t, std::int64_t>> usage;
+    for (const Key& k : c.keys) {
+      ++usage[k.member_id].first;
+      usage[k.member_id].second += k.uses;
+    }
+    const auto got_usage = fetch(conn, c.org, usage_per_member());
+    REQUIRE(got_usage.size() == usage.size());
+    for (const MemberUsage& u : got_usage) {
+      CHECK(u.keys == usage.at(u.member_id).first);
+      CHECK(u.total_uses == std::optional<std::int64_t>(usage.at(u.member_id).second));
+    }
+    ++checks;
+  }
+  CHECK(checks == 120);
 }

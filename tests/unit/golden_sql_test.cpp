@@ -52,12 +52,12 @@ std::string statements_sql() {
   const auto pred = col(&ApiToken::user_id) == "u" &&
                     (col(&ApiToken::status) != TokenStatus::revoked || col(&ApiToken::last_used_by).is_null());
   const auto in_list = col(&ApiToken::scopes).in({"a", "b", "c"}) || !(col(&ApiToken::name).like("x%"));
+  constexpr std::size_t name = detail::field_of(&ApiToken::name), status = detail::field_of(&ApiToken::status);
   out << "insert: " << w(st::insert<ApiToken>()) << '\n'                                   // insert(org, row)
       << "find: " << w(st::find<ApiToken>()) << '\n'                                       // find(org, id)
       << "update: " << w(st::update<ApiToken>()) << '\n'                                   // update(org, row)
       << "update only: "                                                                    // update(org, row, only(name, status))
-      << w(st::update<ApiToken>(
-             {detail::field_of(&ApiToken::name), detail::field_of(&ApiToken::status)}))
+      << w(st::update<ApiToken>({name, status}))
       << '\n'
       << "erase: " << w(st::erase<ApiToken>()) << '\n'  // erase(org, id)
       << "upsert on unique: "
@@ -75,7 +75,7 @@ std::string statements_sql() {
       << "count: " << w(st::count<ApiToken>(pred)) << '\n'
       << "exists: " << w(st::exists<ApiToken>()) << '\n'
       << "erase where: " << w(st::erase_where<ApiToken>(pred)) << '\n'
-      << "update where: " << w(st::update_where<ApiToken>({detail::field_of(&ApiToken::status)}, pred)) << '\n';
+      << "update where: " << w(st::update_where<ApiToken>({status}, pred)) << '\n';
   out << "gadget insert: " << w(st::insert<Gadget>()) << '\n' << "gadget update: " << w(st::update<Gadget>()) << '\n';
   out << "membership find: " << w(st::find<fixtures::Membership>()) << '\n'
       << "membership update: " << w(st::update<fixtures::Membership>()) << '\n';

@@ -49,6 +49,14 @@ std::string queries() {
       << "erase_where not exists: "
       << write_sql<D>(statements::erase_where<Key>(not_exists(from<Member>().where(col(&Member::id) == col(&Key::member_id)))))
       << '\n'
+      << "keyset, one direction: "
+      << write_sql<D>(statements::list<Key>(order_by(&Key::name), order_by(&Key::id), after(Key{}), limit(50))) << '\n'
+      << "keyset, mixed directions: "
+      << write_sql<D>(statements::list<Key>(col(&Key::status) == KeyStatus::active, order_by(&Key::uses).desc(),
+                                            order_by(&Key::id), after(Key{}), limit(50)))
+      << '\n'
+      << "insert select: "
+      << write_sql<D>(query_detail::describe_insert_select(copy_default_roles_into(), default_roles_for(id))) << '\n'
       << "count with or at the top: "
       << write_sql<D>(statements::count<Key>(col(&Key::name) == "a" || col(&Key::name) == "b", !(col(&Key::uses) > 3)))
       << '\n';
