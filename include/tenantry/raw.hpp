@@ -23,6 +23,7 @@
 #include "tenantry/org_context.hpp"
 #include "tenantry/reflect.hpp"
 #include "tenantry/sql_registry.hpp"
+#include "tenantry/statement_lease.hpp"
 #include "tenantry/types.hpp"
 
 #include <array>
@@ -73,6 +74,7 @@ std::vector<R> query(Conn& conn, const OrgId* org, std::string_view sql, const A
   static_assert(!std::is_void_v<R>, "tenantry: raw_query<Row>: name the result struct");
   const Sql text = intern_sql(std::string(sql));
   auto& s = conn.prepare(text);
+  const StatementLease lease(&s);
   ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
   int p = 1;
   if (org) bind_value(s, p++, *org);
@@ -95,6 +97,7 @@ template <class Conn, class... Args>
 std::int64_t execute(Conn& conn, const OrgId* org, std::string_view sql, const Args&... args) {
   const Sql text = intern_sql(std::string(sql));
   auto& s = conn.prepare(text);
+  const StatementLease lease(&s);
   ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
   int p = 1;
   if (org) bind_value(s, p++, *org);

@@ -32,6 +32,7 @@
 #include "tenantry/schema.hpp"
 #include "tenantry/sql_registry.hpp"
 #include "tenantry/statement_cache.hpp"
+#include "tenantry/statement_lease.hpp"
 #include "tenantry/statements.hpp"
 #include "tenantry/types.hpp"
 
@@ -370,9 +371,12 @@ class Repository {
   // Resets the statement on scope exit and names constraints the driver could not.
   class Run {
    public:
-    Run(Conn& c, const Sql& sql) : s_(&c.prepare(sql)) {}
+    Run(Conn& c, const Sql& sql) : s_(&c.prepare(sql)) { StatementLease::acquire(s_); }
     ~Run() {
-      if (s_) s_->reset();
+      if (s_) {
+        s_->reset();
+        StatementLease::release(s_);
+      }
     }
     Run(Run&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
     Run(const Run&) = delete;

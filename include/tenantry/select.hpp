@@ -35,6 +35,7 @@
 #include "tenantry/schema.hpp"
 #include "tenantry/statement.hpp"
 #include "tenantry/statement_cache.hpp"
+#include "tenantry/statement_lease.hpp"
 #include "tenantry/types.hpp"
 
 #include <algorithm>
@@ -749,6 +750,7 @@ void run(Conn& conn, const OrgId* org, const Q& q, OnRow&& on_row) {
   static_assert(Q::check_row());
   const Sql sql = cached_sql<D>(describe_top<D>(q));
   auto& s = conn.prepare(sql);
+  const StatementLease lease(&s);
   ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
   int next = 1;
   if (org) bind_value(s, next++, *org);
@@ -900,6 +902,7 @@ std::int64_t insert_select(Conn& conn, const OrgId& org, const Into<Target, Ms..
     return in_org_context(conn, org, [&] {
       const Sql sql = cached_sql<D>(query_detail::describe_insert_select(into, q));
       auto& s = conn.prepare(sql);
+      const StatementLease lease(&s);
       query_detail::ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
       int next = 1;
       bind_value(s, next++, org);

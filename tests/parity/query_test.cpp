@@ -576,3 +576,34 @@ TEMPLATE_TEST_CASE("randomized: joins, aggregates, subqueries and writes across 
   }
   CHECK(checks == 120);
 }
+
+TEMPLATE_TEST_CASE("a nested use of a statement being read is refused, never rebound for another org",
+                   "[parity][query][org][reentrancy]", QUERY_BACKENDS) {
+  // Connections cache one prepared statement per text. Running the same query for org b from
+  // inside org a's for_each_row would rebind that statement under the outer loop, which would
+  // then go on with org b's rows.
+  World<TestType> w;
+  const OrgData& a = w.orgs[0];
+  const OrgData& b = w.orgs[1];
+  const auto q = select(col(&Key::org_id), col(&Key::name)).from<Key>();
+  std::size_t outer = 0;
+  CHECK_THROWS_AS(for_each_row(w.conn, a.org, q,
+                               [&](const auto& row) {
+                                 CHECK(std::get<0>(row) == a.org);
+                                 ++outer;
+                                 (void)fetch(w.conn, b.org, q);
+                               }),
+                  UsageError);
+  CHECK(outer == 1);
+  // The same through a repository call whose text is another: allowed, and each sees its org.
+  Repo<TestType, Key> keys{w.conn};
+  std::size_t rows = 0;
+  for_each_row(w.conn, a.org, q, [&](const auto& row) {
+    CHECK(std::get<0>(row) == a.org);
+    CHECK(keys.count(b.org) == static_cast<std::int64_t>(b.keys.size()));
+    ++rows;
+  });
+  CHECK(rows == a.keys.size());
+  // And the statement is usable again after the refused attempt.
+  CHECK(fetch(w.conn, b.org, q).size() == b.keys.size());
+}
