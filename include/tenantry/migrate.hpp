@@ -630,6 +630,7 @@ struct Statements {
                                         : "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table'"
                                           " AND name = '_tenantry_migrations'")
   TENANTRY_MIGRATE_SQL(foreign_keys, "PRAGMA foreign_keys")  // SQLite only
+  TENANTRY_MIGRATE_SQL(legacy_alter_table, "PRAGMA legacy_alter_table")  // SQLite only
 #undef TENANTRY_MIGRATE_SQL
 };
 
@@ -1123,10 +1124,11 @@ class Engine {
   /// PostgreSQL: only when the statements sent opened one, since a stray ROLLBACK draws a WARNING).
   ///
   /// SQLite's table rebuild turns `PRAGMA foreign_keys` off around its transaction (the pragma is
-  /// a no-op inside one). The setting belongs to the connection, which the application goes on
-  /// using, so it is put back as it was before the file ran, whether the file succeeded, failed
-  /// half-way or forgot to turn it back on: a failed upgrade must not leave a connection that
-  /// silently stops enforcing foreign keys.
+  /// a no-op inside one), and `PRAGMA legacy_alter_table` on inside it. The settings belong to
+  /// the connection, which the application goes on using, so they are put back as they were
+  /// before the file ran, whether the file succeeded, failed half-way or forgot to turn them
+  /// back: a failed upgrade must not leave a connection that silently stops enforcing foreign
+  /// keys, or renames tables without rewriting the references to them.
   void execute_script(const Script& s) {
     const std::vector<std::string_view> statements = split_statements(s.sql);
     if (statements.empty()) return;  // only comments: nothing to send
@@ -1135,25 +1137,29 @@ class Engine {
       return;
     }
     if constexpr (!is_pg<C>) {
-      const bool foreign_keys = sqlite_foreign_keys();
+      const bool foreign_keys = sqlite_pragma(Stmts::foreign_keys());
+      const bool legacy_alter_table = sqlite_pragma(Stmts::legacy_alter_table());
       struct Restore {
         Engine& e;
-        bool on;
+        bool fk, legacy;
         ~Restore() {
           try {
-            if (e.sqlite_foreign_keys() != on) e.conn_.execute(on ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF");
+            if (e.sqlite_pragma(Stmts::foreign_keys()) != fk)
+              e.conn_.execute(fk ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF");
+            if (e.sqlite_pragma(Stmts::legacy_alter_table()) != legacy)
+              e.conn_.execute(legacy ? "PRAGMA legacy_alter_table = ON" : "PRAGMA legacy_alter_table = OFF");
           } catch (...) {  // the script's own error (if any) is the one to report
           }
         }
-      } restore{*this, foreign_keys};
+      } restore{*this, foreign_keys, legacy_alter_table};
       execute_no_transaction(statements, s);
     } else {
       execute_no_transaction(statements, s);
     }
   }
 
-  bool sqlite_foreign_keys() {
-    auto& st = conn_.prepare(Stmts::foreign_keys());
+  bool sqlite_pragma(const Sql& pragma) {
+    auto& st = conn_.prepare(pragma);
     Reset reset(st);
     return st.step() && st.column_int(0) != 0;
   }
