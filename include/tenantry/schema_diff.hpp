@@ -323,11 +323,26 @@ inline bool is_text(std::string_view type) {
   return t == "text" || t == "character varying" || t == "varchar";
 }
 
-/// True when every value of `from` fits `to` unchanged: the same type, a wider integer, a
-/// longer or unlimited character type, float4 -> float8.
-inline bool widening(std::string_view from, std::string_view to) {
+/// SQLite's type affinity of a declared type (https://sqlite.org/datatype3.html, 3.1).
+inline std::string_view sqlite_affinity(std::string_view type) {
+  const std::string t = lower(std::string(type));
+  if (t.find("int") != std::string::npos) return "integer";
+  if (t.find("char") != std::string::npos || t.find("clob") != std::string::npos || t.find("text") != std::string::npos)
+    return "text";
+  if (t.find("blob") != std::string::npos || t.empty()) return "blob";
+  if (t.find("real") != std::string::npos || t.find("floa") != std::string::npos || t.find("doub") != std::string::npos)
+    return "real";
+  return "numeric";
+}
+
+/// True when every value of `from` fits `to` unchanged. PostgreSQL: the same type, a wider
+/// integer, a longer or unlimited character type, real -> double precision. SQLite: the same
+/// affinity (SQLite stores by affinity and ignores lengths; tenantry writes length limits as
+/// CHECKs, which are compared as constraints).
+inline bool widening(std::string_view from, std::string_view to, bool postgres) {
   const std::string f = sql_text::normalize_type(from), t = sql_text::normalize_type(to);
   if (f == t) return true;
+  if (!postgres) return sqlite_affinity(f) == sqlite_affinity(t);
   if (const int a = integer_width(f), b = integer_width(t); a != 0 && b != 0) return a <= b;
   const long fl = char_limit(f), tl = char_limit(t);
   if (fl >= 0 && (is_text(t) || (tl >= fl && t.starts_with("character varying") == f.starts_with("character varying"))))
@@ -483,7 +498,7 @@ class Differ {
       td.copy.emplace_back(c.name, conv != nullptr ? conv->up_sql : quote(c.name));
       if (sql_text::normalize_type(fc->type) != sql_text::normalize_type(c.type)) {
         add(K::alter_type, c.name, c.type, "change type of " + c.name + " from " + fc->type + " to " + c.type);
-        if (conv == nullptr && !widening(fc->type, c.type) && !allowed(d_.up, "type", t.name, c.name))
+        if (conv == nullptr && !widening(fc->type, c.type, to_.postgres) && !allowed(d_.up, "type", t.name, c.name))
           refuse("change type of " + t.name + "." + c.name + " from " + fc->type + " to " + c.type,
                  "values of the old type may not survive the change",
                  "give a conversion for " + t.name + "." + c.name + ", or --allow type:" + t.name + "." + c.name);
