@@ -167,3 +167,19 @@ TEST_CASE("refuse: a failing SQLite rebuild changes nothing and restores the pra
   CHECK(scalar(p.db, "PRAGMA foreign_keys") == 0);
   CHECK(scalar(p.db, "PRAGMA legacy_alter_table") == 0);
 }
+
+TEST_CASE("refuse: a rebuild failing in its copy leaves legacy_alter_table as it was", "[migrate_gen][refuse]") {
+  // The copy into the rebuilt table breaks the new CHECK: the file fails between turning
+  // legacy_alter_table on and off again; the runner puts it back.
+  Pair p(Dialect::sqlite, "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)",
+         "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER CHECK (n > 0))", {"t"});
+  p.db.execute("INSERT INTO t VALUES (1, -1)");
+  testdb::MigrationDir dir("checkfail");
+  migrate::write_files(dir.path(), "check", migrate::generate(p.from, p.to));
+  migrate::Runner runner(p.db, dir.path());
+  const auto e = testdb::expect_throw<tenantry::MigrationError>([&] { runner.up(); });
+  CHECK_THAT(e.what(), Catch::Matchers::Contains("CHECK constraint failed"));
+  CHECK(scalar(p.db, "PRAGMA legacy_alter_table") == 0);
+  CHECK(scalar(p.db, "PRAGMA foreign_keys") == 1);
+  CHECK(catalog::to_lines(catalog::read_schema(p.db)) == catalog::to_lines(p.from));
+}
