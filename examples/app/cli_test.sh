@@ -81,6 +81,16 @@ grep -q "^default  *active  *00000000-0000-4000-8000-000000000001" mt-list.out |
 [ "$(sqlite3 "$work/single-tenant.db" "SELECT org_id FROM user_aliases")" = 00000000-0000-4000-8000-000000000001 ] ||
   fail "the alias did not move into the default org"
 
+# migrate status compares the schema with the entities: a hand edit makes it exit 1, naming it.
+run mt-status migrate status --db "$old" --dir "$upgrade_dir"
+has mt-status "schema: matches the entities"
+sqlite3 "$work/single-tenant.db" "DROP INDEX ix_api_tokens_org_id_user_id;"
+refuse drifted migrate status --db "$old" --dir "$upgrade_dir"
+has drifted "DRIFTED"
+has drifted "api_tokens: add index ix_api_tokens_org_id_user_id (org_id, user_id)"
+sqlite3 "$work/single-tenant.db" 'CREATE INDEX "ix_api_tokens_org_id_user_id" ON "api_tokens" ("org_id", "user_id");'
+run undrifted migrate status --db "$old" --dir "$upgrade_dir"
+
 # With a second org, going back is refused; the no-transaction file leaves the database dirty,
 # every run refuses until force.
 run other orgs create --slug other --name Other --db "$old" --dir "$upgrade_dir"

@@ -2,7 +2,9 @@
 //
 //   tenantry-app migrate up [--rls]                 apply pending migrations (progress, durations)
 //   tenantry-app migrate down VERSION               revert the migrations above VERSION (0: all)
-//   tenantry-app migrate status                     every migration: applied, pending, dirty...
+//   tenantry-app migrate status                     every migration: applied, pending, dirty...; and
+//                                                   whether the schema matches the entities (exits
+//                                                   1 on a changed or missing file, or drift)
 //   tenantry-app migrate force VERSION              declare the database at VERSION (after a
 //                                                   failed no-transaction migration was fixed)
 //   tenantry-app schema [--dialect D] [--no-rls]    print the app's DDL (sqlite or postgres)
@@ -29,6 +31,7 @@
 #include "app/entities.hpp"
 #include "app/repositories.hpp"
 #include "app/schema.hpp"
+#include "app/schema_check.hpp"
 
 #include <tenantry/migrate.hpp>
 #include <tenantry/tenantry.hpp>
@@ -303,7 +306,9 @@ int cmd_migrate_up(const Settings& s) {
   return 0;
 }
 
-void print_status(const Target& t) {
+/// Prints the migrations of one target and, once none is pending, whether the schema matches the
+/// entities. Returns false when an applied file changed or is missing, or the schema drifted.
+bool print_status(const Target& t, bool sessions = false) {
   migrate::Runner runner(*t.db, t.dir);
   const auto st = runner.status();
   fmt::print("{} database: {}, {}\n", t.label, describe(t.url), t.dir.string());
@@ -320,16 +325,34 @@ void print_status(const Target& t) {
                notes);
   }
   fmt::print("  at version {}\n", current_version(st));
+  bool ok = std::all_of(st.begin(), st.end(), [](const auto& m) { return m.checksum_ok; });
+  // (PostgreSQL's row-level security migration may be held back on purpose: see --rls.)
+  if (std::any_of(st.begin(), st.end(),
+                  [](const auto& m) { return !m.applied && m.description != row_level_security_description; })) {
+    fmt::print("  schema: not compared with the entities while migrations are pending\n");
+    return ok;
+  }
+  const bool rls = std::any_of(st.begin(), st.end(), [](const auto& m) {
+    return m.applied && m.description == row_level_security_description;
+  });
+  const auto drift = sessions ? app::sessions_schema_drift(*t.db, t.db->is_postgres()) : app::main_schema_drift(*t.db, rls);
+  if (drift.empty()) {
+    fmt::print("  schema: matches the entities\n");
+    return ok;
+  }
+  fmt::print("  schema: DRIFTED from the entities ({} difference(s)); to match them, a migration would:\n", drift.size());
+  for (const auto& d : drift) fmt::print("    {}\n", d);
+  return false;
 }
 
 int cmd_migrate_status(const Settings& s) {
   Database db = open_db(s.db_url, s.rls, false);
-  print_status({"main", s.db_url, &db, main_dir(s, db)});
+  bool ok = print_status({"main", s.db_url, &db, main_dir(s, db)});
   if (separate_sessions(s)) {
     Database sdb = open_db(s.session_db_url, false, false);
-    print_status({"sessions", s.session_db_url, &sdb, sessions_dir(s, sdb)});
+    ok = print_status({"sessions", s.session_db_url, &sdb, sessions_dir(s, sdb)}, true) && ok;
   }
-  return 0;
+  return ok ? 0 : 1;  // non-zero: changed or missing files, or drift
 }
 
 /// Runs f(target) on the main database, or on the session database with --sessions.
