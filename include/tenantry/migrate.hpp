@@ -547,6 +547,20 @@ struct Options {
   /// migration whose runner died looks the same as one still running, so this is also how long
   /// it takes for such a crash to be reported.
   std::chrono::milliseconds wait_timeout{std::chrono::minutes(10)};
+  /// PostgreSQL: the advisory lock a run holds (default advisory_lock_key, below). Runners that
+  /// share a key run one at a time; the schema-per-org fleet (fleet.hpp) gives each org schema
+  /// its own, so different orgs migrate in parallel and one org never twice at once.
+  std::int64_t lock_key = advisory_lock_key_value();
+
+  /// 64-bit FNV-1a of `name`: the lock key of runners named that way.
+  static constexpr std::int64_t advisory_lock_key_value(std::string_view name = "tenantry_migrations") {
+    std::uint64_t h = 14695981039346656037ULL;
+    for (char c : name) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ULL;
+    }
+    return static_cast<std::int64_t>(h);
+  }
 };
 
 /// One row of status(): every version in the directory or in the table, ascending.
@@ -570,15 +584,9 @@ struct RunResult {
 };
 
 /// The PostgreSQL advisory lock key: 64-bit FNV-1a of "tenantry_migrations". Every tenantry
-/// runner on a database uses it, so runs are serialised per database.
-inline constexpr std::int64_t advisory_lock_key = [] {
-  std::uint64_t h = 14695981039346656037ULL;
-  for (char c : std::string_view("tenantry_migrations")) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
-  }
-  return static_cast<std::int64_t>(h);
-}();
+/// runner on a database uses it unless Options::lock_key says otherwise, so runs are serialised
+/// per database.
+inline constexpr std::int64_t advisory_lock_key = Options::advisory_lock_key_value();
 
 inline constexpr std::string_view table_name = "_tenantry_migrations";
 
@@ -625,8 +633,9 @@ struct Statements {
                        "UPDATE _tenantry_migrations SET description = ?2, checksum = ?3, dirty = ?4 WHERE version = ?1")
   TENANTRY_MIGRATE_SQL(delete_one, "DELETE FROM _tenantry_migrations WHERE version = ?1")
   TENANTRY_MIGRATE_SQL(delete_above, "DELETE FROM _tenantry_migrations WHERE version > ?1")
-  TENANTRY_MIGRATE_SQL(try_lock, "SELECT pg_try_advisory_lock(" + std::to_string(advisory_lock_key) + ")")
-  TENANTRY_MIGRATE_SQL(table_exists, Pg ? "SELECT to_regclass('_tenantry_migrations') IS NOT NULL"
+  TENANTRY_MIGRATE_SQL(try_lock, "SELECT pg_try_advisory_lock(CAST(?1 AS BIGINT))")
+  // In the schema CREATE TABLE puts it (the current one), not wherever the search path finds one.
+  TENANTRY_MIGRATE_SQL(table_exists, Pg ? "SELECT to_regclass(format('%I._tenantry_migrations', current_schema())) IS NOT NULL"
                                         : "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table'"
                                           " AND name = '_tenantry_migrations'")
   TENANTRY_MIGRATE_SQL(foreign_keys, "PRAGMA foreign_keys")  // SQLite only
@@ -806,11 +815,11 @@ class Engine {
   /// alike (see lock_run()). Holds nothing on SQLite.
   class RunLock {
    public:
-    explicit RunLock(C* locked) noexcept : conn_(locked) {}
+    RunLock(C* locked, std::int64_t key) noexcept : conn_(locked), key_(key) {}
     ~RunLock() {
       if (conn_ == nullptr) return;
       try {
-        conn_->execute("SELECT pg_advisory_unlock(" + std::to_string(advisory_lock_key) + ")");
+        conn_->execute("SELECT pg_advisory_unlock(" + std::to_string(key_) + ")");
       } catch (...) {
         // The connection is broken; the server releases session locks when the session ends.
       }
@@ -820,6 +829,7 @@ class Engine {
 
    private:
     C* conn_ = nullptr;
+    std::int64_t key_ = 0;
   };
 
   /// PostgreSQL: takes the session-level advisory lock for the whole run. It is polled with
@@ -836,13 +846,14 @@ class Engine {
         {
           auto& st = conn_.prepare(Stmts::try_lock());
           Reset reset(st);
-          if (st.step() && st.column_bool(0)) return RunLock(&conn_);
+          st.bind_int(1, options_.lock_key);
+          if (st.step() && st.column_bool(0)) return RunLock(&conn_, options_.lock_key);
         }
         if (!reported) report(Progress::Event::waiting, nullptr, 0, dir, {});
         if (Clock::now() >= deadline) {
           throw MigrationError(MigrationError::Kind::locked,
                                "tenantry: migrate: another runner held the migration lock (advisory lock " +
-                                   std::to_string(advisory_lock_key) + ") for longer than the wait timeout (" +
+                                   std::to_string(options_.lock_key) + ") for longer than the wait timeout (" +
                                    std::to_string(options_.wait_timeout.count()) + " ms); nothing was done");
         }
         std::this_thread::sleep_for(pause);
@@ -850,7 +861,7 @@ class Engine {
       }
     } else {
       (void)dir;
-      return RunLock(nullptr);
+      return RunLock(nullptr, 0);
     }
   }
 
