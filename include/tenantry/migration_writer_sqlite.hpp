@@ -211,8 +211,9 @@ class Writer {
   std::string dropped_columns(const TableDiff& td) const {
     std::string out;
     for (const Change& c : td.changes)
-      if (c.kind == Change::Kind::drop_column) out += (out.empty() ? "" : ", ") + c.object;
-    return out.empty() ? std::string{} : "leaves out (deletes) the values of " + td.name + "." + out;
+      if (c.kind == Change::Kind::drop_column)
+        out += (out.empty() ? "" : "; ") + ("deletes column " + td.name + "." + c.object + " and its values");
+    return out.empty() ? std::string{} : out + " (left out of the copy)";
   }
 
   const SchemaDiff& d_;
