@@ -195,6 +195,15 @@ TEST_CASE("fleet: a failing canary stops the fleet; a locked org is busy, not bl
   CHECK(r.ok());
   CHECK(r.migrated == 1);
   CHECK(at_version(admin, schemas, 2) == 40);
+
+  // A schema that does not exist is an error for that org; its migrations never land in public
+  // (which a search path naming a missing schema first would make the current schema).
+  r = migrate::run_fleet<PgConn>(connect, {"org_missing"}, org_migrations(), busy);
+  CHECK(r.failed == 1);
+  CHECK_THAT(r.orgs[0].error, Catch::Matchers::Contains("does not exist"));
+  tenantry::Database db = tenantry::connect(url);
+  CHECK(scalar(db, "SELECT COUNT(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                   " WHERE n.nspname = 'public' AND c.relname IN ('notes', 'applied_log', '_tenantry_migrations')") == 0);
 }
 
 TEST_CASE("fleet: measured on TENANTRY_FLEET_ORGS schemas (default 1000)", "[.fleet-measure]") {
