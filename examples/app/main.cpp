@@ -46,8 +46,8 @@
 #include <tenantry/tenantry.hpp>
 
 #include <CLI/CLI.hpp>
-#include <unistd.h>
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
