@@ -81,6 +81,16 @@ grep -q "^default  *active  *00000000-0000-4000-8000-000000000001" mt-list.out |
 [ "$(sqlite3 "$work/single-tenant.db" "SELECT org_id FROM user_aliases")" = 00000000-0000-4000-8000-000000000001 ] ||
   fail "the alias did not move into the default org"
 
+# migrate status compares the schema with the entities: a hand edit makes it exit 1, naming it.
+run mt-status migrate status --db "$old" --dir "$upgrade_dir"
+has mt-status "schema: matches the entities"
+sqlite3 "$work/single-tenant.db" "DROP INDEX ix_api_tokens_org_id_user_id;"
+refuse drifted migrate status --db "$old" --dir "$upgrade_dir"
+has drifted "DRIFTED"
+has drifted "api_tokens: add index ix_api_tokens_org_id_user_id (org_id, user_id)"
+sqlite3 "$work/single-tenant.db" 'CREATE INDEX "ix_api_tokens_org_id_user_id" ON "api_tokens" ("org_id", "user_id");'
+run undrifted migrate status --db "$old" --dir "$upgrade_dir"
+
 # With a second org, going back is refused; the no-transaction file leaves the database dirty,
 # every run refuses until force.
 run other orgs create --slug other --name Other --db "$old" --dir "$upgrade_dir"
@@ -100,5 +110,37 @@ has back "at version 1"
   fail "the alias did not survive the way back"
 [ -z "$(sqlite3 "$work/single-tenant.db" "SELECT name FROM pragma_table_info('user_aliases') WHERE name = 'org_id'")" ] ||
   fail "org_id is still there after down"
+
+# migrate verify / diff: the next migration written from the database and the entities, refusing
+# to lose data unless allowed; the files go into a copy of the fresh directory.
+mig="$work/mig"
+mkdir -p "$mig"
+cp "$upgrade_dir/../../sqlite/"*.sql "$mig/"
+gdb="sqlite:$work/gen.db"
+run g-up migrate up --db "$gdb" --dir "$mig"
+run g-verify migrate verify --db "$gdb" --dir "$mig"
+has g-verify "matches the entities"
+run g-none migrate diff nothing --db "$gdb" --dir "$mig"
+has g-none "no differences"
+sqlite3 "$work/gen.db" "DROP INDEX ix_toolsets_org_id_toolset_type; ALTER TABLE user_aliases ADD COLUMN notes TEXT;"
+refuse g-drift migrate verify --db "$gdb" --dir "$mig"
+has g-drift "toolsets: add index ix_toolsets_org_id_toolset_type"
+refuse g-refused migrate diff fix --db "$gdb" --dir "$mig"
+has g-refused "drop column user_aliases.notes: its values would be lost"
+has g-refused "allow drop-column:user_aliases.notes"
+[ ! -e "$mig/0002_fix.up.sql" ] || fail "a refused diff wrote a file"
+run g-print migrate diff fix --print --db "$gdb" --dir "$mig" --allow drop-column:user_aliases.notes
+has g-print 'CREATE INDEX "ix_toolsets_org_id_toolset_type"'
+[ ! -e "$mig/0002_fix.up.sql" ] || fail "--print wrote a file"
+run g-diff migrate diff fix --db "$gdb" --dir "$mig" --allow drop-column:user_aliases.notes
+has g-diff "deletes column user_aliases.notes"
+[ -e "$mig/0002_fix.up.sql" ] && [ -e "$mig/0002_fix.down.sql" ] || fail "migrate diff wrote no files"
+run g-up2 migrate up --db "$gdb" --dir "$mig"
+has g-up2 "0002 fix"
+run g-verify2 migrate verify --db "$gdb" --dir "$mig"
+has g-verify2 "matches the entities"
+run g-down migrate down 1 --db "$gdb" --dir "$mig"
+[ -n "$(sqlite3 "$work/gen.db" "SELECT name FROM pragma_table_info('user_aliases') WHERE name = 'notes'")" ] ||
+  fail "the down file did not put the column back"
 
 echo "app-cli: ok"

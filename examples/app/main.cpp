@@ -2,9 +2,17 @@
 //
 //   tenantry-app migrate up [--rls]                 apply pending migrations (progress, durations)
 //   tenantry-app migrate down VERSION               revert the migrations above VERSION (0: all)
-//   tenantry-app migrate status                     every migration: applied, pending, dirty...
+//   tenantry-app migrate status                     every migration: applied, pending, dirty...; and
+//                                                   whether the schema matches the entities (exits
+//                                                   1 on a changed or missing file, or drift)
 //   tenantry-app migrate force VERSION              declare the database at VERSION (after a
 //                                                   failed no-transaction migration was fixed)
+//   tenantry-app migrate diff NAME [--rename A=B] [--fill T.C=SQL] [--allow KIND:T.C] [--print]
+//                                                   write the next migration: the database vs the
+//                                                   entities, refusing data loss, with the lint
+//   tenantry-app migrate verify                     the drift check alone (exit 1 on drift)
+//   tenantry-app migrate fleet --dir D [--schemas P] [--connections N] [--canary N]
+//                                                   D over every org schema (PostgreSQL)
 //   tenantry-app schema [--dialect D] [--no-rls]    print the app's DDL (sqlite or postgres)
 //   tenantry-app schema --write [--dialect D]       regenerate the generated migration files
 //   tenantry-app demo [--rls] [--keep-schema]       migrate, fill every table for two orgs, show
@@ -29,12 +37,17 @@
 #include "app/entities.hpp"
 #include "app/repositories.hpp"
 #include "app/schema.hpp"
+#include "app/schema_check.hpp"
+#include "app/upgrade.hpp"
 
+#include <tenantry/fleet.hpp>
 #include <tenantry/migrate.hpp>
+#include <tenantry/migration_gen.hpp>
 #include <tenantry/tenantry.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -303,7 +316,9 @@ int cmd_migrate_up(const Settings& s) {
   return 0;
 }
 
-void print_status(const Target& t) {
+/// Prints the migrations of one target and, once none is pending, whether the schema matches the
+/// entities. Returns false when an applied file changed or is missing, or the schema drifted.
+bool print_status(const Target& t, bool sessions = false) {
   migrate::Runner runner(*t.db, t.dir);
   const auto st = runner.status();
   fmt::print("{} database: {}, {}\n", t.label, describe(t.url), t.dir.string());
@@ -320,16 +335,34 @@ void print_status(const Target& t) {
                notes);
   }
   fmt::print("  at version {}\n", current_version(st));
+  bool ok = std::all_of(st.begin(), st.end(), [](const auto& m) { return m.checksum_ok; });
+  // (PostgreSQL's row-level security migration may be held back on purpose: see --rls.)
+  if (std::any_of(st.begin(), st.end(),
+                  [](const auto& m) { return !m.applied && m.description != row_level_security_description; })) {
+    fmt::print("  schema: not compared with the entities while migrations are pending\n");
+    return ok;
+  }
+  const bool rls = std::any_of(st.begin(), st.end(), [](const auto& m) {
+    return m.applied && m.description == row_level_security_description;
+  });
+  const auto drift = sessions ? app::sessions_schema_drift(*t.db, t.db->is_postgres()) : app::main_schema_drift(*t.db, rls);
+  if (drift.empty()) {
+    fmt::print("  schema: matches the entities\n");
+    return ok;
+  }
+  fmt::print("  schema: DRIFTED from the entities ({} difference(s)); to match them, a migration would:\n", drift.size());
+  for (const auto& d : drift) fmt::print("    {}\n", d);
+  return false;
 }
 
 int cmd_migrate_status(const Settings& s) {
   Database db = open_db(s.db_url, s.rls, false);
-  print_status({"main", s.db_url, &db, main_dir(s, db)});
+  bool ok = print_status({"main", s.db_url, &db, main_dir(s, db)});
   if (separate_sessions(s)) {
     Database sdb = open_db(s.session_db_url, false, false);
-    print_status({"sessions", s.session_db_url, &sdb, sessions_dir(s, sdb)});
+    ok = print_status({"sessions", s.session_db_url, &sdb, sessions_dir(s, sdb)}, true) && ok;
   }
-  return 0;
+  return ok ? 0 : 1;  // non-zero: changed or missing files, or drift
 }
 
 /// Runs f(target) on the main database, or on the session database with --sessions.
@@ -374,6 +407,120 @@ int cmd_migrate_force(const Settings& s, std::int64_t version) {
                describe(t.url), version);
     return 0;
   });
+}
+
+// ---- generated migrations, drift, fleet ---------------------------------------------------------
+
+/// What `migrate diff` is told (see tenantry/schema_diff.hpp): --rename, --fill, --allow.
+struct DiffArgs {
+  std::string name;
+  std::vector<std::string> renames, fills, allows;
+  bool print_only = false;
+};
+
+/// True when the main database has row-level security applied (PostgreSQL 0003).
+bool rls_applied(const std::vector<migrate::MigrationStatus>& st) {
+  return std::any_of(st.begin(), st.end(),
+                     [](const auto& m) { return m.applied && m.description == row_level_security_description; });
+}
+
+int cmd_migrate_diff(const Settings& s, const DiffArgs& a) {
+  Database db = open_db(s.db_url, false, false);
+  const fs::path dir = main_dir(s, db);
+  migrate::Runner runner(db, dir);
+  const auto st = runner.status();
+  if (std::any_of(st.begin(), st.end(), [](const auto& m) { return !m.applied; }))
+    throw CommandError("migrate diff: " + dir.string() + " has pending migrations: apply them first (the diff is taken"
+                       " from the database)");
+  migrate::Decisions d;
+  for (const auto& r : a.renames) d.renames.push_back(migrate::parse_rename(r));
+  for (const auto& f : a.fills) {
+    if (f.starts_with("down:")) d.down.fills.push_back(migrate::parse_fill(f.substr(5)));
+    else d.up.fills.push_back(migrate::parse_fill(f));
+  }
+  for (const auto& x : a.allows) {
+    if (x.starts_with("down:")) d.down.allow.push_back(migrate::parse_allow(x.substr(5)));
+    else d.up.allow.push_back(migrate::parse_allow(x));
+  }
+  const auto live = tenantry::catalog::read_schema(db);
+  const auto want = app::entity_schema(db, rls_applied(st));
+  migrate::Generated g;
+  try {
+    g = migrate::generate(live, want, d);
+  } catch (const migrate::DataLossError& e) {
+    throw CommandError(e.what());
+  }
+  fmt::print("migrate diff: {} database, {} vs the entities\n", describe(s.db_url), dir.string());
+  if (g.empty()) {
+    fmt::print("  no differences: nothing to write\n");
+    return 0;
+  }
+  for (const auto& c : g.changes) fmt::print("  {}\n", c);
+  if (!g.lint.empty()) fmt::print("lint: {} risky statement(s)\n", g.lint.size());
+  for (const auto& l : g.lint) fmt::print("  {}\n", l.text());
+  if (a.print_only) {
+    const auto [up, down] = migrate::file_texts(g, a.name);
+    fmt::print("---- up\n{}---- down\n{}", up, down);
+    return 0;
+  }
+  const fs::path up = migrate::write_files(dir, a.name, g);
+  fmt::print("wrote {} and its .down.sql\n", up.string());
+  return 0;
+}
+
+int cmd_migrate_verify(const Settings& s) {
+  Database db = open_db(s.db_url, false, false);
+  migrate::Runner runner(db, main_dir(s, db));
+  const auto drift = app::main_schema_drift(db, rls_applied(runner.status()));
+  if (drift.empty()) {
+    fmt::print("migrate verify: {}: the schema matches the entities\n", describe(s.db_url));
+    return 0;
+  }
+  fmt::print("migrate verify: {}: DRIFTED ({} difference(s)); to match the entities, a migration would:\n",
+             describe(s.db_url), drift.size());
+  for (const auto& d : drift) fmt::print("  {}\n", d);
+  return 1;
+}
+
+/// `migrate fleet`: one directory of migrations over every schema whose name matches a LIKE
+/// pattern (PostgreSQL schema per org), with a progress line.
+int cmd_migrate_fleet(const Settings& s, const std::string& pattern, std::size_t connections, std::size_t canary,
+                      std::int64_t lock_timeout_ms) {
+  if (s.dir.empty()) throw CommandError("migrate fleet: --dir names the org schemas' migration directory");
+  const tenantry::DatabaseUrl u = tenantry::parse_database_url(s.db_url);
+  if (!u.is_postgres()) throw CommandError("migrate fleet: schema per org is PostgreSQL-only");
+  tenantry::pg::Connection control(s.db_url);
+  std::vector<std::string> schemas;
+  {
+    const tenantry::Sql q = tenantry::intern_sql(
+        "SELECT nspname::text FROM pg_catalog.pg_namespace WHERE nspname LIKE $1 ORDER BY nspname");
+    auto& st = control.prepare(q);
+    st.bind_text(1, pattern);
+    while (st.step()) schemas.emplace_back(st.column_text(0));
+    st.reset();
+  }
+  if (schemas.empty()) throw CommandError("migrate fleet: no schema matches '" + pattern + "'");
+  migrate::FleetOptions opt;
+  opt.connections = connections;
+  opt.canary_count = canary;
+  opt.lock_timeout = std::chrono::milliseconds(lock_timeout_ms);
+  const bool tty = ::isatty(1) != 0;
+  opt.progress = [&](const migrate::FleetProgress& p) {
+    if (tty) fmt::print("\r\033[K{}", p.line());
+    else if (p.done + p.failed == p.total) fmt::print("{}\n", p.line());
+    std::fflush(stdout);
+  };
+  fmt::print("migrate fleet: {} schema(s) matching '{}', {} connection(s), canary {}, {}\n", schemas.size(), pattern,
+             connections, canary, s.dir);
+  const auto r = migrate::run_fleet<tenantry::pg::Connection>([&] { return tenantry::pg::Connection(s.db_url); },
+                                                              schemas, migrate::load_directory(s.dir), opt);
+  if (tty) fmt::print("\n");
+  fmt::print("  {} migrated, {} already up to date, {} failed{}, {} not attempted; {:.1f} s, peak {} connection(s)\n",
+             r.migrated, r.unchanged, r.failed, r.stopped_by_canary ? " (the canary group failed)" : "",
+             r.not_attempted, static_cast<double>(r.total.count()) / 1000.0, r.peak_connections);
+  for (const auto& o : r.orgs)
+    if (!o.error.empty() && o.attempts > 0) fmt::print("  {}: {}{}\n", o.schema, o.busy ? "busy: " : "", o.error);
+  return r.ok() ? 0 : 1;
 }
 
 // ---- schema ------------------------------------------------------------------------------------
@@ -1044,6 +1191,28 @@ int main(int argc, char** argv) {
   }
   for (auto* c : {m_down, m_force})
     c->add_flag("--sessions", s.sessions, "act on the session database (--session-db) instead of the main one");
+  DiffArgs diff_args;
+  auto* m_diff = migrate_cmd->add_subcommand(
+      "diff", "write the next migration from the difference between the database and the entities (with the lint)");
+  m_diff->add_option("name", diff_args.name, "the migration's name (letters, digits, _)")->required();
+  m_diff->add_option("--rename", diff_args.renames, "old=new (a table) or table.old=new (a column): keeps the data");
+  m_diff->add_option("--fill", diff_args.fills, "table.column=<sql>: the value of existing rows (down:... for the down file)");
+  m_diff->add_option("--allow", diff_args.allows,
+                     "drop-table:T, drop-column:T.C, type:T.C, not-null:T.C (down:... for the down file)");
+  m_diff->add_flag("--print", diff_args.print_only, "print the files instead of writing them");
+  auto* m_verify = migrate_cmd->add_subcommand("verify", "compare the schema with the entities; exit 1 on drift");
+  std::string fleet_pattern = "org\\_%";
+  std::size_t fleet_connections = 4, fleet_canary = 1;
+  std::int64_t fleet_lock_timeout = 5000;
+  auto* m_fleet = migrate_cmd->add_subcommand("fleet", "apply --dir to every org schema (PostgreSQL schema per org)");
+  m_fleet->add_option("--schemas", fleet_pattern, "LIKE pattern of the org schemas (default org\\_%)");
+  m_fleet->add_option("--connections", fleet_connections, "parallel workers (default 4)")->check(CLI::PositiveNumber);
+  m_fleet->add_option("--canary", fleet_canary, "how many schemas go first (default 1)");
+  m_fleet->add_option("--lock-timeout", fleet_lock_timeout, "ms a migration waits for a lock (default 5000)");
+  for (auto* c : {m_diff, m_verify, m_fleet}) {
+    add_db(c);
+    add_dir(c);
+  }
 
   // schema
   std::string dialect;
@@ -1096,6 +1265,9 @@ int main(int argc, char** argv) {
     if (*m_down) return cmd_migrate_down(s, version);
     if (*m_status) return cmd_migrate_status(s);
     if (*m_force) return cmd_migrate_force(s, version);
+    if (*m_diff) return cmd_migrate_diff(s, diff_args);
+    if (*m_verify) return cmd_migrate_verify(s);
+    if (*m_fleet) return cmd_migrate_fleet(s, fleet_pattern, fleet_connections, fleet_canary, fleet_lock_timeout);
     if (*schema) return write ? cmd_schema_write(s, dialect) : cmd_schema_print(dialect, no_rls);
     if (*demo) return cmd_demo(s);
     if (*orgs_create) return cmd_orgs_create(s, slug, name);

@@ -547,6 +547,20 @@ struct Options {
   /// migration whose runner died looks the same as one still running, so this is also how long
   /// it takes for such a crash to be reported.
   std::chrono::milliseconds wait_timeout{std::chrono::minutes(10)};
+  /// PostgreSQL: the advisory lock a run holds (default advisory_lock_key, below). Runners that
+  /// share a key run one at a time; the schema-per-org fleet (fleet.hpp) gives each org schema
+  /// its own, so different orgs migrate in parallel and one org never twice at once.
+  std::int64_t lock_key = advisory_lock_key_value();
+
+  /// 64-bit FNV-1a of `name`: the lock key of runners named that way.
+  static constexpr std::int64_t advisory_lock_key_value(std::string_view name = "tenantry_migrations") {
+    std::uint64_t h = 14695981039346656037ULL;
+    for (char c : name) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ULL;
+    }
+    return static_cast<std::int64_t>(h);
+  }
 };
 
 /// One row of status(): every version in the directory or in the table, ascending.
@@ -570,15 +584,9 @@ struct RunResult {
 };
 
 /// The PostgreSQL advisory lock key: 64-bit FNV-1a of "tenantry_migrations". Every tenantry
-/// runner on a database uses it, so runs are serialised per database.
-inline constexpr std::int64_t advisory_lock_key = [] {
-  std::uint64_t h = 14695981039346656037ULL;
-  for (char c : std::string_view("tenantry_migrations")) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
-  }
-  return static_cast<std::int64_t>(h);
-}();
+/// runner on a database uses it unless Options::lock_key says otherwise, so runs are serialised
+/// per database.
+inline constexpr std::int64_t advisory_lock_key = Options::advisory_lock_key_value();
 
 inline constexpr std::string_view table_name = "_tenantry_migrations";
 
@@ -625,11 +633,13 @@ struct Statements {
                        "UPDATE _tenantry_migrations SET description = ?2, checksum = ?3, dirty = ?4 WHERE version = ?1")
   TENANTRY_MIGRATE_SQL(delete_one, "DELETE FROM _tenantry_migrations WHERE version = ?1")
   TENANTRY_MIGRATE_SQL(delete_above, "DELETE FROM _tenantry_migrations WHERE version > ?1")
-  TENANTRY_MIGRATE_SQL(try_lock, "SELECT pg_try_advisory_lock(" + std::to_string(advisory_lock_key) + ")")
-  TENANTRY_MIGRATE_SQL(table_exists, Pg ? "SELECT to_regclass('_tenantry_migrations') IS NOT NULL"
+  TENANTRY_MIGRATE_SQL(try_lock, "SELECT pg_try_advisory_lock(CAST(?1 AS BIGINT))")
+  // In the schema CREATE TABLE puts it (the current one), not wherever the search path finds one.
+  TENANTRY_MIGRATE_SQL(table_exists, Pg ? "SELECT to_regclass(format('%I._tenantry_migrations', current_schema())) IS NOT NULL"
                                         : "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table'"
                                           " AND name = '_tenantry_migrations'")
   TENANTRY_MIGRATE_SQL(foreign_keys, "PRAGMA foreign_keys")  // SQLite only
+  TENANTRY_MIGRATE_SQL(legacy_alter_table, "PRAGMA legacy_alter_table")  // SQLite only
 #undef TENANTRY_MIGRATE_SQL
 };
 
@@ -805,11 +815,11 @@ class Engine {
   /// alike (see lock_run()). Holds nothing on SQLite.
   class RunLock {
    public:
-    explicit RunLock(C* locked) noexcept : conn_(locked) {}
+    RunLock(C* locked, std::int64_t key) noexcept : conn_(locked), key_(key) {}
     ~RunLock() {
       if (conn_ == nullptr) return;
       try {
-        conn_->execute("SELECT pg_advisory_unlock(" + std::to_string(advisory_lock_key) + ")");
+        conn_->execute("SELECT pg_advisory_unlock(" + std::to_string(key_) + ")");
       } catch (...) {
         // The connection is broken; the server releases session locks when the session ends.
       }
@@ -819,6 +829,7 @@ class Engine {
 
    private:
     C* conn_ = nullptr;
+    std::int64_t key_ = 0;
   };
 
   /// PostgreSQL: takes the session-level advisory lock for the whole run. It is polled with
@@ -835,13 +846,14 @@ class Engine {
         {
           auto& st = conn_.prepare(Stmts::try_lock());
           Reset reset(st);
-          if (st.step() && st.column_bool(0)) return RunLock(&conn_);
+          st.bind_int(1, options_.lock_key);
+          if (st.step() && st.column_bool(0)) return RunLock(&conn_, options_.lock_key);
         }
         if (!reported) report(Progress::Event::waiting, nullptr, 0, dir, {});
         if (Clock::now() >= deadline) {
           throw MigrationError(MigrationError::Kind::locked,
                                "tenantry: migrate: another runner held the migration lock (advisory lock " +
-                                   std::to_string(advisory_lock_key) + ") for longer than the wait timeout (" +
+                                   std::to_string(options_.lock_key) + ") for longer than the wait timeout (" +
                                    std::to_string(options_.wait_timeout.count()) + " ms); nothing was done");
         }
         std::this_thread::sleep_for(pause);
@@ -849,7 +861,7 @@ class Engine {
       }
     } else {
       (void)dir;
-      return RunLock(nullptr);
+      return RunLock(nullptr, 0);
     }
   }
 
@@ -1123,10 +1135,11 @@ class Engine {
   /// PostgreSQL: only when the statements sent opened one, since a stray ROLLBACK draws a WARNING).
   ///
   /// SQLite's table rebuild turns `PRAGMA foreign_keys` off around its transaction (the pragma is
-  /// a no-op inside one). The setting belongs to the connection, which the application goes on
-  /// using, so it is put back as it was before the file ran, whether the file succeeded, failed
-  /// half-way or forgot to turn it back on: a failed upgrade must not leave a connection that
-  /// silently stops enforcing foreign keys.
+  /// a no-op inside one), and `PRAGMA legacy_alter_table` on inside it. The settings belong to
+  /// the connection, which the application goes on using, so they are put back as they were
+  /// before the file ran, whether the file succeeded, failed half-way or forgot to turn them
+  /// back: a failed upgrade must not leave a connection that silently stops enforcing foreign
+  /// keys, or renames tables without rewriting the references to them.
   void execute_script(const Script& s) {
     const std::vector<std::string_view> statements = split_statements(s.sql);
     if (statements.empty()) return;  // only comments: nothing to send
@@ -1135,25 +1148,29 @@ class Engine {
       return;
     }
     if constexpr (!is_pg<C>) {
-      const bool foreign_keys = sqlite_foreign_keys();
+      const bool foreign_keys = sqlite_pragma(Stmts::foreign_keys());
+      const bool legacy_alter_table = sqlite_pragma(Stmts::legacy_alter_table());
       struct Restore {
         Engine& e;
-        bool on;
+        bool fk, legacy;
         ~Restore() {
           try {
-            if (e.sqlite_foreign_keys() != on) e.conn_.execute(on ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF");
+            if (e.sqlite_pragma(Stmts::foreign_keys()) != fk)
+              e.conn_.execute(fk ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF");
+            if (e.sqlite_pragma(Stmts::legacy_alter_table()) != legacy)
+              e.conn_.execute(legacy ? "PRAGMA legacy_alter_table = ON" : "PRAGMA legacy_alter_table = OFF");
           } catch (...) {  // the script's own error (if any) is the one to report
           }
         }
-      } restore{*this, foreign_keys};
+      } restore{*this, foreign_keys, legacy_alter_table};
       execute_no_transaction(statements, s);
     } else {
       execute_no_transaction(statements, s);
     }
   }
 
-  bool sqlite_foreign_keys() {
-    auto& st = conn_.prepare(Stmts::foreign_keys());
+  bool sqlite_pragma(const Sql& pragma) {
+    auto& st = conn_.prepare(pragma);
     Reset reset(st);
     return st.step() && st.column_int(0) != 0;
   }
