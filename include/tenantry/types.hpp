@@ -23,23 +23,129 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
-#include <random>
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <type_traits>
 #include <vector>
 
 #if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
+#endif
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+#include <stdlib.h>  // arc4random_buf
+#elif defined(__linux__)
+#include <sys/random.h>  // getrandom
 #endif
 
 namespace tenantry {
+
+// ---- random bytes ------------------------------------------------------------------------------
+
+namespace detail {
+
+/// fork()s seen by this process: a pthread_atfork handler counts them in the child.
+inline std::atomic<unsigned> forks_seen{0};
+
+/// Registers that handler (once); false when it could not be registered.
+inline bool watching_forks() noexcept {
+#if defined(__unix__) || defined(__APPLE__)
+  static const bool registered =
+      ::pthread_atfork(nullptr, nullptr, [] { forks_seen.fetch_add(1, std::memory_order_relaxed); }) == 0;
+  return registered;
+#else
+  return false;
+#endif
+}
+
+/// Fills out[0, n) from the operating system's cryptographically secure generator: getrandom(2)
+/// on Linux (blocking only until the kernel's pool is first seeded, early in boot), arc4random_buf
+/// on the BSDs and macOS, /dev/urandom elsewhere and on kernels or sandboxes without getrandom.
+/// Throws Error when there is no source at all: a weak substitute would make guessable keys.
+inline void os_random_bytes(std::uint8_t* out, std::size_t n) {
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+  ::arc4random_buf(out, n);
+#else
+#if defined(__linux__)
+  while (n > 0) {
+    const ssize_t got = ::getrandom(out, n, 0);
+    if (got > 0) {
+      out += got;
+      n -= static_cast<std::size_t>(got);
+      continue;
+    }
+    const int error = got < 0 ? errno : EIO;
+    if (error == EINTR) continue;
+    if (error == ENOSYS || error == EPERM) break;  // no getrandom (kernel < 3.17, a seccomp filter): /dev/urandom
+    throw Error("tenantry: getrandom(2) failed: " + std::generic_category().message(error));
+  }
+  if (n == 0) return;
+#endif
+  int fd = -1;
+  do {
+    fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    const int error = errno;
+    throw Error("tenantry: no random source: cannot open /dev/urandom: " + std::generic_category().message(error));
+  }
+  while (n > 0) {
+    const ssize_t got = ::read(fd, out, n);
+    if (got > 0) {
+      out += got;
+      n -= static_cast<std::size_t>(got);
+      continue;
+    }
+    const int error = got < 0 ? errno : EIO;
+    if (error == EINTR) continue;
+    ::close(fd);
+    throw Error("tenantry: reading /dev/urandom failed: " + std::generic_category().message(error));
+  }
+  ::close(fd);
+#endif
+}
+
+/// Fills out[0, n) with cryptographically secure random bytes. Small requests are served from a
+/// per-thread buffer of os_random_bytes() output (one system call per 16 UUIDs instead of one
+/// each); bytes handed out are wiped from it. The buffer is thrown away in a forked child before
+/// its first use, so parent and child never hand out the same bytes. (A child made by a raw
+/// clone(2) or _Fork(), which skip pthread_atfork handlers, is not detected: draw no random bytes
+/// in such a child before exec.)
+inline void random_bytes(std::uint8_t* out, std::size_t n) {
+  struct Buffer {
+    std::array<std::uint8_t, 256> bytes{};
+    std::size_t next = 256;  // bytes[next, size) are unused
+    unsigned generation = 0;
+  };
+  // Without a way to see forks, no bytes are kept for later.
+  if (!watching_forks()) return os_random_bytes(out, n);
+  thread_local Buffer buffer;
+  if (const unsigned now = forks_seen.load(std::memory_order_relaxed); now != buffer.generation) {
+    std::memset(buffer.bytes.data(), 0, buffer.bytes.size());  // the parent's bytes: never use them
+    buffer.next = buffer.bytes.size();
+    buffer.generation = now;
+  }
+  if (n > buffer.bytes.size() / 4) return os_random_bytes(out, n);
+  if (buffer.bytes.size() - buffer.next < n) {
+    os_random_bytes(buffer.bytes.data(), buffer.bytes.size());
+    buffer.next = 0;
+  }
+  std::memcpy(out, buffer.bytes.data() + buffer.next, n);
+  std::memset(buffer.bytes.data() + buffer.next, 0, n);
+  buffer.next += n;
+}
+
+}  // namespace detail
 
 // ---- Uuid ------------------------------------------------------------------------------------
 
@@ -72,21 +178,13 @@ struct Uuid {
     throw ValueError("tenantry: not a UUID: '" + std::string(text.substr(0, 64)) + "'");
   }
 
-  /// A random (version 4) UUID. Each thread has its own generator, seeded by the OS; a forked
-  /// child reseeds its generator before its first UUID (fork() copies the generator's state, and
-  /// parent and child would otherwise draw the same UUIDs: duplicate keys across processes).
+  /// A random (version 4) UUID: 122 bits from the operating system's cryptographic generator
+  /// (detail::random_bytes), so ids and tokens made from it cannot be predicted from earlier ones.
+  /// Thread-safe; a forked child never repeats its parent's values. Throws Error only if the
+  /// operating system has no random source to give.
   static Uuid random() {
-    thread_local std::mt19937_64 engine{seed()};
-    thread_local unsigned generation = fork_generation();
-    if (const unsigned now = fork_generation(); now != generation) {
-      engine.seed(seed());
-      generation = now;
-    }
     Uuid u;
-    for (std::size_t i = 0; i < 16; i += 8) {
-      const std::uint64_t r = engine();
-      for (std::size_t j = 0; j < 8; ++j) u.bytes[i + j] = static_cast<std::uint8_t>(r >> (8 * j));
-    }
+    detail::random_bytes(u.bytes.data(), u.bytes.size());
     u.bytes[6] = static_cast<std::uint8_t>((u.bytes[6] & 0x0F) | 0x40);
     u.bytes[8] = static_cast<std::uint8_t>((u.bytes[8] & 0x3F) | 0x80);
     return u;
@@ -135,19 +233,6 @@ struct Uuid {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-  }
-  static std::uint64_t seed() {
-    std::random_device rd;
-    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-  }
-  /// How many fork()s this process is away from the one that first asked (counted in the child).
-  static unsigned fork_generation() noexcept {
-    static std::atomic<unsigned> forks{0};
-#if defined(__unix__) || defined(__APPLE__)
-    [[maybe_unused]] static const bool registered =
-        ::pthread_atfork(nullptr, nullptr, [] { forks.fetch_add(1, std::memory_order_relaxed); }) == 0;
-#endif
-    return forks.load(std::memory_order_relaxed);
   }
 };
 
