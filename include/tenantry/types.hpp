@@ -412,13 +412,229 @@ struct Timestamp {
 
 // ---- Json, Bytes -----------------------------------------------------------------------------
 
-/// JSON document text. TEXT (with a json_valid CHECK) in SQLite, JSONB in PostgreSQL. JSONB
+/// Where a text stops being a JSON document, and why (json_error()).
+struct JsonError {
+  std::size_t offset;       ///< byte offset into the text
+  std::string_view reason;  ///< static text, e.g. "unexpected character"
+};
+
+/// The deepest nesting of arrays and objects json_error() accepts: SQLite's JSON functions refuse
+/// deeper documents (beyond 2000 levels before 3.45, 1000 since), PostgreSQL accepts far more.
+inline constexpr std::size_t json_max_depth = 1000;
+
+namespace detail {
+constexpr bool json_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+constexpr bool json_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+constexpr int json_hex(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace detail
+
+/// Checks that `text` is exactly one JSON value (RFC 8259) in a form both databases store alike;
+/// nullopt when it is. Strict RFC 8259 (no comments, trailing commas, single quotes, NaN, leading
+/// zeros or '+'; whitespace is space, tab, LF and CR only; scalars are documents too), and also:
+///   - UTF-8 throughout: no overlong forms, no encoded surrogates, nothing above U+10FFFF;
+///   - \u escapes of UTF-16 surrogates only as a high-low pair (PostgreSQL refuses a lone one and
+///     I-JSON, RFC 7493, forbids them; SQLite would store it);
+///   - at most json_max_depth nested arrays and objects.
+/// What it cannot promise: PostgreSQL's JSONB still refuses the escape \u0000 (SQLSTATE 22P05)
+/// and numbers beyond NUMERIC's range, such as 1e131072 or 1e-20000 (22003). No allocation; a
+/// single pass.
+constexpr std::optional<JsonError> json_error(std::string_view s) noexcept {
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const auto fail = [](std::size_t where, std::string_view why) { return std::optional<JsonError>(JsonError{where, why}); };
+  const auto skip_space = [&] {
+    while (i < n && detail::json_space(s[i])) ++i;
+  };
+  const auto hex4 = [&](std::size_t k) {
+    if (k + 4 > n) return -1;
+    int v = 0;
+    for (std::size_t j = 0; j < 4; ++j) {
+      const int h = detail::json_hex(s[k + j]);
+      if (h < 0) return -1;
+      v = v * 16 + h;
+    }
+    return v;
+  };
+  // A string starting at s[i] == '"'; on success i is just past the closing quote.
+  const auto string = [&]() -> std::optional<JsonError> {
+    const std::size_t start = i++;
+    for (;;) {
+      if (i >= n) return fail(start, "unterminated string");
+      const unsigned char c = byte(i);
+      if (c == '"') {
+        ++i;
+        return std::nullopt;
+      }
+      if (c < 0x20) return fail(i, "control character in a string (it must be written as an escape)");
+      if (c == '\\') {
+        if (i + 1 >= n) return fail(start, "unterminated string");
+        const char e = s[i + 1];
+        if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
+          i += 2;
+          continue;
+        }
+        if (e != 'u') return fail(i, "unknown escape");
+        const int u = hex4(i + 2);
+        if (u < 0) return fail(i, "\\u escape without four hex digits");
+        if (u >= 0xDC00 && u <= 0xDFFF) return fail(i, "\\u escape of a low surrogate without a high one before it");
+        if (u >= 0xD800 && u <= 0xDBFF) {
+          const bool pair = i + 12 <= n && s[i + 6] == '\\' && s[i + 7] == 'u' && hex4(i + 8) >= 0xDC00 &&
+                            hex4(i + 8) <= 0xDFFF;
+          if (!pair) return fail(i, "\\u escape of a high surrogate without a low one after it");
+          i += 12;
+        } else {
+          i += 6;
+        }
+        continue;
+      }
+      if (c < 0x80) {
+        ++i;
+        continue;
+      }
+      // UTF-8: the lead byte gives the length and narrows the second byte's range (no overlong
+      // forms, no surrogates U+D800-DFFF, nothing above U+10FFFF).
+      std::size_t len = 0;
+      unsigned char lo = 0x80, hi = 0xBF;
+      if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+      } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+      } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+      } else {
+        return fail(i, "invalid UTF-8");
+      }
+      if (i + len > n || byte(i + 1) < lo || byte(i + 1) > hi) return fail(i, "invalid UTF-8");
+      for (std::size_t k = 2; k < len; ++k)
+        if ((byte(i + k) & 0xC0) != 0x80) return fail(i, "invalid UTF-8");
+      i += len;
+    }
+  };
+  const auto number = [&]() -> std::optional<JsonError> {
+    const std::size_t start = i;
+    if (s[i] == '-') ++i;
+    if (i >= n || !detail::json_digit(s[i])) return fail(start, "malformed number");
+    if (s[i] == '0') {
+      ++i;
+      if (i < n && detail::json_digit(s[i])) return fail(start, "number with a leading zero");
+    } else {
+      while (i < n && detail::json_digit(s[i])) ++i;
+    }
+    if (i < n && s[i] == '.') {
+      ++i;
+      if (i >= n || !detail::json_digit(s[i])) return fail(start, "malformed number (no digit after '.')");
+      while (i < n && detail::json_digit(s[i])) ++i;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+      ++i;
+      if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+      if (i >= n || !detail::json_digit(s[i])) return fail(start, "malformed number (no digit in the exponent)");
+      while (i < n && detail::json_digit(s[i])) ++i;
+    }
+    return std::nullopt;
+  };
+  // An object member's name and its ':' (then whitespace), at i.
+  const auto member_name = [&]() -> std::optional<JsonError> {
+    if (i >= n || s[i] != '"') return fail(i, "expected a member name (a string)");
+    if (auto e = string()) return e;
+    skip_space();
+    if (i >= n || s[i] != ':') return fail(i, "expected ':' after a member name");
+    ++i;
+    skip_space();
+    return std::nullopt;
+  };
+
+  std::array<bool, json_max_depth> in_object{};  // per open container: object (true) or array
+  std::size_t depth = 0;
+  skip_space();
+  for (;;) {
+    // A value starts at i.
+    if (i >= n) return fail(i, n == 0 ? "empty text" : "expected a value");
+    const char c = s[i];
+    if (c == '{' || c == '[') {
+      if (depth == json_max_depth) return fail(i, "arrays and objects nested more than 1000 deep");
+      in_object[depth++] = c == '{';
+      ++i;
+      skip_space();
+      if (i < n && s[i] == (c == '{' ? '}' : ']')) {
+        ++i;
+        --depth;  // empty: a complete value
+      } else {
+        if (c == '{') {
+          if (auto e = member_name()) return e;
+        }
+        continue;  // the first member's or element's value
+      }
+    } else if (c == '"') {
+      if (auto e = string()) return e;
+    } else if (c == '-' || detail::json_digit(c)) {
+      if (auto e = number()) return e;
+    } else if (s.substr(i, 4) == "true" || s.substr(i, 4) == "null") {
+      i += 4;
+    } else if (s.substr(i, 5) == "false") {
+      i += 5;
+    } else {
+      return fail(i, "unexpected character");
+    }
+    // A value ended: close containers, or go on to the next member or element.
+    for (;;) {
+      skip_space();
+      if (depth == 0) {
+        if (i != n) return fail(i, "text after the JSON value");
+        return std::nullopt;
+      }
+      const bool object = in_object[depth - 1];
+      if (i >= n) return fail(i, object ? "unterminated object" : "unterminated array");
+      if (s[i] == ',') {
+        ++i;
+        skip_space();
+        if (object) {
+          if (auto e = member_name()) return e;
+        }
+        break;
+      }
+      if (s[i] != (object ? '}' : ']')) return fail(i, object ? "expected ',' or '}'" : "expected ',' or ']'");
+      ++i;
+      --depth;
+    }
+  }
+}
+
+/// A JSON document's text. TEXT (with a json_valid CHECK) in SQLite, JSONB in PostgreSQL. JSONB
 /// normalises whitespace and key order, so PostgreSQL returns an equivalent document, not
 /// necessarily the same characters.
+///
+/// A default Json is the document `null` (JSON null; SQL NULL is std::optional<Json>). Text is
+/// checked with json_error() whenever it is bound: text that is not a JSON document is a
+/// ValueError on both databases, before anything is sent, so an open transaction stays usable.
 struct Json {
-  std::string text;
+  std::string text = "null";
+
+  /// True when text is a document tenantry stores (json_error() says why not).
+  bool valid() const noexcept { return !json_error(text).has_value(); }
+
   friend auto operator<=>(const Json&, const Json&) = default;
 };
+
+namespace detail {
+/// What drivers' bind_json() call first: ValueError unless `text` is a JSON document.
+inline void require_json(std::string_view text, int parameter) {
+  if (const auto e = json_error(text))
+    throw ValueError("tenantry: JSON bound to parameter " + std::to_string(parameter) + " is not valid: " +
+                     std::string(e->reason) + " at byte " + std::to_string(e->offset) + " of " +
+                     std::to_string(text.size()) + "; nothing was sent");
+}
+}  // namespace detail
 
 /// Raw bytes: BLOB in SQLite, BYTEA in PostgreSQL.
 using Bytes = std::vector<std::byte>;

@@ -293,7 +293,11 @@ class Statement {
   void bind_double(int i, double v) { bind(i, Value::real, [&](Param& p) { p.d = v; }); }
   void bind_bool(int i, bool v) { bind(i, Value::boolean, [&](Param& p) { p.i = v ? 1 : 0; }); }
   void bind_text(int i, std::string_view v) { bind(i, Value::text, [&](Param& p) { p.ext = sized_bytes(v); }); }
-  void bind_json(int i, std::string_view v) { bind(i, Value::json, [&](Param& p) { p.ext = sized_bytes(v); }); }
+  /// JSON text: refused with ValueError unless it is one JSON document (json_error()).
+  void bind_json(int i, std::string_view v) {
+    tenantry::detail::require_json(v, i);
+    bind(i, Value::json, [&](Param& p) { p.ext = sized_bytes(v); });
+  }
   void bind_blob(int i, std::span<const std::byte> v) {
     const std::string_view bytes(reinterpret_cast<const char*>(v.data()), v.size());
     bind(i, Value::blob, [&](Param& p) { p.ext = sized_bytes(bytes); });
