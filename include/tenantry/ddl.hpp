@@ -109,7 +109,7 @@ std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
         break;
       case DefaultKind::now:
         out += " DEFAULT ";
-        out += D::now_expression();
+        out += D::now_expression(c);
         break;
       case DefaultKind::uuid:
         out += " DEFAULT ";

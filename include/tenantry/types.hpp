@@ -23,23 +23,129 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
-#include <random>
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <type_traits>
 #include <vector>
 
 #if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
+#endif
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+#include <stdlib.h>  // arc4random_buf
+#elif defined(__linux__)
+#include <sys/random.h>  // getrandom
 #endif
 
 namespace tenantry {
+
+// ---- random bytes ------------------------------------------------------------------------------
+
+namespace detail {
+
+/// fork()s seen by this process: a pthread_atfork handler counts them in the child.
+inline std::atomic<unsigned> forks_seen{0};
+
+/// Registers that handler (once); false when it could not be registered.
+inline bool watching_forks() noexcept {
+#if defined(__unix__) || defined(__APPLE__)
+  static const bool registered =
+      ::pthread_atfork(nullptr, nullptr, [] { forks_seen.fetch_add(1, std::memory_order_relaxed); }) == 0;
+  return registered;
+#else
+  return false;
+#endif
+}
+
+/// Fills out[0, n) from the operating system's cryptographically secure generator: getrandom(2)
+/// on Linux (blocking only until the kernel's pool is first seeded, early in boot), arc4random_buf
+/// on the BSDs and macOS, /dev/urandom elsewhere and on kernels or sandboxes without getrandom.
+/// Throws Error when there is no source at all: a weak substitute would make guessable keys.
+inline void os_random_bytes(std::uint8_t* out, std::size_t n) {
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+  ::arc4random_buf(out, n);
+#else
+#if defined(__linux__)
+  while (n > 0) {
+    const ssize_t got = ::getrandom(out, n, 0);
+    if (got > 0) {
+      out += got;
+      n -= static_cast<std::size_t>(got);
+      continue;
+    }
+    const int error = got < 0 ? errno : EIO;
+    if (error == EINTR) continue;
+    if (error == ENOSYS || error == EPERM) break;  // no getrandom (kernel < 3.17, a seccomp filter): /dev/urandom
+    throw Error("tenantry: getrandom(2) failed: " + std::generic_category().message(error));
+  }
+  if (n == 0) return;
+#endif
+  int fd = -1;
+  do {
+    fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    const int error = errno;
+    throw Error("tenantry: no random source: cannot open /dev/urandom: " + std::generic_category().message(error));
+  }
+  while (n > 0) {
+    const ssize_t got = ::read(fd, out, n);
+    if (got > 0) {
+      out += got;
+      n -= static_cast<std::size_t>(got);
+      continue;
+    }
+    const int error = got < 0 ? errno : EIO;
+    if (error == EINTR) continue;
+    ::close(fd);
+    throw Error("tenantry: reading /dev/urandom failed: " + std::generic_category().message(error));
+  }
+  ::close(fd);
+#endif
+}
+
+/// Fills out[0, n) with cryptographically secure random bytes. Small requests are served from a
+/// per-thread buffer of os_random_bytes() output (one system call per 16 UUIDs instead of one
+/// each); bytes handed out are wiped from it. The buffer is thrown away in a forked child before
+/// its first use, so parent and child never hand out the same bytes. (A child made by a raw
+/// clone(2) or _Fork(), which skip pthread_atfork handlers, is not detected: draw no random bytes
+/// in such a child before exec.)
+inline void random_bytes(std::uint8_t* out, std::size_t n) {
+  struct Buffer {
+    std::array<std::uint8_t, 256> bytes{};
+    std::size_t next = 256;  // bytes[next, size) are unused
+    unsigned generation = 0;
+  };
+  // Without a way to see forks, no bytes are kept for later.
+  if (!watching_forks()) return os_random_bytes(out, n);
+  thread_local Buffer buffer;
+  if (const unsigned now = forks_seen.load(std::memory_order_relaxed); now != buffer.generation) {
+    std::memset(buffer.bytes.data(), 0, buffer.bytes.size());  // the parent's bytes: never use them
+    buffer.next = buffer.bytes.size();
+    buffer.generation = now;
+  }
+  if (n > buffer.bytes.size() / 4) return os_random_bytes(out, n);
+  if (buffer.bytes.size() - buffer.next < n) {
+    os_random_bytes(buffer.bytes.data(), buffer.bytes.size());
+    buffer.next = 0;
+  }
+  std::memcpy(out, buffer.bytes.data() + buffer.next, n);
+  std::memset(buffer.bytes.data() + buffer.next, 0, n);
+  buffer.next += n;
+}
+
+}  // namespace detail
 
 // ---- Uuid ------------------------------------------------------------------------------------
 
@@ -72,21 +178,13 @@ struct Uuid {
     throw ValueError("tenantry: not a UUID: '" + std::string(text.substr(0, 64)) + "'");
   }
 
-  /// A random (version 4) UUID. Each thread has its own generator, seeded by the OS; a forked
-  /// child reseeds its generator before its first UUID (fork() copies the generator's state, and
-  /// parent and child would otherwise draw the same UUIDs: duplicate keys across processes).
+  /// A random (version 4) UUID: 122 bits from the operating system's cryptographic generator
+  /// (detail::random_bytes), so ids and tokens made from it cannot be predicted from earlier ones.
+  /// Thread-safe; a forked child never repeats its parent's values. Throws Error only if the
+  /// operating system has no random source to give.
   static Uuid random() {
-    thread_local std::mt19937_64 engine{seed()};
-    thread_local unsigned generation = fork_generation();
-    if (const unsigned now = fork_generation(); now != generation) {
-      engine.seed(seed());
-      generation = now;
-    }
     Uuid u;
-    for (std::size_t i = 0; i < 16; i += 8) {
-      const std::uint64_t r = engine();
-      for (std::size_t j = 0; j < 8; ++j) u.bytes[i + j] = static_cast<std::uint8_t>(r >> (8 * j));
-    }
+    detail::random_bytes(u.bytes.data(), u.bytes.size());
     u.bytes[6] = static_cast<std::uint8_t>((u.bytes[6] & 0x0F) | 0x40);
     u.bytes[8] = static_cast<std::uint8_t>((u.bytes[8] & 0x3F) | 0x80);
     return u;
@@ -135,19 +233,6 @@ struct Uuid {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-  }
-  static std::uint64_t seed() {
-    std::random_device rd;
-    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-  }
-  /// How many fork()s this process is away from the one that first asked (counted in the child).
-  static unsigned fork_generation() noexcept {
-    static std::atomic<unsigned> forks{0};
-#if defined(__unix__) || defined(__APPLE__)
-    [[maybe_unused]] static const bool registered =
-        ::pthread_atfork(nullptr, nullptr, [] { forks.fetch_add(1, std::memory_order_relaxed); }) == 0;
-#endif
-    return forks.load(std::memory_order_relaxed);
   }
 };
 
@@ -327,13 +412,229 @@ struct Timestamp {
 
 // ---- Json, Bytes -----------------------------------------------------------------------------
 
-/// JSON document text. TEXT (with a json_valid CHECK) in SQLite, JSONB in PostgreSQL. JSONB
+/// Where a text stops being a JSON document, and why (json_error()).
+struct JsonError {
+  std::size_t offset;       ///< byte offset into the text
+  std::string_view reason;  ///< static text, e.g. "unexpected character"
+};
+
+/// The deepest nesting of arrays and objects json_error() accepts: SQLite's JSON functions refuse
+/// deeper documents (beyond 2000 levels before 3.45, 1000 since), PostgreSQL accepts far more.
+inline constexpr std::size_t json_max_depth = 1000;
+
+namespace detail {
+constexpr bool json_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+constexpr bool json_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+constexpr int json_hex(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace detail
+
+/// Checks that `text` is exactly one JSON value (RFC 8259) in a form both databases store alike;
+/// nullopt when it is. Strict RFC 8259 (no comments, trailing commas, single quotes, NaN, leading
+/// zeros or '+'; whitespace is space, tab, LF and CR only; scalars are documents too), and also:
+///   - UTF-8 throughout: no overlong forms, no encoded surrogates, nothing above U+10FFFF;
+///   - \u escapes of UTF-16 surrogates only as a high-low pair (PostgreSQL refuses a lone one and
+///     I-JSON, RFC 7493, forbids them; SQLite would store it);
+///   - at most json_max_depth nested arrays and objects.
+/// What it cannot promise: PostgreSQL's JSONB still refuses the escape \u0000 (SQLSTATE 22P05)
+/// and numbers beyond NUMERIC's range, such as 1e131072 or 1e-20000 (22003). No allocation; a
+/// single pass.
+constexpr std::optional<JsonError> json_error(std::string_view s) noexcept {
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const auto fail = [](std::size_t where, std::string_view why) { return std::optional<JsonError>(JsonError{where, why}); };
+  const auto skip_space = [&] {
+    while (i < n && detail::json_space(s[i])) ++i;
+  };
+  const auto hex4 = [&](std::size_t k) {
+    if (k + 4 > n) return -1;
+    int v = 0;
+    for (std::size_t j = 0; j < 4; ++j) {
+      const int h = detail::json_hex(s[k + j]);
+      if (h < 0) return -1;
+      v = v * 16 + h;
+    }
+    return v;
+  };
+  // A string starting at s[i] == '"'; on success i is just past the closing quote.
+  const auto string = [&]() -> std::optional<JsonError> {
+    const std::size_t start = i++;
+    for (;;) {
+      if (i >= n) return fail(start, "unterminated string");
+      const unsigned char c = byte(i);
+      if (c == '"') {
+        ++i;
+        return std::nullopt;
+      }
+      if (c < 0x20) return fail(i, "control character in a string (it must be written as an escape)");
+      if (c == '\\') {
+        if (i + 1 >= n) return fail(start, "unterminated string");
+        const char e = s[i + 1];
+        if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
+          i += 2;
+          continue;
+        }
+        if (e != 'u') return fail(i, "unknown escape");
+        const int u = hex4(i + 2);
+        if (u < 0) return fail(i, "\\u escape without four hex digits");
+        if (u >= 0xDC00 && u <= 0xDFFF) return fail(i, "\\u escape of a low surrogate without a high one before it");
+        if (u >= 0xD800 && u <= 0xDBFF) {
+          const bool pair = i + 12 <= n && s[i + 6] == '\\' && s[i + 7] == 'u' && hex4(i + 8) >= 0xDC00 &&
+                            hex4(i + 8) <= 0xDFFF;
+          if (!pair) return fail(i, "\\u escape of a high surrogate without a low one after it");
+          i += 12;
+        } else {
+          i += 6;
+        }
+        continue;
+      }
+      if (c < 0x80) {
+        ++i;
+        continue;
+      }
+      // UTF-8: the lead byte gives the length and narrows the second byte's range (no overlong
+      // forms, no surrogates U+D800-DFFF, nothing above U+10FFFF).
+      std::size_t len = 0;
+      unsigned char lo = 0x80, hi = 0xBF;
+      if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+      } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+      } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+      } else {
+        return fail(i, "invalid UTF-8");
+      }
+      if (i + len > n || byte(i + 1) < lo || byte(i + 1) > hi) return fail(i, "invalid UTF-8");
+      for (std::size_t k = 2; k < len; ++k)
+        if ((byte(i + k) & 0xC0) != 0x80) return fail(i, "invalid UTF-8");
+      i += len;
+    }
+  };
+  const auto number = [&]() -> std::optional<JsonError> {
+    const std::size_t start = i;
+    if (s[i] == '-') ++i;
+    if (i >= n || !detail::json_digit(s[i])) return fail(start, "malformed number");
+    if (s[i] == '0') {
+      ++i;
+      if (i < n && detail::json_digit(s[i])) return fail(start, "number with a leading zero");
+    } else {
+      while (i < n && detail::json_digit(s[i])) ++i;
+    }
+    if (i < n && s[i] == '.') {
+      ++i;
+      if (i >= n || !detail::json_digit(s[i])) return fail(start, "malformed number (no digit after '.')");
+      while (i < n && detail::json_digit(s[i])) ++i;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+      ++i;
+      if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+      if (i >= n || !detail::json_digit(s[i])) return fail(start, "malformed number (no digit in the exponent)");
+      while (i < n && detail::json_digit(s[i])) ++i;
+    }
+    return std::nullopt;
+  };
+  // An object member's name and its ':' (then whitespace), at i.
+  const auto member_name = [&]() -> std::optional<JsonError> {
+    if (i >= n || s[i] != '"') return fail(i, "expected a member name (a string)");
+    if (auto e = string()) return e;
+    skip_space();
+    if (i >= n || s[i] != ':') return fail(i, "expected ':' after a member name");
+    ++i;
+    skip_space();
+    return std::nullopt;
+  };
+
+  std::array<bool, json_max_depth> in_object{};  // per open container: object (true) or array
+  std::size_t depth = 0;
+  skip_space();
+  for (;;) {
+    // A value starts at i.
+    if (i >= n) return fail(i, n == 0 ? "empty text" : "expected a value");
+    const char c = s[i];
+    if (c == '{' || c == '[') {
+      if (depth == json_max_depth) return fail(i, "arrays and objects nested more than 1000 deep");
+      in_object[depth++] = c == '{';
+      ++i;
+      skip_space();
+      if (i < n && s[i] == (c == '{' ? '}' : ']')) {
+        ++i;
+        --depth;  // empty: a complete value
+      } else {
+        if (c == '{') {
+          if (auto e = member_name()) return e;
+        }
+        continue;  // the first member's or element's value
+      }
+    } else if (c == '"') {
+      if (auto e = string()) return e;
+    } else if (c == '-' || detail::json_digit(c)) {
+      if (auto e = number()) return e;
+    } else if (s.substr(i, 4) == "true" || s.substr(i, 4) == "null") {
+      i += 4;
+    } else if (s.substr(i, 5) == "false") {
+      i += 5;
+    } else {
+      return fail(i, "unexpected character");
+    }
+    // A value ended: close containers, or go on to the next member or element.
+    for (;;) {
+      skip_space();
+      if (depth == 0) {
+        if (i != n) return fail(i, "text after the JSON value");
+        return std::nullopt;
+      }
+      const bool object = in_object[depth - 1];
+      if (i >= n) return fail(i, object ? "unterminated object" : "unterminated array");
+      if (s[i] == ',') {
+        ++i;
+        skip_space();
+        if (object) {
+          if (auto e = member_name()) return e;
+        }
+        break;
+      }
+      if (s[i] != (object ? '}' : ']')) return fail(i, object ? "expected ',' or '}'" : "expected ',' or ']'");
+      ++i;
+      --depth;
+    }
+  }
+}
+
+/// A JSON document's text. TEXT (with a json_valid CHECK) in SQLite, JSONB in PostgreSQL. JSONB
 /// normalises whitespace and key order, so PostgreSQL returns an equivalent document, not
 /// necessarily the same characters.
+///
+/// A default Json is the document `null` (JSON null; SQL NULL is std::optional<Json>). Text is
+/// checked with json_error() whenever it is bound: text that is not a JSON document is a
+/// ValueError on both databases, before anything is sent, so an open transaction stays usable.
 struct Json {
-  std::string text;
+  std::string text = "null";
+
+  /// True when text is a document tenantry stores (json_error() says why not).
+  bool valid() const noexcept { return !json_error(text).has_value(); }
+
   friend auto operator<=>(const Json&, const Json&) = default;
 };
+
+namespace detail {
+/// What drivers' bind_json() call first: ValueError unless `text` is a JSON document.
+inline void require_json(std::string_view text, int parameter) {
+  if (const auto e = json_error(text))
+    throw ValueError("tenantry: JSON bound to parameter " + std::to_string(parameter) + " is not valid: " +
+                     std::string(e->reason) + " at byte " + std::to_string(e->offset) + " of " +
+                     std::to_string(text.size()) + "; nothing was sent");
+}
+}  // namespace detail
 
 /// Raw bytes: BLOB in SQLite, BYTEA in PostgreSQL.
 using Bytes = std::vector<std::byte>;

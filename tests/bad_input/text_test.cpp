@@ -227,12 +227,12 @@ TEMPLATE_TEST_CASE("a NUL byte in text: SQLite keeps every byte, PostgreSQL refu
       CHECK(tokens.erase(w.a, t.id));
     }
   }
-  // JSON: a raw NUL is not JSON on SQLite (the json_valid CHECK); the escape \u0000 is JSON, and
-  // SQLite keeps it, but PostgreSQL's jsonb cannot hold it (SQLSTATE 22P05).
+  // JSON: a raw NUL is not JSON (a control character in a string): ValueError on both, before
+  // sending. The escape \u0000 is JSON, and SQLite keeps it, but PostgreSQL's jsonb cannot hold
+  // it (SQLSTATE 22P05).
   Gadget g = testdb::make_gadget("json-nul");
   g.meta = Json{std::string("\"a\0b\"", 5)};
-  if constexpr (B::is_postgres) expect_throw<ValueError>([&] { gadgets.insert(w.a, g); });
-  else CHECK(expect_throw<CheckViolation>([&] { gadgets.insert(w.a, g); }).constraint() == "ck_gadgets_meta_json");
+  message_has(expect_throw<ValueError>([&] { gadgets.insert(w.a, g); }), {"not valid", "control character", "byte 2"});
   g.meta = Json{R"("a\u0000b")"};
   if constexpr (B::is_postgres) {
     CHECK(expect_throw<DatabaseError>([&] { gadgets.insert(w.a, g); }).code() == "22P05");

@@ -341,6 +341,21 @@ inline void check_sqlite_reads(std::string_view text, std::span<const std::uint8
   TENANTRY_FUZZ_REQUIRE(!read_as<double>(st).has_value());
   st.reset();
 
+  // As JSON: bind_json() takes exactly the texts json_error() accepts, and SQLite's own
+  // json_valid() agrees that each of them is JSON.
+  {
+    static const Sql json_valid = intern_sql("SELECT json_valid(?1)");
+    auto& js = conn.prepare(json_valid);
+    Reset reset_json{js};
+    if (!json_error(text)) {
+      js.bind_json(1, text);
+      TENANTRY_FUZZ_REQUIRE(js.step());
+      TENANTRY_FUZZ_REQUIRE(js.column_int(0) == 1);
+    } else {
+      TENANTRY_FUZZ_REQUIRE(throws<ValueError>([&] { js.bind_json(1, text); }));
+    }
+  }
+
   // As a BLOB.
   st.bind_blob(1, std::as_bytes(bytes));
   TENANTRY_FUZZ_REQUIRE(st.step());

@@ -1118,6 +1118,55 @@ TEST_CASE("pg driver: server_prepared = false sends typed values with every exec
   CHECK(query_int(conn, "SELECT count(*) FROM pooled") == 1);
 }
 
+TEST_CASE("pg driver: a bound Timestamp does not depend on the session's TimeZone, prepared or not",
+          "[pg][driver][types][timestamp]") {
+  // A Timestamp into timestamp without time zone is its UTC wall clock, into date its UTC date,
+  // into text its ISO form: the same bytes in both modes. Without server-side preparation it
+  // used to travel typed timestamptz, and the server's cast wrote the session zone's wall clock
+  // (here the next day in Tokyo).
+  const std::string url = tenantry_test::pg_url();
+  const bool prepared = GENERATE(true, false);
+  INFO("server_prepared = " << prepared);
+  pg::Options options;
+  options.server_prepared = prepared;
+  PgConn conn{url, options};
+  conn.execute("SET TimeZone = 'Asia/Tokyo'");
+  conn.execute("CREATE TABLE times (ts timestamp, tz timestamptz, d date, label text)");
+  const Timestamp at = Timestamp::parse("2024-01-15T23:30:00.250000Z");
+  {
+    auto& ins = conn.prepare(intern_sql("INSERT INTO times (ts, tz, d, label) VALUES ($1, $2, $3, $4)"));
+    StatementScope scope(ins);
+    for (int i = 1; i <= 4; ++i) ins.bind_timestamp(i, at);
+    CHECK_FALSE(ins.step());
+  }
+  CHECK(query_text(conn, "SELECT ts::text FROM times") == "2024-01-15 23:30:00.25");
+  CHECK(query_text(conn, "SELECT tz::text FROM times") == "2024-01-16 08:30:00.25+09");  // the session's zone
+  CHECK(query_text(conn, "SELECT d::text FROM times") == "2024-01-15");
+  CHECK(query_text(conn, "SELECT label FROM times") == "2024-01-15T23:30:00.250000Z");
+  {
+    auto& sel = conn.prepare(intern_sql("SELECT ts, tz, d, label FROM times WHERE ts = $1 AND tz = $2"));
+    StatementScope scope(sel);
+    sel.bind_timestamp(1, at);
+    sel.bind_timestamp(2, at);
+    REQUIRE(sel.step());
+    CHECK(sel.column_timestamp(0) == at);
+    CHECK(sel.column_timestamp(1) == at);
+    CHECK(sel.column_timestamp(2) == Timestamp::parse("2024-01-15"));
+    CHECK(sel.column_timestamp(3) == at);
+  }
+  // Where the SQL does not say the type, the server takes the parameter as text in both modes;
+  // a cast says it.
+  {
+    auto& echo = conn.prepare(intern_sql("SELECT $1, date_trunc('day', $2::timestamptz)"));
+    StatementScope scope(echo);
+    echo.bind_timestamp(1, at);
+    echo.bind_timestamp(2, at);
+    REQUIRE(echo.step());
+    CHECK(echo.column_text(0) == "2024-01-15T23:30:00.250000Z");
+    CHECK(echo.column_timestamp(1) == Timestamp::parse("2024-01-15T15:00:00Z"));  // midnight in Tokyo
+  }
+}
+
 // ---- execute() ---------------------------------------------------------------------------------
 
 TEST_CASE("pg driver: execute runs scripts, keeps notices off stderr and refuses COPY", "[pg][driver]") {

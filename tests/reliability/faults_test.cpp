@@ -37,6 +37,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -738,9 +739,10 @@ TEST_CASE("faults: a PostgreSQL read-only transaction: ReadOnlyError on write, r
 }
 
 TEST_CASE("faults: a forked child draws other UUIDs than its parent", "[reliability][faults]") {
-  // fork() copies the generator's state: without a reseed in the child, parent and child would
-  // draw the same "random" keys (the SIGKILL test above collided on a primary key that way).
-  (void)Uuid::random();  // this thread's generator exists before the fork
+  // fork() copies the random bytes buffered for later UUIDs: without throwing them away in the
+  // child, parent and child would draw the same "random" keys (the SIGKILL test above collided on
+  // a primary key that way, with the earlier seeded generator).
+  (void)Uuid::random();  // this thread's buffer holds bytes for more UUIDs before the fork
   Child child([](int fd) {
     for (int i = 0; i < 4; ++i) say(fd, Uuid::random().to_string());
     return 0;

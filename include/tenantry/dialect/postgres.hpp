@@ -2,7 +2,8 @@
 //
 // PostgreSQL has a native type for every kind: integers get the narrowest type that holds the
 // field (SMALLINT/INTEGER/BIGINT), UUID, TIMESTAMPTZ (UTC instants, microseconds), JSONB and
-// BYTEA. Enums stay TEXT with a CHECK, as in SQLite, so adding an enumerator is an ordinary
+// BYTEA. A Timestamp in a column declared sql_type("TIMESTAMP") (without time zone) is stored as
+// its UTC wall clock, by the drivers and by default_now() alike. Enums stay TEXT with a CHECK, as in SQLite, so adding an enumerator is an ordinary
 // constraint change rather than an ALTER TYPE that cannot run inside a transaction block on
 // older servers.
 #pragma once
@@ -56,7 +57,27 @@ struct PgDialect {
     }
   }
 
-  static std::string_view now_expression() { return "now()"; }
+  /// The DEFAULT of a default_now() column: now(), or for a timestamp without time zone
+  /// (sql_type("TIMESTAMP")) the UTC wall clock, which is how a Timestamp is stored there; now()
+  /// alone would be converted with the session's TimeZone and read back shifted by its offset.
+  static std::string_view now_expression(const ColumnInfo& c) {
+    return is_timestamp_without_time_zone(c.sql_type) ? "(now() AT TIME ZONE 'UTC')" : "now()";
+  }
+
+  /// True for the spellings of timestamp without time zone: TIMESTAMP, TIMESTAMP(3),
+  /// timestamp without time zone, ... in any case and spacing.
+  static bool is_timestamp_without_time_zone(std::string_view type) {
+    std::string t;  // lower case, without whitespace and without a precision "(p)"
+    bool in_precision = false;
+    for (const char ch : type) {
+      const char c = ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch;
+      if (c == '(') in_precision = true;
+      if (!in_precision && c != ' ' && c != '\t' && c != '\n' && c != '\r') t += c;
+      if (c == ')') in_precision = false;
+    }
+    return t == "timestamp" || t == "timestampwithouttimezone" || t == "pg_catalog.timestamp";
+  }
+
   static std::string_view uuid_expression() { return "gen_random_uuid()"; }
 
   struct ImplicitCheck {

@@ -57,7 +57,10 @@ struct SqliteDialect {
 
   /// The current time in tenantry's fixed-width ISO-8601 form (SQLite gives milliseconds; the
   /// three extra zeros keep every stored timestamp 27 characters long).
-  static std::string_view now_expression() { return "(strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z')"; }
+  /// The DEFAULT of a default_now() column: the current UTC time in Timestamp's text form.
+  static std::string_view now_expression(const ColumnInfo&) {
+    return "(strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z')";
+  }
 
   /// A random version 4 UUID in canonical lowercase text.
   static std::string_view uuid_expression() {

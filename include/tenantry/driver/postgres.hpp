@@ -16,8 +16,15 @@
 //
 // Options::server_prepared = false never prepares on the server (PgBouncer in transaction
 // pooling mode): every execution is a PQexecParams whose parameter types come from the bound
-// values (int8, float8, bool, bytea, uuid, timestamptz, jsonb; text as "unknown" so the server
-// infers it), and the server casts where the column type differs.
+// values (int8, float8, bool, bytea, uuid, jsonb; text, and timestamps as ISO-8601 text, as
+// "unknown" so the server infers the type from the SQL), and the server casts where the column
+// type differs.
+//
+// Timestamps and time zones. A Timestamp is an instant. In a timestamptz it is stored as such;
+// in a timestamp without time zone as its UTC wall clock, in every mode: binary (both types'
+// binary form is microseconds since 2000-01-01), text ("...Z", whose zone timestamp input
+// ignores) and unprepared (untyped text, parsed as the column's type). No path goes through the
+// session's TimeZone, so a Timestamp reads back as written whatever TimeZone says.
 //
 // A Connection is used by one thread at a time. A connection the server dropped is marked broken
 // and every later call throws ConnectionError at once; tenantry never reconnects on its own,
@@ -293,7 +300,11 @@ class Statement {
   void bind_double(int i, double v) { bind(i, Value::real, [&](Param& p) { p.d = v; }); }
   void bind_bool(int i, bool v) { bind(i, Value::boolean, [&](Param& p) { p.i = v ? 1 : 0; }); }
   void bind_text(int i, std::string_view v) { bind(i, Value::text, [&](Param& p) { p.ext = sized_bytes(v); }); }
-  void bind_json(int i, std::string_view v) { bind(i, Value::json, [&](Param& p) { p.ext = sized_bytes(v); }); }
+  /// JSON text: refused with ValueError unless it is one JSON document (json_error()).
+  void bind_json(int i, std::string_view v) {
+    tenantry::detail::require_json(v, i);
+    bind(i, Value::json, [&](Param& p) { p.ext = sized_bytes(v); });
+  }
   void bind_blob(int i, std::span<const std::byte> v) {
     const std::string_view bytes(reinterpret_cast<const char*>(v.data()), v.size());
     bind(i, Value::blob, [&](Param& p) { p.ext = sized_bytes(bytes); });
@@ -589,7 +600,13 @@ class Statement {
       case Value::uuid:
         p.type = oid::uuid;
         return put_small(p, 16, [&](char* o) { std::memcpy(o, p.uuid.data(), 16); });
-      case Value::timestamp: return timestamp_binary(p);
+      case Value::timestamp:
+        // Untyped ISO-8601 text ("...Z"), so that the server reads it as the type the SQL needs:
+        // the exact instant for timestamptz, its UTC wall clock for timestamp without time zone
+        // (which ignores the zone in its input), the UTC date for date. Typed timestamptz, a
+        // timestamp column would get the instant converted to the session's TimeZone by the
+        // implicit cast, and read back shifted by the zone's offset.
+        return text_small(p, 27, [&](char* o) { Timestamp{p.i}.write_iso(o); });
       case Value::null: break;
     }
   }
@@ -652,8 +669,10 @@ class Statement {
     text_small(p, 0, [&](char* o) { return std::to_chars(o, o + 32, v).ptr - o; });
   }
 
+  /// timestamptz and timestamp share a binary form, microseconds since 2000-01-01: the instant
+  /// for one, the wall clock for the other. A Timestamp's UTC wall clock is the same number, so
+  /// both get these bytes and no conversion depends on the session's TimeZone.
   void timestamp_binary(Param& p) {
-    p.type = oid::timestamptz;
     put_small(p, 8, [&](char* o) { detail::put_be(o, static_cast<std::uint64_t>(p.i - detail::pg_epoch_micros)); });
   }
 

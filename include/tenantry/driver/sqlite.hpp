@@ -155,7 +155,11 @@ class Statement {
     // A null pointer would bind NULL: an empty std::string_view{} is the empty text.
     check(sqlite3_bind_text64(stmt_, i, v.data() != nullptr ? v.data() : "", v.size(), SQLITE_STATIC, SQLITE_UTF8));
   }
-  void bind_json(int i, std::string_view v) { bind_text(i, v); }
+  /// JSON text: refused with ValueError unless it is one JSON document (json_error()).
+  void bind_json(int i, std::string_view v) {
+    tenantry::detail::require_json(v, i);
+    bind_text(i, v);
+  }
   void bind_blob(int i, std::span<const std::byte> v) {
     // A zero-length blob with a null pointer would bind NULL; zeroblob(0) is an empty blob.
     if (v.empty()) check(sqlite3_bind_zeroblob(stmt_, i, 0));
