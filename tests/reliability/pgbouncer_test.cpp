@@ -4,6 +4,7 @@
 // though the clients share server sessions. Without PgBouncer these tests FAIL saying how to
 // start it; they are never skipped.
 #include "reliability/common.hpp"
+#include "support/expect_throw.hpp"
 
 #include <tenantry/pool.hpp>
 #include <tenantry/tenantry.hpp>
@@ -505,4 +506,46 @@ TEST_CASE("PgBouncer: two processes with server-side prepared statements never r
   for (const auto& pid : c.pids())
     if (d.pids().contains(pid)) shared.insert(pid);
   CHECK_FALSE(shared.empty());
+}
+
+TEST_CASE("PgBouncer: a statement name held by other SQL on every server session is refused, never run",
+          "[reliability][pgbouncer][prepared]") {
+  const std::string direct = tenantry_test::pg_url();
+  const std::string url = through_bouncer(direct);
+  pg::Connection admin(direct);
+  admin.execute("CREATE TABLE rel_victims (x integer); INSERT INTO rel_victims SELECT generate_series(1, 10)");
+  const Sql ours = intern_sql("SELECT count(*) FROM rel_victims WHERE x > $1 /* pgbouncer_test: taken everywhere */");
+
+  // Another program on the same PgBouncer pool prepares a DELETE under our statement's name on
+  // every server session: as many clients as the pool has sessions, each inside a transaction
+  // (so each holds a session of its own), each preparing at the protocol level.
+  const std::string pool_size = bouncer_setting(url, "default_pool_size");
+  REQUIRE_FALSE(pool_size.empty());
+  std::vector<PGconn*> others;
+  for (int i = 0; i < std::stoi(pool_size); ++i) {
+    PGconn* c = PQconnectdb(url.c_str());
+    REQUIRE(PQstatus(c) == CONNECTION_OK);
+    others.push_back(c);
+    PQclear(PQexec(c, "BEGIN"));
+    PGresult* r = PQprepare(c, ours.name->c_str(), "DELETE FROM rel_victims WHERE x > $1", 0, nullptr);
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+  }
+  std::set<std::string> sessions;
+  for (PGconn* c : others) {
+    PGresult* r = PQexec(c, "SELECT pg_backend_pid()");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) sessions.insert(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQclear(PQexec(c, "COMMIT"));
+  }
+  CHECK(sessions.size() == others.size());  // every server session of the pool
+
+  pg::Connection conn(url);  // default options: server-side prepared statements
+  for (int i = 0; i < 20; ++i) {
+    const auto e = testdb::expect_throw<StatementNameCollision>([&] { conn.prepare(ours); });
+    CHECK(e.name() == *ours.name);
+  }
+  CHECK(conn.statement_stats().collisions == 20);
+  CHECK(rel::raw_int(admin, "SELECT count(*) FROM rel_victims") == 10);
+  for (PGconn* c : others) PQfinish(c);
 }
