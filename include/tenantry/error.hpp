@@ -9,6 +9,7 @@
 //   ├── ValueError            a value cannot be stored or decoded (out of range, bad UUID text...)
 //   ├── UrlError              a database URL is malformed or names an unknown scheme
 //   ├── OrgMismatch           a row carries another org's id than the one the call was scoped to
+//   ├── RlsNotEnforced        row-level security differs from the generated one (rls.hpp)
 //   └── DatabaseError         the database refused or failed
 //       ├── ConnectionError   cannot connect, or the connection broke
 //       ├── BusyError         the database stayed locked past the busy timeout

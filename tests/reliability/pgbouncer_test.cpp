@@ -168,8 +168,8 @@ TEST_CASE("PgBouncer: the org setting never leaks between clients (row-level sec
           Repository<Item, PgDialect> items{*conn};
           // Outside a transaction each statement may run on any server session: none has an org.
           expect(rel::raw_text(*conn, setting).empty(), round, "an org setting is visible outside a transaction");
-          expect(rel::raw_int(*conn, "SELECT count(*) FROM rel_items") == 0, round,
-                 "rows are visible outside a transaction");
+          expect(rel::fails_without_org(*conn, "SELECT count(*) FROM rel_items"), round,
+                 "a read outside a transaction did not fail with OrgContextMissing");
           Item row;
           row.id = Uuid::random();
           row.owner = me;
@@ -190,7 +190,8 @@ TEST_CASE("PgBouncer: the org setting never leaks between clients (row-level sec
             expect(rel::raw_int(*conn, "SELECT count(*) FROM rel_items") == n, round, "policy and repository disagree");
             tx.commit();
           }
-          expect(rel::raw_int(*conn, "SELECT count(*) FROM rel_items") == 0, round, "rows visible after commit");
+          expect(rel::fails_without_org(*conn, "SELECT count(*) FROM rel_items"), round,
+                 "a read after commit did not fail with OrgContextMissing");
         } catch (const std::exception& e) {
           expect(false, round, std::string("exception: ") + e.what());
         }

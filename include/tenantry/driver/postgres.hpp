@@ -221,6 +221,16 @@ inline std::string sqlstate(const PGresult* r) {
   if (code == "55P03") throw BusyError(what, code);
   if (code == "53100") throw StorageFull(what, code);
   if (code == "25006") throw ReadOnlyError(what, code);
+  // A row-level security policy of tenantry's read the org context and found none (ddl.hpp,
+  // rls_current_org_sql). The setting's name is in the message whatever the server's language.
+  if (code == "42704" && primary.find(org_setting_missing) != std::string::npos) {
+    throw OrgContextMissing("tenantry: postgres: no org context: a row-level security policy needs " +
+                                std::string(org_setting) +
+                                " and it is not set (connect with pg::Options::org_context, or set it in the "
+                                "transaction); nothing was read or written. " +
+                                what.substr(std::string_view("tenantry: postgres: ").size()),
+                            code);
+  }
   throw DatabaseError(what, code);
 }
 
