@@ -1042,6 +1042,60 @@ TEST_CASE("pg driver: statements are prepared once per connection and cached", "
   }
 }
 
+TEST_CASE("pg driver: preparing runs in one transaction, leaves none behind, and fails as a statement does",
+          "[pg][driver][cache]") {
+  PgConn conn{tenantry_test::pg_url()};
+  conn.execute("CREATE TABLE kept (x integer)");
+  const auto status = [&] { return PQtransactionStatus(conn.native()); };
+  const auto before = conn.statement_stats();
+
+  // Outside a transaction: prepared (BEGIN ... COMMIT of its own), nothing left open.
+  const Sql one = intern_sql("SELECT count(*) FROM kept WHERE x > $1 /* driver_test: prepare */");
+  conn.prepare(one);
+  CHECK(status() == PQTRANS_IDLE);
+  CHECK(PQpipelineStatus(conn.native()) == PQ_PIPELINE_OFF);
+  CHECK(conn.statement_stats().prepared == before.prepared + 1);
+
+  // Inside the caller's transaction: its work and the transaction stay, the savepoint is gone.
+  {
+    auto tx = conn.transaction();
+    conn.execute("INSERT INTO kept VALUES (1)");
+    const Sql two = intern_sql("SELECT count(*) FROM kept WHERE x < $1 /* driver_test: prepare */");
+    conn.prepare(two);
+    CHECK(status() == PQTRANS_INTRANS);
+    CHECK(expect_throw<DatabaseError>([&] { conn.execute("RELEASE SAVEPOINT tenantry_prepare"); }).code() == "3B001");
+  }  // rolled back (the RELEASE failed it)
+  {
+    auto tx = conn.transaction();
+    conn.execute("INSERT INTO kept VALUES (2)");
+    conn.prepare(intern_sql("SELECT x FROM kept WHERE x = $1 /* driver_test: prepare */"));
+    tx.commit();
+  }
+  CHECK(query_int(conn, "SELECT count(*) FROM kept") == 1);
+
+  // SQL the server refuses: the error, as from any statement; outside a transaction nothing
+  // stays open, inside one the transaction is aborted.
+  const Sql bad = intern_sql("SELEC 1 /* driver_test: prepare */");
+  CHECK(expect_throw<DatabaseError>([&] { conn.prepare(bad); }).code() == "42601");
+  CHECK(status() == PQTRANS_IDLE);
+  CHECK(PQpipelineStatus(conn.native()) == PQ_PIPELINE_OFF);
+  CHECK(query_int(conn, "SELECT count(*) FROM kept") == 1);
+  {
+    auto tx = conn.transaction();
+    CHECK(expect_throw<DatabaseError>([&] { conn.prepare(bad); }).code() == "42601");
+    CHECK(expect_throw<DatabaseError>([&] { conn.execute("SELECT 1"); }).code() == "25P02");
+  }
+  CHECK(query_int(conn, "SELECT count(*) FROM kept") == 1);
+  // And in a failed transaction, preparing reports the failed transaction.
+  {
+    auto tx = conn.transaction();
+    CHECK_THROWS_AS(conn.execute("SELECT 1 / 0"), DatabaseError);
+    const Sql later = intern_sql("SELECT 2 /* driver_test: prepare in a failed transaction */");
+    CHECK(expect_throw<DatabaseError>([&] { conn.prepare(later); }).code() == "25P02");
+  }
+  CHECK(query_int(conn, "SELECT 3 /* driver_test: prepare */") == 3);
+}
+
 TEST_CASE("pg driver: changes() counts the rows the last execution touched", "[pg][driver]") {
   PgConn conn{tenantry_test::pg_url()};
   conn.execute("CREATE TABLE counted (x integer); INSERT INTO counted SELECT generate_series(1, 3)");

@@ -746,16 +746,26 @@ class Statement {
   /// the server lost it. The description gives the parameter types every bind encodes for.
   ///
   /// Behind a pooler in transaction mode (PgBouncer) every transaction may run on another server
-  /// session, and a session keeps the statements every client prepared on it. So the lookup,
-  /// the PREPARE and the description run in one transaction (the caller's, or one opened here),
-  /// which keeps them on one server session: the session's statement under our name, if it has
-  /// one, is ours only when its text is ours (then it is used as it is); other text is refused
-  /// with StatementNameCollision and never executed. Checking first, instead of trying PREPARE
-  /// and reading 42P05, also leaves the caller's transaction usable.
+  /// session, and a session keeps the statements every client prepared on it. So the PREPARE,
+  /// the description and, when the session already holds our name, the look at what it holds,
+  /// all run in one transaction (the caller's, or one opened here), which keeps them on one
+  /// server session. A statement found under our name is ours only when its text is ours (then
+  /// it is used as it is); other text is refused with StatementNameCollision and never executed.
+  ///
+  /// One round trip in the usual case: BEGIN (when no transaction is open), SAVEPOINT, PREPARE,
+  /// DESCRIBE, RELEASE, COMMIT go as one libpq pipeline. When the PREPARE finds the name taken
+  /// (42P05), the savepoint is rolled back, which leaves the transaction on the same session and
+  /// usable, and pg_prepared_statements tells what the session holds under that name.
   void prepare_on_server() {
     detail::Session& s = *session_;
     s.ensure_usable();
-    const bool own = PQtransactionStatus(s.conn) == PQTRANS_IDLE;
+    const PGTransactionStatusType status = PQtransactionStatus(s.conn);
+    const bool own = status == PQTRANS_IDLE;
+#ifdef LIBPQ_HAS_PIPELINING
+    if ((own || status == PQTRANS_INTRANS) && PQenterPipelineMode(s.conn) == 1) return prepare_pipelined(own);
+#endif
+    // Without pipelining (or in a failed transaction, where the first command reports 25P02):
+    // look first, then prepare.
     if (own) detail::exec_simple(s, "BEGIN");
     try {
       prepare_in_transaction();
@@ -766,7 +776,61 @@ class Statement {
     }
   }
 
-  /// prepare_on_server()'s work, inside an open transaction (one server session throughout).
+#ifdef LIBPQ_HAS_PIPELINING
+  /// prepare_on_server() in one round trip; the connection is in pipeline mode on entry.
+  void prepare_pipelined(bool own) {
+    detail::Session& s = *session_;
+    const auto plain = [&](const char* sql) {
+      return PQsendQueryParams(s.conn, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+    };
+    const bool sent = (!own || plain("BEGIN")) && plain("SAVEPOINT tenantry_prepare") &&
+                      PQsendPrepare(s.conn, name_.c_str(), sql_->c_str(), 0, nullptr) == 1 &&
+                      PQsendDescribePrepared(s.conn, name_.c_str()) == 1 && plain("RELEASE SAVEPOINT tenantry_prepare") &&
+                      (!own || plain("COMMIT")) && PQpipelineSync(s.conn) == 1;
+    if (!sent) {
+      if (s.broken.empty()) s.broken = detail::trimmed(PQerrorMessage(s.conn));
+      throw ConnectionError("tenantry: postgres: cannot send to the server (" + s.broken + ")", "08006");
+    }
+    // Each command's result (the first PGresult of it), then the pipeline's sync point.
+    const std::size_t commands = own ? 6 : 4, parse = own ? 2 : 1;
+    std::array<detail::Result, 6> results;
+    for (std::size_t q = 0; q < commands; ++q) {
+      while (PGresult* r = PQgetResult(s.conn)) {
+        if (!results[q]) results[q].reset(r);
+        else PQclear(r);
+      }
+    }
+    PQclear(PQgetResult(s.conn));  // PGRES_PIPELINE_SYNC (null when the connection is gone)
+    PQexitPipelineMode(s.conn);
+    std::size_t failed = commands;
+    for (std::size_t q = 0; q < commands && failed == commands; ++q)
+      if (!results[q] || PQresultStatus(results[q].get()) != PGRES_COMMAND_OK) failed = q;
+    if (failed == commands) {
+      describe(results[parse + 1].get());
+      ++s.stats.prepared;
+      return;
+    }
+    if (failed == parse && detail::sqlstate(results[parse].get()) == "42P05") {
+      // The session holds our name already: back to before the PREPARE, on the same session.
+      try {
+        detail::exec_simple(s, "ROLLBACK TO SAVEPOINT tenantry_prepare; RELEASE SAVEPOINT tenantry_prepare");
+        prepare_in_transaction();
+        if (own) detail::exec_simple(s, "COMMIT");
+      } catch (...) {
+        if (own) rollback_own(s);
+        throw;
+      }
+      return;
+    }
+    // Any other failure stands, as a failed statement's does: the caller's transaction is
+    // aborted (its savepoint goes with it), ours is rolled back.
+    if (own) rollback_own(s);
+    detail::throw_error(s, results[failed].get(), *sql_);
+  }
+#endif
+
+  /// The lookup, PREPARE and description of prepare_on_server(), one command at a time, inside
+  /// an open transaction (so on one server session throughout).
   void prepare_in_transaction() {
     detail::Session& s = *session_;
     prepared_ = false;
@@ -791,15 +855,19 @@ class Statement {
     }
     detail::Result d(PQdescribePrepared(s.conn, name_.c_str()));
     if (PQresultStatus(d.get()) != PGRES_COMMAND_OK) detail::throw_error(s, d.get(), *sql_);
+    describe(d.get());
+  }
 
-    const int n = PQnparams(d.get());
+  /// Takes the server's description of the prepared statement: parameter types and column count.
+  void describe(const PGresult* d) {
+    const int n = PQnparams(d);
     bool same = param_types_.size() == static_cast<std::size_t>(n);
-    for (int k = 0; same && k < n; ++k) same = param_types_[static_cast<std::size_t>(k)] == PQparamtype(d.get(), k);
-    described_columns_ = PQnfields(d.get());
+    for (int k = 0; same && k < n; ++k) same = param_types_[static_cast<std::size_t>(k)] == PQparamtype(d, k);
+    described_columns_ = PQnfields(d);
     prepared_ = true;
     if (same) return;
     param_types_.resize(static_cast<std::size_t>(n));
-    for (int k = 0; k < n; ++k) param_types_[static_cast<std::size_t>(k)] = PQparamtype(d.get(), k);
+    for (int k = 0; k < n; ++k) param_types_[static_cast<std::size_t>(k)] = PQparamtype(d, k);
     params_.resize(static_cast<std::size_t>(n));
     // Re-prepared with other types (the schema changed under it): encode what is bound again.
     for (int k = 0; k < n; ++k) {
@@ -870,7 +938,7 @@ class Statement {
       if (PQtransactionStatus(s.conn) == PQTRANS_IDLE) {
         detail::exec_simple(s, "BEGIN");
         try {
-          prepare_in_transaction();
+          prepare_on_server();  // in this transaction
           r = send();
           if (succeeded(r)) {
             detail::exec_simple(s, "COMMIT");
