@@ -16,9 +16,11 @@
 //
 // Server-side statements are named after their text ("tenantry_" + 192 bits of its SHA-256,
 // sql_registry.hpp), never after anything local to the process, so one name means one SQL text
-// on every server session, whichever client prepared it there. Preparing looks the name up on
-// the session first, in the same transaction as the PREPARE: a statement with our text is used,
-// other text under our name is refused (StatementNameCollision) and never executed.
+// on every server session, whichever client prepared it there. PREPARE and DESCRIBE run in one
+// transaction (one libpq pipeline, one round trip), so on one server session even behind a
+// pooler; when the session already holds the name, what it holds is read in that transaction: a
+// statement with our text is used, other text under our name is refused
+// (StatementNameCollision) and never executed.
 //
 // Options::server_prepared = false never prepares on the server (PgBouncer in transaction
 // pooling mode): every execution is a PQexecParams whose parameter types come from the bound
