@@ -104,6 +104,35 @@ def load_gbench(path):
     return runs, data.get("context", {})
 
 
+PAIR_OPS = [
+    ("prepare", "first use of a statement on a connection (DEALLOCATE ALL, then prepare)"),
+    ("find", "find by key (index path)"),
+    ("count_big", "count one org's 10,000 rows (scan path)"),
+    ("list_big", "list one org's 10,000 rows (scan path)"),
+]
+PAIRS = [
+    ("tenantry_vs_raw", "tenantry / raw libpq"),
+    ("rls_vs_off", "RLS on (org_context + policy) / off, autocommit"),
+    ("rls_tx_vs_off_tx", "policy / no policy, in one transaction"),
+    ("rls_old_tx_vs_rls_tx", "earlier policy form / generated form, in one transaction"),
+]
+
+
+def pair_table(runs):
+    """The paired variant-vs-baseline benchmarks (<target>_rls, <target>_cold): one line each."""
+    lines = ["| target | operation | comparison | baseline | variant | ratio |", "|---|---|---|---|---|---|"]
+    for target, title in TARGETS[2:]:
+        for suffix in ("_cold", "_rls"):
+            for op, op_title in PAIR_OPS:
+                for pair, pair_title in PAIRS:
+                    e = runs.get((target + suffix, op, pair))
+                    if not e or "ratio" not in e:
+                        continue
+                    lines.append(f"| {title} | {op_title} | {pair_title} | {fmt_us(e.get('raw_us'))} | "
+                                 f"{fmt_us(e.get('tenantry_us'))} | {e['ratio']:.2f} |")
+    return "\n".join(lines) if len(lines) > 2 else "_(not measured in this run)_"
+
+
 def fmt_us(us):
     if us is None:
         return "n/a"
@@ -434,6 +463,7 @@ def cmd_render(args):
         "RUN_INFO": "\n".join(run_info),
         "TARGET_TABLES": "\n".join(sections),
         "BULK_TABLES": "\n".join(bulk) if bulk else "_(PostgreSQL not measured in this run)_",
+        "PAIR_TABLE": pair_table(runs),
         "CALLGRIND_TABLES": callgrind_table(cg),
         "COMPILE_TABLE": compile_table(cc),
         "MISSES": "\n".join(miss_lines),

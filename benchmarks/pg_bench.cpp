@@ -7,6 +7,9 @@
 // server at 127.0.0.1:54329) for TCP; for the socket, host=$TENANTRY_PG_SOCKET_DIR (else
 // /tmp/tenantry-pg-54329) with the same port. Exits 77 (CTest's "skipped") when no server answers.
 //
+// Row-level security on vs off (rls_bench.hpp): <target>_rls/<operation>/<variant>_vs_<baseline>;
+// the first use of a statement on a connection (prepare_bench.hpp): <target>_cold/prepare/...
+//
 // Benchmarks are named <target>/<operation>/<side>. Besides "raw" (the prepared-statement twin of
 // what tenantry does), "tenantry" and "paired" (both in alternating batches, see ops.hpp),
 // insert_many has the raw bulk paths: raw_pipeline,
@@ -16,6 +19,8 @@
 #if __has_include(<tenantry/driver/postgres.hpp>)
 
 #include "pg_fixture.hpp"
+#include "prepare_bench.hpp"
+#include "rls_bench.hpp"
 
 #include <benchmark/benchmark.h>
 #include <libpq-fe.h>
@@ -133,6 +138,9 @@ int main(int argc, char** argv) {
     bench::g_conninfo[target] = conninfo;
     benchmark::AddCustomContext(target + "_conninfo", conninfo);
     bench::register_target(target);
+    const auto add = [](const std::string& name, auto f, bool manual_time) { bench::add(name, f, manual_time); };
+    bench::register_cold_prepare(target, conninfo, add);
+    bench::register_rls_target(target, conninfo, add);
     ++targets;
   }
   if (targets == 0) {

@@ -1,6 +1,8 @@
 // examples/app/main.cpp - tenantry-app, the reference app's command line.
 //
-//   tenantry-app migrate up [--rls]                 apply pending migrations (progress, durations)
+//   tenantry-app migrate up [--rls]                 apply pending migrations (progress, durations);
+//                                                   --rls: also the row-level security migrations
+//                                                   of every PostgreSQL database (main, sessions)
 //   tenantry-app migrate down VERSION               revert the migrations above VERSION (0: all)
 //   tenantry-app migrate status                     every migration: applied, pending, dirty...; and
 //                                                   whether the schema matches the entities (exits
@@ -19,6 +21,11 @@
 //                                                   that each org sees only its own rows
 //   tenantry-app orgs create --slug S --name N | orgs list | orgs suspend --slug S
 //   tenantry-app health                             connect, SELECT 1, with latencies
+//   tenantry-app rls verify [--role R]              check every PostgreSQL database's live row-level
+//                                                   security against the generated policies, and
+//                                                   that the connected role is subject to them
+//                                                   (what a service runs at start-up); exit 1 and
+//                                                   every mismatch when not
 //
 // Databases are named by URL, on every command that opens one:
 //   --db URL          sqlite:PATH, sqlite:///abs/path, sqlite::memory: or postgres://...;
@@ -310,7 +317,8 @@ int cmd_migrate_up(const Settings& s) {
   Database db = open_db(s.db_url, s.rls);
   migrate_up({"main", s.db_url, &db, main_dir(s, db)}, s.rls, s.up_to);
   if (separate_sessions(s)) {
-    Database sdb = open_db(s.session_db_url, false);
+    // The session database's tables are org-scoped too: --rls applies its policies as well.
+    Database sdb = open_db(s.session_db_url, s.rls);
     migrate_up({"sessions", s.session_db_url, &sdb, sessions_dir(s, sdb)}, s.rls);
   }
   return 0;
@@ -371,7 +379,7 @@ int on_target(const Settings& s, F&& f) {
   if (s.sessions) {
     if (!separate_sessions(s))
       throw CommandError("--sessions needs a separate session database (--session-db or SESSION_DB_URL)");
-    Database sdb = open_db(s.session_db_url, false);
+    Database sdb = open_db(s.session_db_url, s.rls);
     return f(Target{"sessions", s.session_db_url, &sdb, s.dir.empty() ? sessions_dir(s, sdb) : fs::path(s.dir)});
   }
   Database db = open_db(s.db_url, s.rls);
@@ -885,7 +893,7 @@ int cmd_demo(const Settings& settings) {
   const auto start = Clock::now();
   DemoDatabase main(settings.db_url, settings.rls, false, settings.keep_schema);
   std::optional<DemoDatabase> separate;
-  if (separate_sessions(settings)) separate.emplace(settings.session_db_url, false, true, settings.keep_schema);
+  if (separate_sessions(settings)) separate.emplace(settings.session_db_url, settings.rls, true, settings.keep_schema);
   Database& db = main.db();
   Databases dbs{db, separate ? separate->db() : db};
   const bool rls = settings.rls && db.is_postgres();
@@ -902,7 +910,10 @@ int cmd_demo(const Settings& settings) {
   std::size_t indexes = 0;
   for_each_entity<AllEntities>(
       [&]<class E>(std::type_identity<E>) { indexes += tenantry::table_info<E>().indexes.size(); });
-  timed_line("schema", fmt::format("11 tables, {} indexes{}", indexes, rls ? ", 10 isolation policies" : ""),
+  const bool separate_rls = rls && separate && separate->db().is_postgres();
+  timed_line("schema",
+             fmt::format("11 tables, {} indexes{}", indexes,
+                         rls ? separate_rls ? ", 10 + 1 (sessions) isolation policies" : ", 10 isolation policies" : ""),
              ms_since(t));
 
   // 2. two tenants
@@ -1138,6 +1149,48 @@ bool check_health(std::string_view label, const std::string& url) {
   }
 }
 
+// ---- rls verify ----------------------------------------------------------------------------------
+
+/// Verifies one database's row-level security (tenantry::pg::verify_rls) for the org-scoped
+/// tables of Entities; prints the result. True when it holds (or the database is SQLite).
+template <class Entities>
+bool verify_database(std::string_view label, const std::string& url, const std::string& role) {
+  fmt::print("rls verify: {} database, {}\n", label, describe(url));
+  Database db = open_db(url, true, /*create=*/false);
+  if (!db.is_postgres()) {
+    fmt::print("  ok    sqlite has no row-level security: tenantry's org scoping is the only wall\n");
+    return true;
+  }
+  std::vector<const tenantry::TableInfo*> tables;
+  for_each_entity<Entities>([&]<class E>(std::type_identity<E>) {
+    if (tenantry::table_info<E>().org_scoped()) tables.push_back(&tenantry::table_info<E>());
+  });
+  std::vector<tenantry::RlsMismatch> problems;
+  db.visit([&](auto& conn) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(conn)>, tenantry::pg::Connection>)
+      problems = tenantry::pg::rls_mismatches(conn, tables, {.rls_role = role});
+  });
+  if (problems.empty()) {
+    fmt::print("  ok    {} org-scoped tables: ENABLE and FORCE ROW LEVEL SECURITY, exactly the generated "
+               "policies; the connected role is subject to them\n",
+               tables.size());
+    return true;
+  }
+  fmt::print("  FAILED  {} problem(s):\n", problems.size());
+  for (const auto& p : problems) fmt::print("    {}: {}\n", p.table.empty() ? "role" : p.table, p.problem);
+  return false;
+}
+
+int cmd_rls_verify(const Settings& s, const std::string& role) {
+  bool ok = verify_database<AllEntities>("main", s.db_url, role);
+  if (separate_sessions(s)) ok = verify_database<SessionDbEntities>("sessions", s.session_db_url, role) && ok;
+  if (!ok) {
+    std::fflush(stdout);
+    fmt::print(stderr, "tenantry-app: row-level security is not enforced as generated (see above)\n");
+  }
+  return ok ? 0 : 1;
+}
+
 int cmd_health(const Settings& s) {
   bool ok = check_health("main", s.db_url);
   if (separate_sessions(s)) ok = check_health("sessions", s.session_db_url) && ok;
@@ -1250,6 +1303,17 @@ int main(int argc, char** argv) {
   auto* health = cli.add_subcommand("health", "check that the database answers (SELECT 1), and how fast");
   add_db(health);
 
+  // rls
+  std::string rls_role;
+  auto* rls = cli.add_subcommand("rls", "PostgreSQL row-level security");
+  rls->require_subcommand(1);
+  auto* rls_verify = rls->add_subcommand(
+      "verify", "check every database's live policies against the generated ones, and that this role is subject "
+                "to them (a service's start-up check)");
+  add_db(rls_verify);
+  rls_verify->add_option("--role", rls_role, "the role the policies were created for (CREATE POLICY ... TO); "
+                                             "default: none (PUBLIC)");
+
   CLI11_PARSE(cli, argc, argv);
   // A plain file path is an SQLite database (the old --db took one).
   for (std::string* url : {&s.db_url, &s.session_db_url})
@@ -1274,6 +1338,7 @@ int main(int argc, char** argv) {
     if (*orgs_list) return cmd_orgs_list(s);
     if (*orgs_suspend) return cmd_orgs_suspend(s, slug);
     if (*health) return cmd_health(s);
+    if (*rls_verify) return cmd_rls_verify(s, rls_role);
   } catch (const tenantry::UrlError& e) {
     error(e.what());
     return 2;

@@ -27,6 +27,9 @@ namespace app {
 using AllEntities = std::tuple<Organization, DownloadRequest, UserAccessRequest, ApiToken, ApiModelAlias, ModelMetadata,
                                AppToolsetConfig, Toolset, UserAlias, AppAccessRequest, SessionRecord>;
 
+/// The tables of a session database of its own (SESSION_DB_URL): tower_sessions alone.
+using SessionDbEntities = std::tuple<SessionRecord>;
+
 /// The ten org-scoped entities, for code that visits each tenant table (e.g. per-org counts).
 using OrgScopedEntities = std::tuple<DownloadRequest, UserAccessRequest, ApiToken, ApiModelAlias, ModelMetadata,
                                      AppToolsetConfig, Toolset, UserAlias, AppAccessRequest, SessionRecord>;
@@ -137,29 +140,31 @@ GeneratedFile initial_schema_down() {
               std::string(detail::generated_note) + detail::statements(detail::drop_tables<D, AllEntities>())};
 }
 
-/// The policy statements of 0003_row_level_security (PostgreSQL): ENABLE + FORCE row-level
-/// security and an org isolation policy on every org-scoped table, as
-/// tenantry::row_level_security_sql generates them.
-inline std::vector<std::string> row_level_security_statements() {
+/// The policy statements of a row-level security migration (PostgreSQL): ENABLE + FORCE
+/// row-level security and an org isolation policy on every org-scoped table of Entities, as
+/// tenantry::row_level_security_sql generates them (global tables get none).
+template <class Entities = AllEntities>
+std::vector<std::string> row_level_security_statements() {
   std::vector<std::string> out;
-  for_each_entity<OrgScopedEntities>([&]<class E>(std::type_identity<E>) {
+  for_each_entity<Entities>([&]<class E>(std::type_identity<E>) {
     for (auto& s : tenantry::row_level_security_sql<tenantry::PgDialect>(tenantry::table_info<E>()))
       out.push_back(std::move(s));
   });
   return out;
 }
 
-/// The reverse of row_level_security_statements(), newest table first. (The policy name is the
-/// one row_level_security_sql gives: <table>_org_isolation.)
-inline std::vector<std::string> drop_row_level_security_statements() {
+/// The reverse of row_level_security_statements(), newest table first.
+template <class Entities = AllEntities>
+std::vector<std::string> drop_row_level_security_statements() {
   using tenantry::PgDialect;
   std::vector<std::string> out;
-  for_each_entity<OrgScopedEntities>([&]<class E>(std::type_identity<E>) {
-    const std::string& name = tenantry::table_info<E>().name;
-    const std::string table = detail::quoted<PgDialect>(name);
-    std::vector<std::string> mine{"DROP POLICY " + detail::quoted<PgDialect>(name + "_org_isolation") + " ON " + table,
-                                  "ALTER TABLE " + table + " NO FORCE ROW LEVEL SECURITY",
-                                  "ALTER TABLE " + table + " DISABLE ROW LEVEL SECURITY"};
+  for_each_entity<Entities>([&]<class E>(std::type_identity<E>) {
+    const tenantry::TableInfo& t = tenantry::table_info<E>();
+    if (!t.org_scoped()) return;
+    const std::string table = detail::quoted<PgDialect>(t.name);
+    std::vector<std::string> mine{
+        "DROP POLICY " + detail::quoted<PgDialect>(tenantry::row_level_security_policy_name(t)) + " ON " + table,
+        "ALTER TABLE " + table + " NO FORCE ROW LEVEL SECURITY", "ALTER TABLE " + table + " DISABLE ROW LEVEL SECURITY"};
     out.insert(out.begin(), mine.begin(), mine.end());
   });
   return out;
@@ -168,10 +173,12 @@ inline std::vector<std::string> drop_row_level_security_statements() {
 inline constexpr std::string_view rls_note =
     "-- Row-level security: PostgreSQL itself keeps each org's rows apart, behind tenantry's\n"
     "-- type-level org scoping. A session then sees and writes only the rows of the org in the\n"
-    "-- app.current_org_id setting, and nothing while it is unset -- FORCE applies this to the\n"
-    "-- tables' owner too. So the app must connect with org context (tenantry::pg::Options::\n"
-    "-- org_context; `tenantry-app ... --rls`) once this is applied: `migrate up` and the demo\n"
-    "-- apply it only with --rls. Superusers and BYPASSRLS roles are never subject to policies.\n";
+    "-- app.current_org_id setting; while it is unset, a statement that meets a row fails (no\n"
+    "-- org context) -- FORCE applies this to the tables' owner too. The org is read once per\n"
+    "-- statement (the scalar subquery). So the app must connect with org context\n"
+    "-- (tenantry::pg::Options::org_context; `tenantry-app ... --rls`) once this is applied:\n"
+    "-- `migrate up` and the demo apply it only with --rls. Superusers and BYPASSRLS roles are\n"
+    "-- never subject to policies; `tenantry-app rls verify` checks the live database and role.\n";
 
 /// migrations/postgres/0003_row_level_security (also in migrations/upgrade/postgres/).
 inline GeneratedFile row_level_security_up(std::string_view dir = "postgres") {
@@ -207,6 +214,26 @@ GeneratedFile sessions_down() {
               detail::statements({"DROP TABLE " + detail::quoted<D>(tenantry::table_info<SessionRecord>().name)})};
 }
 
+/// The version of the session database's row-level security migration (PostgreSQL).
+inline constexpr std::int64_t sessions_row_level_security_version = 2;
+
+/// migrations/sessions/postgres/0002_row_level_security: the same isolation policy on
+/// tower_sessions in a session database of its own as 0003 gives it in the main database.
+inline GeneratedFile sessions_row_level_security_up() {
+  return {"sessions/postgres/0002_row_level_security.up.sql",
+          "-- 0002_row_level_security: an org isolation policy on every org-scoped table of the session\n"
+          "-- database (SESSION_DB_URL), as 0003_row_level_security gives the main database.\n" +
+              std::string(rls_note) + std::string(detail::generated_note) +
+              detail::statements(row_level_security_statements<SessionDbEntities>())};
+}
+
+inline GeneratedFile sessions_row_level_security_down() {
+  return {"sessions/postgres/0002_row_level_security.down.sql",
+          "-- 0002_row_level_security, reverted: drops the policies and turns row-level security off.\n" +
+              std::string(detail::generated_note) +
+              detail::statements(drop_row_level_security_statements<SessionDbEntities>())};
+}
+
 /// Every file `tenantry-app schema --write` writes for dialect D, relative to migrations/.
 template <class D>
 std::vector<GeneratedFile> generated_migration_files() {
@@ -219,6 +246,10 @@ std::vector<GeneratedFile> generated_migration_files() {
   }
   out.push_back(sessions_up<D>());
   out.push_back(sessions_down<D>());
+  if constexpr (D::supports_row_level_security) {
+    out.push_back(sessions_row_level_security_up());
+    out.push_back(sessions_row_level_security_down());
+  }
   return out;
 }
 

@@ -20,6 +20,10 @@ namespace tenantry {
 struct DdlOptions {
   bool if_not_exists = false;       ///< CREATE ... IF NOT EXISTS (for ad hoc setup; migrations omit it)
   bool row_level_security = false;  ///< PostgreSQL: an org isolation policy on every org-scoped table
+  /// PostgreSQL row-level security: the role the isolation policies apply to (CREATE POLICY ...
+  /// TO role), normally the role the application connects as. Empty: PUBLIC, every role. Roles
+  /// outside it (and not superuser or BYPASSRLS) see and write no row of an org-scoped table.
+  std::string rls_role{};
   /// PostgreSQL schema per org (org_schema.hpp, which fills these two): when not empty, the
   /// table, its indexes and its policy are created in this schema, and each foreign key's parent
   /// is qualified too: with `schema` when the parent is one of `schema_tables`, else with
@@ -229,11 +233,34 @@ std::vector<std::string> create_index_sql(const TableInfo& t, DdlOptions opt = {
   return out;
 }
 
+/// The org the current statement runs for, as the row-level security policies read it
+/// (PostgreSQL): `org_setting` cast to the org column's type, or, when that is unset or empty,
+/// an error (OrgContextMissing: see org_setting_missing) instead of a NULL that would match no
+/// row. A statement without org context therefore fails loudly rather than reading nothing.
+/// The scalar subquery makes the planner evaluate it once per statement (an InitPlan, also
+/// usable as an index condition), not once per row.
+template <class D>
+std::string rls_current_org_sql(const ColumnInfo& org) {
+  std::string out = "(SELECT CAST(COALESCE(NULLIF(current_setting(";
+  dialect_detail::quote_string(out, org_setting);
+  out += ", true), ''), current_setting(";
+  dialect_detail::quote_string(out, org_setting_missing);
+  out += ")) AS ";
+  out += D::column_type(org);
+  out += "))";
+  return out;
+}
+
+/// The name of table t's org isolation policy: <table>_org_isolation.
+inline std::string row_level_security_policy_name(const TableInfo& t) { return t.name + "_org_isolation"; }
+
 /// Row-level security for an org-scoped table (PostgreSQL): rows are visible and writable only
-/// when their org equals the `app.current_org_id` setting. FORCE applies the policy to the table
-/// owner too, which is usually the role the application connects as. An unset or empty setting
-/// compares as NULL, so a session that never set an org sees nothing rather than everything.
-/// Empty for global tables and for dialects without row-level security. Only opt.schema is read.
+/// when their org equals the `app.current_org_id` setting (see rls_current_org_sql; without it
+/// a statement that meets a row fails). FORCE applies the policy to the table owner too, which
+/// is often the role that created the tables; opt.rls_role names the role the policy applies to
+/// (TO role), else it applies to every role. Empty for global tables and for dialects without
+/// row-level security. Only opt.schema and opt.rls_role are read. pg::verify_rls (rls.hpp)
+/// checks a live database against exactly these statements.
 template <class D>
 std::vector<std::string> row_level_security_sql(const TableInfo& t, const DdlOptions& opt = {}) {
   std::vector<std::string> out;
@@ -244,16 +271,18 @@ std::vector<std::string> row_level_security_sql(const TableInfo& t, const DdlOpt
     const ColumnInfo& org = t.columns[t.org_column];
     std::string predicate;
     D::quote(predicate, org.name);
-    predicate += " = CAST(NULLIF(current_setting('";
-    predicate += org_setting;
-    predicate += "', true), '') AS ";
-    predicate += D::column_type(org);
-    predicate += ')';
+    predicate += " = ";
+    predicate += rls_current_org_sql<D>(org);
     out.push_back("ALTER TABLE " + table + " ENABLE ROW LEVEL SECURITY");
     out.push_back("ALTER TABLE " + table + " FORCE ROW LEVEL SECURITY");
     std::string policy = "CREATE POLICY ";
-    D::quote(policy, t.name + "_org_isolation");
-    policy += " ON " + table + " USING (" + predicate + ") WITH CHECK (" + predicate + ")";
+    D::quote(policy, row_level_security_policy_name(t));
+    policy += " ON " + table;
+    if (!opt.rls_role.empty()) {
+      policy += " TO ";
+      D::quote(policy, opt.rls_role);
+    }
+    policy += " USING (" + predicate + ") WITH CHECK (" + predicate + ")";
     out.push_back(std::move(policy));
   }
   return out;

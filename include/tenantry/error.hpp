@@ -9,12 +9,15 @@
 //   ├── ValueError            a value cannot be stored or decoded (out of range, bad UUID text...)
 //   ├── UrlError              a database URL is malformed or names an unknown scheme
 //   ├── OrgMismatch           a row carries another org's id than the one the call was scoped to
+//   ├── RlsNotEnforced        row-level security differs from the generated one (rls.hpp)
 //   └── DatabaseError         the database refused or failed
 //       ├── ConnectionError   cannot connect, or the connection broke
 //       ├── BusyError         the database stayed locked past the busy timeout
 //       ├── StorageFull       the disk, a quota or a size limit is full; the write was undone
 //       ├── ReadOnlyError     a write to a database (or transaction) that is read-only
 //       ├── OrgNotProvisioned the org has no schema (schema per org, org_schema.hpp)
+//       ├── OrgContextMissing row-level security is on and the org context is not set
+//       ├── StatementNameCollision  a server session holds our statement name with other SQL
 //       └── ConstraintViolation
 //           ├── UniqueViolation      ├── ForeignKeyViolation
 //           ├── CheckViolation       └── NotNullViolation
@@ -123,6 +126,36 @@ class OrgNotProvisioned : public DatabaseError {
 
  private:
   std::string org_, schema_;
+};
+
+/// Row-level security (PostgreSQL): a statement touched an org-scoped table while the session's
+/// org context (app.current_org_id) was not set, or set to nothing. The policies tenantry
+/// generates make such a statement fail instead of seeing no rows (see
+/// row_level_security_sql in ddl.hpp); nothing was read or written, and the transaction it ran
+/// in is aborted. Connect with pg::Options::org_context, or set the org inside the transaction.
+/// code() is "42704" (the missing setting is an undefined object to PostgreSQL).
+class OrgContextMissing : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+
+/// PostgreSQL: the server session already holds a prepared statement under the name tenantry
+/// derives from this statement's text (sql_registry.hpp), but with other SQL. Only another
+/// program using tenantry's names, or a digest collision, can cause it; behind a pooler such a
+/// statement would otherwise run in place of ours. The statement was not executed. code() is
+/// "42P05" (duplicate_prepared_statement).
+class StatementNameCollision : public DatabaseError {
+ public:
+  StatementNameCollision(std::string name, const std::string& ours, const std::string& theirs)
+      : DatabaseError("tenantry: postgres: the server session already holds a prepared statement named " + name +
+                          " with other SQL; refusing to execute it (ours: '" + ours.substr(0, 200) + "', theirs: '" +
+                          theirs.substr(0, 200) + "')",
+                      "42P05"),
+        name_(std::move(name)) {}
+  const std::string& name() const noexcept { return name_; }
+
+ private:
+  std::string name_;
 };
 
 /// A constraint refused a write. table() and constraint() are filled when the database names them

@@ -11,5 +11,6 @@
 #include "tenantry/query.hpp"
 #include "tenantry/raw.hpp"
 #include "tenantry/repository.hpp"
+#include "tenantry/rls.hpp"
 #include "tenantry/select.hpp"
 #include "tenantry/types.hpp"

@@ -257,6 +257,12 @@ struct OrgId {
 /// set_config(..., true), so it lasts until the end of the transaction and no longer.
 inline constexpr std::string_view org_setting = "app.current_org_id";
 
+/// What the row-level security policies read in place of org_setting when it is unset or empty:
+/// a setting name no session can create (it is not dotted identifiers), so reading it fails with
+/// "unrecognized configuration parameter" (42704) naming the problem. The driver maps that error
+/// to OrgContextMissing.
+inline constexpr std::string_view org_setting_missing = "tenantry: no org context (app.current_org_id is not set)";
+
 /// The PostgreSQL schema that holds an org's tables under the schema-per-org strategy
 /// (org_schema.hpp): "org_" and the 32 lowercase hex digits of the id. Made of [a-z0-9_] only
 /// and 36 bytes long, so it never needs escaping and is never truncated (limit 63).

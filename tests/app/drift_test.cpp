@@ -65,7 +65,7 @@ TEST_CASE("drift: the checked-in SQLite migrations are what the entities generat
 
 TEST_CASE("drift: the checked-in PostgreSQL migrations are what the entities generate", "[app][drift]") {
   const auto files = app::generated_migration_files<tenantry::PgDialect>();
-  CHECK(files.size() == 8);  // + 0003_row_level_security in both directories
+  CHECK(files.size() == 10);  // + 0003_row_level_security in both directories, sessions' 0002_row_level_security
   check_files(files);
 }
 
@@ -83,6 +83,14 @@ TEST_CASE("drift: the generated files are the generator's DDL, not a copy of som
     }
   });
   CHECK(policies == 10);
+  // The session database's policies are the same statements for its org-scoped table.
+  const auto sessions_rls = app::sessions_row_level_security_up();
+  std::size_t session_policies = 0;
+  for (const auto& s : tenantry::row_level_security_sql<tenantry::PgDialect>(app::standalone_sessions_table())) {
+    CHECK(sessions_rls.contents.find(s + ";\n") != std::string::npos);
+    session_policies += s.starts_with("CREATE POLICY");
+  }
+  CHECK(session_policies == 1);
   // Both PostgreSQL directories hold the same 0003, so they agree from version 3 on.
   CHECK(read(migrations("postgres/0003_row_level_security.up.sql")) ==
         read(migrations("upgrade/postgres/0003_row_level_security.up.sql")));

@@ -87,10 +87,12 @@ TEST_CASE("app row-level security: with org context each org sees its rows, with
   }
   CHECK(s.sessions.load(a, "session-1").value().user_id == "alice");
 
-  // The same role without org context: FORCE ROW LEVEL SECURITY hides every row from the owner.
+  // The same role without org context: FORCE ROW LEVEL SECURITY binds the owner, and a read
+  // without an org fails instead of seeing nothing.
   tenantry::Database plain = tenantry::connect(url);
-  CHECK(scalar(plain, "SELECT COUNT(*) FROM user_aliases") == 0);
-  CHECK(tenantry::Repository<app::UserAlias, AnyDialect>(plain).count(a) == 0);
+  CHECK_THROWS_AS(scalar(plain, "SELECT COUNT(*) FROM user_aliases"), tenantry::OrgContextMissing);
+  tenantry::Repository<app::UserAlias, AnyDialect> plain_aliases(plain);
+  CHECK_THROWS_AS(plain_aliases.count(a), tenantry::OrgContextMissing);
   CHECK(scalar(plain, "SELECT COUNT(*) FROM organizations") == 2);  // global, no policy
   // ... and with the setting pointing at one org, a row of another org cannot be written.
   plain.execute("SELECT set_config('app.current_org_id', '" + a.to_string() + "', false)");

@@ -19,7 +19,7 @@ CREATE TABLE "api_tokens" (
 CREATE INDEX "ix_api_tokens_org_id_user_id" ON "api_tokens" ("org_id", "user_id");
 ALTER TABLE "api_tokens" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "api_tokens" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "api_tokens_org_isolation" ON "api_tokens" USING ("org_id" = CAST(NULLIF(current_setting('app.current_org_id', true), '') AS UUID)) WITH CHECK ("org_id" = CAST(NULLIF(current_setting('app.current_org_id', true), '') AS UUID));
+CREATE POLICY "api_tokens_org_isolation" ON "api_tokens" USING ("org_id" = (SELECT CAST(COALESCE(NULLIF(current_setting('app.current_org_id', true), ''), current_setting('tenantry: no org context (app.current_org_id is not set)')) AS UUID))) WITH CHECK ("org_id" = (SELECT CAST(COALESCE(NULLIF(current_setting('app.current_org_id', true), ''), current_setting('tenantry: no org context (app.current_org_id is not set)')) AS UUID)));
 CREATE TABLE "organizations" (
   "id" UUID NOT NULL,
   "slug" TEXT NOT NULL,

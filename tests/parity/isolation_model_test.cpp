@@ -712,9 +712,9 @@ void run_model() {
   run.check_table("end");
 
   if constexpr (is_rls<B>) {
-    // Outside any transaction the application role has no org: plain SQL sees nothing, although
-    // the table holds every org's rows.
-    CHECK(parity::raw_count(run.conn(), "SELECT COUNT(*) FROM api_tokens") == 0);
+    // Outside any transaction the application role has no org: plain SQL fails loudly
+    // (OrgContextMissing), although the table holds every org's rows.
+    CHECK_THROWS_AS(parity::raw_count(run.conn(), "SELECT COUNT(*) FROM api_tokens"), OrgContextMissing);
     CHECK(parity::raw_text(run.conn(), "SELECT current_setting('app.current_org_id', true)").value_or("") == "");
   }
 

@@ -941,7 +941,12 @@ TEST_CASE("pg driver: statements are prepared once per connection and cached", "
   auto& b = conn.prepare(twice);
   CHECK(&a == &b);
   const std::string a_name = a.name();  // `a` itself dies with clear_statement_cache()
-  CHECK(a_name == "tenantry_" + std::to_string(twice.id));
+  // Named after the text (SHA-256 of "SELECT $1::bigint * 2 AS doubled", first 192 bits), not
+  // after anything this process chose: every process gives this SQL this name.
+  CHECK(a_name == "tenantry_4de2423d012ba1fa5804b6f0fd3198bd2a535774e5372165");
+  CHECK(a_name == sql_statement_name(*twice.text));
+  CHECK(a_name == *twice.name);
+  CHECK(a_name.size() == 57);  // PostgreSQL keeps 63 bytes of a name
   const auto run = [&](std::int64_t v) {
     StatementScope scope(a);
     a.bind_int(1, v);
@@ -975,10 +980,40 @@ TEST_CASE("pg driver: statements are prepared once per connection and cached", "
     }
     CHECK(run(6) == 12);
   }
-  SECTION("a name already taken on the server is replaced") {
+  SECTION("a name taken on the session by other SQL is refused, and that SQL never runs") {
+    conn.execute("CREATE TABLE victims (x integer); INSERT INTO victims VALUES (1), (2)");
+    const Sql fresh = intern_sql("SELECT count(*) FROM victims WHERE x > $1 /* driver_test: name taken */");
+    // Another client of the same server session (behind a pooler) holds our name for a DELETE.
+    conn.execute("PREPARE " + *fresh.name + "(integer) AS DELETE FROM victims WHERE x > $1");
+    const auto before = conn.statement_stats();
+    const auto e = expect_throw<StatementNameCollision>([&] { conn.prepare(fresh); });
+    CHECK(e.code() == "42P05");
+    CHECK(e.name() == *fresh.name);
+    CHECK_THAT(e.what(), Contains("DELETE FROM victims") && Contains("refusing to execute"));
+    CHECK(conn.statement_stats().collisions == before.collisions + 1);
+    // Refused every time, in a transaction too, which stays usable.
+    {
+      auto tx = conn.transaction();
+      CHECK_THROWS_AS(conn.prepare(fresh), StatementNameCollision);
+      CHECK(query_int(conn, "SELECT count(*) FROM victims") == 2);
+      tx.commit();
+    }
+    CHECK(query_int(conn, "SELECT count(*) FROM victims") == 2);
+  }
+  SECTION("a name taken on the session by the same SQL is used as it is") {
     const Sql fresh = intern_sql("SELECT 7 AS seven /* driver_test: name taken */");
-    conn.execute("PREPARE tenantry_" + std::to_string(fresh.id) + " AS SELECT 1");
+    conn.execute("PREPARE " + *fresh.name + " AS SELECT 7 AS seven /* driver_test: name taken */");
+    // SQL-level PREPARE records its whole command as the text: not ours, so refused.
+    CHECK_THROWS_AS(conn.prepare(fresh), StatementNameCollision);
+    conn.execute("DEALLOCATE " + *fresh.name);
+    // The protocol-level PREPARE another client of the session made records exactly our text.
+    PGresult* r = PQprepare(conn.native(), fresh.name->c_str(), fresh.text->c_str(), 0, nullptr);
+    REQUIRE(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+    const auto before = conn.statement_stats();
     CHECK(query_int(conn, *fresh.text) == 7);
+    CHECK(conn.statement_stats().found == before.found + 1);
+    CHECK(conn.statement_stats().prepared == before.prepared);
   }
   SECTION("clear_statement_cache forgets them here and on the server") {
     conn.clear_statement_cache();
@@ -995,14 +1030,70 @@ TEST_CASE("pg driver: statements are prepared once per connection and cached", "
       CHECK_THROWS_AS(conn.execute("SELECT 1 / 0"), DatabaseError);
       conn.clear_statement_cache();  // cannot DEALLOCATE now; the names stay taken on the server
     }
-    // Both the counting query and `twice` find their names taken, and replace them.
+    // Both the counting query and `twice` find their names taken by their own text, and use them.
+    const auto before = conn.statement_stats();
     CHECK(prepared_named(a_name) == 1);
+    CHECK(conn.statement_stats().found == before.found + 1);
     auto& again = conn.prepare(twice);
     StatementScope scope(again);
     again.bind_int(1, 8);
     REQUIRE(again.step());
     CHECK(again.column_int(0) == 16);
   }
+}
+
+TEST_CASE("pg driver: preparing runs in one transaction, leaves none behind, and fails as a statement does",
+          "[pg][driver][cache]") {
+  PgConn conn{tenantry_test::pg_url()};
+  conn.execute("CREATE TABLE kept (x integer)");
+  const auto status = [&] { return PQtransactionStatus(conn.native()); };
+  const auto before = conn.statement_stats();
+
+  // Outside a transaction: prepared (BEGIN ... COMMIT of its own), nothing left open.
+  const Sql one = intern_sql("SELECT count(*) FROM kept WHERE x > $1 /* driver_test: prepare */");
+  conn.prepare(one);
+  CHECK(status() == PQTRANS_IDLE);
+  CHECK(PQpipelineStatus(conn.native()) == PQ_PIPELINE_OFF);
+  CHECK(conn.statement_stats().prepared == before.prepared + 1);
+
+  // Inside the caller's transaction: its work and the transaction stay, the savepoint is gone.
+  {
+    auto tx = conn.transaction();
+    conn.execute("INSERT INTO kept VALUES (1)");
+    const Sql two = intern_sql("SELECT count(*) FROM kept WHERE x < $1 /* driver_test: prepare */");
+    conn.prepare(two);
+    CHECK(status() == PQTRANS_INTRANS);
+    CHECK(expect_throw<DatabaseError>([&] { conn.execute("RELEASE SAVEPOINT tenantry_prepare"); }).code() == "3B001");
+  }  // rolled back (the RELEASE failed it)
+  {
+    auto tx = conn.transaction();
+    conn.execute("INSERT INTO kept VALUES (2)");
+    conn.prepare(intern_sql("SELECT x FROM kept WHERE x = $1 /* driver_test: prepare */"));
+    tx.commit();
+  }
+  CHECK(query_int(conn, "SELECT count(*) FROM kept") == 1);
+
+  // SQL the server refuses: the error, as from any statement; outside a transaction nothing
+  // stays open, inside one the transaction is aborted.
+  const Sql bad = intern_sql("SELEC 1 /* driver_test: prepare */");
+  CHECK(expect_throw<DatabaseError>([&] { conn.prepare(bad); }).code() == "42601");
+  CHECK(status() == PQTRANS_IDLE);
+  CHECK(PQpipelineStatus(conn.native()) == PQ_PIPELINE_OFF);
+  CHECK(query_int(conn, "SELECT count(*) FROM kept") == 1);
+  {
+    auto tx = conn.transaction();
+    CHECK(expect_throw<DatabaseError>([&] { conn.prepare(bad); }).code() == "42601");
+    CHECK(expect_throw<DatabaseError>([&] { conn.execute("SELECT 1"); }).code() == "25P02");
+  }
+  CHECK(query_int(conn, "SELECT count(*) FROM kept") == 1);
+  // And in a failed transaction, preparing reports the failed transaction.
+  {
+    auto tx = conn.transaction();
+    CHECK_THROWS_AS(conn.execute("SELECT 1 / 0"), DatabaseError);
+    const Sql later = intern_sql("SELECT 2 /* driver_test: prepare in a failed transaction */");
+    CHECK(expect_throw<DatabaseError>([&] { conn.prepare(later); }).code() == "25P02");
+  }
+  CHECK(query_int(conn, "SELECT 3 /* driver_test: prepare */") == 3);
 }
 
 TEST_CASE("pg driver: changes() counts the rows the last execution touched", "[pg][driver]") {

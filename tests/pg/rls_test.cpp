@@ -2,6 +2,7 @@
 // Tables are created by a role that is neither superuser nor BYPASSRLS (superusers ignore every
 // policy, FORCE or not), so the tests see what a real application role sees.
 #include "support/entities.hpp"
+#include "support/expect_throw.hpp"
 #include "support/pg_database.hpp"
 
 #include <tenantry/postgres.hpp>
@@ -12,6 +13,8 @@
 #include <vector>
 
 using namespace tenantry;
+using Catch::Matchers::Contains;
+using testdb::expect_throw;
 using fixtures::ApiToken;
 using fixtures::Organization;
 
@@ -30,7 +33,8 @@ std::string as_role(const std::string& url, const std::string& role) {
 std::int64_t scalar(pg::Connection& c, const std::string& sql) {
   pg::Statement& st = c.prepare(intern_sql(sql));
   pg::StatementScope scope(st);
-  REQUIRE(st.step());
+  const bool row = st.step();  // outside REQUIRE: an exception must reach the caller's CHECK_THROWS
+  REQUIRE(row);
   return st.column_int(0);
 }
 
@@ -107,7 +111,8 @@ TEST_CASE("row-level security: repositories set the org per transaction", "[pg][
   }
 }
 
-TEST_CASE("row-level security: FORCE covers the owner and an unset org sees nothing", "[pg][tenancy][rls]") {
+TEST_CASE("row-level security: FORCE covers the owner, and without an org reads and writes fail loudly",
+          "[pg][tenancy][rls]") {
   RlsDatabase db;
   {
     pg::Connection owner(as_role(db.url, owner_role), pg::Options{.org_context = true});
@@ -115,18 +120,55 @@ TEST_CASE("row-level security: FORCE covers the owner and an unset org sees noth
     tokens.insert(db.a, token("p1"));
     tokens.insert(db.b, token("p2"));
   }
-  // The owner without org context: raw SQL and repositories see no rows, and cannot write.
+  // The owner without org context: raw SQL and repositories fail (they used to see no rows,
+  // which a service cannot tell from an empty org), and cannot write.
   pg::Connection owner(as_role(db.url, owner_role));
-  CHECK(scalar(owner, "SELECT count(*) FROM api_tokens") == 0);
+  const auto no_org = expect_throw<OrgContextMissing>([&] { scalar(owner, "SELECT count(*) FROM api_tokens"); });
+  CHECK(no_org.code() == "42704");
+  CHECK_THAT(no_org.what(), Contains("no org context") && Contains("app.current_org_id"));
   Repository<ApiToken, PgDialect> tokens{owner};
-  CHECK(tokens.count(db.a) == 0);
-  CHECK_THROWS_AS(tokens.insert(db.a, token("p3")), DatabaseError);
-  // An empty setting is as good as none (NULLIF), not a match for every row.
+  CHECK_THROWS_AS(tokens.count(db.a), OrgContextMissing);
+  CHECK_THROWS_AS(tokens.list(db.a), OrgContextMissing);
+  CHECK_THROWS_AS(tokens.insert(db.a, token("p3")), OrgContextMissing);
+  // An empty setting is as good as none, not a match for every row (nor for none).
   {
     auto tx = owner.transaction();
     owner.execute("SELECT set_config('app.current_org_id', '', true)");
-    CHECK(scalar(owner, "SELECT count(*) FROM api_tokens") == 0);
+    CHECK_THROWS_AS(scalar(owner, "SELECT count(*) FROM api_tokens"), OrgContextMissing);
   }
+  // Once a transaction set the org, the session's setting is '' afterwards: still loud.
+  {
+    auto tx = owner.transaction();
+    owner.execute("SELECT set_config('app.current_org_id', '" + db.a.to_string() + "', true)");
+    CHECK(scalar(owner, "SELECT count(*) FROM api_tokens") == 1);
+    tx.commit();
+  }
+  CHECK(text(owner, "SELECT current_setting('app.current_org_id')") == "");
+  CHECK_THROWS_AS(scalar(owner, "SELECT count(*) FROM api_tokens"), OrgContextMissing);
+  // The name the policy reads in place of a missing org cannot be set by a session.
+  CHECK_THROWS_AS(owner.execute("SELECT set_config('" + std::string(org_setting_missing) + "', '" +
+                                db.b.to_string() + "', false)"),
+                  DatabaseError);
+}
+
+TEST_CASE("row-level security: the policy reads the org once per statement (InitPlan), as an index condition",
+          "[pg][tenancy][rls]") {
+  RlsDatabase db;
+  pg::Connection owner(as_role(db.url, owner_role), pg::Options{.org_context = true});
+  Repository<ApiToken, PgDialect> tokens{owner};
+  tokens.insert(db.a, token("p1"));
+  auto tx = owner.transaction();
+  owner.execute("SELECT set_config('app.current_org_id', '" + db.a.to_string() + "', true); SET LOCAL enable_seqscan = off");
+  std::string plan;
+  {
+    pg::Statement& st = owner.prepare(intern_sql("EXPLAIN SELECT count(*) FROM api_tokens"));
+    pg::StatementScope scope(st);
+    while (st.step()) plan += std::string(st.column_text(0)) + "\n";
+  }
+  INFO(plan);
+  CHECK_THAT(plan, Contains("InitPlan"));
+  CHECK_THAT(plan, Contains("Index Cond: (org_id = $0)"));
+  CHECK_THAT(plan, !Contains("current_setting"));  // nowhere per row
 }
 
 TEST_CASE("row-level security: a non-owner role sees only the current org", "[pg][tenancy][rls]") {
@@ -139,7 +181,7 @@ TEST_CASE("row-level security: a non-owner role sees only the current org", "[pg
     tokens.insert(db.b, token("b1"));
   }
   pg::Connection reader(as_role(db.url, reader_role));
-  CHECK(scalar(reader, "SELECT count(*) FROM api_tokens") == 0);  // no org set: nothing
+  CHECK_THROWS_AS(scalar(reader, "SELECT count(*) FROM api_tokens"), OrgContextMissing);  // no org set
   {
     auto tx = reader.transaction();
     reader.execute("SELECT set_config('app.current_org_id', '" + db.a.to_string() + "', true)");
@@ -151,7 +193,7 @@ TEST_CASE("row-level security: a non-owner role sees only the current org", "[pg
                                    db.b.to_string() + "', 'u', 'n', 'x', 'h', 's', 'active', now(), now())"),
                     DatabaseError);
   }
-  CHECK(scalar(reader, "SELECT count(*) FROM api_tokens") == 0);
+  CHECK_THROWS_AS(scalar(reader, "SELECT count(*) FROM api_tokens"), OrgContextMissing);
 }
 
 TEST_CASE("row-level security: insert_many of many rows under FORCE (no COPY: it refuses such tables)",
@@ -172,4 +214,169 @@ TEST_CASE("row-level security: insert_many of many rows under FORCE (no COPY: it
   CHECK_THROWS_AS(tokens.insert_many(db.b, more), UniqueViolation);
   CHECK(tokens.count(db.b) == 0);
   CHECK(tokens.count(db.a) == 700);
+}
+
+// ---- verify_rls: the live catalog against the generated policies ---------------------------------
+
+namespace {
+
+/// The problems verify_rls reports, one "table: problem" line each.
+std::vector<std::string> problems(pg::Connection& c, const std::vector<const TableInfo*>& tables,
+                                  const pg::RlsVerifyOptions& opt = {}) {
+  std::vector<std::string> out;
+  for (const RlsMismatch& m : pg::rls_mismatches(c, tables, opt))
+    out.push_back((m.table.empty() ? std::string("role") : m.table) + ": " + m.problem);
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+const std::vector<const TableInfo*> rls_tables{&table_info<Organization>(), &table_info<ApiToken>()};
+
+}  // namespace
+
+TEST_CASE("verify_rls: a database as generated, seen by a role the policies bind, passes", "[pg][tenancy][rls][verify]") {
+  RlsDatabase db;
+  pg::Connection reader(as_role(db.url, reader_role), pg::Options{.org_context = true});
+  CHECK(problems(reader, rls_tables).empty());
+  pg::verify_rls<Organization, ApiToken>(reader);  // does not throw
+  // Nothing is left behind by the check (its probe tables were rolled back).
+  CHECK(scalar(reader, "SELECT count(*) FROM pg_catalog.pg_class WHERE relname LIKE 'tenantry_rls_probe%'") == 0);
+  // And inside a transaction of the caller, which stays usable.
+  {
+    auto tx = reader.transaction();
+    pg::verify_rls<ApiToken>(reader);
+    Repository<ApiToken, PgDialect> tokens{reader};
+    tokens.insert(db.a, token("in-tx"));
+    tx.commit();
+  }
+  Repository<ApiToken, PgDialect> tokens{reader};
+  CHECK(tokens.count(db.a) == 1);
+}
+
+TEST_CASE("verify_rls: every mismatch is reported, all at once", "[pg][tenancy][rls][verify]") {
+  RlsDatabase db;
+  pg::Connection admin(db.url);
+  pg::Connection owner(as_role(db.url, owner_role));
+  pg::Connection reader(as_role(db.url, reader_role));
+
+  SECTION("connected as the owner") {
+    const auto p = problems(owner, rls_tables);
+    INFO(joined(p));
+    REQUIRE(p.size() == 1);
+    CHECK_THAT(p[0], Contains("api_tokens: the connected role is (a member of) its owner tenantry_rls_owner"));
+  }
+  SECTION("connected as a member of the owner") {
+    admin.execute(std::string("GRANT ") + owner_role + " TO " + reader_role);
+    const auto p = problems(reader, rls_tables);
+    admin.execute(std::string("REVOKE ") + owner_role + " FROM " + reader_role);
+    INFO(joined(p));
+    REQUIRE(p.size() == 1);
+    CHECK_THAT(p[0], Contains("its owner tenantry_rls_owner"));
+  }
+  SECTION("connected as a superuser") {
+    const auto p = problems(admin, rls_tables);
+    INFO(joined(p));
+    CHECK_THAT(joined(p), Contains("is a superuser: PostgreSQL applies no row-level security policy to it"));
+  }
+  SECTION("connected as a BYPASSRLS role") {
+    admin.execute("DO $$ BEGIN CREATE ROLE tenantry_rls_bypass LOGIN NOSUPERUSER BYPASSRLS; "
+                  "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
+    admin.execute("GRANT USAGE ON SCHEMA public TO tenantry_rls_bypass");
+    pg::Connection bypass(as_role(db.url, "tenantry_rls_bypass"));
+    const auto p = problems(bypass, rls_tables);
+    INFO(joined(p));
+    REQUIRE(p.size() == 1);
+    CHECK(p[0] == "role: tenantry_rls_bypass has BYPASSRLS: PostgreSQL applies no row-level security policy to it");
+  }
+  SECTION("row-level security turned off, FORCE off, the policy edited, an extra policy") {
+    owner.execute("ALTER TABLE api_tokens NO FORCE ROW LEVEL SECURITY");
+    CHECK_THAT(joined(problems(reader, rls_tables)), Contains("api_tokens: FORCE ROW LEVEL SECURITY is off"));
+    owner.execute("ALTER TABLE api_tokens DISABLE ROW LEVEL SECURITY");
+    CHECK_THAT(joined(problems(reader, rls_tables)), Contains("api_tokens: ROW LEVEL SECURITY is not enabled"));
+    owner.execute("ALTER TABLE api_tokens ENABLE ROW LEVEL SECURITY; ALTER TABLE api_tokens FORCE ROW LEVEL SECURITY");
+    CHECK(problems(reader, rls_tables).empty());
+    // The policy as it was generated before: an unset org read as NULL, i.e. silently no rows.
+    owner.execute("ALTER POLICY api_tokens_org_isolation ON api_tokens USING (org_id = "
+                  "CAST(NULLIF(current_setting('app.current_org_id', true), '') AS UUID))");
+    auto p = problems(reader, rls_tables);
+    INFO(joined(p));
+    REQUIRE(p.size() == 1);
+    CHECK_THAT(p[0], Contains("policy api_tokens_org_isolation USING (org_id = (NULLIF(") &&
+                         Contains(", expected (org_id = ( SELECT"));
+    owner.execute("ALTER POLICY api_tokens_org_isolation ON api_tokens WITH CHECK (true)");
+    p = problems(reader, rls_tables);
+    CHECK(p.size() == 2);
+    CHECK_THAT(joined(p), Contains("WITH CHECK true, expected"));
+    owner.execute("CREATE POLICY support_reads_all ON api_tokens FOR SELECT USING (true)");
+    owner.execute("CREATE POLICY narrow ON api_tokens AS RESTRICTIVE USING (user_id <> 'x')");
+    p = problems(reader, rls_tables);
+    INFO(joined(p));
+    CHECK(p.size() == 4);
+    CHECK_THAT(joined(p), Contains("policy support_reads_all (PERMISSIVE FOR SELECT TO public USING true) is not one "
+                                   "tenantry generates: permissive policies add up, so it widens access"));
+    CHECK_THAT(joined(p), Contains("policy narrow (RESTRICTIVE FOR ALL"));
+    // verify_rls throws them all in one typed error.
+    const auto e = expect_throw<RlsNotEnforced>([&] { pg::verify_rls(reader, rls_tables); });
+    CHECK(e.mismatches().size() == 4);
+    CHECK_THAT(e.what(), Contains("(4 problems)") && Contains("support_reads_all") && Contains("narrow"));
+  }
+  SECTION("the policy dropped, a table missing") {
+    owner.execute("DROP POLICY api_tokens_org_isolation ON api_tokens");
+    TableInfo ghost = table_info<ApiToken>();
+    ghost.name = "ghost_tokens";
+    const auto p = problems(reader, {&table_info<ApiToken>(), &ghost});
+    INFO(joined(p));
+    REQUIRE(p.size() == 2);
+    CHECK(p[0] == "api_tokens: no policy api_tokens_org_isolation");
+    CHECK(p[1] == "ghost_tokens: no such table in schema public");
+  }
+}
+
+TEST_CASE("row-level security TO a role: it binds that role, verify_rls checks it", "[pg][tenancy][rls][verify]") {
+  const std::string url = tenantry_test::pg_url();
+  pg::Connection admin(url);
+  for (const char* role : {owner_role, reader_role, "tenantry_rls_outsider"}) {
+    admin.execute(std::string("DO $$ BEGIN CREATE ROLE ") + role +
+                  " LOGIN NOSUPERUSER NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
+  }
+  admin.execute(std::string("GRANT ALL ON SCHEMA public TO ") + owner_role +
+                "; GRANT USAGE ON SCHEMA public TO tenantry_rls_reader, tenantry_rls_outsider");
+  pg::Connection owner(as_role(url, owner_role));
+  const DdlOptions ddl{.row_level_security = true, .rls_role = reader_role};
+  const auto statements = create_statements<ApiToken, PgDialect>(ddl);
+  CHECK(statements.back().starts_with(
+      "CREATE POLICY \"api_tokens_org_isolation\" ON \"api_tokens\" TO \"tenantry_rls_reader\" USING ("));
+  create_tables<Organization, ApiToken>(owner, ddl);
+  owner.execute("GRANT SELECT, INSERT ON api_tokens TO tenantry_rls_reader, tenantry_rls_outsider");
+  const OrgId org = OrgId::random();
+  {
+    Repository<Organization, PgDialect> orgs{owner};
+    Organization o{org.value, "acme", "acme", fixtures::OrgStatus::active, {}, Timestamp::now()};
+    orgs.insert(o);
+  }
+
+  pg::Connection reader(as_role(url, reader_role), pg::Options{.org_context = true});
+  Repository<ApiToken, PgDialect> tokens{reader};
+  tokens.insert(org, token("r1"));
+  CHECK(tokens.count(org) == 1);
+  const pg::RlsVerifyOptions opt{.rls_role = reader_role};
+  CHECK(problems(reader, rls_tables, opt).empty());
+  // Compared with PUBLIC policies, the roles differ.
+  CHECK(joined(problems(reader, rls_tables)) ==
+        "api_tokens: policy api_tokens_org_isolation applies TO tenantry_rls_reader, not public\n");
+
+  // A role the policy does not name sees no row at all (default deny), and verify_rls says why.
+  pg::Connection outsider(as_role(url, "tenantry_rls_outsider"), pg::Options{.org_context = true});
+  CHECK(Repository<ApiToken, PgDialect>{outsider}.count(org) == 0);
+  CHECK(joined(problems(outsider, rls_tables, opt)) ==
+        "role: tenantry_rls_outsider is not a member of tenantry_rls_reader, the role the policies apply to: it "
+        "would see and write no row of any org-scoped table\n");
+  CHECK(joined(problems(outsider, rls_tables, {.rls_role = "tenantry_no_such_role"})) ==
+        "role: the policies' role tenantry_no_such_role does not exist\n"
+        "api_tokens: policy api_tokens_org_isolation applies TO tenantry_rls_reader, not tenantry_no_such_role\n");
 }

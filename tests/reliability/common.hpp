@@ -150,6 +150,19 @@ std::string raw_text(Conn& c, const std::string& sql) {
   });
 }
 
+/// True when `sql` fails because row-level security found no org context (OrgContextMissing):
+/// what a read of an org-scoped table without an org must do. For worker threads (no asserts).
+template <class Conn>
+bool fails_without_org(Conn& c, const std::string& sql) {
+  try {
+    raw_int(c, sql);
+  } catch (const tenantry::OrgContextMissing&) {
+    return true;
+  } catch (...) {
+  }
+  return false;
+}
+
 /// Every row of rel_items, read with plain SQL, sorted by id.
 template <class Conn>
 std::vector<Item> dump(Conn& c) {

@@ -100,9 +100,9 @@ TEST_CASE("load: PostgreSQL with row-level security and org_context, nothing los
   REQUIRE(rel::raw_int(admin, "SELECT count(*) FROM rel_items") > 0);
   rel::verify(results, admin, pool, orgs);
   check_stats(pool.stats());
-  // Outside a transaction a pooled connection has no org, so the policy shows nothing.
+  // Outside a transaction a pooled connection has no org, so a read fails (OrgContextMissing).
   auto conn = pool.acquire();
-  CHECK(rel::raw_int(*conn, "SELECT count(*) FROM rel_items") == 0);
+  CHECK(rel::fails_without_org(*conn, "SELECT count(*) FROM rel_items"));
 }
 
 TEST_CASE("row-level security: two clients alternating orgs on one pooled connection never see each other",
@@ -135,9 +135,10 @@ TEST_CASE("row-level security: two clients alternating orgs on one pooled connec
         auto conn = pool.acquire();
         Repository<Item, PgDialect> items{*conn};
         backends[static_cast<std::size_t>(c)].insert(rel::raw_int(*conn, "SELECT pg_backend_pid()"));
-        // Nothing is set when the lease starts: raw SQL outside a transaction sees no row.
+        // Nothing is set when the lease starts: raw SQL outside a transaction fails to read.
         expect(rel::raw_text(*conn, setting).empty(), round, "an org setting survived into this lease");
-        expect(rel::raw_int(*conn, "SELECT count(*) FROM rel_items") == 0, round, "rows visible without an org");
+        expect(rel::fails_without_org(*conn, "SELECT count(*) FROM rel_items"), round,
+               "a read without an org did not fail with OrgContextMissing");
 
         Item row;
         row.id = Uuid::random();

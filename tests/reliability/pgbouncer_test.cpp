@@ -4,6 +4,7 @@
 // though the clients share server sessions. Without PgBouncer these tests FAIL saying how to
 // start it; they are never skipped.
 #include "reliability/common.hpp"
+#include "support/expect_throw.hpp"
 
 #include <tenantry/pool.hpp>
 #include <tenantry/tenantry.hpp>
@@ -11,6 +12,8 @@
 #include <catch2/catch.hpp>
 
 #include <libpq-fe.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -20,6 +23,8 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 using namespace tenantry;
@@ -163,8 +168,8 @@ TEST_CASE("PgBouncer: the org setting never leaks between clients (row-level sec
           Repository<Item, PgDialect> items{*conn};
           // Outside a transaction each statement may run on any server session: none has an org.
           expect(rel::raw_text(*conn, setting).empty(), round, "an org setting is visible outside a transaction");
-          expect(rel::raw_int(*conn, "SELECT count(*) FROM rel_items") == 0, round,
-                 "rows are visible outside a transaction");
+          expect(rel::fails_without_org(*conn, "SELECT count(*) FROM rel_items"), round,
+                 "a read outside a transaction did not fail with OrgContextMissing");
           Item row;
           row.id = Uuid::random();
           row.owner = me;
@@ -185,7 +190,8 @@ TEST_CASE("PgBouncer: the org setting never leaks between clients (row-level sec
             expect(rel::raw_int(*conn, "SELECT count(*) FROM rel_items") == n, round, "policy and repository disagree");
             tx.commit();
           }
-          expect(rel::raw_int(*conn, "SELECT count(*) FROM rel_items") == 0, round, "rows visible after commit");
+          expect(rel::fails_without_org(*conn, "SELECT count(*) FROM rel_items"), round,
+                 "a read after commit did not fail with OrgContextMissing");
         } catch (const std::exception& e) {
           expect(false, round, std::string("exception: ") + e.what());
         }
@@ -267,4 +273,280 @@ TEST_CASE("PgBouncer: observe server_prepared = true (not run by default)", "[.]
     admin.execute("TRUNCATE rel_items");
   }
   SUCCEED();
+}
+
+// ---- server-side prepared statements through transaction pooling --------------------------------
+//
+// Two processes behind PgBouncer share its server sessions, and a server session keeps every
+// statement prepared on it whichever client prepared it. When statement names were a
+// per-process counter ("tenantry_<intern id>"), two programs that built their statements in a
+// different order gave one name to different SQL, and one process executed the other's statement
+// with its own parameters: a count() ran a DELETE. Names now derive from the statement text.
+
+namespace {
+
+/// Only this test uses the table, so its statements are interned first by the forked children
+/// (each child's first new statement takes the same intern id).
+struct SwapRow {
+  Uuid id;
+  OrgId org_id;
+  std::string owner;
+  std::string name;
+};
+
+}  // namespace
+
+template <>
+struct tenantry::entity<SwapRow> {
+  using T = SwapRow;
+  static constexpr std::string_view table = "rel_swap_rows";
+  static constexpr auto primary_key = key(&T::id);
+  static constexpr auto constraints = std::tuple{index(&T::org_id, &T::owner)};
+};
+
+namespace {
+
+constexpr int swap_rows_per_org = 50;
+
+/// What one child process saw, sent to the parent through a pipe as "key value" lines.
+struct ChildReport {
+  std::map<std::string, long> counts;  // "ok", "wrong", "error <SQLSTATE>", ...
+  std::string first_wrong, first_error;
+
+  std::string serialize() const {
+    std::string out;
+    for (const auto& [k, v] : counts) out += k + "=" + std::to_string(v) + "\n";
+    if (!first_wrong.empty()) out += "first_wrong=" + first_wrong + "\n";
+    if (!first_error.empty()) out += "first_error=" + first_error + "\n";
+    return out;
+  }
+  static ChildReport parse(const std::string& text) {
+    ChildReport r;
+    std::size_t at = 0;
+    while (at < text.size()) {
+      const std::size_t end = std::min(text.find('\n', at), text.size());
+      const std::string line = text.substr(at, end - at);
+      at = end + 1;
+      const std::size_t eq = line.find('=');
+      if (eq == std::string::npos) continue;
+      const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+      if (key == "first_wrong") r.first_wrong = value;
+      else if (key == "first_error") r.first_error = value;
+      else r.counts[key] = std::atol(value.c_str());
+    }
+    return r;
+  }
+  long get(const std::string& key) const {
+    const auto it = counts.find(key);
+    return it == counts.end() ? 0 : it->second;
+  }
+  /// Occurrences of keys starting with `prefix`.
+  long total(const std::string& prefix) const {
+    long n = 0;
+    for (const auto& [k, v] : counts)
+      if (k.starts_with(prefix)) n += v;
+    return n;
+  }
+  std::set<std::string> pids() const {
+    std::set<std::string> out;
+    for (const auto& [k, v] : counts)
+      if (k.starts_with("pid ")) out.insert(k);
+    return out;
+  }
+};
+
+enum class SwapRole { counter, deleter };
+
+std::string one_line(std::string text) {
+  for (char& ch : text)
+    if (ch == '\n') ch = ' ';
+  return text.substr(0, 300);
+}
+
+/// The body of one child process: `rounds` operations outside any transaction, then `rounds`
+/// inside transactions, on one connection through PgBouncer with the default options
+/// (server-side prepared statements). The counter counts org A's rows owned by "p1" (always
+/// swap_rows_per_org); the deleter deletes org B's rows owned by "p1" (there are none: always 0).
+/// Both statements take (uuid, text), so each would run with the other's parameters.
+ChildReport run_swap_child(SwapRole role, const std::string& url, OrgId a, OrgId b, int rounds) {
+  ChildReport report;
+  const auto note = [&](const std::string& key, const std::string& what = {}) {
+    ++report.counts[key];
+    if (key == "wrong" && report.first_wrong.empty()) report.first_wrong = what;
+  };
+  try {
+    pg::Connection conn(url);  // default options
+    Repository<SwapRow, PgDialect> rows{conn};
+    const auto once = [&] {
+      if (role == SwapRole::counter) {
+        const std::int64_t n = rows.count(a, col(&SwapRow::owner) == "p1");
+        if (n == swap_rows_per_org) note("ok");
+        else note("wrong", "count() returned " + std::to_string(n));
+      } else {
+        const std::int64_t n = rows.erase_where(b, col(&SwapRow::owner) == "p1");
+        if (n == 0) note("ok");
+        else note("wrong", "erase_where() returned " + std::to_string(n));
+      }
+    };
+    for (int phase = 0; phase < 2; ++phase) {
+      const std::string kind = phase == 0 ? "error " : "in_tx_error ";
+      for (int i = 0; i < rounds; ++i) {
+        try {
+          if (phase == 0) {
+            once();
+          } else {
+            auto tx = conn.transaction();
+            once();
+            // The server session this transaction ran on (for the parent: were they shared?).
+            ++report.counts["pid " + std::to_string(rel::raw_int(conn, "SELECT pg_backend_pid()"))];
+            tx.commit();
+          }
+        } catch (const DatabaseError& e) {
+          note(kind + e.code());
+          if (report.first_error.empty()) report.first_error = one_line(e.what());
+        } catch (const std::exception& e) {
+          note("wrong", one_line(std::string("exception: ") + e.what()));
+        }
+      }
+    }
+  } catch (const std::exception& e) {
+    note("wrong", std::string("child died: ") + e.what());
+  }
+  return report;
+}
+
+/// Runs run_swap_child in a forked process; returns its pid and the read end of its pipe.
+std::pair<pid_t, int> fork_swap_child(SwapRole role, const std::string& url, OrgId a, OrgId b, int rounds) {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // The child: no Catch2, no destructors of the parent's objects (_exit), only its own
+    // connection.
+    ::close(fds[0]);
+    const std::string out = run_swap_child(role, url, a, b, rounds).serialize();
+    std::size_t done = 0;
+    while (done < out.size()) {
+      const ssize_t n = ::write(fds[1], out.data() + done, out.size() - done);
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    ::close(fds[1]);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  return {pid, fds[0]};
+}
+
+ChildReport collect_swap_child(std::pair<pid_t, int> child) {
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(child.second, buffer, sizeof buffer);
+    if (n <= 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(child.second);
+  int status = 0;
+  ::waitpid(child.first, &status, 0);
+  ChildReport r = ChildReport::parse(text);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    ++r.counts["wrong"];
+    r.first_wrong = "the child process did not exit cleanly (status " + std::to_string(status) + ")";
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("PgBouncer: two processes with server-side prepared statements never run each other's statements",
+          "[reliability][pgbouncer][prepared]") {
+  const std::string direct = tenantry_test::pg_url();
+  const std::string url = through_bouncer(direct);
+  pg::Connection admin(direct);
+  create_tables<SwapRow>(admin);
+  const OrgId a = OrgId::random(), b = OrgId::random();
+  {
+    Repository<SwapRow, PgDialect> rows{admin};
+    std::vector<SwapRow> seed;
+    for (int i = 0; i < swap_rows_per_org; ++i) {
+      seed.push_back({Uuid::random(), a, "p1", "a" + std::to_string(i)});
+      seed.push_back({Uuid::random(), b, "p2", "b" + std::to_string(i)});
+    }
+    for (SwapRow& r : seed) rows.insert(r.org_id, r);
+  }
+
+  const int rounds = rel::scaled(400);
+  const auto counter = fork_swap_child(SwapRole::counter, url, a, b, rounds);
+  const auto deleter = fork_swap_child(SwapRole::deleter, url, a, b, rounds);
+  const ChildReport c = collect_swap_child(counter), d = collect_swap_child(deleter);
+  std::printf("reliability: PgBouncer prepared statements, 2 processes x %d x 2 operations\n  counter: %s  deleter: %s",
+              rounds, c.serialize().c_str(), d.serialize().c_str());
+
+  // Not one operation ran the other process's statement.
+  INFO("counter: " << c.serialize() << "deleter: " << d.serialize());
+  CHECK(c.get("wrong") == 0);
+  CHECK(d.get("wrong") == 0);
+  CHECK(rel::raw_int(admin, "SELECT count(*) FROM rel_swap_rows WHERE org_id = '" + a.to_string() +
+                                "' AND owner = 'p1'") == swap_rows_per_org);
+  CHECK(rel::raw_int(admin, "SELECT count(*) FROM rel_swap_rows") == 2 * swap_rows_per_org);
+  // Outside transactions every operation succeeded: a statement the server session lacks is
+  // prepared again and run in one transaction, so on one server session. (Inside a transaction
+  // such an execution fails with 26000 and aborts it; that is allowed, a swap is not.)
+  CHECK(c.total("error ") == 0);
+  CHECK(d.total("error ") == 0);
+  for (const ChildReport* r : {&c, &d})
+    for (const auto& [key, n] : r->counts)
+      if (key.starts_with("in_tx_error ")) CHECK(key == "in_tx_error 26000");
+  CHECK(c.get("ok") >= rounds);
+  CHECK(d.get("ok") >= rounds);
+  // The two processes did run on the same server sessions.
+  std::set<std::string> shared;
+  for (const auto& pid : c.pids())
+    if (d.pids().contains(pid)) shared.insert(pid);
+  CHECK_FALSE(shared.empty());
+}
+
+TEST_CASE("PgBouncer: a statement name held by other SQL on every server session is refused, never run",
+          "[reliability][pgbouncer][prepared]") {
+  const std::string direct = tenantry_test::pg_url();
+  const std::string url = through_bouncer(direct);
+  pg::Connection admin(direct);
+  admin.execute("CREATE TABLE rel_victims (x integer); INSERT INTO rel_victims SELECT generate_series(1, 10)");
+  const Sql ours = intern_sql("SELECT count(*) FROM rel_victims WHERE x > $1 /* pgbouncer_test: taken everywhere */");
+
+  // Another program on the same PgBouncer pool prepares a DELETE under our statement's name on
+  // every server session: as many clients as the pool has sessions, each inside a transaction
+  // (so each holds a session of its own), each preparing at the protocol level.
+  const std::string pool_size = bouncer_setting(url, "default_pool_size");
+  REQUIRE_FALSE(pool_size.empty());
+  std::vector<PGconn*> others;
+  for (int i = 0; i < std::stoi(pool_size); ++i) {
+    PGconn* c = PQconnectdb(url.c_str());
+    REQUIRE(PQstatus(c) == CONNECTION_OK);
+    others.push_back(c);
+    PQclear(PQexec(c, "BEGIN"));
+    PGresult* r = PQprepare(c, ours.name->c_str(), "DELETE FROM rel_victims WHERE x > $1", 0, nullptr);
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+  }
+  std::set<std::string> sessions;
+  for (PGconn* c : others) {
+    PGresult* r = PQexec(c, "SELECT pg_backend_pid()");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) sessions.insert(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQclear(PQexec(c, "COMMIT"));
+  }
+  CHECK(sessions.size() == others.size());  // every server session of the pool
+
+  pg::Connection conn(url);  // default options: server-side prepared statements
+  for (int i = 0; i < 20; ++i) {
+    const auto e = testdb::expect_throw<StatementNameCollision>([&] { conn.prepare(ours); });
+    CHECK(e.name() == *ours.name);
+  }
+  CHECK(conn.statement_stats().collisions == 20);
+  CHECK(rel::raw_int(admin, "SELECT count(*) FROM rel_victims") == 10);
+  for (PGconn* c : others) PQfinish(c);
 }

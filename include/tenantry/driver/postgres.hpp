@@ -14,11 +14,22 @@
 // server parses. Results are always requested in binary form and decoded per column type, so a
 // timestamptz reads back as the exact microsecond that was stored whatever the session settings.
 //
+// Server-side statements are named after their text ("tenantry_" + 192 bits of its SHA-256,
+// sql_registry.hpp), never after anything local to the process, so one name means one SQL text
+// on every server session, whichever client prepared it there. PREPARE and DESCRIBE run in one
+// transaction (one libpq pipeline, one round trip), so on one server session even behind a
+// pooler; when the session already holds the name, what it holds is read in that transaction: a
+// statement with our text is used, other text under our name is refused
+// (StatementNameCollision) and never executed.
+//
 // Options::server_prepared = false never prepares on the server (PgBouncer in transaction
 // pooling mode): every execution is a PQexecParams whose parameter types come from the bound
 // values (int8, float8, bool, bytea, uuid, jsonb; text, and timestamps as ISO-8601 text, as
 // "unknown" so the server infers the type from the SQL), and the server casts where the column
-// type differs.
+// type differs. With server_prepared = true behind such a pooler, no statement ever runs in
+// place of another, but an execution inside a transaction fails (26000) when the pooler gave the
+// transaction a server session that lacks the statement; outside a transaction it is prepared
+// again and run on one session.
 //
 // Timestamps and time zones. A Timestamp is an instant. In a timestamptz it is stored as such;
 // in a timestamp without time zone as its UTC wall clock, in every mode: binary (both types'
@@ -67,7 +78,11 @@ namespace tenantry::pg {
 /// How a Connection talks to the server.
 struct Options {
   /// Prepare each statement once per connection on the server (the fast path). Turn off behind
-  /// a pooler that does not keep prepared statements (PgBouncer transaction pooling).
+  /// a pooler that does not track prepared statements (PgBouncer in transaction pooling mode
+  /// before 1.21, or with max_prepared_statements = 0): left on there it stays safe (statement
+  /// names derive from the SQL text, so a server session never runs another statement in place
+  /// of ours), but a statement run inside a transaction fails with 26000 whenever the pooler's
+  /// server session for that transaction has not prepared it yet.
   bool server_prepared = true;
   /// Seconds to wait for the connection to be established; a connect_timeout in the conninfo
   /// takes precedence. 0 waits forever.
@@ -98,6 +113,17 @@ inline constexpr Oid boolean = 16, bytea = 17, char_ = 18, name = 19, int8 = 20,
 class Connection;
 class Statement;
 
+/// What a connection's server-side prepared statements went through (Connection::
+/// statement_stats()). Directly on a server, `found` and `lost` stay 0 unless the session's
+/// statements were cleared; behind a pooler in transaction mode they count how often a server
+/// session already had a statement (prepared there by another client) or lacked one.
+struct StatementStats {
+  std::uint64_t prepared = 0;    ///< statements this connection prepared on a server session
+  std::uint64_t found = 0;       ///< found already prepared on the session, with the same text
+  std::uint64_t lost = 0;        ///< executions that found the session without the statement (26000)
+  std::uint64_t collisions = 0;  ///< names held on the session by other SQL: refused, never run
+};
+
 namespace detail {
 
 struct ResultDeleter {
@@ -123,6 +149,7 @@ struct Session {
   PGconn* conn = nullptr;
   bool server_prepared = true;
   std::string broken;  // why the connection became unusable; empty while it works
+  StatementStats stats;
 
   Session() = default;
   Session(const Session&) = delete;
@@ -203,6 +230,16 @@ inline std::string sqlstate(const PGresult* r) {
   if (code == "55P03") throw BusyError(what, code);
   if (code == "53100") throw StorageFull(what, code);
   if (code == "25006") throw ReadOnlyError(what, code);
+  // A row-level security policy of tenantry's read the org context and found none (ddl.hpp,
+  // rls_current_org_sql). The setting's name is in the message whatever the server's language.
+  if (code == "42704" && primary.find(org_setting_missing) != std::string::npos) {
+    throw OrgContextMissing("tenantry: postgres: no org context: a row-level security policy needs " +
+                                std::string(org_setting) +
+                                " and it is not set (connect with pg::Options::org_context, or set it in the "
+                                "transaction); nothing was read or written. " +
+                                what.substr(std::string_view("tenantry: postgres: ").size()),
+                            code);
+  }
   throw DatabaseError(what, code);
 }
 
@@ -288,7 +325,7 @@ class Statement {
   Statement(detail::Session& session, const Sql& sql) : session_(&session) {
     if (sql.text == nullptr) throw UsageError("tenantry: postgres: prepare() of an empty Sql");
     sql_ = sql.text;
-    name_ = "tenantry_" + std::to_string(sql.id);
+    name_ = sql.name != nullptr ? *sql.name : sql_statement_name(*sql.text);
     if (session.server_prepared) prepare_on_server();
   }
   Statement(const Statement&) = delete;
@@ -451,8 +488,9 @@ class Statement {
   /// Keeps `value` alive until reset() and returns a view of it, for binding a temporary.
   std::string_view keep(std::string value) { return kept_.emplace_back(std::move(value)); }
 
-  /// The server-side name ("tenantry_<Sql id>"), the current result, and the parameter types
-  /// the server inferred (empty without server-side preparation).
+  /// The server-side name ("tenantry_" and 48 hex digits of the text's SHA-256, see
+  /// sql_registry.hpp), the current result, and the parameter types the server inferred (empty
+  /// without server-side preparation).
   const std::string& name() const noexcept { return name_; }
   const PGresult* result() const noexcept { return result_.get(); }
   std::span<const Oid> param_types() const noexcept { return param_types_; }
@@ -727,31 +765,130 @@ class Statement {
 
   /// Prepares and describes the statement on the server: once per connection, and again only if
   /// the server lost it. The description gives the parameter types every bind encodes for.
+  ///
+  /// Behind a pooler in transaction mode (PgBouncer) every transaction may run on another server
+  /// session, and a session keeps the statements every client prepared on it. So the PREPARE,
+  /// the description and, when the session already holds our name, the look at what it holds,
+  /// all run in one transaction (the caller's, or one opened here), which keeps them on one
+  /// server session. A statement found under our name is ours only when its text is ours (then
+  /// it is used as it is); other text is refused with StatementNameCollision and never executed.
+  ///
+  /// One round trip in the usual case: BEGIN (when no transaction is open), SAVEPOINT, PREPARE,
+  /// DESCRIBE, RELEASE, COMMIT go as one libpq pipeline. When the PREPARE finds the name taken
+  /// (42P05), the savepoint is rolled back, which leaves the transaction on the same session and
+  /// usable, and pg_prepared_statements tells what the session holds under that name.
   void prepare_on_server() {
     detail::Session& s = *session_;
     s.ensure_usable();
-    detail::Result r(PQprepare(s.conn, name_.c_str(), sql_->c_str(), 0, nullptr));
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-      // Someone else's statement holds our name (a PREPARE of the same name, or statements that
-      // survived clear_statement_cache() inside a failed transaction): replace it. Only outside a
-      // transaction, since the failure already aborted any open one.
-      if (detail::sqlstate(r.get()) == "42P05" && PQtransactionStatus(s.conn) == PQTRANS_IDLE) {
-        detail::exec_simple(s, ("DEALLOCATE " + name_).c_str());
-        r.reset(PQprepare(s.conn, name_.c_str(), sql_->c_str(), 0, nullptr));
+    const PGTransactionStatusType status = PQtransactionStatus(s.conn);
+    const bool own = status == PQTRANS_IDLE;
+#ifdef LIBPQ_HAS_PIPELINING
+    if ((own || status == PQTRANS_INTRANS) && PQenterPipelineMode(s.conn) == 1) return prepare_pipelined(own);
+#endif
+    // Without pipelining (or in a failed transaction, where the first command reports 25P02):
+    // look first, then prepare.
+    if (own) detail::exec_simple(s, "BEGIN");
+    try {
+      prepare_in_transaction();
+      if (own) detail::exec_simple(s, "COMMIT");
+    } catch (...) {
+      if (own) rollback_own(s);
+      throw;
+    }
+  }
+
+#ifdef LIBPQ_HAS_PIPELINING
+  /// prepare_on_server() in one round trip; the connection is in pipeline mode on entry.
+  void prepare_pipelined(bool own) {
+    detail::Session& s = *session_;
+    const auto plain = [&](const char* sql) {
+      return PQsendQueryParams(s.conn, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+    };
+    const bool sent = (!own || plain("BEGIN")) && plain("SAVEPOINT tenantry_prepare") &&
+                      PQsendPrepare(s.conn, name_.c_str(), sql_->c_str(), 0, nullptr) == 1 &&
+                      PQsendDescribePrepared(s.conn, name_.c_str()) == 1 && plain("RELEASE SAVEPOINT tenantry_prepare") &&
+                      (!own || plain("COMMIT")) && PQpipelineSync(s.conn) == 1;
+    if (!sent) {
+      if (s.broken.empty()) s.broken = detail::trimmed(PQerrorMessage(s.conn));
+      throw ConnectionError("tenantry: postgres: cannot send to the server (" + s.broken + ")", "08006");
+    }
+    // Each command's result (the first PGresult of it), then the pipeline's sync point.
+    const std::size_t commands = own ? 6 : 4, parse = own ? 2 : 1;
+    std::array<detail::Result, 6> results;
+    for (std::size_t q = 0; q < commands; ++q) {
+      while (PGresult* r = PQgetResult(s.conn)) {
+        if (!results[q]) results[q].reset(r);
+        else PQclear(r);
       }
+    }
+    PQclear(PQgetResult(s.conn));  // PGRES_PIPELINE_SYNC (null when the connection is gone)
+    PQexitPipelineMode(s.conn);
+    std::size_t failed = commands;
+    for (std::size_t q = 0; q < commands && failed == commands; ++q)
+      if (!results[q] || PQresultStatus(results[q].get()) != PGRES_COMMAND_OK) failed = q;
+    if (failed == commands) {
+      describe(results[parse + 1].get());
+      ++s.stats.prepared;
+      return;
+    }
+    if (failed == parse && detail::sqlstate(results[parse].get()) == "42P05") {
+      // The session holds our name already: back to before the PREPARE, on the same session.
+      try {
+        detail::exec_simple(s, "ROLLBACK TO SAVEPOINT tenantry_prepare; RELEASE SAVEPOINT tenantry_prepare");
+        prepare_in_transaction();
+        if (own) detail::exec_simple(s, "COMMIT");
+      } catch (...) {
+        if (own) rollback_own(s);
+        throw;
+      }
+      return;
+    }
+    // Any other failure stands, as a failed statement's does: the caller's transaction is
+    // aborted (its savepoint goes with it), ours is rolled back.
+    if (own) rollback_own(s);
+    detail::throw_error(s, results[failed].get(), *sql_);
+  }
+#endif
+
+  /// The lookup, PREPARE and description of prepare_on_server(), one command at a time, inside
+  /// an open transaction (so on one server session throughout).
+  void prepare_in_transaction() {
+    detail::Session& s = *session_;
+    prepared_ = false;
+    static constexpr const char* lookup = "SELECT statement FROM pg_catalog.pg_prepared_statements WHERE name = $1";
+    const char* const name_value[] = {name_.c_str()};
+    detail::Result held(PQexecParams(s.conn, lookup, 1, nullptr, name_value, nullptr, nullptr, 0));
+    if (PQresultStatus(held.get()) != PGRES_TUPLES_OK) detail::throw_error(s, held.get(), lookup);
+    if (PQntuples(held.get()) > 0) {
+      // Prepared on this session before: by this connection (before clear_statement_cache(), or
+      // when the server told us it had lost it and had not), or by another client of the pooler.
+      const std::string_view theirs(PQgetvalue(held.get(), 0, 0),
+                                    static_cast<std::size_t>(PQgetlength(held.get(), 0, 0)));
+      if (theirs != *sql_) {
+        ++s.stats.collisions;
+        throw StatementNameCollision(name_, *sql_, std::string(theirs));
+      }
+      ++s.stats.found;
+    } else {
+      detail::Result r(PQprepare(s.conn, name_.c_str(), sql_->c_str(), 0, nullptr));
       if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) detail::throw_error(s, r.get(), *sql_);
+      ++s.stats.prepared;
     }
     detail::Result d(PQdescribePrepared(s.conn, name_.c_str()));
     if (PQresultStatus(d.get()) != PGRES_COMMAND_OK) detail::throw_error(s, d.get(), *sql_);
+    describe(d.get());
+  }
 
-    const int n = PQnparams(d.get());
+  /// Takes the server's description of the prepared statement: parameter types and column count.
+  void describe(const PGresult* d) {
+    const int n = PQnparams(d);
     bool same = param_types_.size() == static_cast<std::size_t>(n);
-    for (int k = 0; same && k < n; ++k) same = param_types_[static_cast<std::size_t>(k)] == PQparamtype(d.get(), k);
-    described_columns_ = PQnfields(d.get());
+    for (int k = 0; same && k < n; ++k) same = param_types_[static_cast<std::size_t>(k)] == PQparamtype(d, k);
+    described_columns_ = PQnfields(d);
     prepared_ = true;
     if (same) return;
     param_types_.resize(static_cast<std::size_t>(n));
-    for (int k = 0; k < n; ++k) param_types_[static_cast<std::size_t>(k)] = PQparamtype(d.get(), k);
+    for (int k = 0; k < n; ++k) param_types_[static_cast<std::size_t>(k)] = PQparamtype(d, k);
     params_.resize(static_cast<std::size_t>(n));
     // Re-prepared with other types (the schema changed under it): encode what is bound again.
     for (int k = 0; k < n; ++k) {
@@ -765,45 +902,79 @@ class Statement {
     }
   }
 
+  /// Ends a transaction this statement opened itself, after a failure; never throws.
+  static void rollback_own(detail::Session& s) noexcept {
+    if (s.broken.empty() && PQstatus(s.conn) == CONNECTION_OK && PQtransactionStatus(s.conn) != PQTRANS_IDLE)
+      PQclear(PQexec(s.conn, "ROLLBACK"));
+  }
+
+  /// Sends the execution with the bound parameters; results in binary (exact values, decoded per
+  /// column type, see the file comment).
+  detail::Result send() {
+    detail::Session& s = *session_;
+    const std::size_t n = params_.size();
+    values_.resize(n);
+    lengths_.resize(n);
+    formats_.resize(n);
+    types_.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      values_[k] = params_[k].data();
+      lengths_[k] = params_[k].length;
+      formats_[k] = params_[k].format;
+      types_[k] = params_[k].type;
+    }
+    const int count = static_cast<int>(n);
+    return detail::Result(s.server_prepared ? PQexecPrepared(s.conn, name_.c_str(), count, values_.data(),
+                                                             lengths_.data(), formats_.data(), 1)
+                                            : PQexecParams(s.conn, sql_->c_str(), count, types_.data(), values_.data(),
+                                                           lengths_.data(), formats_.data(), 1));
+  }
+
+  static bool succeeded(const detail::Result& r) noexcept {
+    const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+    return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY;
+  }
+
+  void take(detail::Result r) noexcept {
+    rows_ = PQntuples(r.get());
+    result_ = std::move(r);
+  }
+
   void execute() {
     detail::Session& s = *session_;
     s.ensure_usable();
-    for (int attempt = 0;; ++attempt) {
-      if (s.server_prepared && !prepared_) prepare_on_server();
-      const std::size_t n = params_.size();
-      values_.resize(n);
-      lengths_.resize(n);
-      formats_.resize(n);
-      types_.resize(n);
-      for (std::size_t k = 0; k < n; ++k) {
-        values_[k] = params_[k].data();
-        lengths_[k] = params_[k].length;
-        formats_[k] = params_[k].format;
-        types_[k] = params_[k].type;
+    if (s.server_prepared && !prepared_) prepare_on_server();
+    detail::Result r = send();
+    if (succeeded(r)) return take(std::move(r));
+    if (detail::abandon_copy(s.conn, r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR))
+      throw UsageError("tenantry: postgres: COPY through a prepared statement is not supported");
+    // The server session does not have the statement: a pooler gave us another session than
+    // the one it was prepared on, or the server forgot it (restart, DISCARD ALL, DEALLOCATE).
+    // Outside a transaction, prepare it and run it again in one transaction, so that both happen
+    // on the same server session even behind a pooler. Inside one the failure has already
+    // aborted it, so only remember to prepare again on the next use.
+    if (s.server_prepared && detail::sqlstate(r.get()) == "26000") {
+      ++s.stats.lost;
+      prepared_ = false;
+      if (PQtransactionStatus(s.conn) == PQTRANS_IDLE) {
+        detail::exec_simple(s, "BEGIN");
+        try {
+          prepare_on_server();  // in this transaction
+          r = send();
+          if (succeeded(r)) {
+            detail::exec_simple(s, "COMMIT");
+            return take(std::move(r));
+          }
+          if (detail::abandon_copy(s.conn, r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR))
+            throw UsageError("tenantry: postgres: COPY through a prepared statement is not supported");
+          detail::throw_error(s, r.get(), *sql_);
+        } catch (...) {
+          rollback_own(s);
+          throw;
+        }
       }
-      const int count = static_cast<int>(n);
-      // Results in binary: exact values, decoded per column type (see the file comment).
-      detail::Result r(s.server_prepared ? PQexecPrepared(s.conn, name_.c_str(), count, values_.data(),
-                                                          lengths_.data(), formats_.data(), 1)
-                                         : PQexecParams(s.conn, sql_->c_str(), count, types_.data(), values_.data(),
-                                                        lengths_.data(), formats_.data(), 1));
-      const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-      if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY) {
-        rows_ = PQntuples(r.get());
-        result_ = std::move(r);
-        return;
-      }
-      if (detail::abandon_copy(s.conn, status))
-        throw UsageError("tenantry: postgres: COPY through a prepared statement is not supported");
-      // The server forgot the statement (restart behind a pooler, DISCARD ALL, DEALLOCATE):
-      // prepare it again and retry once. Inside a transaction the failure has already aborted
-      // it, so only remember to re-prepare on the next use.
-      if (s.server_prepared && detail::sqlstate(r.get()) == "26000") {
-        prepared_ = false;
-        if (attempt == 0 && PQtransactionStatus(s.conn) == PQTRANS_IDLE) continue;
-      }
-      detail::throw_error(s, r.get(), *sql_);
     }
+    detail::throw_error(s, r.get(), *sql_);
   }
 
   // ---- decoding ------------------------------------------------------------------------------
@@ -1016,14 +1187,15 @@ class Connection {
   void clear_statement_cache() {
     statements_.clear();
     detail::Session& s = session();
-    // Impossible inside a failed transaction; the names left behind are replaced when next used.
+    // Impossible inside a failed transaction; a statement left behind has the name and text of
+    // ours, and is used as it is when next prepared.
     if (!s.broken.empty() || PQstatus(s.conn) != CONNECTION_OK || PQtransactionStatus(s.conn) == PQTRANS_INERROR)
       return;
     try {
       detail::exec_simple(s, "DEALLOCATE ALL");
     } catch (const DatabaseError&) {
-      // Nothing to undo: a later prepare replaces any statement still holding one of our names,
-      // and a lost connection is already marked broken.
+      // Nothing to undo: a statement still holding one of our names holds our text too, and a
+      // lost connection is already marked broken.
     }
   }
 
@@ -1037,6 +1209,9 @@ class Connection {
   }
 
   PGconn* native() const noexcept { return session_ ? session_->conn : nullptr; }
+
+  /// Counts of what this connection's server-side statements went through (see StatementStats).
+  StatementStats statement_stats() const noexcept { return session_ ? session_->stats : StatementStats{}; }
 
   // ---- org context for row-level security ----------------------------------------------------
   /// True when repositories must call set_org_context() before an org-scoped operation:

@@ -1,0 +1,233 @@
+// benchmarks/rls_bench.hpp - what PostgreSQL row-level security costs tenantry (pg_bench.cpp).
+//
+// The same api_tokens table three times, each in a schema of its own: without row-level
+// security ("off"), with the policy tenantry generates ("rls": org = (SELECT ...), an InitPlan
+// evaluated once per statement), and with the policy of before ("rls_old": org = CAST(NULLIF(
+// current_setting(...)) ...), a stable expression the executor evaluates for every row it
+// filters). Each holds 20,000 rows: one big org of 10,000 rows (10 users) and 100 orgs of 100.
+// They are read through tenantry by an ordinary role (superusers bypass every policy):
+//
+//   find        find by key, cycling over the big org's rows: the index path
+//   count_big   count() of the big org's 10,000 rows: the planner scans (half the table)
+//   list_big    list() of the big org's 10,000 rows: the scan path with every row decoded
+//
+// in these modes:
+//   off         org_context off, table without policy: tenantry's default
+//   rls         org_context on, the generated policy: every operation is BEGIN, set_config,
+//               the statement, COMMIT (what Options::org_context does outside a transaction)
+//   off_tx      as off, inside one open transaction
+//   rls_tx      as rls, inside one open transaction in which the org is set once: the cost of
+//               the policy alone
+//   rls_old_tx  as rls_tx with the old policy
+//
+// Each benchmark is a pair run in alternating batches (bm_paired, ops.hpp), named
+// <target>_rls/<op>/<variant>_vs_<baseline>; its counters raw_us and tenantry_us are the
+// baseline's and the variant's time per call, ratio the median of variant / baseline.
+#pragma once
+
+#include "ops.hpp"
+
+#include <tenantry/postgres.hpp>
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+inline constexpr const char* rls_role = "tenantry_bench_rls";
+inline constexpr std::size_t big_org_rows = 10000;
+
+/// `conninfo` (URL or keywords) with its user replaced by `user`, as a keyword string.
+inline std::string with_user(const std::string& conninfo, const std::string& user) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    const std::string why = error != nullptr ? error : "?";
+    PQfreemem(error);
+    throw std::runtime_error("cannot parse conninfo: " + why);
+  }
+  const auto quoted = [](const std::string& v) {
+    std::string out = "'";
+    for (char c : v) {
+      if (c == '\'' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out + "'";
+  };
+  std::string out;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || *o->val == '\0' || std::string_view(o->keyword) == "user") continue;
+    out += std::string(o->keyword) + "=" + quoted(o->val) + " ";
+  }
+  PQconninfoFree(options);
+  return out + "user=" + quoted(user);
+}
+
+/// The big org's rows: 10,000, spread over 10 users, time-ordered ids.
+struct BigOrg {
+  OrgId org = org_of(5000);
+  std::vector<Token> rows;
+  BigOrg() {
+    const std::uint64_t first = std::uint64_t{3} << 32;
+    for (std::size_t i = 0; i < big_org_rows; ++i) rows.push_back(make_token(org, user_of(5000 + i % 10), first + i));
+  }
+  static const BigOrg& get() {
+    static const BigOrg b;
+    return b;
+  }
+};
+
+enum class RlsTable { off, rls, rls_old };
+
+struct RlsMode {
+  const char* name;
+  RlsTable table;
+  bool org_context;
+  bool in_transaction;
+};
+inline constexpr RlsMode mode_off{"off", RlsTable::off, false, false};
+inline constexpr RlsMode mode_rls{"rls", RlsTable::rls, true, false};
+inline constexpr RlsMode mode_off_tx{"off_tx", RlsTable::off, false, true};
+inline constexpr RlsMode mode_rls_tx{"rls_tx", RlsTable::rls, true, true};
+inline constexpr RlsMode mode_rls_old_tx{"rls_old_tx", RlsTable::rls_old, true, true};
+
+inline std::string rls_schema(const std::string& target, RlsTable t) {
+  return "bench_" + target + (t == RlsTable::off ? "_rls_off" : t == RlsTable::rls ? "_rls_new" : "_rls_old");
+}
+
+/// Creates the three schemas (recreated) as the connecting superuser and fills them.
+inline void create_rls_schemas(const std::string& conninfo, const std::string& target) {
+  tenantry::pg::Connection admin(conninfo);
+  admin.execute(std::string("DO $$ BEGIN CREATE ROLE ") + rls_role +
+                " LOGIN NOSUPERUSER NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
+  const Dataset& d = Dataset::get();
+  for (RlsTable t : {RlsTable::off, RlsTable::rls, RlsTable::rls_old}) {
+    const std::string schema = rls_schema(target, t);
+    admin.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema + "; SET search_path TO " +
+                  schema);
+    tenantry::create_tables<Token>(admin, tenantry::DdlOptions{.row_level_security = t != RlsTable::off});
+    if (t == RlsTable::rls_old) {
+      const std::string old = "\"org_id\" = CAST(NULLIF(current_setting('app.current_org_id', true), '') AS UUID)";
+      admin.execute("ALTER POLICY \"api_tokens_org_isolation\" ON \"api_tokens\" USING (" + old + ") WITH CHECK (" +
+                    old + ")");
+    }
+    tenantry::Repository<Token, tenantry::PgDialect> repo{admin};  // a superuser: no policy applies
+    std::vector<Token> big = BigOrg::get().rows, small = d.rows;
+    repo.insert_many(BigOrg::get().org, big);
+    for (std::size_t k = 0; k < org_count; ++k) {
+      std::vector<Token> one(small.begin() + static_cast<std::ptrdiff_t>(k * rows_per_org),
+                             small.begin() + static_cast<std::ptrdiff_t>((k + 1) * rows_per_org));
+      repo.insert_many(d.orgs[k], one);
+    }
+    admin.execute("VACUUM ANALYZE \"api_tokens\"");
+    admin.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + rls_role + "; GRANT SELECT ON ALL TABLES IN SCHEMA " +
+                  schema + " TO " + rls_role);
+  }
+  admin.execute("RESET search_path");
+}
+
+/// One mode's connection (as rls_role) and repository.
+class RlsSide {
+ public:
+  RlsSide(const std::string& conninfo, const std::string& target, const RlsMode& mode)
+      : conn_(with_user(conninfo, rls_role), tenantry::pg::Options{.org_context = mode.org_context}), repo_(conn_) {
+    conn_.execute("SET search_path TO " + rls_schema(target, mode.table));
+    if (mode.in_transaction) tx_.emplace(conn_);
+  }
+  ~RlsSide() {
+    if (tx_) tx_->rollback();
+  }
+  RlsSide(const RlsSide&) = delete;
+  RlsSide& operator=(const RlsSide&) = delete;
+
+  std::optional<Token> find(OrgId org, const Uuid& id) { return repo_.find(org, id); }
+  std::int64_t count(OrgId org) { return repo_.count(org); }
+  std::vector<Token> list(OrgId org) { return repo_.list(org); }
+
+ private:
+  tenantry::pg::Connection conn_;
+  tenantry::Repository<Token, tenantry::PgDialect> repo_;
+  std::optional<tenantry::Transaction<tenantry::pg::Connection>> tx_;
+};
+
+enum class RlsOp { find, count_big, list_big };
+inline const char* rls_op_name(RlsOp op) {
+  return op == RlsOp::find ? "find" : op == RlsOp::count_big ? "count_big" : "list_big";
+}
+
+/// A runner (ops.hpp) of one RlsOp on one RlsSide.
+struct RlsRun {
+  RlsSide& side;
+  RlsOp op;
+  std::size_t i = 0;
+  std::int64_t calls = 0, ok = 0, rows = 1;
+  const BigOrg& big = BigOrg::get();
+
+  bool ready(std::size_t) const { return true; }
+  void prepare(std::size_t) {}
+  void finish() {}
+  void call() {
+    switch (op) {
+      case RlsOp::find: {
+        const Token& t = big.rows[i];
+        if (++i == big.rows.size()) i = 0;
+        std::optional<Token> row = side.find(big.org, t.id);
+        ok += row.has_value() && row->id == t.id;
+        benchmark::DoNotOptimize(row);
+        break;
+      }
+      case RlsOp::count_big: ok += side.count(big.org) == static_cast<std::int64_t>(big_org_rows); break;
+      case RlsOp::list_big: {
+        std::vector<Token> v = side.list(big.org);
+        ok += v.size() == big_org_rows;
+        benchmark::DoNotOptimize(v);
+        break;
+      }
+    }
+    ++calls;
+  }
+  std::string error() const {
+    return ok == calls ? std::string() : std::string(rls_op_name(op)) + ": a wrong result";
+  }
+};
+
+/// The RLS pairs of one target, registered through `add` (pg_bench.cpp's registration helper).
+template <class Add>
+void register_rls_target(const std::string& target, const std::string& conninfo, Add add) {
+  struct Pair {
+    RlsMode variant, baseline;
+  };
+  static const Pair pairs[] = {{mode_rls, mode_off}, {mode_rls_tx, mode_off_tx}, {mode_rls_old_tx, mode_rls_tx}};
+  for (RlsOp op : {RlsOp::find, RlsOp::count_big, RlsOp::list_big}) {
+    for (const Pair& p : pairs) {
+      const std::string name = target + "_rls/" + rls_op_name(op) + "/" + p.variant.name + "_vs_" + p.baseline.name;
+      add(
+          name,
+          [target, conninfo, op, p](benchmark::State& st) {
+            static std::vector<std::string> created;  // schemas made once per target and process
+            if (std::find(created.begin(), created.end(), target) == created.end()) {
+              create_rls_schemas(conninfo, target);
+              created.push_back(target);
+            }
+            RlsSide base(conninfo, target, p.baseline), variant(conninfo, target, p.variant);
+            RlsRun rb{base, op}, rv{variant, op};
+            // Warm both (statements prepared, plans cached) and check their answers first.
+            for (int k = 0; k < 3; ++k) {
+              rb.call();
+              rv.call();
+            }
+            if (!rb.error().empty() || !rv.error().empty()) throw std::runtime_error("cross-check: " + rb.error() + rv.error());
+            bm_paired(st, rb, rv);
+          },
+          true);
+    }
+  }
+}
+
+}  // namespace bench
