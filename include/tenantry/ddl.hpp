@@ -123,9 +123,11 @@ std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
       case DefaultKind::none: break;
     }
   }
-  // The implicit UNIQUE (org, key) comes before the primary key, and a global unique's twin
-  // before that unique: SQLite checks the indexes of a table in reverse order of creation, and
-  // a duplicate must be reported as the declared constraint's violation, not as its twin's.
+  // A twin (UniqueInfo::implicit) is never the constraint a duplicate is reported as: the
+  // primary key is, or the declared UNIQUE it doubles. So the primary key's twin comes first
+  // (SQLite checks the indexes of a table newest first; PostgreSQL reports the key first
+  // anyway), and a global unique's twin before it on SQLite, after it on PostgreSQL, which
+  // reports the older of two violated UNIQUEs (D::reports_newest_unique_first).
   const auto append_unique = [&](const UniqueInfo& u) {
     out += ",\n  CONSTRAINT ";
     D::quote(out, u.name);
@@ -139,8 +141,13 @@ std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
   D::quote(out, pk_name);
   out += " PRIMARY KEY ";
   detail::append_column_list<D>(out, t, t.primary_key);
-  for (const UniqueInfo& u : t.uniques)
-    if (!u.implicit || u.twin_of != pk_name) append_unique(u);
+  for (const UniqueInfo& u : t.uniques) {
+    if (u.implicit && (u.twin_of == pk_name || !D::reports_newest_unique_first)) continue;
+    append_unique(u);
+    if (!u.implicit && !D::reports_newest_unique_first)
+      for (const UniqueInfo& twin : t.uniques)
+        if (twin.implicit && twin.twin_of == u.name) append_unique(twin);
+  }
   // Checks: enum domains and the dialect's implicit ones first (per column), then declared.
   for (const ColumnInfo& c : t.columns) {
     if (c.is_enum) {

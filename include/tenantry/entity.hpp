@@ -473,9 +473,12 @@ inline constexpr bool has_org_field = raw_org_field<T> != reflect::npos;
 template <class T>
 consteval bool declares_global() {
   if constexpr (requires { entity<T>::scope; }) {
-    static_assert(std::is_same_v<std::remove_cv_t<decltype(entity<T>::scope)>, Scope>,
-                  "tenantry: entity<T>::scope is tenantry::global or tenantry::Scope::org");
-    return entity<T>::scope == Scope::global;
+    if constexpr (std::is_same_v<std::remove_cv_t<decltype(entity<T>::scope)>, Scope>) {
+      return entity<T>::scope == Scope::global;
+    } else {
+      static_assert(always_false<T>, "tenantry: entity<T>::scope is tenantry::global or tenantry::Scope::org");
+      return !has_org_field<T>;  // keeps the scope rules quiet: this message is the one to fix
+    }
   } else {
     return false;
   }
@@ -697,7 +700,7 @@ consteval bool declares_any_global_unique() {
 template <class T>
 consteval bool check_entity_rules() {
   constexpr bool org = has_org_field<T>;
-  static_assert(org || declares_global<T>(),
+  static_assert(org || declares_global<T>() || has_optional_org_field<T>(),
                 "tenantry: an entity with no OrgId field must declare `static constexpr auto scope = tenantry::global;` "
                 "in its tenantry::entity<T> (being global is never implicit)");
   static_assert(!org || !declares_global<T>(),
@@ -765,7 +768,13 @@ template <class A, class B>
 consteval bool same_table_different_scope() {
   return std::string_view(entity<A>::table) == std::string_view(entity<B>::table) && scope_of<A> != scope_of<B>;
 }
-/// The org column names of the org-scoped entities of Es.
+template <class... Es>
+consteval bool has_table_with_two_scopes() {
+  return ([]<class A>(std::type_identity<A>) { return (same_table_different_scope<A, Es>() || ...); }(
+              std::type_identity<Es>{}) ||
+          ...);
+}
+/// The org column name of E when it is org-scoped.
 template <class E>
 consteval std::string_view org_column_of() {
   if constexpr (org_scoped<E>) return column_name_of<E, org_field<E>>();
@@ -784,6 +793,10 @@ consteval bool global_has_org_like_column() {
     }(std::make_index_sequence<reflect::field_count<G>>{});
   }
 }
+template <class... Es>
+consteval bool has_global_with_org_like_column() {
+  return (global_has_org_like_column<Es, Es...>() || ...);
+}
 }  // namespace detail
 
 /// Checks an entity set (the tables of one database): each entity's rules, no table declared with
@@ -791,13 +804,10 @@ consteval bool global_has_org_like_column() {
 template <class... Es>
 consteval bool check_entity_set() {
   static_assert(((static_cast<void>(org_field<Es>), true) && ...));
-  static_assert(!(([]<class A>(std::type_identity<A>) {
-                    return (detail::same_table_different_scope<A, Es>() || ...);
-                  }(std::type_identity<Es>{})) ||
-                  ...),
+  static_assert(!detail::has_table_with_two_scopes<Es...>(),
                 "tenantry: two entities of one set declare the same table with different scopes (one org-scoped, one "
                 "global)");
-  static_assert(!(detail::global_has_org_like_column<Es, Es...>() || ...),
+  static_assert(!detail::has_global_with_org_like_column<Es...>(),
                 "tenantry: a global entity has a column named like the org column of an org-scoped entity of the same "
                 "set: org ids belong in tenantry::OrgId fields of org-scoped entities");
   return true;
