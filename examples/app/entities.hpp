@@ -1,9 +1,12 @@
 // examples/app/entities.hpp - the reference app's data model: the product's SQLite schema moved
-// to multi-tenant SQLite/PostgreSQL (see /work/shared/seeds).
+// to multi-tenant SQLite/PostgreSQL (from the planning documents in ../shared/seeds, relative to
+// the repository's root).
 //
 // One global table, `organizations` (the tenants), and ten org-scoped tables. Every org-scoped
 // struct carries a `tenantry::OrgId org_id` field; that alone makes tenantry require an org on
-// every repository call for it. Each declares:
+// every repository call for it. The global one says so in its entity<> (`scope =
+// tenantry::global`): tenantry never takes a struct for global just because it lacks an OrgId.
+// Each org-scoped table declares:
 //   * FOREIGN KEY (org_id) REFERENCES organizations (id) ON DELETE CASCADE, so deleting a tenant
 //     removes its data;
 //   * its uniques with org_id first: what was unique in the single-tenant app is unique per org
@@ -40,7 +43,8 @@ enum class OrgStatus { active, suspended, deleted };
 
 /// organizations: one row per tenant, resolved from the request's subdomain (slug). It holds the
 /// tenant's Keycloak client and its secrets, replacing the single-tenant encrypted secrets.yaml.
-/// Global: it has no OrgId field, so its repository takes no org.
+/// Global (declared `scope = tenantry::global`, and it has no OrgId field), so its repository
+/// takes no org.
 struct Organization {
   Uuid id{};
   std::string slug{};            // URL-safe identifier, used as the subdomain
@@ -243,6 +247,7 @@ struct SessionRecord {
 template <>
 struct tenantry::entity<app::Organization> {
   using T = app::Organization;
+  static constexpr auto scope = tenantry::global;  // the tenants themselves, shared by every org
   static constexpr std::string_view table = "organizations";
   static constexpr auto primary_key = key(&T::id);
   static constexpr auto columns = std::tuple{column(&T::status).default_value(app::OrgStatus::active)};
@@ -356,7 +361,12 @@ template <>
 struct tenantry::entity<app::SessionRecord> {
   using T = app::SessionRecord;
   static constexpr std::string_view table = "tower_sessions";
-  static constexpr auto primary_key = key(&T::id);
+  // The session store looks sessions up by id alone, before it knows the org, so the key stays
+  // (id), unique across orgs. That is no existence oracle: the id is a 128-bit random value the
+  // server generates and sends only to the session's own browser, never one a client picks, so
+  // a collision can tell nobody anything. global_unique() says it was meant (tenantry refuses a
+  // text key without the org otherwise: a natural key would tell one org what another holds).
+  static constexpr auto primary_key = key(&T::id).global_unique();
   static constexpr auto constraints = std::tuple{
       index(&T::org_id, &T::user_id),      // "log this user out everywhere"
       index(&T::org_id, &T::expiry_date),  // the expired-session sweep

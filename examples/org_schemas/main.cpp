@@ -12,7 +12,7 @@
 #include <iostream>
 #include <string>
 
-struct ExampleOrg {  // global: no OrgId field, lives in public
+struct ExampleOrg {  // global (declared in its entity<>), lives in public
   tenantry::Uuid id{};
   std::string name{};
 };
@@ -25,6 +25,7 @@ struct ExampleNote {  // org-scoped: one table per org schema
 
 template <>
 struct tenantry::entity<ExampleOrg> {
+  static constexpr auto scope = tenantry::global;  // shared by every org
   static constexpr std::string_view table = "example_orgs";
   static constexpr auto primary_key = key(&ExampleOrg::id);
 };

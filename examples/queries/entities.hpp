@@ -94,6 +94,7 @@ struct Key {
 template <>
 struct tenantry::entity<qfx::Account> {
   using T = qfx::Account;
+  static constexpr auto scope = tenantry::global;  // a person, across orgs
   static constexpr std::string_view table = "q_accounts";
   static constexpr auto primary_key = key(&T::id);
   static constexpr auto constraints = std::tuple{unique(&T::email)};

@@ -127,23 +127,31 @@ std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
       case DefaultKind::none: break;
     }
   }
-  // The implicit UNIQUE (org, key) comes before the primary key: SQLite checks the indexes of a
-  // table in reverse order of creation, and a duplicate key must be reported as the primary
-  // key's violation, not as its org-leading twin's.
+  // A twin (UniqueInfo::implicit) is never the constraint a duplicate is reported as: the
+  // primary key is, or the declared UNIQUE it doubles. So the primary key's twin comes first
+  // (SQLite checks the indexes of a table newest first; PostgreSQL reports the key first
+  // anyway), and a global unique's twin before it on SQLite, after it on PostgreSQL, which
+  // reports the older of two violated UNIQUEs (D::reports_newest_unique_first).
   const auto append_unique = [&](const UniqueInfo& u) {
     out += ",\n  CONSTRAINT ";
     D::quote(out, u.name);
     out += " UNIQUE ";
     detail::append_column_list<D>(out, t, u.columns);
   };
+  const std::string pk_name = t.primary_key_name();
   for (const UniqueInfo& u : t.uniques)
-    if (u.implicit) append_unique(u);
+    if (u.implicit && u.twin_of == pk_name) append_unique(u);
   out += ",\n  CONSTRAINT ";
-  D::quote(out, t.primary_key_name());
+  D::quote(out, pk_name);
   out += " PRIMARY KEY ";
   detail::append_column_list<D>(out, t, t.primary_key);
-  for (const UniqueInfo& u : t.uniques)
-    if (!u.implicit) append_unique(u);
+  for (const UniqueInfo& u : t.uniques) {
+    if (u.implicit && (u.twin_of == pk_name || !D::reports_newest_unique_first)) continue;
+    append_unique(u);
+    if (!u.implicit && !D::reports_newest_unique_first)
+      for (const UniqueInfo& twin : t.uniques)
+        if (twin.implicit && twin.twin_of == u.name) append_unique(twin);
+  }
   // Checks: enum domains and the dialect's implicit ones first (per column), then declared.
   for (const ColumnInfo& c : t.columns) {
     if (c.is_enum) {
@@ -176,36 +184,51 @@ std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
   }
   for (const ForeignKeyInfo& fk : t.foreign_keys) {
     // A tenant-safe reference prepends the org on both sides. ON DELETE SET NULL must then null
-    // only the declared columns, never the org: PostgreSQL says so with a column list; SQLite
-    // has none, so there a SET NULL reference stays on the declared columns alone.
-    // An org-leading parent is unique only on (org, key), so the reference must include the org,
-    // and SQLite's SET NULL would then null the org too: refuse rather than emit a broken key.
+    // only the declared columns, never the org: PostgreSQL says so with a column list. SQLite
+    // has none, so there the reference is two keys: (org, columns) -> parent (org, columns)
+    // with no action, which refuses a child pointing at another org's parent, and the declared
+    // columns alone -> the parent's, which carries the SET NULL. When the parent row goes, the
+    // second nulls the columns, after which the first has a NULL and holds.
+    // An org-leading parent is unique only on (org, key), so the second key would reference
+    // columns that are not unique: refuse rather than emit a broken key.
     if (fk.tenant_safe() && fk.parent_org_leading && fk.action == on_delete::set_null && !D::set_null_column_list)
       throw UsageError("tenantry: " + fk.name + ": ON DELETE SET NULL to the org-leading table '" + fk.parent_table +
                        "' needs a column list, which this database lacks; use another on_delete action");
-    const bool with_org = fk.tenant_safe() && (fk.action != on_delete::set_null || D::set_null_column_list);
+    const auto append_key = [&](const std::string& name, const std::vector<std::size_t>& cols,
+                                const std::vector<std::string>& parent_cols, on_delete action, bool set_null_columns) {
+      out += ",\n  CONSTRAINT ";
+      D::quote(out, name);
+      out += " FOREIGN KEY ";
+      detail::append_column_list<D>(out, t, cols);
+      out += " REFERENCES ";
+      detail::append_parent_table<D>(out, fk.parent_table, opt);
+      out += " (";
+      for (std::size_t k = 0; k < parent_cols.size(); ++k) {
+        if (k) out += ", ";
+        D::quote(out, parent_cols[k]);
+      }
+      out += ')';
+      out += detail::on_delete_sql(action);
+      if (set_null_columns) {
+        out += ' ';
+        detail::append_column_list<D>(out, t, fk.columns);
+      }
+    };
+    if (!fk.tenant_safe()) {
+      append_key(fk.name, fk.columns, fk.parent_columns, fk.action, false);
+      continue;
+    }
     std::vector<std::size_t> cols = fk.columns;
     std::vector<std::string> parent_cols = fk.parent_columns;
-    if (with_org) {
-      cols.insert(cols.begin(), t.org_column);
-      parent_cols.insert(parent_cols.begin(), fk.parent_org_column);
-    }
-    out += ",\n  CONSTRAINT ";
-    D::quote(out, fk.name);
-    out += " FOREIGN KEY ";
-    detail::append_column_list<D>(out, t, cols);
-    out += " REFERENCES ";
-    detail::append_parent_table<D>(out, fk.parent_table, opt);
-    out += " (";
-    for (std::size_t k = 0; k < parent_cols.size(); ++k) {
-      if (k) out += ", ";
-      D::quote(out, parent_cols[k]);
-    }
-    out += ')';
-    out += detail::on_delete_sql(fk.action);
-    if (with_org && fk.action == on_delete::set_null) {
-      out += ' ';
-      detail::append_column_list<D>(out, t, fk.columns);
+    cols.insert(cols.begin(), t.org_column);
+    parent_cols.insert(parent_cols.begin(), fk.parent_org_column);
+    if (fk.action != on_delete::set_null) {
+      append_key(fk.name, cols, parent_cols, fk.action, false);
+    } else if (D::set_null_column_list) {
+      append_key(fk.name, cols, parent_cols, fk.action, true);
+    } else {
+      append_key(fk.name, cols, parent_cols, on_delete::no_action, false);
+      append_key(fk.set_null_name(), fk.columns, fk.parent_columns, on_delete::set_null, false);
     }
   }
   out += "\n)";
@@ -300,9 +323,10 @@ std::vector<std::string> create_statements(DdlOptions opt = {}) {
 }
 
 /// The DDL of several entities as one script, in the order given (parents before children),
-/// each statement ended by ";\n".
+/// each statement ended by ";\n". The set is checked as one (check_entity_set, entity.hpp).
 template <class D, class... Es>
 std::string schema_sql(DdlOptions opt = {}) {
+  static_assert(check_entity_set<Es...>());
   std::string out;
   (
       [&] {
@@ -318,6 +342,7 @@ std::string schema_sql(DdlOptions opt = {}) {
 /// Creates the tables of Es on `conn` (whose dialect is D), in one transaction.
 template <class... Es, class Conn>
 void create_tables(Conn& conn, DdlOptions opt = {}) {
+  static_assert(check_entity_set<Es...>());
   using D = typename Conn::dialect;
   auto tx = conn.transaction();
   conn.execute(schema_sql<D, Es...>(opt));

@@ -26,6 +26,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -120,6 +121,15 @@ consteval bool same_class() {
 template <class T>
 struct KeyDecl {
   detail::ColumnList<T> columns;
+  bool global = false;
+
+  /// Declares deliberately that this key is unique across every org although it lacks the org
+  /// column (see the existence-oracle rule under "org scoping" below, and docs/tenancy.md).
+  constexpr KeyDecl global_unique() const {
+    KeyDecl copy = *this;
+    copy.global = true;
+    return copy;
+  }
 };
 
 /// The primary key: one member, or several for a composite key.
@@ -137,6 +147,17 @@ template <class T>
 struct UniqueDecl {
   detail::ColumnList<T> columns;
   std::string_view name{};  // empty: uq_<table>_<columns>
+  bool global = false;
+
+  /// Declares deliberately that the value is unique across every org although the constraint
+  /// lacks the org column, accepting that an insert tells one org whether another holds the
+  /// value (docs/tenancy.md, "Existence oracles"). On an org-scoped table tenantry then also
+  /// adds UNIQUE (org, columns), the target of tenant-safe foreign keys to these columns.
+  constexpr UniqueDecl global_unique() const {
+    UniqueDecl copy = *this;
+    copy.global = true;
+    return copy;
+  }
 };
 
 /// UNIQUE over one or more members.
@@ -158,6 +179,7 @@ struct IndexDecl {
   bool is_unique = false;
   std::string_view where_sql{};  // partial index predicate, SQL written by the programmer
   std::string_view name{};
+  bool global = false;
 
   /// Makes this a partial index: only rows matching `predicate` are indexed. The predicate is
   /// SQL text from your code (never user input) and must be valid in every dialect you target.
@@ -169,6 +191,13 @@ struct IndexDecl {
   constexpr IndexDecl named(std::string_view n) const {
     IndexDecl copy = *this;
     copy.name = n;
+    return copy;
+  }
+  /// A unique index lacking the org column on an org-scoped table, meant to be unique across
+  /// every org: see UniqueDecl::global_unique (no org-including twin is added for an index).
+  constexpr IndexDecl global_unique() const {
+    IndexDecl copy = *this;
+    copy.global = true;
     return copy;
   }
 };
@@ -376,6 +405,55 @@ consteval ColumnDecl<T> column(M T::*member) {
 }
 
 // ---- org scoping -----------------------------------------------------------------------------
+//
+// Every entity is org-scoped or global, and says which:
+//
+//   * org-scoped: it has one tenantry::OrgId field. Every operation on it takes an org and touches
+//     only that org's rows. (It may also say `static constexpr auto scope = tenantry::Scope::org;`.)
+//   * global: it has no OrgId field AND its entity<T> declares
+//         static constexpr auto scope = tenantry::global;
+//     Its rows are shared by every org, so being global is never implicit: a struct that merely
+//     lacks an OrgId (a projection of an org-scoped table, a `Uuid org_id`) does not compile.
+//
+// The rules below are checked when an entity is first used (org_scoped<T>, table_info<T>(), a
+// Repository), each a compile error whose message states the rule (tests/compile_fail/):
+//   1. no OrgId field and no `scope = tenantry::global`: refused;
+//   2. an OrgId field and `scope = tenantry::global`: refused;
+//   3. a field named org_id, stored as column "org_id", or named like the entity's org column,
+//      is a tenantry::OrgId; std::optional<OrgId> (rows of no org) is refused until platform
+//      rows are supported (issue 10, class 3);
+//   4. a global entity has no foreign key to an org-scoped entity (a child scoped only through
+//      its parent is readable by every org);
+//   5. a foreign key between org-scoped entities pairs the child's org column with the parent's,
+//      or names neither (tenantry then adds both, see schema.hpp), and references the parent's
+//      primary key or one of its unique() constraints;
+//   6. a UNIQUE or unique index of an org-scoped entity includes the org column, or says
+//      .global_unique(): otherwise an insert that fails tells one org that another holds the
+//      value (an existence oracle, docs/tenancy.md);
+//   7. the primary key of an org-scoped entity includes the org column, or is one Uuid column
+//      (random ids: an id nobody can guess tells nothing) or one identity() column (assigned by
+//      the database, never chosen by the caller), or says key(...).global_unique();
+//   8. global_unique() is refused with org_leading_keys, which makes every unique lead with the org.
+// Entity sets (create_tables<Es...>, schema_sql<D, Es...>, OrgSchemas<Es...>) also refuse two
+// entities declaring one table with different scopes (check_entity_set below), and table_info
+// does the same at run time across the whole process (schema.hpp).
+
+/// The two scopes an entity can have; see above.
+enum class Scope : std::uint8_t { org, global };
+
+/// `static constexpr auto scope = tenantry::global;` declares an entity global.
+inline constexpr Scope global = Scope::global;
+
+/// True for entities whose tenantry::entity<T> specialisation is visible.
+template <class T>
+concept declared_entity = requires {
+  { entity<T>::table } -> std::convertible_to<std::string_view>;
+  entity<T>::primary_key;
+};
+
+/// The org column's name unless the entity renames it; a field of another type by this name is
+/// refused (rule 3).
+inline constexpr std::string_view default_org_column = "org_id";
 
 namespace detail {
 template <class T, std::size_t... I>
@@ -384,12 +462,295 @@ consteval std::size_t org_field_index(std::index_sequence<I...>) {
   ((std::is_same_v<std::remove_cv_t<reflect::field_type<I, T>>, OrgId> ? (found = I, ++count, 0) : 0), ...);
   return count > 1 ? reflect::npos - 1 : found;
 }
+
+/// T's OrgId field without any rule checked (npos: none; npos - 1: several).
+template <class T>
+inline constexpr std::size_t raw_org_field = org_field_index<T>(std::make_index_sequence<reflect::field_count<T>>{});
+
+template <class T>
+inline constexpr bool has_org_field = raw_org_field<T> != reflect::npos;
+
+template <class T>
+consteval bool declares_global() {
+  if constexpr (requires { entity<T>::scope; }) {
+    if constexpr (std::is_same_v<std::remove_cv_t<decltype(entity<T>::scope)>, Scope>) {
+      return entity<T>::scope == Scope::global;
+    } else {
+      static_assert(always_false<T>, "tenantry: entity<T>::scope is tenantry::global or tenantry::Scope::org");
+      return !has_org_field<T>;  // keeps the scope rules quiet: this message is the one to fix
+    }
+  } else {
+    return false;
+  }
+}
+
+template <class T>
+consteval bool declares_org_leading_keys() {
+  if constexpr (requires { entity<T>::org_leading_keys; }) return static_cast<bool>(entity<T>::org_leading_keys);
+  else return false;
+}
+
+template <class T>
+consteval auto declared_constraints() {
+  if constexpr (requires { entity<T>::constraints; }) return entity<T>::constraints;
+  else return std::tuple<>{};
+}
+
+template <class T>
+consteval auto declared_columns() {
+  if constexpr (requires { entity<T>::columns; }) return entity<T>::columns;
+  else return std::tuple<>{};
+}
+
+/// The column name of field I: its rename in entity<T>::columns, or the field's name.
+template <class T, std::size_t I>
+consteval std::string_view column_name_of() {
+  std::string_view name = reflect::field_name<T, I>;
+  std::apply([&](const auto&... c) { ((c.field == I && !c.rename.empty() ? (name = c.rename, 0) : 0), ...); },
+             declared_columns<T>());
+  return name;
+}
+
+template <class T>
+consteval bool is_identity_field(std::size_t i) {
+  bool found = false;
+  std::apply([&](const auto&... c) { ((found = found || (c.field == i && c.identity_key)), ...); }, declared_columns<T>());
+  return found;
+}
+
+template <class F>
+inline constexpr bool is_optional_org = false;
+template <>
+inline constexpr bool is_optional_org<std::optional<OrgId>> = true;
+
+/// Rule 3: every field named like the org column is an OrgId, and no field is an optional one.
+template <class T>
+consteval bool org_named_fields_are_org_ids() {
+  constexpr std::size_t org = raw_org_field<T>;
+  return []<std::size_t... I>(std::index_sequence<I...>) {
+    const auto org_like = [](std::string_view n) {
+      if (n == default_org_column) return true;
+      if constexpr (org < reflect::npos - 1) return n == column_name_of<T, org>();
+      return false;
+    };
+    return ((std::is_same_v<std::remove_cv_t<reflect::field_type<I, T>>, OrgId> ||
+             (!org_like(reflect::field_name<T, I>) && !org_like(column_name_of<T, I>()))) &&
+            ...);
+  }(std::make_index_sequence<reflect::field_count<T>>{});
+}
+template <class T>
+consteval bool has_optional_org_field() {
+  return []<std::size_t... I>(std::index_sequence<I...>) {
+    return (is_optional_org<std::remove_cv_t<reflect::field_type<I, T>>> || ...);
+  }(std::make_index_sequence<reflect::field_count<T>>{});
+}
+
+template <class D>
+struct fk_parent {
+  using type = void;
+};
+template <class T, class P>
+struct fk_parent<ForeignKeyDecl<T, P>> {
+  using type = P;
+};
+
+/// `list` and column c (unless already there).
+template <class T>
+constexpr ColumnList<T> with_column(ColumnList<T> list, std::size_t c) {
+  if (!list.contains(c)) list.push(c);
+  return list;
+}
+
+/// Rule 4: a global T references no org-scoped entity.
+template <class T>
+consteval bool references_org_scoped() {
+  bool found = false;
+  std::apply(
+      [&](const auto&... c) {
+        (
+            [&](const auto& decl) {
+              using P = typename fk_parent<std::remove_cvref_t<decltype(decl)>>::type;
+              if constexpr (!std::is_void_v<P>) found = found || has_org_field<P>;
+            }(c),
+            ...);
+      },
+      declared_constraints<T>());
+  return found;
+}
+
+enum class ForeignKeyFault : std::uint8_t { none, unpaired_org, not_a_key, set_null_org };
+
+/// Rule 5 for one foreign key of org-scoped T to org-scoped P.
+template <class T, class P>
+constexpr ForeignKeyFault org_foreign_key_fault(const ForeignKeyDecl<T, P>& fk) {
+  constexpr std::size_t co = raw_org_field<T>, po = raw_org_field<P>;
+  std::size_t ci = reflect::npos, pi = reflect::npos;
+  for (std::size_t k = 0; k < fk.columns.size && k < fk.parent_columns.size; ++k) {
+    if (fk.columns.index[k] == co) ci = k;
+    if (fk.parent_columns.index[k] == po) pi = k;
+  }
+  if (ci != pi) return ForeignKeyFault::unpaired_org;
+  if (ci != reflect::npos && fk.action == on_delete::set_null) return ForeignKeyFault::set_null_org;
+  // The parent columns the database will see: with the org (added when the key names none).
+  const ColumnList<P> target = with_column(fk.parent_columns, po);
+  bool found = false;
+  if constexpr (std::is_same_v<std::remove_cv_t<decltype(entity<P>::primary_key)>, KeyDecl<P>>)
+    found = target.same_set(with_column(entity<P>::primary_key.columns, po));
+  constexpr bool leading = declares_org_leading_keys<P>();
+  std::apply(
+      [&](const auto&... c) {
+        (
+            [&](const auto& decl) {
+              using D = std::remove_cvref_t<decltype(decl)>;
+              // A UNIQUE without the org has an org-including twin (schema.hpp); a unique index
+              // counts only as it is (with the org, or made org-leading), never partial.
+              if constexpr (std::is_same_v<D, UniqueDecl<P>>) {
+                found = found || target.same_set(with_column(decl.columns, po));
+              } else if constexpr (std::is_same_v<D, IndexDecl<P>>) {
+                if (decl.is_unique && decl.where_sql.empty() && (leading || decl.columns.contains(po)))
+                  found = found || target.same_set(with_column(decl.columns, po));
+              }
+            }(c),
+            ...);
+      },
+      declared_constraints<P>());
+  return found ? ForeignKeyFault::none : ForeignKeyFault::not_a_key;
+}
+
+template <class T>
+consteval ForeignKeyFault org_foreign_keys_fault() {
+  ForeignKeyFault fault = ForeignKeyFault::none;
+  std::apply(
+      [&](const auto&... c) {
+        (
+            [&](const auto& decl) {
+              using D = std::remove_cvref_t<decltype(decl)>;
+              using P = typename fk_parent<D>::type;
+              if constexpr (!std::is_void_v<P> && std::is_same_v<D, ForeignKeyDecl<T, P>>) {
+                if constexpr (has_org_field<P>)
+                  if (fault == ForeignKeyFault::none) fault = org_foreign_key_fault(decl);
+              }
+            }(c),
+            ...);
+      },
+      declared_constraints<T>());
+  return fault;
+}
+
+/// Rule 6: every UNIQUE and unique index of org-scoped T includes its org or is global_unique.
+template <class T>
+consteval bool uniques_include_org() {
+  constexpr std::size_t org = raw_org_field<T>;
+  bool ok = true;
+  std::apply(
+      [&](const auto&... c) {
+        (
+            [&](const auto& decl) {
+              using D = std::remove_cvref_t<decltype(decl)>;
+              if constexpr (std::is_same_v<D, UniqueDecl<T>>)
+                ok = ok && (decl.global || decl.columns.contains(org));
+              else if constexpr (std::is_same_v<D, IndexDecl<T>>)
+                ok = ok && (!decl.is_unique || decl.global || decl.columns.contains(org));
+            }(c),
+            ...);
+      },
+      declared_constraints<T>());
+  return ok;
+}
+
+/// Rule 7: the primary key of org-scoped T includes its org, is one Uuid or identity column, or
+/// is global_unique.
+template <class T>
+consteval bool key_is_not_an_oracle() {
+  if constexpr (!std::is_same_v<std::remove_cv_t<decltype(entity<T>::primary_key)>, KeyDecl<T>>) {
+    return true;  // refused with its own message by table_info
+  } else {
+    constexpr auto pk = entity<T>::primary_key;
+    if (pk.global || pk.columns.contains(raw_org_field<T>)) return true;
+    if constexpr (pk.columns.size == 1) {
+      constexpr std::size_t i = pk.columns.index[0];
+      return std::is_same_v<std::remove_cv_t<reflect::field_type<i, T>>, Uuid> || is_identity_field<T>(i);
+    } else {
+      return false;
+    }
+  }
+}
+
+/// Rule 8.
+template <class T>
+consteval bool declares_any_global_unique() {
+  bool found = false;
+  if constexpr (std::is_same_v<std::remove_cv_t<decltype(entity<T>::primary_key)>, KeyDecl<T>>)
+    found = entity<T>::primary_key.global;
+  std::apply(
+      [&](const auto&... c) {
+        (
+            [&](const auto& decl) {
+              using D = std::remove_cvref_t<decltype(decl)>;
+              if constexpr (std::is_same_v<D, UniqueDecl<T>> || std::is_same_v<D, IndexDecl<T>>)
+                found = found || decl.global;
+            }(c),
+            ...);
+      },
+      declared_constraints<T>());
+  return found;
+}
+
+/// Checks rules 1-8 for a declared entity; each failure is a static_assert stating its rule.
+template <class T>
+consteval bool check_entity_rules() {
+  constexpr bool org = has_org_field<T>;
+  static_assert(org || declares_global<T>() || has_optional_org_field<T>(),
+                "tenantry: an entity with no OrgId field must declare `static constexpr auto scope = tenantry::global;` "
+                "in its tenantry::entity<T> (being global is never implicit)");
+  static_assert(!org || !declares_global<T>(),
+                "tenantry: an entity with an OrgId field is org-scoped and cannot declare scope = tenantry::global");
+  static_assert(!has_optional_org_field<T>(),
+                "tenantry: std::optional<OrgId> (rows of no org) needs the platform scope of issue 10 class 3, which is "
+                "not supported yet: use tenantry::OrgId");
+  static_assert(has_optional_org_field<T>() || org_named_fields_are_org_ids<T>(),
+                "tenantry: a field named or stored as the org column (org_id) must be a tenantry::OrgId");
+  if constexpr (!org) {
+    static_assert(!references_org_scoped<T>(),
+                  "tenantry: a global entity cannot have a foreign key to an org-scoped entity: give it the OrgId field "
+                  "of the org its rows belong to");
+  } else if constexpr (raw_org_field<T> != reflect::npos - 1) {
+    constexpr ForeignKeyFault fk = org_foreign_keys_fault<T>();
+    static_assert(fk != ForeignKeyFault::unpaired_org,
+                  "tenantry: a foreign key between org-scoped entities must pair the child's OrgId column with the "
+                  "parent's, or name neither (tenantry then adds both)");
+    static_assert(fk != ForeignKeyFault::set_null_org,
+                  "tenantry: ON DELETE SET NULL on a foreign key that names the org would null the org: name neither "
+                  "org (tenantry then adds both and nulls only your columns)");
+    static_assert(fk != ForeignKeyFault::not_a_key,
+                  "tenantry: a foreign key to an org-scoped entity must reference its primary key or one of its "
+                  "unique() constraints");
+    if constexpr (declares_org_leading_keys<T>()) {
+      static_assert(!declares_any_global_unique<T>(),
+                    "tenantry: global_unique() contradicts org_leading_keys, which makes every key and unique lead "
+                    "with the org");
+    } else {
+      static_assert(uniques_include_org<T>(),
+                    "tenantry: a UNIQUE or unique index of an org-scoped entity must include its OrgId column (else an "
+                    "insert tells one org what another holds); add .global_unique() to mean it");
+      static_assert(key_is_not_an_oracle<T>(),
+                    "tenantry: the primary key of an org-scoped entity must include its OrgId column or be one Uuid or "
+                    "identity() column (a natural key tells one org what another holds); add .global_unique() to mean "
+                    "it");
+    }
+  }
+  return true;
+}
 }  // namespace detail
 
-/// Index of T's OrgId field, or npos for a global entity.
+/// Index of T's OrgId field, or npos for a global entity. Reading it checks the scope rules above.
 template <class T>
 inline constexpr std::size_t org_field = [] {
-  constexpr std::size_t i = detail::org_field_index<T>(std::make_index_sequence<reflect::field_count<T>>{});
+  static_assert(declared_entity<T>,
+                "tenantry: no entity declaration for this struct; specialise tenantry::entity<T> with "
+                "`table` and `primary_key`");
+  if constexpr (declared_entity<T>) static_assert(detail::check_entity_rules<T>());
+  constexpr std::size_t i = detail::raw_org_field<T>;
   static_assert(i != reflect::npos - 1, "tenantry: an entity may have at most one OrgId field");
   return i;
 }();
@@ -398,11 +759,58 @@ inline constexpr std::size_t org_field = [] {
 template <class T>
 concept org_scoped = org_field<T> != reflect::npos;
 
-/// True for entities whose tenantry::entity<T> specialisation is visible.
+/// The scope entity T has (checking its rules).
 template <class T>
-concept declared_entity = requires {
-  { entity<T>::table } -> std::convertible_to<std::string_view>;
-  entity<T>::primary_key;
-};
+inline constexpr Scope scope_of = org_scoped<T> ? Scope::org : Scope::global;
+
+namespace detail {
+template <class A, class B>
+consteval bool same_table_different_scope() {
+  return std::string_view(entity<A>::table) == std::string_view(entity<B>::table) && scope_of<A> != scope_of<B>;
+}
+template <class... Es>
+consteval bool has_table_with_two_scopes() {
+  return ([]<class A>(std::type_identity<A>) { return (same_table_different_scope<A, Es>() || ...); }(
+              std::type_identity<Es>{}) ||
+          ...);
+}
+/// The org column name of E when it is org-scoped.
+template <class E>
+consteval std::string_view org_column_of() {
+  if constexpr (org_scoped<E>) return column_name_of<E, org_field<E>>();
+  else return {};
+}
+template <class G, class... Es>
+consteval bool global_has_org_like_column() {
+  if constexpr (org_scoped<G>) {
+    return false;
+  } else {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+      const auto org_like = [](std::string_view n) {
+        return ((org_scoped<Es> && n == org_column_of<Es>()) || ...);
+      };
+      return ((org_like(reflect::field_name<G, I>) || org_like(column_name_of<G, I>())) || ...);
+    }(std::make_index_sequence<reflect::field_count<G>>{});
+  }
+}
+template <class... Es>
+consteval bool has_global_with_org_like_column() {
+  return (global_has_org_like_column<Es, Es...>() || ...);
+}
+}  // namespace detail
+
+/// Checks an entity set (the tables of one database): each entity's rules, no table declared with
+/// two scopes, and no global entity with a column named like an org-scoped entity's org column.
+template <class... Es>
+consteval bool check_entity_set() {
+  static_assert(((static_cast<void>(org_field<Es>), true) && ...));
+  static_assert(!detail::has_table_with_two_scopes<Es...>(),
+                "tenantry: two entities of one set declare the same table with different scopes (one org-scoped, one "
+                "global)");
+  static_assert(!detail::has_global_with_org_like_column<Es...>(),
+                "tenantry: a global entity has a column named like the org column of an org-scoped entity of the same "
+                "set: org ids belong in tenantry::OrgId fields of org-scoped entities");
+  return true;
+}
 
 }  // namespace tenantry

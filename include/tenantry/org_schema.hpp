@@ -115,6 +115,7 @@ inline const OrgId& require_org(const OrgId& org, std::string_view what) {
 template <class... Es>
 struct OrgSchemas {
   static_assert(sizeof...(Es) > 0, "tenantry: OrgSchemas<...> needs at least one entity");
+  static_assert(check_entity_set<Es...>());
   static_assert((org_scoped<Es> && ...),
                 "tenantry: OrgSchemas<...> holds org-scoped entities only (a struct with a tenantry::OrgId field); "
                 "global tables stay in public, shared by every org");

@@ -6,15 +6,18 @@
 #pragma once
 
 #include "tenantry/entity.hpp"
+#include "tenantry/error.hpp"
 #include "tenantry/reflect.hpp"
 #include "tenantry/types.hpp"
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 namespace tenantry {
@@ -44,7 +47,13 @@ struct ColumnInfo {
 struct UniqueInfo {
   std::string name;
   std::vector<std::size_t> columns;
-  bool implicit = false;  // added by tenantry (the org-leading twin of the key), not declared
+  /// Added by tenantry, not declared: the org-including twin of the primary key, or of a
+  /// global_unique() UNIQUE, on an org-scoped table; the target of tenant-safe foreign keys.
+  bool implicit = false;
+  /// For a twin: the name of the key or UNIQUE it doubles (the twin is created just before it).
+  std::string twin_of;
+  /// Declared global_unique(): unique across every org although it lacks the org column.
+  bool global = false;
 };
 
 struct IndexInfo {
@@ -53,6 +62,7 @@ struct IndexInfo {
   std::vector<bool> descending;
   bool unique = false;
   std::string where;
+  bool global = false;  // a unique index declared global_unique()
 };
 
 struct CheckInfo {
@@ -69,13 +79,18 @@ struct ForeignKeyInfo {
   std::string parent_table;
   std::vector<std::string> parent_columns;  // as declared
   on_delete action = on_delete::no_action;
-  /// Set when an org-scoped table references another org-scoped table's key without naming the
-  /// org: the DDL then references (org, key) instead, so the database itself refuses a child
-  /// in one org pointing at a parent in another. Holds the parent's org column name.
+  /// Set when an org-scoped table references another org-scoped table without naming the org:
+  /// the DDL then references (org, columns) instead, so the database itself refuses a child in
+  /// one org pointing at a parent in another, and no referential action of one org's delete
+  /// reaches another org's rows. Holds the parent's org column name. (ON DELETE SET NULL on a
+  /// dialect without a column list gets a second, single-column key for the action: ddl.hpp.)
   std::string parent_org_column;
   /// The parent has org-leading keys: its key alone is not unique, only (org, key) is.
   bool parent_org_leading = false;
   bool tenant_safe() const noexcept { return !parent_org_column.empty(); }
+  /// The second key of a tenant-safe ON DELETE SET NULL reference where the dialect has no
+  /// column list (SQLite; ddl.hpp): the declared columns alone, carrying the action.
+  std::string set_null_name() const { return name.size() <= 54 ? name + "_set_null" : name.substr(0, 54) + "_set_null"; }
 };
 
 struct TableInfo {
@@ -139,8 +154,35 @@ auto entity_constraints() {
 }
 template <class T>
 constexpr bool entity_org_leading_keys() {
-  if constexpr (requires { entity<T>::org_leading_keys; }) return static_cast<bool>(entity<T>::org_leading_keys);
-  else return false;
+  return declares_org_leading_keys<T>();
+}
+
+/// The name of type T as the compiler spells it (e.g. "app::ApiToken"), for messages.
+template <class T>
+consteval std::string_view type_name() {
+  const std::string_view s = __PRETTY_FUNCTION__;  // "... [with T = app::ApiToken; ...]" or "... [T = app::ApiToken]"
+  const std::size_t at = s.find("T = ") + 4;
+  return s.substr(at, s.find_first_of(";]", at) - at);
+}
+
+/// The process-wide record of which scope each table name was declared with, by which entity:
+/// two entities declaring one table with different scopes (a global projection of an
+/// org-scoped table, say) are refused at the first use of the second, even when no entity set
+/// shows them together at compile time (check_entity_set). Thread-safe.
+inline void register_table_scope(const std::string& table, bool org_scoped, std::string_view entity) {
+  struct Entry {
+    bool org_scoped;
+    std::string entity;
+  };
+  static std::mutex mutex;
+  static std::unordered_map<std::string, Entry> tables;
+  const std::lock_guard<std::mutex> lock(mutex);
+  const auto [at, added] = tables.try_emplace(table, Entry{org_scoped, std::string(entity)});
+  if (added || at->second.org_scoped == org_scoped) return;
+  const auto scope = [](bool org) { return org ? std::string("org-scoped") : std::string("global"); };
+  throw UsageError("tenantry: table '" + table + "' is declared " + scope(at->second.org_scoped) + " by " +
+                   at->second.entity + " and " + scope(org_scoped) + " by " + std::string(entity) +
+                   "; a table has one scope (a global entity on an org-scoped table reads and writes every org's rows)");
 }
 
 /// `cols` with the org column first and the others in their declared order. Names stay as
@@ -238,6 +280,7 @@ TableInfo build_table_info() {
                 UniqueInfo u;
                 u.columns = to_vector(c.columns);
                 u.name = c.name.empty() ? constraint_name("uq", t.name, names_of(u.columns)) : std::string(c.name);
+                u.global = c.global;
                 t.uniques.push_back(std::move(u));
               } else if constexpr (std::is_same_v<D, IndexDecl<T>>) {
                 IndexInfo ix;
@@ -246,6 +289,7 @@ TableInfo build_table_info() {
                                      c.columns.descending.begin() + static_cast<std::ptrdiff_t>(c.columns.size));
                 ix.unique = c.is_unique;
                 ix.where = std::string(c.where_sql);
+                ix.global = c.global;
                 ix.name = c.name.empty() ? constraint_name(c.is_unique ? "ux" : "ix", t.name, names_of(ix.columns))
                                          : std::string(c.name);
                 t.indexes.push_back(std::move(ix));
@@ -279,23 +323,16 @@ TableInfo build_table_info() {
                   const TableInfo& pt = *ptp;
                   fk.parent_table = pt.name;
                   for (std::size_t k = 0; k < parent.size; ++k) fk.parent_columns.push_back(pt.columns[parent.index[k]].name);
-                  // Child and parent both org-scoped, the reference naming the parent's key
-                  // without either org: make it (org, key) -> parent (org, key). The parent
-                  // carries the matching UNIQUE (org, key) (added below for every org-scoped
-                  // table whose key lacks the org).
+                  // Child and parent both org-scoped, the reference naming neither org: make it
+                  // (org, columns) -> parent (org, columns), so the database itself refuses a child
+                  // of one org pointing at a parent of another, and a parent's delete never reaches
+                  // another org's children. The parent has a matching UNIQUE: its key's or a
+                  // global unique's org-including twin (added below), or a declared one
+                  // (entity.hpp rule 5 refuses any other target at compile time).
                   const std::vector<std::size_t> parent_cols = to_vector(parent);
                   const bool names_org = std::find(fk.columns.begin(), fk.columns.end(), t.org_column) != fk.columns.end() ||
                                          std::find(parent_cols.begin(), parent_cols.end(), pt.org_column) != parent_cols.end();
-                  // The parent's key without its org: an org-leading parent's key includes it.
-                  std::vector<std::size_t> parent_key;
-                  for (auto i : pt.primary_key)
-                    if (i != pt.org_column || !pt.org_leading_keys) parent_key.push_back(i);
-                  const bool is_parent_key = std::is_permutation(parent_cols.begin(), parent_cols.end(),
-                                                                 parent_key.begin(), parent_key.end());
-                  // Every unique column set of an org-leading parent includes its org, so any
-                  // reference to it from an org-scoped child must name the org too.
-                  if (t.org_scoped() && pt.org_scoped() && !names_org && (is_parent_key || pt.org_leading_keys))
-                    fk.parent_org_column = pt.columns[pt.org_column].name;
+                  if (t.org_scoped() && pt.org_scoped() && !names_org) fk.parent_org_column = pt.columns[pt.org_column].name;
                   fk.parent_org_leading = pt.org_leading_keys;
                 }(c.parent_columns);
                 fk.name = constraint_name("fk", t.name, names_of(fk.columns));
@@ -323,16 +360,39 @@ TableInfo build_table_info() {
       }
   }
 
-  // Every org-scoped table whose primary key lacks the org gets UNIQUE (org, key): the target
-  // of tenant-safe foreign keys from other org-scoped tables (see ForeignKeyInfo).
-  if (t.org_scoped() && std::find(t.primary_key.begin(), t.primary_key.end(), t.org_column) == t.primary_key.end()) {
-    std::vector<std::size_t> cols{t.org_column};
-    cols.insert(cols.end(), t.primary_key.begin(), t.primary_key.end());
-    const bool declared = std::any_of(t.uniques.begin(), t.uniques.end(), [&](const UniqueInfo& u) {
-      return std::is_permutation(u.columns.begin(), u.columns.end(), cols.begin(), cols.end());
-    });
-    if (!declared) t.uniques.push_back(UniqueInfo{constraint_name("uq", t.name, names_of(cols)), cols, true});
+  // Every org-scoped table whose primary key lacks the org gets UNIQUE (org, key), and each of
+  // its global_unique() UNIQUEs UNIQUE (org, columns): the targets of tenant-safe foreign keys
+  // from other org-scoped tables (see ForeignKeyInfo). A twin already declared is not repeated.
+  // Each twin is listed (and created) just before what it doubles: see create_table_sql.
+  if (t.org_scoped()) {
+    const auto has_org = [&](const std::vector<std::size_t>& cols) {
+      return std::find(cols.begin(), cols.end(), t.org_column) != cols.end();
+    };
+    const auto declared = [&](const std::vector<std::size_t>& cols) {
+      return std::any_of(t.uniques.begin(), t.uniques.end(), [&](const UniqueInfo& u) {
+        return std::is_permutation(u.columns.begin(), u.columns.end(), cols.begin(), cols.end());
+      });
+    };
+    const auto twin = [&](const std::vector<std::size_t>& of, const std::string& of_name) {
+      std::vector<std::size_t> cols{t.org_column};
+      cols.insert(cols.end(), of.begin(), of.end());
+      return UniqueInfo{constraint_name("uq", t.name, names_of(cols)), cols, true, of_name, false};
+    };
+    std::vector<UniqueInfo> uniques;
+    if (!has_org(t.primary_key)) {
+      UniqueInfo pk_twin = twin(t.primary_key, t.primary_key_name());
+      if (!declared(pk_twin.columns)) uniques.push_back(std::move(pk_twin));
+    }
+    for (UniqueInfo& u : t.uniques) {
+      if (!has_org(u.columns)) {
+        UniqueInfo u_twin = twin(u.columns, u.name);
+        if (!declared(u_twin.columns)) uniques.push_back(std::move(u_twin));
+      }
+      uniques.push_back(std::move(u));
+    }
+    t.uniques = std::move(uniques);
   }
+  register_table_scope(t.name, t.org_scoped(), type_name<T>());
   return t;
 }
 

@@ -9,6 +9,7 @@ using namespace fixtures;
 struct Base { Uuid id; };
 struct Lone : Base { std::string name; };
 template <> struct tenantry::entity<Lone> {
+  static constexpr auto scope = tenantry::global;
   static constexpr std::string_view table = "lone";
   static constexpr auto primary_key = key(&Lone::name);
 };

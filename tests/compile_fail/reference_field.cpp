@@ -8,6 +8,7 @@ using namespace fixtures;
 
 struct Lone { Uuid id; const std::string& name; };
 template <> struct tenantry::entity<Lone> {
+  static constexpr auto scope = tenantry::global;
   static constexpr std::string_view table = "lone";
   static constexpr auto primary_key = key(&Lone::id);
 };

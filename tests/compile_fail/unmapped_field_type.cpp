@@ -9,6 +9,7 @@ using namespace fixtures;
 struct Opaque { int x; };
 struct Lone { Uuid id; Opaque o; };
 template <> struct tenantry::entity<Lone> {
+  static constexpr auto scope = tenantry::global;
   static constexpr std::string_view table = "lone";
   static constexpr auto primary_key = key(&Lone::id);
 };

@@ -115,3 +115,34 @@ CREATE TABLE "pins" (
   CONSTRAINT "pk_pins" PRIMARY KEY ("id"),
   CONSTRAINT "fk_pins_organization_id" FOREIGN KEY ("organization_id") REFERENCES "organizations" ("id") ON DELETE RESTRICT
 );
+CREATE TABLE "users" (
+  "id" UUID NOT NULL,
+  "org_id" UUID NOT NULL,
+  "email" TEXT NOT NULL,
+  "name" TEXT NOT NULL,
+  CONSTRAINT "uq_users_org_id_id" UNIQUE ("org_id", "id"),
+  CONSTRAINT "pk_users" PRIMARY KEY ("id"),
+  CONSTRAINT "uq_users_email" UNIQUE ("email"),
+  CONSTRAINT "uq_users_org_id_email" UNIQUE ("org_id", "email"),
+  CONSTRAINT "fk_users_org_id" FOREIGN KEY ("org_id") REFERENCES "organizations" ("id") ON DELETE CASCADE
+);
+CREATE TABLE "invites" (
+  "id" UUID NOT NULL,
+  "org_id" UUID NOT NULL,
+  "user_email" TEXT NOT NULL,
+  "note" TEXT NOT NULL,
+  CONSTRAINT "uq_invites_org_id_id" UNIQUE ("org_id", "id"),
+  CONSTRAINT "pk_invites" PRIMARY KEY ("id"),
+  CONSTRAINT "fk_invites_org_id" FOREIGN KEY ("org_id") REFERENCES "organizations" ("id") ON DELETE CASCADE,
+  CONSTRAINT "fk_invites_user_email" FOREIGN KEY ("org_id", "user_email") REFERENCES "users" ("org_id", "email") ON DELETE CASCADE
+);
+CREATE TABLE "folders" (
+  "id" UUID NOT NULL,
+  "org_id" UUID NOT NULL,
+  "parent_id" UUID,
+  "name" TEXT NOT NULL,
+  CONSTRAINT "uq_folders_org_id_id" UNIQUE ("org_id", "id"),
+  CONSTRAINT "pk_folders" PRIMARY KEY ("id"),
+  CONSTRAINT "fk_folders_org_id" FOREIGN KEY ("org_id") REFERENCES "organizations" ("id") ON DELETE CASCADE,
+  CONSTRAINT "fk_folders_parent_id" FOREIGN KEY ("org_id", "parent_id") REFERENCES "folders" ("org_id", "id") ON DELETE SET NULL ("parent_id")
+);

@@ -75,7 +75,8 @@ CREATE TABLE "gadgets" (
   CONSTRAINT "ck_gadgets_real_lt" CHECK ("real" < 1e+12),
   CONSTRAINT "ck_gadgets_title_not_blank" CHECK (length(title) > 0),
   CONSTRAINT "fk_gadgets_org_id" FOREIGN KEY ("org_id") REFERENCES "organizations" ("id") ON DELETE CASCADE,
-  CONSTRAINT "fk_gadgets_parent_id" FOREIGN KEY ("parent_id") REFERENCES "widgets" ("id") ON DELETE SET NULL
+  CONSTRAINT "fk_gadgets_parent_id" FOREIGN KEY ("org_id", "parent_id") REFERENCES "widgets" ("org_id", "id"),
+  CONSTRAINT "fk_gadgets_parent_id_set_null" FOREIGN KEY ("parent_id") REFERENCES "widgets" ("id") ON DELETE SET NULL
 );
 CREATE INDEX "ix_gadgets_org_id_at" ON "gadgets" ("org_id", "at" DESC);
 CREATE UNIQUE INDEX "ux_gadgets_live_title" ON "gadgets" ("org_id", "title") WHERE flag = TRUE;
@@ -116,4 +117,36 @@ CREATE TABLE "pins" (
   "organization_id" TEXT NOT NULL,
   CONSTRAINT "pk_pins" PRIMARY KEY ("id"),
   CONSTRAINT "fk_pins_organization_id" FOREIGN KEY ("organization_id") REFERENCES "organizations" ("id") ON DELETE RESTRICT
+);
+CREATE TABLE "users" (
+  "id" TEXT NOT NULL,
+  "org_id" TEXT NOT NULL,
+  "email" TEXT NOT NULL,
+  "name" TEXT NOT NULL,
+  CONSTRAINT "uq_users_org_id_id" UNIQUE ("org_id", "id"),
+  CONSTRAINT "pk_users" PRIMARY KEY ("id"),
+  CONSTRAINT "uq_users_org_id_email" UNIQUE ("org_id", "email"),
+  CONSTRAINT "uq_users_email" UNIQUE ("email"),
+  CONSTRAINT "fk_users_org_id" FOREIGN KEY ("org_id") REFERENCES "organizations" ("id") ON DELETE CASCADE
+);
+CREATE TABLE "invites" (
+  "id" TEXT NOT NULL,
+  "org_id" TEXT NOT NULL,
+  "user_email" TEXT NOT NULL,
+  "note" TEXT NOT NULL,
+  CONSTRAINT "uq_invites_org_id_id" UNIQUE ("org_id", "id"),
+  CONSTRAINT "pk_invites" PRIMARY KEY ("id"),
+  CONSTRAINT "fk_invites_org_id" FOREIGN KEY ("org_id") REFERENCES "organizations" ("id") ON DELETE CASCADE,
+  CONSTRAINT "fk_invites_user_email" FOREIGN KEY ("org_id", "user_email") REFERENCES "users" ("org_id", "email") ON DELETE CASCADE
+);
+CREATE TABLE "folders" (
+  "id" TEXT NOT NULL,
+  "org_id" TEXT NOT NULL,
+  "parent_id" TEXT,
+  "name" TEXT NOT NULL,
+  CONSTRAINT "uq_folders_org_id_id" UNIQUE ("org_id", "id"),
+  CONSTRAINT "pk_folders" PRIMARY KEY ("id"),
+  CONSTRAINT "fk_folders_org_id" FOREIGN KEY ("org_id") REFERENCES "organizations" ("id") ON DELETE CASCADE,
+  CONSTRAINT "fk_folders_parent_id" FOREIGN KEY ("org_id", "parent_id") REFERENCES "folders" ("org_id", "id"),
+  CONSTRAINT "fk_folders_parent_id_set_null" FOREIGN KEY ("parent_id") REFERENCES "folders" ("id") ON DELETE SET NULL
 );

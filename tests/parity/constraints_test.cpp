@@ -5,7 +5,8 @@
 // Where the databases report differently, each side is asserted (docs/dialects.md, "Transactions
 // and errors"): code() is SQLite's extended result code or the SQLSTATE; PostgreSQL names every
 // constraint itself, while for SQLite the repository recovers UNIQUE names from the columns the
-// message lists (and columns() keeps that list) and nothing can name a foreign key.
+// message lists (and columns() keeps that list) and the driver finds which foreign key a failed
+// statement broke (driver/sqlite_foreign_keys.hpp).
 #include "support/backends.hpp"
 
 #include <string>
@@ -275,9 +276,9 @@ TEMPLATE_TEST_CASE("foreign key violations", "[parity][constraints][fk]", PARITY
   auto conn = B::open();
   const OrgId org = parity::add_org(conn, "acme");
   const std::string fk_code = expected_code<B>(SQLITE_CONSTRAINT_FOREIGNKEY, "23503");
-  // SQLite's message is "FOREIGN KEY constraint failed": no table, no constraint. The repository
-  // fills in its own table; the constraint stays unknown.
-  const auto fk_name = [&](const char* name) { return B::is_postgres ? std::string(name) : std::string(); };
+  // SQLite's message is "FOREIGN KEY constraint failed": no table, no constraint. The driver
+  // finds the key the statement broke (driver/sqlite_foreign_keys.hpp), so both name it.
+  const auto fk_name = [&](const char* name) { return std::string(name); };
 
   SECTION("a token for an organization that does not exist") {
     Repo<B, ApiToken> tokens{conn};
@@ -299,7 +300,8 @@ TEMPLATE_TEST_CASE("foreign key violations", "[parity][constraints][fk]", PARITY
     CHECK(rows_in(conn, "gadgets") == 0);
     g.parent_id = std::nullopt;
     gadgets.insert(org, g);
-    expect_throw<ForeignKeyViolation>([&] { gadgets.set(org, g.id, &Gadget::parent_id, Uuid::random()); });
+    CHECK(expect_throw<ForeignKeyViolation>([&] { gadgets.set(org, g.id, &Gadget::parent_id, Uuid::random()); })
+              .constraint() == "fk_gadgets_parent_id");
     CHECK(gadgets.find(org, g.id)->parent_id == std::nullopt);
   }
   SECTION("a pin of a missing organization (global table)") {
@@ -328,9 +330,11 @@ TEMPLATE_TEST_CASE("composite foreign key (org_id, user_id) -> memberships", "[p
     const auto e =
         expect_throw<ForeignKeyViolation>([&] { grants.insert(a, Grant{Uuid::random(), OrgId{}, "nobody", "read"}); });
     CHECK(e.table() == "grants");
+    CHECK(e.constraint() == "fk_grants_org_id_user_id");
   }
   SECTION("a grant in one org for a member of another org: the key includes the org") {
-    expect_throw<ForeignKeyViolation>([&] { grants.insert(a, Grant{Uuid::random(), OrgId{}, "bob", "read"}); });
+    CHECK(expect_throw<ForeignKeyViolation>([&] { grants.insert(a, Grant{Uuid::random(), OrgId{}, "bob", "read"}); })
+              .constraint() == "fk_grants_org_id_user_id");
     CHECK(grants.count(b) == 0);
   }
   SECTION("deleting the membership cascades to its grants") {
@@ -388,8 +392,8 @@ TEMPLATE_TEST_CASE("ON DELETE CASCADE and SET NULL", "[parity][constraints][fk]"
     const Gadget after = *gadgets.find(keeper, child.id);
     CHECK(after.parent_id == std::nullopt);
     CHECK(after.label == "child");
-    // The reference is (org_id, parent_id) on PostgreSQL; SET NULL (parent_id) must not null the
-    // org (SQLite has no column list, so there the reference is on parent_id alone).
+    // The reference is (org_id, parent_id); SET NULL must not null the org: PostgreSQL says
+    // SET NULL (parent_id), SQLite nulls through a second key on parent_id alone (ddl.hpp).
     CHECK(parity::raw_count(conn, "SELECT COUNT(*) FROM gadgets WHERE id = ?1 AND parent_id IS NULL AND org_id = ?2",
                             child.id, keeper) == 1);
   }
@@ -408,18 +412,11 @@ TEMPLATE_TEST_CASE("ON DELETE RESTRICT: an organization with a pin cannot be del
   const Pin pin = pins.insert(Pin{Uuid::random(), doomed.value});
 
   const auto e = expect_throw<ForeignKeyViolation>([&] { orgs.erase(doomed.value); });
-  if constexpr (B::is_postgres) {
-    // PostgreSQL names the referencing table and the constraint.
-    CHECK(e.code() == "23503");
-    CHECK(e.table() == "pins");
-    CHECK(e.constraint() == "fk_pins_organization_id");
-  } else {
-    // SQLite enforces RESTRICT with an internal trigger: SQLITE_CONSTRAINT_TRIGGER (1811), no
-    // names; the repository fills in the table it was deleting from.
-    CHECK(e.code() == std::to_string(SQLITE_CONSTRAINT_TRIGGER));
-    CHECK(e.table() == "organizations");
-    CHECK(e.constraint().empty());
-  }
+  // Both name the referencing table and the constraint (SQLite enforces RESTRICT with an internal
+  // trigger, SQLITE_CONSTRAINT_TRIGGER (1811), and names nothing: the driver finds them).
+  CHECK(e.code() == expected_code<B>(SQLITE_CONSTRAINT_TRIGGER, "23503"));
+  CHECK(e.table() == "pins");
+  CHECK(e.constraint() == "fk_pins_organization_id");
   // Nothing was deleted: not the organization, and no cascade ran.
   CHECK(orgs.find(doomed.value).has_value());
   CHECK(tokens.count(doomed) == 2);
@@ -448,33 +445,26 @@ TEMPLATE_TEST_CASE("a child cannot reference another org's parent", "[parity][te
   const auto e =
       expect_throw<ForeignKeyViolation>([&] { parts.insert(b, Part{Uuid::random(), OrgId{}, wa.id, "p2"}); });
   CHECK(e.table() == "parts");
-  CHECK(e.constraint() == (B::is_postgres ? "fk_parts_widget_id" : ""));
+  CHECK(e.constraint() == "fk_parts_widget_id");
   CHECK(parts.count(b) == 0);
 
   // The same through plain SQL, bypassing the repository entirely.
-  expect_throw<ForeignKeyViolation>([&] {
+  CHECK(expect_throw<ForeignKeyViolation>([&] {
     conn.execute("INSERT INTO parts (id, org_id, widget_id, name) VALUES ('" + Uuid::random().to_string() + "', '" +
                  b.to_string() + "', '" + wa.id.to_string() + "', 'raw')");
-  });
+  }).constraint() == "fk_parts_widget_id");
   CHECK(parts.count(b) == 0);
   CHECK(rows_in(conn, "parts") == 1);
 
-  // gadgets.parent_id -> widgets is ON DELETE SET NULL. PostgreSQL makes it tenant-safe too,
-  // (org_id, parent_id) -> (org_id, id) with SET NULL (parent_id) so the org is never nulled.
+  // gadgets.parent_id -> widgets is ON DELETE SET NULL, tenant-safe on both databases:
+  // (org_id, parent_id) -> (org_id, id), the org never nulled (PostgreSQL: SET NULL (parent_id);
+  // SQLite: a second key on parent_id alone carries the SET NULL; ddl.hpp). Before, SQLite had
+  // the single-column key only, and this insert went through.
   Repo<B, Gadget> gadgets{conn};
   Gadget cross = testdb::make_gadget("cross");
   cross.parent_id = wa.id;
-  if constexpr (B::is_postgres) {
-    expect_throw<ForeignKeyViolation>([&] { gadgets.insert(b, cross); });
-    CHECK(gadgets.count(b) == 0);
-  } else {
-    // SQLite has no ON DELETE SET NULL (columns), and nulling a composite (org_id, parent_id)
-    // would null the NOT NULL org, so the reference stays on parent_id alone (ddl.hpp;
-    // docs/tenancy.md, wall 2): a row of one org CAN point at another org's parent there, and
-    // only the repository's org rule stands in the way.
-    gadgets.insert(b, cross);
-    CHECK(gadgets.find(b, cross.id)->parent_id == wa.id);
-  }
+  CHECK(expect_throw<ForeignKeyViolation>([&] { gadgets.insert(b, cross); }).constraint() == "fk_gadgets_parent_id");
+  CHECK(gadgets.count(b) == 0);
 
   // Deleting the parent cascades within its org only.
   CHECK(widgets.erase(a, wa.id));

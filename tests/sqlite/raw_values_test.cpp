@@ -30,6 +30,7 @@ struct Loose {
 
 template <>
 struct tenantry::entity<rawtest::Loose> {
+  static constexpr auto scope = tenantry::global;
   static constexpr std::string_view table = "loose";
   static constexpr auto primary_key = key(&rawtest::Loose::id);
 };

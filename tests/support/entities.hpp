@@ -1,8 +1,9 @@
 // Entities shared by the test executables. Between them they use every declaration feature:
-// single, composite and identity keys; UNIQUE; enum, comparison and raw CHECKs; foreign keys
-// with CASCADE / SET NULL / RESTRICT; composite, DESC, UNIQUE and partial indexes; literal, SQL,
-// now and uuid defaults; a renamed column and SQL type overrides; and every supported type,
-// including a user type mapped onto an integer.
+// single, composite and identity keys; UNIQUE, and a global_unique() one; enum, comparison and
+// raw CHECKs; foreign keys with CASCADE / SET NULL / RESTRICT, to a key, to a non-key UNIQUE and
+// to the table itself; composite, DESC, UNIQUE and partial indexes; literal, SQL, now and uuid
+// defaults; a renamed column and SQL type overrides; and every supported type, including a
+// user type mapped onto an integer. Global entities declare `scope = tenantry::global`.
 #pragma once
 
 #include <tenantry/ddl.hpp>
@@ -137,6 +138,34 @@ struct Pin {
   Uuid organization_id;
 };
 
+/// Org-scoped, with a login e-mail unique across every org: declared global_unique(), accepting
+/// that signing up tells anyone whether an address is taken. tenantry adds the twin
+/// UNIQUE (org_id, email), the target of tenant-safe references to the e-mail.
+struct User {
+  Uuid id;
+  OrgId org_id;
+  std::string email;
+  std::string name;
+};
+
+/// Org-scoped child of User through its e-mail, a non-key UNIQUE: the reference becomes
+/// (org_id, user_email) -> users (org_id, email), so an invite can only name a user of its own
+/// org, and deleting a user cascades to that org's invites only.
+struct Invite {
+  Uuid id;
+  OrgId org_id;
+  std::string user_email;
+  std::string note;
+};
+
+/// Org-scoped tree: a self-reference with ON DELETE SET NULL, tenant-safe on both databases.
+struct Folder {
+  Uuid id;
+  OrgId org_id;
+  std::optional<Uuid> parent_id;
+  std::string name;
+};
+
 }  // namespace fixtures
 
 template <>
@@ -149,6 +178,7 @@ struct tenantry::type_mapping<fixtures::Money> {
 template <>
 struct tenantry::entity<fixtures::Organization> {
   using T = fixtures::Organization;
+  static constexpr auto scope = tenantry::global;
   static constexpr std::string_view table = "organizations";
   static constexpr auto primary_key = key(&T::id);
   static constexpr auto columns = std::tuple{column(&T::created_at).default_now()};
@@ -230,6 +260,7 @@ struct tenantry::entity<fixtures::Part> {
 template <>
 struct tenantry::entity<fixtures::Setting> {
   using T = fixtures::Setting;
+  static constexpr auto scope = tenantry::global;
   static constexpr std::string_view table = "settings";
   static constexpr auto primary_key = key(&T::scope, &T::name);
 };
@@ -237,10 +268,41 @@ struct tenantry::entity<fixtures::Setting> {
 template <>
 struct tenantry::entity<fixtures::Pin> {
   using T = fixtures::Pin;
+  static constexpr auto scope = tenantry::global;
   static constexpr std::string_view table = "pins";
   static constexpr auto primary_key = key(&T::id);
   static constexpr auto constraints = std::tuple{
       foreign_key(&T::organization_id, &fixtures::Organization::id, on_delete::restrict)};
+};
+
+template <>
+struct tenantry::entity<fixtures::User> {
+  using T = fixtures::User;
+  static constexpr std::string_view table = "users";
+  static constexpr auto primary_key = key(&T::id);
+  static constexpr auto constraints = std::tuple{
+      unique(&T::email).global_unique(),
+      foreign_key(&T::org_id, &fixtures::Organization::id, on_delete::cascade)};
+};
+
+template <>
+struct tenantry::entity<fixtures::Invite> {
+  using T = fixtures::Invite;
+  static constexpr std::string_view table = "invites";
+  static constexpr auto primary_key = key(&T::id);
+  static constexpr auto constraints = std::tuple{
+      foreign_key(&T::org_id, &fixtures::Organization::id, on_delete::cascade),
+      foreign_key(&T::user_email, &fixtures::User::email, on_delete::cascade)};
+};
+
+template <>
+struct tenantry::entity<fixtures::Folder> {
+  using T = fixtures::Folder;
+  static constexpr std::string_view table = "folders";
+  static constexpr auto primary_key = key(&T::id);
+  static constexpr auto constraints = std::tuple{
+      foreign_key(&T::org_id, &fixtures::Organization::id, on_delete::cascade),
+      foreign_key(&T::parent_id, &fixtures::Folder::id, on_delete::set_null)};
 };
 
 namespace fixtures {
@@ -248,7 +310,8 @@ namespace fixtures {
 /// The whole fixture schema, parents first.
 template <class D>
 std::string schema() {
-  return tenantry::schema_sql<D, Organization, ApiToken, Widget, Gadget, Part, Membership, Grant, Setting, Pin>();
+  return tenantry::schema_sql<D, Organization, ApiToken, Widget, Gadget, Part, Membership, Grant, Setting, Pin, User,
+                              Invite, Folder>();
 }
 
 }  // namespace fixtures

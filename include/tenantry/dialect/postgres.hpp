@@ -22,6 +22,9 @@ struct PgDialect {
   static constexpr bool is_postgres = true;
   /// ON DELETE SET NULL (columns): null only some columns of a composite key (PostgreSQL 15+).
   static constexpr bool set_null_column_list = true;
+  /// Which of two violated UNIQUEs a duplicate is reported as: the one created first (false), or
+  /// the one created last (SQLite). The primary key is reported before any UNIQUE either way.
+  static constexpr bool reports_newest_unique_first = false;
   static constexpr bool supports_row_level_security = true;
 
   static void placeholder(std::string& out, int n) {

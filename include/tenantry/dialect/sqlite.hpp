@@ -19,6 +19,9 @@ struct SqliteDialect {
   static constexpr bool is_postgres = false;
   /// ON DELETE SET NULL (columns): null only some columns of a composite key (PostgreSQL 15+).
   static constexpr bool set_null_column_list = false;
+  /// SQLite checks a table's indexes newest first, so of two violated UNIQUEs it reports the one
+  /// created last (PostgreSQL: first). The primary key is reported before any UNIQUE either way.
+  static constexpr bool reports_newest_unique_first = true;
   static constexpr bool supports_row_level_security = false;
 
   static void placeholder(std::string& out, int n) {

@@ -13,6 +13,7 @@
 // written against it.
 #pragma once
 
+#include "tenantry/driver/sqlite_foreign_keys.hpp"
 #include "tenantry/driver/transaction.hpp"
 #include "tenantry/error.hpp"
 #include "tenantry/fwd.hpp"
@@ -49,15 +50,58 @@ class Connection;
 
 namespace detail {
 
+/// What SQLite said about a failure, read at once: running anything else on the connection
+/// (as naming a foreign key does) replaces its error message.
+struct Failure {
+  int rc = 0;
+  int ext = 0;
+  std::string msg;
+  int system_error = 0;
+  /// The table and constraint of a broken foreign key, when found (sqlite_foreign_keys.hpp).
+  std::pair<std::string, std::string> foreign_key;
+
+  bool is_foreign_key() const {
+    return ext == SQLITE_CONSTRAINT_FOREIGNKEY ||
+           (ext == SQLITE_CONSTRAINT_TRIGGER && msg.starts_with("FOREIGN KEY constraint failed"));
+  }
+};
+
+inline Failure failure(sqlite3* db, int rc) {
+  Failure f;
+  f.rc = rc;
+  f.ext = db != nullptr ? sqlite3_extended_errcode(db) : rc;
+  f.msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  f.system_error = db != nullptr && (f.ext & 0xFF) == SQLITE_IOERR ? sqlite3_system_errno(db) : 0;
+  return f;
+}
+
+[[noreturn]] inline void throw_failure(Failure f, std::string_view context);
+
 // Throws the tenantry exception that matches an SQLite extended result code.
 [[noreturn]] inline void throw_error(sqlite3* db, int rc, std::string_view context) {
-  const int ext = db != nullptr ? sqlite3_extended_errcode(db) : rc;
-  std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  throw_failure(failure(db, rc), context);
+}
+
+/// For a statement that failed in step() and was reset (it keeps its parameters): the failure,
+/// with the broken foreign key named when it is one.
+[[noreturn]] inline void throw_step_error(sqlite3* db, sqlite3_stmt* stmt, int rc, std::string_view context) {
+  Failure f = failure(db, rc);
+  if (f.is_foreign_key()) f.foreign_key = fk_detail::foreign_key_violation(db, stmt);
+  throw_failure(std::move(f), context);
+}
+
+[[noreturn]] inline void throw_failure(Failure f, std::string_view context) {
+  const int ext = f.ext;
+  const int system_error = f.system_error;
+  std::string msg = std::move(f.msg);
   // SQLite reports a write refused for lack of space (EFBIG from a file size limit, ENOSPC,
   // EDQUOT) as a bare "disk I/O error": say which, and make it a StorageFull below.
-  const int system_error = db != nullptr && (ext & 0xFF) == SQLITE_IOERR ? sqlite3_system_errno(db) : 0;
   const bool no_space = system_error == ENOSPC || system_error == EFBIG || system_error == EDQUOT;
   if (no_space) msg += " (the database cannot grow: " + std::generic_category().message(system_error) + ")";
+  const bool foreign_key = ext == SQLITE_CONSTRAINT_FOREIGNKEY ||
+                           (ext == SQLITE_CONSTRAINT_TRIGGER && msg.starts_with("FOREIGN KEY constraint failed"));
+  if (foreign_key && !f.foreign_key.second.empty())
+    msg += ": " + f.foreign_key.second + " (table " + f.foreign_key.first + ")";
   const std::string code = std::to_string(ext);
   std::string what = "tenantry: sqlite: " + msg;
   if (!context.empty()) what += " (while " + std::string(context) + ")";
@@ -101,10 +145,10 @@ namespace detail {
     case SQLITE_CONSTRAINT_CHECK:
       throw CheckViolation(what, code, "", after_colon());
     case SQLITE_CONSTRAINT_FOREIGNKEY:
-      throw ForeignKeyViolation(what, code, "", "");
     case SQLITE_CONSTRAINT_TRIGGER:
-      // ON DELETE RESTRICT is enforced by an internal trigger and reported with this code.
-      if (msg.starts_with("FOREIGN KEY constraint failed")) throw ForeignKeyViolation(what, code, "", "");
+      // ON DELETE RESTRICT is enforced by an internal trigger and reported with this code. The
+      // names are the child table's and its constraint's, as PostgreSQL reports them.
+      if (foreign_key) throw ForeignKeyViolation(what, code, f.foreign_key.first, f.foreign_key.second);
       break;
     default:
       break;
@@ -185,7 +229,7 @@ class Statement {
     if (rc == SQLITE_DONE) return false;
     // sqlite3_reset returns the same error and leaves the statement reusable.
     sqlite3_reset(stmt_);
-    detail::throw_error(db_, rc, "executing: " + std::string(sqlite3_sql(stmt_)).substr(0, 200));
+    detail::throw_step_error(db_, stmt_, rc, "executing: " + std::string(sqlite3_sql(stmt_)).substr(0, 200));
   }
 
   /// Rows changed by the last INSERT, UPDATE or DELETE.
@@ -364,14 +408,31 @@ class Connection {
     return *slot;
   }
 
-  /// Runs one or more statements without parameters (DDL, PRAGMA).
+  /// Runs one or more statements without parameters (DDL, PRAGMA), one after another, stopping
+  /// at the first that fails (as sqlite3_exec does; each is prepared and stepped here so that a
+  /// broken foreign key can be named).
   void execute(std::string_view sql) {
     require_open_scope();
     const std::string text(sql);
-    char* err = nullptr;
-    const int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &err);
-    sqlite3_free(err);
-    if (rc != SQLITE_OK) detail::throw_error(db_.get(), rc, "executing: " + text.substr(0, 200));
+    const char* tail = text.c_str();
+    const char* const end = tail + text.size();
+    while (tail < end) {
+      sqlite3_stmt* st = nullptr;
+      int rc = sqlite3_prepare_v2(db_.get(), tail, static_cast<int>(end - tail), &st, &tail);
+      if (rc != SQLITE_OK) detail::throw_error(db_.get(), rc, "executing: " + text.substr(0, 200));
+      if (st == nullptr) break;  // only whitespace or comments left
+      do rc = sqlite3_step(st);
+      while (rc == SQLITE_ROW);
+      if (rc != SQLITE_DONE) {
+        sqlite3_reset(st);
+        struct Finalize {
+          sqlite3_stmt* s;
+          ~Finalize() { sqlite3_finalize(s); }
+        } finalize{st};
+        detail::throw_step_error(db_.get(), st, rc, "executing: " + text.substr(0, 200));
+      }
+      sqlite3_finalize(st);
+    }
   }
 
   /// Opens a transaction scope (BEGIN IMMEDIATE, or a savepoint when one is open).

@@ -1,0 +1,12 @@
+// expect: a UNIQUE or unique index of an org-scoped entity must include its OrgId column
+#include "support/entities.hpp"
+
+using namespace tenantry;
+
+struct Project { Uuid id; OrgId org_id; std::string name; bool live = false; };
+template <> struct tenantry::entity<Project> {
+  static constexpr std::string_view table = "projects";
+  static constexpr auto primary_key = key(&Project::id);
+  static constexpr auto constraints = std::tuple{unique_index(&Project::name).where("live")};
+};
+int main() { (void)table_info<Project>(); }
