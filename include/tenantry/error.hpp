@@ -12,6 +12,7 @@
 //   ├── RlsNotEnforced        row-level security differs from the generated one (rls.hpp)
 //   └── DatabaseError         the database refused or failed
 //       ├── ConnectionError   cannot connect, or the connection broke
+//       │   └── UnsupportedVersion  the server or client library is older than tenantry needs
 //       ├── BusyError         the database stayed locked past the busy timeout
 //       ├── StorageFull       the disk, a quota or a size limit is full; the write was undone
 //       ├── ReadOnlyError     a write to a database (or transaction) that is read-only
@@ -22,6 +23,8 @@
 //           ├── UniqueViolation      ├── ForeignKeyViolation
 //           ├── CheckViolation       └── NotNullViolation
 #pragma once
+
+#include "tenantry/version.hpp"  // every public header includes this one: the compiler checks
 
 #include <stdexcept>
 #include <string>
@@ -84,6 +87,31 @@ class DatabaseError : public Error {
 class ConnectionError : public DatabaseError {
  public:
   using DatabaseError::DatabaseError;
+};
+
+/// The database server or client library is older than tenantry's minimum (version.hpp), found
+/// when a connection is opened, before any statement runs; the connection is closed. what() names
+/// the component, the version found and the minimum. code() is "0A000" (feature_not_supported).
+class UnsupportedVersion : public ConnectionError {
+ public:
+  /// `found` and `minimum` in the component's own encoding (150000 for PostgreSQL 15.0,
+  /// 3037000 for SQLite 3.37.0); the texts are what the message shows.
+  UnsupportedVersion(std::string component, int found, std::string found_text, int minimum, std::string minimum_text,
+                     const std::string& why)
+      : ConnectionError("tenantry: " + component + " " + found_text + " is too old: tenantry needs " + component +
+                            " " + minimum_text + " or later (" + why + ")",
+                        "0A000"),
+        component_(std::move(component)),
+        found_(found),
+        minimum_(minimum) {}
+  /// "PostgreSQL server", "libpq" or "SQLite library".
+  const std::string& component() const noexcept { return component_; }
+  int found() const noexcept { return found_; }
+  int minimum() const noexcept { return minimum_; }
+
+ private:
+  std::string component_;
+  int found_, minimum_;
 };
 
 class BusyError : public DatabaseError {

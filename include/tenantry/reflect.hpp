@@ -11,8 +11,15 @@
 // column indices.
 #pragma once
 
-#include <boost/pfr.hpp>
+#include "tenantry/version.hpp"
+
 #include <boost/version.hpp>
+
+#if BOOST_VERSION < TENANTRY_MIN_BOOST_VERSION
+#error "tenantry needs Boost 1.81 or later (Boost.PFR)"
+#endif
+
+#include <boost/pfr.hpp>
 
 #include <array>
 #include <cstddef>

@@ -1116,6 +1116,35 @@ class StatementScope {
   Statement& s_;
 };
 
+namespace detail {
+
+/// "15.4" for 150004, "9.6.24" for 90624: PQserverVersion()/PQlibVersion() as PostgreSQL writes it.
+inline std::string version_text(int v) {
+  if (v >= 100000) return std::to_string(v / 10000) + "." + std::to_string(v % 10000);
+  return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
+}
+
+/// Throws UnsupportedVersion when libpq (`lib`, as PQlibVersion() gives it) is older than
+/// tenantry's minimum (version.hpp). Checked before connecting: libpq may be older at run time
+/// than the libpq-fe.h the program was compiled with.
+inline void require_libpq_version(int lib) {
+  if (lib < TENANTRY_MIN_LIBPQ_VERSION)
+    throw UnsupportedVersion("libpq", lib, version_text(lib), TENANTRY_MIN_LIBPQ_VERSION,
+                             version_text(TENANTRY_MIN_LIBPQ_VERSION), "host lists and SCRAM authentication");
+}
+
+/// Throws UnsupportedVersion when the server (`server`, as PQserverVersion() gives it) is older
+/// than tenantry's minimum. 0 (libpq could not tell) is let through.
+inline void require_server_version(int server) {
+  if (server != 0 && server < TENANTRY_MIN_POSTGRES_SERVER_VERSION)
+    throw UnsupportedVersion("PostgreSQL server", server, version_text(server),
+                             TENANTRY_MIN_POSTGRES_SERVER_VERSION, version_text(TENANTRY_MIN_POSTGRES_SERVER_VERSION),
+                             "the generated DDL uses ON DELETE SET NULL (columns), new in 15, the oldest release "
+                             "still supported upstream");
+}
+
+}  // namespace detail
+
 /// An open PostgreSQL connection. Movable, not copyable; one thread at a time.
 class Connection {
  public:
@@ -1123,9 +1152,11 @@ class Connection {
   using statement = Statement;
 
   /// Connects with a libpq URL (postgresql://, postgres://) or keyword string ("host=... dbname=...").
-  /// Throws ConnectionError with libpq's message.
+  /// Throws ConnectionError with libpq's message; UnsupportedVersion (and closes the connection)
+  /// when libpq or the server is older than tenantry's minimum (version.hpp).
   explicit Connection(const std::string& conninfo, Options options = {})
       : session_(std::make_unique<detail::Session>()) {
+    detail::require_libpq_version(PQlibVersion());
     session_->server_prepared = options.server_prepared;
     org_context_ = options.org_context;
     org_schemas_ = options.org_schemas;
@@ -1144,6 +1175,7 @@ class Connection {
       throw ConnectionError("tenantry: postgres: cannot connect: " + detail::trimmed(PQerrorMessage(session_->conn)),
                             "08001");
     }
+    detail::require_server_version(PQserverVersion(session_->conn));
     // NOTICEs and WARNINGs would go to stderr; a library has no business writing there.
     PQsetNoticeProcessor(session_->conn, [](void*, const char*) {}, nullptr);
     // Binary timestamps are int64 microseconds only with integer datetimes (always, since 10).

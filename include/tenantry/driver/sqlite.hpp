@@ -22,6 +22,10 @@
 
 #include <sqlite3.h>
 
+#if SQLITE_VERSION_NUMBER < TENANTRY_MIN_SQLITE_VERSION_NUMBER
+#error "tenantry needs SQLite 3.37.0 or later (sqlite3.h is older): RETURNING needs 3.35, sqlite3_changes64 3.37"
+#endif
+
 #include <array>
 #include <cerrno>
 #include <cstdint>
@@ -76,6 +80,17 @@ inline Failure failure(sqlite3* db, int rc) {
 }
 
 [[noreturn]] inline void throw_failure(Failure f, std::string_view context);
+
+/// Throws UnsupportedVersion when the SQLite library in use (`number` as sqlite3_libversion_number()
+/// gives it, `text` as sqlite3_libversion()) is older than tenantry's minimum. The program may
+/// run with an older libsqlite3 than the sqlite3.h it was compiled with; every Connection checks
+/// before it opens anything.
+inline void require_library_version(int number, std::string_view text) {
+  if (number < TENANTRY_MIN_SQLITE_VERSION_NUMBER)
+    throw UnsupportedVersion("SQLite library", number, std::string(text), TENANTRY_MIN_SQLITE_VERSION_NUMBER,
+                             TENANTRY_MIN_SQLITE_VERSION_STRING,
+                             "RETURNING needs 3.35, sqlite3_changes64 3.37; upgrade libsqlite3");
+}
 
 // Throws the tenantry exception that matches an SQLite extended result code.
 [[noreturn]] inline void throw_error(sqlite3* db, int rc, std::string_view context) {
@@ -369,8 +384,10 @@ class Connection {
   using dialect = SqliteDialect;
   using statement = Statement;
 
-  /// Opens `path`: a file name, ":memory:", or a "file:" URI. Throws ConnectionError.
+  /// Opens `path`: a file name, ":memory:", or a "file:" URI. Throws ConnectionError
+  /// (UnsupportedVersion when the SQLite library is older than 3.37.0, before anything is opened).
   explicit Connection(const std::string& path, Options options = {}) : path_(path) {
+    detail::require_library_version(sqlite3_libversion_number(), sqlite3_libversion());
     int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
     flags |= options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
     if (options.create && !options.read_only) flags |= SQLITE_OPEN_CREATE;
