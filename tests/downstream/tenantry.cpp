@@ -1,9 +1,10 @@
-// Compiled against the installed headers only (no path into the source tree): declares an
-// org-scoped entity, opens an in-memory database through the run-time URL API, and runs a
-// repository round trip.
+// The whole package (find_package(tenantry) without COMPONENTS, tenantry::tenantry), compiled
+// against the installed headers only: declares an org-scoped entity, opens an in-memory database
+// through the run-time URL API, and runs a repository round trip.
 #include <tenantry/tenantry.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 struct Note {
@@ -22,6 +23,10 @@ static_assert(tenantry::reflect::field_name<Note, 1> == "org_id");
 static_assert(tenantry::org_scoped<Note>);
 
 int main() {
+  if (std::strcmp(tenantry::version_string, EXPECTED_VERSION_STRING) != 0) {
+    std::printf("version.hpp says %s, the package %s\n", tenantry::version_string, EXPECTED_VERSION_STRING);
+    return 1;
+  }
   tenantry::Database db = tenantry::connect("sqlite::memory:");
   tenantry::create_tables<Note>(db);
   tenantry::Repository<Note> notes{db};
@@ -30,6 +35,6 @@ int main() {
   notes.insert(org, n);
   const auto found = notes.find(org, n.id);
   const bool ok = found && found->text == "hello" && notes.count(tenantry::OrgId::random()) == 0;
-  std::puts(ok ? "tenantry downstream consumer: ok" : "tenantry downstream consumer: FAILED");
+  std::printf("tenantry %s, downstream consumer: %s\n", tenantry::version_string, ok ? "ok" : "FAILED");
   return ok ? 0 : 1;
 }

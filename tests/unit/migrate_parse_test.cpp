@@ -131,6 +131,18 @@ TEST_CASE("SHA-256 checksums", "[unit][migrate]") {
         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   // Bytes, not text: a NUL in the middle counts.
   CHECK(sha256_hex(std::string_view("a\0b", 3)) != sha256_hex("ab"));
+  // Longer than one block: FIPS 180-2's million 'a's.
+  CHECK(sha256_hex(std::string(1'000'000, 'a')) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  // Every padding case (lengths 0-129 cross the 55/56 and 64-byte boundaries twice), bytes above
+  // 0x7F included: the digests of all 130 inputs, concatenated and hashed again, as Python's
+  // hashlib computes it (the same digest OpenSSL gave, which earlier versions recorded).
+  std::string digests;
+  for (std::size_t n = 0; n < 130; ++n) {
+    std::string input;
+    for (std::size_t i = 0; i < n; ++i) input += static_cast<char>(((i * 7 + 3) * (n + 1)) & 0xFF);
+    digests += sha256_hex(input);
+  }
+  CHECK(sha256_hex(digests) == "d3ce8813a84cc5b65a6534f63e3bd1f015ef18afdae5eefbc595ab25217bb901");
 }
 
 TEST_CASE("building a migration set from files", "[unit][migrate]") {
