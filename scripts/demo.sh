@@ -11,7 +11,7 @@ log="$dir/build.log"
 have_deps() {
   command -v cmake >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 &&
     printf '%s\n' '#include <boost/pfr.hpp>' '#include <sqlite3.h>' '#include <libpq-fe.h>' \
-      '#include <openssl/sha.h>' '#include <CLI/CLI.hpp>' '#include <fmt/core.h>' |
+      '#include <CLI/CLI.hpp>' '#include <fmt/core.h>' |
     g++ -std=c++20 -E -x c++ -I/usr/include/postgresql - -o /dev/null >/dev/null 2>&1
 }
 have_deps || scripts/install-deps.sh

@@ -6,6 +6,11 @@
 //   sqlite::memory:          a private in-memory database
 //   sqlite:app.db?mode=ro    read-only (mode=rw: must exist; mode=rwc: create, the default)
 //   postgres://user:pass@host:5432/db?sslmode=disable   (also postgresql://) handed to libpq
+//   host=db port=5432 dbname=app user=app                libpq's keyword/value form, handed to
+//                                                        libpq too (PostgreSQL)
+//
+// Anything else is refused with UrlError: a near miss of a PostgreSQL URL ("postgres:/db",
+// "postgres:db", "Postgres://db") says what is wrong with it rather than "unknown scheme".
 //
 // Parsing is separate from connecting so that a bad URL is reported with what is wrong before
 // any I/O, and so the parser can be tested (and fuzzed) on its own.
@@ -51,13 +56,62 @@ inline std::string printable(std::string_view text) {
   return out;
 }
 
+inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+inline bool is_keyword_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/// True when `text` has libpq's keyword/value form: optional spaces, a keyword, optional spaces,
+/// '=' ("host=db dbname=app"). A URL never does (its scheme ends in ':' before any '=').
+inline bool looks_like_keywords(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size() && is_space(text[i])) ++i;
+  const std::size_t start = i;
+  while (i < text.size() && is_keyword_char(text[i])) ++i;
+  if (i == start) return false;
+  while (i < text.size() && is_space(text[i])) ++i;
+  return i < text.size() && text[i] == '=';
+}
+
 /// `url` as it may appear in a message: never a password. Everything between "://" and the
 /// last '@' is cut (a password may itself hold '@', '/' or '?' when not percent-encoded, so the
 /// cut errs on the side of hiding too much), and so is the value of a `password=` query
-/// parameter. Redacted before shortening, so a long URL cannot push its '@' out of sight.
+/// parameter. In a keyword/value string the value of `password` is cut up to the end of the
+/// value (a quoted one up to its closing quote, an unterminated one to the end of the string).
+/// Redacted before shortening, so a long URL cannot push its '@' out of sight.
 /// Control bytes are written as \xNN (printable()).
 inline std::string redacted(std::string_view url) {
   std::string shown(url);
+  if (looks_like_keywords(shown)) {
+    // password [spaces] = [spaces] value
+    for (std::size_t from = 0; (from = shown.find("password", from)) != std::string::npos;) {
+      std::size_t i = from + 8;
+      if (from > 0 && !is_space(shown[from - 1])) {
+        from = i;
+        continue;
+      }
+      while (i < shown.size() && is_space(shown[i])) ++i;
+      if (i >= shown.size() || shown[i] != '=') {
+        from = i;
+        continue;
+      }
+      ++i;
+      while (i < shown.size() && is_space(shown[i])) ++i;
+      std::size_t end = i;
+      if (end < shown.size() && shown[end] == '\'') {
+        for (++end; end < shown.size() && shown[end] != '\''; ++end)
+          if (shown[end] == '\\') ++end;
+        end = std::min(end + 1, shown.size());
+      } else {
+        while (end < shown.size() && !is_space(shown[end])) end += shown[end] == '\\' ? 2 : 1;
+        end = std::min(end, shown.size());
+      }
+      shown.replace(i, end - i, "***");
+      from = i + 3;
+    }
+    if (shown.size() > 200) shown = shown.substr(0, 200) + "...";
+    return printable(shown);
+  }
   if (const auto scheme = shown.find("://"); scheme != std::string::npos) {
     if (const auto at = shown.rfind('@'); at != std::string::npos && at > scheme + 3)
       shown.replace(scheme + 3, at - scheme - 3, "***");
@@ -74,6 +128,25 @@ inline std::string redacted(std::string_view url) {
 [[noreturn]] inline void fail(std::string_view url, const std::string& why) {
   // `why` quotes parts of the URL too (a scheme, an option, a port): escaped the same way.
   throw UrlError("tenantry: bad database URL '" + redacted(url) + "': " + printable(why));
+}
+
+/// Checks a libpq port list ("5432" or "5432,5433"; in a URL each item may be "host:port").
+inline void check_ports(std::string_view url, std::string_view port) {
+  for (std::string_view rest = port;;) {
+    const auto comma = rest.find(',');
+    std::string_view one = rest.substr(0, comma);
+    if (auto c = one.rfind(':'); c != std::string_view::npos) one = one.substr(c + 1);
+    if (one.empty()) fail(url, "empty port");
+    unsigned long value = 0;
+    for (char ch : one) {
+      if (ch < '0' || ch > '9') fail(url, "port '" + std::string(one.substr(0, 20)) + "' is not a number");
+      value = value * 10 + static_cast<unsigned long>(ch - '0');
+      if (value > 65535) fail(url, "port '" + std::string(one.substr(0, 20)) + "' is out of range (1-65535)");
+    }
+    if (value == 0) fail(url, "port 0 is not a usable port");
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+  }
 }
 
 inline void parse_sqlite(std::string_view url, std::string_view rest, DatabaseUrl& out) {
@@ -134,31 +207,93 @@ inline void parse_postgres(std::string_view url, std::string_view after_scheme, 
     has_port = true;
   }
   // libpq accepts host lists, "h1:p1,h2:p2": every port in the list must be valid.
-  for (std::string_view rest = port; has_port;) {
-    const auto comma = rest.find(',');
-    std::string_view one = rest.substr(0, comma);
-    if (auto c = one.rfind(':'); c != std::string_view::npos) one = one.substr(c + 1);
-    if (one.empty()) fail(url, "empty port after ':'");
-    unsigned long value = 0;
-    for (char ch : one) {
-      if (ch < '0' || ch > '9') fail(url, "port '" + std::string(one.substr(0, 20)) + "' is not a number");
-      value = value * 10 + static_cast<unsigned long>(ch - '0');
-      if (value > 65535) fail(url, "port '" + std::string(one.substr(0, 20)) + "' is out of range (1-65535)");
-    }
-    if (value == 0) fail(url, "port 0 is not a usable port");
-    if (comma == std::string_view::npos) break;
-    rest = rest.substr(comma + 1);
-  }
+  if (has_port) check_ports(url, port);
   out.host = std::string(host);
   out.port = std::string(port);
   if (path.starts_with('/')) out.database = std::string(path.substr(1, path.find('?') - 1));
   out.pg_conninfo = std::string(url);
 }
 
+/// libpq's keyword/value form: `keyword = value` pairs separated by spaces; a value is a run of
+/// non-space characters or a single-quoted string, either with backslash escapes (\' and \\).
+/// The keywords themselves are left to libpq (which knows its own version's list and refuses an
+/// unknown one at connect); host (or hostaddr), port and dbname are read for messages and checks.
+inline void parse_keywords(std::string_view url, DatabaseUrl& out) {
+  std::string host, hostaddr;
+  std::size_t i = 0;
+  const auto skip_spaces = [&] {
+    while (i < url.size() && is_space(url[i])) ++i;
+  };
+  for (skip_spaces(); i < url.size(); skip_spaces()) {
+    const std::size_t key_start = i;
+    while (i < url.size() && is_keyword_char(url[i])) ++i;
+    const std::string key(url.substr(key_start, i - key_start));
+    if (key.empty())
+      fail(url, "expected a keyword at '" + std::string(url.substr(i, 20)) + "' (libpq's form is keyword=value ...)");
+    skip_spaces();
+    if (i >= url.size() || url[i] != '=') fail(url, "missing '=' after '" + key.substr(0, 64) + "'");
+    ++i;
+    skip_spaces();
+    std::string value;
+    if (i < url.size() && url[i] == '\'') {
+      bool closed = false;
+      for (++i; i < url.size(); ++i) {
+        if (url[i] == '\\' && i + 1 < url.size()) {
+          value += url[++i];
+        } else if (url[i] == '\'') {
+          closed = true;
+          ++i;
+          break;
+        } else {
+          value += url[i];
+        }
+      }
+      if (!closed) fail(url, "unterminated quoted value of '" + key.substr(0, 64) + "'");
+    } else {
+      while (i < url.size() && !is_space(url[i])) {
+        if (url[i] == '\\' && i + 1 < url.size()) ++i;
+        value += url[i++];
+      }
+    }
+    if (value.find('\0') != std::string::npos) fail(url, "the value of '" + key.substr(0, 64) + "' contains a NUL byte");
+    if (key == "host") host = value;
+    else if (key == "hostaddr") hostaddr = value;
+    else if (key == "dbname") out.database = value;
+    else if (key == "port") {
+      if (!value.empty()) check_ports(url, value);
+      out.port = value;
+    }
+  }
+  out.host = !host.empty() ? host : hostaddr;
+  out.pg_conninfo = std::string(url);
+}
+
+/// The scheme of `url` (before the first ':'), lower-cased, when it is one tenantry knows but
+/// written in a way libpq or tenantry does not accept; the reason, else empty.
+inline std::string near_miss(std::string_view url) {
+  const auto colon = url.find(':');
+  if (colon == std::string_view::npos) return {};
+  std::string scheme(url.substr(0, colon));
+  for (char& c : scheme)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  const std::string_view rest = url.substr(colon + 1);
+  if (scheme == "postgres" || scheme == "postgresql") {
+    if (!rest.starts_with("//"))
+      return "a PostgreSQL URL starts with '" + scheme + "://' (two slashes), as in " + scheme +
+             "://user@host:5432/dbname; for a local socket use " + scheme + ":///dbname";
+    return "the scheme must be written in lower case: '" + scheme + "://'";
+  }
+  if (scheme == "sqlite") return "the scheme must be written in lower case: 'sqlite:'";
+  if (scheme == "postgre" || scheme == "pgsql" || scheme == "psql" || scheme == "pg")
+    return "unknown scheme '" + std::string(url.substr(0, colon)) + "': for PostgreSQL write postgres:// or postgresql://";
+  return {};
+}
+
 }  // namespace url_detail
 
-/// Parses a database URL; throws UrlError saying what is wrong (unknown scheme, missing path,
-/// malformed port...). An empty `url` reads the DATABASE_URL environment variable.
+/// Parses a database URL (or a libpq keyword/value string); throws UrlError saying what is wrong
+/// (unknown scheme, missing path, malformed port...). An empty `url` reads the DATABASE_URL
+/// environment variable.
 inline DatabaseUrl parse_database_url(std::string_view url) {
   std::string from_env;
   if (url.empty()) {
@@ -181,9 +316,15 @@ inline DatabaseUrl parse_database_url(std::string_view url) {
       return out;
     }
   }
+  if (url_detail::looks_like_keywords(url)) {
+    out.kind = DatabaseUrl::Kind::postgres;
+    url_detail::parse_keywords(url, out);
+    return out;
+  }
+  if (const std::string why = url_detail::near_miss(url); !why.empty()) url_detail::fail(url, why);
   const auto colon = url.find(':');
   if (colon == std::string_view::npos || colon == 0)
-    url_detail::fail(url, "no scheme (expected sqlite:, postgres:// or postgresql://)");
+    url_detail::fail(url, "no scheme (expected sqlite:, postgres://, postgresql:// or libpq's host=... dbname=...)");
   url_detail::fail(url, "unknown scheme '" + std::string(url.substr(0, std::min<std::size_t>(colon, 64))) +
                             "' (expected sqlite:, postgres:// or postgresql://)");
 }

@@ -34,6 +34,55 @@ TEST_CASE("PostgreSQL URLs are passed to libpq whole", "[url]") {
   CHECK(parse_database_url("postgresql:///app?host=/tmp").database == "app");
 }
 
+TEST_CASE("libpq keyword/value strings are PostgreSQL, passed to libpq whole", "[url]") {
+  const auto u = parse_database_url("host=db.internal port=6432 dbname=app user=alice sslmode=disable");
+  CHECK(u.is_postgres());
+  CHECK(u.pg_conninfo == "host=db.internal port=6432 dbname=app user=alice sslmode=disable");
+  CHECK(u.host == "db.internal");
+  CHECK(u.port == "6432");
+  CHECK(u.database == "app");
+  // Spaces around '=', quoted values with escapes, hostaddr when there is no host.
+  const auto q = parse_database_url("  dbname = 'my app'  hostaddr=127.0.0.1 password='it\\'s'");
+  CHECK(q.is_postgres());
+  CHECK(q.database == "my app");
+  CHECK(q.host == "127.0.0.1");
+  CHECK(parse_database_url("dbname=app").host.empty());
+  CHECK(parse_database_url("host=/var/run/postgresql dbname=app").host == "/var/run/postgresql");
+  CHECK(parse_database_url("host=h1,h2 port=5432,5433 dbname=app").port == "5432,5433");
+}
+
+TEST_CASE("near misses of a PostgreSQL URL say exactly what is wrong", "[url]") {
+  const auto message = [](const char* url) {
+    try {
+      (void)parse_database_url(url);
+    } catch (const UrlError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  CHECK(message("postgres:/x") ==
+        "tenantry: bad database URL 'postgres:/x': a PostgreSQL URL starts with 'postgres://' (two slashes), as in "
+        "postgres://user@host:5432/dbname; for a local socket use postgres:///dbname");
+  CHECK_THAT(message("postgresql:x"), Catch::Contains("starts with 'postgresql://' (two slashes)"));
+  CHECK_THAT(message("Postgres://db/app"), Catch::Contains("lower case: 'postgres://'"));
+  CHECK_THAT(message("SQLITE:app.db"), Catch::Contains("lower case: 'sqlite:'"));
+  CHECK_THAT(message("pgsql://db/app"), Catch::Contains("for PostgreSQL write postgres://"));
+  CHECK_THAT(message("postgres:/x"), !Catch::Contains("unknown scheme"));
+  // Keyword strings that libpq could not read either.
+  CHECK_THAT(message("host=db dbname"), Catch::Contains("missing '=' after 'dbname'"));
+  CHECK_THAT(message("host=db dbname='app"), Catch::Contains("unterminated quoted value of 'dbname'"));
+  CHECK_THAT(message("host=db port=54x2"), Catch::Contains("port '54x2' is not a number"));
+  CHECK_THAT(message("host=db port=99999"), Catch::Contains("out of range"));
+  CHECK_THAT(message("host=db =x"), Catch::Contains("expected a keyword"));
+  // A password in a keyword string is not echoed, quoted or not, whatever follows it.
+  for (const char* bad : {"host=db password=hunter2 port=x", "host=db password = 'hunter 2' port=x",
+                          "password='hunter2 port=x", "host=db  password=hun\\ ter2 port=x"}) {
+    const std::string m = message(bad);
+    CHECK_THAT(m, !Catch::Contains("hunter"));
+    CHECK_THAT(m, Catch::Contains("password"));
+  }
+}
+
 TEST_CASE("malformed URLs say what is wrong", "[url]") {
   const auto message = [](const char* url) {
     try {
