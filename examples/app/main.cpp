@@ -1,46 +1,66 @@
 // examples/app/main.cpp - tenantry-app, the reference app's command line.
 //
-//   tenantry-app migrate up [--rls]                 apply pending migrations (progress, durations);
+//   tenantry-app migrate up [--to V] [--rls]        apply pending migrations (progress, durations);
 //                                                   --rls: also the row-level security migrations
 //                                                   of every PostgreSQL database (main, sessions)
-//   tenantry-app migrate down VERSION               revert the migrations above VERSION (0: all)
+//   tenantry-app migrate down V [--yes|--dry-run]   revert the migrations above V (0: all)
 //   tenantry-app migrate status                     every migration: applied, pending, dirty...; and
 //                                                   whether the schema matches the entities (exits
-//                                                   1 on a changed or missing file, or drift)
-//   tenantry-app migrate force VERSION              declare the database at VERSION (after a
-//                                                   failed no-transaction migration was fixed)
+//                                                   4 on a changed or missing file, dirt or drift)
+//   tenantry-app migrate force V [--yes|--dry-run]  declare the database at V (after a failed
+//                                                   no-transaction migration was fixed by hand)
 //   tenantry-app migrate diff NAME [--rename A=B] [--fill T.C=SQL] [--allow KIND:T.C] [--print]
 //                                                   write the next migration: the database vs the
 //                                                   entities, refusing data loss, with the lint
-//   tenantry-app migrate verify                     the drift check alone (exit 1 on drift)
+//   tenantry-app migrate verify                     the drift check alone (exit 4 on drift)
 //   tenantry-app migrate fleet --dir D [--schemas P] [--connections N] [--canary N]
 //                                                   D over every org schema (PostgreSQL)
 //   tenantry-app schema [--dialect D] [--no-rls]    print the app's DDL (sqlite or postgres)
-//   tenantry-app schema --write [--dialect D]       regenerate the generated migration files
-//   tenantry-app demo [--rls] [--keep-schema]       migrate, fill every table for two orgs, show
-//                                                   that each org sees only its own rows
+//   tenantry-app schema --write [--dialect D] [--yes]  regenerate the generated migration files
+//   tenantry-app demo [--rls] [--keep-schema]       migrate a database of its own, fill every
+//                                                   table for two orgs, show that each org sees
+//                                                   only its own rows
 //   tenantry-app orgs create --slug S --name N | orgs list | orgs suspend --slug S
 //   tenantry-app health                             connect, SELECT 1, with latencies
 //   tenantry-app rls verify [--role R]              check every PostgreSQL database's live row-level
 //                                                   security against the generated policies, and
 //                                                   that the connected role is subject to them
-//                                                   (what a service runs at start-up); exit 1 and
+//                                                   (what a service runs at start-up); exit 4 and
 //                                                   every mismatch when not
+//   tenantry-app --version                          this program's, tenantry's and the libraries'
 //
 // Databases are named by URL, on every command that opens one:
-//   --db URL          sqlite:PATH, sqlite:///abs/path, sqlite::memory: or postgres://...;
-//                     default $DATABASE_URL, else sqlite:tenantry-demo.db
+//   --db URL          sqlite:PATH, sqlite:///abs/path, sqlite::memory:, postgres://... or libpq's
+//                     "host=... dbname=..." form; a plain file path is an SQLite file. Default
+//                     $DATABASE_URL, else sqlite:tenantry-demo.db
 //   --session-db URL  the HTTP session store's database, default $SESSION_DB_URL; unset (or the
 //                     same database as --db): the sessions live in the main database
 // One code path serves both databases: the repositories run with D = tenantry::AnyDialect over a
 // tenantry::Database opened by tenantry::connect(url).
 //
+// Commands that cannot hurt by accident:
+//   * `migrate down` and `migrate force` change what the database has or records: without --yes
+//     they print what they would do and exit 3, changing nothing (--dry-run: the same, exit 0);
+//     `schema --write` needs --yes to overwrite a file whose contents would change;
+//   * `migrate status`, `down`, `force`, `orgs` and `health` never create a database;
+//   * `demo` replaces only an SQLite file that the demo itself created (it marks its files with
+//     its own application id, PRAGMA application_id) and refuses any other existing file; on
+//     PostgreSQL it works in a schema of its own, tenantry_demo_<random>, and drops only that.
+//
 // Migrations come from migrations/<dialect> (and migrations/sessions/<dialect> for a separate
 // session database) under the source tree this binary was built from, else ./migrations;
 // --dir names another directory of migration files for the main database.
 //
-// Exit status: 0 success, 1 failure (message on stderr), 2 a malformed database URL; CLI11's own
-// codes for command-line errors.
+// Exit status (stable; also in docs/migrations.md):
+//   0  success
+//   1  the command failed (message on stderr): a database error, a demo check, a missing file...
+//   2  bad command line (unknown command or option, a bad number) or malformed database URL;
+//      nothing was done
+//   3  refused, nothing was changed: a destructive command without --yes (what it would do was
+//      printed), a database the demo did not create, or a `migrate diff` that would lose data
+//   4  the database disagrees with its migration files (FILE CHANGED, FILE MISSING, DIRTY) or
+//      with the entities (DRIFTED, row-level security not as generated): `migrate status`,
+//      `migrate verify` or `rls verify` found it, or up/down/force refused because of it
 #include "app/entities.hpp"
 #include "app/repositories.hpp"
 #include "app/schema.hpp"
@@ -54,6 +74,8 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -62,8 +84,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <optional>
-#include <set>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -92,7 +115,16 @@ double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// ---- errors that choose the exit status --------------------------------------------------------
+// ---- exit status, and the errors that choose it -------------------------------------------------
+
+/// The exit status: stable across versions (see the file comment).
+enum ExitStatus : int {
+  exit_ok = 0,
+  exit_failure = 1,
+  exit_usage = 2,
+  exit_refused = 3,
+  exit_history = 4,
+};
 
 /// Something the demo expected did not happen: exit status 1.
 struct DemoFailure : std::runtime_error {
@@ -101,6 +133,16 @@ struct DemoFailure : std::runtime_error {
 
 /// A command cannot go on (missing directory, unmigrated database...): exit status 1.
 struct CommandError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// The command line asks for something impossible (a bad number...): exit status 2.
+struct UsageFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// The command refused to act and changed nothing: exit status 3.
+struct Refusal : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
@@ -121,8 +163,38 @@ struct Settings {
   bool rls = false;            // PostgreSQL row-level security (0003) and org context
   bool keep_schema = false;    // demo on PostgreSQL: keep the demo's schema
   bool sessions = false;       // migrate down/force: the session database
+  bool yes = false;            // --yes: do what a destructive command does
+  bool dry_run = false;        // --dry-run: only say what it would do
   std::optional<std::int64_t> up_to;  // migrate up --to VERSION
 };
+
+/// A migration version typed on the command line: a whole number from `min` up. `what` names it
+/// in the message ("VERSION", "--to"), which stays one short line whatever was typed.
+std::int64_t parse_version(std::string_view what, const std::string& text, std::int64_t min) {
+  const std::string shown = text.size() > 24 ? text.substr(0, 24) + "..." : text;
+  const std::string expected = min == 0 ? "a migration version: 0, 1, 2..." : "a migration version: 1, 2, 3...";
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+    throw UsageFailure(std::string(what) + " must be " + expected + " (not '" + shown + "')");
+  std::int64_t v = 0;
+  for (const char c : text) {
+    if (v > (std::numeric_limits<std::int64_t>::max() - (c - '0')) / 10)
+      throw UsageFailure(std::string(what) + " '" + shown + "' is too large for a migration version");
+    v = v * 10 + (c - '0');
+  }
+  if (v < min) throw UsageFailure(std::string(what) + " must be " + expected + " (not '" + shown + "')");
+  return v;
+}
+
+/// A whole number from `min` to `max` typed on the command line, with a one-line message.
+std::int64_t parse_number(std::string_view what, const std::string& text, std::int64_t min, std::int64_t max) {
+  const std::string shown = text.size() > 24 ? text.substr(0, 24) + "..." : text;
+  const std::string range = "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+  std::int64_t v = 0;
+  bool ok = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos && text.size() <= 18;
+  for (const char c : ok ? text : std::string()) v = v * 10 + (c - '0');
+  if (!ok || v < min || v > max) throw UsageFailure(std::string(what) + " must be " + range + " (not '" + shown + "')");
+  return v;
+}
 
 // ---- database URLs -----------------------------------------------------------------------------
 
@@ -160,6 +232,17 @@ Database open_db(const std::string& url, bool org_context, bool create = true) {
   return tenantry::connect(url, options);
 }
 
+/// Opens a database that must exist already: the commands that inspect or change migration
+/// state, and health, never create one (a typo in --db would otherwise make an empty database
+/// and report on it).
+Database open_existing(const std::string& url, bool org_context) {
+  const tenantry::DatabaseUrl u = tenantry::parse_database_url(url);
+  if (!u.is_postgres() && u.sqlite_path != ":memory:" && !u.sqlite_path.starts_with("file:") &&
+      !fs::exists(u.sqlite_path))
+    throw CommandError("there is no database at " + u.sqlite_path + " (run `tenantry-app migrate up` to create it)");
+  return open_db(url, org_context, /*create=*/false);
+}
+
 std::string_view dialect_of(const Database& db) { return db.is_postgres() ? "postgres" : "sqlite"; }
 
 // ---- plain queries on either database ----------------------------------------------------------
@@ -180,12 +263,6 @@ void for_each_row(Database& db, const std::string& sql, F&& row) {
     ResetAtExit<std::remove_reference_t<decltype(st)>> reset{st};
     while (st.step()) row(st);
   });
-}
-
-std::vector<std::string> query_texts(Database& db, const std::string& sql) {
-  std::vector<std::string> out;
-  for_each_row(db, sql, [&](auto& st) { out.emplace_back(st.column_text(0)); });
-  return out;
 }
 
 // ---- the migrations directories ----------------------------------------------------------------
@@ -324,17 +401,29 @@ int cmd_migrate_up(const Settings& s) {
   return 0;
 }
 
-/// Prints the migrations of one target and, once none is pending, whether the schema matches the
-/// entities. Returns false when an applied file changed or is missing, or the schema drifted.
-bool print_status(const Target& t, bool sessions = false) {
+/// "FILE CHANGED", "FILE MISSING" or "DIRTY" when a migration's record disagrees with its file
+/// (every run refuses until it is resolved); empty otherwise.
+std::string problem_of(const migrate::MigrationStatus& m) {
+  if (!m.applied) return {};
+  if (m.file_missing) return "FILE MISSING";
+  if (!m.checksum_ok) return "FILE CHANGED";
+  if (m.dirty) return "DIRTY";
+  return {};
+}
+
+/// Prints every migration of one target and, once none is pending, whether the schema matches
+/// the entities. Returns how many problems it found: migrations that disagree with their files,
+/// plus one for a drifted schema.
+std::size_t print_status(const Target& t, bool sessions = false) {
   migrate::Runner runner(*t.db, t.dir);
   const auto st = runner.status();
   fmt::print("{} database: {}, {}\n", t.label, describe(t.url), t.dir.string());
   fmt::print("  {:<8}{:<28}{:<14}{:<30}{:>10}  {}\n", "version", "description", "state", "applied at", "took", "notes");
+  std::size_t problems = 0;
   for (const auto& m : st) {
-    std::string state = !m.applied ? "pending" : m.dirty ? "DIRTY" : "applied";
-    if (m.file_missing) state = "FILE MISSING";
-    else if (!m.checksum_ok) state = "FILE CHANGED";
+    std::string state = problem_of(m);
+    if (!state.empty()) ++problems;
+    else state = m.applied ? "applied" : "pending";
     std::string notes;
     if (m.no_transaction) notes += "no-transaction ";
     if (!m.has_down && !m.file_missing) notes += "no down file";
@@ -343,55 +432,107 @@ bool print_status(const Target& t, bool sessions = false) {
                notes);
   }
   fmt::print("  at version {}\n", current_version(st));
-  bool ok = std::all_of(st.begin(), st.end(), [](const auto& m) { return m.checksum_ok; });
+  if (problems > 0)
+    fmt::print("  {} migration(s) disagree with their files: up, down and force refuse until that is resolved "
+               "(see docs/migrations.md)\n",
+               problems);
   // (PostgreSQL's row-level security migration may be held back on purpose: see --rls.)
-  if (std::any_of(st.begin(), st.end(),
-                  [](const auto& m) { return !m.applied && m.description != row_level_security_description; })) {
-    fmt::print("  schema: not compared with the entities while migrations are pending\n");
-    return ok;
+  if (problems > 0 || std::any_of(st.begin(), st.end(), [](const auto& m) {
+        return !m.applied && m.description != row_level_security_description;
+      })) {
+    fmt::print("  schema: not compared with the entities while migrations are pending or disagree with their files\n");
+    return problems;
   }
   const bool rls = std::any_of(st.begin(), st.end(), [](const auto& m) {
     return m.applied && m.description == row_level_security_description;
   });
-  const auto drift = sessions ? app::sessions_schema_drift(*t.db, t.db->is_postgres()) : app::main_schema_drift(*t.db, rls);
+  const auto drift =
+      sessions ? app::sessions_schema_drift(*t.db, t.db->is_postgres()) : app::main_schema_drift(*t.db, rls);
   if (drift.empty()) {
     fmt::print("  schema: matches the entities\n");
-    return ok;
+    return problems;
   }
-  fmt::print("  schema: DRIFTED from the entities ({} difference(s)); to match them, a migration would:\n", drift.size());
+  fmt::print("  schema: DRIFTED from the entities ({} difference(s)); to match them, a migration would:\n",
+             drift.size());
   for (const auto& d : drift) fmt::print("    {}\n", d);
-  return false;
+  return problems + 1;
 }
 
+/// Exit 4 when either database disagrees with its migration files or with the entities.
 int cmd_migrate_status(const Settings& s) {
-  Database db = open_db(s.db_url, s.rls, false);
-  bool ok = print_status({"main", s.db_url, &db, main_dir(s, db)});
+  Database db = open_existing(s.db_url, s.rls);
+  std::size_t problems = print_status({"main", s.db_url, &db, main_dir(s, db)});
   if (separate_sessions(s)) {
-    Database sdb = open_db(s.session_db_url, false, false);
-    ok = print_status({"sessions", s.session_db_url, &sdb, sessions_dir(s, sdb)}, true) && ok;
+    Database sdb = open_existing(s.session_db_url, false);
+    problems += print_status({"sessions", s.session_db_url, &sdb, sessions_dir(s, sdb)}, true);
   }
-  return ok ? 0 : 1;  // non-zero: changed or missing files, or drift
+  return problems > 0 ? exit_history : exit_ok;
 }
 
-/// Runs f(target) on the main database, or on the session database with --sessions.
+/// Runs f(target) on the main database, or on the session database with --sessions. Neither
+/// is created when missing.
 template <class F>
 int on_target(const Settings& s, F&& f) {
   if (s.sessions) {
     if (!separate_sessions(s))
       throw CommandError("--sessions needs a separate session database (--session-db or SESSION_DB_URL)");
-    Database sdb = open_db(s.session_db_url, s.rls);
+    Database sdb = open_existing(s.session_db_url, s.rls);
     return f(Target{"sessions", s.session_db_url, &sdb, s.dir.empty() ? sessions_dir(s, sdb) : fs::path(s.dir)});
   }
-  Database db = open_db(s.db_url, s.rls);
+  Database db = open_existing(s.db_url, s.rls);
   return f(Target{"main", s.db_url, &db, main_dir(s, db)});
 }
 
+/// Prints the migrations whose records disagree with their files; returns how many.
+std::size_t print_problems(const std::vector<migrate::MigrationStatus>& st) {
+  std::size_t n = 0;
+  for (const auto& m : st) {
+    if (const std::string p = problem_of(m); !p.empty()) {
+      fmt::print("  {:<12} {} {}\n", p, version_text(m.version), m.description);
+      ++n;
+    }
+  }
+  return n;
+}
+
+/// The end of a dry run: exit 0 with --dry-run, else 3 (the command was refused: --yes missing).
+int end_dry_run(const Settings& s, const std::string& what) {
+  if (s.dry_run) {
+    fmt::print("dry run: nothing was changed\n");
+    return exit_ok;
+  }
+  std::fflush(stdout);
+  fmt::print(stderr, "tenantry-app: nothing was changed: {} needs --yes (or --dry-run to only see this)\n", what);
+  return exit_refused;
+}
+
 int cmd_migrate_down(const Settings& s, std::int64_t version) {
-  return on_target(s, [&](const Target& t) {
-    ProgressPrinter printer;
+  return on_target(s, [&](const Target& t) -> int {
     migrate::Runner runner(*t.db, t.dir);
+    const auto st = runner.status();
+    std::vector<const migrate::MigrationStatus*> plan;  // newest first, as down() reverts them
+    for (auto it = st.rbegin(); it != st.rend(); ++it)
+      if (it->applied && it->version > version) plan.push_back(&*it);
+    const bool act = s.yes && !s.dry_run;
+    fmt::print("migrate down to {}{}: {} database, {}, {}\n", version, act ? "" : " (dry run)", t.label,
+               describe(t.url), t.dir.string());
+    if (plan.empty()) {
+      fmt::print("  nothing to revert: at version {}\n", current_version(st));
+      return exit_ok;
+    }
+    if (!act) {
+      for (const auto* m : plan)
+        fmt::print("  would revert {} {}{}\n", version_text(m->version), m->description,
+                   m->has_down ? "" : " (it has no down file: down would refuse)");
+      fmt::print("  reverting runs the down files: the tables and data they drop are gone\n");
+      if (print_problems(st) > 0) {
+        fmt::print("  the history disagrees with the files: down would refuse until that is resolved\n");
+        return exit_history;
+      }
+      return end_dry_run(s, "reverting " + std::to_string(plan.size()) + " migration(s)");
+    }
+    ProgressPrinter printer;
     runner.on_progress([&](const migrate::Progress& p) { printer(p); });
-    fmt::print("migrate down to {}: {} database, {}, {}\n", version, t.label, describe(t.url), t.dir.string());
     const auto start = Clock::now();
     migrate::RunResult r;
     try {
@@ -403,17 +544,49 @@ int cmd_migrate_down(const Settings& s, std::int64_t version) {
     if (r.versions.empty()) fmt::print("  nothing to revert\n");
     fmt::print("  at version {}; reverted {} migration(s) in {:.1f} ms\n", current_version(runner.status()),
                r.versions.size(), ms_since(start));
-    return 0;
+    return exit_ok;
   });
 }
 
 int cmd_migrate_force(const Settings& s, std::int64_t version) {
-  return on_target(s, [&](const Target& t) {
+  return on_target(s, [&](const Target& t) -> int {
     migrate::Runner runner(*t.db, t.dir);
+    const auto migrations = runner.migrations();
+    if (version != 0 && std::none_of(migrations.begin(), migrations.end(),
+                                     [&](const migrate::Migration& m) { return m.version == version; }))
+      throw CommandError("migrate force " + std::to_string(version) + ": no migration in " + t.dir.string() +
+                         " has that version (0 means nothing applied)");
+    const auto st = runner.status();
+    std::vector<std::string> changes;  // what force() would change in the records
+    for (const auto& m : st) {
+      const std::string v = version_text(m.version) + " " + m.description;
+      if (m.version > version) {
+        if (m.applied) changes.push_back("forget " + v + " (recorded as applied; its changes stay in the database)");
+      } else if (!m.applied) {
+        changes.push_back("record " + v + " as applied, without running it");
+      } else if (m.file_missing) {
+        changes.push_back("drop the record of " + v + " (FILE MISSING)");
+      } else if (!m.checksum_ok) {
+        changes.push_back("record the current file of " + v + " (FILE CHANGED)");
+      } else if (m.dirty) {
+        changes.push_back("mark " + v + " clean (DIRTY)");
+      }
+    }
+    const bool act = s.yes && !s.dry_run;
+    fmt::print("migrate force {}{}: {} database, {}, {}\n", version, act ? "" : " (dry run)", t.label,
+               describe(t.url), t.dir.string());
+    if (changes.empty()) {
+      fmt::print("  nothing to change: the records already say version {}, clean\n", version);
+      return exit_ok;
+    }
+    if (!act) {
+      for (const auto& c : changes) fmt::print("  would {}\n", c);
+      fmt::print("  no migration SQL runs: force only rewrites the records, so check the database by hand first\n");
+      return end_dry_run(s, "rewriting the migration records");
+    }
     runner.force(version);
-    fmt::print("migrate force: {} database ({}) recorded at version {}, clean; no migration SQL was run\n", t.label,
-               describe(t.url), version);
-    return 0;
+    fmt::print("  recorded at version {}, clean ({} change(s)); no migration SQL was run\n", version, changes.size());
+    return exit_ok;
   });
 }
 
@@ -433,7 +606,7 @@ bool rls_applied(const std::vector<migrate::MigrationStatus>& st) {
 }
 
 int cmd_migrate_diff(const Settings& s, const DiffArgs& a) {
-  Database db = open_db(s.db_url, false, false);
+  Database db = open_existing(s.db_url, false);
   const fs::path dir = main_dir(s, db);
   migrate::Runner runner(db, dir);
   const auto st = runner.status();
@@ -456,7 +629,7 @@ int cmd_migrate_diff(const Settings& s, const DiffArgs& a) {
   try {
     g = migrate::generate(live, want, d);
   } catch (const migrate::DataLossError& e) {
-    throw CommandError(e.what());
+    throw Refusal(e.what());  // nothing written: exit 3
   }
   fmt::print("migrate diff: {} database, {} vs the entities\n", describe(s.db_url), dir.string());
   if (g.empty()) {
@@ -476,8 +649,9 @@ int cmd_migrate_diff(const Settings& s, const DiffArgs& a) {
   return 0;
 }
 
+/// Exit 4 on drift.
 int cmd_migrate_verify(const Settings& s) {
-  Database db = open_db(s.db_url, false, false);
+  Database db = open_existing(s.db_url, false);
   migrate::Runner runner(db, main_dir(s, db));
   const auto drift = app::main_schema_drift(db, rls_applied(runner.status()));
   if (drift.empty()) {
@@ -487,7 +661,7 @@ int cmd_migrate_verify(const Settings& s) {
   fmt::print("migrate verify: {}: DRIFTED ({} difference(s)); to match the entities, a migration would:\n",
              describe(s.db_url), drift.size());
   for (const auto& d : drift) fmt::print("  {}\n", d);
-  return 1;
+  return exit_history;
 }
 
 /// `migrate fleet`: one directory of migrations over every schema whose name matches a LIKE
@@ -549,6 +723,8 @@ std::string read_text(const fs::path& p) {
   return ss.str();
 }
 
+/// Writes the generated migration files. A file that exists with other contents is overwritten
+/// only with --yes (an applied migration must never change: its checksum is recorded).
 int cmd_schema_write(const Settings& s, const std::string& dialect) {
   const fs::path root = migrations_root(s);
   std::vector<GeneratedFile> files;
@@ -556,89 +732,92 @@ int cmd_schema_write(const Settings& s, const std::string& dialect) {
     for (auto& f : generated_migration_files<tenantry::SqliteDialect>()) files.push_back(std::move(f));
   if (dialect.empty() || dialect == "postgres")
     for (auto& f : generated_migration_files<tenantry::PgDialect>()) files.push_back(std::move(f));
-  std::size_t changed = 0;
+  std::vector<std::pair<fs::path, bool>> to_write;  // path, exists
+  std::size_t unchanged = 0;
   for (const GeneratedFile& f : files) {
     const fs::path path = root / f.path;
     const bool exists = fs::exists(path);
     if (exists && read_text(path) == f.contents) {
       fmt::print("  unchanged  {}\n", path.string());
+      ++unchanged;
       continue;
     }
+    to_write.emplace_back(path, exists);
+  }
+  const bool overwrites = std::any_of(to_write.begin(), to_write.end(), [](const auto& w) { return w.second; });
+  if (!to_write.empty() && (s.dry_run || (overwrites && !s.yes))) {
+    for (const auto& [path, exists] : to_write) fmt::print("  would {}  {}\n", exists ? "update" : "create", path.string());
+    fmt::print("note: an applied migration must never change (its checksum is recorded); once 0001 has shipped,\n"
+               "      change the schema with a new migration instead of regenerating it\n");
+    return end_dry_run(s, "overwriting " + std::to_string(to_write.size()) + " migration file(s)");
+  }
+  for (const GeneratedFile& f : files) {
+    const fs::path path = root / f.path;
+    const auto it = std::find_if(to_write.begin(), to_write.end(), [&](const auto& w) { return w.first == path; });
+    if (it == to_write.end()) continue;
     fs::create_directories(path.parent_path());
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << f.contents;
     out.close();
     if (!out) throw CommandError("cannot write " + path.string());
-    fmt::print("  {:<9}  {}\n", exists ? "updated" : "new", path.string());
-    ++changed;
+    fmt::print("  {:<9}  {}\n", it->second ? "updated" : "new", path.string());
   }
-  fmt::print("schema --write: {} file(s) written, {} unchanged\n", changed, files.size() - changed);
-  if (changed > 0)
+  fmt::print("schema --write: {} file(s) written, {} unchanged\n", to_write.size(), unchanged);
+  if (overwrites)
     fmt::print("note: an applied migration must never change (its checksum is recorded); once 0001 has shipped,\n"
                "      change the schema with a new migration instead of regenerating it\n");
-  return 0;
+  return exit_ok;
 }
 
 // ---- the demo's databases ----------------------------------------------------------------------
 
-/// Names of the tables the app creates.
-std::set<std::string> app_table_names() {
-  std::set<std::string> names;
-  for_each_entity<AllEntities>([&]<class E>(std::type_identity<E>) { names.insert(tenantry::table_info<E>().name); });
-  return names;
-}
+/// The SQLite application id (PRAGMA application_id, a field of the database header) the demo
+/// writes into every file it creates: 0x746e6465, "tnde". A file without it was not made by the
+/// demo, and the demo never deletes or writes it.
+inline constexpr std::int32_t demo_application_id = 0x746e6465;
 
-const std::set<std::string> demo_org_slugs{"acme", "globex", "initech"};
-
-/// Before the demo deletes an existing SQLite file, it checks that the file is one the demo could
-/// have made: only the app's tables (plus the migration records) and no org but the demo's own
-/// (a session database: no session but the demo users'). --db defaults to $DATABASE_URL, which
-/// may well name a real database.
-void remove_previous_demo_file(const std::string& path, bool sessions_only) {
-  if (path == ":memory:" || path.starts_with("file:")) return;  // nothing on disk we should delete
-  if (fs::exists(path)) {
-    std::string foreign;  // the first thing found that the demo did not make
-    try {
-      Database probe(tenantry::sqlite::Connection(path, tenantry::sqlite::Options{.wal = false, .create = false}));
-      std::set<std::string> ours = sessions_only ? std::set<std::string>{tenantry::table_info<SessionRecord>().name}
-                                                 : app_table_names();
-      ours.insert(std::string(migrate::table_name));
-      std::set<std::string> present;
-      for (const auto& name : query_texts(probe, "SELECT name FROM sqlite_master WHERE type = 'table'"
-                                                 " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")) {
-        present.insert(name);
-        if (!ours.contains(name) && foreign.empty()) foreign = "table '" + name + "'";
-      }
-      if (foreign.empty() && present.contains("organizations")) {
-        for (const auto& slug : query_texts(probe, "SELECT slug FROM organizations"))
-          if (!demo_org_slugs.contains(slug) && foreign.empty()) foreign = "organization '" + slug + "'";
-      }
-      if (foreign.empty() && sessions_only && present.contains("tower_sessions")) {
-        for (const auto& user : query_texts(probe, "SELECT COALESCE(user_id, '') FROM tower_sessions"))
-          if (user != "alice" && user != "bob" && foreign.empty()) foreign = "a session of user '" + user + "'";
-      }
-    } catch (const tenantry::DatabaseError& e) {
-      throw DemoFailure("refusing to delete '" + path + "': it is not a database the demo made (" + e.what() + ")");
-    }
-    if (!foreign.empty())
-      throw DemoFailure("refusing to delete '" + path + "': it holds " + foreign +
-                        ", which the demo did not create; pass --db (or --session-db) with another path");
+/// The demo's SQLite file: refuses (Refusal, exit 3) a file the demo did not create; deletes one
+/// it did (with its -wal, -shm and -journal files), so the demo starts from nothing. --db
+/// defaults to $DATABASE_URL, which may well name a real database: whatever that database holds
+/// (even orgs with the demo's slugs), the demo leaves it alone unless it carries the mark.
+void prepare_demo_file(const std::string& path) {
+  if (path == ":memory:") return;  // a private database, gone when the demo ends
+  if (path.starts_with("file:"))
+    throw Refusal("the demo needs a plain file path (or sqlite::memory:), not the URI '" + path +
+                  "': it only replaces a file it created itself");
+  std::error_code ec;
+  if (!fs::exists(path, ec) && !ec) return;
+  std::int64_t id = 0;
+  try {
+    Database probe(tenantry::sqlite::Connection(
+        path, tenantry::sqlite::Options{.wal = false, .read_only = true, .create = false}));
+    for_each_row(probe, "PRAGMA application_id", [&](auto& st) { id = st.column_int(0); });
+  } catch (const tenantry::DatabaseError& e) {
+    throw Refusal("refusing to touch '" + path + "': it exists and is not a database the demo created (" +
+                  e.what() + "); pass --db with a path that does not exist yet");
   }
+  if (id != demo_application_id)
+    throw Refusal("refusing to touch '" + path +
+                  "': it exists and the demo did not create it (the demo replaces only its own files); pass --db "
+                  "with a path that does not exist yet");
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(path + suffix);
 }
 
 /// A database for the demo, empty when the demo starts:
-///  * SQLite: the file is deleted first (after remove_previous_demo_file's checks);
+///  * SQLite: a new file, marked with demo_application_id at once; an existing file only if it
+///    carries that mark (prepare_demo_file), deleted first;
 ///  * PostgreSQL: a schema of its own, tenantry_demo_<random>, first on the search_path, so the
 ///    demo never touches the database's other schemas; it is dropped at the end (also when the
 ///    demo fails) unless --keep-schema. A second run therefore starts from nothing again.
 class DemoDatabase {
  public:
-  DemoDatabase(const std::string& url, bool org_context, bool sessions_only, bool keep_schema)
-      : url_(url), keep_(keep_schema), db_(open_fresh(url, org_context, sessions_only)) {
+  DemoDatabase(const std::string& url, bool org_context, bool keep_schema)
+      : url_(url), keep_(keep_schema), db_(open_fresh(url, org_context)) {
     if (db_.is_postgres()) {
       schema_ = "tenantry_demo_" + tenantry::Uuid::random().to_string().substr(0, 8);
       db_.execute("CREATE SCHEMA \"" + schema_ + "\"; SET search_path TO \"" + schema_ + "\"");
+    } else {
+      db_.execute("PRAGMA application_id = " + std::to_string(demo_application_id));
     }
   }
   ~DemoDatabase() {
@@ -667,9 +846,9 @@ class DemoDatabase {
   }
 
  private:
-  static Database open_fresh(const std::string& url, bool org_context, bool sessions_only) {
+  static Database open_fresh(const std::string& url, bool org_context) {
     const tenantry::DatabaseUrl u = tenantry::parse_database_url(url);
-    if (!u.is_postgres()) remove_previous_demo_file(u.sqlite_path, sessions_only);
+    if (!u.is_postgres()) prepare_demo_file(u.sqlite_path);
     return open_db(url, org_context);
   }
   void drop_schema() {
@@ -891,9 +1070,9 @@ bool bypasses_rls(Database& db) {
 
 int cmd_demo(const Settings& settings) {
   const auto start = Clock::now();
-  DemoDatabase main(settings.db_url, settings.rls, false, settings.keep_schema);
+  DemoDatabase main(settings.db_url, settings.rls, settings.keep_schema);
   std::optional<DemoDatabase> separate;
-  if (separate_sessions(settings)) separate.emplace(settings.session_db_url, settings.rls, true, settings.keep_schema);
+  if (separate_sessions(settings)) separate.emplace(settings.session_db_url, settings.rls, settings.keep_schema);
   Database& db = main.db();
   Databases dbs{db, separate ? separate->db() : db};
   const bool rls = settings.rls && db.is_postgres();
@@ -1156,7 +1335,7 @@ bool check_health(std::string_view label, const std::string& url) {
 template <class Entities>
 bool verify_database(std::string_view label, const std::string& url, const std::string& role) {
   fmt::print("rls verify: {} database, {}\n", label, describe(url));
-  Database db = open_db(url, true, /*create=*/false);
+  Database db = open_existing(url, true);
   if (!db.is_postgres()) {
     fmt::print("  ok    sqlite has no row-level security: tenantry's org scoping is the only wall\n");
     return true;
@@ -1188,7 +1367,7 @@ int cmd_rls_verify(const Settings& s, const std::string& role) {
     std::fflush(stdout);
     fmt::print(stderr, "tenantry-app: row-level security is not enforced as generated (see above)\n");
   }
-  return ok ? 0 : 1;
+  return ok ? exit_ok : exit_history;
 }
 
 int cmd_health(const Settings& s) {
@@ -1197,18 +1376,52 @@ int cmd_health(const Settings& s) {
   return ok ? 0 : 1;
 }
 
-}  // namespace
+/// A library message as a user of this command line should read it: without the "tenantry:
+/// migrate: " prefix, and naming the tenantry-app command to run instead of the C++ function
+/// (force(2) -> `tenantry-app migrate force 2 --yes`, status() -> `tenantry-app migrate status`).
+std::string for_cli_users(std::string message, bool sessions) {
+  for (const std::string_view prefix : {"tenantry: migrate: ", "tenantry: "})
+    if (message.starts_with(prefix)) {
+      message.erase(0, prefix.size());
+      break;
+    }
+  const std::string target = sessions ? " --sessions" : "";
+  message = std::regex_replace(message, std::regex(R"(call force\()"), "run force(");
+  message = std::regex_replace(message, std::regex(R"(force\((\d+)\))"),
+                               "`tenantry-app migrate force $1" + target + " --yes`");
+  message = std::regex_replace(message, std::regex(R"(force\(\))"),
+                               "`tenantry-app migrate force VERSION" + target + " --yes`");
+  message = std::regex_replace(message, std::regex(R"(check status\(\) on a new connection)"),
+                               "check `tenantry-app migrate status`");
+  message = std::regex_replace(message, std::regex(R"(status\(\))"), "`tenantry-app migrate status`");
+  return message;
+}
 
-int main(int argc, char** argv) {
+/// The version line(s) of --version.
+std::string version_report() {
+  return fmt::format(
+      "tenantry-app {} (tenantry {})\n"
+      "  SQLite library {} (compiled with {}; tenantry needs {} or later)\n"
+      "  libpq {}.{} (tenantry needs libpq 10 or later, and a PostgreSQL server 15 or later)",
+      TENANTRY_VERSION_STRING, tenantry::version_string, sqlite3_libversion(), SQLITE_VERSION,
+      TENANTRY_MIN_SQLITE_VERSION_STRING, PQlibVersion() / 10000, PQlibVersion() % 10000);
+}
+
+/// The whole program; main() maps what escapes to the exit status.
+int run(int argc, char** argv) {
   CLI::App cli{"tenantry-app: the reference app's multi-tenant data layer on tenantry (SQLite or PostgreSQL)"};
   cli.require_subcommand(1);
+  cli.set_version_flag("--version", version_report(), "print this program's version and its libraries'");
+  cli.footer(
+      "Exit status: 0 ok, 1 failure, 2 bad command line or URL, 3 refused (nothing changed; --yes needed), "
+      "4 migration history disagrees with the files.");
 
   Settings s;
   // --db and --session-db on every command that opens a database, bound to the same settings.
   const auto add_db = [&](CLI::App* cmd) {
     cmd->add_option("--db", s.db_url,
-                    "database URL: sqlite:PATH, sqlite:///ABS, sqlite::memory: or postgres://... (default "
-                    "$DATABASE_URL, else " +
+                    "database URL: sqlite:PATH, sqlite:///ABS, sqlite::memory:, postgres://... or \"host=... "
+                    "dbname=...\" (default $DATABASE_URL, else " +
                         default_db_url() + ")")
         ->envname("DATABASE_URL");
     cmd->add_option("--session-db", s.session_db_url,
@@ -1221,29 +1434,38 @@ int main(int argc, char** argv) {
                     "source tree, else ./migrations/<dialect>)");
   };
   const auto add_rls = [&](CLI::App* cmd, const char* what) { cmd->add_flag("--rls", s.rls, what); };
+  const auto add_confirm = [&](CLI::App* cmd, const char* what) {
+    cmd->add_flag("--yes", s.yes, what);
+    cmd->add_flag("--dry-run", s.dry_run, "only print what would be done (exit 0)");
+  };
 
-  // migrate
-  std::int64_t version = 0;
+  // migrate. Numbers are read as text and checked here, for a short message.
+  std::string version_arg, to_arg;
   auto* migrate_cmd = cli.add_subcommand("migrate", "apply, revert and inspect the schema migrations");
   migrate_cmd->require_subcommand(1);
   auto* m_up = migrate_cmd->add_subcommand("up", "apply every pending migration (then the session database's)");
   add_db(m_up);
   add_dir(m_up);
   add_rls(m_up, "PostgreSQL: also apply 0003_row_level_security (the app must then connect with org context)");
-  m_up->add_option("--to", s.up_to, "stop after this version (the main database)")->check(CLI::PositiveNumber);
-  auto* m_down =
-      migrate_cmd->add_subcommand("down", "revert the applied migrations above VERSION (0: all), newest first");
-  m_down->add_option("version", version, "the version to go back to")->required()->check(CLI::NonNegativeNumber);
-  auto* m_status = migrate_cmd->add_subcommand("status", "list every migration: applied, pending, dirty, changed");
+  m_up->add_option("--to", to_arg, "stop after this version (the main database)");
+  auto* m_down = migrate_cmd->add_subcommand(
+      "down", "revert the applied migrations above VERSION (0: all), newest first; needs --yes");
+  m_down->add_option("version", version_arg, "the version to go back to (0: nothing applied)")->required();
+  add_confirm(m_down, "really revert them (without it: print what would be reverted, exit 3)");
+  auto* m_status = migrate_cmd->add_subcommand(
+      "status", "list every migration: applied, pending, DIRTY, FILE CHANGED, FILE MISSING (exit 4 for the last three)");
   auto* m_force = migrate_cmd->add_subcommand(
-      "force", "declare the database at VERSION, clean, without running SQL (after fixing a failed migration)");
-  m_force->add_option("version", version, "the version the database is at")->required()->check(CLI::NonNegativeNumber);
+      "force", "declare the database at VERSION, clean, without running SQL (after fixing a failed migration); "
+               "needs --yes");
+  m_force->add_option("version", version_arg, "the version the database is at (0: nothing applied)")->required();
+  add_confirm(m_force, "really rewrite the records (without it: print what would change, exit 3)");
   for (auto* c : {m_down, m_status, m_force}) {
     add_db(c);
     add_dir(c);
   }
   for (auto* c : {m_down, m_force})
     c->add_flag("--sessions", s.sessions, "act on the session database (--session-db) instead of the main one");
+
   DiffArgs diff_args;
   auto* m_diff = migrate_cmd->add_subcommand(
       "diff", "write the next migration from the difference between the database and the entities (with the lint)");
@@ -1255,11 +1477,10 @@ int main(int argc, char** argv) {
   m_diff->add_flag("--print", diff_args.print_only, "print the files instead of writing them");
   auto* m_verify = migrate_cmd->add_subcommand("verify", "compare the schema with the entities; exit 1 on drift");
   std::string fleet_pattern = "org\\_%";
-  std::size_t fleet_connections = 4, fleet_canary = 1;
-  std::int64_t fleet_lock_timeout = 5000;
+  std::string fleet_connections = "4", fleet_canary = "1", fleet_lock_timeout = "5000";  // checked below
   auto* m_fleet = migrate_cmd->add_subcommand("fleet", "apply --dir to every org schema (PostgreSQL schema per org)");
   m_fleet->add_option("--schemas", fleet_pattern, "LIKE pattern of the org schemas (default org\\_%)");
-  m_fleet->add_option("--connections", fleet_connections, "parallel workers (default 4)")->check(CLI::PositiveNumber);
+  m_fleet->add_option("--connections", fleet_connections, "parallel workers (default 4)");
   m_fleet->add_option("--canary", fleet_canary, "how many schemas go first (default 1)");
   m_fleet->add_option("--lock-timeout", fleet_lock_timeout, "ms a migration waits for a lock (default 5000)");
   for (auto* c : {m_diff, m_verify, m_fleet}) {
@@ -1277,9 +1498,12 @@ int main(int argc, char** argv) {
   schema->add_flag("--write", write,
                    "write migrations/<dialect>/0001_initial_schema.{up,down}.sql and the other generated files");
   schema->add_option("--root", s.root, "the migrations/ directory to write into (default: the source tree's)");
+  add_confirm(schema, "--write: overwrite files whose contents change (without it: print them, exit 3)");
 
   // demo
-  auto* demo = cli.add_subcommand("demo", "migrate a fresh database, fill it for two orgs, show their isolation");
+  auto* demo = cli.add_subcommand(
+      "demo", "migrate a database of its own, fill it for two orgs, show their isolation (never touches a database "
+              "it did not create)");
   add_db(demo);
   add_dir(demo);
   add_rls(demo, "PostgreSQL: apply 0003_row_level_security and connect with org context");
@@ -1314,43 +1538,102 @@ int main(int argc, char** argv) {
   rls_verify->add_option("--role", rls_role, "the role the policies were created for (CREATE POLICY ... TO); "
                                              "default: none (PUBLIC)");
 
-  CLI11_PARSE(cli, argc, argv);
-  // A plain file path is an SQLite database (the old --db took one).
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return cli.exit(e) == 0 ? exit_ok : exit_usage;
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (!what.empty() && what.back() == '\n') what.pop_back();
+    // CLI11 calls an unknown command "A subcommand is required" or an extra argument: say it.
+    for (CLI::App* level : {&cli, migrate_cmd, orgs, rls}) {
+      if (!level->parsed() && level != &cli) continue;
+      const std::vector<std::string> left = level->remaining();
+      if (left.empty() || left.front().starts_with("-")) continue;
+      std::string known;
+      for (const CLI::App* sub : level->get_subcommands({})) known += (known.empty() ? "" : ", ") + sub->get_name();
+      what = "unknown command '" + left.front() + "'" + (level == &cli ? "" : " for " + level->get_name()) +
+             " (commands: " + known + ")";
+    }
+    fmt::print(stderr, "tenantry-app: {}\nrun `tenantry-app --help` (or `tenantry-app COMMAND --help`) for usage\n",
+               what);
+    return exit_usage;
+  }
+  // A plain file path is an SQLite database (the old --db took one). Anything with ':' is a URL
+  // and with '=' libpq's keyword form: both go to the URL parser as they are, never to a file.
   for (std::string* url : {&s.db_url, &s.session_db_url})
-    if (!url->empty() && url->find(':') == std::string::npos) *url = "sqlite:" + *url;
+    if (!url->empty() && url->find_first_of(":=") == std::string::npos) *url = "sqlite:" + *url;
+  if (*m_up && !to_arg.empty()) s.up_to = parse_version("--to", to_arg, 1);
+  std::int64_t version = 0;
+  if (*m_down) version = parse_version("migrate down: VERSION", version_arg, 0);
+  if (*m_force) version = parse_version("migrate force: VERSION", version_arg, 0);
+  if (s.yes && s.dry_run) throw UsageFailure("--yes and --dry-run contradict each other: pass one");
+  std::size_t connections = 0, canary = 0;
+  std::int64_t lock_timeout_ms = 0;
+  if (*m_fleet) {
+    connections = static_cast<std::size_t>(parse_number("--connections", fleet_connections, 1, 1000));
+    canary = static_cast<std::size_t>(parse_number("--canary", fleet_canary, 0, 1000000));
+    lock_timeout_ms = parse_number("--lock-timeout", fleet_lock_timeout, 1, 86'400'000);
+  }
 
-  // Errors go to stderr after everything printed so far.
-  const auto error = [](const std::string& message) {
+  if (*m_up) return cmd_migrate_up(s);
+  if (*m_down) return cmd_migrate_down(s, version);
+  if (*m_status) return cmd_migrate_status(s);
+  if (*m_force) return cmd_migrate_force(s, version);
+  if (*m_diff) return cmd_migrate_diff(s, diff_args);
+  if (*m_verify) return cmd_migrate_verify(s);
+  if (*m_fleet) return cmd_migrate_fleet(s, fleet_pattern, connections, canary, lock_timeout_ms);
+  if (*schema) return write ? cmd_schema_write(s, dialect) : cmd_schema_print(dialect, no_rls);
+  if (*demo) return cmd_demo(s);
+  if (*orgs_create) return cmd_orgs_create(s, slug, name);
+  if (*orgs_list) return cmd_orgs_list(s);
+  if (*orgs_suspend) return cmd_orgs_suspend(s, slug);
+  if (*health) return cmd_health(s);
+  if (*rls_verify) return cmd_rls_verify(s, rls_role);
+  return exit_usage;  // unreachable: CLI11 requires one subcommand
+}
+
+bool sessions_flag(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--sessions") return true;
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Errors go to stderr after everything printed so far, as one "tenantry-app: ..." message.
+  const auto error = [&](const std::string& message) {
     std::fflush(stdout);
-    fmt::print(stderr, "tenantry-app: {}\n", message);
+    fmt::print(stderr, "tenantry-app: {}\n", for_cli_users(message, sessions_flag(argc, argv)));
   };
   try {
-    if (*m_up) return cmd_migrate_up(s);
-    if (*m_down) return cmd_migrate_down(s, version);
-    if (*m_status) return cmd_migrate_status(s);
-    if (*m_force) return cmd_migrate_force(s, version);
-    if (*m_diff) return cmd_migrate_diff(s, diff_args);
-    if (*m_verify) return cmd_migrate_verify(s);
-    if (*m_fleet) return cmd_migrate_fleet(s, fleet_pattern, fleet_connections, fleet_canary, fleet_lock_timeout);
-    if (*schema) return write ? cmd_schema_write(s, dialect) : cmd_schema_print(dialect, no_rls);
-    if (*demo) return cmd_demo(s);
-    if (*orgs_create) return cmd_orgs_create(s, slug, name);
-    if (*orgs_list) return cmd_orgs_list(s);
-    if (*orgs_suspend) return cmd_orgs_suspend(s, slug);
-    if (*health) return cmd_health(s);
-    if (*rls_verify) return cmd_rls_verify(s, rls_role);
+    return run(argc, argv);
+  } catch (const UsageFailure& e) {
+    error(e.what());
+    return exit_usage;
   } catch (const tenantry::UrlError& e) {
     error(e.what());
-    return 2;
+    return exit_usage;
+  } catch (const Refusal& e) {
+    error(std::string(e.what()) + "; nothing was changed");
+    return exit_refused;
   } catch (const DemoFailure& e) {
     error(std::string("demo FAILED: ") + e.what());
-    return 1;
+    return exit_failure;
   } catch (const tenantry::MigrationError& e) {
     error(e.what());
-    return 1;
+    using Kind = tenantry::MigrationError::Kind;
+    const Kind k = e.kind();
+    return k == Kind::dirty || k == Kind::checksum_mismatch || k == Kind::missing_file ? exit_history : exit_failure;
+  } catch (const CommandError& e) {
+    error(e.what());
+    return exit_failure;
+  } catch (const tenantry::Error& e) {
+    error(e.what());
+    return exit_failure;
   } catch (const std::exception& e) {
     error(std::string("error: ") + e.what());
-    return 1;
+    return exit_failure;
   }
-  return 1;  // unreachable: CLI11 requires one subcommand
 }

@@ -47,7 +47,7 @@ void check_files(const std::vector<app::GeneratedFile>& files) {
     if (!on_disk) FAIL("migrations/" << f.path << " is missing: run `tenantry-app schema --write`");
     if (*on_disk != f.contents) {
       FAIL("migrations/" << f.path << " differs from what examples/app/entities.hpp generates now; run "
-                         "`tenantry-app schema --write` to regenerate it (and review the change: an applied "
+                         "`tenantry-app schema --write --yes` to regenerate it (and review the change: an applied "
                          "migration must never change)\n"
                          << first_difference(*on_disk, f.contents));
     }
