@@ -24,7 +24,7 @@
 //           ├── CheckViolation       └── NotNullViolation
 #pragma once
 
-#include "tenantry/version.hpp"  // every public header includes this one: the compiler checks
+#include "tenantry/version.hpp"  // the version and the compiler checks, in every header
 
 #include <stdexcept>
 #include <string>

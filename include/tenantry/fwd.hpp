@@ -1,6 +1,8 @@
 // tenantry/fwd.hpp - forward declarations that tie dialects to drivers without including them.
 #pragma once
 
+#include "tenantry/version.hpp"
+
 namespace tenantry {
 
 struct SqliteDialect;
