@@ -160,7 +160,7 @@ std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
       expr += " IN (";
       for (std::size_t k = 0; k < c.enum_values.size(); ++k) {
         if (k) expr += ", ";
-        dialect_detail::quote_string(expr, c.enum_values[k]);
+        detail::quote_string(expr, c.enum_values[k]);
       }
       expr += ')';
       detail::append_check<D>(out, constraint_name("ck", t.name, {c.name}), expr);

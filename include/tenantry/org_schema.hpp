@@ -52,7 +52,7 @@
 
 namespace tenantry {
 
-namespace org_schema_detail {
+namespace detail {
 
 /// tenantry::Database (database.hpp), recognised by its interface so that this header does not
 /// pull in both drivers.
@@ -108,7 +108,7 @@ inline const OrgId& require_org(const OrgId& org, std::string_view what) {
   return org;
 }
 
-}  // namespace org_schema_detail
+}  // namespace detail
 
 /// The entity set of the schema-per-org strategy: Es... (org-scoped entities, parents first)
 /// get one table each in every org's schema. Everything is static; the type is the set.
@@ -132,7 +132,7 @@ struct OrgSchemas {
   /// statement IF NOT EXISTS (existing tables are left as they are, not compared). opt.schema
   /// and opt.schema_tables are set here.
   static std::vector<std::string> create_statements(const OrgId& org, DdlOptions opt = {}) {
-    org_schema_detail::require_org(org, "OrgSchemas::create_statements");
+    detail::require_org(org, "OrgSchemas::create_statements");
     if (opt.if_not_exists && opt.row_level_security)
       throw UsageError(
           "tenantry: OrgSchemas: if_not_exists cannot be combined with row_level_security (CREATE POLICY has no IF "
@@ -140,7 +140,7 @@ struct OrgSchemas {
     opt.schema = schema_name(org);
     opt.schema_tables = table_names();
     std::vector<std::string> out{"CREATE SCHEMA " + std::string(opt.if_not_exists ? "IF NOT EXISTS " : "") +
-                                 org_schema_detail::quoted(opt.schema)};
+                                 detail::quoted(opt.schema)};
     (
         [&] {
           for (auto& s : tenantry::create_statements<Es, PgDialect>(opt)) out.push_back(std::move(s));
@@ -165,7 +165,7 @@ struct OrgSchemas {
   template <class Conn>
   static void provision_org(Conn& conn, const OrgId& org, DdlOptions opt = {}) {
     const std::string script = create_sql(org, opt);
-    org_schema_detail::on_postgres(conn, "OrgSchemas::provision_org", [&](auto& c) {
+    detail::on_postgres(conn, "OrgSchemas::provision_org", [&](auto& c) {
       auto tx = c.transaction();
       c.execute(script);
       tx.commit();
@@ -177,13 +177,13 @@ struct OrgSchemas {
   /// the org's row in a shared table (organizations) is the caller's to delete.
   template <class Conn>
   static bool drop_org(Conn& conn, const OrgId& org) {
-    org_schema_detail::require_org(org, "OrgSchemas::drop_org");
+    detail::require_org(org, "OrgSchemas::drop_org");
     const std::string schema = schema_name(org);
     bool dropped = false;
-    org_schema_detail::on_postgres(conn, "OrgSchemas::drop_org", [&](auto& c) {
+    detail::on_postgres(conn, "OrgSchemas::drop_org", [&](auto& c) {
       auto tx = c.transaction();
-      dropped = org_schema_detail::schema_exists(c, schema);
-      if (dropped) c.execute("DROP SCHEMA " + org_schema_detail::quoted(schema) + " CASCADE");
+      dropped = detail::schema_exists(c, schema);
+      if (dropped) c.execute("DROP SCHEMA " + detail::quoted(schema) + " CASCADE");
       tx.commit();
     });
     return dropped;
@@ -192,10 +192,10 @@ struct OrgSchemas {
   /// True when org's schema exists (its tables are not inspected).
   template <class Conn>
   static bool is_provisioned(Conn& conn, const OrgId& org) {
-    org_schema_detail::require_org(org, "OrgSchemas::is_provisioned");
+    detail::require_org(org, "OrgSchemas::is_provisioned");
     bool exists = false;
-    org_schema_detail::on_postgres(conn, "OrgSchemas::is_provisioned",
-                                   [&](auto& c) { exists = org_schema_detail::schema_exists(c, schema_name(org)); });
+    detail::on_postgres(conn, "OrgSchemas::is_provisioned",
+                                   [&](auto& c) { exists = detail::schema_exists(c, schema_name(org)); });
     return exists;
   }
 };

@@ -107,7 +107,7 @@ class PoolTimeout : public Error {
   std::chrono::milliseconds waited_;
 };
 
-namespace pool_detail {
+namespace detail {
 
 /// A pool built from a factory has no connect options.
 struct no_connect_options {};
@@ -129,7 +129,7 @@ struct connect_options<pg::Connection> {
   using type = pg::Options;
 };
 
-}  // namespace pool_detail
+}  // namespace detail
 
 /// How a Pool sizes, waits, checks and resets. Aggregate: Pool<Database> p{url, {.size = 8}}.
 template <class Conn>
@@ -143,7 +143,7 @@ struct PoolOptions {
   /// Run on every PostgreSQL connection when it comes back (see the file comment); "" for none.
   std::string postgres_reset = "RESET " + std::string(org_setting);
   /// How each connection is opened (ConnectOptions, sqlite::Options or pg::Options).
-  typename pool_detail::connect_options<Conn>::type connect{};
+  typename detail::connect_options<Conn>::type connect{};
 };
 
 /// Counters for monitoring and tests; a consistent snapshot taken under the pool's lock.
@@ -162,7 +162,7 @@ struct PoolStats {
   std::uint64_t rolled_back = 0;    ///< returns that found a transaction still open
 };
 
-namespace pool_detail {
+namespace detail {
 
 /// DATABASE_POOL_SIZE, strictly parsed; 0 when unset or empty.
 inline std::size_t size_from_environment() {
@@ -293,7 +293,7 @@ bool healthy(C& c) noexcept {
   }
 }
 
-}  // namespace pool_detail
+}  // namespace detail
 
 /// A fixed-size pool of connections of type Conn. See the file comment for the behaviour.
 template <class Conn>
@@ -353,7 +353,7 @@ class Pool {
       }
       if (keep) {
         try {
-          if (pool_detail::reset(slot->conn, postgres_reset)) {
+          if (detail::reset(slot->conn, postgres_reset)) {
             std::lock_guard lock(mutex);
             ++stats.rolled_back;
           }
@@ -446,14 +446,14 @@ class Pool {
   /// A pool of connections to `url` (see url.hpp; "" reads DATABASE_URL). Opens the first
   /// connection now: throws UrlError, ConnectionError, or UsageError for a bad size.
   explicit Pool(std::string_view url, options_type options = {})
-    requires(!std::is_same_v<typename pool_detail::connect_options<Conn>::type, pool_detail::no_connect_options>)
+    requires(!std::is_same_v<typename detail::connect_options<Conn>::type, detail::no_connect_options>)
       : Pool(init_from_url(url, options), options) {}
 
   /// A pool of connections made by `factory`. It is called outside the pool's lock, possibly
   /// from several threads at once, so it must be thread-safe; what it throws reaches the caller
   /// of acquire() (or of this constructor, which opens the first connection).
   explicit Pool(std::function<Conn()> factory, options_type options = {})
-      : Pool(Init{std::move(factory), pool_detail::resolve_size(options.size, false)}, options) {}
+      : Pool(Init{std::move(factory), detail::resolve_size(options.size, false)}, options) {}
 
   Pool(Pool&&) noexcept = default;
   Pool& operator=(Pool&&) noexcept = default;
@@ -549,9 +549,9 @@ class Pool {
 
   static Init init_from_url(std::string_view url, const options_type& options) {
     const DatabaseUrl parsed = parse_database_url(url);
-    const std::size_t size = pool_detail::resolve_size(options.size, pool_detail::is_private_memory(parsed));
+    const std::size_t size = detail::resolve_size(options.size, detail::is_private_memory(parsed));
     auto connect = options.connect;
-    return Init{[parsed, connect]() -> Conn { return pool_detail::open(parsed, connect); }, size};
+    return Init{[parsed, connect]() -> Conn { return detail::open(parsed, connect); }, size};
   }
 
   Pool(Init init, const options_type& options) : state_(std::make_shared<State>()) {
@@ -575,7 +575,7 @@ class Pool {
                          std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - slot->idle_since) >=
                              s.idle_check_after;
       if (!check) return Lease(state_, std::move(slot));
-      const bool ok = pool_detail::healthy(slot->conn);
+      const bool ok = detail::healthy(slot->conn);
       {
         std::lock_guard lock(s.mutex);
         ++s.stats.health_checks;

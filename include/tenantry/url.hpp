@@ -38,7 +38,7 @@ struct DatabaseUrl {
   bool is_postgres() const noexcept { return kind == Kind::postgres; }
 };
 
-namespace url_detail {
+namespace detail {
 
 /// `text` with control bytes written as \xNN: a NUL would end a message where what() is read as
 /// a C string, and with it everything after it.
@@ -289,7 +289,7 @@ inline std::string near_miss(std::string_view url) {
   return {};
 }
 
-}  // namespace url_detail
+}  // namespace detail
 
 /// Parses a database URL (or a libpq keyword/value string); throws UrlError saying what is wrong
 /// (unknown scheme, missing path, malformed port...). An empty `url` reads the DATABASE_URL
@@ -306,26 +306,26 @@ inline DatabaseUrl parse_database_url(std::string_view url) {
   DatabaseUrl out;
   if (url.starts_with("sqlite:")) {
     out.kind = DatabaseUrl::Kind::sqlite;
-    url_detail::parse_sqlite(url, url.substr(7), out);
+    detail::parse_sqlite(url, url.substr(7), out);
     return out;
   }
   for (std::string_view scheme : {"postgres://", "postgresql://"}) {
     if (url.starts_with(scheme)) {
       out.kind = DatabaseUrl::Kind::postgres;
-      url_detail::parse_postgres(url, url.substr(scheme.size()), out);
+      detail::parse_postgres(url, url.substr(scheme.size()), out);
       return out;
     }
   }
-  if (url_detail::looks_like_keywords(url)) {
+  if (detail::looks_like_keywords(url)) {
     out.kind = DatabaseUrl::Kind::postgres;
-    url_detail::parse_keywords(url, out);
+    detail::parse_keywords(url, out);
     return out;
   }
-  if (const std::string why = url_detail::near_miss(url); !why.empty()) url_detail::fail(url, why);
+  if (const std::string why = detail::near_miss(url); !why.empty()) detail::fail(url, why);
   const auto colon = url.find(':');
   if (colon == std::string_view::npos || colon == 0)
-    url_detail::fail(url, "no scheme (expected sqlite:, postgres://, postgresql:// or libpq's host=... dbname=...)");
-  url_detail::fail(url, "unknown scheme '" + std::string(url.substr(0, std::min<std::size_t>(colon, 64))) +
+    detail::fail(url, "no scheme (expected sqlite:, postgres://, postgresql:// or libpq's host=... dbname=...)");
+  detail::fail(url, "unknown scheme '" + std::string(url.substr(0, std::min<std::size_t>(colon, 64))) +
                             "' (expected sqlite:, postgres:// or postgresql://)");
 }
 

@@ -117,7 +117,7 @@ inline int url(const std::uint8_t* data, std::size_t size) {
     TENANTRY_FUZZ_REQUIRE(again.create == u.create);
   } else {
     TENANTRY_FUZZ_REQUIRE(in.starts_with("postgres://") || in.starts_with("postgresql://") ||
-                          tenantry::url_detail::looks_like_keywords(in));
+                          tenantry::detail::looks_like_keywords(in));
     TENANTRY_FUZZ_REQUIRE(u.pg_conninfo == in);  // handed to libpq unchanged
     // Every port of the host list is a number from 1 to 65535.
     for (std::string_view rest = u.port; !rest.empty();) {

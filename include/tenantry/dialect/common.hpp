@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace tenantry::dialect_detail {
+namespace tenantry::detail {
 
 /// "name" with embedded quotes doubled. Identifiers come from the program, but quoting every
 /// one means a column called "order" or "user" needs no special care in any dialect.
@@ -44,4 +44,4 @@ inline void append_number(std::string& out, double v) {
   if (std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)).find_first_of(".eEn") == std::string_view::npos) out += ".0";
 }
 
-}  // namespace tenantry::dialect_detail
+}  // namespace tenantry::detail

@@ -29,9 +29,9 @@ struct PgDialect {
 
   static void placeholder(std::string& out, int n) {
     out += '$';
-    dialect_detail::append_number(out, std::int64_t{n});
+    detail::append_number(out, std::int64_t{n});
   }
-  static void quote(std::string& out, std::string_view ident) { dialect_detail::quote_identifier(out, ident); }
+  static void quote(std::string& out, std::string_view ident) { detail::quote_identifier(out, ident); }
 
   static std::string column_type(const ColumnInfo& c) {
     if (!c.sql_type.empty()) return c.sql_type;
@@ -52,10 +52,10 @@ struct PgDialect {
 
   static void literal(std::string& out, const Literal& l) {
     switch (l.type) {
-      case Literal::Type::integer: dialect_detail::append_number(out, l.i); break;
+      case Literal::Type::integer: detail::append_number(out, l.i); break;
       case Literal::Type::boolean: out += l.i ? "TRUE" : "FALSE"; break;
-      case Literal::Type::real: dialect_detail::append_number(out, l.d); break;
-      case Literal::Type::text: dialect_detail::quote_string(out, l.s); break;
+      case Literal::Type::real: detail::append_number(out, l.d); break;
+      case Literal::Type::text: detail::quote_string(out, l.s); break;
       case Literal::Type::none: out += "NULL"; break;
     }
   }
