@@ -61,9 +61,8 @@ struct tenantry::entity<bench::Token> {
   static constexpr std::string_view table = "api_tokens";
   static constexpr auto primary_key = key(&T::id);
   static constexpr auto columns = std::tuple{column(&T::status).default_value(bench::TokenStatus::active)};
-  static constexpr auto constraints = std::tuple{
-      unique(&T::org_id, &T::token_prefix),  // bearer-token lookup
-      index(&T::org_id, &T::user_id)};       // a user's tokens page
+  static constexpr auto constraints = std::tuple{unique(&T::org_id, &T::token_prefix),  // bearer-token lookup
+                                                 index(&T::org_id, &T::user_id)};       // a user's tokens page
 };
 
 namespace bench {

@@ -77,9 +77,14 @@ void measure(R& r, std::size_t calls, const std::string& label) {
               RUNNING_ON_VALGRIND ? " (under valgrind)" : "");
 }
 
-const std::vector<std::pair<std::string, Op>> all_op_names = {
-    {"find", Op::find},     {"list_user_100", Op::list}, {"count", Op::count}, {"insert", Op::insert},
-    {"insert_many_1000", Op::insert_many_1000}, {"upsert", Op::upsert}, {"set", Op::set}, {"erase", Op::erase}};
+const std::vector<std::pair<std::string, Op>> all_op_names = {{"find", Op::find},
+                                                              {"list_user_100", Op::list},
+                                                              {"count", Op::count},
+                                                              {"insert", Op::insert},
+                                                              {"insert_many_1000", Op::insert_many_1000},
+                                                              {"upsert", Op::upsert},
+                                                              {"set", Op::set},
+                                                              {"erase", Op::erase}};
 
 template <class Side>
 void run(Side& side, Op op, std::size_t n, const std::string& label, bool vacuum) {
@@ -121,9 +126,9 @@ int main(int argc, char** argv) {
     } else if (dialect == "pg") {
 #if TENANTRY_BENCH_HAVE_PG
       const std::string port = bench::env_or("TENANTRY_PG_PORT", "54329");
-      const std::string conninfo =
-          flags.get("pg", "host=" + bench::env_or("TENANTRY_PG_SOCKET_DIR", "/tmp/tenantry-pg-" + port) + " port=" +
-                              port + " user=tenantry dbname=postgres");
+      const std::string conninfo = flags.get(
+          "pg", "host=" + bench::env_or("TENANTRY_PG_SOCKET_DIR", "/tmp/tenantry-pg-" + port) + " port=" + port +
+                    " user=tenantry dbname=postgres");
       bench::PgFixture f(conninfo, "callgrind");
       bench::run_all(f, "pg_socket", side, op, n, true);
 #else

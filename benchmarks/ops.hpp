@@ -18,8 +18,8 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <ctime>
 #include <cstring>
+#include <ctime>
 #include <initializer_list>
 #include <optional>
 #include <stdexcept>
@@ -36,14 +36,17 @@ class TenantryApi {
  public:
   using Conn = typename tenantry::connection_for<D>::type;
   using Repo = tenantry::Repository<Token, D>;
-  static constexpr tenantry::ConflictTarget<Token> by_prefix = tenantry::on_conflict(&Token::org_id, &Token::token_prefix);
+  static constexpr tenantry::ConflictTarget<Token> by_prefix = tenantry::on_conflict(&Token::org_id,
+                                                                                     &Token::token_prefix);
 
   explicit TenantryApi(Conn& conn) : conn_(&conn), repo_(conn) {}
 
   void insert(OrgId org, Token& row) { repo_.insert(org, row); }
   void insert_many(OrgId org, std::vector<Token>& rows) { repo_.insert_many(org, rows); }
   std::optional<Token> find(OrgId org, const Uuid& id) { return repo_.find(org, id); }
-  std::vector<Token> list(OrgId org, const std::string& user) { return repo_.list(org, tenantry::col(&Token::user_id) == user); }
+  std::vector<Token> list(OrgId org, const std::string& user) {
+    return repo_.list(org, tenantry::col(&Token::user_id) == user);
+  }
   std::int64_t count(OrgId org) { return repo_.count(org); }
   void upsert(OrgId org, Token& row) { repo_.upsert(org, row, by_prefix); }
   bool set_updated_at(OrgId org, const Uuid& id, Timestamp ts) { return repo_.set(org, id, &Token::updated_at, ts); }
@@ -238,8 +241,9 @@ struct EraseRun : Runner<Side> {
 
 enum class Op { insert, insert_many_1000, insert_many_10000, find, list, upsert, set, erase, count };
 
-inline constexpr Op all_ops[] = {Op::insert, Op::insert_many_1000, Op::insert_many_10000, Op::find, Op::list,
-                                 Op::upsert, Op::set,              Op::erase,             Op::count};
+inline constexpr Op all_ops[] = {
+    Op::insert, Op::insert_many_1000, Op::insert_many_10000, Op::find, Op::list, Op::upsert, Op::set, Op::erase,
+    Op::count};
 
 inline const char* op_name(Op op) {
   switch (op) {
@@ -260,15 +264,42 @@ inline const char* op_name(Op op) {
 template <class Side, class F>
 void with_runner(Side& side, Op op, bool vacuum, F&& f) {
   switch (op) {
-    case Op::insert: { InsertRun<Side> r(side, vacuum); return f(r); }
-    case Op::insert_many_1000: { auto r = insert_many_run(side, vacuum, 1000); return f(r); }
-    case Op::insert_many_10000: { auto r = insert_many_run(side, vacuum, 10000); return f(r); }
-    case Op::find: { FindRun<Side> r(side, vacuum); return f(r); }
-    case Op::list: { ListRun<Side> r(side, vacuum); return f(r); }
-    case Op::upsert: { UpsertRun<Side> r(side, vacuum); return f(r); }
-    case Op::set: { SetRun<Side> r(side, vacuum); return f(r); }
-    case Op::erase: { EraseRun<Side> r(side, vacuum); return f(r); }
-    case Op::count: { CountRun<Side> r(side, vacuum); return f(r); }
+    case Op::insert: {
+      InsertRun<Side> r(side, vacuum);
+      return f(r);
+    }
+    case Op::insert_many_1000: {
+      auto r = insert_many_run(side, vacuum, 1000);
+      return f(r);
+    }
+    case Op::insert_many_10000: {
+      auto r = insert_many_run(side, vacuum, 10000);
+      return f(r);
+    }
+    case Op::find: {
+      FindRun<Side> r(side, vacuum);
+      return f(r);
+    }
+    case Op::list: {
+      ListRun<Side> r(side, vacuum);
+      return f(r);
+    }
+    case Op::upsert: {
+      UpsertRun<Side> r(side, vacuum);
+      return f(r);
+    }
+    case Op::set: {
+      SetRun<Side> r(side, vacuum);
+      return f(r);
+    }
+    case Op::erase: {
+      EraseRun<Side> r(side, vacuum);
+      return f(r);
+    }
+    case Op::count: {
+      CountRun<Side> r(side, vacuum);
+      return f(r);
+    }
   }
 }
 
@@ -373,7 +404,8 @@ void bm_paired(benchmark::State& st, RA& raw, RB& ten) {
 
 template <class SideA, class SideB>
 void run_paired(benchmark::State& st, SideA& raw, SideB& ten, Op op, bool vacuum) {
-  with_runner(raw, op, vacuum, [&](auto& ra) { with_runner(ten, op, vacuum, [&](auto& rb) { bm_paired(st, ra, rb); }); });
+  with_runner(raw, op, vacuum,
+              [&](auto& ra) { with_runner(ten, op, vacuum, [&](auto& rb) { bm_paired(st, ra, rb); }); });
 }
 
 /// Checks, before anything is timed, that both sides return the same rows for the same calls

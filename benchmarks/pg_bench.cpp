@@ -90,7 +90,9 @@ void register_target(const std::string& target) {
         },
         true,
         // A paired round of a bulk insert is one call per side: give those more rounds.
-        op == Op::insert_many_1000 ? 1.0 : op == Op::insert_many_10000 ? 3.0 : 0);
+        op == Op::insert_many_1000    ? 1.0
+        : op == Op::insert_many_10000 ? 3.0
+                                      : 0);
     if (op != Op::insert_many_1000 && op != Op::insert_many_10000) continue;
     const std::size_t n = op == Op::insert_many_1000 ? 1000 : 10000;
     for (const Baseline& b : baselines) {
@@ -118,11 +120,11 @@ bool reachable(const std::string& conninfo, std::string& error) {
 int main(int argc, char** argv) {
   const bench::Flags flags = bench::take_flags(argc, argv, {"pg-tcp", "pg-socket"});
   const std::string port = bench::env_or("TENANTRY_PG_PORT", "54329");
-  const std::string tcp =
-      flags.get("pg-tcp", bench::env_or("TENANTRY_PG_URL", "postgresql://tenantry@127.0.0.1:" + port + "/postgres"));
-  const std::string socket =
-      flags.get("pg-socket", "host=" + bench::env_or("TENANTRY_PG_SOCKET_DIR", "/tmp/tenantry-pg-" + port) +
-                                 " port=" + port + " user=tenantry dbname=postgres");
+  const std::string tcp = flags.get(
+      "pg-tcp", bench::env_or("TENANTRY_PG_URL", "postgresql://tenantry@127.0.0.1:" + port + "/postgres"));
+  const std::string socket = flags.get(
+      "pg-socket", "host=" + bench::env_or("TENANTRY_PG_SOCKET_DIR", "/tmp/tenantry-pg-" + port) + " port=" + port +
+                       " user=tenantry dbname=postgres");
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   bench::g_quick = flags.quick;

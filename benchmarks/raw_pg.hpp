@@ -71,7 +71,8 @@ class RawPg {
   RawPg(const std::string& conninfo, std::string schema) : schema_(std::move(schema)) {
     conn_ = PQconnectdb(conninfo.c_str());
     if (PQstatus(conn_) != CONNECTION_OK) fail("connect");
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     execute(("SET search_path TO " + schema_).c_str());
   }
   ~RawPg() { PQfinish(conn_); }
@@ -246,10 +247,9 @@ class RawPg {
 
   /// INSERT ... SELECT * FROM unnest($1::uuid[], ...): one statement, ten binary arrays.
   void insert_unnest(OrgId, std::vector<Token>& rows) {
-    static constexpr Oid elem[10] = {pgwire::uuid_oid, pgwire::uuid_oid, pgwire::text_oid,
-                                     pgwire::text_oid, pgwire::text_oid, pgwire::text_oid,
-                                     pgwire::text_oid, pgwire::text_oid, pgwire::timestamptz_oid,
-                                     pgwire::timestamptz_oid};
+    static constexpr Oid elem[10] = {
+        pgwire::uuid_oid, pgwire::uuid_oid, pgwire::text_oid, pgwire::text_oid,        pgwire::text_oid,
+        pgwire::text_oid, pgwire::text_oid, pgwire::text_oid, pgwire::timestamptz_oid, pgwire::timestamptz_oid};
     arrays_.resize(10);
     for (int c = 0; c < 10; ++c) {
       std::string& a = arrays_[static_cast<std::size_t>(c)];

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: installs packages, starts a throwaway PostgreSQL (scripts/pg.sh) and a
-# PgBouncer in front of it (scripts/pgbouncer.sh), then configures, builds and runs CTest once per
-# build:
+# The whole test suite: installs packages, checks the format (scripts/format.sh), starts a
+# throwaway PostgreSQL (scripts/pg.sh) and a PgBouncer in front of it (scripts/pgbouncer.sh), then
+# configures, builds and runs CTest once per build:
 #   gcc    build/test-gcc    g++,     Debug, -Werror
 #   clang  build/test-clang  clang++, Debug, -Werror
 #   asan   build/test-asan   clang++, Debug, -Werror, AddressSanitizer + UBSan
@@ -43,6 +43,10 @@ done
 if [[ "${TENANTRY_SKIP_DEPS:-0}" != 1 ]]; then
   scripts/install-deps.sh
 fi
+
+# ---- format (seconds; a failure fails the run, after the builds have run too) ----------------
+format_ok=1
+scripts/format.sh --check || format_ok=0
 
 # Whatever this script started is stopped on any exit, last started first.
 on_exit=()
@@ -177,6 +181,12 @@ done
 
 echo
 echo "==== summary ===="
+if [[ $format_ok == 1 ]]; then
+  echo "format: ok"
+else
+  echo "format: FAILED (scripts/format.sh --check)"
+  failed_builds+=(format)
+fi
 for b in "${builds[@]}"; do
   echo "test-$b: ${summary[$b]}"
 done

@@ -47,7 +47,7 @@ enum class OrgStatus { active, suspended, deleted };
 /// takes no org.
 struct Organization {
   Uuid id{};
-  std::string slug{};            // URL-safe identifier, used as the subdomain
+  std::string slug{};  // URL-safe identifier, used as the subdomain
   std::string display_name{};
   std::string kc_client_id{};    // Keycloak client of this tenant
   std::string client_secret{};   // OAuth client secret, encrypted by the app before storing
@@ -212,7 +212,7 @@ struct AppAccessRequest {
   AppAccessFlow flow_type = AppAccessFlow::redirect;
   std::optional<std::string> redirect_uri{};
   AppAccessStatus status = AppAccessStatus::draft;
-  Json requested{};                      // the tools / models the app asks for
+  Json requested{};  // the tools / models the app asks for
   // What the user granted; JSON null until then. (std::optional<Json> would be the natural type,
   // but tenantry's SQLite CHECK json_valid("approved") rejects NULL on SQLite < 3.45, where
   // json_valid(NULL) is 0.)
@@ -232,7 +232,7 @@ struct AppAccessRequest {
 struct SessionRecord {
   std::string id{};  // the session id from the cookie
   OrgId org_id{};
-  Bytes data{};      // the serialized session
+  Bytes data{};  // the serialized session
   Timestamp expiry_date{};
   std::optional<std::string> user_id{};  // set once the user logged in
 };
@@ -262,9 +262,9 @@ struct tenantry::entity<app::DownloadRequest> {
   static constexpr auto columns = std::tuple{column(&T::downloaded_bytes).default_value(0)};
   static constexpr auto constraints = std::tuple{
       check(&T::downloaded_bytes, ">=", 0),
-      index(&T::org_id, desc(&T::created_at)),          // the downloads page, newest first
-      index(&T::org_id, &T::repo, &T::filename),        // "is this file already requested?"
-      index(&T::org_id, &T::status),                    // the downloader's pending queue
+      index(&T::org_id, desc(&T::created_at)),    // the downloads page, newest first
+      index(&T::org_id, &T::repo, &T::filename),  // "is this file already requested?"
+      index(&T::org_id, &T::status),              // the downloader's pending queue
       foreign_key(&T::org_id, &app::Organization::id, on_delete::cascade)};
 };
 
@@ -286,10 +286,9 @@ struct tenantry::entity<app::ApiToken> {
   static constexpr std::string_view table = "api_tokens";
   static constexpr auto primary_key = key(&T::id);
   static constexpr auto columns = std::tuple{column(&T::status).default_value(app::TokenStatus::active)};
-  static constexpr auto constraints = std::tuple{
-      unique(&T::org_id, &T::token_prefix),  // bearer-token lookup
-      index(&T::org_id, &T::user_id),        // a user's tokens page
-      foreign_key(&T::org_id, &app::Organization::id, on_delete::cascade)};
+  static constexpr auto constraints = std::tuple{unique(&T::org_id, &T::token_prefix),  // bearer-token lookup
+                                                 index(&T::org_id, &T::user_id),        // a user's tokens page
+                                                 foreign_key(&T::org_id, &app::Organization::id, on_delete::cascade)};
 };
 
 template <>
@@ -297,10 +296,9 @@ struct tenantry::entity<app::ApiModelAlias> {
   using T = app::ApiModelAlias;
   static constexpr std::string_view table = "api_model_aliases";
   static constexpr auto primary_key = key(&T::id);
-  static constexpr auto constraints = std::tuple{
-      unique(&T::org_id, &T::name),
-      unique(&T::org_id, &T::prefix),  // NULL prefixes never conflict
-      foreign_key(&T::org_id, &app::Organization::id, on_delete::cascade)};
+  static constexpr auto constraints = std::tuple{unique(&T::org_id, &T::name),
+                                                 unique(&T::org_id, &T::prefix),  // NULL prefixes never conflict
+                                                 foreign_key(&T::org_id, &app::Organization::id, on_delete::cascade)};
 };
 
 template <>
@@ -319,9 +317,8 @@ struct tenantry::entity<app::AppToolsetConfig> {
   using T = app::AppToolsetConfig;
   static constexpr std::string_view table = "app_toolset_configs";
   static constexpr auto primary_key = key(&T::id);
-  static constexpr auto constraints = std::tuple{
-      unique(&T::org_id, &T::toolset_type),
-      foreign_key(&T::org_id, &app::Organization::id, on_delete::cascade)};
+  static constexpr auto constraints = std::tuple{unique(&T::org_id, &T::toolset_type),
+                                                 foreign_key(&T::org_id, &app::Organization::id, on_delete::cascade)};
 };
 
 template <>
@@ -340,9 +337,8 @@ struct tenantry::entity<app::UserAlias> {
   using T = app::UserAlias;
   static constexpr std::string_view table = "user_aliases";
   static constexpr auto primary_key = key(&T::id);
-  static constexpr auto constraints = std::tuple{
-      unique(&T::org_id, &T::alias),
-      foreign_key(&T::org_id, &app::Organization::id, on_delete::cascade)};
+  static constexpr auto constraints = std::tuple{unique(&T::org_id, &T::alias),
+                                                 foreign_key(&T::org_id, &app::Organization::id, on_delete::cascade)};
 };
 
 template <>
@@ -352,7 +348,7 @@ struct tenantry::entity<app::AppAccessRequest> {
   static constexpr auto primary_key = key(&T::id);
   static constexpr auto constraints = std::tuple{
       index(&T::org_id, &T::app_client_id),
-      index(&T::org_id, &T::access_request_scope),  // resolving a minted scope back to its request
+      index(&T::org_id, &T::access_request_scope),    // resolving a minted scope back to its request
       index(&T::org_id, &T::status, &T::expires_at),  // the expiry sweep
       foreign_key(&T::org_id, &app::Organization::id, on_delete::cascade)};
 };
@@ -367,8 +363,7 @@ struct tenantry::entity<app::SessionRecord> {
   // a collision can tell nobody anything. global_unique() says it was meant (tenantry refuses a
   // text key without the org otherwise: a natural key would tell one org what another holds).
   static constexpr auto primary_key = key(&T::id).global_unique();
-  static constexpr auto constraints = std::tuple{
-      index(&T::org_id, &T::user_id),      // "log this user out everywhere"
-      index(&T::org_id, &T::expiry_date),  // the expired-session sweep
-      foreign_key(&T::org_id, &app::Organization::id, on_delete::cascade)};
+  static constexpr auto constraints = std::tuple{index(&T::org_id, &T::user_id),      // "log this user out everywhere"
+                                                 index(&T::org_id, &T::expiry_date),  // the expired-session sweep
+                                                 foreign_key(&T::org_id, &app::Organization::id, on_delete::cascade)};
 };

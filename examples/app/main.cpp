@@ -72,11 +72,11 @@
 #include <tenantry/migration_gen.hpp>
 #include <tenantry/tenantry.hpp>
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -157,14 +157,14 @@ std::string default_db_url() { return "sqlite:tenantry-demo.db"; }
 /// What the command line and the environment say.
 struct Settings {
   std::string db_url = default_db_url();
-  std::string session_db_url;  // empty: sessions in the main database
-  std::string dir;             // --dir: the main database's migration files
-  std::string root;            // schema --write --root: the migrations/ directory
-  bool rls = false;            // PostgreSQL row-level security (0003) and org context
-  bool keep_schema = false;    // demo on PostgreSQL: keep the demo's schema
-  bool sessions = false;       // migrate down/force: the session database
-  bool yes = false;            // --yes: do what a destructive command does
-  bool dry_run = false;        // --dry-run: only say what it would do
+  std::string session_db_url;         // empty: sessions in the main database
+  std::string dir;                    // --dir: the main database's migration files
+  std::string root;                   // schema --write --root: the migrations/ directory
+  bool rls = false;                   // PostgreSQL row-level security (0003) and org context
+  bool keep_schema = false;           // demo on PostgreSQL: keep the demo's schema
+  bool sessions = false;              // migrate down/force: the session database
+  bool yes = false;                   // --yes: do what a destructive command does
+  bool dry_run = false;               // --dry-run: only say what it would do
   std::optional<std::int64_t> up_to;  // migrate up --to VERSION
 };
 
@@ -433,9 +433,10 @@ std::size_t print_status(const Target& t, bool sessions = false) {
   }
   fmt::print("  at version {}\n", current_version(st));
   if (problems > 0)
-    fmt::print("  {} migration(s) disagree with their files: up, down and force refuse until that is resolved "
-               "(see docs/migrations.md)\n",
-               problems);
+    fmt::print(
+        "  {} migration(s) disagree with their files: up, down and force refuse until that is resolved "
+        "(see docs/migrations.md)\n",
+        problems);
   // (PostgreSQL's row-level security migration may be held back on purpose: see --rls.)
   if (problems > 0 || std::any_of(st.begin(), st.end(), [](const auto& m) {
         return !m.applied && m.description != row_level_security_description;
@@ -443,11 +444,10 @@ std::size_t print_status(const Target& t, bool sessions = false) {
     fmt::print("  schema: not compared with the entities while migrations are pending or disagree with their files\n");
     return problems;
   }
-  const bool rls = std::any_of(st.begin(), st.end(), [](const auto& m) {
-    return m.applied && m.description == row_level_security_description;
-  });
-  const auto drift =
-      sessions ? app::sessions_schema_drift(*t.db, t.db->is_postgres()) : app::main_schema_drift(*t.db, rls);
+  const bool rls = std::any_of(
+      st.begin(), st.end(), [](const auto& m) { return m.applied && m.description == row_level_security_description; });
+  const auto drift = sessions ? app::sessions_schema_drift(*t.db, t.db->is_postgres())
+                              : app::main_schema_drift(*t.db, rls);
   if (drift.empty()) {
     fmt::print("  schema: matches the entities\n");
     return problems;
@@ -573,8 +573,8 @@ int cmd_migrate_force(const Settings& s, std::int64_t version) {
       }
     }
     const bool act = s.yes && !s.dry_run;
-    fmt::print("migrate force {}{}: {} database, {}, {}\n", version, act ? "" : " (dry run)", t.label,
-               describe(t.url), t.dir.string());
+    fmt::print("migrate force {}{}: {} database, {}, {}\n", version, act ? "" : " (dry run)", t.label, describe(t.url),
+               t.dir.string());
     if (changes.empty()) {
       fmt::print("  nothing to change: the records already say version {}, clean\n", version);
       return exit_ok;
@@ -611,7 +611,8 @@ int cmd_migrate_diff(const Settings& s, const DiffArgs& a) {
   migrate::Runner runner(db, dir);
   const auto st = runner.status();
   if (std::any_of(st.begin(), st.end(), [](const auto& m) { return !m.applied; }))
-    throw CommandError("migrate diff: " + dir.string() + " has pending migrations: apply them first (the diff is taken"
+    throw CommandError("migrate diff: " + dir.string() +
+                       " has pending migrations: apply them first (the diff is taken"
                        " from the database)");
   migrate::Decisions d;
   for (const auto& r : a.renames) d.renames.push_back(migrate::parse_rename(r));
@@ -710,8 +711,7 @@ int cmd_migrate_fleet(const Settings& s, const std::string& pattern, std::size_t
 int cmd_schema_print(const std::string& dialect, bool no_rls) {
   if (dialect == "postgres")
     fmt::print("{}", app_schema<tenantry::PgDialect>(tenantry::DdlOptions{.row_level_security = !no_rls}));
-  else
-    fmt::print("{}", app_schema<tenantry::SqliteDialect>());
+  else fmt::print("{}", app_schema<tenantry::SqliteDialect>());
   return 0;
 }
 
@@ -746,9 +746,11 @@ int cmd_schema_write(const Settings& s, const std::string& dialect) {
   }
   const bool overwrites = std::any_of(to_write.begin(), to_write.end(), [](const auto& w) { return w.second; });
   if (!to_write.empty() && (s.dry_run || (overwrites && !s.yes))) {
-    for (const auto& [path, exists] : to_write) fmt::print("  would {}  {}\n", exists ? "update" : "create", path.string());
-    fmt::print("note: an applied migration must never change (its checksum is recorded); once 0001 has shipped,\n"
-               "      change the schema with a new migration instead of regenerating it\n");
+    for (const auto& [path, exists] : to_write)
+      fmt::print("  would {}  {}\n", exists ? "update" : "create", path.string());
+    fmt::print(
+        "note: an applied migration must never change (its checksum is recorded); once 0001 has shipped,\n"
+        "      change the schema with a new migration instead of regenerating it\n");
     return end_dry_run(s, "overwriting " + std::to_string(to_write.size()) + " migration file(s)");
   }
   for (const GeneratedFile& f : files) {
@@ -764,8 +766,9 @@ int cmd_schema_write(const Settings& s, const std::string& dialect) {
   }
   fmt::print("schema --write: {} file(s) written, {} unchanged\n", to_write.size(), unchanged);
   if (overwrites)
-    fmt::print("note: an applied migration must never change (its checksum is recorded); once 0001 has shipped,\n"
-               "      change the schema with a new migration instead of regenerating it\n");
+    fmt::print(
+        "note: an applied migration must never change (its checksum is recorded); once 0001 has shipped,\n"
+        "      change the schema with a new migration instead of regenerating it\n");
   return exit_ok;
 }
 
@@ -793,8 +796,8 @@ void prepare_demo_file(const std::string& path) {
         path, tenantry::sqlite::Options{.wal = false, .read_only = true, .create = false}));
     for_each_row(probe, "PRAGMA application_id", [&](auto& st) { id = st.column_int(0); });
   } catch (const tenantry::DatabaseError& e) {
-    throw Refusal("refusing to touch '" + path + "': it exists and is not a database the demo created (" +
-                  e.what() + "); pass --db with a path that does not exist yet");
+    throw Refusal("refusing to touch '" + path + "': it exists and is not a database the demo created (" + e.what() +
+                  "); pass --db with a path that does not exist yet");
   }
   if (id != demo_application_id)
     throw Refusal("refusing to touch '" + path +
@@ -851,9 +854,7 @@ class DemoDatabase {
     if (!u.is_postgres()) prepare_demo_file(u.sqlite_path);
     return open_db(url, org_context);
   }
-  void drop_schema() {
-    db_.execute("RESET search_path; DROP SCHEMA \"" + schema_ + "\" CASCADE");
-  }
+  void drop_schema() { db_.execute("RESET search_path; DROP SCHEMA \"" + schema_ + "\" CASCADE"); }
 
   std::string url_;
   bool keep_;
@@ -901,11 +902,17 @@ Seeded seed_org(DbService<D>& s, OrgId org, bool larger) {
   Seeded out;
 
   // api_tokens: alice (a member of both orgs) has a token with the same prefix in each.
-  out.token = ApiToken{.user_id = "alice", .name = "laptop", .token_prefix = std::string(shared_prefix),
-                       .token_hash = fake_digest("alice-laptop"), .scopes = "scope_token_user"};
+  out.token = ApiToken{.user_id = "alice",
+                       .name = "laptop",
+                       .token_prefix = std::string(shared_prefix),
+                       .token_hash = fake_digest("alice-laptop"),
+                       .scopes = "scope_token_user"};
   s.tokens.create_api_token(org, out.token);
   if (larger) {
-    ApiToken ci{.user_id = "bob", .name = "ci", .token_prefix = "bodhiapp_ci0001", .token_hash = fake_digest("bob-ci"),
+    ApiToken ci{.user_id = "bob",
+                .name = "ci",
+                .token_prefix = "bodhiapp_ci0001",
+                .token_hash = fake_digest("bob-ci"),
                 .scopes = "scope_token_power_user"};
     s.tokens.create_api_token(org, ci);
     ci.status = TokenStatus::inactive;  // bob revokes it
@@ -913,8 +920,10 @@ Seeded seed_org(DbService<D>& s, OrgId org, bool larger) {
   }
 
   // user_aliases: set twice; the second set replaces the parameters of the same row (upsert).
-  out.alias = UserAlias{.alias = std::string(shared_alias), .repo = "QuantFactory/Meta-Llama-3-8B-Instruct-GGUF",
-                        .filename = "Meta-Llama-3-8B-Instruct.Q8_0.gguf", .snapshot = "main",
+  out.alias = UserAlias{.alias = std::string(shared_alias),
+                        .repo = "QuantFactory/Meta-Llama-3-8B-Instruct-GGUF",
+                        .filename = "Meta-Llama-3-8B-Instruct.Q8_0.gguf",
+                        .snapshot = "main",
                         .request_params = Json{R"({"temperature": 0.7})"},
                         .context_params = Json{R"(["--ctx-size", "4096"])"}};
   s.aliases.set_user_alias(org, out.alias);
@@ -925,8 +934,11 @@ Seeded seed_org(DbService<D>& s, OrgId org, bool larger) {
   expect(cooler.id == out.alias.id, "re-setting an alias created a second row");
   out.alias = cooler;
   if (larger) {
-    UserAlias phi{.alias = "phi3:mini", .repo = "microsoft/Phi-3-mini-4k-instruct-gguf",
-                  .filename = "Phi-3-mini-4k-instruct-q4.gguf", .snapshot = "main", .request_params = Json{"{}"},
+    UserAlias phi{.alias = "phi3:mini",
+                  .repo = "microsoft/Phi-3-mini-4k-instruct-gguf",
+                  .filename = "Phi-3-mini-4k-instruct-q4.gguf",
+                  .snapshot = "main",
+                  .request_params = Json{"{}"},
                   .context_params = Json{"[]"}};
     s.aliases.set_user_alias(org, phi);
   }
@@ -939,8 +951,13 @@ Seeded seed_org(DbService<D>& s, OrgId org, bool larger) {
   }
 
   // toolsets: alice's web-search instance; slugs are unique per user within the org.
-  Toolset search{.user_id = "alice", .toolset_type = "builtin-exa-web-search", .slug = "exa-search",
-                 .description = "web search", .encrypted_api_key = "enc:exa-key", .salt = "salt", .nonce = "nonce"};
+  Toolset search{.user_id = "alice",
+                 .toolset_type = "builtin-exa-web-search",
+                 .slug = "exa-search",
+                 .description = "web search",
+                 .encrypted_api_key = "enc:exa-key",
+                 .salt = "salt",
+                 .nonce = "nonce"};
   s.toolsets.create_toolset(org, search);
   if (larger) {
     Toolset weather{.user_id = "bob", .toolset_type = "builtin-weather", .slug = "weather"};
@@ -948,17 +965,26 @@ Seeded seed_org(DbService<D>& s, OrgId org, bool larger) {
   }
 
   // api_model_aliases: the same name and prefix in both orgs, each with its own encrypted key.
-  ApiModelAlias openai{.name = "openai", .base_url = "https://api.openai.com/v1",
-                       .models = Json{R"(["gpt-4o", "gpt-4o-mini"])"}, .prefix = "oai/",
-                       .encrypted_api_key = "enc:sk-demo", .salt = "salt", .nonce = "nonce"};
+  ApiModelAlias openai{.name = "openai",
+                       .base_url = "https://api.openai.com/v1",
+                       .models = Json{R"(["gpt-4o", "gpt-4o-mini"])"},
+                       .prefix = "oai/",
+                       .encrypted_api_key = "enc:sk-demo",
+                       .salt = "salt",
+                       .nonce = "nonce"};
   s.models.create_api_model_alias(org, openai);
   expect(s.models.check_prefix_exists(org, "oai/") && !s.models.check_prefix_exists(org, "oai/", openai.id),
          "check_prefix_exists disagrees with the stored alias");
 
   // model_metadata: upserted on the model's identity; the second call refreshes the same row.
-  ModelMetadata gguf{.source = MetadataSource::model, .repo = out.alias.repo, .filename = out.alias.filename,
-                     .snapshot = "main", .capabilities = Json{R"({"tools": false})"}, .context_max_input_tokens = 8192,
-                     .architecture = "llama", .extracted_at = Timestamp::now()};
+  ModelMetadata gguf{.source = MetadataSource::model,
+                     .repo = out.alias.repo,
+                     .filename = out.alias.filename,
+                     .snapshot = "main",
+                     .capabilities = Json{R"({"tools": false})"},
+                     .context_max_input_tokens = 8192,
+                     .architecture = "llama",
+                     .extracted_at = Timestamp::now()};
   s.models.upsert_model_metadata(org, gguf);
   ModelMetadata refreshed = gguf;
   refreshed.id = {};
@@ -966,9 +992,12 @@ Seeded seed_org(DbService<D>& s, OrgId org, bool larger) {
   s.models.upsert_model_metadata(org, refreshed);
   expect(refreshed.id == gguf.id, "refreshing model metadata created a second row");
   if (larger) {
-    ModelMetadata api{.source = MetadataSource::api, .api_model_id = "gpt-4o",
-                      .capabilities = Json{R"({"vision": true})"}, .context_max_input_tokens = 128000,
-                      .context_max_output_tokens = 16384, .extracted_at = Timestamp::now()};
+    ModelMetadata api{.source = MetadataSource::api,
+                      .api_model_id = "gpt-4o",
+                      .capabilities = Json{R"({"vision": true})"},
+                      .context_max_input_tokens = 128000,
+                      .context_max_output_tokens = 16384,
+                      .extracted_at = Timestamp::now()};
     s.models.upsert_model_metadata(org, api);
   }
 
@@ -991,9 +1020,12 @@ Seeded seed_org(DbService<D>& s, OrgId org, bool larger) {
   }
 
   // app_access_requests: an external app asks alice for access; she approves.
-  AppAccessRequest consent{.app_client_id = "app-notes", .app_name = "Notes", .flow_type = AppAccessFlow::popup,
+  AppAccessRequest consent{.app_client_id = "app-notes",
+                           .app_name = "Notes",
+                           .flow_type = AppAccessFlow::popup,
                            .requested = Json{R"({"toolset_types": ["builtin-exa-web-search"]})"},
-                           .requested_role = "scope_user_user", .expires_at = hours_from_now(1)};
+                           .requested_role = "scope_user_user",
+                           .expires_at = hours_from_now(1)};
   s.app_access.create(org, consent);
   const Json granted{R"({"toolset_types": ["builtin-exa-web-search"]})"};
   expect(s.app_access.update_approval(org, consent.id, "alice", granted, "scope_user_user",
@@ -1001,12 +1033,16 @@ Seeded seed_org(DbService<D>& s, OrgId org, bool larger) {
          "approving the app's draft changed nothing");
 
   // tower_sessions: alice's browser session (and bob's in the larger org).
-  out.session = SessionRecord{.id = Uuid::random().to_string(), .data = to_bytes(R"({"user_id": "alice"})"),
-                              .expiry_date = hours_from_now(24), .user_id = "alice"};
+  out.session = SessionRecord{.id = Uuid::random().to_string(),
+                              .data = to_bytes(R"({"user_id": "alice"})"),
+                              .expiry_date = hours_from_now(24),
+                              .user_id = "alice"};
   s.sessions.save(org, out.session);
   if (larger) {
-    SessionRecord bob{.id = Uuid::random().to_string(), .data = to_bytes(R"({"user_id": "bob"})"),
-                      .expiry_date = hours_from_now(24), .user_id = "bob"};
+    SessionRecord bob{.id = Uuid::random().to_string(),
+                      .data = to_bytes(R"({"user_id": "bob"})"),
+                      .expiry_date = hours_from_now(24),
+                      .user_id = "bob"};
     s.sessions.save(org, bob);
   }
   return out;
@@ -1048,9 +1084,10 @@ void demo_migrate(Database& db, const fs::path& dir, bool rls, std::string_view 
   migrate::Runner runner(db, dir);
   runner.on_progress([&](const migrate::Progress& p) {
     if (p.event == migrate::Progress::Event::finished)
-      timed_line(label, fmt::format("{} {}{}", version_text(p.version), p.description,
-                                    p.no_transaction ? " (no transaction)" : ""),
-                 static_cast<double>(p.duration.count()) / 1000.0);
+      timed_line(
+          label,
+          fmt::format("{} {}{}", version_text(p.version), p.description, p.no_transaction ? " (no transaction)" : ""),
+          static_cast<double>(p.duration.count()) / 1000.0);
   });
   const auto migrations = runner.migrations();
   const auto target = rls_hold_back(migrations, db, rls);
@@ -1098,10 +1135,16 @@ int cmd_demo(const Settings& settings) {
   // 2. two tenants
   t = Clock::now();
   DbService<D> s(db, dbs.sessions);
-  Organization acme{.slug = "acme", .display_name = "Acme Corp", .kc_client_id = "kc-acme",
-                    .client_secret = "enc:acme-secret", .encryption_key = "enc:acme-key"};
-  Organization globex{.slug = "globex", .display_name = "Globex", .kc_client_id = "kc-globex",
-                      .client_secret = "enc:globex-secret", .encryption_key = "enc:globex-key"};
+  Organization acme{.slug = "acme",
+                    .display_name = "Acme Corp",
+                    .kc_client_id = "kc-acme",
+                    .client_secret = "enc:acme-secret",
+                    .encryption_key = "enc:acme-key"};
+  Organization globex{.slug = "globex",
+                      .display_name = "Globex",
+                      .kc_client_id = "kc-globex",
+                      .client_secret = "enc:globex-secret",
+                      .encryption_key = "enc:globex-key"};
   s.orgs.create_org(acme);
   s.orgs.create_org(globex);
   const OrgId a{acme.id}, g{globex.id};
@@ -1142,9 +1185,9 @@ int cmd_demo(const Settings& settings) {
   const auto ag = s.aliases.get_user_alias_by_name(g, shared_alias);
   expect(ta && tg && ta->id != tg->id && aa && ag && aa->id != ag->id,
          "the shared token prefix / alias should exist once in each org");
-  expect(s.tokens.list_api_tokens(a, "alice", 1, 20).total == 1 &&
-             s.tokens.list_api_tokens(g, "alice", 1, 20).total == 1,
-         "alice should see exactly her one token in each org");
+  expect(
+      s.tokens.list_api_tokens(a, "alice", 1, 20).total == 1 && s.tokens.list_api_tokens(g, "alice", 1, 20).total == 1,
+      "alice should see exactly her one token in each org");
   fmt::print("  ok  token prefix '{}' and alias '{}' exist once in each org\n", shared_prefix, shared_alias);
   // (seed_org already checked that re-setting an alias, a toolset switch or model metadata hit
   // the org's existing row; the counts above show no duplicates.)
@@ -1166,8 +1209,12 @@ int cmd_demo(const Settings& settings) {
 
   const auto all_tokens = [&] { return count_of<ApiToken>(dbs, a) + count_of<ApiToken>(dbs, g); };
   const auto tokens_before = all_tokens();
-  ApiToken stray{.org_id = a, .user_id = "mallory", .name = "stray", .token_prefix = "bodhiapp_stray",
-                 .token_hash = fake_digest("stray"), .scopes = "scope_token_user"};
+  ApiToken stray{.org_id = a,
+                 .user_id = "mallory",
+                 .name = "stray",
+                 .token_prefix = "bodhiapp_stray",
+                 .token_hash = fake_digest("stray"),
+                 .scopes = "scope_token_user"};
   bool refused = false;
   try {
     s.tokens.create_api_token(g, stray);  // a row of acme, written through a globex-scoped call
@@ -1201,12 +1248,18 @@ int cmd_demo(const Settings& settings) {
              s.orgs.get_org_by_slug("globex").value().status == OrgStatus::suspended &&
              s.orgs.get_org_by_slug("acme").value().status == OrgStatus::active,
          "suspending globex did not stick (or touched acme)");
-  Organization initech{.slug = "initech", .display_name = "Initech", .kc_client_id = "kc-initech",
-                       .client_secret = "enc:x", .encryption_key = "enc:y"};
+  Organization initech{.slug = "initech",
+                       .display_name = "Initech",
+                       .kc_client_id = "kc-initech",
+                       .client_secret = "enc:x",
+                       .encryption_key = "enc:y"};
   s.orgs.create_org(initech);
   const OrgId i{initech.id};
-  ApiToken it{.user_id = "peter", .name = "tps", .token_prefix = std::string(shared_prefix),
-              .token_hash = fake_digest("tps"), .scopes = "scope_token_user"};
+  ApiToken it{.user_id = "peter",
+              .name = "tps",
+              .token_prefix = std::string(shared_prefix),
+              .token_hash = fake_digest("tps"),
+              .scopes = "scope_token_user"};
   s.tokens.create_api_token(i, it);
   UserAlias ia = sa.alias;
   ia.id = {};
@@ -1270,7 +1323,9 @@ int cmd_orgs_create(const Settings& s, const std::string& slug, const std::strin
   OrgRepository<D> orgs(db);
   // Placeholders: a real deployment registers the Keycloak client and stores its secret and the
   // org's key encrypted; the data layer only carries the text.
-  Organization org{.slug = slug, .display_name = name, .kc_client_id = "tenantry-" + slug,
+  Organization org{.slug = slug,
+                   .display_name = name,
+                   .kc_client_id = "tenantry-" + slug,
                    .client_secret = "enc:" + Uuid::random().to_string(),
                    .encryption_key = "enc:" + Uuid::random().to_string()};
   try {
@@ -1453,10 +1508,12 @@ int run(int argc, char** argv) {
   m_down->add_option("version", version_arg, "the version to go back to (0: nothing applied)")->required();
   add_confirm(m_down, "really revert them (without it: print what would be reverted, exit 3)");
   auto* m_status = migrate_cmd->add_subcommand(
-      "status", "list every migration: applied, pending, DIRTY, FILE CHANGED, FILE MISSING (exit 4 for the last three)");
+      "status",
+      "list every migration: applied, pending, DIRTY, FILE CHANGED, FILE MISSING (exit 4 for the last three)");
   auto* m_force = migrate_cmd->add_subcommand(
-      "force", "declare the database at VERSION, clean, without running SQL (after fixing a failed migration); "
-               "needs --yes");
+      "force",
+      "declare the database at VERSION, clean, without running SQL (after fixing a failed migration); "
+      "needs --yes");
   m_force->add_option("version", version_arg, "the version the database is at (0: nothing applied)")->required();
   add_confirm(m_force, "really rewrite the records (without it: print what would change, exit 3)");
   for (auto* c : {m_down, m_status, m_force}) {
@@ -1471,7 +1528,8 @@ int run(int argc, char** argv) {
       "diff", "write the next migration from the difference between the database and the entities (with the lint)");
   m_diff->add_option("name", diff_args.name, "the migration's name (letters, digits, _)")->required();
   m_diff->add_option("--rename", diff_args.renames, "old=new (a table) or table.old=new (a column): keeps the data");
-  m_diff->add_option("--fill", diff_args.fills, "table.column=<sql>: the value of existing rows (down:... for the down file)");
+  m_diff->add_option("--fill", diff_args.fills,
+                     "table.column=<sql>: the value of existing rows (down:... for the down file)");
   m_diff->add_option("--allow", diff_args.allows,
                      "drop-table:T, drop-column:T.C, type:T.C, not-null:T.C (down:... for the down file)");
   m_diff->add_flag("--print", diff_args.print_only, "print the files instead of writing them");
@@ -1502,8 +1560,9 @@ int run(int argc, char** argv) {
 
   // demo
   auto* demo = cli.add_subcommand(
-      "demo", "migrate a database of its own, fill it for two orgs, show their isolation (never touches a database "
-              "it did not create)");
+      "demo",
+      "migrate a database of its own, fill it for two orgs, show their isolation (never touches a database "
+      "it did not create)");
   add_db(demo);
   add_dir(demo);
   add_rls(demo, "PostgreSQL: apply 0003_row_level_security and connect with org context");

@@ -178,10 +178,10 @@ class AccessRepository {
   }
 
   std::optional<UserAccessRequest> get_pending_request(OrgId org, std::string_view user_id) {
-    return detail::first(requests_.list(org,
-                                        col(&UserAccessRequest::user_id) == user_id &&
-                                            col(&UserAccessRequest::status) == AccessRequestStatus::pending,
-                                        limit(1)));
+    return detail::first(requests_.list(
+        org,
+        col(&UserAccessRequest::user_id) == user_id && col(&UserAccessRequest::status) == AccessRequestStatus::pending,
+        limit(1)));
   }
 
   /// Pending requests, oldest first (the admin's review queue).
@@ -289,8 +289,7 @@ class ModelRepository {
 
   /// Ends a download as completed or as an error (with its message).
   bool finish_download_request(OrgId org, const Uuid& id, DownloadStatus status, std::optional<std::string> error) {
-    return downloads_.update_where(org, col(&DownloadRequest::id) == id,
-                                   assign(col(&DownloadRequest::status), status),
+    return downloads_.update_where(org, col(&DownloadRequest::id) == id, assign(col(&DownloadRequest::status), status),
                                    assign(col(&DownloadRequest::error), std::move(error)),
                                    assign(col(&DownloadRequest::updated_at), Timestamp::now())) > 0;
   }
@@ -351,18 +350,16 @@ class ModelRepository {
   }
   std::optional<ModelMetadata> get_model_metadata_by_file(OrgId org, std::string_view repo, std::string_view filename,
                                                           std::string_view snapshot) {
-    return detail::first(metadata_.list(org,
-                                        col(&ModelMetadata::source) == MetadataSource::model &&
-                                            col(&ModelMetadata::repo) == repo &&
-                                            col(&ModelMetadata::filename) == filename &&
-                                            col(&ModelMetadata::snapshot) == snapshot,
-                                        limit(1)));
+    return detail::first(
+        metadata_.list(org,
+                       col(&ModelMetadata::source) == MetadataSource::model && col(&ModelMetadata::repo) == repo &&
+                           col(&ModelMetadata::filename) == filename && col(&ModelMetadata::snapshot) == snapshot,
+                       limit(1)));
   }
   std::optional<ModelMetadata> get_model_metadata_by_api_model(OrgId org, std::string_view api_model_id) {
-    return detail::first(metadata_.list(org,
-                                        col(&ModelMetadata::source) == MetadataSource::api &&
-                                            col(&ModelMetadata::api_model_id) == api_model_id,
-                                        limit(1)));
+    return detail::first(metadata_.list(
+        org, col(&ModelMetadata::source) == MetadataSource::api && col(&ModelMetadata::api_model_id) == api_model_id,
+        limit(1)));
   }
   std::vector<ModelMetadata> list_model_metadata(OrgId org) {
     return metadata_.list(org, order_by(&ModelMetadata::repo), order_by(&ModelMetadata::filename),

@@ -61,8 +61,7 @@ void create_app_schema(Conn& db, tenantry::DdlOptions options = {}) {
   if constexpr (std::is_same_v<typename Conn::dialect, tenantry::AnyDialect>)
     db.execute(db.is_postgres() ? app_schema<tenantry::PgDialect>(options)
                                 : app_schema<tenantry::SqliteDialect>(options));
-  else
-    db.execute(app_schema<typename Conn::dialect>(options));
+  else db.execute(app_schema<typename Conn::dialect>(options));
   tx.commit();
 }
 

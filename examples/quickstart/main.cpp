@@ -17,8 +17,8 @@ template <>
 struct tenantry::entity<Note> {
   static constexpr std::string_view table = "notes";
   static constexpr auto primary_key = key(&Note::id);
-  static constexpr auto constraints =
-      std::tuple{unique(&Note::org_id, &Note::title), index(&Note::org_id, &Note::pinned)};
+  static constexpr auto constraints = std::tuple{unique(&Note::org_id, &Note::title),
+                                                 index(&Note::org_id, &Note::pinned)};
 };
 
 int main() {
@@ -31,7 +31,7 @@ int main() {
   const OrgId acme = OrgId::random(), globex = OrgId::random();
 
   Note n{.id = Uuid::random(), .title = "hello", .body = "first note"};
-  notes.insert(acme, n);  // n.org_id becomes acme
+  notes.insert(acme, n);                                                      // n.org_id becomes acme
   const bool isolated = notes.find(acme, n.id) && !notes.find(globex, n.id);  // globex cannot see it
 
   // Same (org, title) as n: the upsert updates n's row instead of adding one.

@@ -98,8 +98,8 @@ class UnsupportedVersion : public ConnectionError {
   /// 3037000 for SQLite 3.37.0); the texts are what the message shows.
   UnsupportedVersion(std::string component, int found, std::string found_text, int minimum, std::string minimum_text,
                      const std::string& why)
-      : ConnectionError("tenantry: " + component + " " + found_text + " is too old: tenantry needs " + component +
-                            " " + minimum_text + " or later (" + why + ")",
+      : ConnectionError("tenantry: " + component + " " + found_text + " is too old: tenantry needs " + component + " " +
+                            minimum_text + " or later (" + why + ")",
                         "0A000"),
         component_(std::move(component)),
         found_(found),

@@ -152,7 +152,9 @@ inline constexpr std::string_view no_transaction_directive = "-- tenantry:no-tra
 namespace detail {
 
 inline bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-inline bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+inline bool is_space(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
 
 inline std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -231,7 +233,7 @@ inline std::optional<FileName> parse_file_name(std::string_view name) {
 /// directive must not silently run a file in a transaction it was written to avoid.
 inline bool has_no_transaction_directive(std::string_view sql, std::string_view path) {
   if (sql.starts_with("\xEF\xBB\xBF")) sql.remove_prefix(3);  // UTF-8 byte order mark
-  bool header = true;  // still in the leading block of blank and comment lines
+  bool header = true;                                         // still in the leading block of blank and comment lines
   bool found = false;
   std::size_t line_no = 0;
   while (!sql.empty()) {
@@ -277,8 +279,7 @@ inline std::string sha256_hex(std::string_view bytes) {
       0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
       0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
       0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-  std::uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                        0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  std::uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   const auto rotr = [](std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); };
   const auto compress = [&](const unsigned char* block) {
     std::uint32_t w[64];
@@ -315,7 +316,8 @@ inline std::string sha256_hex(std::string_view bytes) {
   last[rest] = 0x80;
   const std::size_t tail = rest < 56 ? 64 : 128;
   const std::uint64_t bits = static_cast<std::uint64_t>(bytes.size()) * 8;
-  for (int i = 0; i < 8; ++i) last[tail - 1 - static_cast<std::size_t>(i)] = static_cast<unsigned char>(bits >> (8 * i));
+  for (int i = 0; i < 8; ++i)
+    last[tail - 1 - static_cast<std::size_t>(i)] = static_cast<unsigned char>(bits >> (8 * i));
   compress(last);
   if (tail == 128) compress(last + 64);
   static constexpr char hex[] = "0123456789abcdef";
@@ -522,8 +524,8 @@ inline std::string read_file(const std::filesystem::path& path) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   const auto fail = [&](int err) {
     throw MigrationError(MigrationError::Kind::io,
-                         "tenantry: migrate: cannot read '" + path.string() + "': " +
-                             std::error_code(err != 0 ? err : EIO, std::generic_category()).message(),
+                         "tenantry: migrate: cannot read '" + path.string() +
+                             "': " + std::error_code(err != 0 ? err : EIO, std::generic_category()).message(),
                          std::nullopt, path.string());
   };
   if (!f) fail(errno);
@@ -545,7 +547,8 @@ inline std::vector<Migration> load_directory(const std::filesystem::path& dir) {
   };
   std::error_code ec;
   const fs::file_status st = fs::status(dir, ec);
-  if (st.type() == fs::file_type::not_found) io_error("migrations directory '" + dir.string() + "' does not exist", dir);
+  if (st.type() == fs::file_type::not_found)
+    io_error("migrations directory '" + dir.string() + "' does not exist", dir);
   if (ec) io_error("cannot read migrations directory '" + dir.string() + "': " + ec.message(), dir);
   if (!fs::is_directory(st)) io_error("'" + dir.string() + "' is not a directory", dir);
 
@@ -615,14 +618,14 @@ struct Options {
 struct MigrationStatus {
   std::int64_t version = 0;
   std::string description;
-  bool applied = false;                    ///< a record exists (clean or dirty)
-  std::optional<Timestamp> applied_at;     ///< when it was applied (started, for no-transaction)
-  bool checksum_ok = true;                 ///< false when applied and the file changed or is missing
-  bool dirty = false;                      ///< a no-transaction migration failed or was interrupted
-  std::optional<std::int64_t> duration_ms; ///< null for forced records and unfinished ones
-  bool file_missing = false;               ///< recorded but no up file in the directory
-  bool has_down = false;                   ///< a .down.sql file exists
-  bool no_transaction = false;             ///< the up file runs outside a transaction
+  bool applied = false;                     ///< a record exists (clean or dirty)
+  std::optional<Timestamp> applied_at;      ///< when it was applied (started, for no-transaction)
+  bool checksum_ok = true;                  ///< false when applied and the file changed or is missing
+  bool dirty = false;                       ///< a no-transaction migration failed or was interrupted
+  std::optional<std::int64_t> duration_ms;  ///< null for forced records and unfinished ones
+  bool file_missing = false;                ///< recorded but no up file in the directory
+  bool has_down = false;                    ///< a .down.sql file exists
+  bool no_transaction = false;              ///< the up file runs outside a transaction
 };
 
 /// What up() or down() did.
@@ -661,10 +664,10 @@ struct Statements {
     if constexpr (Pg) std::replace(text.begin(), text.end(), '?', '$');
     return intern_sql(std::move(text));
   }
-#define TENANTRY_MIGRATE_SQL(name, text)     \
-  static const Sql& name() {                 \
-    static const Sql sql = make(text);       \
-    return sql;                              \
+#define TENANTRY_MIGRATE_SQL(name, text) \
+  static const Sql& name() {             \
+    static const Sql sql = make(text);   \
+    return sql;                          \
   }
   TENANTRY_MIGRATE_SQL(select_all,
                        "SELECT version, description, checksum, applied_at, duration_ms, dirty"
@@ -683,10 +686,11 @@ struct Statements {
   TENANTRY_MIGRATE_SQL(delete_above, "DELETE FROM _tenantry_migrations WHERE version > ?1")
   TENANTRY_MIGRATE_SQL(try_lock, "SELECT pg_try_advisory_lock(CAST(?1 AS BIGINT))")
   // In the schema CREATE TABLE puts it (the current one), not wherever the search path finds one.
-  TENANTRY_MIGRATE_SQL(table_exists, Pg ? "SELECT to_regclass(format('%I._tenantry_migrations', current_schema())) IS NOT NULL"
-                                        : "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table'"
-                                          " AND name = '_tenantry_migrations'")
-  TENANTRY_MIGRATE_SQL(foreign_keys, "PRAGMA foreign_keys")  // SQLite only
+  TENANTRY_MIGRATE_SQL(table_exists,
+                       Pg ? "SELECT to_regclass(format('%I._tenantry_migrations', current_schema())) IS NOT NULL"
+                          : "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table'"
+                            " AND name = '_tenantry_migrations'")
+  TENANTRY_MIGRATE_SQL(foreign_keys, "PRAGMA foreign_keys")              // SQLite only
   TENANTRY_MIGRATE_SQL(legacy_alter_table, "PRAGMA legacy_alter_table")  // SQLite only
 #undef TENANTRY_MIGRATE_SQL
 };
@@ -759,7 +763,8 @@ class Engine {
 
   RunResult down(std::int64_t target) {
     require_no_transaction("down");
-    if (target < 0) throw UsageError("tenantry: migrate: down() target must be a version >= 0, not " + std::to_string(target));
+    if (target < 0)
+      throw UsageError("tenantry: migrate: down() target must be a version >= 0, not " + std::to_string(target));
     const RunLock lock = lock_run(Direction::down);
     ensure_table();
     const std::vector<Record> records = clean_records(Direction::down);
@@ -821,7 +826,8 @@ class Engine {
   // record get one. applied_at and duration_ms of existing records are kept.
   void force(std::int64_t version) {
     require_no_transaction("force");
-    if (version < 0) throw UsageError("tenantry: migrate: force() takes a version >= 0, not " + std::to_string(version));
+    if (version < 0)
+      throw UsageError("tenantry: migrate: force() takes a version >= 0, not " + std::to_string(version));
     if (version != 0 && find(version) == nullptr) {
       throw MigrationError(MigrationError::Kind::unknown_version,
                            "tenantry: migrate: force(" + std::to_string(version) +
@@ -1117,8 +1123,8 @@ class Engine {
                     ") is applied but its file is missing from the directory";
       } else {
         problems += "version " + std::to_string(r.version) + " ('" + m->up.path +
-                    "') was changed after it was applied (recorded sha256 " + r.checksum.substr(0, 12) +
-                    "..., file " + m->checksum.substr(0, 12) + "...)";
+                    "') was changed after it was applied (recorded sha256 " + r.checksum.substr(0, 12) + "..., file " +
+                    m->checksum.substr(0, 12) + "...)";
       }
     }
     if (first) {
@@ -1271,16 +1277,20 @@ class Engine {
     } catch (...) {
     }
     const std::string v = std::to_string(m.version);
-    std::string what = std::string("tenantry: migrate: ") + (dir == Direction::up ? "migration " : "reverting migration ") +
-                       v + " ('" + s.path + "') failed: " + reason + ". ";
+    std::string what = std::string("tenantry: migrate: ") +
+                       (dir == Direction::up ? "migration " : "reverting migration ") + v + " ('" + s.path +
+                       "') failed: " + reason + ". ";
     if (connection_lost) {
       // The COMMIT may or may not have reached the server before the connection went.
-      what += "The connection was lost, so whether it was committed is unknown: check status() on a new"
-              " connection.";
+      what +=
+          "The connection was lost, so whether it was committed is unknown: check status() on a new"
+          " connection.";
     } else if (dirty) {
-      what += "It ran outside a transaction, so part of it may have taken effect: the database is marked dirty at"
-              " version " + v + " and later runs refuse until force(" + v + ") or force(" +
-              std::to_string(version_before(m.version)) + ") once it has been finished or undone by hand.";
+      what +=
+          "It ran outside a transaction, so part of it may have taken effect: the database is marked dirty at"
+          " version " +
+          v + " and later runs refuse until force(" + v + ") or force(" + std::to_string(version_before(m.version)) +
+          ") once it has been finished or undone by hand.";
     } else {
       what += dir == Direction::up ? "Nothing of it was applied and it was not recorded."
                                    : "Nothing of it was reverted; it is still recorded as applied.";

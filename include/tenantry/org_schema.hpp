@@ -91,8 +91,7 @@ inline std::string quoted(std::string_view ident) {
 /// Whether `schema` exists, through the driver's cached statements.
 template <class PgConn>
 bool schema_exists(PgConn& c, const std::string& schema) {
-  static const Sql sql =
-      intern_sql("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)");
+  static const Sql sql = intern_sql("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)");
   auto& st = c.prepare(sql);
   struct Reset {
     std::remove_reference_t<decltype(st)>& s;
@@ -195,7 +194,7 @@ struct OrgSchemas {
     detail::require_org(org, "OrgSchemas::is_provisioned");
     bool exists = false;
     detail::on_postgres(conn, "OrgSchemas::is_provisioned",
-                                   [&](auto& c) { exists = detail::schema_exists(c, schema_name(org)); });
+                        [&](auto& c) { exists = detail::schema_exists(c, schema_name(org)); });
     return exists;
   }
 };

@@ -29,10 +29,10 @@ namespace tenantry {
 struct DatabaseUrl {
   enum class Kind { sqlite, postgres };
   Kind kind = Kind::sqlite;
-  std::string sqlite_path;   // ":memory:" for the in-memory database
-  bool read_only = false;    // sqlite ?mode=ro
-  bool create = true;        // sqlite: create the file when missing (mode=rwc)
-  std::string pg_conninfo;   // the URL as libpq takes it
+  std::string sqlite_path;           // ":memory:" for the in-memory database
+  bool read_only = false;            // sqlite ?mode=ro
+  bool create = true;                // sqlite: create the file when missing (mode=rwc)
+  std::string pg_conninfo;           // the URL as libpq takes it
   std::string host, port, database;  // postgres, for messages and checks
 
   bool is_postgres() const noexcept { return kind == Kind::postgres; }
@@ -155,12 +155,13 @@ inline void parse_sqlite(std::string_view url, std::string_view rest, DatabaseUr
     query = rest.substr(q + 1);
     rest = rest.substr(0, q);
   }
-  if (rest.starts_with("///")) rest.remove_prefix(2);          // sqlite:///abs -> /abs
-  else if (rest.starts_with("//")) rest.remove_prefix(2);      // sqlite://rel -> rel
+  if (rest.starts_with("///")) rest.remove_prefix(2);      // sqlite:///abs -> /abs
+  else if (rest.starts_with("//")) rest.remove_prefix(2);  // sqlite://rel -> rel
   if (rest == ":memory:" || rest == "memory:") {
     out.sqlite_path = ":memory:";
   } else {
-    if (rest.empty()) fail(url, "no file path after 'sqlite:' (use sqlite:app.db, sqlite:///abs/path or sqlite::memory:)");
+    if (rest.empty())
+      fail(url, "no file path after 'sqlite:' (use sqlite:app.db, sqlite:///abs/path or sqlite::memory:)");
     if (rest.find('\0') != std::string_view::npos) fail(url, "the path contains a NUL byte");
     out.sqlite_path = std::string(rest);
   }
@@ -255,7 +256,8 @@ inline void parse_keywords(std::string_view url, DatabaseUrl& out) {
         value += url[i++];
       }
     }
-    if (value.find('\0') != std::string::npos) fail(url, "the value of '" + key.substr(0, 64) + "' contains a NUL byte");
+    if (value.find('\0') != std::string::npos)
+      fail(url, "the value of '" + key.substr(0, 64) + "' contains a NUL byte");
     if (key == "host") host = value;
     else if (key == "hostaddr") hostaddr = value;
     else if (key == "dbname") out.database = value;
@@ -285,7 +287,8 @@ inline std::string near_miss(std::string_view url) {
   }
   if (scheme == "sqlite") return "the scheme must be written in lower case: 'sqlite:'";
   if (scheme == "postgre" || scheme == "pgsql" || scheme == "psql" || scheme == "pg")
-    return "unknown scheme '" + std::string(url.substr(0, colon)) + "': for PostgreSQL write postgres:// or postgresql://";
+    return "unknown scheme '" + std::string(url.substr(0, colon)) +
+           "': for PostgreSQL write postgres:// or postgresql://";
   return {};
 }
 
@@ -298,8 +301,7 @@ inline DatabaseUrl parse_database_url(std::string_view url) {
   std::string from_env;
   if (url.empty()) {
     const char* env = std::getenv("DATABASE_URL");
-    if (env == nullptr || *env == '\0')
-      throw UrlError("tenantry: no database URL given and DATABASE_URL is not set");
+    if (env == nullptr || *env == '\0') throw UrlError("tenantry: no database URL given and DATABASE_URL is not set");
     from_env = env;
     url = from_env;
   }
@@ -326,7 +328,7 @@ inline DatabaseUrl parse_database_url(std::string_view url) {
   if (colon == std::string_view::npos || colon == 0)
     detail::fail(url, "no scheme (expected sqlite:, postgres://, postgresql:// or libpq's host=... dbname=...)");
   detail::fail(url, "unknown scheme '" + std::string(url.substr(0, std::min<std::size_t>(colon, 64))) +
-                            "' (expected sqlite:, postgres:// or postgresql://)");
+                        "' (expected sqlite:, postgres:// or postgresql://)");
 }
 
 }  // namespace tenantry

@@ -14,7 +14,7 @@
 //
 // Minimum versions. Each is checked where it can be, with a message that names the minimum:
 //   compiler    g++ 12, clang++ 14, C++20        #error below (other compilers are not checked)
-//   Boost       1.81 (Boost.PFR)                 static_assert in reflect.hpp
+//   Boost       1.81 (Boost.PFR)                 #error in reflect.hpp
 //   SQLite      3.37.0 (RETURNING needs 3.35,    #error at compile time (sqlite3.h) and, at open,
 //               sqlite3_changes64 needs 3.37)    UnsupportedVersion for an older run-time library
 //   libpq       10 (host lists, SCRAM)           UnsupportedVersion at connect (PQlibVersion)
@@ -30,23 +30,21 @@
 #define TENANTRY_VERSION_PATCH 0
 
 /// major * 10000 + minor * 100 + patch, for #if comparisons (fmt's and Boost's style).
-#define TENANTRY_VERSION_ENCODE(major, minor, patch) ((major) * 10000 + (minor) * 100 + (patch))
-#define TENANTRY_VERSION \
-  TENANTRY_VERSION_ENCODE(TENANTRY_VERSION_MAJOR, TENANTRY_VERSION_MINOR, TENANTRY_VERSION_PATCH)
+#define TENANTRY_VERSION_ENCODE(major, minor, patch) ((major)*10000 + (minor)*100 + (patch))
+#define TENANTRY_VERSION TENANTRY_VERSION_ENCODE(TENANTRY_VERSION_MAJOR, TENANTRY_VERSION_MINOR, TENANTRY_VERSION_PATCH)
 
 #define TENANTRY_DETAIL_STRINGIZE2(x) #x
 #define TENANTRY_DETAIL_STRINGIZE(x) TENANTRY_DETAIL_STRINGIZE2(x)
 /// "0.1.0"
-#define TENANTRY_VERSION_STRING                                                          \
-  TENANTRY_DETAIL_STRINGIZE(TENANTRY_VERSION_MAJOR)                                      \
-  "." TENANTRY_DETAIL_STRINGIZE(TENANTRY_VERSION_MINOR) "." TENANTRY_DETAIL_STRINGIZE( \
-      TENANTRY_VERSION_PATCH)
+#define TENANTRY_VERSION_STRING                     \
+  TENANTRY_DETAIL_STRINGIZE(TENANTRY_VERSION_MAJOR) \
+  "." TENANTRY_DETAIL_STRINGIZE(TENANTRY_VERSION_MINOR) "." TENANTRY_DETAIL_STRINGIZE(TENANTRY_VERSION_PATCH)
 
-#define TENANTRY_MIN_SQLITE_VERSION_NUMBER 3037000     // SQLITE_VERSION_NUMBER encoding
+#define TENANTRY_MIN_SQLITE_VERSION_NUMBER 3037000  // SQLITE_VERSION_NUMBER encoding
 #define TENANTRY_MIN_SQLITE_VERSION_STRING "3.37.0"
-#define TENANTRY_MIN_LIBPQ_VERSION 100000              // PQlibVersion() encoding
-#define TENANTRY_MIN_POSTGRES_SERVER_VERSION 150000    // PQserverVersion() encoding
-#define TENANTRY_MIN_BOOST_VERSION 108100              // BOOST_VERSION encoding
+#define TENANTRY_MIN_LIBPQ_VERSION 100000            // PQlibVersion() encoding
+#define TENANTRY_MIN_POSTGRES_SERVER_VERSION 150000  // PQserverVersion() encoding
+#define TENANTRY_MIN_BOOST_VERSION 108100            // BOOST_VERSION encoding
 
 #if defined(_MSVC_LANG) ? _MSVC_LANG < 202002L : __cplusplus < 202002L
 #error "tenantry needs C++20 (-std=c++20 or later)"

@@ -148,7 +148,8 @@ inline std::vector<std::string> schema_snapshot(tenantry::Database& db, Snapshot
         " FROM sqlite_schema WHERE tbl_name <> '_tenantry_migrations' ORDER BY type, name");
     return out;
   }
-  const std::string app_table = " c.relnamespace = current_schema()::regnamespace AND c.relname <> '_tenantry_migrations'";
+  const std::string app_table =
+      " c.relnamespace = current_schema()::regnamespace AND c.relname <> '_tenantry_migrations'";
   add(std::string("SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)"
                   " || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END"
                   " || COALESCE(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '')"

@@ -46,9 +46,10 @@ void check_files(const std::vector<app::GeneratedFile>& files) {
     const std::optional<std::string> on_disk = read(path);
     if (!on_disk) FAIL("migrations/" << f.path << " is missing: run `tenantry-app schema --write`");
     if (*on_disk != f.contents) {
-      FAIL("migrations/" << f.path << " differs from what examples/app/entities.hpp generates now; run "
-                         "`tenantry-app schema --write --yes` to regenerate it (and review the change: an applied "
-                         "migration must never change)\n"
+      FAIL("migrations/" << f.path
+                         << " differs from what examples/app/entities.hpp generates now; run "
+                            "`tenantry-app schema --write --yes` to regenerate it (and review the change: an applied "
+                            "migration must never change)\n"
                          << first_difference(*on_disk, f.contents));
     }
     SUCCEED();

@@ -60,8 +60,8 @@ TEST_CASE("app migrations: a fresh database, then a second run that does nothing
     std::optional<TempSqlite> file;
     tenantry::Database db = tenantry::connect(fresh_url(d, file));
     migrate::Runner runner(db, migrations(name(d)));
-    const std::vector<std::int64_t> expected =
-        d == Dialect::sqlite ? std::vector<std::int64_t>{1} : std::vector<std::int64_t>{1, 3};
+    const std::vector<std::int64_t> expected = d == Dialect::sqlite ? std::vector<std::int64_t>{1}
+                                                                    : std::vector<std::int64_t>{1, 3};
 
     std::vector<std::int64_t> finished;
     runner.on_progress([&](const migrate::Progress& p) {

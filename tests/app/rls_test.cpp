@@ -34,8 +34,12 @@ std::string database_for_app_role() {
 }
 
 app::UserAlias alias_row(const std::string& name) {
-  return app::UserAlias{.alias = name, .repo = "r", .filename = "f", .snapshot = "main",
-                        .request_params = app::Json{"{}"}, .context_params = app::Json{"[]"}};
+  return app::UserAlias{.alias = name,
+                        .repo = "r",
+                        .filename = "f",
+                        .snapshot = "main",
+                        .request_params = app::Json{"{}"},
+                        .context_params = app::Json{"[]"}};
 }
 
 }  // namespace
@@ -51,10 +55,10 @@ TEST_CASE("app row-level security: with org context each org sees its rows, with
   CHECK(versions(runner.up()) == std::vector<std::int64_t>{1, 3});
 
   app::DbService<AnyDialect> s(db);
-  app::Organization acme{.slug = "acme", .display_name = "Acme", .kc_client_id = "kc-a", .client_secret = "s",
-                         .encryption_key = "k"};
-  app::Organization globex{.slug = "globex", .display_name = "Globex", .kc_client_id = "kc-g", .client_secret = "s",
-                           .encryption_key = "k"};
+  app::Organization acme{
+      .slug = "acme", .display_name = "Acme", .kc_client_id = "kc-a", .client_secret = "s", .encryption_key = "k"};
+  app::Organization globex{
+      .slug = "globex", .display_name = "Globex", .kc_client_id = "kc-g", .client_secret = "s", .encryption_key = "k"};
   s.orgs.create_org(acme);  // organizations is global: no policy
   s.orgs.create_org(globex);
   const OrgId a{acme.id}, g{globex.id};
@@ -98,9 +102,10 @@ TEST_CASE("app row-level security: with org context each org sees its rows, with
   plain.execute("SELECT set_config('app.current_org_id', '" + a.to_string() + "', false)");
   CHECK(scalar(plain, "SELECT COUNT(*) FROM user_aliases") == 1);
   try {
-    plain.execute("INSERT INTO user_aliases (id, org_id, alias, repo, filename, snapshot, request_params,"
-                  " context_params, created_at, updated_at) VALUES (gen_random_uuid(), '" +
-                  g.to_string() + "', 'x', 'r', 'f', 'main', '{}', '[]', now(), now())");
+    plain.execute(
+        "INSERT INTO user_aliases (id, org_id, alias, repo, filename, snapshot, request_params,"
+        " context_params, created_at, updated_at) VALUES (gen_random_uuid(), '" +
+        g.to_string() + "', 'x', 'r', 'f', 'main', '{}', '[]', now(), now())");
     FAIL("a row of globex was written with acme's org setting");
   } catch (const tenantry::DatabaseError& e) {
     CHECK(e.code() == "42501");

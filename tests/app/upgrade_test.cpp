@@ -34,10 +34,9 @@ namespace {
 
 const OrgId default_org = OrgId::parse("00000000-0000-4000-8000-000000000001");
 
-const std::vector<std::string> old_tables{"download_requests", "access_requests", "api_tokens",
-                                          "api_model_aliases", "model_metadata",  "app_toolset_configs",
-                                          "toolsets",          "user_aliases",    "app_access_requests",
-                                          "tower_sessions"};
+const std::vector<std::string> old_tables{
+    "download_requests",   "access_requests", "api_tokens",   "api_model_aliases",   "model_metadata",
+    "app_toolset_configs", "toolsets",        "user_aliases", "app_access_requests", "tower_sessions"};
 
 /// The columns `table` has now, in order.
 std::vector<std::string> columns_of(tenantry::Database& db, const std::string& table) {
@@ -109,10 +108,11 @@ TEST_CASE("upgrade path: a populated single-tenant database becomes multi-tenant
       CHECK(rows_before.at(t).size() >= 2);
     }
     // The global uniques hold in the single-tenant schema.
-    CHECK_THROWS(db.execute("INSERT INTO user_aliases (id, alias, repo, filename, snapshot, request_params,"
-                            " context_params, created_at, updated_at) VALUES ('0191e2a4-0000-7000-8000-0000000020ff',"
-                            " 'llama3:instruct', 'r', 'f', 'main', '{}', '[]', '2024-01-01T00:00:00Z',"
-                            " '2024-01-01T00:00:00Z')"));
+    CHECK_THROWS(
+        db.execute("INSERT INTO user_aliases (id, alias, repo, filename, snapshot, request_params,"
+                   " context_params, created_at, updated_at) VALUES ('0191e2a4-0000-7000-8000-0000000020ff',"
+                   " 'llama3:instruct', 'r', 'f', 'main', '{}', '[]', '2024-01-01T00:00:00Z',"
+                   " '2024-01-01T00:00:00Z')"));
 
     // ---- the upgrade
     std::vector<migrate::Progress> finished;
@@ -167,23 +167,33 @@ TEST_CASE("upgrade path: a populated single-tenant database becomes multi-tenant
     CHECK(s.toolsets.get_app_toolset_config(default_org, "builtin-weather").value().enabled == false);
 
     // ---- the uniques are org-scoped now
-    app::Organization other_org{.slug = "other", .display_name = "Other", .kc_client_id = "kc-other",
-                                .client_secret = "enc:s", .encryption_key = "enc:k"};
+    app::Organization other_org{.slug = "other",
+                                .display_name = "Other",
+                                .kc_client_id = "kc-other",
+                                .client_secret = "enc:s",
+                                .encryption_key = "enc:k"};
     s.orgs.create_org(other_org);
     const OrgId other{other_org.id};
     // The same alias, prefix, toolset type, (user, slug) and token prefix in a second org.
-    app::UserAlias same_alias{.alias = "llama3:instruct", .repo = "r", .filename = "f", .snapshot = "main",
-                              .request_params = app::Json{"{}"}, .context_params = app::Json{"[]"}};
+    app::UserAlias same_alias{.alias = "llama3:instruct",
+                              .repo = "r",
+                              .filename = "f",
+                              .snapshot = "main",
+                              .request_params = app::Json{"{}"},
+                              .context_params = app::Json{"[]"}};
     s.aliases.set_user_alias(other, same_alias);
     CHECK(same_alias.id != alias->id);
-    app::ApiModelAlias same_prefix{.name = "openai", .base_url = "https://example.com", .models = app::Json{"[]"},
-                                   .prefix = "oai/"};
+    app::ApiModelAlias same_prefix{
+        .name = "openai", .base_url = "https://example.com", .models = app::Json{"[]"}, .prefix = "oai/"};
     s.models.create_api_model_alias(other, same_prefix);
     s.toolsets.set_app_toolset_enabled(other, "builtin-weather", true, "admin2");
     app::Toolset same_slug{.user_id = "alice", .toolset_type = "builtin-exa-web-search", .slug = "exa-search"};
     s.toolsets.create_toolset(other, same_slug);
-    app::ApiToken same_token{.user_id = "alice", .name = "t", .token_prefix = "bodhiapp_demo01",
-                             .token_hash = "sha256:cc", .scopes = "scope_token_user"};
+    app::ApiToken same_token{.user_id = "alice",
+                             .name = "t",
+                             .token_prefix = "bodhiapp_demo01",
+                             .token_hash = "sha256:cc",
+                             .scopes = "scope_token_user"};
     s.tokens.create_api_token(other, same_token);
     CHECK(count_in<app::UserAlias>(db, other) == 1);
     CHECK(count_in<app::UserAlias>(db, default_org) == 2);
@@ -253,9 +263,8 @@ TEST_CASE("upgrade path: a foreign key violation aborts the SQLite rebuild and c
   // whose default org gets another id than the one the rows are copied into: every copied row
   // then references a missing org, which only the check can notice (foreign keys are off while
   // the tables are rebuilt).
-  const fs::path dir = fs::temp_directory_path() /
-                       ("tenantry-app-upgrade-" + std::to_string(::getpid()) + "-" +
-                        tenantry::Uuid::random().to_string().substr(0, 8));
+  const fs::path dir = fs::temp_directory_path() / ("tenantry-app-upgrade-" + std::to_string(::getpid()) + "-" +
+                                                    tenantry::Uuid::random().to_string().substr(0, 8));
   fs::create_directories(dir);
   struct RemoveDir {
     fs::path p;

@@ -48,7 +48,9 @@ int main() {
     return 0;
   }
   tenantry::pg::Connection db{url};
-  db.execute("CREATE TEMPORARY TABLE tenantry_downstream_notes (id UUID PRIMARY KEY, org_id UUID NOT NULL, text TEXT NOT NULL)");
+  db.execute(
+      "CREATE TEMPORARY TABLE tenantry_downstream_notes (id UUID PRIMARY KEY, org_id UUID NOT NULL, text TEXT NOT "
+      "NULL)");
   tenantry::Repository<Note, tenantry::PgDialect> notes{db};
   const tenantry::OrgId org = tenantry::OrgId::random();
   Note n{tenantry::Uuid::random(), {}, "hello"};

@@ -59,8 +59,8 @@ TEST_CASE("migration file names", "[unit][migrate]") {
   }
 
   SECTION("files that are not migrations are skipped") {
-    for (const char* name : {"README.md", ".gitkeep", "notes.txt", ".0001_init.up.sql", "0001_init.up.sql.swp",
-                             "0001_init.up.sql~", ""}) {
+    for (const char* name :
+         {"README.md", ".gitkeep", "notes.txt", ".0001_init.up.sql", "0001_init.up.sql.swp", "0001_init.up.sql~", ""}) {
       INFO(name);
       CHECK_FALSE(parse_file_name(name));
     }
@@ -97,19 +97,21 @@ TEST_CASE("the no-transaction directive", "[unit][migrate]") {
   CHECK(has_no_transaction_directive("-- tenantry:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n", "f"));
   // Blank lines and other comments may come first (a licence header, a note); CRLF, a BOM,
   // trailing blanks and no space after "--" are all fine.
-  CHECK(has_no_transaction_directive("-- Copyright 2024\n\n-- why: CONCURRENTLY\n-- tenantry:no-transaction\nVACUUM;", "f"));
+  CHECK(has_no_transaction_directive("-- Copyright 2024\n\n-- why: CONCURRENTLY\n-- tenantry:no-transaction\nVACUUM;",
+                                     "f"));
   CHECK(has_no_transaction_directive("\xEF\xBB\xBF-- tenantry:no-transaction\r\nVACUUM;\r\n", "f"));
   CHECK(has_no_transaction_directive("  -- tenantry:no-transaction   \nVACUUM;", "f"));
   CHECK(has_no_transaction_directive("--tenantry:no-transaction", "f"));
   // Ordinary comments that merely mention the word are not directives.
-  CHECK_FALSE(has_no_transaction_directive("-- this runs in a transaction (no-transaction is not set)\nSELECT 1;", "f"));
+  CHECK_FALSE(
+      has_no_transaction_directive("-- this runs in a transaction (no-transaction is not set)\nSELECT 1;", "f"));
 
   SECTION("a misspelt directive is an error, not silently a transaction") {
     for (const char* text : {"-- tenantry:no_transaction\nVACUUM;", "-- tenantry: no-transaction\nVACUUM;",
                              "-- tenantry:notransaction\nVACUUM;", "-- tenantry:no-transaction please\nVACUUM;"}) {
       INFO(text);
-      const std::string msg =
-          error_of(MigrationError::Kind::bad_file, [&] { (void)has_no_transaction_directive(text, "m/0003_x.up.sql"); });
+      const std::string msg = error_of(MigrationError::Kind::bad_file,
+                                       [&] { (void)has_no_transaction_directive(text, "m/0003_x.up.sql"); });
       CHECK_THAT(msg, Catch::Contains("'m/0003_x.up.sql' line 1"));
       CHECK_THAT(msg, Catch::Contains("unknown directive"));
     }
@@ -245,7 +247,8 @@ TEST_CASE("splitting PostgreSQL SQL into statements", "[unit][migrate]") {
   CHECK(split_statements("DO $body$ BEGIN PERFORM 1; RAISE NOTICE '$$;'; END $body$; SELECT 2") ==
         V{"DO $body$ BEGIN PERFORM 1; RAISE NOTICE '$$;'; END $body$", "SELECT 2"});
   // $1 is a parameter, a$b an identifier: neither opens a dollar quote.
-  CHECK(split_statements("PREPARE p AS SELECT $1; SELECT a$b FROM t") == V{"PREPARE p AS SELECT $1", "SELECT a$b FROM t"});
+  CHECK(split_statements("PREPARE p AS SELECT $1; SELECT a$b FROM t") ==
+        V{"PREPARE p AS SELECT $1", "SELECT a$b FROM t"});
   // Unterminated quotes run to the end (the server reports the error).
   CHECK(split_statements("SELECT 'oops; SELECT 2") == V{"SELECT 'oops; SELECT 2"});
 }

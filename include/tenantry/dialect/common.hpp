@@ -41,7 +41,8 @@ inline void append_number(std::string& out, double v) {
   char buf[32];
   auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest text that reads back exactly
   out.append(buf, r.ptr);
-  if (std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)).find_first_of(".eEn") == std::string_view::npos) out += ".0";
+  if (std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)).find_first_of(".eEn") == std::string_view::npos)
+    out += ".0";
 }
 
 }  // namespace tenantry::detail

@@ -85,7 +85,8 @@ struct SqliteDialect {
     if (c.kind == Kind::boolean) return ImplicitCheck{"bool", col + " IN (0, 1)"};
     // json_valid(NULL) is 0 before SQLite 3.45, so a nullable column must let NULL through.
     if (c.kind == Kind::json)
-      return ImplicitCheck{"json", c.nullable ? col + " IS NULL OR json_valid(" + col + ")" : "json_valid(" + col + ")"};
+      return ImplicitCheck{"json",
+                           c.nullable ? col + " IS NULL OR json_valid(" + col + ")" : "json_valid(" + col + ")"};
     return std::nullopt;
   }
 };

@@ -39,7 +39,6 @@
 #include <utility>
 #include <vector>
 
-
 namespace tenantry::sqlite {
 
 /// How a Connection opens its database.
@@ -157,34 +156,27 @@ inline void require_library_version(int number, std::string_view text) {
       table_columns(e);
       throw e;
     }
-    case SQLITE_CONSTRAINT_CHECK:
-      throw CheckViolation(what, code, "", after_colon());
+    case SQLITE_CONSTRAINT_CHECK: throw CheckViolation(what, code, "", after_colon());
     case SQLITE_CONSTRAINT_FOREIGNKEY:
     case SQLITE_CONSTRAINT_TRIGGER:
       // ON DELETE RESTRICT is enforced by an internal trigger and reported with this code. The
       // names are the child table's and its constraint's, as PostgreSQL reports them.
       if (foreign_key) throw ForeignKeyViolation(what, code, f.foreign_key.first, f.foreign_key.second);
       break;
-    default:
-      break;
+    default: break;
   }
   if ((ext & 0xFF) == SQLITE_CONSTRAINT) throw ConstraintViolation(what, code, "", "");
   switch (ext & 0xFF) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      throw BusyError(what, code);
+    case SQLITE_LOCKED: throw BusyError(what, code);
     case SQLITE_CANTOPEN:
-    case SQLITE_NOTADB:
-      throw ConnectionError(what, code);
-    case SQLITE_FULL:
-      throw StorageFull(what, code);
-    case SQLITE_READONLY:
-      throw ReadOnlyError(what, code);
+    case SQLITE_NOTADB: throw ConnectionError(what, code);
+    case SQLITE_FULL: throw StorageFull(what, code);
+    case SQLITE_READONLY: throw ReadOnlyError(what, code);
     case SQLITE_IOERR:
       if (no_space) throw StorageFull(what, code);
       throw DatabaseError(what, code);
-    default:
-      throw DatabaseError(what, code);
+    default: throw DatabaseError(what, code);
   }
 }
 
@@ -195,8 +187,8 @@ inline void require_library_version(int number, std::string_view text) {
 class Statement {
  public:
   Statement(sqlite3* db, std::string_view sql) : db_(db) {
-    const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                      &stmt_, nullptr);
+    const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_,
+                                      nullptr);
     if (rc != SQLITE_OK) detail::throw_error(db, rc, "preparing: " + std::string(sql.substr(0, 200)));
     scratch_.resize(static_cast<std::size_t>(sqlite3_bind_parameter_count(stmt_)));
   }
@@ -358,9 +350,9 @@ class Statement {
 
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
-  std::deque<std::string> kept_;  // deque: growing it never moves the strings bound by pointer
+  std::deque<std::string> kept_;               // deque: growing it never moves the strings bound by pointer
   std::vector<std::array<char, 36>> scratch_;  // one per parameter, sized when prepared
-  std::array<char, 36> overflow_{};             // for an index SQLite is about to refuse
+  std::array<char, 36> overflow_{};            // for an index SQLite is about to refuse
 };
 
 /// Resets a statement when the scope ends, whatever way it ends, so a cached statement never
@@ -523,9 +515,10 @@ class Connection {
   bool transaction_lost() const noexcept { return depth_ > 0 && sqlite3_get_autocommit(db_.get()) != 0; }
   void require_open_scope() const {
     if (transaction_lost())
-      throw DatabaseError("tenantry: sqlite: the open transaction was rolled back by SQLite after an earlier error;"
-                          " nothing more runs in it: roll back the transaction scope and start again",
-                          std::to_string(SQLITE_ABORT_ROLLBACK));
+      throw DatabaseError(
+          "tenantry: sqlite: the open transaction was rolled back by SQLite after an earlier error;"
+          " nothing more runs in it: roll back the transaction scope and start again",
+          std::to_string(SQLITE_ABORT_ROLLBACK));
   }
 
   struct Closer {
