@@ -2,7 +2,7 @@
 //
 //   tenantry::Database db = tenantry::connect("sqlite:app.db");     // or postgres://..., or "" for DATABASE_URL
 //   tenantry::Repository<ApiToken> tokens{db};                       // same calls as Repository<E, D>
-//   if (db.is_postgres()) ...
+//   if (db.is_postgres()) db.execute("SET statement_timeout = '5s'");  // the dialect, when it matters
 //
 // Repository<E> (dialect AnyDialect) holds a Database and, on each call, dispatches once to the
 // repository of the open connection's dialect; everything below that call (building SQL once,

@@ -1,7 +1,9 @@
 // tenantry/ddl.hpp - CREATE TABLE / CREATE INDEX from entity declarations.
 //
-//   std::string sql = tenantry::create_table_sql<ApiToken, tenantry::PgDialect>();
-//   tenantry::create_tables<tenantry::SqliteDialect, Organization, ApiToken>(conn);
+//   std::string sql = tenantry::schema_sql<tenantry::PgDialect, Organization, ApiToken>();  // the DDL script
+//   std::string one = tenantry::create_table_sql<tenantry::SqliteDialect>(tenantry::table_info<ApiToken>());
+//   tenantry::sqlite::Connection conn{"app.db"};
+//   tenantry::create_tables<Organization, ApiToken>(conn);  // in one transaction, parents first
 //
 // One entity definition yields the DDL for every dialect: column types come from the dialect,
 // constraints are named deterministically (pk_/uq_/ck_/fk_/ix_/ux_<table>_<columns>), and each

@@ -1,6 +1,12 @@
 // tenantry/entity.hpp - declaring a table next to its struct.
 //
-//   struct ApiToken { tenantry::Uuid id; tenantry::OrgId org_id; std::string token_prefix; ... };
+//   struct ApiToken {
+//     tenantry::Uuid id;
+//     tenantry::OrgId org_id;  // this field makes the entity org-scoped
+//     std::string token_prefix;
+//     tenantry::Timestamp created_at;
+//     int expires_in;
+//   };
 //
 //   template <> struct tenantry::entity<ApiToken> {
 //     static constexpr std::string_view table = "api_tokens";

@@ -4,7 +4,7 @@
 //   tenantry::migrate::Runner runner{conn, "migrations/sqlite"};
 //   runner.up();                  // every pending migration, each in its own transaction
 //   runner.down(3);               // reverts versions above 3, newest first
-//   for (auto& s : runner.status()) ...
+//   for (auto& s : runner.status()) std::printf("%lld %s\n", (long long)s.version, s.applied ? "applied" : "pending");
 //   runner.force(3);              // after a failed no-transaction migration was fixed by hand
 //
 // Files are named `NNNN_description.up.sql` / `NNNN_description.down.sql` (sqlx's and

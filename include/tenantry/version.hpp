@@ -2,7 +2,7 @@
 //
 //   #include <tenantry/version.hpp>
 //   #if TENANTRY_VERSION < TENANTRY_VERSION_ENCODE(0, 2, 0)
-//   ...                                   // code for tenantry 0.1
+//   // code for tenantry 0.1
 //   #endif
 //   std::puts(tenantry::version_string);  // "0.1.0"
 //

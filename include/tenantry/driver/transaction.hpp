@@ -1,7 +1,7 @@
 // tenantry/driver/transaction.hpp - scoped transactions shared by the drivers.
 //
 //   auto tx = db.transaction();   // BEGIN (SQLite: BEGIN IMMEDIATE), or SAVEPOINT when nested
-//   ...
+//   tokens.insert(org, token);    // statements on db: all or none of them
 //   tx.commit();                  // COMMIT, or RELEASE SAVEPOINT
 //
 // A Transaction that is destroyed without commit() rolls back: on an exception, an early
