@@ -1,5 +1,5 @@
 // The context the usage examples at the top of the public headers are written in: the whole
-// library, `using namespace tenantry`, and these entities and names (tests/usage.cmake compiles
+// library, `using namespace tenantry`, and these entities and names (tests/usage.sh compiles
 // each example with it). An example that declares its own ApiToken (entity.hpp's) is compiled
 // with TENANTRY_USAGE_OWN_ENTITIES, which leaves ApiToken out.
 #pragma once
