@@ -111,6 +111,29 @@ void create_tables(Database& db, DdlOptions opt = {}) {
   db.visit([&](auto& c) { create_tables<Es...>(c, opt); });
 }
 
+namespace detail {
+template <class... A>
+struct first_arg {
+  using type = void;
+};
+template <class A0, class... A>
+struct first_arg<A0, A...> {
+  using type = std::remove_cvref_t<A0>;
+};
+/// True when a repository call with arguments A... passes an org first.
+template <class... A>
+inline constexpr bool passes_org_first = std::is_same_v<typename first_arg<A...>::type, OrgId>;
+/// True when set(org, key, member, value)'s member (the third argument) is the org column.
+template <class M>
+inline constexpr bool is_org_member = false;
+template <class T>
+inline constexpr bool is_org_member<OrgId T::*> = true;
+template <class... A>
+struct sets_org_column : std::false_type {};
+template <class O, class K, class M, class... R>
+struct sets_org_column<O, K, M, R...> : std::bool_constant<is_org_member<std::remove_cvref_t<M>>> {};
+}  // namespace detail
+
 /// Repository over a run-time chosen database: the same operations as Repository<E, D>.
 template <class E>
 class Repository<E, AnyDialect, Database> {
@@ -124,27 +147,62 @@ class Repository<E, AnyDialect, Database> {
   Database& connection() const noexcept { return *db_; }
 
   // Each operation forwards its arguments, unchanged, to the statically typed repository of the
-  // connection's dialect. The org rules and their compile-time messages are that repository's.
-  template <class... A> decltype(auto) insert(A&&... a) { return with([&](auto r) -> decltype(auto) { return r.insert(std::forward<A>(a)...); }); }
-  template <class... A> decltype(auto) insert_many(A&&... a) { return with([&](auto r) { return r.insert_many(std::forward<A>(a)...); }); }
-  template <class... A> decltype(auto) find(A&&... a) { return with([&](auto r) { return r.find(std::forward<A>(a)...); }); }
-  template <class... A> decltype(auto) list(A&&... a) { return with([&](auto r) { return r.list(std::forward<A>(a)...); }); }
-  template <class... A> decltype(auto) count(A&&... a) { return with([&](auto r) { return r.count(std::forward<A>(a)...); }); }
-  template <class... A> decltype(auto) exists(A&&... a) { return with([&](auto r) { return r.exists(std::forward<A>(a)...); }); }
-  template <class... A> decltype(auto) update(A&&... a) { return with([&](auto r) { return r.update(std::forward<A>(a)...); }); }
-  template <class... A> decltype(auto) set(A&&... a) { return with([&](auto r) { return r.set(std::forward<A>(a)...); }); }
-  template <class... A> decltype(auto) upsert(A&&... a) { return with([&](auto r) -> decltype(auto) { return r.upsert(std::forward<A>(a)...); }); }
-  template <class... A> decltype(auto) erase(A&&... a) { return with([&](auto r) { return r.erase(std::forward<A>(a)...); }); }
-  template <class... A> decltype(auto) erase_where(A&&... a) { return with([&](auto r) { return r.erase_where(std::forward<A>(a)...); }); }
-  template <class... A> decltype(auto) update_where(A&&... a) { return with([&](auto r) { return r.update_where(std::forward<A>(a)...); }); }
+  // connection's dialect. The org rules and their compile-time messages are that repository's:
+  // a call that breaks the org rule (an org-scoped entity without an org first, a global one
+  // with one) is compiled against one dialect's repository only, so its message appears once.
+#define TENANTRY_FORWARD(op)                                                                  \
+  template <class... A>                                                                       \
+  decltype(auto) op(A&&... a) {                                                               \
+    const auto call = [&](auto r) -> decltype(auto) { return r.op(std::forward<A>(a)...); }; \
+    if constexpr (org_rule_kept<A...>()) return with(call);                                   \
+    else return one_dialect(call);                                                            \
+  }
+  TENANTRY_FORWARD(insert)
+  TENANTRY_FORWARD(insert_many)
+  TENANTRY_FORWARD(find)
+  TENANTRY_FORWARD(list)
+  TENANTRY_FORWARD(count)
+  TENANTRY_FORWARD(exists)
+  TENANTRY_FORWARD(update)
+  TENANTRY_FORWARD(upsert)
+  TENANTRY_FORWARD(erase)
+  TENANTRY_FORWARD(erase_where)
+  TENANTRY_FORWARD(update_where)
+#undef TENANTRY_FORWARD
+  template <class... A>
+  decltype(auto) set(A&&... a) {
+    const auto call = [&](auto r) -> decltype(auto) { return r.set(std::forward<A>(a)...); };
+    if constexpr (org_rule_kept<A...>() && !detail::sets_org_column<A...>::value) return with(call);
+    else return one_dialect(call);
+  }
 
  private:
+  template <class... A>
+  static constexpr bool org_rule_kept() {
+    return is_org_scoped == detail::passes_org_first<A...>;
+  }
+
   // The one dispatch per call: a statically typed repository on the open connection.
   template <class F>
   decltype(auto) with(F&& f) {
     return db_->visit([&](auto& conn) -> decltype(auto) {
       using Conn = std::remove_reference_t<decltype(conn)>;
       return f(Repository<E, typename Conn::dialect, Conn>(conn));
+    });
+  }
+
+  // A call the repositories refuse at compile time: instantiated for SQLite's only, whose
+  // static_assert then stops the compilation with the rule, once. (Were it ever to compile, it
+  // would still run correctly on an SQLite database, and refuse on a PostgreSQL one.)
+  template <class F>
+  decltype(auto) one_dialect(F&& f) {
+    using Sqlite = Repository<E, SqliteDialect, sqlite::Connection>;
+    using R = decltype(f(std::declval<Sqlite>()));
+    return db_->visit([&](auto& conn) -> R {
+      if constexpr (std::is_same_v<std::remove_reference_t<decltype(conn)>, sqlite::Connection>)
+        return f(Sqlite(conn));
+      else
+        throw UsageError("tenantry: this repository call breaks the org rule and cannot run");
     });
   }
 

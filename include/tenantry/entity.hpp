@@ -166,16 +166,25 @@ struct UniqueDecl {
   }
 };
 
-/// UNIQUE over one or more members.
-template <class M0, class T, class... Ms>
-consteval UniqueDecl<T> unique(M0 T::*first, Ms... rest) {
-  static_assert((std::is_same_v<typename reflect::member_pointer_traits<Ms>::class_type, T> && ...),
-                "tenantry: every member of a UNIQUE constraint must belong to the same struct");
-  UniqueDecl<T> u;
-  detail::push_member(u.columns, first);
-  (detail::push_member(u.columns, rest), ...);
-  return u;
-}
+namespace detail {
+struct unique_fn {
+  template <class M0, class T, class... Ms>
+  consteval UniqueDecl<T> operator()(M0 T::*first, Ms... rest) const {
+    static_assert((std::is_same_v<typename reflect::member_pointer_traits<Ms>::class_type, T> && ...),
+                  "tenantry: every member of a UNIQUE constraint must belong to the same struct");
+    UniqueDecl<T> u;
+    detail::push_member(u.columns, first);
+    (detail::push_member(u.columns, rest), ...);
+    return u;
+  }
+};
+}  // namespace detail
+
+/// UNIQUE over one or more members: unique(&T::a, &T::b). A function object, not a function:
+/// `unique` written unqualified inside entity<T> must never be std::unique, which
+/// argument-dependent lookup would otherwise add (a member of type std::string makes std an
+/// associated namespace of &T::member) and pick, with an error about iterators.
+inline constexpr detail::unique_fn unique{};
 
 // ---- indexes ---------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
 // expect: names provided for structured binding|only [0-9]+ names provided|type .* decomposes into
+// repeats: the error is Boost.PFR's structured binding, reported once per place that reflects the struct
 #include "support/entities.hpp"
 
 #include <tenantry/sqlite.hpp>

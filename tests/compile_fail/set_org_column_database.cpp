@@ -1,0 +1,14 @@
+// expect: the org column cannot be changed
+// Through a Database too, and once.
+#include "support/entities.hpp"
+
+#include <tenantry/tenantry.hpp>
+
+using namespace tenantry;
+using namespace fixtures;
+
+int main() {
+  Database db = connect("sqlite::memory:");
+  Repository<ApiToken> tokens{db};
+  (void)tokens.set(OrgId::random(), Uuid::random(), &ApiToken::org_id, OrgId::random());
+}
