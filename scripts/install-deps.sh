@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential g++ clang clang-format cmake make pkg-config
   libboost1.81-dev libsqlite3-dev sqlite3 libpq-dev postgresql postgresql-client
-  libfmt-dev catch2 libbenchmark-dev libcli11-dev
+  libfmt-dev catch2 libbenchmark-dev libcli11-dev libssl-dev
   pgbouncer gnuplot-nox valgrind libclang-rt-14-dev
   libboost-json1.81-dev haproxy wrk curl
 )

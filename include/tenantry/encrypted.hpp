@@ -1,4 +1,4 @@
-// tenantry/encrypted.hpp - per-org encrypted columns (AES-256-GCM, OpenSSL; link tenantry::core).
+// tenantry/encrypted.hpp - per-org encrypted columns (AES-256-GCM, OpenSSL; link tenantry::encrypted).
 //
 //   struct Toolset { Uuid id; OrgId org_id; std::optional<Encrypted<std::string>> api_key; ... };
 //
@@ -129,14 +129,14 @@ class KeyConfigError : public EncryptionError {
 template <class T>
 class Encrypted;
 
-namespace crypto_detail {
+namespace detail {
 template <class T>
 struct plain_ok : std::false_type {};
 template <>
 struct plain_ok<std::string> : std::true_type {};
 template <>
 struct plain_ok<Bytes> : std::true_type {};
-}  // namespace crypto_detail
+}  // namespace detail
 
 /// A secret as it is stored: the sealed envelope, never the plaintext. Stored as TEXT. Obtain one
 /// from OrgKeys::seal (or read it from the database); read the plaintext with OrgKeys::open.
@@ -145,7 +145,7 @@ struct plain_ok<Bytes> : std::true_type {};
 /// column that may be empty.
 template <class T>
 class Encrypted {
-  static_assert(crypto_detail::plain_ok<T>::value,
+  static_assert(detail::plain_ok<T>::value,
                 "tenantry: Encrypted<T> holds std::string or tenantry::Bytes plaintexts");
 
  public:
@@ -185,7 +185,7 @@ struct type_mapping<Encrypted<T>> {
 
 // ---- low-level crypto -------------------------------------------------------------------------
 
-namespace crypto_detail {
+namespace detail {
 
 inline constexpr std::size_t key_size = 32, nonce_size = 12, tag_size = 16, fp_size = 8;
 inline constexpr std::string_view envelope_prefix = "tnt1:";
@@ -455,7 +455,7 @@ T plain_from(std::string&& s) {
   }
 }
 
-}  // namespace crypto_detail
+}  // namespace detail
 
 // ---- naming a secret column -------------------------------------------------------------------
 
@@ -464,10 +464,10 @@ T plain_from(std::string&& s) {
 /// The table and column names it resolves to are bound into every ciphertext.
 template <auto Member>
 struct secret_column {
-  using traits = crypto_detail::member_pointer<decltype(Member)>;
+  using traits = detail::member_pointer<decltype(Member)>;
   using entity_type = typename traits::entity;
   using member_type = typename traits::member;
-  using storage = crypto_detail::secret_storage<member_type>;
+  using storage = detail::secret_storage<member_type>;
   static_assert(storage::ok,
                 "tenantry: a secret column must be Encrypted<T>, std::string or std::optional of either");
   using stored_type = typename storage::stored;
@@ -490,7 +490,7 @@ template <auto Member, auto IdMember>
 struct org_row_secret_column : secret_column<Member> {
   static_assert(!org_scoped<typename secret_column<Member>::entity_type>,
                 "tenantry: org_row_secret names a column of a global entity; for an org-scoped one use secret<>");
-  static_assert(std::is_same_v<typename crypto_detail::member_pointer<decltype(IdMember)>::member, Uuid>,
+  static_assert(std::is_same_v<typename detail::member_pointer<decltype(IdMember)>::member, Uuid>,
                 "tenantry: org_row_secret's second member must be the Uuid field that holds the org's id");
   static constexpr auto id_member = IdMember;
 };
@@ -504,7 +504,7 @@ inline constexpr org_row_secret_column<Member, IdMember> org_row_secret{};
 class PlatformKey {
  public:
   /// A new random key (for tests and for generating a key to put in the environment).
-  static PlatformKey generate() { return PlatformKey(crypto_detail::random_key()); }
+  static PlatformKey generate() { return PlatformKey(detail::random_key()); }
 
   /// 64 hex digits, or the base64 of 32 bytes. Surrounding whitespace is ignored.
   static PlatformKey from_text(std::string_view text) {
@@ -512,7 +512,7 @@ class PlatformKey {
       text.remove_prefix(1);
     while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\r' || text.back() == '\t'))
       text.remove_suffix(1);
-    crypto_detail::KeyBytes k;
+    detail::KeyBytes k;
     if (text.size() == 64) {
       const auto hv = [](char c) -> int {
         if (c >= '0' && c <= '9') return c - '0';
@@ -527,7 +527,7 @@ class PlatformKey {
       }
       return PlatformKey(k);
     }
-    if (auto raw = crypto_detail::unbase64(text); raw && raw->size() == 32) {
+    if (auto raw = detail::unbase64(text); raw && raw->size() == 32) {
       for (std::size_t i = 0; i < 32; ++i) k.b[i] = static_cast<unsigned char>((*raw)[i]);
       OPENSSL_cleanse(raw->data(), raw->size());
       return PlatformKey(k);
@@ -542,7 +542,7 @@ class PlatformKey {
     if (!in) throw KeyConfigError("tenantry: platform key: cannot read the file '" + path + "'");
     std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (data.size() == 32) {
-      crypto_detail::KeyBytes k;
+      detail::KeyBytes k;
       for (std::size_t i = 0; i < 32; ++i) k.b[i] = static_cast<unsigned char>(data[i]);
       OPENSSL_cleanse(data.data(), data.size());
       return PlatformKey(k);
@@ -568,17 +568,17 @@ class PlatformKey {
   }
 
   /// 64 hex digits, the form from_text reads (for writing a generated key to a file).
-  std::string to_text() const { return crypto_detail::hex(key_.b.data(), key_.b.size()); }
+  std::string to_text() const { return detail::hex(key_.b.data(), key_.b.size()); }
   /// 16 hex digits that name this key without revealing it (stored with every wrapped org key).
-  std::string fingerprint() const { return crypto_detail::fp_hex(fp_); }
+  std::string fingerprint() const { return detail::fp_hex(fp_); }
 
-  const crypto_detail::KeyBytes& bytes() const noexcept { return key_; }
-  const crypto_detail::Fingerprint& fingerprint_bytes() const noexcept { return fp_; }
+  const detail::KeyBytes& bytes() const noexcept { return key_; }
+  const detail::Fingerprint& fingerprint_bytes() const noexcept { return fp_; }
 
  private:
-  explicit PlatformKey(const crypto_detail::KeyBytes& k) : key_(k), fp_(crypto_detail::fingerprint(k)) {}
-  crypto_detail::KeyBytes key_;
-  crypto_detail::Fingerprint fp_;
+  explicit PlatformKey(const detail::KeyBytes& k) : key_(k), fp_(detail::fingerprint(k)) {}
+  detail::KeyBytes key_;
+  detail::Fingerprint fp_;
 };
 
 /// Whether an org key version seals new values (active, one per org) or only opens old ones.
@@ -647,14 +647,14 @@ class OrgKeys {
       }
       max_version = std::max(max_version, r.version);
     }
-    const crypto_detail::KeyBytes key = crypto_detail::random_key();
+    const detail::KeyBytes key = detail::random_key();
     OrgKeyRecord rec{.org_id = org, .version = max_version + 1, .wrapped_key = wrap(org, max_version + 1, key),
                      .state = OrgKeyState::active, .created_at = Timestamp::now()};
     repo.insert(org, rec);
     tx.commit();
     if (outermost) {  // inside a caller's transaction the key exists only if that one commits
       std::lock_guard lock(mutex_);
-      keys_[{org, rec.version}] = Entry{key, crypto_detail::fingerprint(key)};
+      keys_[{org, rec.version}] = Entry{key, detail::fingerprint(key)};
       active_[org] = Active{rec.version, clock::now()};
     }
     return rec.version;
@@ -669,7 +669,7 @@ class OrgKeys {
     require_org(org);
     const auto [version, entry] = active_key(db, org);
     return Column::storage::make(
-        seal_with(entry, version, org, Column::table(), Column::column(), crypto_detail::plain_bytes(plain)));
+        seal_with(entry, version, org, Column::table(), Column::column(), detail::plain_bytes(plain)));
   }
 
   /// The plaintext of a value of `column` of `org`. Throws MissingKey, WrongKey or
@@ -686,8 +686,8 @@ class OrgKeys {
 
   /// The key version an envelope was sealed with; TamperedCiphertext when it is not an envelope.
   static std::int64_t version_of(std::string_view envelope) {
-    if (auto e = crypto_detail::parse_envelope(envelope)) return e->version;
-    throw TamperedCiphertext("tenantry: not an encrypted value: '" + crypto_detail::short_text(envelope) + "'");
+    if (auto e = detail::parse_envelope(envelope)) return e->version;
+    throw TamperedCiphertext("tenantry: not an encrypted value: '" + detail::short_text(envelope) + "'");
   }
 
   /// The org's active key version (from the cache when fresh).
@@ -718,8 +718,8 @@ class OrgKeys {
     for (const OrgKeyRecord& r : records)
       if (r.state == OrgKeyState::active) repo.set(org, r.version, &OrgKeyRecord::state, OrgKeyState::retired);
     report.new_version = max_version + 1;
-    const crypto_detail::KeyBytes key = crypto_detail::random_key();
-    const Entry fresh{key, crypto_detail::fingerprint(key)};
+    const detail::KeyBytes key = detail::random_key();
+    const Entry fresh{key, detail::fingerprint(key)};
     OrgKeyRecord rec{.org_id = org, .version = report.new_version, .wrapped_key = wrap(org, report.new_version, key),
                      .state = OrgKeyState::active, .created_at = Timestamp::now()};
     repo.insert(org, rec);
@@ -756,8 +756,8 @@ class OrgKeys {
  private:
   using clock = std::chrono::steady_clock;
   struct Entry {
-    crypto_detail::KeyBytes key;
-    crypto_detail::Fingerprint fp{};
+    detail::KeyBytes key;
+    detail::Fingerprint fp{};
   };
   struct Active {
     std::int64_t version = 0;
@@ -768,34 +768,34 @@ class OrgKeys {
     if (org.is_nil()) throw UsageError("tenantry: encryption: the nil org id is no tenant and has no key");
   }
 
-  std::string wrap(const OrgId& org, std::int64_t version, const crypto_detail::KeyBytes& key) const {
+  std::string wrap(const OrgId& org, std::int64_t version, const detail::KeyBytes& key) const {
     const std::string sealed =
-        crypto_detail::gcm_seal(platform_.bytes(), crypto_detail::wrap_aad(org, version), std::span(key.b));
-    return platform_.fingerprint() + ":" + crypto_detail::base64(sealed);
+        detail::gcm_seal(platform_.bytes(), detail::wrap_aad(org, version), std::span(key.b));
+    return platform_.fingerprint() + ":" + detail::base64(sealed);
   }
 
   Entry unwrap(const OrgId& org, const OrgKeyRecord& r) const {
     const std::string where = "org " + org.to_string() + " key version " + std::to_string(r.version);
     const auto colon = r.wrapped_key.find(':');
-    if (colon != 2 * crypto_detail::fp_size)
+    if (colon != 2 * detail::fp_size)
       throw TamperedCiphertext("tenantry: the wrapped key of " + where + " is malformed");
     const std::string fp = r.wrapped_key.substr(0, colon);
     if (fp != platform_.fingerprint())
       throw WrongKey("tenantry: the key of " + where + " was wrapped by platform key " + fp +
                      ", but this process has platform key " + platform_.fingerprint() +
                      " (check TENANTRY_PLATFORM_KEY / TENANTRY_PLATFORM_KEY_FILE)");
-    auto raw = crypto_detail::unbase64(std::string_view(r.wrapped_key).substr(colon + 1));
+    auto raw = detail::unbase64(std::string_view(r.wrapped_key).substr(colon + 1));
     if (!raw) throw TamperedCiphertext("tenantry: the wrapped key of " + where + " is malformed");
-    auto plain = crypto_detail::gcm_open(platform_.bytes(), crypto_detail::wrap_aad(org, r.version), *raw);
-    if (!plain || plain->size() != crypto_detail::key_size) {
+    auto plain = detail::gcm_open(platform_.bytes(), detail::wrap_aad(org, r.version), *raw);
+    if (!plain || plain->size() != detail::key_size) {
       if (plain) OPENSSL_cleanse(plain->data(), plain->size());
       throw TamperedCiphertext("tenantry: the wrapped key of " + where +
                                " does not authenticate under the platform key (modified, or copied from another org)");
     }
     Entry e;
-    for (std::size_t i = 0; i < crypto_detail::key_size; ++i) e.key.b[i] = static_cast<unsigned char>((*plain)[i]);
+    for (std::size_t i = 0; i < detail::key_size; ++i) e.key.b[i] = static_cast<unsigned char>((*plain)[i]);
     OPENSSL_cleanse(plain->data(), plain->size());
-    e.fp = crypto_detail::fingerprint(e.key);
+    e.fp = detail::fingerprint(e.key);
     return e;
   }
 
@@ -852,32 +852,32 @@ class OrgKeys {
     return e;
   }
 
-  static crypto_detail::Envelope parse(std::string_view text, std::string_view table, std::string_view column) {
-    if (auto e = crypto_detail::parse_envelope(text)) return std::move(*e);
+  static detail::Envelope parse(std::string_view text, std::string_view table, std::string_view column) {
+    if (auto e = detail::parse_envelope(text)) return std::move(*e);
     throw TamperedCiphertext("tenantry: " + std::string(table) + "." + std::string(column) +
-                             " holds no encrypted value (malformed envelope '" + crypto_detail::short_text(text) + "')");
+                             " holds no encrypted value (malformed envelope '" + detail::short_text(text) + "')");
   }
 
   static std::string seal_with(const Entry& e, std::int64_t version, const OrgId& org, std::string_view table,
                                std::string_view column, std::span<const unsigned char> plain) {
     std::string raw(e.fp.begin(), e.fp.end());
-    raw += crypto_detail::gcm_seal(e.key, crypto_detail::secret_aad(org, table, column, version), plain);
-    return std::string(crypto_detail::envelope_prefix) + std::to_string(version) + ":" + crypto_detail::base64(raw);
+    raw += detail::gcm_seal(e.key, detail::secret_aad(org, table, column, version), plain);
+    return std::string(detail::envelope_prefix) + std::to_string(version) + ":" + detail::base64(raw);
   }
 
   template <class Plain = std::string>
-  static Plain open_with(const Entry& e, const crypto_detail::Envelope& env, const OrgId& org, std::string_view table,
+  static Plain open_with(const Entry& e, const detail::Envelope& env, const OrgId& org, std::string_view table,
                          std::string_view column) {
     const std::string where = std::string(table) + "." + std::string(column) + " of org " + org.to_string();
     if (env.fp != e.fp)
-      throw WrongKey("tenantry: a value of " + where + " was sealed under key " + crypto_detail::fp_hex(env.fp) +
+      throw WrongKey("tenantry: a value of " + where + " was sealed under key " + detail::fp_hex(env.fp) +
                      ", not this org's key version " + std::to_string(env.version) + " (" +
-                     crypto_detail::fp_hex(e.fp) + "): it was copied from another org");
-    auto plain = crypto_detail::gcm_open(e.key, crypto_detail::secret_aad(org, table, column, env.version), env.sealed);
+                     detail::fp_hex(e.fp) + "): it was copied from another org");
+    auto plain = detail::gcm_open(e.key, detail::secret_aad(org, table, column, env.version), env.sealed);
     if (!plain)
       throw TamperedCiphertext("tenantry: a value of " + where +
                                " does not authenticate: it was modified, or moved from another column");
-    return crypto_detail::plain_from<Plain>(std::move(*plain));
+    return detail::plain_from<Plain>(std::move(*plain));
   }
 
   template <class Conn, class Column>
@@ -905,7 +905,7 @@ class OrgKeys {
                          ", which this org never had; nothing was rotated");
       Plain plain = open_with<Plain>(k->second, env, org, Column::table(), Column::column());
       std::string sealed = seal_with(fresh, report.new_version, org, Column::table(), Column::column(),
-                                     crypto_detail::plain_bytes(plain));
+                                     detail::plain_bytes(plain));
       OPENSSL_cleanse(plain.data(), plain.size());
       return M(Column::storage::make(std::move(sealed)));
     };

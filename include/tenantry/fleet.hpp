@@ -115,9 +115,9 @@ inline std::int64_t schema_lock_key(std::string_view schema) {
   return Options::advisory_lock_key_value("tenantry_migrations:" + std::string(schema));
 }
 
-namespace fleet_detail {
+namespace detail {
 
-inline std::string quote(std::string_view ident) {
+inline std::string quote_schema(std::string_view ident) {
   std::string out = "\"";
   for (char c : ident) {
     if (c == '"') out += '"';
@@ -125,12 +125,6 @@ inline std::string quote(std::string_view ident) {
   }
   return out + '"';
 }
-
-template <class St>
-struct Reset {
-  St& st;
-  ~Reset() { st.reset(); }
-};
 
 inline const Sql& set_path() {
   // Only an existing schema: a missing one would leave public first on the path, and the org's
@@ -142,7 +136,7 @@ inline const Sql& set_path() {
 }
 
 inline std::string control_ddl(const std::string& schema) {
-  return "CREATE TABLE IF NOT EXISTS " + quote(schema) + ".\"_tenantry_fleet\" (\n"
+  return "CREATE TABLE IF NOT EXISTS " + quote_schema(schema) + ".\"_tenantry_fleet\" (\n"
          "  schema_name TEXT NOT NULL PRIMARY KEY,\n"
          "  version BIGINT NOT NULL,\n"
          "  migrated_at TIMESTAMPTZ NOT NULL,\n"
@@ -153,7 +147,7 @@ inline std::string control_ddl(const std::string& schema) {
 }
 
 inline Sql control_upsert(const std::string& schema) {
-  return intern_sql("INSERT INTO " + quote(schema) +
+  return intern_sql("INSERT INTO " + quote_schema(schema) +
                     ".\"_tenantry_fleet\" (schema_name, version, migrated_at, duration_ms, attempts, error)"
                     " VALUES ($1, $2, now(), $3, $4, $5) ON CONFLICT (schema_name) DO UPDATE SET"
                     " version = EXCLUDED.version, migrated_at = EXCLUDED.migrated_at,"
@@ -172,7 +166,7 @@ inline bool lock_timed_out(const std::exception_ptr& e) {
   }
 }
 
-}  // namespace fleet_detail
+}  // namespace detail
 
 /// Migrates every schema in `schemas` with `migrations` (see the header comment). `connect`
 /// opens one PostgreSQL connection (pg::Connection) per worker. Returns per-org outcomes; an
@@ -206,9 +200,9 @@ FleetResult run_fleet(Connect&& connect, const std::vector<std::string>& schemas
 
   {
     Conn control = connect();
-    control.execute(fleet_detail::control_ddl(options.control_schema));
+    control.execute(detail::control_ddl(options.control_schema));
   }
-  const Sql upsert = fleet_detail::control_upsert(options.control_schema);
+  const Sql upsert = detail::control_upsert(options.control_schema);
 
   std::mutex mutex;  // guards everything below
   FleetProgress progress;
@@ -273,8 +267,8 @@ FleetResult run_fleet(Connect&& connect, const std::vector<std::string>& schemas
               bool busy = false;
               try {
                 {
-                  auto& st = conn.prepare(fleet_detail::set_path());
-                  fleet_detail::Reset<std::remove_reference_t<decltype(st)>> reset{st};
+                  auto& st = conn.prepare(detail::set_path());
+                  detail::Reset<std::remove_reference_t<decltype(st)>> reset{st};
                   st.bind_text(1, org.schema);
                   if (!st.step())
                     throw UsageError("tenantry: migrate: fleet: schema '" + org.schema + "' does not exist");
@@ -290,7 +284,7 @@ FleetResult run_fleet(Connect&& connect, const std::vector<std::string>& schemas
                   if (s.applied) org.version = std::max(org.version, s.version);
                 org.error.clear();
               } catch (...) {
-                busy = fleet_detail::lock_timed_out(std::current_exception());
+                busy = detail::lock_timed_out(std::current_exception());
                 try {
                   throw;
                 } catch (const std::exception& e) {
@@ -302,7 +296,7 @@ FleetResult run_fleet(Connect&& connect, const std::vector<std::string>& schemas
               org.took += std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0);
               try {
                 auto& st = conn.prepare(upsert);
-                fleet_detail::Reset<std::remove_reference_t<decltype(st)>> reset{st};
+                detail::Reset<std::remove_reference_t<decltype(st)>> reset{st};
                 st.bind_text(1, org.schema);
                 st.bind_int(2, org.version);
                 st.bind_int(3, org.took.count() / 1000);
@@ -382,7 +376,7 @@ std::vector<std::pair<std::string, std::int64_t>> fleet_versions(Conn& conn, con
   std::map<std::string, std::int64_t> found;
   {
     auto& st = conn.prepare(sql);
-    fleet_detail::Reset<std::remove_reference_t<decltype(st)>> reset{st};
+    detail::Reset<std::remove_reference_t<decltype(st)>> reset{st};
     st.bind_text(1, list);
     while (st.step()) found[std::string(st.column_text(0))] = st.column_int(1);
   }

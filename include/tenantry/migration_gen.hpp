@@ -49,7 +49,7 @@ struct Generated {
   bool empty() const noexcept { return changes.empty(); }
 };
 
-namespace gen_detail {
+namespace detail {
 
 inline std::vector<LintEntry> lint(const GeneratedScript& s, Direction dir) {
   std::vector<LintEntry> out;
@@ -76,7 +76,7 @@ inline std::string header(const Generated& g, Direction dir, std::string_view ti
   return out;
 }
 
-}  // namespace gen_detail
+}  // namespace detail
 
 /// Diffs `from` against `to` in both directions and writes both scripts for their dialect.
 /// Throws DataLossError listing every refused change of either direction (the down
@@ -107,14 +107,14 @@ inline Generated generate(const catalog::Schema& from, const catalog::Schema& to
   g.down_changes = down->describe();
   g.up = to.postgres ? write_postgres(*up) : write_sqlite(*up);
   g.down = to.postgres ? write_postgres(*down) : write_sqlite(*down);
-  g.lint = gen_detail::lint(g.up, Direction::up);
-  for (auto& l : gen_detail::lint(g.down, Direction::down)) g.lint.push_back(std::move(l));
+  g.lint = detail::lint(g.up, Direction::up);
+  for (auto& l : detail::lint(g.down, Direction::down)) g.lint.push_back(std::move(l));
   return g;
 }
 
 /// The two files' text: `NNNN_name` as their title in the header comment.
 inline std::pair<std::string, std::string> file_texts(const Generated& g, std::string_view title) {
-  return {g.up.text(gen_detail::header(g, Direction::up, title)), g.down.text(gen_detail::header(g, Direction::down, title))};
+  return {g.up.text(detail::header(g, Direction::up, title)), g.down.text(detail::header(g, Direction::down, title))};
 }
 
 /// Writes `g` into `dir` as the next version: NNNN_name.up.sql and NNNN_name.down.sql, NNNN

@@ -24,7 +24,7 @@ namespace tenantry::migrate {
 
 namespace pg_writer {
 
-using diff_detail::quote;
+using detail::quote;
 
 inline std::string column_list(const std::vector<std::string>& cols) {
   std::string out = "(";
@@ -85,7 +85,7 @@ inline std::string create_policy(const std::string& table, const catalog::Policy
 
 inline std::string guard(const Guard& g) {
   std::string message;
-  dialect_detail::quote_string(message, g.name + ": " + g.message);
+  tenantry::detail::quote_string(message, g.name + ": " + g.message);
   return "DO $tenantry_guard$\nBEGIN\n  IF (" + g.count_sql + ") <> 0 THEN\n    RAISE EXCEPTION USING MESSAGE = " + message +
          ";\n  END IF;\nEND\n$tenantry_guard$";
 }
@@ -331,7 +331,7 @@ class Writer {
 
   static std::string literal(const std::string& s) {
     std::string out;
-    dialect_detail::quote_string(out, s);
+    tenantry::detail::quote_string(out, s);
     return out;
   }
 

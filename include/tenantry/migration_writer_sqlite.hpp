@@ -42,7 +42,7 @@ namespace tenantry::migrate {
 
 namespace sqlite_writer {
 
-using diff_detail::quote;
+using detail::quote;
 
 inline constexpr std::string_view rebuild_prefix = "_tenantry_new_";
 
@@ -63,7 +63,7 @@ inline std::vector<std::string> rebuild_reasons(const SchemaDiff& d, const Table
         const catalog::Column& col = *t.column(c.object);
         const bool pk = t.primary_key && std::find(t.primary_key->columns.begin(), t.primary_key->columns.end(),
                                                    col.name) != t.primary_key->columns.end();
-        const std::string def = diff_detail::lower(col.default_sql);
+        const std::string def = detail::lower(col.default_sql);
         const bool constant_default = !def.empty() && def != "null" && def.find('(') == std::string::npos &&
                                       !def.starts_with("current_");
         // ALTER TABLE ADD COLUMN: not a key, no fill, and NOT NULL only with a constant default.

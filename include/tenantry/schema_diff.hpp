@@ -260,7 +260,7 @@ struct DiffOptions {
   bool refuse = true;
 };
 
-namespace diff_detail {
+namespace detail {
 
 inline std::string quote(std::string_view name) {
   std::string out = "\"";
@@ -661,7 +661,7 @@ class Differ {
   std::vector<Refusal> refused_;
 };
 
-}  // namespace diff_detail
+}  // namespace detail
 
 /// The changes that turn schema `from` into schema `to` (both of one dialect), with the
 /// decisions for the up direction (see Decisions). Throws DataLossError when a change would
@@ -670,7 +670,7 @@ class Differ {
 inline SchemaDiff diff(const catalog::Schema& from, const catalog::Schema& to, const Decisions& decisions = {},
                        DiffOptions options = {}) {
   if (from.postgres != to.postgres) throw UsageError("tenantry: migrate: diff() of schemas of two dialects");
-  return diff_detail::Differ(from, to, decisions, options).run();
+  return detail::Differ(from, to, decisions, options).run();
 }
 
 }  // namespace tenantry::migrate

@@ -247,7 +247,7 @@ TEST_CASE("encrypted: the platform key comes from the environment or a file, nev
   CHECK(PlatformKey::from_text("  " + k.to_text() + "\n").fingerprint() == k.fingerprint());
   std::string raw;
   for (std::size_t i = 0; i < 32; ++i) raw += static_cast<char>(k.bytes().b[i]);
-  CHECK(PlatformKey::from_text(tenantry::crypto_detail::base64(raw)).fingerprint() == k.fingerprint());
+  CHECK(PlatformKey::from_text(tenantry::detail::base64(raw)).fingerprint() == k.fingerprint());
   expect_throw<tenantry::KeyConfigError>([] { (void)PlatformKey::from_text("short"); });
   expect_throw<tenantry::KeyConfigError>([] { (void)PlatformKey::from_text(std::string(64, 'z')); });
   expect_throw<tenantry::KeyConfigError>([] { (void)PlatformKey::from_file("/nonexistent/tenantry-key"); });
