@@ -48,6 +48,12 @@ changed_lines() { "$cf" --style=file "$1" | diff "$1" - | grep -c '^<' || true; 
 case "$mode" in
   --fix)
     [[ $# -gt 0 ]] || { echo "format.sh: --fix needs the files to format" >&2; exit 2; }
+    for f in "$@"; do
+      case "$f" in
+        *.hpp | *.cpp | *.h | *.cc) ;;
+        *) echo "format.sh: $f is not a C++ file; nothing was formatted" >&2; exit 2 ;;
+      esac
+    done
     "$cf" --style=file -i "$@"
     ;;
   --pending)

@@ -8,9 +8,10 @@
 #     (installing the headers needs neither) and installs it into BINARY_DIR/prefix;
 #  2. find_package() checks, configure only (tests/downstream/find): version, unknown
 #     component, a component whose library is missing, optional components;
-#  3. CMake consumers (tests/downstream): COMPONENTS sqlite without PostgreSQL and with
-#     libpq-fe.h hidden; COMPONENTS postgres without SQLite3 and with sqlite3.h hidden; no
-#     COMPONENTS (everything). Each is built and run;
+#  3. CMake consumers (tests/downstream): COMPONENTS sqlite without PostgreSQL or OpenSSL and
+#     with libpq-fe.h and OpenSSL's headers hidden; COMPONENTS postgres without SQLite3 or
+#     OpenSSL and with sqlite3.h and OpenSSL's headers hidden; no COMPONENTS (everything). Each
+#     is built and run;
 #  4. plain g++/clang++ builds with pkg-config (tenantry-sqlite, tenantry-postgres), the other
 #     driver's header hidden the same way, built and run.
 cmake_minimum_required(VERSION 3.22)
@@ -39,7 +40,8 @@ endfunction()
 run("configure tenantry" ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${lib_build}
   -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_INSTALL_PREFIX=${prefix}
   -DTENANTRY_BUILD_TESTS=OFF -DTENANTRY_BUILD_EXAMPLES=OFF -DTENANTRY_BUILD_BENCHMARKS=OFF
-  -DCMAKE_DISABLE_FIND_PACKAGE_SQLite3=ON -DCMAKE_DISABLE_FIND_PACKAGE_PostgreSQL=ON)
+  -DCMAKE_DISABLE_FIND_PACKAGE_SQLite3=ON -DCMAKE_DISABLE_FIND_PACKAGE_PostgreSQL=ON
+  -DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON)
 run("build tenantry" ${CMAKE_COMMAND} --build ${lib_build})
 run("install tenantry" ${CMAKE_COMMAND} --install ${lib_build})
 
@@ -50,6 +52,7 @@ if(DEFINED VERSION AND NOT version STREQUAL VERSION)
 endif()
 
 # The headers of each driver library, hidden: an include directory searched before the system's.
+# OpenSSL's are hidden from both (only the encrypted component needs it).
 set(hidden_root ${BINARY_DIR}/hidden)
 foreach(h libpq-fe.h sqlite3.h)
   if(h STREQUAL "libpq-fe.h")
@@ -59,8 +62,8 @@ foreach(h libpq-fe.h sqlite3.h)
     set(dir ${hidden_root}/sqlite3)
     set(names sqlite3.h)
   endif()
-  foreach(n IN LISTS names)
-    file(WRITE ${dir}/${n} "#error \"${h} is not installed here: this component must not include it\"\n")
+  foreach(n IN LISTS names openssl/evp.h openssl/crypto.h openssl/rand.h openssl/sha.h)
+    file(WRITE ${dir}/${n} "#error \"${n} is not installed here: this component must not include it\"\n")
   endforeach()
 endforeach()
 
@@ -79,9 +82,11 @@ foreach(component sqlite postgres tenantry)
   set(build ${BINARY_DIR}/consumer-${component})
   set(extra)
   if(component STREQUAL "sqlite")
-    set(extra -DCMAKE_DISABLE_FIND_PACKAGE_PostgreSQL=ON -DHIDDEN_HEADERS=${hidden_root}/libpq)
+    set(extra -DCMAKE_DISABLE_FIND_PACKAGE_PostgreSQL=ON -DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON
+      -DHIDDEN_HEADERS=${hidden_root}/libpq)
   elseif(component STREQUAL "postgres")
-    set(extra -DCMAKE_DISABLE_FIND_PACKAGE_SQLite3=ON -DHIDDEN_HEADERS=${hidden_root}/sqlite3)
+    set(extra -DCMAKE_DISABLE_FIND_PACKAGE_SQLite3=ON -DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON
+      -DHIDDEN_HEADERS=${hidden_root}/sqlite3)
   endif()
   run("configure the ${component} consumer" ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/downstream -B ${build}
     ${find_args} -DCOMPONENT=${component} -DEXPECTED_VERSION=${version} ${extra})
@@ -115,7 +120,7 @@ foreach(component sqlite postgres)
   endif()
   run("pkg-config --cflags --libs tenantry-${component}" ${PKG_CONFIG} --cflags --libs tenantry-${component})
   string(STRIP "${step_output}" flags)
-  if(flags MATCHES "${other_flag}")
+  if(flags MATCHES "${other_flag}|-lcrypto|-lssl")
     message(FATAL_ERROR "downstream: tenantry-${component}.pc brings in ${other}: ${flags}")
   endif()
   separate_arguments(flags UNIX_COMMAND "${flags}")

@@ -58,7 +58,7 @@ template <class T, std::size_t... K>
 auto key_tuple_type(std::index_sequence<K...>) -> std::tuple<reflect::field_type<K, T>...>;
 
 template <class T>
-consteval auto key_field_indexes() {
+consteval auto key_field_indexes_of() {
   constexpr auto pk = entity<T>::primary_key.columns;
   constexpr std::size_t org = org_field<T>;
   constexpr std::size_t n = [&] {
@@ -71,6 +71,14 @@ consteval auto key_field_indexes() {
   for (std::size_t k = 0; k < pk.size; ++k)
     if (pk.index[k] != org) out[j++] = pk.index[k];
   return out;
+}
+
+template <class T>
+consteval auto key_field_indexes() {
+  // Without an entity declaration there is no key: table_info<T>()'s static_assert says so, once,
+  // instead of an "incomplete type" here.
+  if constexpr (!declared_entity<T>) return std::array<std::size_t, 1>{};
+  else return key_field_indexes_of<T>();
 }
 
 template <class T>

@@ -226,10 +226,20 @@ ColumnInfo column_info() {
 }
 
 template <class T>
+TableInfo build_declared_table_info();
+
+template <class T>
 TableInfo build_table_info() {
   static_assert(declared_entity<T>,
                 "tenantry: no entity declaration for this struct; specialise tenantry::entity<T> with "
                 "`table` and `primary_key`");
+  // Nothing more is compiled for an undeclared struct: the message above is the only one.
+  if constexpr (declared_entity<T>) return build_declared_table_info<T>();
+  else return TableInfo{};
+}
+
+template <class T>
+TableInfo build_declared_table_info() {
   static_assert(reflect::check_entity_shape<T>());
   TableInfo t;
   t.name = std::string(entity<T>::table);
