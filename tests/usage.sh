@@ -16,7 +16,8 @@ shift 3
 # The headers whose first indented block is code (the others hold tables: URL forms, type
 # mappings, the exception tree). Adding an example to a header means adding it here.
 headers="tenantry/database.hpp tenantry/ddl.hpp tenantry/entity.hpp tenantry/migrate.hpp tenantry/org_schema.hpp
-  tenantry/pool.hpp tenantry/query.hpp tenantry/repository.hpp tenantry/version.hpp tenantry/driver/transaction.hpp"
+  tenantry/pool.hpp tenantry/query.hpp tenantry/repository.hpp tenantry/version.hpp tenantry/driver/transaction.hpp
+  tenantry/conflict.hpp tenantry/statements.hpp"
 
 flags="-std=c++20 -fsyntax-only -Wall -Wextra -Werror -Wno-unused-variable -Wno-unused-but-set-variable"
 incs="-I$src/include -I$src/tests"

@@ -42,6 +42,7 @@ struct ApiToken {
   tenantry::Uuid id;
   tenantry::OrgId org_id;
   std::string user_id;
+  std::string name;
   std::string token_prefix;
   TokenStatus status = TokenStatus::active;
   tenantry::Timestamp created_at;
