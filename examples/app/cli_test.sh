@@ -288,15 +288,16 @@ case_demo_foreign_db() {
 # ---- migrate status exits non-zero when the history disagrees with the files -------------------
 case_status_changed() {
   mkdir -p m
-  cp "$upgrade_dir"/0001_* m/
+  cp "$upgrade_dir/../../sqlite/"*.sql m/  # the app's own migrations: the schema matches the entities
   db="sqlite:$PWD/app.db"
   run up migrate up --db "$db" --dir m
   run ok migrate status --db "$db" --dir m
-  echo "-- edited after it was applied" >>m/0001_single_tenant.up.sql
+  has ok "matches the entities"
+  echo "-- edited after it was applied" >>m/0001_initial_schema.up.sql
   expect 4 changed migrate status --db "$db" --dir m
   has changed "FILE CHANGED"
   expect 4 up-changed migrate up --db "$db" --dir m
-  rm m/0001_single_tenant.up.sql m/0001_single_tenant.down.sql
+  rm m/0001_initial_schema.up.sql m/0001_initial_schema.down.sql
   expect 4 missing migrate status --db "$db" --dir m
   has missing "FILE MISSING"
 }
