@@ -1127,10 +1127,11 @@ int cmd_demo(const Settings& settings) {
   for_each_entity<AllEntities>(
       [&]<class E>(std::type_identity<E>) { indexes += tenantry::table_info<E>().indexes.size(); });
   const bool separate_rls = rls && separate && separate->db().is_postgres();
-  timed_line("schema",
-             fmt::format("11 tables, {} indexes{}", indexes,
-                         rls ? separate_rls ? ", 10 + 1 (sessions) isolation policies" : ", 10 isolation policies" : ""),
-             ms_since(t));
+  timed_line(
+      "schema",
+      fmt::format("11 tables, {} indexes{}", indexes,
+                  rls ? separate_rls ? ", 10 + 1 (sessions) isolation policies" : ", 10 isolation policies" : ""),
+      ms_since(t));
 
   // 2. two tenants
   t = Clock::now();
@@ -1405,9 +1406,10 @@ bool verify_database(std::string_view label, const std::string& url, const std::
       problems = tenantry::pg::rls_mismatches(conn, tables, {.rls_role = role});
   });
   if (problems.empty()) {
-    fmt::print("  ok    {} org-scoped tables: ENABLE and FORCE ROW LEVEL SECURITY, exactly the generated "
-               "policies; the connected role is subject to them\n",
-               tables.size());
+    fmt::print(
+        "  ok    {} org-scoped tables: ENABLE and FORCE ROW LEVEL SECURITY, exactly the generated "
+        "policies; the connected role is subject to them\n",
+        tables.size());
     return true;
   }
   fmt::print("  FAILED  {} problem(s):\n", problems.size());
@@ -1591,11 +1593,13 @@ int run(int argc, char** argv) {
   auto* rls = cli.add_subcommand("rls", "PostgreSQL row-level security");
   rls->require_subcommand(1);
   auto* rls_verify = rls->add_subcommand(
-      "verify", "check every database's live policies against the generated ones, and that this role is subject "
-                "to them (a service's start-up check)");
+      "verify",
+      "check every database's live policies against the generated ones, and that this role is subject "
+      "to them (a service's start-up check)");
   add_db(rls_verify);
-  rls_verify->add_option("--role", rls_role, "the role the policies were created for (CREATE POLICY ... TO); "
-                                             "default: none (PUBLIC)");
+  rls_verify->add_option("--role", rls_role,
+                         "the role the policies were created for (CREATE POLICY ... TO); "
+                         "default: none (PUBLIC)");
 
   try {
     cli.parse(argc, argv);

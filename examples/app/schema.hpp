@@ -163,7 +163,8 @@ std::vector<std::string> drop_row_level_security_statements() {
     const std::string table = detail::quoted<PgDialect>(t.name);
     std::vector<std::string> mine{
         "DROP POLICY " + detail::quoted<PgDialect>(tenantry::row_level_security_policy_name(t)) + " ON " + table,
-        "ALTER TABLE " + table + " NO FORCE ROW LEVEL SECURITY", "ALTER TABLE " + table + " DISABLE ROW LEVEL SECURITY"};
+        "ALTER TABLE " + table + " NO FORCE ROW LEVEL SECURITY",
+        "ALTER TABLE " + table + " DISABLE ROW LEVEL SECURITY"};
     out.insert(out.begin(), mine.begin(), mine.end());
   });
   return out;

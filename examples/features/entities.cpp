@@ -32,6 +32,7 @@ struct Project {
 
 template <>
 struct tenantry::entity<Organization> {
+  static constexpr auto scope = tenantry::global;  // no OrgId field: shared by every org, said out loud
   static constexpr std::string_view table = "organizations";
   static constexpr auto primary_key = key(&Organization::id);
   static constexpr auto constraints = std::tuple{unique(&Organization::slug)};

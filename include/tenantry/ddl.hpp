@@ -267,9 +267,9 @@ std::vector<std::string> create_index_sql(const TableInfo& t, DdlOptions opt = {
 template <class D>
 std::string rls_current_org_sql(const ColumnInfo& org) {
   std::string out = "(SELECT CAST(COALESCE(NULLIF(current_setting(";
-  dialect_detail::quote_string(out, org_setting);
+  detail::quote_string(out, org_setting);
   out += ", true), ''), current_setting(";
-  dialect_detail::quote_string(out, org_setting_missing);
+  detail::quote_string(out, org_setting_missing);
   out += ")) AS ";
   out += D::column_type(org);
   out += "))";

@@ -208,14 +208,14 @@ struct MdCtxFree {
   void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
 };
 
-inline void random_bytes(unsigned char* out, std::size_t n) {
+inline void key_random_bytes(unsigned char* out, std::size_t n) {
   if (RAND_bytes(out, static_cast<int>(n)) != 1)
     throw EncryptionError("tenantry: encryption: the system random generator failed (RAND_bytes)");
 }
 
 inline KeyBytes random_key() {
   KeyBytes k;
-  random_bytes(k.b.data(), k.b.size());
+  key_random_bytes(k.b.data(), k.b.size());
   return k;
 }
 
@@ -238,7 +238,7 @@ inline Fingerprint fingerprint(const KeyBytes& key) {
 inline std::string gcm_seal(const KeyBytes& key, std::string_view aad, std::span<const unsigned char> plain) {
   std::string out(nonce_size + plain.size() + tag_size, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
-  random_bytes(o, nonce_size);
+  key_random_bytes(o, nonce_size);
   std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx(EVP_CIPHER_CTX_new());
   int len = 0;
   const bool ok =

@@ -75,7 +75,7 @@ struct RlsVerifyOptions {
   std::string schema{};
 };
 
-namespace rls_detail {
+namespace detail {
 
 /// Runs `sql` with text parameters and calls row(statement) for each result row.
 template <class F>
@@ -101,15 +101,15 @@ inline std::string quoted(std::string_view ident) {
   return out;
 }
 
-}  // namespace rls_detail
+}  // namespace detail
 
 /// Every mismatch between the live catalog and the row-level security tenantry generates for
 /// `tables` (see the file comment); empty when the database enforces it as generated and the
 /// connected role is subject to it. Global tables in the list are skipped.
 inline std::vector<RlsMismatch> rls_mismatches(Connection& conn, const std::vector<const TableInfo*>& tables,
                                                const RlsVerifyOptions& opt = {}) {
-  using rls_detail::query;
-  using rls_detail::text_or;
+  using detail::query;
+  using detail::text_or;
   std::vector<RlsMismatch> out;
   const auto report = [&](std::string table, std::string problem) {
     out.push_back(RlsMismatch{std::move(table), std::move(problem)});
@@ -153,7 +153,7 @@ inline std::vector<RlsMismatch> rls_mismatches(Connection& conn, const std::vect
   // ---- the generated policies, as the server deparses them -----------------------------------
   // One temporary table per distinct org column (name and type), in a transaction that is
   // always rolled back.
-  std::map<std::pair<std::string, std::string>, rls_detail::ExpectedPolicy> expected;
+  std::map<std::pair<std::string, std::string>, detail::ExpectedPolicy> expected;
   {
     auto tx = conn.transaction();
     int probe = 0;
@@ -166,7 +166,7 @@ inline std::vector<RlsMismatch> rls_mismatches(Connection& conn, const std::vect
       shape.name = "tenantry_rls_probe_" + std::to_string(probe++);
       shape.columns = {org};
       shape.org_column = 0;
-      conn.execute("CREATE TEMPORARY TABLE " + rls_detail::quoted(shape.name) + " (" + rls_detail::quoted(org.name) +
+      conn.execute("CREATE TEMPORARY TABLE " + detail::quoted(shape.name) + " (" + detail::quoted(org.name) +
                    " " + key.second + ")");
       // A role that does not exist cannot be named in a policy (reported above): probe with
       // PUBLIC and expect the name.
@@ -210,7 +210,7 @@ inline std::vector<RlsMismatch> rls_mismatches(Connection& conn, const std::vect
       continue;
     }
     const ColumnInfo& org = t->columns[t->org_column];
-    const rls_detail::ExpectedPolicy& want = expected[{org.name, PgDialect::column_type(org)}];
+    const detail::ExpectedPolicy& want = expected[{org.name, PgDialect::column_type(org)}];
     const std::string policy = row_level_security_policy_name(*t);
     bool have_policy = false;
     query(conn,

@@ -230,10 +230,10 @@ TableInfo build_declared_table_info();
 
 template <class T>
 TableInfo build_table_info() {
-  static_assert(declared_entity<T>,
-                "tenantry: no entity declaration for this struct; specialise tenantry::entity<T> with "
-                "`table` and `primary_key`");
-  // Nothing more is compiled for an undeclared struct: the message above is the only one.
+  // org_field<T> states the rule when T has no entity declaration (entity.hpp); it is one
+  // instantiation however many places ask, so the message appears once. Nothing more is compiled
+  // for an undeclared struct.
+  (void)org_field<T>;
   if constexpr (declared_entity<T>) return build_declared_table_info<T>();
   else return TableInfo{};
 }

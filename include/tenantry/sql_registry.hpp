@@ -20,9 +20,9 @@
 #pragma once
 
 #include "tenantry/error.hpp"
+#include "tenantry/sha256.hpp"
 
-#include <openssl/evp.h>
-
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -47,10 +47,7 @@ inline constexpr std::string_view sql_name_prefix = "tenantry_";
 /// The server-side name of statement `text`: "tenantry_" and the first 24 bytes of SHA-256(text)
 /// in lower-case hex, 57 characters (PostgreSQL keeps 63 of a name).
 inline std::string sql_statement_name(std::string_view text) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr) != 1 || len != 32)
-    throw Error("tenantry: OpenSSL could not compute a SHA-256 digest");
+  const std::array<unsigned char, 32> md = detail::sha256(text);  // tenantry/sha256.hpp: no crypto library
   static constexpr char hex[] = "0123456789abcdef";
   std::string out(sql_name_prefix);
   for (unsigned i = 0; i < 24; ++i) {
@@ -68,7 +65,7 @@ inline Sql intern_sql(std::string text) {
   };
   struct Registry {
     std::mutex mutex;
-    std::deque<Entry> entries;  // deque: element addresses stay valid as it grows
+    std::deque<Entry> entries;                                  // deque: element addresses stay valid as it grows
     std::unordered_map<std::string_view, std::uint32_t> ids;    // by text
     std::unordered_map<std::string_view, std::uint32_t> names;  // by name
   };

@@ -101,9 +101,9 @@ TEST_CASE("app migrations: up / down / up leaves an identical schema", "[app][mi
                  d == Dialect::sqlite ? std::vector<std::int64_t>{1, 2} : std::vector<std::int64_t>{1, 2, 3});
     }
     SECTION("migrations/sessions/<dialect>") {
-      const auto sessions = up_down_up(d, migrations(std::string("sessions/") + name(d)),
-                                       d == Dialect::sqlite ? std::vector<std::int64_t>{1}
-                                                            : std::vector<std::int64_t>{1, 2});
+      const auto sessions = up_down_up(
+          d, migrations(std::string("sessions/") + name(d)),
+          d == Dialect::sqlite ? std::vector<std::int64_t>{1} : std::vector<std::int64_t>{1, 2});
       // The session database holds tower_sessions alone, without the foreign key to organizations.
       for (const auto& line : sessions) {
         CHECK(line.find("tower_sessions") != std::string::npos);

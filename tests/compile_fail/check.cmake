@@ -5,7 +5,8 @@
 # puts a failed consteval call's function name in a note, a note line), and in no more than one
 # error line: the rule is stated once, not once per instantiation (a duplicate would mean two
 # dialects, or two overloads, each report it). A second line "// repeats: <why>" lets a file
-# whose error comes from outside tenantry (Boost.PFR) match more than once. The test output
+# whose error comes from outside tenantry (Boost.PFR) match more than once; "// errors: N"
+# requires exactly N error lines (1: the rule and nothing else). The test output
 # reports the diagnostic's length (lines, bytes) and its first error line.
 cmake_minimum_required(VERSION 3.22)
 file(STRINGS ${SOURCE} head_lines LIMIT_COUNT 2)
@@ -58,6 +59,9 @@ endif()
 message(STATUS "compile_fail.${name}: ${lines} diagnostic lines, ${bytes} bytes, ${n_errors} error(s); first: ${first}")
 if(matching EQUAL 0 AND matching_notes EQUAL 0)
   message(FATAL_ERROR "compile_fail.${name}: no error (or note) says '${expected}':\n${out}")
+endif()
+if(second_line MATCHES "^// errors: ([0-9]+)" AND NOT n_errors EQUAL CMAKE_MATCH_1)
+  message(FATAL_ERROR "compile_fail.${name}: ${n_errors} errors, expected ${CMAKE_MATCH_1} (the rule alone):\n${out}")
 endif()
 if(matching GREATER 1 AND NOT second_line MATCHES "^// repeats: ")
   message(FATAL_ERROR "compile_fail.${name}: the rule is reported ${matching} times, not once:\n${out}")

@@ -1,4 +1,5 @@
 // expect: this entity is global \(it has no OrgId field\): call find\(key\)
+// errors: 1
 // The other direction through a Database: an org passed to a global entity, stated once.
 #include "support/entities.hpp"
 

@@ -1,4 +1,5 @@
 // expect: no entity declaration for this struct
+// errors: 1
 // Through Repository too: the rule, once, instead of "incomplete type 'tenantry::entity<Lone>'".
 #include <tenantry/sqlite.hpp>
 

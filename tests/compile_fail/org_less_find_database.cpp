@@ -1,4 +1,5 @@
 // expect: this entity is org-scoped: call find\(org, key\)
+// errors: 1
 // Through Repository<E> over a run-time chosen Database the rule is stated once, not once per
 // dialect (it used to be reported twice, in 35 lines with g++).
 #include "support/entities.hpp"

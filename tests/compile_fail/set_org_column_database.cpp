@@ -1,4 +1,5 @@
 // expect: the org column cannot be changed
+// errors: 1
 // Through a Database too, and once.
 #include "support/entities.hpp"
 

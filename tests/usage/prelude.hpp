@@ -20,6 +20,7 @@ struct Organization {
 };
 template <>
 struct tenantry::entity<Organization> {
+  static constexpr auto scope = tenantry::global;
   static constexpr std::string_view table = "organizations";
   static constexpr auto primary_key = key(&Organization::id);
 };
