@@ -20,6 +20,9 @@
 //         foreign_key(&ApiToken::org_id, &Organization::id, on_delete::cascade)};
 //   };
 //
+// A struct without an OrgId field must also say `static constexpr auto scope = tenantry::global;`
+// (see "org scoping" below for the rules every entity is checked against).
+//
 // Every helper here is consteval: a member that is not a field of the struct, a mistyped
 // comparison operator, or a key longer than a table can have, stops the compilation at the
 // declaration. The declarations are turned into a runtime TableInfo (schema.hpp) once per
