@@ -13,6 +13,8 @@ file(STRINGS ${SOURCE} head_lines LIMIT_COUNT 2)
 list(GET head_lines 0 first_line)
 list(GET head_lines -1 second_line)
 string(REGEX REPLACE "^// expect: " "" expected "${first_line}")
+# The diagnostics are matched with every ';' turned into ',' (below); the rule's text gets the same.
+string(REPLACE ";" "," expected "${expected}")
 get_filename_component(name ${SOURCE} NAME_WE)
 execute_process(COMMAND ${CXX} -std=c++20 -fsyntax-only ${FLAGS} ${SOURCE}
   RESULT_VARIABLE rv OUTPUT_VARIABLE out ERROR_VARIABLE out)
