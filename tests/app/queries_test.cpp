@@ -13,9 +13,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 using namespace app_test;
@@ -325,17 +330,58 @@ TEST_CASE("app queries: each returns the org's rows and never another org's", "[
   }
 }
 
-TEST_CASE("app queries: the SQL filters every table by the org", "[app][queries]") {
+TEST_CASE("app queries: the SQL of each, pinned for both dialects", "[app][queries][golden]") {
+  // tests/golden/app_queries.<dialect>.sql; TENANTRY_UPDATE_GOLDEN=1 rewrites them.
+  const auto all = []<class D>(std::type_identity<D>) {
+    std::ostringstream out;
+    out << "per status (downloads): " << tenantry::sql_of<D>(queries::per_status<&DownloadRequest::status>()) << '\n'
+        << "per status (access requests): " << tenantry::sql_of<D>(queries::per_status<&UserAccessRequest::status>())
+        << '\n'
+        << "per status (app access requests): " << tenantry::sql_of<D>(queries::per_status<&AppAccessRequest::status>())
+        << '\n'
+        << "per status (tokens): " << tenantry::sql_of<D>(queries::per_status<&ApiToken::status>()) << '\n'
+        << "tokens with owner: " << tenantry::sql_of<D>(queries::tokens_with_owner()) << '\n'
+        << "toolsets with config: " << tenantry::sql_of<D>(queries::toolsets_with_config("u")) << '\n'
+        << "usable toolsets: " << tenantry::sql_of<D>(queries::usable_toolsets("u")) << '\n'
+        << "aliases with metadata: " << tenantry::sql_of<D>(queries::aliases_with_metadata()) << '\n'
+        << "aliases without metadata: " << tenantry::sql_of<D>(queries::aliases_without_metadata()) << '\n';
+    return out.str();
+  };
+  for (const auto& [file, actual] :
+       {std::pair{std::string("app_queries.sqlite.sql"), all(std::type_identity<tenantry::SqliteDialect>{})},
+        std::pair{std::string("app_queries.postgres.sql"), all(std::type_identity<tenantry::PgDialect>{})}}) {
+    const std::string path = std::string(TENANTRY_SOURCE_DIR) + "/tests/golden/" + file;
+    if (std::getenv("TENANTRY_UPDATE_GOLDEN") != nullptr) {
+      std::ofstream(path, std::ios::binary) << actual;
+      WARN("updated " << path);
+      continue;
+    }
+    std::ifstream in(path, std::ios::binary);
+    REQUIRE(in.good());
+    std::stringstream expected;
+    expected << in.rdbuf();
+    INFO(file);
+    CHECK(actual == expected.str());
+  }
+}
+
+TEST_CASE("app queries: every table of each statement carries the org", "[app][queries]") {
   // The joined table's org equality sits in the ON clause of its LEFT JOIN (in WHERE it would
-  // turn the join inner; left out, it would join another org's request).
+  // turn the join inner; left out, it would join another org's access request or metadata).
+  const auto orgs_of = [](const std::string& sql) {
+    std::size_t n = 0;
+    for (auto p = sql.find("\"org_id\" = $1"); p != std::string::npos; p = sql.find("\"org_id\" = $1", p + 1)) ++n;
+    return n;
+  };
   const std::string tokens = tenantry::sql_of<tenantry::PgDialect>(queries::tokens_with_owner());
-  CHECK(tokens ==
-        R"(SELECT "t0"."id", "t0"."name", "t0"."token_prefix", "t0"."status", "t0"."user_id", MAX("t1"."username"), )"
-        R"("t0"."created_at" FROM "api_tokens" AS "t0" LEFT JOIN "access_requests" AS "t1" ON ("t1"."user_id" = )"
-        R"("t0"."user_id" AND "t1"."status" = $2) AND "t1"."org_id" = $1 AND "t1"."org_id" = "t0"."org_id" WHERE )"
-        R"("t0"."org_id" = $1 GROUP BY "t0"."id", "t0"."name", "t0"."token_prefix", "t0"."status", "t0"."user_id", )"
-        R"("t0"."created_at" ORDER BY "t0"."user_id", "t0"."created_at", "t0"."id")");
-  const std::string waiting = tenantry::sql_of<tenantry::SqliteDialect>(queries::aliases_without_metadata());
-  CHECK(waiting.find(R"(WHERE "user_aliases"."org_id" = ?1 AND NOT EXISTS (SELECT 1 FROM "model_metadata" AS "t0" )"
-                     R"(WHERE "t0"."org_id" = ?1 AND)") != std::string::npos);
+  CHECK(
+      tokens.find(R"(LEFT JOIN "access_requests" AS "t1" ON ("t1"."user_id" = "t0"."user_id" AND "t1"."status" = $2) )"
+                  R"(AND "t1"."org_id" = $1 AND "t1"."org_id" = "t0"."org_id" WHERE "t0"."org_id" = $1 GROUP BY)") !=
+      std::string::npos);
+  CHECK(orgs_of(tokens) == 2);
+  CHECK(orgs_of(tenantry::sql_of<tenantry::PgDialect>(queries::toolsets_with_config("u"))) == 2);
+  CHECK(orgs_of(tenantry::sql_of<tenantry::PgDialect>(queries::usable_toolsets("u"))) == 2);  // the EXISTS too
+  CHECK(orgs_of(tenantry::sql_of<tenantry::PgDialect>(queries::aliases_with_metadata())) == 2);
+  CHECK(orgs_of(tenantry::sql_of<tenantry::PgDialect>(queries::aliases_without_metadata())) == 2);
+  CHECK(orgs_of(tenantry::sql_of<tenantry::PgDialect>(queries::per_status<&ApiToken::status>())) == 1);
 }
