@@ -19,7 +19,7 @@
 //   tenantry-app schema --write [--dialect D] [--yes]  regenerate the generated migration files
 //   tenantry-app demo [--rls] [--keep-schema]       migrate a database of its own, fill every
 //                                                   table for two orgs, show that each org sees
-//                                                   only its own rows
+//                                                   only its own rows, run the multi-table reads
 //   tenantry-app orgs create --slug S --name N | orgs list | orgs suspend --slug S
 //   tenantry-app report status --org S [--sql]      one org's rows per status: downloads, access
 //                                                   requests, app access requests, tokens
