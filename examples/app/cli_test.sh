@@ -371,8 +371,60 @@ case_no_create() {
   done
 }
 
+# ---- report: one org's multi-table reads, on the demo's database ---------------------------------
+case_report() {
+  db="sqlite:$PWD/demo.db"
+  run demo demo --db "$db"
+  run r-status report status --org acme --db "$db"
+  has r-status "download_requests  *completed 1  pending 1$"
+  has r-status "api_tokens  *active 1  inactive 1$"
+  has r-status "access_requests  *approved 2  pending 1$"
+  run r-status-g report status --org globex --db "$db"
+  has r-status-g "(Globex, suspended)"
+  has r-status-g "download_requests  *completed 1$"
+  has r-status-g "api_tokens  *active 1$"
+  run r-sql report status --org acme --sql --db "$db"
+  has r-sql 'sql: SELECT "status", COUNT(\*) FROM "api_tokens" WHERE "org_id" = ?1 GROUP BY "status"'
+
+  run r-tokens report tokens --org acme --sql --db "$db"
+  has r-tokens "alice  *laptop .*alice@acme.example"
+  has r-tokens "bob  *ci .*(no access request)"
+  has r-tokens "2 token(s)"
+  hasnt r-tokens "globex.example"
+  has r-tokens 'LEFT JOIN "access_requests" AS "t1" ON .* AND "t1"."org_id" = ?1 AND "t1"."org_id" = "t0"."org_id"'
+  run r-tokens-g report tokens --org globex --db "$db"
+  has r-tokens-g "alice  *laptop .*alice@globex.example"
+  has r-tokens-g "1 token(s)"
+  hasnt r-tokens-g "acme.example"
+
+  run r-toolsets report toolsets --org acme --user alice --db "$db"
+  has r-toolsets "exa-search  *builtin-exa-web-search  *yes  *on  *yes"
+  has r-toolsets "1 toolset(s) of 'alice', 1 usable"
+  run r-toolsets-bob report toolsets --org globex --user bob --db "$db"
+  has r-toolsets-bob "0 toolset(s) of 'bob', 0 usable"
+
+  run r-models report models --org acme --db "$db"
+  has r-models "llama3:instruct  *llama  *8192"
+  has r-models "phi3:mini  *(no metadata yet"
+  has r-models "2 alias(es), 1 waiting for metadata"
+  run r-models-g report models --org globex --db "$db"
+  has r-models-g "1 alias(es), 0 waiting for metadata"
+
+  expect 1 r-unknown report status --org nope --db "$db"
+  has r-unknown "no org with slug 'nope'"
+  short r-unknown
+  expect 2 r-no-org report tokens --db "$db"
+  has r-no-org "\-\-org is required"
+  expect 2 r-no-user report toolsets --org acme --db "$db"
+  expect 2 r-sideways report sideways --db "$db"
+  has r-sideways "unknown command 'sideways' for report"
+  expect 1 r-missing report status --org acme --db "sqlite:$PWD/missing.db"
+  has r-missing "migrate up"
+  [ ! -e missing.db ] || fail "report created missing.db"
+}
+
 cases="flow keyword_db keyword_db_postgres postgres_typo version down_needs_yes force_needs_yes
-  schema_write_needs_yes demo_foreign_db status_changed bad_numbers no_api_names exit_codes no_create"
+  schema_write_needs_yes demo_foreign_db status_changed bad_numbers no_api_names exit_codes no_create report"
 [ "$only" = all ] || cases=$only
 for c in $cases; do
   rm -rf "$work/$c"

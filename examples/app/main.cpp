@@ -19,8 +19,18 @@
 //   tenantry-app schema --write [--dialect D] [--yes]  regenerate the generated migration files
 //   tenantry-app demo [--rls] [--keep-schema]       migrate a database of its own, fill every
 //                                                   table for two orgs, show that each org sees
-//                                                   only its own rows
+//                                                   only its own rows, run the multi-table reads
 //   tenantry-app orgs create --slug S --name N | orgs list | orgs suspend --slug S
+//   tenantry-app report status --org S [--sql]      one org's rows per status: downloads, access
+//                                                   requests, app access requests, tokens
+//   tenantry-app report tokens --org S [--sql]      the org's tokens with their owner's login
+//   tenantry-app report toolsets --org S --user U [--sql]
+//                                                   a user's toolsets with the org's switch for
+//                                                   each type, and which are usable
+//   tenantry-app report models --org S [--sql]      the org's model aliases with their file's
+//                                                   metadata, and those still without
+//                                                   (each report: one statement per table read,
+//                                                   examples/app/queries.hpp; --sql prints them)
 //   tenantry-app health                             connect, SELECT 1, with latencies
 //   tenantry-app rls verify [--role R]              check every PostgreSQL database's live row-level
 //                                                   security against the generated policies, and
@@ -42,7 +52,7 @@
 //   * `migrate down` and `migrate force` change what the database has or records: without --yes
 //     they print what they would do and exit 3, changing nothing (--dry-run: the same, exit 0);
 //     `schema --write` needs --yes to overwrite a file whose contents would change;
-//   * `migrate status`, `down`, `force`, `orgs` and `health` never create a database;
+//   * `migrate status`, `down`, `force`, `orgs`, `report` and `health` never create a database;
 //   * `demo` replaces only an SQLite file that the demo itself created (it marks its files with
 //     its own application id, PRAGMA application_id) and refuses any other existing file; on
 //     PostgreSQL it works in a schema of its own, tenantry_demo_<random>, and drops only that.
@@ -62,6 +72,7 @@
 //      with the entities (DRIFTED, row-level security not as generated): `migrate status`,
 //      `migrate verify` or `rls verify` found it, or up/down/force refused because of it
 #include "app/entities.hpp"
+#include "app/queries.hpp"
 #include "app/repositories.hpp"
 #include "app/schema.hpp"
 #include "app/schema_check.hpp"
@@ -78,6 +89,7 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -862,6 +874,23 @@ class DemoDatabase {
   std::string schema_;
 };
 
+// ---- printing query results ------------------------------------------------------------------
+
+/// The statement a query sends on this database, as text.
+template <class Q>
+std::string sql_for(const Database& db, const Q& q) {
+  return db.is_postgres() ? tenantry::sql_of<tenantry::PgDialect>(q) : tenantry::sql_of<tenantry::SqliteDialect>(q);
+}
+
+/// "completed 2  pending 1", or "-" when there is no row.
+template <class S>
+std::string status_line(const std::vector<StatusCount<S>>& counts) {
+  std::string out;
+  for (const auto& c : counts)
+    out += fmt::format("{}{} {}", out.empty() ? "" : "  ", tenantry::enum_to_text(c.status), c.count);
+  return out.empty() ? "-" : out;
+}
+
 // ---- the demo ----------------------------------------------------------------------------------
 
 Bytes to_bytes(std::string_view text) {
@@ -1011,7 +1040,12 @@ Seeded seed_org(DbService<D>& s, OrgId org, bool larger) {
     s.models.create_download_request(org, phi);
   }
 
-  // access_requests: carol asks to join; in the larger org dave asked too and was approved.
+  // access_requests: alice joined through one (approved: the owner login the token report shows);
+  // carol asks to join; in the larger org dave asked too and was approved.
+  const UserAccessRequest alice = s.access.insert_pending_request(
+      org, larger ? "alice@acme.example" : "alice@globex.example", "alice");
+  expect(s.access.update_request_status(org, alice.id, AccessRequestStatus::approved, "admin"),
+         "approving alice's request changed nothing");
   s.access.insert_pending_request(org, "carol@example.com", "carol");
   if (larger) {
     const UserAccessRequest dave = s.access.insert_pending_request(org, "dave@example.com", "dave");
@@ -1273,6 +1307,40 @@ int cmd_demo(const Settings& settings) {
   fmt::print("  ok  globex suspended; deleting org 'initech' cascaded its {} rows, others untouched\n", initech_rows);
   timed_line("checks", "", ms_since(t));
 
+  // 6. the multi-table reads (examples/app/queries.hpp): one statement per table read, each
+  // filtered by the org in every table it names.
+  t = Clock::now();
+  fmt::print("queries (one statement each)\n  {:<22}{:<28}{}\n", "", "acme", "globex");
+  ReportRepository<D> reports(db);
+  const StatusDashboard da = reports.status_dashboard(a), dg = reports.status_dashboard(g);
+  const auto per_status_line = [](std::string_view label, const auto& x, const auto& y) {
+    fmt::print("  {:<22}{:<28}{}\n", label, status_line(x), status_line(y));
+  };
+  per_status_line("downloads per status", da.downloads, dg.downloads);
+  per_status_line("tokens per status", da.api_tokens, dg.api_tokens);
+  per_status_line("access requests", da.access_requests, dg.access_requests);
+  using DS = StatusCount<DownloadStatus>;
+  using TS = StatusCount<TokenStatus>;
+  expect(da.downloads == std::vector<DS>{{DownloadStatus::completed, 1}, {DownloadStatus::pending, 1}} &&
+             dg.downloads == std::vector<DS>{{DownloadStatus::completed, 1}} &&
+             da.api_tokens == std::vector<TS>{{TokenStatus::active, 1}, {TokenStatus::inactive, 1}} &&
+             dg.api_tokens == std::vector<TS>{{TokenStatus::active, 1}},
+         "the counts per status disagree with what each org holds");
+  const auto owners = reports.tokens_with_owner(a);
+  for (const auto& o : owners)
+    fmt::print("  acme token {:<10} of {:<8} owner login {}\n", o.name, o.user_id,
+               o.username.value_or("(no access request)"));
+  expect(owners.size() == 2 && owners[0].user_id == "alice" && owners[0].username == "alice@acme.example" &&
+             owners[1].user_id == "bob" && !owners[1].username,
+         "tokens with owners: expected alice's (alice@acme.example) and bob's (no login) of acme only");
+  const auto models = reports.aliases_with_metadata(a);
+  expect(models.size() == 2 && models[0].capabilities && !models[1].capabilities &&
+             reports.aliases_without_metadata(a).size() == 1 && reports.aliases_without_metadata(g).empty(),
+         "aliases with metadata: expected acme's llama3 with metadata and phi3 without");
+  fmt::print("  ok  aliases with their file's metadata: acme {} (1 waiting), globex {} (none waiting)\n", models.size(),
+             reports.aliases_with_metadata(g).size());
+  timed_line("queries", "", ms_since(t));
+
   const auto orgs_count = s.orgs.list_orgs().size();
   t = Clock::now();
   for (DemoDatabase* d : {&main, separate ? &*separate : nullptr}) {
@@ -1360,6 +1428,95 @@ int cmd_orgs_suspend(const Settings& s, const std::string& slug) {
   orgs.update_org_status(org->id, OrgStatus::suspended);
   fmt::print("suspended org '{}' (was {})\n", slug, tenantry::enum_to_text(org->status));
   return 0;
+}
+
+// ---- report: the app's multi-table reads (examples/app/queries.hpp) -------------------------------
+
+/// What `report` prints.
+struct ReportOptions {
+  std::string what;  // status, tokens, toolsets, models
+  std::string slug;
+  std::string user;  // toolsets: whose
+  bool sql = false;  // also print the statements
+};
+
+void print_status_report(Database& db, OrgId org, bool sql) {
+  const StatusDashboard d = ReportRepository<D>(db).status_dashboard(org);
+  fmt::print("  {:<22}{}\n", "download_requests", status_line(d.downloads));
+  fmt::print("  {:<22}{}\n", "access_requests", status_line(d.access_requests));
+  fmt::print("  {:<22}{}\n", "app_access_requests", status_line(d.app_access_requests));
+  fmt::print("  {:<22}{}\n", "api_tokens", status_line(d.api_tokens));
+  if (sql) {
+    fmt::print("  sql: {}\n", sql_for(db, queries::per_status<&DownloadRequest::status>()));
+    fmt::print("  sql: {}\n", sql_for(db, queries::per_status<&UserAccessRequest::status>()));
+    fmt::print("  sql: {}\n", sql_for(db, queries::per_status<&AppAccessRequest::status>()));
+    fmt::print("  sql: {}\n", sql_for(db, queries::per_status<&ApiToken::status>()));
+  }
+}
+
+void print_tokens_report(Database& db, OrgId org, bool sql) {
+  const auto rows = ReportRepository<D>(db).tokens_with_owner(org);
+  fmt::print("  {:<12}{:<14}{:<22}{:<10}{:<24}{}\n", "user", "name", "prefix", "status", "owner login", "created");
+  for (const auto& t : rows)
+    fmt::print("  {:<12}{:<14}{:<22}{:<10}{:<24}{}\n", t.user_id, t.name, t.token_prefix,
+               tenantry::enum_to_text(t.status), t.username.value_or("(no access request)"), t.created_at.to_iso());
+  fmt::print("  {} token(s)\n", rows.size());
+  if (sql) fmt::print("  sql: {}\n", sql_for(db, queries::tokens_with_owner()));
+}
+
+void print_toolsets_report(Database& db, OrgId org, const std::string& user, bool sql) {
+  ReportRepository<D> reports(db);
+  const auto rows = reports.toolsets_with_config(org, user);
+  const auto usable = reports.usable_toolsets(org, user);
+  fmt::print("  {:<16}{:<26}{:<10}{:<16}{}\n", "slug", "type", "enabled", "org switch", "usable");
+  for (const auto& t : rows) {
+    const std::string org_switch = !t.type_enabled ? "not configured" : *t.type_enabled ? "on" : "off";
+    const bool ok = std::find(usable.begin(), usable.end(), t.slug) != usable.end();
+    fmt::print("  {:<16}{:<26}{:<10}{:<16}{}\n", t.slug, t.toolset_type, t.enabled ? "yes" : "no", org_switch,
+               ok ? "yes" : "no");
+  }
+  fmt::print("  {} toolset(s) of '{}', {} usable\n", rows.size(), user, usable.size());
+  if (sql) {
+    fmt::print("  sql: {}\n", sql_for(db, queries::toolsets_with_config(user)));
+    fmt::print("  sql: {}\n", sql_for(db, queries::usable_toolsets(user)));
+  }
+}
+
+void print_models_report(Database& db, OrgId org, bool sql) {
+  ReportRepository<D> reports(db);
+  const auto rows = reports.aliases_with_metadata(org);
+  fmt::print("  {:<20}{:<14}{:<10}{}\n", "alias", "architecture", "context", "capabilities");
+  for (const auto& a : rows) {
+    if (!a.capabilities) {
+      fmt::print("  {:<20}(no metadata yet: {}/{} {})\n", a.alias, a.repo, a.filename, a.snapshot);
+      continue;
+    }
+    fmt::print("  {:<20}{:<14}{:<10}{}\n", a.alias, a.architecture.value_or("?"),
+               a.context_max_input_tokens ? std::to_string(*a.context_max_input_tokens) : "?", a.capabilities->text);
+  }
+  const auto waiting = reports.aliases_without_metadata(org);
+  fmt::print("  {} alias(es), {} waiting for metadata\n", rows.size(), waiting.size());
+  if (sql) {
+    fmt::print("  sql: {}\n", sql_for(db, queries::aliases_with_metadata()));
+    fmt::print("  sql: {}\n", sql_for(db, queries::aliases_without_metadata()));
+  }
+}
+
+int cmd_report(const Settings& s, const ReportOptions& r) {
+  Database db = open_app_db(s);
+  const auto org = OrgRepository<D>(db).get_org_by_slug(r.slug);
+  if (!org) {
+    fmt::print(stderr, "tenantry-app: no org with slug '{}'\n", r.slug);
+    return exit_failure;
+  }
+  const OrgId id{org->id};
+  fmt::print("{} of org '{}' ({}{})\n", r.what, org->slug, org->display_name,
+             org->status == OrgStatus::active ? "" : ", " + std::string(tenantry::enum_to_text(org->status)));
+  if (r.what == "status") print_status_report(db, id, r.sql);
+  if (r.what == "tokens") print_tokens_report(db, id, r.sql);
+  if (r.what == "toolsets") print_toolsets_report(db, id, r.user, r.sql);
+  if (r.what == "models") print_models_report(db, id, r.sql);
+  return exit_ok;
 }
 
 /// Connects to one database and runs SELECT 1 through the Database; prints one line.
@@ -1585,6 +1742,26 @@ int run(int argc, char** argv) {
     add_dir(c);
   }
 
+  // report
+  ReportOptions report_args;
+  auto* report = cli.add_subcommand("report", "one org's multi-table reads, each one statement per table read");
+  report->require_subcommand(1);
+  auto* r_status = report->add_subcommand("status",
+                                          "rows per status: downloads, access requests, app access "
+                                          "requests, tokens (the admin dashboard)");
+  auto* r_tokens = report->add_subcommand("tokens", "every token of the org with its owner's login");
+  auto* r_toolsets = report->add_subcommand(
+      "toolsets", "a user's toolsets with the org's switch for each type, and which are usable");
+  r_toolsets->add_option("--user", report_args.user, "the user's id (Keycloak subject)")->required();
+  auto* r_models = report->add_subcommand("models", "model aliases with their file's metadata, and those without");
+  for (auto* c : {r_status, r_tokens, r_toolsets, r_models}) {
+    c->add_option("--org", report_args.slug, "the organization's slug")->required();
+    c->add_flag("--sql", report_args.sql, "also print the SQL statements sent");
+    add_db(c);
+    add_dir(c);
+    add_rls(c, "PostgreSQL: connect with org context (after `migrate up --rls`)");
+  }
+
   auto* health = cli.add_subcommand("health", "check that the database answers (SELECT 1), and how fast");
   add_db(health);
 
@@ -1609,7 +1786,7 @@ int run(int argc, char** argv) {
     std::string what = e.what();
     if (!what.empty() && what.back() == '\n') what.pop_back();
     // CLI11 calls an unknown command "A subcommand is required" or an extra argument: say it.
-    for (CLI::App* level : {&cli, migrate_cmd, orgs, rls}) {
+    for (CLI::App* level : {&cli, migrate_cmd, orgs, report, rls}) {
       if (!level->parsed() && level != &cli) continue;
       const std::vector<std::string> left = level->remaining();
       if (left.empty() || left.front().starts_with("-")) continue;
@@ -1651,6 +1828,11 @@ int run(int argc, char** argv) {
   if (*orgs_create) return cmd_orgs_create(s, slug, name);
   if (*orgs_list) return cmd_orgs_list(s);
   if (*orgs_suspend) return cmd_orgs_suspend(s, slug);
+  for (auto* c : {r_status, r_tokens, r_toolsets, r_models})
+    if (*c) {
+      report_args.what = c->get_name();
+      return cmd_report(s, report_args);
+    }
   if (*health) return cmd_health(s);
   if (*rls_verify) return cmd_rls_verify(s, rls_role);
   return exit_usage;  // unreachable: CLI11 requires one subcommand

@@ -301,6 +301,19 @@ class ModelRepository {
             downloads_.count(org), p.page, p.per_page};
   }
 
+  /// The downloads page by keyset, newest first: up to `n` requests after `last` (the previous
+  /// page's last row; none: the first page). The database seeks to `last` in (created_at, id)
+  /// instead of counting the rows before it, so page 1000 costs what page 1 does, and a request
+  /// created meanwhile does not shift the pages. A `last` of another org pages this org's rows.
+  std::vector<DownloadRequest> list_download_requests_after(OrgId org, const std::optional<DownloadRequest>& last,
+                                                            std::int64_t n) {
+    const auto newest = order_by(&DownloadRequest::created_at).desc();
+    const auto then_id = order_by(&DownloadRequest::id).desc();  // the key: "after" is exact
+    const auto page = limit(std::clamp<std::int64_t>(n, 1, 100));
+    if (last) return downloads_.list(org, newest, then_id, tenantry::after(*last), page);
+    return downloads_.list(org, newest, then_id, page);
+  }
+
   std::vector<DownloadRequest> find_download_request_by_repo_filename(OrgId org, std::string_view repo,
                                                                       std::string_view filename) {
     return downloads_.list(org, col(&DownloadRequest::repo) == repo && col(&DownloadRequest::filename) == filename,

@@ -7,6 +7,11 @@
 //   Node (org), NodePath (org)  a tree and its closure table (ancestor, descendant, depth)
 //   Key (org)                   API keys owned by a member, with a status and a use count
 //   Project, ProjectRole (org)  projects and their copies of the org's default roles
+//
+// These are not the reference app's tables: the product's schema (../shared/seeds) has no users,
+// memberships, roles or trees, since users and client-scoped roles live in Keycloak. The app's
+// own multi-table reads are examples/app/queries.hpp; docs/queries.md ("In the reference app")
+// lists which seed read lives where and why.
 #pragma once
 
 #include <tenantry/ddl.hpp>
