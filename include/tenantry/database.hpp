@@ -120,14 +120,20 @@ template <class A0, class... A>
 struct first_arg<A0, A...> {
   using type = std::remove_cvref_t<A0>;
 };
-/// True when a repository call with arguments A... passes an org first.
+/// True when a repository call with arguments A... passes an org (or tenantry::platform) first.
 template <class... A>
-inline constexpr bool passes_org_first = std::is_same_v<typename first_arg<A...>::type, OrgId>;
+inline constexpr bool passes_org_first = std::is_same_v<typename first_arg<A...>::type, OrgId> ||
+                                         std::is_same_v<typename first_arg<A...>::type, PlatformScope>;
+/// True when it passes tenantry::platform first.
+template <class... A>
+inline constexpr bool passes_platform_first = std::is_same_v<typename first_arg<A...>::type, PlatformScope>;
 /// True when set(org, key, member, value)'s member (the third argument) is the org column.
 template <class M>
 inline constexpr bool is_org_member = false;
 template <class T>
 inline constexpr bool is_org_member<OrgId T::*> = true;
+template <class T>
+inline constexpr bool is_org_member<std::optional<OrgId> T::*> = true;
 template <class... A>
 struct sets_org_column : std::false_type {};
 template <class O, class K, class M, class... R>
@@ -179,7 +185,8 @@ class Repository<E, AnyDialect, Database> {
  private:
   template <class... A>
   static constexpr bool org_rule_kept() {
-    return is_org_scoped == detail::passes_org_first<A...>;
+    return is_org_scoped == detail::passes_org_first<A...> &&
+           (org_column_optional<E> || !detail::passes_platform_first<A...>);
   }
 
   // The one dispatch per call: a statically typed repository on the open connection.

@@ -264,15 +264,36 @@ std::vector<std::string> create_index_sql(const TableInfo& t, DdlOptions opt = {
 /// row. A statement without org context therefore fails loudly rather than reading nothing.
 /// The scalar subquery makes the planner evaluate it once per statement (an InitPlan, also
 /// usable as an index condition), not once per row.
+///
+/// For a table with platform rows (an optional org column) the current org is NULL in the
+/// platform context (platform_setting 'on'), without reading org_setting, so the org equality
+/// matches no row there; rls_platform_sql is the other half of that table's policy.
 template <class D>
 std::string rls_current_org_sql(const ColumnInfo& org) {
-  std::string out = "(SELECT CAST(COALESCE(NULLIF(current_setting(";
+  std::string out = "(SELECT CAST(";
+  if (org.nullable) {
+    out += "CASE WHEN current_setting(";
+    detail::quote_string(out, platform_setting);
+    out += ", true) = 'on' THEN NULL ELSE ";
+  }
+  out += "COALESCE(NULLIF(current_setting(";
   detail::quote_string(out, org_setting);
   out += ", true), ''), current_setting(";
   detail::quote_string(out, org_setting_missing);
-  out += ")) AS ";
+  out += "))";
+  if (org.nullable) out += " END";
+  out += " AS ";
   out += D::column_type(org);
   out += "))";
+  return out;
+}
+
+/// True in the platform context, as the policies of tables with platform rows read it: also a
+/// scalar subquery, evaluated once per statement.
+inline std::string rls_platform_sql() {
+  std::string out = "(SELECT current_setting(";
+  detail::quote_string(out, platform_setting);
+  out += ", true) = 'on')";
   return out;
 }
 
@@ -286,6 +307,11 @@ inline std::string row_level_security_policy_name(const TableInfo& t) { return t
 /// (TO role), else it applies to every role. Empty for global tables and for dialects without
 /// row-level security. Only opt.schema and opt.rls_role are read. pg::verify_rls (rls.hpp)
 /// checks a live database against exactly these statements.
+///
+/// A table with platform rows (an optional org column) gets one policy covering both scopes:
+///   org = <current org> OR (org IS NULL AND <platform context>)
+/// so an org context shows that org's rows only, the platform context (platform_setting) the
+/// rows of no org only, and neither fails (OrgContextMissing) as for every org-scoped table.
 template <class D>
 std::vector<std::string> row_level_security_sql(const TableInfo& t, const DdlOptions& opt = {}) {
   std::vector<std::string> out;
@@ -298,6 +324,11 @@ std::vector<std::string> row_level_security_sql(const TableInfo& t, const DdlOpt
     D::quote(predicate, org.name);
     predicate += " = ";
     predicate += rls_current_org_sql<D>(org);
+    if (org.nullable) {
+      predicate = "(" + predicate + ") OR (";
+      D::quote(predicate, org.name);
+      predicate += " IS NULL AND " + rls_platform_sql() + ")";
+    }
     out.push_back("ALTER TABLE " + table + " ENABLE ROW LEVEL SECURITY");
     out.push_back("ALTER TABLE " + table + " FORCE ROW LEVEL SECURITY");
     std::string policy = "CREATE POLICY ";

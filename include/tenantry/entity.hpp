@@ -428,6 +428,12 @@ consteval ColumnDecl<T> column(M T::*member) {
 //
 //   * org-scoped: it has one tenantry::OrgId field. Every operation on it takes an org and touches
 //     only that org's rows. (It may also say `static constexpr auto scope = tenantry::Scope::org;`.)
+//   * org-scoped with platform rows: its org field is a std::optional<OrgId> (a nullable org
+//     column: audit events, OTP codes, service registrations that exist before or outside any
+//     tenant). Calls with an org still touch only that org's rows (never a row of no org), and the
+//     rows of no org are reached only through the named scope tenantry::platform, passed in place
+//     of the org (see PlatformScope below). It is org-scoped in every other respect: the org-less
+//     (global) call forms do not compile, and it gets the row-level security policy.
 //   * global: it has no OrgId field AND its entity<T> declares
 //         static constexpr auto scope = tenantry::global;
 //     Its rows are shared by every org, so being global is never implicit: a struct that merely
@@ -438,8 +444,7 @@ consteval ColumnDecl<T> column(M T::*member) {
 //   1. no OrgId field and no `scope = tenantry::global`: refused;
 //   2. an OrgId field and `scope = tenantry::global`: refused;
 //   3. a field named org_id, stored as column "org_id", or named like the entity's org column,
-//      is a tenantry::OrgId; std::optional<OrgId> (rows of no org) is refused until platform
-//      rows are supported (issue 10, class 3);
+//      is the entity's org field (a tenantry::OrgId or a std::optional<OrgId>);
 //   4. a global entity has no foreign key to an org-scoped entity (a child scoped only through
 //      its parent is readable by every org);
 //   5. a foreign key between org-scoped entities pairs the child's org column with the parent's,
@@ -452,6 +457,13 @@ consteval ColumnDecl<T> column(M T::*member) {
 //      (random ids: an id nobody can guess tells nothing) or one identity() column (assigned by
 //      the database, never chosen by the caller), or says key(...).global_unique();
 //   8. global_unique() is refused with org_leading_keys, which makes every unique lead with the org.
+//   9. an entity whose org column is optional has no org_leading_keys and no org column in its
+//      primary key (a key column is never NULL). Its tables also get, from schema.hpp: for each
+//      UNIQUE (org, cols) a unique index on (cols) WHERE org IS NULL (platform rows are unique
+//      among themselves: NULLs are distinct in a UNIQUE), and for each tenant-safe foreign key
+//      (org, cols) -> parent (org, key) a CHECK (org IS NOT NULL OR cols are NULL), because a
+//      composite key with a NULL column is not checked at all (MATCH SIMPLE) and a platform row
+//      could otherwise point at any org's parent.
 // Entity sets (create_tables<Es...>, schema_sql<D, Es...>, OrgSchemas<Es...>) also refuse two
 // entities declaring one table with different scopes (check_entity_set below), and table_info
 // does the same at run time across the whole process (schema.hpp).
@@ -461,6 +473,22 @@ enum class Scope : std::uint8_t { org, global };
 
 /// `static constexpr auto scope = tenantry::global;` declares an entity global.
 inline constexpr Scope global = Scope::global;
+
+/// The scope of the rows that belong to no org ("platform rows"), passed in place of an OrgId
+/// to a repository or query call on entities whose org column is a std::optional<OrgId>:
+///   events.insert(tenantry::platform, event);       // org_id NULL
+///   events.list(tenantry::platform, pred);          // WHERE org_id IS NULL AND (pred)
+///   fetch(db, tenantry::platform, query);           // every org-scoped table: org IS NULL
+/// It reaches exactly the rows whose org is NULL: never all rows, never a row of an org. Passing
+/// it for an entity whose org column is a plain OrgId does not compile (every row has an org),
+/// and neither does a query naming such a table. On PostgreSQL with row-level security the call
+/// runs in the platform context (platform_setting, types.hpp), in which the policies of these
+/// tables show the rows of no org only, and those of plain org-scoped tables fail
+/// (OrgContextMissing).
+struct PlatformScope {
+  explicit constexpr PlatformScope() = default;
+};
+inline constexpr PlatformScope platform{};
 
 /// True for entities whose tenantry::entity<T> specialisation is visible.
 template <class T>
@@ -474,14 +502,20 @@ concept declared_entity = requires {
 inline constexpr std::string_view default_org_column = "org_id";
 
 namespace detail {
+/// True for the two types an org column can have: OrgId (every row has an org) and
+/// std::optional<OrgId> (rows of no org, "platform rows", are allowed: see PlatformScope).
+template <class F>
+inline constexpr bool is_org_type = std::is_same_v<F, OrgId> || std::is_same_v<F, std::optional<OrgId>>;
+
 template <class T, std::size_t... I>
 consteval std::size_t org_field_index(std::index_sequence<I...>) {
   std::size_t found = reflect::npos, count = 0;
-  ((std::is_same_v<std::remove_cv_t<reflect::field_type<I, T>>, OrgId> ? (found = I, ++count, 0) : 0), ...);
+  ((is_org_type<std::remove_cv_t<reflect::field_type<I, T>>> ? (found = I, ++count, 0) : 0), ...);
   return count > 1 ? reflect::npos - 1 : found;
 }
 
-/// T's OrgId field without any rule checked (npos: none; npos - 1: several).
+/// T's OrgId (or std::optional<OrgId>) field without any rule checked (npos: none; npos - 1:
+/// several).
 template <class T>
 inline constexpr std::size_t raw_org_field = org_field_index<T>(std::make_index_sequence<reflect::field_count<T>>{});
 
@@ -536,12 +570,16 @@ consteval bool is_identity_field(std::size_t i) {
   return found;
 }
 
-template <class F>
-inline constexpr bool is_optional_org = false;
-template <>
-inline constexpr bool is_optional_org<std::optional<OrgId>> = true;
+/// True when T's org field is a std::optional<OrgId> (no rule checked).
+template <class T>
+consteval bool raw_org_is_optional() {
+  constexpr std::size_t org = raw_org_field<T>;
+  if constexpr (org < reflect::npos - 1) return std::is_same_v<std::remove_cv_t<reflect::field_type<org, T>>, std::optional<OrgId>>;
+  else return false;
+}
 
-/// Rule 3: every field named like the org column is an OrgId, and no field is an optional one.
+/// Rule 3: every field named like the org column is the org field (an OrgId or a
+/// std::optional<OrgId>).
 template <class T>
 consteval bool org_named_fields_are_org_ids() {
   constexpr std::size_t org = raw_org_field<T>;
@@ -551,15 +589,9 @@ consteval bool org_named_fields_are_org_ids() {
       if constexpr (org < reflect::npos - 1) return n == column_name_of<T, org>();
       return false;
     };
-    return ((std::is_same_v<std::remove_cv_t<reflect::field_type<I, T>>, OrgId> ||
+    return ((is_org_type<std::remove_cv_t<reflect::field_type<I, T>>> ||
              (!org_like(reflect::field_name<T, I>) && !org_like(column_name_of<T, I>()))) &&
             ...);
-  }(std::make_index_sequence<reflect::field_count<T>>{});
-}
-template <class T>
-consteval bool has_optional_org_field() {
-  return []<std::size_t... I>(std::index_sequence<I...>) {
-    return (is_optional_org<std::remove_cv_t<reflect::field_type<I, T>>> || ...);
   }(std::make_index_sequence<reflect::field_count<T>>{});
 }
 
@@ -694,6 +726,13 @@ consteval bool key_is_not_an_oracle() {
   }
 }
 
+/// Rule 9: whether T's primary key names its org column.
+template <class T>
+consteval bool primary_key_names_org() {
+  if constexpr (!std::is_same_v<std::remove_cv_t<decltype(entity<T>::primary_key)>, KeyDecl<T>>) return false;
+  else return entity<T>::primary_key.columns.contains(raw_org_field<T>);
+}
+
 /// Rule 8.
 template <class T>
 consteval bool declares_any_global_unique() {
@@ -718,16 +757,22 @@ consteval bool declares_any_global_unique() {
 template <class T>
 consteval bool check_entity_rules() {
   constexpr bool org = has_org_field<T>;
-  static_assert(org || declares_global<T>() || has_optional_org_field<T>(),
+  static_assert(org || declares_global<T>(),
                 "tenantry: an entity with no OrgId field must declare `static constexpr auto scope = tenantry::global;` "
                 "in its tenantry::entity<T> (being global is never implicit)");
   static_assert(!org || !declares_global<T>(),
                 "tenantry: an entity with an OrgId field is org-scoped and cannot declare scope = tenantry::global");
-  static_assert(!has_optional_org_field<T>(),
-                "tenantry: std::optional<OrgId> (rows of no org) needs the platform scope of issue 10 class 3, which is "
-                "not supported yet: use tenantry::OrgId");
-  static_assert(has_optional_org_field<T>() || org_named_fields_are_org_ids<T>(),
-                "tenantry: a field named or stored as the org column (org_id) must be a tenantry::OrgId");
+  static_assert(org_named_fields_are_org_ids<T>(),
+                "tenantry: a field named or stored as the org column (org_id) must be a tenantry::OrgId (or a "
+                "std::optional<OrgId>)");
+  if constexpr (raw_org_is_optional<T>()) {
+    static_assert(!declares_org_leading_keys<T>(),
+                  "tenantry: org_leading_keys needs an org in every row, and this entity's org column is optional "
+                  "(std::optional<OrgId>)");
+    static_assert(!primary_key_names_org<T>(),
+                  "tenantry: the primary key of an entity whose org column is optional (std::optional<OrgId>) cannot "
+                  "include the org column (a key column is never NULL)");
+  }
   if constexpr (!org) {
     static_assert(!references_org_scoped<T>(),
                   "tenantry: a global entity cannot have a foreign key to an org-scoped entity: give it the OrgId field "
@@ -776,6 +821,11 @@ inline constexpr std::size_t org_field = [] {
 /// True for entities with an OrgId field: every operation on them is scoped to one org.
 template <class T>
 concept org_scoped = org_field<T> != reflect::npos;
+
+/// True for org-scoped entities whose org column is optional (a std::optional<OrgId> field):
+/// they have platform rows, reached through tenantry::platform only.
+template <class T>
+concept org_column_optional = org_scoped<T> && detail::raw_org_is_optional<T>();
 
 /// The scope entity T has (checking its rules).
 template <class T>

@@ -54,4 +54,35 @@ auto in_org_context(Conn& conn, const OrgId& org, F&& f) {
   return f();
 }
 
+/// Runs f() in the platform scope's database context (entity.hpp, PlatformScope): like
+/// in_org_context, on a connection that asks for it, in a transaction that first sets the platform
+/// context (platform_setting on and org_setting empty for row-level security; the search path
+/// `public` alone for schema per org, where platform rows live in shared tables).
+template <class Conn, class F>
+auto in_platform_context(Conn& conn, F&& f) {
+  if constexpr (requires(Conn& c) {
+                  { c.org_context_enabled() } -> std::convertible_to<bool>;
+                  c.set_platform_context();
+                }) {
+    if (conn.org_context_enabled()) {
+      if (conn.in_transaction()) {
+        conn.set_platform_context();
+        return f();
+      }
+      auto tx = conn.transaction();
+      conn.set_platform_context();
+      if constexpr (std::is_void_v<decltype(f())>) {
+        f();
+        tx.commit();
+        return;
+      } else {
+        auto result = f();
+        tx.commit();
+        return result;
+      }
+    }
+  }
+  return f();
+}
+
 }  // namespace tenantry

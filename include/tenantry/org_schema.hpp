@@ -34,6 +34,12 @@
 //
 // SQLite has no schemas: using OrgSchemas with sqlite::Connection does not compile, and with a
 // Database that turns out to be SQLite it throws UsageError.
+//
+// Platform rows (entities whose org column is a std::optional<OrgId>) are not in any org's
+// schema: such an entity cannot be part of a set (compile error) and its table lives in public,
+// shared, filtered by org_id like any shared table. A tenantry::platform call on a connection
+// with org_schemas sets the search path to `public` alone for its transaction, so it can only
+// ever name public's tables.
 #pragma once
 
 #include "tenantry/ddl.hpp"
@@ -118,6 +124,10 @@ struct OrgSchemas {
   static_assert((org_scoped<Es> && ...),
                 "tenantry: OrgSchemas<...> holds org-scoped entities only (a struct with a tenantry::OrgId field); "
                 "global tables stay in public, shared by every org");
+  static_assert(!(org_column_optional<Es> || ...),
+                "tenantry: OrgSchemas<...> cannot hold an entity whose org column is optional: its rows of no org belong "
+                "in no org's schema, so its table stays shared in public (org calls filter by org, tenantry::platform "
+                "reads org IS NULL)");
 
   /// The schema holding org's tables: "org_" and the 32 hex digits of its id.
   static std::string schema_name(const OrgId& org) { return org_schema_name(org); }

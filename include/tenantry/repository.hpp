@@ -16,6 +16,13 @@
 //   * a write whose row carries a different org than the call is refused with OrgMismatch before
 //     anything is sent; a row whose org field is nil takes the call's org. The org column is never
 //     in an UPDATE's SET list, so no operation can move a row to another org.
+//   * an entity whose org field is a std::optional<OrgId> also has rows of no org (platform rows,
+//     entity.hpp PlatformScope). Its org calls are the ones above and reach only that org's rows;
+//     a row given to one with no org (std::nullopt) is an OrgMismatch, like one of another org.
+//     The same operations with tenantry::platform in place of the org reach only the rows of no
+//     org (`org IS NULL`), and a row given to them must have no org (else OrgMismatch; an engaged
+//     nil org counts as none). Passing tenantry::platform for a plain OrgId entity does not
+//     compile.
 //
 // Each call is described as a stmt::Statement (statements.hpp), whose SQL is written once per
 // (description, dialect) and interned (statement_cache.hpp); the call then looks up the
@@ -110,6 +117,8 @@ class Repository {
   using statement_type = typename Conn::statement;
   using key_type = key_t<E>;
   static constexpr bool is_org_scoped = org_scoped<E>;
+  /// True when E's org column is optional: the tenantry::platform forms below are available.
+  static constexpr bool has_platform_rows = org_column_optional<E>;
 
   explicit Repository(Conn& conn) : conn_(&conn) { (void)table(); }
 
@@ -200,7 +209,7 @@ class Repository {
   bool set(OrgId org, const key_type& key, M E::*member, V&& value) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call set(key, member, value)");
     require_org(org);
-    static_assert(!std::is_same_v<M, OrgId>, "tenantry: the org column cannot be changed");
+    static_assert(!detail::is_org_type<M>, "tenantry: the org column cannot be changed");
     return in_org(org, [&] { return set_impl(&org, key, member, M(std::forward<V>(value))); });
   }
 
@@ -241,6 +250,91 @@ class Repository {
     return in_org(org, [&] { return update_where_impl(&org, pred, assignments...); });
   }
 
+  // ---- the platform scope (entities whose org column is optional) ----------------------------
+  // The org-scoped operations above with tenantry::platform in place of the org: each reaches
+  // only the rows of no org. Rows given to them must have no org (std::nullopt).
+
+  void insert(PlatformScope, E& row) {
+    require_platform();
+    adopt_platform(row);
+    in_platform([&] { insert_impl(nullptr, row); });
+  }
+  E insert(PlatformScope p, const E& row) {
+    E copy = row;
+    insert(p, copy);
+    return copy;
+  }
+  E insert(PlatformScope p, E&& row) {
+    insert(p, row);
+    return std::move(row);
+  }
+  template <std::ranges::range R>
+    requires std::is_same_v<std::ranges::range_value_t<R>, E>
+  void insert_many(PlatformScope, R& rows) {
+    require_platform();
+    for (E& row : rows) adopt_platform(row);
+    in_platform([&] { insert_many_impl(rows); });
+  }
+  std::optional<E> find(PlatformScope, const key_type& key) {
+    require_platform();
+    return in_platform([&] { return find_impl(nullptr, key); });
+  }
+  template <class... Args>
+  std::vector<E> list(PlatformScope, const Args&... args) {
+    require_platform<Args...>();
+    return in_platform([&] { return list_impl(nullptr, args...); });
+  }
+  template <class... Args>
+  std::int64_t count(PlatformScope, const Args&... pred) {
+    require_platform<Args...>();
+    return in_platform([&] { return count_impl(nullptr, pred...); });
+  }
+  template <class... Args>
+  bool exists(PlatformScope, const Args&... pred) {
+    require_platform<Args...>();
+    return in_platform([&] { return exists_impl(nullptr, pred...); });
+  }
+  bool update(PlatformScope, const E& row) {
+    require_platform();
+    check_platform(row);
+    return in_platform([&] { return update_impl(nullptr, row, nullptr); });
+  }
+  bool update(PlatformScope, const E& row, const ColumnSelection<E>& cols) {
+    require_platform();
+    check_platform(row);
+    return in_platform([&] { return update_impl(nullptr, row, &cols); });
+  }
+  template <class M, class V>
+  bool set(PlatformScope, const key_type& key, M E::*member, V&& value) {
+    require_platform();
+    static_assert(!detail::is_org_type<M>, "tenantry: the org column cannot be changed");
+    return in_platform([&] { return set_impl(nullptr, key, member, M(std::forward<V>(value))); });
+  }
+  void upsert(PlatformScope, E& row, const ConflictTarget<E>& target) {
+    require_platform();
+    adopt_platform(row);
+    in_platform([&] { upsert_impl(nullptr, row, target); });
+  }
+  E upsert(PlatformScope p, const E& row, const ConflictTarget<E>& target) {
+    E copy = row;
+    upsert(p, copy, target);
+    return copy;
+  }
+  bool erase(PlatformScope, const key_type& key) {
+    require_platform();
+    return in_platform([&] { return erase_impl(nullptr, key); });
+  }
+  template <predicate P>
+  std::int64_t erase_where(PlatformScope, const P& pred) {
+    require_platform<P>();
+    return in_platform([&] { return erase_where_impl(nullptr, pred); });
+  }
+  template <predicate P, class... As>
+  std::int64_t update_where(PlatformScope, const P& pred, const As&... assignments) {
+    require_platform<P>();
+    return in_platform([&] { return update_where_impl(nullptr, pred, assignments...); });
+  }
+
   // ---- global operations (entities without an OrgId field) ---------------------------------
   // Each is a template so that the static_assert fires only when an org-scoped entity calls it,
   // with a message that says why.
@@ -266,28 +360,29 @@ class Repository {
   }
 
   template <class K>
-    requires std::is_convertible_v<const K&, key_type> && (!std::is_same_v<K, OrgId>)
+    requires std::is_convertible_v<const K&, key_type> && (!std::is_same_v<K, OrgId>) &&
+             (!std::is_same_v<K, PlatformScope>)
   std::optional<E> find(const K& key) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call find(org, key); a read without an org would search every tenant");
     return find_impl(nullptr, key_type(key));
   }
 
   template <class... Args>
-    requires((!std::is_same_v<Args, OrgId>) && ...)
+    requires((!std::is_same_v<Args, OrgId> && !std::is_same_v<Args, PlatformScope>) && ...)
   std::vector<E> list(const Args&... args) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call list(org, ...); a read without an org would return every tenant's rows");
     return list_impl(nullptr, args...);
   }
 
   template <class... Args>
-    requires((!std::is_same_v<Args, OrgId>) && ...)
+    requires((!std::is_same_v<Args, OrgId> && !std::is_same_v<Args, PlatformScope>) && ...)
   std::int64_t count(const Args&... pred) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call count(org, ...)");
     return count_impl(nullptr, pred...);
   }
 
   template <class... Args>
-    requires((!std::is_same_v<Args, OrgId>) && ...)
+    requires((!std::is_same_v<Args, OrgId> && !std::is_same_v<Args, PlatformScope>) && ...)
   bool exists(const Args&... pred) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call exists(org, ...)");
     return exists_impl(nullptr, pred...);
@@ -307,7 +402,8 @@ class Repository {
   }
 
   template <class K, class M, class V>
-    requires std::is_convertible_v<const K&, key_type> && (!std::is_same_v<K, OrgId>)
+    requires std::is_convertible_v<const K&, key_type> && (!std::is_same_v<K, OrgId>) &&
+             (!std::is_same_v<K, PlatformScope>)
   bool set(const K& key, M E::*member, V&& value) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call set(org, key, member, value)");
     return set_impl(nullptr, key_type(key), member, M(std::forward<V>(value)));
@@ -321,7 +417,8 @@ class Repository {
   }
 
   template <class K>
-    requires std::is_convertible_v<const K&, key_type> && (!std::is_same_v<K, OrgId>)
+    requires std::is_convertible_v<const K&, key_type> && (!std::is_same_v<K, OrgId>) &&
+             (!std::is_same_v<K, PlatformScope>)
   bool erase(const K& key) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call erase(org, key)");
     return erase_impl(nullptr, key_type(key));
@@ -359,20 +456,28 @@ class Repository {
     Sql insert, find, update, erase;
     std::vector<std::size_t> insert_cols, generated_cols, update_cols, key_cols;
   };
+  static FixedSql make_fixed(const OrgId* org) {
+    const TableInfo& t = table_info<E>();
+    FixedSql s;
+    s.insert_cols = sql::insert_columns(t);
+    s.generated_cols = sql::generated_columns(t);
+    s.update_cols = sql::updatable_columns(t);
+    s.key_cols = sql::key_columns(t);
+    s.insert = cached_sql<D>(statements::insert<E>());
+    s.find = cached_sql<D>(scoped(statements::find<E>(), org));
+    s.update = cached_sql<D>(scoped(statements::update<E>(s.update_cols), org));
+    s.erase = cached_sql<D>(scoped(statements::erase<E>(), org));
+    return s;
+  }
   static const FixedSql& fixed() {
-    static const FixedSql f = [] {
-      const TableInfo& t = table_info<E>();
-      FixedSql s;
-      s.insert_cols = sql::insert_columns(t);
-      s.generated_cols = sql::generated_columns(t);
-      s.update_cols = sql::updatable_columns(t);
-      s.key_cols = sql::key_columns(t);
-      s.insert = cached_sql<D>(statements::insert<E>());
-      s.find = cached_sql<D>(statements::find<E>());
-      s.update = cached_sql<D>(statements::update<E>(s.update_cols));
-      s.erase = cached_sql<D>(statements::erase<E>());
-      return s;
-    }();
+    static const OrgId any{};
+    static const FixedSql f = make_fixed(is_org_scoped ? &any : nullptr);
+    return f;
+  }
+  /// fixed(), or its platform-scope twin when the call has no org (platform_call).
+  static const FixedSql& fixed(const OrgId* org) {
+    if (!platform_call(org)) return fixed();
+    static const FixedSql f = make_fixed(nullptr);
     return f;
   }
 
@@ -448,7 +553,11 @@ class Repository {
   }
 
   void check_org(OrgId org, const E& row) const {
-    if constexpr (is_org_scoped) {
+    if constexpr (has_platform_rows) {
+      const std::optional<OrgId>& r = boost::pfr::get<org_field<E>>(row);
+      if (!r) throw OrgMismatch(table().name, org.to_string(), "none (a platform row: use tenantry::platform)");
+      if (!r->is_nil() && *r != org) throw OrgMismatch(table().name, org.to_string(), r->to_string());
+    } else if constexpr (is_org_scoped) {
       const OrgId& r = boost::pfr::get<org_field<E>>(row);
       if (!r.is_nil() && r != org) throw OrgMismatch(table().name, org.to_string(), r.to_string());
     }
@@ -458,6 +567,41 @@ class Repository {
       check_org(org, row);
       boost::pfr::get<org_field<E>>(row) = org;
     }
+  }
+
+  // The platform scope: the entity must have platform rows (a compile error otherwise), and a
+  // row must carry no org.
+  template <class... Args>
+  static constexpr void require_platform() {
+    static_assert(has_platform_rows,
+                  "tenantry: tenantry::platform reaches rows of no org, and this entity's org column is a plain OrgId "
+                  "(std::optional<OrgId> allows them): call with an OrgId");
+    static_assert(!(query_detail::reaches_org_only<Args>::value || ...),
+                  "tenantry: a subquery of a tenantry::platform call reads a table whose every row has an org (its org "
+                  "column is a plain OrgId)");
+  }
+  void check_platform(const E& row) const {
+    if constexpr (has_platform_rows) {
+      const std::optional<OrgId>& r = boost::pfr::get<org_field<E>>(row);
+      if (r && !r->is_nil()) throw OrgMismatch(table().name, "none (tenantry::platform)", r->to_string());
+    }
+  }
+  void adopt_platform(E& row) const {
+    if constexpr (has_platform_rows) {
+      check_platform(row);
+      boost::pfr::get<org_field<E>>(row) = std::nullopt;
+    }
+  }
+  template <class F>
+  auto in_platform(F&& f) {
+    return in_platform_context(*conn_, std::forward<F>(f));
+  }
+  // An org-scoped entity's impl called without an org runs in the platform scope (only the
+  // tenantry::platform forms do that; the writer refuses it for a plain OrgId table).
+  static constexpr bool platform_call(const OrgId* org) { return is_org_scoped && org == nullptr; }
+  static stmt::Statement scoped(stmt::Statement s, const OrgId* org) {
+    s.platform = platform_call(org);
+    return s;
   }
 
   // Binds the org (when scoped) and the key; returns the next parameter number.
@@ -576,7 +720,7 @@ class Repository {
   }
 
   std::optional<E> find_impl(const OrgId* org, const key_type& key) {
-    Run run(*conn_, fixed().find);
+    Run run(*conn_, fixed(org).find);
     bind_org_key(*run, org, key);
     if (!run.step()) return std::nullopt;
     std::optional<E> out{std::in_place};
@@ -586,7 +730,7 @@ class Repository {
 
   bool update_impl(const OrgId* org, const E& row, const ColumnSelection<E>* only) {
     if (only == nullptr) {
-      const FixedSql& f = fixed();
+      const FixedSql& f = fixed(org);
       Run run(*conn_, f.update);
       int p = bind_row_key(*run, org, row);
       for (auto i : f.update_cols) binders[i](*run, p++, row);
@@ -595,7 +739,7 @@ class Repository {
     }
     std::vector<std::size_t> cols(only->columns.index.begin(), only->columns.index.begin() + only->columns.size);
     for (auto i : cols) check_settable(i);
-    const Sql s = cached_sql<D>(statements::update<E>(cols));
+    const Sql s = cached_sql<D>(scoped(statements::update<E>(cols), org));
     Run run(*conn_, s);
     int p = bind_row_key(*run, org, row);
     for (auto i : cols) binders[i](*run, p++, row);
@@ -608,9 +752,9 @@ class Repository {
     const std::size_t index = reflect::runtime_index_of(member);
     check_settable(index);
     // One statement per column, memoized by field index: nothing described or hashed per call.
-    thread_local std::array<Sql, field_count> by_field{};
-    Sql& s = by_field[index];
-    if (s.text == nullptr) s = cached_sql<D>(statements::update<E>({index}));
+    thread_local std::array<Sql, field_count> by_field{}, platform_by_field{};
+    Sql& s = (platform_call(org) ? platform_by_field : by_field)[index];
+    if (s.text == nullptr) s = cached_sql<D>(scoped(statements::update<E>({index}), org));
     Run run(*conn_, s);
     int p = bind_org_key(*run, org, key);
     bind_value(*run, p, value);
@@ -620,26 +764,28 @@ class Repository {
 
   // The upsert statement of `target`. A program has a handful of conflict targets per entity, so
   // a short per-thread list compared by value finds it without building the shape key.
-  static Sql upsert_sql(const ConflictTarget<E>& target) {
+  static Sql upsert_sql(const ConflictTarget<E>& target, bool platform) {
     const auto same = [](const detail::ColumnList<E>& a, const detail::ColumnList<E>& b) {
       return a.size == b.size && std::equal(a.index.begin(), a.index.begin() + a.size, b.index.begin());
     };
-    thread_local std::vector<std::pair<ConflictTarget<E>, Sql>> known;
+    thread_local std::vector<std::pair<ConflictTarget<E>, Sql>> org_known, platform_known;
+    auto& known = platform ? platform_known : org_known;
     for (const auto& [t, s] : known)
       if (t.do_nothing == target.do_nothing && same(t.columns, target.columns) && same(t.set, target.set)) return s;
-    const Sql s = build_upsert_sql(target);
+    const Sql s = build_upsert_sql(target, platform);
     known.emplace_back(target, s);
     return s;
   }
 
-  static Sql build_upsert_sql(const ConflictTarget<E>& target) {
+  static Sql build_upsert_sql(const ConflictTarget<E>& target, bool platform) {
     for (auto i : statements::upsert_set(target)) check_settable(i);
-    return cached_sql<D>(statements::upsert<E>(target));
+    stmt::Statement s = statements::upsert<E>(target);
+    s.platform = platform;
+    return cached_sql<D>(s);
   }
 
   void upsert_impl(const OrgId* org, E& row, const ConflictTarget<E>& target) {
-    (void)org;
-    Run run(*conn_, upsert_sql(target));
+    Run run(*conn_, upsert_sql(target, platform_call(org)));
     int p = 1;
     for (auto i : fixed().insert_cols) binders[i](*run, p++, row);
     if (!run.step()) {
@@ -657,7 +803,7 @@ class Repository {
   }
 
   bool erase_impl(const OrgId* org, const key_type& key) {
-    Run run(*conn_, fixed().erase);
+    Run run(*conn_, fixed(org).erase);
     bind_org_key(*run, org, key);
     run.step();
     return run->changes() > 0;
@@ -718,7 +864,7 @@ class Repository {
     constexpr bool keyset = (std::is_same_v<Args, After<E>> || ...);
     if constexpr (keyset) {
       // The description (and its keyset field list) is needed to bind: build it, find its text.
-      const stmt::Statement d = statements::filtered<E>(verb, args...);
+      const stmt::Statement d = scoped(statements::filtered<E>(verb, args...), org);
       Run run(*conn_, cached_sql<D>(d));
       int p = org ? 2 : 1;
       if (org) bind_value(*run, 1, *org);
@@ -730,7 +876,7 @@ class Repository {
       if (pg.offset) run->bind_int(p++, *pg.offset);
       return run;
     } else {
-      const Sql s = cached_sql<D>(statements::filtered<E>(verb, args...));
+      const Sql s = cached_sql<D>(scoped(statements::filtered<E>(verb, args...), org));
       Run run(*conn_, s);
       bind_filtered(*run, org, org ? 2 : 1, pg, args...);
       return run;
@@ -784,7 +930,7 @@ class Repository {
                   "tenantry: a subquery on an org-scoped table needs an org, and this global entity's call has none");
     std::vector<std::size_t> cols{assignments.index...};
     for (auto i : cols) check_settable(i);
-    const Sql s = cached_sql<D>(statements::update_where<E>(cols, pred));
+    const Sql s = cached_sql<D>(scoped(statements::update_where<E>(cols, pred), org));
     Run run(*conn_, s);
     int p = 1;
     if (org) bind_value(*run, p++, *org);

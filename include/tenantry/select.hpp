@@ -291,6 +291,17 @@ constexpr bool part_reaches_org_scoped() {
   if constexpr (std::is_void_v<P>) return false;
   else return reaches_org_scoped<P>::value;
 }
+template <class Part>
+constexpr bool part_reaches_org_only() {
+  using P = typename part_predicate<Part>::type;
+  if constexpr (std::is_void_v<P>) return false;
+  else return reaches_org_only<P>::value;
+}
+/// An org-scoped entity whose org column is a plain OrgId.
+template <class E>
+constexpr bool org_only() {
+  return org_scoped<E> && !org_column_optional<E>;
+}
 
 void tenantry_a_query_needs_from_before_join_where_and_the_rest();
 
@@ -333,6 +344,11 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
   /// org only.
   static constexpr bool reads_org_scoped =
       (org_scoped<query_detail::source_entity<Srcs>> || ...) || (query_detail::part_reaches_org_scoped<Parts>() || ...);
+  /// True when a table of the query (or of a subquery) is org-scoped with a plain OrgId column:
+  /// the query cannot run in the platform scope (tenantry::platform).
+  static constexpr bool reads_org_only =
+      (query_detail::org_only<query_detail::source_entity<Srcs>>() || ...) ||
+      (query_detail::part_reaches_org_only<Parts>() || ...);
 
   /// The FROM table: an entity, or an Alias of one.
   template <class Src>
@@ -695,6 +711,10 @@ template <class Q>
 struct query_detail::reaches_org_scoped<Exists<Q>> : std::bool_constant<Q::reads_org_scoped> {};
 template <class Src, class M, class Q>
 struct query_detail::reaches_org_scoped<InSubquery<Src, M, Q>> : std::bool_constant<Q::reads_org_scoped> {};
+template <class Q>
+struct query_detail::reaches_org_only<Exists<Q>> : std::bool_constant<Q::reads_org_only> {};
+template <class Src, class M, class Q>
+struct query_detail::reaches_org_only<InSubquery<Src, M, Q>> : std::bool_constant<Q::reads_org_only> {};
 
 template <class Q>
   requires query_detail::is_query<Q>::value
@@ -731,9 +751,10 @@ InSubquery<Src, M, Q> not_in(Column<Src, M> c, Q q) {
 namespace query_detail {
 
 template <class D, class Q>
-stmt::Statement describe_top(const Q& q) {
+stmt::Statement describe_top(const Q& q, bool platform = false) {
   stmt::Statement s;
   q.describe(s, static_cast<const void*>(nullptr));
+  s.platform = platform;
   return s;
 }
 
@@ -748,7 +769,9 @@ template <class Conn, class Q, class OnRow>
 void run(Conn& conn, const OrgId* org, const Q& q, OnRow&& on_row) {
   using D = typename Conn::dialect;
   static_assert(Q::check_row());
-  const Sql sql = cached_sql<D>(describe_top<D>(q));
+  // Without an org, a query reading org-scoped tables runs in the platform scope (only the
+  // tenantry::platform forms call it so; the writer refuses a plain OrgId table there).
+  const Sql sql = cached_sql<D>(describe_top<D>(q, org == nullptr && Q::reads_org_scoped));
   auto& s = conn.prepare(sql);
   const StatementLease lease(&s);
   ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
@@ -767,6 +790,12 @@ constexpr void require_org_for() {
 template <class Q>
 constexpr void refuse_org_for() {
   static_assert(Q::reads_org_scoped, "tenantry: this query reads only global tables: call fetch(conn, query), without an org");
+}
+template <class Q>
+constexpr void require_platform_for() {
+  static_assert(!Q::reads_org_only,
+                "tenantry: tenantry::platform reaches rows of no org, and this query reads a table whose org column is a "
+                "plain OrgId (every row has an org)");
 }
 
 }  // namespace query_detail
@@ -806,6 +835,42 @@ template <class Conn, class Q>
 std::optional<typename Q::row_type> fetch_one(Conn& conn, const OrgId& org, const Q& q) {
   std::optional<typename Q::row_type> out;
   for_each_row(conn, org, q, [&](const auto& row) {
+    if (!out) out = row;
+  });
+  return out;
+}
+
+/// Calls f(row) for each row of the query in the platform scope (entity.hpp, PlatformScope):
+/// every org-scoped table it reads, joins or subqueries must have an optional org column, and
+/// only its rows of no org take part (`org IS NULL`).
+template <class Conn, class Q, class F>
+  requires query_detail::is_query<Q>::value
+void for_each_row(Conn& conn, PlatformScope p, const Q& q, F&& f) {
+  query_detail::require_platform_for<Q>();
+  if constexpr (requires { conn.visit([](auto&) {}); }) {
+    conn.visit([&](auto& c) { for_each_row(c, p, q, f); });
+  } else {
+    in_platform_context(conn, [&] {
+      query_detail::run(conn, nullptr, q, [&](auto& s) {
+        typename Q::row_type row{};
+        Q::read_row(s, row);
+        f(std::as_const(row));
+      });
+    });
+  }
+}
+template <class Conn, class Q>
+  requires query_detail::is_query<Q>::value
+std::vector<typename Q::row_type> fetch(Conn& conn, PlatformScope p, const Q& q) {
+  std::vector<typename Q::row_type> out;
+  for_each_row(conn, p, q, [&](const auto& row) { out.push_back(row); });
+  return out;
+}
+template <class Conn, class Q>
+  requires query_detail::is_query<Q>::value
+std::optional<typename Q::row_type> fetch_one(Conn& conn, PlatformScope p, const Q& q) {
+  std::optional<typename Q::row_type> out;
+  for_each_row(conn, p, q, [&](const auto& row) {
     if (!out) out = row;
   });
   return out;
@@ -855,15 +920,15 @@ constexpr bool check_into(std::index_sequence<I...>) {
     using T = output_traits<O>;
     static_assert(std::is_same_v<strip_optional_t<typename T::value>, strip_optional_t<M>>,
                   "tenantry: each selected output must have the type of the column it is inserted into");
-    static_assert(!std::is_same_v<M, OrgId>,
+    static_assert(!detail::is_org_type<M>,
                   "tenantry: an INSERT ... SELECT never names the org column: rows are written in the call's org");
     return true;
   }() && ...);
 }
 
 template <class Target, class Q, class... Ms>
-stmt::Statement describe_insert_select(const Into<Target, Ms...>& into, const Q& q) {
-  stmt::Statement s = describe_top<void>(q);
+stmt::Statement describe_insert_select(const Into<Target, Ms...>& into, const Q& q, bool platform = false) {
+  stmt::Statement s = describe_top<void>(q, platform);
   s.verb = stmt::Verb::insert_select;
   const TableInfo& t = table_info<Target>();
   s.target = &t;
@@ -914,11 +979,49 @@ std::int64_t insert_select(Conn& conn, const OrgId& org, const Into<Target, Ms..
   }
 }
 
+/// INSERT ... SELECT in the platform scope: the rows are written with no org (NULL), and every
+/// org-scoped table the SELECT reads contributes its rows of no org only. Target and every
+/// org-scoped table read must have an optional org column.
+template <class Target, class Conn, class Q, class... Ms>
+  requires query_detail::is_query<Q>::value
+std::int64_t insert_select(Conn& conn, PlatformScope p, const Into<Target, Ms...>& into, const Q& q) {
+  static_assert(org_column_optional<Target>,
+                "tenantry: tenantry::platform writes rows of no org, and the target's org column is not optional "
+                "(std::optional<OrgId>)");
+  query_detail::require_platform_for<Q>();
+  static_assert(std::tuple_size_v<decltype(q.outputs)> == sizeof...(Ms),
+                "tenantry: INSERT ... SELECT needs one selected output per column of into(...)");
+  static_assert(query_detail::check_into<Target, Q, Ms...>(std::make_index_sequence<sizeof...(Ms)>{}));
+  if constexpr (requires { conn.visit([](auto&) {}); }) {
+    return conn.visit([&](auto& c) { return insert_select(c, p, into, q); });
+  } else {
+    using D = typename Conn::dialect;
+    return in_platform_context(conn, [&] {
+      const Sql sql = cached_sql<D>(query_detail::describe_insert_select(into, q, true));
+      auto& s = conn.prepare(sql);
+      const StatementLease lease(&s);
+      query_detail::ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
+      int next = 1;
+      q.bind(s, next);
+      while (s.step()) {
+      }
+      return s.changes();
+    });
+  }
+}
+
 /// The SQL text a query runs in dialect D, for review and golden tests.
 template <class D, class Q>
   requires query_detail::is_query<Q>::value
 std::string sql_of(const Q& q) {
   return write_sql<D>(query_detail::describe_top<D>(q));
+}
+/// The SQL text the query runs in the platform scope (fetch(conn, tenantry::platform, q)).
+template <class D, class Q>
+  requires query_detail::is_query<Q>::value
+std::string sql_of(PlatformScope, const Q& q) {
+  query_detail::require_platform_for<Q>();
+  return write_sql<D>(query_detail::describe_top<D>(q, Q::reads_org_scoped));
 }
 
 }  // namespace tenantry

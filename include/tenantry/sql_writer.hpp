@@ -12,6 +12,12 @@
 // joined org-scoped table is also equated to the FROM table's org column. There is no
 // description the writer turns into a statement that reads or writes an org-scoped table
 // without its org. Subqueries follow the same rule with the same $1.
+//
+// In the platform scope (Statement::platform) the same places get `<alias>.<org column> IS NULL`
+// instead, and there is no org parameter: only tables whose org column is optional can be part of
+// such a statement (the writer throws UsageError for any other org-scoped table), and an
+// INSERT ... SELECT writes NULL as the org. No statement form reaches every row, or an org's row,
+// in the platform scope.
 #pragma once
 
 #include "tenantry/error.hpp"
@@ -28,8 +34,10 @@ namespace tenantry {
 namespace stmt {
 
 /// True when any source of `s` or of its subqueries is org-scoped: the statement then takes the
-/// org as parameter 1. Inserts carry the org in their row and take no separate org parameter.
+/// org as parameter 1. Inserts carry the org in their row and take no separate org parameter,
+/// and the platform scope has none.
 inline bool needs_org(const Statement& s) {
+  if (s.platform) return false;
   if (s.verb == Verb::insert || s.verb == Verb::insert_rows || s.verb == Verb::upsert) return false;
   if (s.verb == Verb::insert_select && s.target->org_scoped()) return true;
   for (const Source& src : s.sources)
@@ -96,6 +104,7 @@ class Writer {
   int next_ = 1;
   int alias_counter_ = 0;
   bool org_param_ = false;
+  bool platform_ = false;
 
   void quote(std::string_view ident) { D::quote(out_, ident); }
   void placeholder(int n) { D::placeholder(out_, n); }
@@ -121,11 +130,23 @@ class Writer {
     }
     quote(t.columns[t.org_column].name);
   }
-  // "<alias>.org = $1": the one place org equalities are written.
+  // "<alias>.org = $1": the one place org equalities are written; in the platform scope
+  // "<alias>.org IS NULL", on tables whose org column is optional only.
   void org_equals_param(std::size_t source) {
+    if (platform_) {
+      require_platform_rows(table(*scopes_.back().s, source));
+      org_column(source);
+      out_ += " IS NULL";
+      return;
+    }
     org_column(source);
     out_ += " = ";
     placeholder(1);
+  }
+  static void require_platform_rows(const TableInfo& t) {
+    if (!t.org_optional())
+      throw UsageError("tenantry: the platform scope reaches rows of no org, and every row of '" + t.name +
+                       "' has an org (its org column is not optional)");
   }
 
   static std::string_view cmp_sql(Cmp c) {
@@ -280,7 +301,7 @@ class Writer {
         out_ += first ? "" : " AND ";
         first = false;
         org_equals_param(k);
-        if (table(s, 0).org_scoped()) {
+        if (table(s, 0).org_scoped() && !platform_) {  // platform: both sides are IS NULL
           out_ += " AND ";
           org_column(k);
           out_ += " = ";
@@ -535,18 +556,35 @@ class Writer {
     bool target_has_org = false;
     for (auto i : s.conflict) target_has_org |= (i == t.org_column);
     out_ += " ON CONFLICT (";
-    if (t.org_leading_keys && !target_has_org) {
+    if (platform_ && target_has_org) {
+      // A platform row conflicts through the unique index on the other columns WHERE org IS
+      // NULL (schema.hpp, add_platform_rules); UNIQUE (org, ...) never sees two NULL orgs equal.
+      require_platform_rows(t);
+      bool first = true;
+      for (auto c : s.conflict) {
+        if (c == t.org_column) continue;
+        if (!first) out_ += ", ";
+        first = false;
+        quote(t.columns[c].name);
+      }
+      out_ += ") WHERE ";
+      quote(t.columns[t.org_column].name);
+      out_ += " IS NULL";
+    } else if (t.org_leading_keys && !target_has_org) {
       // Org-leading keys: the declared target is unique only together with the org (schema.hpp),
       // so the org leads the target and a conflict can only be with a row of the same org.
       quote(t.columns[t.org_column].name);
       out_ += ", ";
       target_has_org = true;
     }
-    for (std::size_t k = 0; k < s.conflict.size(); ++k) {
-      if (k) out_ += ", ";
-      quote(t.columns[s.conflict[k]].name);
+    if (!(platform_ && target_has_org)) {
+      for (std::size_t k = 0; k < s.conflict.size(); ++k) {
+        if (k) out_ += ", ";
+        quote(t.columns[s.conflict[k]].name);
+      }
+      out_ += ')';
     }
-    out_ += ") DO UPDATE SET ";
+    out_ += " DO UPDATE SET ";
     if (s.do_nothing || s.set.empty()) {
       // A no-op assignment instead of DO NOTHING, so RETURNING yields the existing row on
       // conflict (DO NOTHING returns nothing).
@@ -567,7 +605,9 @@ class Writer {
       quote(t.name);
       out_ += '.';
       quote(t.columns[t.org_column].name);
-      out_ += " = excluded.";
+      // With an optional org, NULL (a platform row) must equal NULL and differ from any org.
+      if (t.org_optional()) out_ += D::is_postgres ? " IS NOT DISTINCT FROM excluded." : " IS excluded.";
+      else out_ += " = excluded.";
       quote(t.columns[t.org_column].name);
     }
     std::vector<std::size_t> all(t.columns.size());
@@ -578,6 +618,7 @@ class Writer {
   void statement(const Statement& s) {
     if (s.sources.empty()) throw UsageError("tenantry: a statement needs a table");
     const TableInfo& t = table(s, 0);
+    platform_ = s.platform;
     org_param_ = needs_org(s);
     next_ = org_param_ ? 2 : 1;
     const int key_start = next_;
@@ -649,9 +690,14 @@ class Writer {
         const std::size_t at = out_.size();
         select_body(select, false, key_start);
         if (tt.org_scoped()) {
-          // "$1, " ahead of the outputs, for the org column.
+          // "$1, " ahead of the outputs, for the org column ("NULL, " in the platform scope).
           std::string org;
-          D::placeholder(org, 1);
+          if (platform_) {
+            require_platform_rows(tt);
+            org = "NULL";
+          } else {
+            D::placeholder(org, 1);
+          }
           org += ", ";
           out_.insert(at + (select.distinct ? 16 : 7), org);  // after "SELECT " / "SELECT DISTINCT "
         }

@@ -257,6 +257,13 @@ struct OrgId {
 /// set_config(..., true), so it lasts until the end of the transaction and no longer.
 inline constexpr std::string_view org_setting = "app.current_org_id";
 
+/// The PostgreSQL setting that puts a transaction in the platform scope (entity.hpp,
+/// PlatformScope): 'on' while a tenantry::platform call runs (set with set_config(..., true), with
+/// org_setting emptied). The policies of tables whose org column is optional then show the rows
+/// of no org only; every other org-scoped table's policy fails (OrgContextMissing). A separate
+/// setting, not a reserved value of org_setting: no org key can ever mean "platform".
+inline constexpr std::string_view platform_setting = "app.platform_scope";
+
 /// What the row-level security policies read in place of org_setting when it is unset or empty:
 /// a setting name no session can create (it is not dotted identifiers), so reading it fails with
 /// "unrecognized configuration parameter" (42704) naming the problem. The driver maps that error

@@ -1259,7 +1259,15 @@ class Connection {
   /// of pg_namespace, so a missing schema can never leave the path falling through to public.
   void set_org_context(const OrgId& org) {
     if (depth_ == 0) throw UsageError("tenantry: postgres: the org context is set inside a transaction only");
-    if (org_set_ && org_in_transaction_ == org) return;
+    if (org_set_ && !platform_in_transaction_ && org_in_transaction_ == org) return;
+    if (platform_maybe_set_ && org_context_) {
+      // This transaction was in the platform scope: leave it before the org is set.
+      static const Sql off_sql = intern_sql("SELECT set_config('" + std::string(platform_setting) + "', '', true)");
+      Statement& st = prepare(off_sql);
+      StatementScope scope(st);
+      st.step();
+    }
+    platform_in_transaction_ = false;
     char text[36];
     org.value.write(text);
     const std::string_view org_text(text, sizeof text);
@@ -1288,9 +1296,30 @@ class Connection {
     org_set_ = true;
   }
 
+  /// Sets the platform scope (entity.hpp, PlatformScope) for the rest of the current
+  /// transaction: platform_setting 'on' and org_setting empty (org_context), and/or the search
+  /// path `public` alone (org_schemas: platform rows live in shared tables), all with
+  /// set_config(..., true). Repositories and queries call it before each tenantry::platform call.
+  void set_platform_context() {
+    if (depth_ == 0) throw UsageError("tenantry: postgres: the platform context is set inside a transaction only");
+    if (org_set_ && platform_in_transaction_) return;
+    static const std::string rls_part = "set_config('" + std::string(org_setting) + "', '', true), set_config('" +
+                                        std::string(platform_setting) + "', 'on', true)";
+    static const std::string path_part = "set_config('search_path', 'public', true)";
+    static const Sql rls_sql = intern_sql("SELECT " + rls_part);
+    static const Sql path_sql = intern_sql("SELECT " + path_part);
+    static const Sql both_sql = intern_sql("SELECT " + path_part + ", " + rls_part);
+    Statement& st = prepare(org_schemas_ ? (org_context_ ? both_sql : path_sql) : rls_sql);
+    StatementScope scope(st);
+    st.step();
+    platform_maybe_set_ = true;
+    platform_in_transaction_ = true;
+    org_set_ = true;
+  }
+
   // ---- used by Transaction -------------------------------------------------------------------
   void begin_scope() {
-    if (depth_ == 0) org_set_ = false;  // a new transaction starts with no org context
+    if (depth_ == 0) org_set_ = platform_maybe_set_ = false;  // a new transaction starts with no org context
     if (depth_ == 0) detail::exec_simple(session(), "BEGIN");
     else detail::exec_simple(session(), savepoint(depth_).begin.c_str());
     ++depth_;
@@ -1377,6 +1406,8 @@ class Connection {
   bool org_schemas_ = false;
   bool org_set_ = false;  // the org context (setting, search path) is org_in_transaction_ in the open transaction
   OrgId org_in_transaction_{};
+  bool platform_in_transaction_ = false;  // with org_set_: the context is the platform scope
+  bool platform_maybe_set_ = false;       // set_platform_context ran in the open transaction
 };
 
 }  // namespace tenantry::pg
