@@ -1,4 +1,4 @@
-// expect: this entity is org-scoped: call list\(org, \.\.\.\); a read without an org
+// expect: this entity is org-scoped: call list\(org, \.\.\.\)
 // errors: 1
 // std::optional<OrgId> (rows of no org allowed) is org-scoped: the org-less call of a global
 // entity does not compile; its rows of no org are reached through tenantry::platform only.
