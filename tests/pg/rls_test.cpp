@@ -6,6 +6,7 @@
 #include "support/pg_database.hpp"
 #include "support/platform_entities.hpp"
 
+#include <tenantry/pool.hpp>
 #include <tenantry/postgres.hpp>
 
 #include <catch2/catch.hpp>
@@ -520,4 +521,20 @@ TEST_CASE("row-level security, platform rows: read once per statement; verify_rl
   INFO(joined(p));
   REQUIRE(p.size() == 1);
   CHECK_THAT(p[0], Contains("audit_events") && Contains("app.platform_scope"));
+}
+
+TEST_CASE("row-level security, platform rows: a pooled connection never carries a session-level platform scope",
+          "[pg][tenancy][rls][platform][pool]") {
+  PlatformRlsDatabase db;
+  Pool<pg::Connection> pool{as_role(db.url, reader_role), {.size = 1, .connect = pg::Options{.org_context = true}}};
+  {
+    auto conn = pool.acquire();
+    conn->execute("SELECT set_config('app.platform_scope', 'on', false)");  // raw SQL, session level
+  }
+  auto conn = pool.acquire();
+  CHECK(text(*conn, "SELECT coalesce(current_setting('app.platform_scope', true), '')") == "");
+  // So raw SQL in org a's context sees org a's rows, not the rows of no org.
+  auto tx = conn->transaction();
+  conn->set_org_context(db.a);
+  CHECK(texts(*conn, "SELECT code FROM audit_events ORDER BY code") == std::vector<std::string>{"a1", "a2"});
 }
