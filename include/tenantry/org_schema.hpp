@@ -124,10 +124,11 @@ struct OrgSchemas {
   static_assert((org_scoped<Es> && ...),
                 "tenantry: OrgSchemas<...> holds org-scoped entities only (a struct with a tenantry::OrgId field); "
                 "global tables stay in public, shared by every org");
-  static_assert(!(org_column_optional<Es> || ...),
-                "tenantry: OrgSchemas<...> cannot hold an entity whose org column is optional: its rows of no org belong "
-                "in no org's schema, so its table stays shared in public (org calls filter by org, tenantry::platform "
-                "reads org IS NULL)");
+  static_assert(
+      !(org_column_optional<Es> || ...),
+      "tenantry: OrgSchemas<...> cannot hold an entity whose org column is optional: its rows of no org belong "
+      "in no org's schema, so its table stays shared in public (org calls filter by org, tenantry::platform "
+      "reads org IS NULL)");
 
   /// The schema holding org's tables: "org_" and the 32 hex digits of its id.
   static std::string schema_name(const OrgId& org) { return org_schema_name(org); }

@@ -31,8 +31,7 @@ void create_platform_tables(typename B::Conn& conn, bool with_links) {
   };
   if constexpr (std::is_same_v<typename B::Conn, Database>)
     conn.execute(conn.is_postgres() ? ddl(PgDialect{}) : ddl(SqliteDialect{}));
-  else
-    conn.execute(ddl(typename B::Conn::dialect{}));
+  else conn.execute(ddl(typename B::Conn::dialect{}));
 }
 
 /// Every stored event as "org|code|what|level" (org "-" for none), bypassing every filter.
@@ -115,7 +114,8 @@ TEMPLATE_TEST_CASE("platform rows: an org call never writes or erases a row of n
   expect_throw<OrgMismatch>([&] { ev.insert(e.a, make_event("n", e.b)); });
   std::vector<AuditEvent> batch{make_event("m1", e.a), make_event("m2")};
   expect_throw<OrgMismatch>([&] { ev.insert_many(e.a, batch); });
-  expect_throw<OrgMismatch>([&] { ev.upsert(e.a, make_event("y"), on_conflict(&AuditEvent::org_id, &AuditEvent::code)); });
+  expect_throw<OrgMismatch>(
+      [&] { ev.upsert(e.a, make_event("y"), on_conflict(&AuditEvent::org_id, &AuditEvent::code)); });
   // An upsert of org A on a platform row's id: the guarded DO UPDATE refuses it.
   AuditEvent on_p1 = make_event("z", e.a);
   on_p1.id = e.p1.id;
@@ -139,8 +139,8 @@ TEMPLATE_TEST_CASE("platform rows: an org call never writes or erases a row of n
   CHECK(ev.count(platform) == 2);
 }
 
-TEMPLATE_TEST_CASE("platform rows: the platform scope reaches only rows of no org",
-                   "[parity][tenancy][platform]", ORG_ISOLATION_BACKENDS) {
+TEMPLATE_TEST_CASE("platform rows: the platform scope reaches only rows of no org", "[parity][tenancy][platform]",
+                   ORG_ISOLATION_BACKENDS) {
   Events<TestType> e;
   auto& ev = e.events;
   CHECK_FALSE(ev.find(platform, e.a1.id).has_value());
@@ -260,15 +260,19 @@ TEMPLATE_TEST_CASE("platform rows: references from a table with an optional org 
   const ApiToken tb = tokens.insert(e.b, testdb::make_token("tb"));
   // A composite key with a NULL column is not checked (MATCH SIMPLE): without the CHECK a row of
   // no org could point at org B's token. The CHECK refuses any reference from a row of no org.
-  expect_throw<CheckViolation>(
-      [&] { links.insert(platform, EventLink{Uuid::random(), std::nullopt, tb.id, std::nullopt, "steal"}); });
-  expect_throw<CheckViolation>(
-      [&] { links.insert(platform, EventLink{Uuid::random(), std::nullopt, std::nullopt, e.p1.id, "p"}); });
+  expect_throw<CheckViolation>([&] {
+    links.insert(platform, EventLink{Uuid::random(), std::nullopt, tb.id, std::nullopt, "steal"});
+  });
+  expect_throw<CheckViolation>([&] {
+    links.insert(platform, EventLink{Uuid::random(), std::nullopt, std::nullopt, e.p1.id, "p"});
+  });
   // An org row references its own org's rows only: not B's token, not a platform event.
-  expect_throw<ForeignKeyViolation>(
-      [&] { links.insert(e.a, EventLink{Uuid::random(), e.a, tb.id, std::nullopt, "cross"}); });
-  expect_throw<ForeignKeyViolation>(
-      [&] { links.insert(e.a, EventLink{Uuid::random(), e.a, std::nullopt, e.p1.id, "to platform"}); });
+  expect_throw<ForeignKeyViolation>([&] {
+    links.insert(e.a, EventLink{Uuid::random(), e.a, tb.id, std::nullopt, "cross"});
+  });
+  expect_throw<ForeignKeyViolation>([&] {
+    links.insert(e.a, EventLink{Uuid::random(), e.a, std::nullopt, e.p1.id, "to platform"});
+  });
   links.insert(e.b, EventLink{Uuid::random(), e.b, tb.id, e.b1.id, "own"});
   links.insert(platform, EventLink{Uuid::random(), std::nullopt, std::nullopt, std::nullopt, "free"});
   // B's delete cascades within B only.

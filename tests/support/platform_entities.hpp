@@ -59,9 +59,9 @@ struct tenantry::entity<platform_fixtures::EventLink> {
   using T = platform_fixtures::EventLink;
   static constexpr std::string_view table = "event_links";
   static constexpr auto primary_key = key(&T::id);
-  static constexpr auto constraints =
-      std::tuple{foreign_key(&T::token_id, &fixtures::ApiToken::id, on_delete::cascade),
-                 foreign_key(&T::event_id, &platform_fixtures::AuditEvent::id, on_delete::cascade)};
+  static constexpr auto constraints = std::tuple{
+      foreign_key(&T::token_id, &fixtures::ApiToken::id, on_delete::cascade),
+      foreign_key(&T::event_id, &platform_fixtures::AuditEvent::id, on_delete::cascade)};
 };
 
 namespace platform_fixtures {

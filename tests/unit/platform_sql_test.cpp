@@ -74,8 +74,8 @@ std::string platform_sql() {
                           .where(exists(from<EventLink>().where(col(&EventLink::note) == col(&AuditEvent::code))));
   out += "query: " + sql_of<D>(joined) + '\n';
   out += "query (platform): " + sql_of<D>(platform, joined) + '\n';
-  stmt::Statement copy = query_detail::describe_insert_select(into(&EventLink::id, &EventLink::note),
-                                                              select(col(&AuditEvent::id), col(&AuditEvent::what)).from<AuditEvent>());
+  stmt::Statement copy = query_detail::describe_insert_select(
+      into(&EventLink::id, &EventLink::note), select(col(&AuditEvent::id), col(&AuditEvent::what)).from<AuditEvent>());
   both("insert select", copy);
   return out;
 }
@@ -108,8 +108,8 @@ TEST_CASE("platform rows: the writer never writes a platform statement on a tabl
   namespace st = tenantry::statements;
   // Only tenantry::platform calls set Statement::platform, and those do not compile for a plain
   // OrgId entity; the writer refuses such a description anyway, for every form.
-  for (const stmt::Statement& s : {st::find<ApiToken>(), st::list<ApiToken>(), st::count<ApiToken>(), st::erase<ApiToken>(),
-                                   st::update<ApiToken>()}) {
+  for (const stmt::Statement& s : {st::find<ApiToken>(), st::list<ApiToken>(), st::count<ApiToken>(),
+                                   st::erase<ApiToken>(), st::update<ApiToken>()}) {
     CHECK_THROWS_AS(write_sql<SqliteDialect>(in_platform(s)), UsageError);
     CHECK_THROWS_AS(write_sql<PgDialect>(in_platform(s)), UsageError);
   }
@@ -117,7 +117,8 @@ TEST_CASE("platform rows: the writer never writes a platform statement on a tabl
   stmt::Statement join = st::list<EventLink>();
   join.sources.push_back(stmt::Source{&table_info<ApiToken>(), stmt::Join::left, 0, 0});
   CHECK_THROWS_AS(write_sql<PgDialect>(in_platform(join)), UsageError);
-  stmt::Statement sub = st::list<EventLink>(exists(from<ApiToken>().where(col(&ApiToken::id) == col(&EventLink::token_id))));
+  stmt::Statement sub = st::list<EventLink>(
+      exists(from<ApiToken>().where(col(&ApiToken::id) == col(&EventLink::token_id))));
   CHECK_THROWS_AS(write_sql<SqliteDialect>(in_platform(sub)), UsageError);
   // In the platform scope there is no org parameter: the first value is ?1.
   CHECK_FALSE(stmt::needs_org(in_platform(st::list<AuditEvent>())));
