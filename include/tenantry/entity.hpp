@@ -432,7 +432,7 @@ consteval ColumnDecl<T> column(M T::*member) {
 //     column: audit events, OTP codes, service registrations that exist before or outside any
 //     tenant). Calls with an org still touch only that org's rows (never a row of no org), and the
 //     rows of no org are reached only through the named scope tenantry::platform, passed in place
-//     of the org (see PlatformScope below). It is org-scoped in every other respect: the org-less
+//     of the org (PlatformScope, types.hpp). It is org-scoped in every other respect: the org-less
 //     (global) call forms do not compile, and it gets the row-level security policy.
 //   * global: it has no OrgId field AND its entity<T> declares
 //         static constexpr auto scope = tenantry::global;
@@ -474,21 +474,8 @@ enum class Scope : std::uint8_t { org, global };
 /// `static constexpr auto scope = tenantry::global;` declares an entity global.
 inline constexpr Scope global = Scope::global;
 
-/// The scope of the rows that belong to no org ("platform rows"), passed in place of an OrgId
-/// to a repository or query call on entities whose org column is a std::optional<OrgId>:
-///   events.insert(tenantry::platform, event);       // org_id NULL
-///   events.list(tenantry::platform, pred);          // WHERE org_id IS NULL AND (pred)
-///   fetch(db, tenantry::platform, query);           // every org-scoped table: org IS NULL
-/// It reaches exactly the rows whose org is NULL: never all rows, never a row of an org. Passing
-/// it for an entity whose org column is a plain OrgId does not compile (every row has an org),
-/// and neither does a query naming such a table. On PostgreSQL with row-level security the call
-/// runs in the platform context (platform_setting, types.hpp), in which the policies of these
-/// tables show the rows of no org only, and those of plain org-scoped tables fail
-/// (OrgContextMissing).
-struct PlatformScope {
-  explicit constexpr PlatformScope() = default;
-};
-inline constexpr PlatformScope platform{};
+// tenantry::platform, the scope of the rows that belong to no org, is declared in types.hpp
+// (PlatformScope) next to OrgId.
 
 /// True for entities whose tenantry::entity<T> specialisation is visible.
 template <class T>

@@ -54,7 +54,7 @@ auto in_org_context(Conn& conn, const OrgId& org, F&& f) {
   return f();
 }
 
-/// Runs f() in the platform scope's database context (entity.hpp, PlatformScope): like
+/// Runs f() in the platform scope's database context (types.hpp, PlatformScope): like
 /// in_org_context, on a connection that asks for it, in a transaction that first sets the platform
 /// context (platform_setting on and org_setting empty for row-level security; the search path
 /// `public` alone for schema per org, where platform rows live in shared tables).

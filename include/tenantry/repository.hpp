@@ -17,7 +17,7 @@
 //     anything is sent; a row whose org field is nil takes the call's org. The org column is never
 //     in an UPDATE's SET list, so no operation can move a row to another org.
 //   * an entity whose org field is a std::optional<OrgId> also has rows of no org (platform rows,
-//     entity.hpp PlatformScope). Its org calls are the ones above and reach only that org's rows;
+//     types.hpp PlatformScope). Its org calls are the ones above and reach only that org's rows;
 //     a row given to one with no org (std::nullopt) is an OrgMismatch, like one of another org.
 //     The same operations with tenantry::platform in place of the org reach only the rows of no
 //     org (`org IS NULL`), and a row given to them must have no org (else OrgMismatch; an engaged

@@ -108,7 +108,7 @@ struct TableInfo {
 
   bool org_scoped() const noexcept { return org_column != reflect::npos; }
   /// The org column is nullable (a std::optional<OrgId> field): the table has platform rows,
-  /// rows of no org, reached through tenantry::platform only (entity.hpp, PlatformScope).
+  /// rows of no org, reached through tenantry::platform only (types.hpp, PlatformScope).
   bool org_optional() const noexcept { return org_scoped() && columns[org_column].nullable; }
   bool has_generated() const noexcept {
     for (const auto& c : columns)

@@ -840,7 +840,7 @@ std::optional<typename Q::row_type> fetch_one(Conn& conn, const OrgId& org, cons
   return out;
 }
 
-/// Calls f(row) for each row of the query in the platform scope (entity.hpp, PlatformScope):
+/// Calls f(row) for each row of the query in the platform scope (types.hpp, PlatformScope):
 /// every org-scoped table it reads, joins or subqueries must have an optional org column, and
 /// only its rows of no org take part (`org IS NULL`).
 template <class Conn, class Q, class F>

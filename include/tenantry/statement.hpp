@@ -128,7 +128,7 @@ struct Statement {
   bool has_offset = false;
   /// Keyset pagination: only rows after a given row in `order` (whose last terms are the key).
   bool keyset = false;
-  /// The platform scope (entity.hpp, PlatformScope): every org-scoped source, here and in the
+  /// The platform scope (types.hpp, PlatformScope): every org-scoped source, here and in the
   /// subqueries, is filtered by `org IS NULL` instead of `org = $1`, and there is no org
   /// parameter. The writer refuses it for a table whose org column is not optional.
   bool platform = false;

@@ -13,7 +13,7 @@
 // TENANTRY_MODEL_SEED=<n> replays a run (the seed is printed per backend);
 // TENANTRY_MODEL_OPS=<n> changes the number of operations (default 3000).
 //
-// A second model does the same for platform rows (entity.hpp, PlatformScope): audit_events,
+// A second model does the same for platform rows (types.hpp, PlatformScope): audit_events,
 // whose org column is optional, holds rows of five orgs and rows of no org, and every operation
 // runs in a random one of the six scopes (tenantry::platform being the sixth), naming ids of
 // every scope and rows carrying a wrong scope. A leak is a row of another scope returned or

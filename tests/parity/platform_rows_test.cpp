@@ -1,4 +1,4 @@
-// Platform rows (entity.hpp, PlatformScope): an entity whose org column is a
+// Platform rows (types.hpp, PlatformScope): an entity whose org column is a
 // std::optional<OrgId> holds rows of an org and rows of no org. The attacker's view first: an
 // org call never reads, writes or erases a row of no org or of another org, through any
 // operation; the platform scope never reaches an org's row. Every "nothing changed" is checked

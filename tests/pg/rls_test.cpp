@@ -494,6 +494,16 @@ TEST_CASE("row-level security, platform rows: repositories switch between org an
   CHECK(fetch(app, platform, select(count()).from<AuditEvent>()) == std::vector<std::tuple<std::int64_t>>{{2}});
   CHECK(events.upsert(platform, make_event("p1"), on_conflict(&AuditEvent::org_id, &AuditEvent::code)).what == "what p1");
   CHECK(events.count(platform) == 2);
+  // Raw SQL in the platform context: an unfiltered read sees the rows of no org only.
+  struct Code {
+    std::string code;
+  };
+  const auto raw = raw_query<Code>(app, platform, "SELECT code FROM audit_events ORDER BY code");
+  REQUIRE(raw.size() == 2);
+  CHECK(raw[0].code == "p1");
+  CHECK(raw_execute(app, platform, "UPDATE audit_events SET level = $1", 5) == 2);
+  CHECK(events.find(db.a, events.list(db.a).front().id)->level == 1);
+  CHECK_THROWS_AS(raw_query<Code>(app, platform, "SELECT user_id AS code FROM api_tokens"), OrgContextMissing);
 }
 
 TEST_CASE("row-level security, platform rows: read once per statement; verify_rls accepts exactly the policy",

@@ -1,4 +1,4 @@
-// Entities with platform rows (a std::optional<OrgId> org column, entity.hpp PlatformScope), for
+// Entities with platform rows (a std::optional<OrgId> org column, types.hpp PlatformScope), for
 // the platform-row tests. Not part of fixtures::schema: the tests create them with
 // platform_fixtures::create(conn) after the fixture schema (they reference its tables).
 //

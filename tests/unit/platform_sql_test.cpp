@@ -1,4 +1,4 @@
-// The SQL of platform rows (entity.hpp, PlatformScope), pinned in tests/golden/platform.*.sql:
+// The SQL of platform rows (types.hpp, PlatformScope), pinned in tests/golden/platform.*.sql:
 // the DDL of tables whose org column is optional (nullable column, the partial unique index of
 // each org-including UNIQUE, the CHECK of each tenant-safe reference, the two-scope policy) and
 // every statement form in the org scope and in the platform scope. TENANTRY_UPDATE_GOLDEN=1

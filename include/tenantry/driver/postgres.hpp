@@ -1296,7 +1296,7 @@ class Connection {
     org_set_ = true;
   }
 
-  /// Sets the platform scope (entity.hpp, PlatformScope) for the rest of the current
+  /// Sets the platform scope (types.hpp, PlatformScope) for the rest of the current
   /// transaction: platform_setting 'on' and org_setting empty (org_context), and/or the search
   /// path `public` alone (org_schemas: platform rows live in shared tables), all with
   /// set_config(..., true). Repositories and queries call it before each tenantry::platform call.
