@@ -574,8 +574,9 @@ class Repository {
   template <class... Args>
   static constexpr void require_platform() {
     static_assert(has_platform_rows,
-                  "tenantry: tenantry::platform reaches rows of no org, and this entity's org column is a plain OrgId "
-                  "(std::optional<OrgId> allows them): call with an OrgId");
+                  "tenantry: tenantry::platform reaches rows of no org, and this entity has none: only an entity whose "
+                  "org column is a std::optional<OrgId> has them (call with an OrgId, or without one for a global "
+                  "entity)");
     static_assert(!(query_detail::reaches_org_only<Args>::value || ...),
                   "tenantry: a subquery of a tenantry::platform call reads a table whose every row has an org (its org "
                   "column is a plain OrgId)");

@@ -846,6 +846,7 @@ std::optional<typename Q::row_type> fetch_one(Conn& conn, const OrgId& org, cons
 template <class Conn, class Q, class F>
   requires query_detail::is_query<Q>::value
 void for_each_row(Conn& conn, PlatformScope p, const Q& q, F&& f) {
+  query_detail::refuse_org_for<Q>();
   query_detail::require_platform_for<Q>();
   if constexpr (requires { conn.visit([](auto&) {}); }) {
     conn.visit([&](auto& c) { for_each_row(c, p, q, f); });

@@ -1,4 +1,4 @@
-// expect: tenantry::platform reaches rows of no org, and this entity's org column is a plain OrgId
+// expect: tenantry::platform reaches rows of no org, and this entity has none: only an entity whose org column is a std::optional<OrgId> has them
 // errors: 1
 // Every row of an entity with a plain OrgId column has an org: there is no platform scope.
 #include "support/entities.hpp"

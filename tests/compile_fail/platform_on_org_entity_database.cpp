@@ -1,4 +1,4 @@
-// expect: tenantry::platform reaches rows of no org, and this entity's org column is a plain OrgId
+// expect: tenantry::platform reaches rows of no org, and this entity has none: only an entity whose org column is a std::optional<OrgId> has them
 // The same rule through a Database chosen at run time (stated once, not once per dialect).
 #include "support/entities.hpp"
 
