@@ -140,7 +140,7 @@ class Repository<E, AnyDialect, Database> {
  public:
   using entity_type = E;
   using key_type = key_t<E>;
-  static constexpr bool is_org_scoped = org_scoped<E>;
+  static constexpr bool is_org_scoped = takes_org<E>;  // org-scoped, or scoped through its parent
 
   explicit Repository(Database& db) : db_(&db) { (void)table_info<E>(); }
 

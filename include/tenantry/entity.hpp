@@ -452,15 +452,39 @@ consteval ColumnDecl<T> column(M T::*member) {
 //      (random ids: an id nobody can guess tells nothing) or one identity() column (assigned by
 //      the database, never chosen by the caller), or says key(...).global_unique();
 //   8. global_unique() is refused with org_leading_keys, which makes every unique lead with the org.
+// An entity scoped through its parent (`scope = tenantry::through<&T::fk>`, below) is checked too:
+//   9. it has no OrgId field (with one it is plainly org-scoped);
+//  10. the field names a member of T that is not std::optional (a row without a parent would
+//      belong to no org);
+//  11. T declares foreign_key(&T::fk, &Parent::key), Parent is not T, and Parent is org-scoped
+//      or itself scoped through its parent (chains of any depth), never global;
+//  12. the key referenced is Parent's primary key or one of its unique(), unique on its own
+//      (not org-leading): else one parent key could name a row in two orgs;
+//  13. its other foreign keys reference global entities only (a second reference to an
+//      org-scoped row could point at another org's row);
+//  14. no org-scoped or global entity has a foreign key to it (the database cannot pair the org
+//      of a row scoped through its parent).
 // Entity sets (create_tables<Es...>, schema_sql<D, Es...>, OrgSchemas<Es...>) also refuse two
 // entities declaring one table with different scopes (check_entity_set below), and table_info
 // does the same at run time across the whole process (schema.hpp).
 
-/// The two scopes an entity can have; see above.
-enum class Scope : std::uint8_t { org, global };
+/// The scopes an entity can have; see above. `parent` is declared with tenantry::through<>.
+enum class Scope : std::uint8_t { org, global, parent };
 
 /// `static constexpr auto scope = tenantry::global;` declares an entity global.
 inline constexpr Scope global = Scope::global;
+
+/// `static constexpr auto scope = tenantry::through<&T::user_id>;` declares an entity with no
+/// org column of its own scoped through its parent: each row belongs to the org of the row its
+/// foreign key `user_id` references (rules 9-14 above). Every statement then filters it with
+/// EXISTS (SELECT 1 FROM parent WHERE parent.key = row.user_id AND parent.org = $1), recursively
+/// when the parent is itself scoped through its parent (sql_writer.hpp).
+template <auto Member>
+struct ThroughParent {
+  static constexpr auto member = Member;
+};
+template <auto Member>
+inline constexpr ThroughParent<Member> through{};
 
 /// True for entities whose tenantry::entity<T> specialisation is visible.
 template <class T>
@@ -488,13 +512,28 @@ inline constexpr std::size_t raw_org_field = org_field_index<T>(std::make_index_
 template <class T>
 inline constexpr bool has_org_field = raw_org_field<T> != reflect::npos;
 
+template <class S>
+inline constexpr bool is_through_parent = false;
+template <auto M>
+inline constexpr bool is_through_parent<ThroughParent<M>> = true;
+
+/// True when entity<T>::scope is tenantry::through<&T::fk> (rules 9-14 are then checked).
+template <class T>
+consteval bool declares_through() {
+  if constexpr (requires { entity<T>::scope; }) return is_through_parent<std::remove_cv_t<decltype(entity<T>::scope)>>;
+  else return false;
+}
+
 template <class T>
 consteval bool declares_global() {
   if constexpr (requires { entity<T>::scope; }) {
     if constexpr (std::is_same_v<std::remove_cv_t<decltype(entity<T>::scope)>, Scope>) {
       return entity<T>::scope == Scope::global;
+    } else if constexpr (declares_through<T>()) {
+      return false;
     } else {
-      static_assert(always_false<T>, "tenantry: entity<T>::scope is tenantry::global or tenantry::Scope::org");
+      static_assert(always_false<T>,
+                    "tenantry: entity<T>::scope is tenantry::global, tenantry::Scope::org or tenantry::through<&T::fk>");
       return !has_org_field<T>;  // keeps the scope rules quiet: this message is the one to fix
     }
   } else {
@@ -588,12 +627,156 @@ consteval bool references_org_scoped() {
         (
             [&](const auto& decl) {
               using P = typename fk_parent<std::remove_cvref_t<decltype(decl)>>::type;
-              if constexpr (!std::is_void_v<P>) found = found || has_org_field<P>;
+              if constexpr (!std::is_void_v<P>) found = found || has_org_field<P> || declares_through<P>();
             }(c),
             ...);
       },
       declared_constraints<T>());
   return found;
+}
+
+/// Rule 14: T has a foreign key to an entity scoped through its parent.
+template <class T>
+consteval bool references_parent_scoped() {
+  bool found = false;
+  std::apply(
+      [&](const auto&... c) {
+        (
+            [&](const auto& decl) {
+              using P = typename fk_parent<std::remove_cvref_t<decltype(decl)>>::type;
+              if constexpr (!std::is_void_v<P>) found = found || declares_through<P>();
+            }(c),
+            ...);
+      },
+      declared_constraints<T>());
+  return found;
+}
+
+// ---- scoped through the parent (rules 9-14) ----
+
+/// The field index of entity<T>::scope's through<&T::fk>, or npos when it names another struct's
+/// member.
+template <class T>
+consteval std::size_t through_field() {
+  constexpr auto m = entity<T>::scope.member;
+  using MP = std::remove_cv_t<decltype(m)>;
+  if constexpr (std::is_member_object_pointer_v<MP>) {
+    if constexpr (std::is_same_v<typename reflect::member_pointer_traits<MP>::class_type, T>) return field_of(m);
+    else return reflect::npos;
+  } else {
+    return reflect::npos;
+  }
+}
+
+template <class T>
+using constraints_type = decltype(declared_constraints<T>());
+
+/// The position in entity<T>::constraints of the one-column foreign key on field F, or npos.
+template <class T, std::size_t F>
+consteval std::size_t foreign_key_on() {
+  return []<std::size_t... I>(std::index_sequence<I...>) {
+    std::size_t found = reflect::npos;
+    (
+        [&] {
+          using D = std::remove_cvref_t<std::tuple_element_t<I, constraints_type<T>>>;
+          if constexpr (!std::is_void_v<typename fk_parent<D>::type>) {
+            constexpr D d = std::get<I>(declared_constraints<T>());
+            if (found == reflect::npos && d.columns.size == 1 && d.columns.index[0] == F) found = I;
+          }
+        }(),
+        ...);
+    return found;
+  }(std::make_index_sequence<std::tuple_size_v<constraints_type<T>>>{});
+}
+
+template <class T>
+consteval std::size_t scope_foreign_key() {
+  if constexpr (!declares_through<T>()) {
+    return reflect::npos;
+  } else {
+    constexpr std::size_t f = through_field<T>();
+    if constexpr (f == reflect::npos) return reflect::npos;
+    else return foreign_key_on<T, f>();
+  }
+}
+
+/// The parent entity of T's scope (void when T is not scoped through a declared foreign key).
+template <class T, std::size_t K = scope_foreign_key<T>()>
+struct scope_parent {
+  using type = typename fk_parent<std::remove_cvref_t<std::tuple_element_t<K, constraints_type<T>>>>::type;
+};
+template <class T>
+struct scope_parent<T, reflect::npos> {
+  using type = void;
+};
+
+/// Rule 12: the scope's foreign key references a key of P unique on its own.
+template <class T, class P>
+consteval bool scope_references_unique_key() {
+  constexpr auto fk = std::get<scope_foreign_key<T>()>(declared_constraints<T>());
+  if (declares_org_leading_keys<P>()) return false;
+  bool found = false;
+  if constexpr (std::is_same_v<std::remove_cv_t<decltype(entity<P>::primary_key)>, KeyDecl<P>>)
+    found = fk.parent_columns.same_set(entity<P>::primary_key.columns);
+  std::apply(
+      [&](const auto&... c) {
+        (
+            [&](const auto& decl) {
+              if constexpr (std::is_same_v<std::remove_cvref_t<decltype(decl)>, UniqueDecl<P>>)
+                found = found || fk.parent_columns.same_set(decl.columns);
+            }(c),
+            ...);
+      },
+      declared_constraints<P>());
+  return found;
+}
+
+/// Rule 13: a foreign key of T other than its scope's reaches an org-scoped or parent-scoped
+/// entity.
+template <class T>
+consteval bool other_foreign_key_reaches_org() {
+  return []<std::size_t... I>(std::index_sequence<I...>) {
+    return ([] {
+      using P = typename fk_parent<std::remove_cvref_t<std::tuple_element_t<I, constraints_type<T>>>>::type;
+      if constexpr (std::is_void_v<P> || I == scope_foreign_key<T>()) return false;
+      else return has_org_field<P> || declares_through<P>();
+    }() || ...);
+  }(std::make_index_sequence<std::tuple_size_v<constraints_type<T>>>{});
+}
+
+/// Rules 9-14 for T declaring scope = through<&T::fk>; each failure states its rule.
+template <class T>
+consteval bool check_parent_scope_rules() {
+  static_assert(!has_org_field<T>,
+                "tenantry: an entity with an OrgId field is org-scoped: it cannot also be scoped through its parent "
+                "(drop scope = tenantry::through<...>)");
+  constexpr std::size_t f = through_field<T>();
+  static_assert(f != reflect::npos, "tenantry: scope = tenantry::through<&T::fk> names a field of this entity");
+  if constexpr (f != reflect::npos) {
+    static_assert(!is_optional<std::remove_cv_t<reflect::field_type<f, T>>>::value,
+                  "tenantry: the field of scope = tenantry::through<&T::fk> cannot be std::optional: a row without a "
+                  "parent would belong to no org");
+    constexpr std::size_t k = scope_foreign_key<T>();
+    static_assert(k != reflect::npos,
+                  "tenantry: scope = tenantry::through<&T::fk> needs foreign_key(&T::fk, &Parent::key) in entity<T>::"
+                  "constraints: the parent row is what gives each row its org");
+    if constexpr (k != reflect::npos) {
+      using P = typename scope_parent<T>::type;
+      static_assert(!std::is_same_v<P, T>, "tenantry: an entity cannot be scoped through a foreign key to its own table");
+      if constexpr (!std::is_same_v<P, T>) {
+        static_assert(has_org_field<P> || declares_through<P>(),
+                      "tenantry: scope = tenantry::through<&T::fk> references a global entity: the parent must be "
+                      "org-scoped (or itself scoped through its parent)");
+        static_assert(scope_references_unique_key<T, P>(),
+                      "tenantry: the foreign key of scope = tenantry::through<&T::fk> must reference the parent's "
+                      "primary key or a unique() of it that is unique without the org (not org_leading_keys)");
+      }
+      static_assert(!other_foreign_key_reaches_org<T>(),
+                    "tenantry: an entity scoped through its parent references org-scoped entities only through the "
+                    "foreign key of its scope (another could point at a row of another org)");
+    }
+  }
+  return true;
 }
 
 enum class ForeignKeyFault : std::uint8_t { none, unpaired_org, not_a_key, set_null_org };
@@ -718,7 +901,7 @@ consteval bool declares_any_global_unique() {
 template <class T>
 consteval bool check_entity_rules() {
   constexpr bool org = has_org_field<T>;
-  static_assert(org || declares_global<T>() || has_optional_org_field<T>(),
+  static_assert(org || declares_global<T>() || declares_through<T>() || has_optional_org_field<T>(),
                 "tenantry: an entity with no OrgId field must declare `static constexpr auto scope = tenantry::global;` "
                 "in its tenantry::entity<T> (being global is never implicit)");
   static_assert(!org || !declares_global<T>(),
@@ -728,11 +911,16 @@ consteval bool check_entity_rules() {
                 "not supported yet: use tenantry::OrgId");
   static_assert(has_optional_org_field<T>() || org_named_fields_are_org_ids<T>(),
                 "tenantry: a field named or stored as the org column (org_id) must be a tenantry::OrgId");
-  if constexpr (!org) {
+  if constexpr (declares_through<T>()) {
+    static_assert(check_parent_scope_rules<T>());
+  } else if constexpr (!org) {
     static_assert(!references_org_scoped<T>(),
                   "tenantry: a global entity cannot have a foreign key to an org-scoped entity: give it the OrgId field "
                   "of the org its rows belong to");
   } else if constexpr (raw_org_field<T> != reflect::npos - 1) {
+    static_assert(!references_parent_scoped<T>(),
+                  "tenantry: an org-scoped entity cannot have a foreign key to an entity scoped through its parent "
+                  "(the database cannot pair their orgs): reference the parent instead");
     constexpr ForeignKeyFault fk = org_foreign_keys_fault<T>();
     static_assert(fk != ForeignKeyFault::unpaired_org,
                   "tenantry: a foreign key between org-scoped entities must pair the child's OrgId column with the "
@@ -777,9 +965,24 @@ inline constexpr std::size_t org_field = [] {
 template <class T>
 concept org_scoped = org_field<T> != reflect::npos;
 
+/// True for entities scoped through their parent (`scope = tenantry::through<&T::fk>`): they
+/// have no org column, and every operation on them takes an org and reaches only the rows whose
+/// parent (chain) belongs to it.
+template <class T>
+concept parent_scoped = org_field<T> == reflect::npos && detail::declares_through<T>();
+
+/// True for the entities every operation on which takes an org: org-scoped or scoped through
+/// their parent. Only the others, global entities, are read and written without an org.
+template <class T>
+concept takes_org = org_scoped<T> || parent_scoped<T>;
+
+/// The entity whose rows give a parent-scoped T's rows their org (void for other entities).
+template <class T>
+using scope_parent_t = typename detail::scope_parent<T>::type;
+
 /// The scope entity T has (checking its rules).
 template <class T>
-inline constexpr Scope scope_of = org_scoped<T> ? Scope::org : Scope::global;
+inline constexpr Scope scope_of = org_scoped<T> ? Scope::org : parent_scoped<T> ? Scope::parent : Scope::global;
 
 namespace detail {
 template <class A, class B>

@@ -65,6 +65,15 @@ class OrgMismatch : public Error {
         table_(std::move(table)),
         scoped_org_(std::move(scoped_org)),
         row_org_(std::move(row_org)) {}
+  /// A row of a table scoped through its parent names a parent row that is not the org's: it
+  /// belongs to another org or does not exist (the two are not told apart: that would tell one
+  /// org what another holds). row_org() is empty.
+  struct ParentNotInOrg {};
+  OrgMismatch(ParentNotInOrg, std::string table, std::string scoped_org, const std::string& parent_table)
+      : Error("tenantry: org mismatch on table '" + table + "': call is scoped to org " + scoped_org +
+              " but the row's parent in '" + parent_table + "' is not a row of that org; nothing was written"),
+        table_(std::move(table)),
+        scoped_org_(std::move(scoped_org)) {}
   const std::string& table() const noexcept { return table_; }
   const std::string& scoped_org() const noexcept { return scoped_org_; }
   const std::string& row_org() const noexcept { return row_org_; }

@@ -115,9 +115,9 @@ template <class... Es>
 struct OrgSchemas {
   static_assert(sizeof...(Es) > 0, "tenantry: OrgSchemas<...> needs at least one entity");
   static_assert(check_entity_set<Es...>());
-  static_assert((org_scoped<Es> && ...),
-                "tenantry: OrgSchemas<...> holds org-scoped entities only (a struct with a tenantry::OrgId field); "
-                "global tables stay in public, shared by every org");
+  static_assert((takes_org<Es> && ...),
+                "tenantry: OrgSchemas<...> holds org-scoped entities only (a struct with a tenantry::OrgId field, or "
+                "one scoped through its parent); global tables stay in public, shared by every org");
 
   /// The schema holding org's tables: "org_" and the 32 hex digits of its id.
   static std::string schema_name(const OrgId& org) { return org_schema_name(org); }

@@ -16,6 +16,12 @@
 //   * a write whose row carries a different org than the call is refused with OrgMismatch before
 //     anything is sent; a row whose org field is nil takes the call's org. The org column is never
 //     in an UPDATE's SET list, so no operation can move a row to another org.
+//   * an entity scoped through its parent (scope = tenantry::through<&T::fk>) takes the org like
+//     an org-scoped one, and reaches only rows whose parent is the org's. A write whose row names
+//     a parent that is not the org's (another org's, or none) writes nothing and throws
+//     OrgMismatch (OrgMismatch::ParentNotInOrg): insert, insert_many, upsert, and an update,
+//     set or update_where that moves the foreign key. The check is in the statement itself
+//     (sql_writer.hpp); only the choice of error reads afterwards.
 //
 // Each call is described as a stmt::Statement (statements.hpp), whose SQL is written once per
 // (description, dialect) and interned (statement_cache.hpp); the call then looks up the
@@ -109,7 +115,8 @@ class Repository {
   using connection_type = Conn;
   using statement_type = typename Conn::statement;
   using key_type = key_t<E>;
-  static constexpr bool is_org_scoped = org_scoped<E>;
+  /// Org-scoped, or scoped through its parent: every operation takes the org.
+  static constexpr bool is_org_scoped = takes_org<E>;
 
   explicit Repository(Conn& conn) : conn_(&conn) { (void)table(); }
 
@@ -146,7 +153,7 @@ class Repository {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call insert_many(rows)");
     require_org(org);
     for (E& row : rows) adopt_org(org, row);
-    in_org(org, [&] { insert_many_impl(rows); });
+    in_org(org, [&] { insert_many_impl(&org, rows); });
   }
 
   /// The row of `org` with key `key`, if any.
@@ -262,7 +269,7 @@ class Repository {
     requires std::is_same_v<std::ranges::range_value_t<R>, E>
   void insert_many(R& rows) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call insert_many(org, rows)");
-    insert_many_impl(rows);
+    insert_many_impl(nullptr, rows);
   }
 
   template <class K>
@@ -448,13 +455,13 @@ class Repository {
   }
 
   void check_org(OrgId org, const E& row) const {
-    if constexpr (is_org_scoped) {
+    if constexpr (org_scoped<E>) {
       const OrgId& r = boost::pfr::get<org_field<E>>(row);
       if (!r.is_nil() && r != org) throw OrgMismatch(table().name, org.to_string(), r.to_string());
     }
   }
   void adopt_org(OrgId org, E& row) const {
-    if constexpr (is_org_scoped) {
+    if constexpr (org_scoped<E>) {
       check_org(org, row);
       boost::pfr::get<org_field<E>>(row) = org;
     }
@@ -483,12 +490,16 @@ class Repository {
     reflect::for_each_field(out, [&](auto& field, auto I) { read_value(s, static_cast<int>(I.value), field); });
   }
 
-  void insert_impl(const OrgId* /*org already in row*/, E& row) {
+  // The org is in the row of an org-scoped entity; a parent-scoped one's INSERT takes it as $1.
+  void insert_impl(const OrgId* org, E& row) {
     const FixedSql& f = fixed();
     Run run(*conn_, f.insert);
     int p = 1;
+    if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
     for (auto i : f.insert_cols) binders[i](*run, p++, row);
     const bool has_row = run.step();
+    if constexpr (parent_scoped<E>)
+      if (f.generated_cols.empty() ? run->changes() == 0 : !has_row) throw parent_not_in_org(*org);
     if (!f.generated_cols.empty() && has_row) {
       int c = 0;
       for (auto i : f.generated_cols) readers[i](*run, c++, row);
@@ -502,13 +513,14 @@ class Repository {
   // binary COPY (docs/benchmarks.md) while keeping what COPY lacks: RETURNING for generated
   // columns, row-level security (COPY FROM refuses tables where it applies), and working
   // unchanged without server-side preparation (PgBouncer transaction pooling).
+  // A parent-scoped entity's rows go one INSERT ... SELECT each (the parent check is per row).
   template <class R>
-  void insert_many_impl(R& rows) {
+  void insert_many_impl(const OrgId* org, R& rows) {
     auto tx = conn_->transaction();
-    if constexpr (D::is_postgres) {
+    if constexpr (D::is_postgres && !parent_scoped<E>) {
       insert_rows_batched(rows);
     } else {
-      for (E& row : rows) insert_impl(nullptr, row);
+      for (E& row : rows) insert_impl(org, row);
     }
     tx.commit();
   }
@@ -591,7 +603,7 @@ class Repository {
       int p = bind_row_key(*run, org, row);
       for (auto i : f.update_cols) binders[i](*run, p++, row);
       run.step();
-      return run->changes() > 0;
+      return changed_or_refused(org, run->changes(), f.update_cols, row);
     }
     std::vector<std::size_t> cols(only->columns.index.begin(), only->columns.index.begin() + only->columns.size);
     for (auto i : cols) check_settable(i);
@@ -600,7 +612,36 @@ class Repository {
     int p = bind_row_key(*run, org, row);
     for (auto i : cols) binders[i](*run, p++, row);
     run.step();
-    return run->changes() > 0;
+    return changed_or_refused(org, run->changes(), cols, row);
+  }
+
+  // ---- scoped through the parent -------------------------------------------------------------
+
+  OrgMismatch parent_not_in_org(const OrgId& org) const {
+    return OrgMismatch(OrgMismatch::ParentNotInOrg{}, table().name, org.to_string(), table().scope_parent->name);
+  }
+
+  /// Whether the parent row a foreign key value names is a row of org (through its own scope).
+  template <class V>
+  bool parent_in_org(const OrgId& org, const V& fk) {
+    using P = scope_parent_t<E>;
+    constexpr std::size_t pc = std::get<detail::scope_foreign_key<E>()>(detail::declared_constraints<E>()).parent_columns.index[0];
+    using M = std::remove_cv_t<reflect::field_type<pc, P>>;
+    return Repository<P, D, Conn>(*conn_).exists(org, Column<P, M>{pc} == fk);
+  }
+
+  /// An UPDATE that changed nothing although it set a parent-scoped row's foreign key: the row
+  /// is not the org's (false, as for any missing row), or the new parent is not (the statement
+  /// refused it: OrgMismatch).
+  bool changed_or_refused(const OrgId* org, std::int64_t changes, const std::vector<std::size_t>& cols, const E& row) {
+    if constexpr (parent_scoped<E>) {
+      if (changes == 0 && std::find(cols.begin(), cols.end(), table().scope_column) != cols.end() &&
+          !parent_in_org(*org, boost::pfr::get<detail::through_field<E>()>(row)))
+        throw parent_not_in_org(*org);
+    } else {
+      (void)org, (void)cols, (void)row;
+    }
+    return changes > 0;
   }
 
   template <class M>
@@ -615,7 +656,12 @@ class Repository {
     int p = bind_org_key(*run, org, key);
     bind_value(*run, p, value);
     run.step();
-    return run->changes() > 0;
+    const std::int64_t changes = run->changes();
+    if constexpr (parent_scoped<E>) {
+      if constexpr (std::is_same_v<M, std::remove_cv_t<reflect::field_type<detail::through_field<E>(), E>>>)
+        if (changes == 0 && index == table().scope_column && !parent_in_org(*org, value)) throw parent_not_in_org(*org);
+    }
+    return changes > 0;
   }
 
   // The upsert statement of `target`. A program has a handful of conflict targets per entity, so
@@ -638,11 +684,16 @@ class Repository {
   }
 
   void upsert_impl(const OrgId* org, E& row, const ConflictTarget<E>& target) {
-    (void)org;
     Run run(*conn_, upsert_sql(target));
     int p = 1;
+    if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
+    else (void)org;
     for (auto i : fixed().insert_cols) binders[i](*run, p++, row);
     if (!run.step()) {
+      // Parent-scoped: nothing was inserted because the row's parent is not the org's, or the
+      // conflicting row's parent is not (the guarded DO UPDATE refused it).
+      if constexpr (parent_scoped<E>)
+        if (!parent_in_org(*org, boost::pfr::get<detail::through_field<E>()>(row))) throw parent_not_in_org(*org);
       // The conflicting row belongs to another org; the guarded DO UPDATE refused to touch it.
       const TableInfo& t = table();
       std::vector<std::size_t> tgt(target.columns.index.begin(), target.columns.index.begin() + target.columns.size);
@@ -791,7 +842,19 @@ class Repository {
     (bind_value(*run, p++, assignments.value), ...);
     pred.bind(*run, p);
     run.step();
-    return run->changes();
+    const std::int64_t changes = run->changes();
+    if constexpr (parent_scoped<E>) {
+      // Moving rows to a parent that is not the org's changes none of them: say so.
+      using FK = std::remove_cv_t<reflect::field_type<detail::through_field<E>(), E>>;
+      if (changes == 0)
+        (
+            [&](const auto& a) {
+              if constexpr (std::is_same_v<std::remove_cvref_t<decltype(a.value)>, FK>)
+                if (a.index == table().scope_column && !parent_in_org(*org, a.value)) throw parent_not_in_org(*org);
+            }(assignments),
+            ...);
+    }
+    return changes;
   }
 
   Conn* conn_;

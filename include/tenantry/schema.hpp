@@ -105,8 +105,17 @@ struct TableInfo {
   /// entity<T>::org_leading_keys (org-scoped tables only): the primary key, every UNIQUE and
   /// every unique index start with the org column, as distribution by org (Citus) requires.
   bool org_leading_keys = false;
+  /// Scoped through its parent (entity<T>::scope = tenantry::through<&T::fk>): the table has no
+  /// org column; a row belongs to the org of the scope_parent row whose scope_parent_column
+  /// equals its scope_column. The parent is org-scoped or itself scoped through its parent.
+  std::size_t scope_column = reflect::npos;
+  const TableInfo* scope_parent = nullptr;
+  std::size_t scope_parent_column = reflect::npos;
 
   bool org_scoped() const noexcept { return org_column != reflect::npos; }
+  bool parent_scoped() const noexcept { return scope_parent != nullptr; }
+  /// Org-scoped or scoped through its parent: every statement on the table takes the org.
+  bool takes_org() const noexcept { return org_scoped() || parent_scoped(); }
   bool has_generated() const noexcept {
     for (const auto& c : columns)
       if (c.generated()) return true;
@@ -402,7 +411,14 @@ TableInfo build_declared_table_info() {
     }
     t.uniques = std::move(uniques);
   }
-  register_table_scope(t.name, t.org_scoped(), type_name<T>());
+  if constexpr (declares_through<T>()) {
+    using P = scope_parent_t<T>;
+    constexpr auto fk = std::get<scope_foreign_key<T>()>(declared_constraints<T>());
+    t.scope_column = fk.columns.index[0];
+    t.scope_parent = &table_info<P>();
+    t.scope_parent_column = fk.parent_columns.index[0];
+  }
+  register_table_scope(t.name, t.takes_org(), type_name<T>());
   return t;
 }
 

@@ -332,7 +332,7 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
   /// True when a table of the query (or of a subquery in it) is org-scoped: it then runs with an
   /// org only.
   static constexpr bool reads_org_scoped =
-      (org_scoped<query_detail::source_entity<Srcs>> || ...) || (query_detail::part_reaches_org_scoped<Parts>() || ...);
+      (takes_org<query_detail::source_entity<Srcs>> || ...) || (query_detail::part_reaches_org_scoped<Parts>() || ...);
 
   /// The FROM table: an entity, or an Alias of one.
   template <class Src>
@@ -887,9 +887,9 @@ stmt::Statement describe_insert_select(const Into<Target, Ms...>& into, const Q&
 template <class Target, class Conn, class Q, class... Ms>
   requires query_detail::is_query<Q>::value
 std::int64_t insert_select(Conn& conn, const OrgId& org, const Into<Target, Ms...>& into, const Q& q) {
-  static_assert(org_scoped<Target> || !Q::reads_org_scoped,
+  static_assert(takes_org<Target> || !Q::reads_org_scoped,
                 "tenantry: INSERT ... SELECT from org-scoped tables into a global table would publish one org's rows to every org");
-  static_assert(org_scoped<Target> || Q::reads_org_scoped,
+  static_assert(takes_org<Target> || Q::reads_org_scoped,
                 "tenantry: this INSERT ... SELECT touches only global tables: it takes no org");
   static_assert(std::tuple_size_v<decltype(q.outputs)> == sizeof...(Ms),
                 "tenantry: INSERT ... SELECT needs one selected output per column of into(...)");
