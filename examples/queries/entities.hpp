@@ -205,6 +205,7 @@ struct tenantry::entity<qfx::SecretHistory> {
   static constexpr auto scope = tenantry::through<&T::secret_id>;  // the secret's member's org
   static constexpr std::string_view table = "q_secret_history";
   static constexpr auto primary_key = key(&T::id);
+  static constexpr auto columns = std::tuple{column(&T::id).default_uuid()};
   static constexpr auto constraints = std::tuple{foreign_key(&T::secret_id, &qfx::MemberSecret::id, on_delete::cascade)};
 };
 

@@ -279,8 +279,57 @@ std::string rls_current_org_sql(const ColumnInfo& org) {
 /// The name of table t's org isolation policy: <table>_org_isolation.
 inline std::string row_level_security_policy_name(const TableInfo& t) { return t.name + "_org_isolation"; }
 
+namespace detail {
+/// EXISTS (SELECT 1 FROM parent AS "p<n>" WHERE "p<n>".key = <fk> AND <the parent in the current
+/// org>), through the chain of parents: the row-level security form of sql_writer.hpp's filter.
+template <class D>
+void rls_parent_in_org(std::string& out, const TableInfo& child, const std::string& fk, const DdlOptions& opt, int& n) {
+  const TableInfo& p = *child.scope_parent;
+  std::string alias;
+  D::quote(alias, "p" + std::to_string(n++));
+  out += "EXISTS (SELECT 1 FROM ";
+  append_table<D>(out, p.name, opt);
+  out += " AS " + alias + " WHERE " + alias + '.';
+  D::quote(out, p.columns.at(child.scope_parent_column).name);
+  out += " = " + fk + " AND ";
+  if (p.org_scoped()) {
+    out += alias + '.';
+    D::quote(out, p.columns[p.org_column].name);
+    out += " = ";
+    out += rls_current_org_sql<D>(p.columns[p.org_column]);
+  } else {
+    std::string next = alias + '.';
+    D::quote(next, p.columns.at(p.scope_column).name);
+    rls_parent_in_org<D>(out, p, next, opt, n);
+  }
+  out += ')';
+}
+}  // namespace detail
+
+/// The USING / WITH CHECK expression of t's policy: its org column equal to the current org, or,
+/// for a table scoped through its parent, its parent row in the current org.
+template <class D>
+std::string row_level_security_predicate(const TableInfo& t, const DdlOptions& opt = {}) {
+  std::string predicate;
+  if (t.org_scoped()) {
+    const ColumnInfo& org = t.columns[t.org_column];
+    D::quote(predicate, org.name);
+    predicate += " = ";
+    predicate += rls_current_org_sql<D>(org);
+  } else if (t.parent_scoped()) {
+    std::string fk;
+    D::quote(fk, t.name);
+    fk += '.';
+    D::quote(fk, t.columns.at(t.scope_column).name);
+    int n = 0;
+    detail::rls_parent_in_org<D>(predicate, t, fk, opt, n);
+  }
+  return predicate;
+}
+
 /// Row-level security for an org-scoped table (PostgreSQL): rows are visible and writable only
-/// when their org equals the `app.current_org_id` setting (see rls_current_org_sql; without it
+/// when their org equals the `app.current_org_id` setting (for a table scoped through its
+/// parent: when its parent row, through the chain, is in that org) (see rls_current_org_sql; without it
 /// a statement that meets a row fails). FORCE applies the policy to the table owner too, which
 /// is often the role that created the tables; opt.rls_role names the role the policy applies to
 /// (TO role), else it applies to every role. Empty for global tables and for dialects without
@@ -290,14 +339,10 @@ template <class D>
 std::vector<std::string> row_level_security_sql(const TableInfo& t, const DdlOptions& opt = {}) {
   std::vector<std::string> out;
   if constexpr (D::supports_row_level_security) {
-    if (!t.org_scoped()) return out;
+    if (!t.takes_org()) return out;
     std::string table;
     detail::append_table<D>(table, t.name, opt);
-    const ColumnInfo& org = t.columns[t.org_column];
-    std::string predicate;
-    D::quote(predicate, org.name);
-    predicate += " = ";
-    predicate += rls_current_org_sql<D>(org);
+    const std::string predicate = row_level_security_predicate<D>(t, opt);
     out.push_back("ALTER TABLE " + table + " ENABLE ROW LEVEL SECURITY");
     out.push_back("ALTER TABLE " + table + " FORCE ROW LEVEL SECURITY");
     std::string policy = "CREATE POLICY ";

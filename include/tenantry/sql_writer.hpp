@@ -557,7 +557,9 @@ class Writer {
   // SELECT ... FROM ... [JOIN ...] WHERE ... [GROUP BY ...] [ORDER BY ...] [LIMIT/OFFSET]; a
   // subquery is the same with its own scope and no ORDER/LIMIT of its own unless described.
   void select_body(const Statement& s, bool nested, int key_start = 0) {
-    push_scope(s, !nested && any_subqueries(s));
+    // An INSERT ... SELECT into a parent-scoped table names a selected column inside the parent
+    // check's subquery, where an unqualified name could mean the parent's column: qualify.
+    push_scope(s, !nested && (any_subqueries(s) || (s.target && s.target->parent_scoped())));
     out_ += s.distinct ? "SELECT DISTINCT " : "SELECT ";
     if (nested && s.outputs.empty()) {
       out_ += '1';
