@@ -105,12 +105,14 @@ struct MemberSecret {
   Uuid member_id;
   std::string password_hash;
   std::int32_t version = 1;
+  friend bool operator==(const MemberSecret&, const MemberSecret&) = default;
 };
 /// A past hash of a secret: scoped through the secret, which is scoped through its member.
 struct SecretHistory {
   Uuid id;
   Uuid secret_id;
   std::string password_hash;
+  friend bool operator==(const SecretHistory&, const SecretHistory&) = default;
 };
 
 }  // namespace qfx

@@ -463,7 +463,10 @@ consteval ColumnDecl<T> column(M T::*member) {
 //  13. its other foreign keys reference global entities only (a second reference to an
 //      org-scoped row could point at another org's row);
 //  14. no org-scoped or global entity has a foreign key to it (the database cannot pair the org
-//      of a row scoped through its parent).
+//      of a row scoped through its parent);
+//  15. rules 6 and 7 hold with the foreign key of the scope in place of the org column: its
+//      UNIQUEs include it (or say .global_unique()), and its primary key includes it or is one
+//      Uuid or identity() column.
 // Entity sets (create_tables<Es...>, schema_sql<D, Es...>, OrgSchemas<Es...>) also refuse two
 // entities declaring one table with different scopes (check_entity_set below), and table_info
 // does the same at run time across the whole process (schema.hpp).
@@ -744,40 +747,6 @@ consteval bool other_foreign_key_reaches_org() {
   }(std::make_index_sequence<std::tuple_size_v<constraints_type<T>>>{});
 }
 
-/// Rules 9-14 for T declaring scope = through<&T::fk>; each failure states its rule.
-template <class T>
-consteval bool check_parent_scope_rules() {
-  static_assert(!has_org_field<T>,
-                "tenantry: an entity with an OrgId field is org-scoped: it cannot also be scoped through its parent "
-                "(drop scope = tenantry::through<...>)");
-  constexpr std::size_t f = through_field<T>();
-  static_assert(f != reflect::npos, "tenantry: scope = tenantry::through<&T::fk> names a field of this entity");
-  if constexpr (f != reflect::npos) {
-    static_assert(!is_optional<std::remove_cv_t<reflect::field_type<f, T>>>::value,
-                  "tenantry: the field of scope = tenantry::through<&T::fk> cannot be std::optional: a row without a "
-                  "parent would belong to no org");
-    constexpr std::size_t k = scope_foreign_key<T>();
-    static_assert(k != reflect::npos,
-                  "tenantry: scope = tenantry::through<&T::fk> needs foreign_key(&T::fk, &Parent::key) in entity<T>::"
-                  "constraints: the parent row is what gives each row its org");
-    if constexpr (k != reflect::npos) {
-      using P = typename scope_parent<T>::type;
-      static_assert(!std::is_same_v<P, T>, "tenantry: an entity cannot be scoped through a foreign key to its own table");
-      if constexpr (!std::is_same_v<P, T>) {
-        static_assert(has_org_field<P> || declares_through<P>(),
-                      "tenantry: scope = tenantry::through<&T::fk> references a global entity: the parent must be "
-                      "org-scoped (or itself scoped through its parent)");
-        static_assert(scope_references_unique_key<T, P>(),
-                      "tenantry: the foreign key of scope = tenantry::through<&T::fk> must reference the parent's "
-                      "primary key or a unique() of it that is unique without the org (not org_leading_keys)");
-      }
-      static_assert(!other_foreign_key_reaches_org<T>(),
-                    "tenantry: an entity scoped through its parent references org-scoped entities only through the "
-                    "foreign key of its scope (another could point at a row of another org)");
-    }
-  }
-  return true;
-}
 
 enum class ForeignKeyFault : std::uint8_t { none, unpaired_org, not_a_key, set_null_org };
 
@@ -838,10 +807,11 @@ consteval ForeignKeyFault org_foreign_keys_fault() {
   return fault;
 }
 
-/// Rule 6: every UNIQUE and unique index of org-scoped T includes its org or is global_unique.
-template <class T>
+/// Rule 6: every UNIQUE and unique index of org-scoped T includes its org or is global_unique
+/// (for T scoped through its parent, Org is the foreign key of its scope).
+template <class T, std::size_t Org = raw_org_field<T>>
 consteval bool uniques_include_org() {
-  constexpr std::size_t org = raw_org_field<T>;
+  constexpr std::size_t org = Org;
   bool ok = true;
   std::apply(
       [&](const auto&... c) {
@@ -861,13 +831,13 @@ consteval bool uniques_include_org() {
 
 /// Rule 7: the primary key of org-scoped T includes its org, is one Uuid or identity column, or
 /// is global_unique.
-template <class T>
+template <class T, std::size_t Org = raw_org_field<T>>
 consteval bool key_is_not_an_oracle() {
   if constexpr (!std::is_same_v<std::remove_cv_t<decltype(entity<T>::primary_key)>, KeyDecl<T>>) {
     return true;  // refused with its own message by table_info
   } else {
     constexpr auto pk = entity<T>::primary_key;
-    if (pk.global || pk.columns.contains(raw_org_field<T>)) return true;
+    if (pk.global || pk.columns.contains(Org)) return true;
     if constexpr (pk.columns.size == 1) {
       constexpr std::size_t i = pk.columns.index[0];
       return std::is_same_v<std::remove_cv_t<reflect::field_type<i, T>>, Uuid> || is_identity_field<T>(i);
@@ -897,7 +867,49 @@ consteval bool declares_any_global_unique() {
   return found;
 }
 
-/// Checks rules 1-8 for a declared entity; each failure is a static_assert stating its rule.
+/// Rules 9-15 for T declaring scope = through<&T::fk>; each failure states its rule.
+template <class T>
+consteval bool check_parent_scope_rules() {
+  static_assert(!has_org_field<T>,
+                "tenantry: an entity with an OrgId field is org-scoped: it cannot also be scoped through its parent "
+                "(drop scope = tenantry::through<...>)");
+  constexpr std::size_t f = through_field<T>();
+  static_assert(f != reflect::npos, "tenantry: scope = tenantry::through<&T::fk> names a field of this entity");
+  if constexpr (f != reflect::npos) {
+    static_assert(!is_optional<std::remove_cv_t<reflect::field_type<f, T>>>::value,
+                  "tenantry: the field of scope = tenantry::through<&T::fk> cannot be std::optional: a row without a "
+                  "parent would belong to no org");
+    constexpr std::size_t k = scope_foreign_key<T>();
+    static_assert(k != reflect::npos,
+                  "tenantry: scope = tenantry::through<&T::fk> needs foreign_key(&T::fk, &Parent::key) in entity<T>::"
+                  "constraints: the parent row is what gives each row its org");
+    if constexpr (k != reflect::npos) {
+      using P = typename scope_parent<T>::type;
+      static_assert(!std::is_same_v<P, T>, "tenantry: an entity cannot be scoped through a foreign key to its own table");
+      if constexpr (!std::is_same_v<P, T>) {
+        static_assert(has_org_field<P> || declares_through<P>(),
+                      "tenantry: scope = tenantry::through<&T::fk> references a global entity: the parent must be "
+                      "org-scoped (or itself scoped through its parent)");
+        static_assert(scope_references_unique_key<T, P>(),
+                      "tenantry: the foreign key of scope = tenantry::through<&T::fk> must reference the parent's "
+                      "primary key or a unique() of it that is unique without the org (not org_leading_keys)");
+      }
+      static_assert(!other_foreign_key_reaches_org<T>(),
+                    "tenantry: an entity scoped through its parent references org-scoped entities only through the "
+                    "foreign key of its scope (another could point at a row of another org)");
+      static_assert(uniques_include_org<T, f>(),
+                    "tenantry: a UNIQUE or unique index of an entity scoped through its parent must include the foreign "
+                    "key of its scope (else an insert tells one org what another holds); add .global_unique() to mean it");
+      static_assert(key_is_not_an_oracle<T, f>(),
+                    "tenantry: the primary key of an entity scoped through its parent must include the foreign key of its "
+                    "scope or be one Uuid or identity() column (a natural key tells one org what another holds); add "
+                    ".global_unique() to mean it");
+    }
+  }
+  return true;
+}
+
+/// Checks rules 1-15 for a declared entity; each failure is a static_assert stating its rule.
 template <class T>
 consteval bool check_entity_rules() {
   constexpr bool org = has_org_field<T>;

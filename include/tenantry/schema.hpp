@@ -411,7 +411,7 @@ TableInfo build_declared_table_info() {
     }
     t.uniques = std::move(uniques);
   }
-  if constexpr (declares_through<T>()) {
+  if constexpr (declares_through<T>() && scope_foreign_key<T>() != reflect::npos) {
     using P = scope_parent_t<T>;
     constexpr auto fk = std::get<scope_foreign_key<T>()>(declared_constraints<T>());
     t.scope_column = fk.columns.index[0];

@@ -69,7 +69,7 @@ std::string queries() {
       << "through parent, count: " << write_sql<D>(statements::count<MemberSecret>()) << '\n'
       << "through parent, insert: " << write_sql<D>(statements::insert<MemberSecret>()) << '\n'
       << "through parent, update: " << write_sql<D>(statements::update<MemberSecret>()) << '\n'
-      << "through parent, update without the key: "
+      << "through parent, update not moving the row: "
       << write_sql<D>(statements::update<MemberSecret>(std::vector<std::size_t>{2})) << '\n'
       << "through parent, update_where: "
       << write_sql<D>(statements::update_where<MemberSecret>({1}, col(&MemberSecret::version) == 1)) << '\n'
@@ -83,7 +83,11 @@ std::string queries() {
       << "through parent, not exists: " << sql_of<D>(members_without_secret()) << '\n'
       << "through parent, in subquery: " << sql_of<D>(members_with_hash("h")) << '\n'
       << "through parent, insert select: "
-      << write_sql<D>(query_detail::describe_insert_select(archive_into(), current_hashes())) << '\n';
+      << write_sql<D>(query_detail::describe_insert_select(archive_into(), current_hashes())) << '\n'
+      << "through parent, row-level security (PostgreSQL only):";
+  for (const TableInfo* t : {&table_info<MemberSecret>(), &table_info<SecretHistory>()})
+    for (const std::string& st : row_level_security_sql<D>(*t)) out << ' ' << st << ';';
+  out << '\n';
   return out.str();
 }
 
