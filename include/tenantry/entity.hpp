@@ -21,7 +21,8 @@
 //   };
 //
 // A struct without an OrgId field must also say `static constexpr auto scope = tenantry::global;`
-// (see "org scoping" below for the rules every entity is checked against).
+// (see "org scoping" below for the rules every entity is checked against), or, when its rows
+// belong to the org of a parent row, `static constexpr auto scope = tenantry::through<&T::fk>;`.
 //
 // Every helper here is consteval: a member that is not a field of the struct, a mistyped
 // comparison operator, or a key longer than a table can have, stops the compilation at the

@@ -395,9 +395,12 @@ TEMPLATE_TEST_CASE("a table scoped through its parent: no operation of org A rea
   CHECK(history.count(a.org) == static_cast<std::int64_t>(a.history.size()));
   CHECK(history.list(a.org, col(&SecretHistory::secret_id) == theirs.id).empty());
   // Writes to B's rows by key or predicate touch nothing.
-  MemberSecret stolen = theirs;
+  MemberSecret stolen = theirs;  // B's row as is: it names B's member, a parent outside org A
   stolen.password_hash = "attacker";
-  CHECK_FALSE(secrets.update(a.org, stolen));
+  CHECK_THROWS_AS(secrets.update(a.org, stolen), OrgMismatch);
+  MemberSecret forged{theirs.id, a.members[0].id, "attacker", 1};  // B's key under A's member
+  CHECK_FALSE(secrets.update(a.org, forged));
+  CHECK_FALSE(secrets.update(a.org, forged, only(&MemberSecret::password_hash)));
   CHECK_FALSE(secrets.set(a.org, theirs.id, &MemberSecret::password_hash, std::string("attacker")));
   CHECK(secrets.update_where(a.org, col(&MemberSecret::id) == theirs.id, assign(col(&MemberSecret::version), 99)) == 0);
   CHECK_FALSE(secrets.erase(a.org, theirs.id));
