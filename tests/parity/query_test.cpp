@@ -421,8 +421,17 @@ TEMPLATE_TEST_CASE("a table scoped through its parent: no operation of org A rea
   CHECK_THROWS_AS(secrets.insert_many(a.org, batch), OrgMismatch);
   CHECK(secrets.count(a.org) == static_cast<std::int64_t>(a.secrets.size()));  // all or nothing
   // Upsert with B's secret's key and A's member: the conflicting row is B's, not overwritten.
+  // (Under row-level security the database refuses first; with one schema per org the key is
+  // per org, and the row is simply a new one of org A's.)
   MemberSecret clash{theirs.id, a.members.back().id, "attacker", 7};
-  CHECK_THROWS_AS(secrets.upsert(a.org, clash, on_conflict(&MemberSecret::id)), UniqueViolation);
+  if constexpr (std::is_same_v<TestType, PostgresSchemaPerOrgQueries>) {
+    secrets.upsert(a.org, clash, on_conflict(&MemberSecret::id));
+    CHECK(secrets.erase(a.org, clash.id));
+  } else if constexpr (std::is_same_v<TestType, PostgresRlsQueries>) {
+    CHECK_THROWS_AS(secrets.upsert(a.org, clash, on_conflict(&MemberSecret::id)), DatabaseError);
+  } else {
+    CHECK_THROWS_AS(secrets.upsert(a.org, clash, on_conflict(&MemberSecret::id)), UniqueViolation);
+  }
   MemberSecret under_b{Uuid::random(), b.members.back().id, "planted", 1};
   CHECK_THROWS_AS(secrets.upsert(a.org, under_b, on_conflict(&MemberSecret::id)), OrgMismatch);
   MemberSecret theirs_as_is = theirs;
