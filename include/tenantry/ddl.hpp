@@ -50,11 +50,21 @@ void append_column_list(std::string& out, const TableInfo& t, const std::vector<
   out += ')';
 }
 
+/// ",\n  CONSTRAINT name " before a table constraint; without the name when it is empty (a
+/// constraint declared named("") to match an SQLite table whose constraint has none).
+template <class D>
+void append_constraint(std::string& out, const std::string& name) {
+  out += ",\n  ";
+  if (name.empty()) return;
+  out += "CONSTRAINT ";
+  D::quote(out, name);
+  out += ' ';
+}
+
 template <class D>
 void append_check(std::string& out, const std::string& name, std::string_view expression) {
-  out += ",\n  CONSTRAINT ";
-  D::quote(out, name);
-  out += " CHECK (";
+  append_constraint<D>(out, name);
+  out += "CHECK (";
   out += expression;
   out += ')';
 }
@@ -107,7 +117,7 @@ std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
     out += ' ';
     out += D::column_type(c);
     if (!c.nullable) out += " NOT NULL";
-    if (c.identity) out += D::identity_clause();
+    if (c.identity && !c.serial) out += D::identity_clause();  // SERIAL is a type of its own
     switch (c.default_kind) {
       case DefaultKind::literal:
         out += " DEFAULT ";
@@ -135,17 +145,15 @@ std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
   // anyway), and a global unique's twin before it on SQLite, after it on PostgreSQL, which
   // reports the older of two violated UNIQUEs (D::reports_newest_unique_first).
   const auto append_unique = [&](const UniqueInfo& u) {
-    out += ",\n  CONSTRAINT ";
-    D::quote(out, u.name);
-    out += " UNIQUE ";
+    detail::append_constraint<D>(out, u.name);
+    out += "UNIQUE ";
     detail::append_column_list<D>(out, t, u.columns);
   };
   const std::string pk_name = t.primary_key_name();
   for (const UniqueInfo& u : t.uniques)
     if (u.implicit && u.twin_of == pk_name) append_unique(u);
-  out += ",\n  CONSTRAINT ";
-  D::quote(out, pk_name);
-  out += " PRIMARY KEY ";
+  detail::append_constraint<D>(out, pk_name);
+  out += "PRIMARY KEY ";
   detail::append_column_list<D>(out, t, t.primary_key);
   for (const UniqueInfo& u : t.uniques) {
     if (u.implicit && (u.twin_of == pk_name || !D::reports_newest_unique_first)) continue;
@@ -198,9 +206,8 @@ std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
                        "' needs a column list, which this database lacks; use another on_delete action");
     const auto append_key = [&](const std::string& name, const std::vector<std::size_t>& cols,
                                 const std::vector<std::string>& parent_cols, on_delete action, bool set_null_columns) {
-      out += ",\n  CONSTRAINT ";
-      D::quote(out, name);
-      out += " FOREIGN KEY ";
+      detail::append_constraint<D>(out, name);
+      out += "FOREIGN KEY ";
       detail::append_column_list<D>(out, t, cols);
       out += " REFERENCES ";
       detail::append_parent_table<D>(out, fk.parent_table, opt);
