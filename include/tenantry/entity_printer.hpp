@@ -116,9 +116,10 @@ inline std::string field_name(std::string_view name) {
 /// "order_items" -> "OrderItem": PascalCase, the last word made singular the simple way.
 inline std::string struct_name(std::string_view table) {
   std::string t = lower(table);
-  if (t.size() > 3 && t.ends_with("ies")) t = t.substr(0, t.size() - 3) + "y";
-  else if (t.size() > 4 && t.ends_with("sses")) t.resize(t.size() - 2);
-  else if (t.size() > 1 && t.ends_with("s") && !t.ends_with("ss")) t.pop_back();
+  const auto ends = [&](std::string_view x) { return t.size() > x.size() + 1 && t.ends_with(x); };
+  if (ends("ies")) t = t.substr(0, t.size() - 3) + "y";
+  else if (ends("sses") || ends("xes") || ends("ches") || ends("shes")) t.resize(t.size() - 2);
+  else if (ends("s") && !ends("ss") && !ends("us") && !ends("is")) t.pop_back();
   std::string out;
   bool up = true;
   for (const char c : t) {
@@ -305,6 +306,15 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
     plans[t.name] = std::move(p);
   }
 
+  // The organizations' key columns that org columns reference hold org ids: uuids (on SQLite, TEXT
+  // that tenantry::Uuid reads).
+  std::set<std::pair<std::string, std::string>> org_keys;
+  for (const auto& [name, p] : plans)
+    if (!p.org_column.empty())
+      for (const ForeignKey& fk : p.table->foreign_keys)
+        if (fk.columns.size() == 1 && fk.columns[0] == p.org_column && fk.parent_columns.size() == 1)
+          org_keys.emplace(fk.parent_table, fk.parent_columns[0]);
+
   // ---- parents first
   std::vector<const Table*> order;
   std::set<std::string> placed, visiting;
@@ -354,6 +364,7 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
         else if (kind == "json")
           m = {"tenantry::Json", sql_text::normalize_type(c.type) == "text" ? std::string{} : c.type, {}};
         else m = map_sqlite(c, kind == "varchar");
+        if (m.type == "std::string" && org_keys.count({t.name, c.name}) != 0) m.type = "tenantry::Uuid";
       }
       if (!m.note.empty()) note(t.name, m.note);
       const std::string& f = p.field[c.name];
@@ -434,7 +445,11 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
         if (!(c != nullptr && ty == "uuid") && !assigned) {
           pk += ".global_unique()";
           note(t.name,
-               "the primary key lacks the org column: declared global_unique() (one org can tell what another holds)");
+               "the primary key lacks the org column: declared global_unique() (one org can tell what another "
+               "holds)" +
+                   std::string(s.postgres ? ""
+                                          : "; if this TEXT key holds UUIDs, make it a tenantry::Uuid "
+                                            "and drop global_unique()"));
         }
       }
       o += "  static constexpr auto primary_key = " + pk + ".named(" + literal(t.primary_key->name) + ");\n";
