@@ -173,10 +173,11 @@ std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
         detail::quote_string(expr, c.enum_values[k]);
       }
       expr += ')';
-      detail::append_check<D>(out, constraint_name("ck", t.name, {c.name}), expr);
+      detail::append_check<D>(out, c.check_named ? c.check_name : constraint_name("ck", t.name, {c.name}), expr);
     }
     if (auto implicit = D::implicit_check(c)) {
-      detail::append_check<D>(out, constraint_name("ck", t.name, {c.name, implicit->suffix}), implicit->expression);
+      detail::append_check<D>(out, c.check_named ? c.check_name : constraint_name("ck", t.name, {c.name, implicit->suffix}),
+                              implicit->expression);
     }
   }
   for (const CheckInfo& ck : t.checks) {

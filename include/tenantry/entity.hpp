@@ -416,6 +416,8 @@ struct ColumnDecl {
   bool identity_key = false;
   bool serial_key = false;
   bool write_once_flag = false;
+  std::string_view check_name_text{};  // with check_name_given: the name of the column's own CHECK
+  bool check_name_given = false;
 
   /// Stores the field under another column name.
   constexpr ColumnDecl name(std::string_view n) const { return with([&](ColumnDecl& c) { c.rename = n; }); }
@@ -452,6 +454,15 @@ struct ColumnDecl {
   /// Like identity(), for an existing PostgreSQL SERIAL / BIGSERIAL column (an integer whose
   /// default is nextval() of the sequence <table>_<column>_seq): the DDL says SMALLSERIAL,
   /// SERIAL or BIGSERIAL by the field's width. SQLite: the same as identity() (a rowid alias).
+  /// Names the CHECK the field's type adds (an enum's IN list; on SQLite a Varchar's length, a
+  /// bool's 0/1, a Json's json_valid) as an existing database named it, instead of
+  /// ck_<table>_<column>[_suffix]; check_named("") writes it without a name (SQLite).
+  constexpr ColumnDecl check_named(std::string_view n) const {
+    return with([&](ColumnDecl& c) {
+      c.check_name_text = n;
+      c.check_name_given = true;
+    });
+  }
   constexpr ColumnDecl serial() const {
     return with([](ColumnDecl& c) {
       c.identity_key = true;

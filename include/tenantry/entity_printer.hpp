@@ -227,8 +227,9 @@ struct TablePlan {
   std::string name;                                 // struct
   std::map<std::string, std::string> field;         // column -> field
   std::string org_column;                           // empty: global
-  std::set<std::string> implicit_checks;            // SQLite checks a field type adds (not printed)
+  std::set<const Check*> implicit_checks;           // SQLite checks a field type adds (not printed)
   std::map<std::string, std::string> sqlite_kinds;  // column -> bool / json / varchar
+  std::map<std::string, std::string> check_names;   // column -> its type's CHECK, named otherwise
 };
 
 }  // namespace printer_detail
@@ -282,25 +283,25 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
     else if (by_fk.size() + by_name.size() > 1)
       note(t.name, "several columns could be the org column; printed global: choose one and make it a tenantry::OrgId");
     if (!s.postgres) {
-      // Checks tenantry writes for a field type on SQLite: ck_<table>_<column>_<bool|json|length>.
+      // The CHECKs tenantry writes for a field type on SQLite, under any name (the field then
+      // says check_named() unless it is tenantry's ck_<table>_<column>_<bool|json|length>).
       for (const Check& ck : t.checks)
         for (const Column& c : t.columns) {
+          if (p.sqlite_kinds.count(c.name) != 0) continue;
           std::string q = "\"" + c.name + "\"";
           const std::string e = sql_text::normalize_expression(ck.expression);
-          const auto is = [&](std::string_view suffix, const std::string& expr) {
-            return ck.name == constraint_name("ck", t.name, {c.name, suffix}) &&
-                   e == sql_text::normalize_expression(expr);
-          };
-          std::string kind;
-          if (is("bool", q + " IN (0, 1)")) kind = "bool";
-          else if (is("json", "json_valid(" + q + ")") || is("json", q + " IS NULL OR json_valid(" + q + ")"))
-            kind = "json";
-          else if (const long n = varchar_of(c.type);
-                   n > 0 && is("length", "length(" + q + ") <= " + std::to_string(n)))
-            kind = "varchar";
+          const std::string type = sql_text::normalize_type(c.type);
+          const auto is = [&](const std::string& expr) { return e == sql_text::normalize_expression(expr); };
+          std::string kind, suffix;
+          if (type == "integer" && is(q + " IN (0, 1)")) kind = suffix = "bool";
+          else if (type == "text" && (is("json_valid(" + q + ")") || is(q + " IS NULL OR json_valid(" + q + ")")))
+            kind = suffix = "json";
+          else if (const long n = varchar_of(c.type); n > 0 && is("length(" + q + ") <= " + std::to_string(n)))
+            kind = "varchar", suffix = "length";
           if (kind.empty()) continue;
           p.sqlite_kinds[c.name] = kind;
-          p.implicit_checks.insert(ck.name);
+          p.implicit_checks.insert(&ck);
+          if (ck.name != constraint_name("ck", t.name, {c.name, suffix})) p.check_names[c.name] = ck.name;
         }
     }
     plans[t.name] = std::move(p);
@@ -367,6 +368,12 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
         if (m.type == "std::string" && org_keys.count({t.name, c.name}) != 0) m.type = "tenantry::Uuid";
       }
       if (!m.note.empty()) note(t.name, m.note);
+      if (!c.not_null && t.primary_key &&
+          std::find(t.primary_key->columns.begin(), t.primary_key->columns.end(), c.name) !=
+              t.primary_key->columns.end())
+        note(t.name, "primary key column " + c.name +
+                         " may hold NULL (SQLite allows it without NOT NULL): declared "
+                         "std::optional as it is; make it NOT NULL with a migration");
       const std::string& f = p.field[c.name];
       o += "  " + (c.not_null ? m.type : "std::optional<" + m.type + ">") + " " + f + ";\n";
       // column options
@@ -381,6 +388,8 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
         opts += ".serial()";
       }
       if (!m.sql_type.empty() && !serial) opts += ".sql_type(" + literal(m.sql_type) + ")";
+      if (auto cn = p.check_names.find(c.name); cn != p.check_names.end())
+        opts += ".check_named(" + literal(cn->second) + ")";
       if (!c.identity.empty()) {
         opts += ".identity()";
         if (c.identity != "BY DEFAULT")
@@ -471,7 +480,7 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
       cons.push_back(x + ".named(" + literal(u.name) + ")");
     }
     for (const Check& ck : t.checks) {
-      if (p.implicit_checks.count(ck.name) != 0) continue;
+      if (p.implicit_checks.count(&ck) != 0) continue;
       cons.push_back("check_sql(" + literal(ck.name.empty() ? "check" : ck.name) + ", " + literal(ck.expression) +
                      ").named(" + literal(ck.name) + ")");
     }
@@ -483,8 +492,9 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
       }
       if (fk.parent_columns.size() != fk.columns.size()) continue;
       if (!org && !parent->second.org_column.empty()) {
-        note(t.name, "foreign key " + fk.name + " of a global table references org-scoped " + fk.parent_table +
-                         ": tenantry refuses it, left out");
+        note(t.name, "is printed global, and its rows would be readable by every org: its foreign key " + fk.name +
+                         " references org-scoped " + fk.parent_table +
+                         " (tenantry refuses that; left out): give it the org column of its rows");
         continue;
       }
       const std::string a = action(fk.on_delete);

@@ -38,6 +38,8 @@ struct ColumnInfo {
   bool identity = false;
   bool serial = false;      // identity spelled SERIAL / BIGSERIAL on PostgreSQL (entity.hpp serial())
   int max_length = 0;       // Varchar<N> (sql_types.hpp): N; 0 for no limit
+  std::string check_name;   // with check_named: the name of the CHECK the type adds (entity.hpp)
+  bool check_named = false;
   bool write_once = false;  // never updated after insert
   /// Filled by the database on insert (identity, default_now, default_uuid): left out of
   /// INSERT and read back through RETURNING.
@@ -290,6 +292,8 @@ TableInfo build_declared_table_info() {
               col.default_sql = std::string(c.default_sql_text);
               col.identity = c.identity_key;
               col.serial = c.serial_key;
+              col.check_named = c.check_name_given;
+              col.check_name = std::string(c.check_name_text);
               col.write_once = c.write_once_flag;
             }(decl),
             ...);

@@ -211,7 +211,9 @@ TEST_CASE("adopt: printed entities compile and diff empty against the database t
   CHECK(pg_printed.notes.empty());
   const std::string& l = lite_printed.text;
   CHECK(contains(l, "tenantry::Varchar<64> slug;"));  // the CHECK named as tenantry names it
-  CHECK(contains(l, "std::string code;"));            // an unnamed length CHECK stays a CHECK
+  CHECK(contains(l, "tenantry::Varchar<32> code;"));  // an unnamed length CHECK too, written unnamed
+  CHECK(contains(l, "column(&litedb::Plan::code).check_named(\"\")"));
+  CHECK(contains(l, "check_sql(\"check\", \"total >= 0\").named(\"\")"));  // another unnamed CHECK stays one
   CHECK(contains(l, "column(&litedb::Plan::id).identity()"));
   CHECK(contains(l, "key(&litedb::Plan::id).named(\"\")"));
   CHECK(contains(l, "tenantry::Decimal<10, 2> price;"));
@@ -420,4 +422,59 @@ TEST_CASE("adopt: seed rows ship with a migration and re-applying inserts nothin
     CHECK(next.id == 3);
     CHECK(tenantry::schema_drift(db, tenantry::catalog::entity_schema<Plan>(db)).empty());
   }
+}
+
+TEST_CASE("adopt: what the printer cannot declare is said, and tenant isolation is never weakened in silence",
+          "[migrate_gen][adopt]") {
+  tenantry::Database db = tenantry::connect("sqlite::memory:");
+  db.execute(R"sql(
+    CREATE TABLE organizations (id TEXT PRIMARY KEY, name TEXT NOT NULL);
+    CREATE TABLE projects (
+      id TEXT PRIMARY KEY,
+      org_id TEXT NOT NULL REFERENCES organizations (id),
+      code TEXT NOT NULL UNIQUE,
+      "class" TEXT,
+      active INTEGER NOT NULL CONSTRAINT active_flag CHECK (active IN (0, 1)),
+      doc TEXT NOT NULL CHECK (json_valid(doc))
+    );
+    CREATE INDEX projects_lower_code ON projects (lower(code));
+    CREATE TABLE tasks (
+      id INTEGER PRIMARY KEY,
+      org_id TEXT NOT NULL REFERENCES organizations (id),
+      project_id TEXT NOT NULL REFERENCES projects (id) ON UPDATE CASCADE
+    );
+    CREATE TABLE comments (id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL REFERENCES tasks (id), body TEXT);
+    CREATE TABLE legacy (id INTEGER PRIMARY KEY, org_id INTEGER);
+  )sql");
+  const auto printed = tenantry::catalog::print_entities(tenantry::catalog::read_schema(db));
+  INFO(printed.text);
+  std::string notes;
+  for (const auto& n : printed.notes) notes += n + "\n";
+  INFO(notes);
+  const auto noted = [&](const std::string& piece) { return contains(notes, piece); };
+  // Org-scoped tables are found by their foreign key to organizations; its key holds org ids.
+  CHECK(contains(printed.text,
+                 "struct Project {  // table projects\n  std::optional<std::string> id;\n  tenantry::OrgId org_id;"));
+  CHECK(contains(printed.text, "struct Organization {  // table organizations\n  std::optional<tenantry::Uuid> id;"));
+  CHECK(noted("organizations: primary key column id may hold NULL"));  // SQLite's TEXT PRIMARY KEY without NOT NULL
+  // A natural key or UNIQUE of an org-scoped table is an existence oracle: declared as such, said.
+  CHECK(contains(printed.text, "key(&Project::id).global_unique().named(\"\")"));
+  CHECK(noted("projects: the primary key lacks the org column"));
+  CHECK(contains(printed.text, "unique(&Project::code).global_unique().named(\"\")"));
+  CHECK(noted("projects: UNIQUE  lacks the org column"));
+  // A keyword column gets another field name and keeps its column name; typed CHECKs become types.
+  CHECK(contains(printed.text, "std::optional<std::string> class_column;"));
+  CHECK(contains(printed.text, "column(&Project::class_column).name(\"class\")"));
+  CHECK(contains(printed.text, "bool active;"));
+  CHECK(contains(printed.text, "column(&Project::active).check_named(\"active_flag\")"));
+  CHECK(contains(printed.text, "tenantry::Json doc;"));
+  // Left out, said.
+  CHECK(noted("projects: index projects_lower_code has expression keys"));
+  CHECK(noted("tasks: foreign key  between org-scoped tables does not name the org"));
+  CHECK(noted("ON UPDATE CASCADE is not declarable"));
+  // A child scoped only through its parent would be readable by every org: never silently.
+  CHECK(noted("comments: is printed global, and its rows would be readable by every org"));
+  CHECK_FALSE(contains(printed.text, "foreign_key(&Comment::task_id"));
+  CHECK(noted("legacy: column org_id is named like an org column but is not a NOT NULL uuid"));
+  CHECK(contains(printed.text, "// NOTE comments: is printed global"));
 }
