@@ -18,6 +18,7 @@
 // send the same unqualified SQL text.
 #if __has_include(<tenantry/driver/postgres.hpp>)
 
+#include "observe_bench.hpp"
 #include "pg_fixture.hpp"
 #include "prepare_bench.hpp"
 #include "rls_bench.hpp"
@@ -143,6 +144,9 @@ int main(int argc, char** argv) {
     const auto add = [](const std::string& name, auto f, bool manual_time) { bench::add(name, f, manual_time); };
     bench::register_cold_prepare(target, conninfo, add);
     bench::register_rls_target(target, conninfo, add);
+    bench::register_observe_target(
+        target, [target]() -> bench::TenantryApi<tenantry::PgDialect>& { return bench::fixture(target).tenantry_side(); },
+        true, add);
     ++targets;
   }
   if (targets == 0) {
