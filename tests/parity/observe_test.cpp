@@ -86,7 +86,7 @@ struct NameRow {
 }  // namespace
 
 TEMPLATE_TEST_CASE("an observer sees every statement once, with its org, id, text, rows and error",
-                   "[parity][observe]", PARITY_BACKENDS) {
+                   "[parity][observability]", PARITY_BACKENDS) {
   using B = TestType;
   typename B::Conn conn = B::open();
   const OrgId a = parity::add_org(conn, "acme"), b = parity::add_org(conn, "bolt");
@@ -190,7 +190,7 @@ TEMPLATE_TEST_CASE("an observer sees every statement once, with its org, id, tex
   CHECK(rec.events->size() == total);
 }
 
-TEMPLATE_TEST_CASE("per-org counters add up to what each org ran", "[parity][observe]", PARITY_BACKENDS) {
+TEMPLATE_TEST_CASE("per-org counters add up to what each org ran", "[parity][observability]", PARITY_BACKENDS) {
   using B = TestType;
   typename B::Conn conn = B::open();
   const OrgId a = parity::add_org(conn, "acme"), b = parity::add_org(conn, "bolt");
@@ -240,7 +240,7 @@ TEMPLATE_TEST_CASE("per-org counters add up to what each org ran", "[parity][obs
   CHECK(rec.observer->stats(&nobody).calls == 0);
 }
 
-TEMPLATE_TEST_CASE("only executions at or above the slow threshold reach the slow hook", "[parity][observe]",
+TEMPLATE_TEST_CASE("only executions at or above the slow threshold reach the slow hook", "[parity][observability]",
                    PARITY_BACKENDS) {
   using B = TestType;
   typename B::Conn conn = B::open();
@@ -277,7 +277,7 @@ TEMPLATE_TEST_CASE("only executions at or above the slow threshold reach the slo
 }
 
 TEMPLATE_TEST_CASE("a hook that throws is swallowed and counted; the statement and the connection are unaffected",
-                   "[parity][observe]", PARITY_BACKENDS) {
+                   "[parity][observability]", PARITY_BACKENDS) {
   using B = TestType;
   typename B::Conn conn = B::open();
   const OrgId a = parity::add_org(conn, "acme");

@@ -64,7 +64,7 @@ struct Events {
 
 }  // namespace
 
-TEST_CASE("statement_timeout: per org, per transaction, never on the next lease", "[reliability][pool][pg][observe]") {
+TEST_CASE("statement_timeout: per org, per transaction, never on the next lease", "[reliability][pool][pg][observability]") {
   const std::string url = tenantry_test::pg_url();
   const OrgId slow = OrgId::random(), fast = OrgId::random();
   auto events = std::make_shared<Events>();
@@ -155,14 +155,14 @@ TEST_CASE("statement_timeout: per org, per transaction, never on the next lease"
   CHECK(observer->stats(&slow).slow + observer->stats(&fast).slow == 4);
 }
 
-TEST_CASE("statement_timeout: a negative limit is refused before anything runs", "[reliability][pg][observe]") {
+TEST_CASE("statement_timeout: a negative limit is refused before anything runs", "[reliability][pg][observability]") {
   const std::string url = tenantry_test::pg_url();
   pg::Connection conn(url, {.statement_timeout = [](const OrgId&) { return -1ms; }});
   expect_throw<UsageError>([&] { timeout_for(conn, OrgId::random()); });
   CHECK(PQtransactionStatus(conn.native()) == PQTRANS_IDLE);
 }
 
-TEST_CASE("observer: counters are exact with many threads on one pool", "[reliability][pool][observe]") {
+TEST_CASE("observer: counters are exact with many threads on one pool", "[reliability][pool][observability]") {
   testdb::TempPath file("observe");
   std::atomic<int> hooks{0};
   auto observer = std::make_shared<StatementObserver>(
@@ -206,7 +206,7 @@ TEST_CASE("observer: counters are exact with many threads on one pool", "[reliab
   CHECK(hooks.load() == static_cast<int>(total));  // create_tables (Connection::execute) is not observed
 }
 
-TEST_CASE("observer: a throwing hook leaves pooled connections clean and usable", "[reliability][pool][observe]") {
+TEST_CASE("observer: a throwing hook leaves pooled connections clean and usable", "[reliability][pool][observability]") {
   testdb::TempPath file("observe-throw");
   auto observer = std::make_shared<StatementObserver>(
       ObserverOptions{.on_statement = [](const StatementEvent&) { throw std::runtime_error("metrics backend down"); }});

@@ -554,7 +554,7 @@ TEST_CASE("PgBouncer: a statement name held by other SQL on every server session
 }
 
 TEST_CASE("PgBouncer: a per-org statement_timeout never reaches another client on a shared server session",
-          "[reliability][pgbouncer][observe]") {
+          "[reliability][pgbouncer][observability]") {
   const std::string direct = tenantry_test::pg_url();
   const std::string url = through_bouncer(direct);
   const OrgId slow = OrgId::random(), fast = OrgId::random();
