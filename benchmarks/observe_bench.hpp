@@ -47,7 +47,8 @@ inline std::atomic<std::uint64_t> hook_calls{0};
 
 inline std::shared_ptr<tenantry::StatementObserver> bench_observer(bool hook) {
   tenantry::ObserverOptions o;
-  if (hook) o.on_statement = [](const tenantry::StatementEvent&) { hook_calls.fetch_add(1, std::memory_order_relaxed); };
+  if (hook)
+    o.on_statement = [](const tenantry::StatementEvent&) { hook_calls.fetch_add(1, std::memory_order_relaxed); };
   return std::make_shared<tenantry::StatementObserver>(std::move(o));
 }
 

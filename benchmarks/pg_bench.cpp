@@ -145,8 +145,9 @@ int main(int argc, char** argv) {
     bench::register_cold_prepare(target, conninfo, add);
     bench::register_rls_target(target, conninfo, add);
     bench::register_observe_target(
-        target, [target]() -> bench::TenantryApi<tenantry::PgDialect>& { return bench::fixture(target).tenantry_side(); },
-        true, add);
+        target,
+        [target]() -> bench::TenantryApi<tenantry::PgDialect>& { return bench::fixture(target).tenantry_side(); }, true,
+        add);
     ++targets;
   }
   if (targets == 0) {

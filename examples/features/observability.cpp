@@ -28,8 +28,9 @@ namespace {
 /// One log line per statement: org (or "-"), id, duration, rows, error.
 void log_statement(const tenantry::StatementEvent& e) {
   std::cout << "sql org=" << (e.org != nullptr ? e.org->to_string().substr(0, 8) : std::string("-"))
-            << " id=" << e.id.substr(0, 17) << " us=" << std::chrono::duration_cast<std::chrono::microseconds>(e.duration).count()
-            << " rows=" << e.rows << " affected=" << e.affected;
+            << " id=" << e.id.substr(0, 17)
+            << " us=" << std::chrono::duration_cast<std::chrono::microseconds>(e.duration).count() << " rows=" << e.rows
+            << " affected=" << e.affected;
   if (e.failed()) std::cout << " error=" << tenantry::to_string(e.error) << " code=" << e.error_code;
   std::cout << '\n';
 }
@@ -56,15 +57,17 @@ std::string prometheus(const tenantry::StatementObserver& observer) {
 int main() {
   using namespace tenantry;
   namespace fs = std::filesystem;
-  const fs::path file = fs::temp_directory_path() / ("tenantry-example-observability-" + Uuid::random().to_string() + ".db");
+  const fs::path file = fs::temp_directory_path() /
+                        ("tenantry-example-observability-" + Uuid::random().to_string() + ".db");
   int slow_statements = 0;
   auto observer = std::make_shared<StatementObserver>(ObserverOptions{
       .on_statement = log_statement,
-      .on_slow_statement = [&](const StatementEvent& e) {
-        ++slow_statements;
-        std::cout << "SLOW (" << std::chrono::duration_cast<std::chrono::microseconds>(e.duration).count()
-                  << " us): " << e.text << '\n';
-      },
+      .on_slow_statement =
+          [&](const StatementEvent& e) {
+            ++slow_statements;
+            std::cout << "SLOW (" << std::chrono::duration_cast<std::chrono::microseconds>(e.duration).count()
+                      << " us): " << e.text << '\n';
+          },
       .slow_threshold = std::chrono::milliseconds(250)});
   std::string metrics;
   bool ok = false;

@@ -1,12 +1,13 @@
 // tenantry/observe.hpp - statement hooks and per-org counters, for logs, traces and metrics.
 //
 //   auto observer = std::make_shared<tenantry::StatementObserver>(tenantry::ObserverOptions{
-//       .on_slow_statement = [](const tenantry::StatementEvent& e) { std::fprintf(stderr, "slow: %.*s\n", int(e.text.size()), e.text.data()); },
-//       .slow_threshold = std::chrono::milliseconds(100)});
+//       .on_slow_statement = [](const tenantry::StatementEvent& e) { std::fprintf(stderr, "slow: %.*s\n",
+//       int(e.text.size()), e.text.data()); }, .slow_threshold = std::chrono::milliseconds(100)});
 //   tenantry::sqlite::Connection conn{"app.db", {.observer = observer}};  // pg::Options, ConnectOptions: the same
 //   tenantry::Repository<ApiToken, tenantry::SqliteDialect> repo{conn};
 //   repo.count(org);
-//   for (const tenantry::OrgStatementStats& s : observer->snapshot()) std::printf("%llu calls\n", (unsigned long long)s.calls);
+//   for (const tenantry::OrgStatementStats& s : observer->snapshot()) std::printf("%llu calls\n", (unsigned long
+//   long)s.calls);
 //
 // What is observed. Every execution of a prepared statement on a connection that has an
 // observer: repository calls, queries (select.hpp), raw_query / raw_execute, and the statements
@@ -154,7 +155,7 @@ struct StatementEvent {
   /// Rows the statement returned (a SELECT's rows, RETURNING rows): on PostgreSQL the rows of
   /// the result, on SQLite the rows read before the statement was reset.
   std::int64_t rows = 0;
-  std::int64_t affected = 0;  ///< rows inserted, updated or deleted (0 for reads and failures)
+  std::int64_t affected = 0;          ///< rows inserted, updated or deleted (0 for reads and failures)
   ErrorKind error = ErrorKind::none;  ///< none when it succeeded
   std::string_view error_code;        ///< DatabaseError::code(): SQLSTATE, or SQLite's extended code
   std::string_view error_message;     ///< the exception's what()
@@ -165,12 +166,12 @@ struct StatementEvent {
 
 /// One org's counters (StatementObserver::snapshot()).
 struct OrgStatementStats {
-  OrgId org;                  ///< nil: statements without an org
-  std::uint64_t calls = 0;    ///< executions
-  std::uint64_t errors = 0;   ///< of which failed
-  std::uint64_t slow = 0;     ///< of which were at or above the slow threshold
-  std::uint64_t rows = 0;     ///< rows returned, summed
-  std::uint64_t affected = 0; ///< rows inserted, updated or deleted, summed
+  OrgId org;                         ///< nil: statements without an org
+  std::uint64_t calls = 0;           ///< executions
+  std::uint64_t errors = 0;          ///< of which failed
+  std::uint64_t slow = 0;            ///< of which were at or above the slow threshold
+  std::uint64_t rows = 0;            ///< rows returned, summed
+  std::uint64_t affected = 0;        ///< rows inserted, updated or deleted, summed
   std::chrono::nanoseconds time{0};  ///< durations, summed
 };
 

@@ -55,10 +55,10 @@ struct Recorder {
                   e.slow,
                   e.duration};
     };
-    observer = std::make_shared<StatementObserver>(
-        ObserverOptions{.on_statement = [events = events, copy](const StatementEvent& e) { events->push_back(copy(e)); },
-                        .on_slow_statement = [slow = slow, copy](const StatementEvent& e) { slow->push_back(copy(e)); },
-                        .slow_threshold = slow_threshold});
+    observer = std::make_shared<StatementObserver>(ObserverOptions{
+        .on_statement = [events = events, copy](const StatementEvent& e) { events->push_back(copy(e)); },
+        .on_slow_statement = [slow = slow, copy](const StatementEvent& e) { slow->push_back(copy(e)); },
+        .slow_threshold = slow_threshold});
   }
   const Seen& last() const {
     REQUIRE_FALSE(events->empty());

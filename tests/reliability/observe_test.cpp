@@ -64,22 +64,22 @@ struct Events {
 
 }  // namespace
 
-TEST_CASE("statement_timeout: per org, per transaction, never on the next lease", "[reliability][pool][pg][observability]") {
+TEST_CASE("statement_timeout: per org, per transaction, never on the next lease",
+          "[reliability][pool][pg][observability]") {
   const std::string url = tenantry_test::pg_url();
   const OrgId slow = OrgId::random(), fast = OrgId::random();
   auto events = std::make_shared<Events>();
-  auto observer = std::make_shared<StatementObserver>(ObserverOptions{
-      .on_statement =
-          [events](const StatementEvent& e) {
-            std::lock_guard lock(events->m);
-            events->all.push_back(Events::copy(e));
-          },
-      .on_slow_statement =
-          [events](const StatementEvent& e) {
-            std::lock_guard lock(events->m);
-            events->slow.push_back(Events::copy(e));
-          },
-      .slow_threshold = 40ms});
+  auto observer = std::make_shared<StatementObserver>(ObserverOptions{.on_statement =
+                                                                          [events](const StatementEvent& e) {
+                                                                            std::lock_guard lock(events->m);
+                                                                            events->all.push_back(Events::copy(e));
+                                                                          },
+                                                                      .on_slow_statement =
+                                                                          [events](const StatementEvent& e) {
+                                                                            std::lock_guard lock(events->m);
+                                                                            events->slow.push_back(Events::copy(e));
+                                                                          },
+                                                                      .slow_threshold = 40ms});
   const auto limits = [slow](const OrgId& org) { return org == slow ? 50ms : 0ms; };
   // One connection: every lease is the same server session.
   Pool<pg::Connection> pool(url, {.size = 1, .connect = {.observer = observer, .statement_timeout = limits}});
@@ -165,8 +165,8 @@ TEST_CASE("statement_timeout: a negative limit is refused before anything runs",
 TEST_CASE("observer: counters are exact with many threads on one pool", "[reliability][pool][observability]") {
   testdb::TempPath file("observe");
   std::atomic<int> hooks{0};
-  auto observer = std::make_shared<StatementObserver>(
-      ObserverOptions{.on_statement = [&hooks](const StatementEvent&) { hooks.fetch_add(1, std::memory_order_relaxed); }});
+  auto observer = std::make_shared<StatementObserver>(ObserverOptions{
+      .on_statement = [&hooks](const StatementEvent&) { hooks.fetch_add(1, std::memory_order_relaxed); }});
   Pool<Database> pool("sqlite:" + file.string(), {.size = 4, .connect = {.observer = observer}});
   {
     auto conn = pool.acquire();
@@ -206,7 +206,8 @@ TEST_CASE("observer: counters are exact with many threads on one pool", "[reliab
   CHECK(hooks.load() == static_cast<int>(total));  // create_tables (Connection::execute) is not observed
 }
 
-TEST_CASE("observer: a throwing hook leaves pooled connections clean and usable", "[reliability][pool][observability]") {
+TEST_CASE("observer: a throwing hook leaves pooled connections clean and usable",
+          "[reliability][pool][observability]") {
   testdb::TempPath file("observe-throw");
   auto observer = std::make_shared<StatementObserver>(
       ObserverOptions{.on_statement = [](const StatementEvent&) { throw std::runtime_error("metrics backend down"); }});

@@ -241,7 +241,8 @@ class Statement {
 
   /// Executes on the first call, then advances. True while a row is available.
   bool step() {
-    if (watch_->observer != nullptr && !observed_.stepping) [[unlikely]] return observed_step();
+    if (watch_->observer != nullptr && !observed_.stepping) [[unlikely]]
+      return observed_step();
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
@@ -317,7 +318,8 @@ class Statement {
   }
   /// Clears bindings and rewinds, releasing any read lock the statement held.
   void reset() noexcept {
-    if (observed_.state() != tenantry::detail::Execution::State::idle) [[unlikely]] end_observed_at_reset();
+    if (observed_.state() != tenantry::detail::Execution::State::idle) [[unlikely]]
+      end_observed_at_reset();
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
     if (!kept_.empty()) kept_.clear();
@@ -404,10 +406,10 @@ class Statement {
 
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
-  Sql sql_{};                                                      // interned text and id (null: made by hand)
+  Sql sql_{};  // interned text and id (null: made by hand)
   tenantry::detail::StatementWatch* watch_ = &tenantry::detail::unwatched;
   tenantry::detail::Execution observed_;
-  std::string id_;  // the id of a statement made by hand, computed when first reported
+  std::string id_;                             // the id of a statement made by hand, computed when first reported
   std::deque<std::string> kept_;               // deque: growing it never moves the strings bound by pointer
   std::vector<std::array<char, 36>> scratch_;  // one per parameter, sized when prepared
   std::array<char, 36> overflow_{};            // for an index SQLite is about to refuse
