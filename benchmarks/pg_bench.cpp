@@ -8,7 +8,8 @@
 // /tmp/tenantry-pg-54329) with the same port. Exits 77 (CTest's "skipped") when no server answers.
 //
 // Row-level security on vs off (rls_bench.hpp): <target>_rls/<operation>/<variant>_vs_<baseline>;
-// the first use of a statement on a connection (prepare_bench.hpp): <target>_cold/prepare/...
+// the first use of a statement on a connection (prepare_bench.hpp): <target>_cold/prepare/...;
+// with vs without a statement observer (observe_bench.hpp): <target>_hook/<op>/<variant>_vs_none.
 //
 // Benchmarks are named <target>/<operation>/<side>. Besides "raw" (the prepared-statement twin of
 // what tenantry does), "tenantry" and "paired" (both in alternating batches, see ops.hpp),

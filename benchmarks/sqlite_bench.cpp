@@ -5,7 +5,8 @@
 //
 // Benchmarks are named <target>/<operation>/<side>: "raw" and "tenantry" time one side each;
 // "paired" runs both in alternating ~1 ms batches and reports per-call times and their ratio as
-// counters (the estimate that survives a loaded machine). Run them with
+// counters (the estimate that survives a loaded machine); <target>_hook/<op>/<variant>_vs_none
+// compare tenantry with and without a statement observer (observe_bench.hpp). Run them with
 // --benchmark_repetitions=N --benchmark_enable_random_interleaving=true and compare medians (as
 // scripts/bench.sh does). Each side has its own database with the same schema (tenantry's DDL),
 // the same 100 orgs x 100 rows, and the same settings; the write benchmarks insert into a scratch
