@@ -363,6 +363,28 @@ class OrgLabel {
   const OrgId* previous_;
 };
 
+/// Reports a statement that failed before it could execute (preparing it failed: a syntax error,
+/// an unknown table, a lost connection), as an execution of no rows with that error.
+inline void report_unprepared(StatementWatch& w, std::string_view dialect, std::string_view id, std::string_view text,
+                              std::chrono::steady_clock::time_point start, const std::exception& error) noexcept {
+  StatementObserver* o = w.observer;
+  if (o == nullptr || w.in_hook) return;
+  StatementEvent e;
+  e.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start);
+  e.dialect = dialect;
+  e.org = w.org;
+  e.id = id;
+  e.text = text;
+  e.error = error_kind(error);
+  e.error_message = error.what();
+  if (const auto* d = dynamic_cast<const DatabaseError*>(&error)) e.error_code = d->code();
+  const auto threshold = o->options().slow_threshold;
+  e.slow = threshold.count() > 0 && e.duration >= threshold;
+  w.in_hook = true;
+  o->record(e);
+  w.in_hook = false;
+}
+
 /// One statement's execution being observed, from its first step to its end (the last step,
 /// an error, or reset()). Each driver's Statement holds one.
 class Execution {

@@ -183,6 +183,18 @@ TEMPLATE_TEST_CASE("an observer sees every statement once, with its org, id, tex
   CHECK(rec.last().org == b);
   CHECK(tokens.count(b) == 3);
 
+  // A statement the database refuses to prepare is reported too (it never executed).
+  const std::size_t before_bad = rec.events->size();
+  const auto bad = expect_throw<DatabaseError>(
+      [&] { raw_query_global<NameRow>(conn, "SELECT name FROM no_such_table"); });
+  REQUIRE(rec.events->size() == before_bad + 1);
+  CHECK(rec.last().error == ErrorKind::database);
+  CHECK(rec.last().code == bad.code());
+  CHECK(rec.last().code == parity::expected_code<B>(SQLITE_ERROR, "42P01"));
+  CHECK(rec.last().text == "SELECT name FROM no_such_table");
+  CHECK(rec.last().id == sql_statement_name("SELECT name FROM no_such_table"));
+  CHECK_FALSE(rec.last().org.has_value());
+
   // Uninstalled: nothing more is reported.
   conn.set_observer(nullptr);
   const std::size_t total = rec.events->size();

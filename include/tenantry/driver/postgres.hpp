@@ -1261,7 +1261,16 @@ class Connection {
     session().ensure_usable();
     if (sql.id >= statements_.size()) statements_.resize(sql.id + 1);
     auto& slot = statements_[sql.id];
-    if (!slot) slot = std::make_unique<Statement>(*session_, sql);
+    if (!slot) {
+      tenantry::detail::StatementWatch& w = session_->watch;
+      const auto start = w.observer != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+      try {
+        slot = std::make_unique<Statement>(*session_, sql);
+      } catch (const std::exception& e) {
+        tenantry::detail::report_unprepared(w, "postgres", sql.name != nullptr ? *sql.name : "", sql.view(), start, e);
+        throw;
+      }
+    }
     return *slot;
   }
 

@@ -29,6 +29,7 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -474,7 +475,17 @@ class Connection {
     require_open_scope();
     if (sql.id >= statements_.size()) statements_.resize(sql.id + 1);
     auto& slot = statements_[sql.id];
-    if (!slot) slot = std::make_unique<Statement>(db_.get(), sql, *watch_);
+    if (!slot) {
+      const auto start = watch_->observer != nullptr ? std::chrono::steady_clock::now()
+                                                     : std::chrono::steady_clock::time_point{};
+      try {
+        slot = std::make_unique<Statement>(db_.get(), sql, *watch_);
+      } catch (const std::exception& e) {
+        tenantry::detail::report_unprepared(*watch_, "sqlite", sql.name != nullptr ? *sql.name : "", sql.view(), start,
+                                            e);
+        throw;
+      }
+    }
     return *slot;
   }
 
