@@ -1330,7 +1330,8 @@ class Connection {
 
   // ---- org context for row-level security ----------------------------------------------------
   /// True when repositories must call set_org_context() before an org-scoped operation:
-  /// Options::org_context (row-level security) or Options::org_schemas (schema per org).
+  /// Options::org_context (row-level security), Options::org_schemas (schema per org) or
+  /// Options::statement_timeout (a per-org limit).
   bool org_context_enabled() const noexcept { return org_context_ || org_schemas_ || statement_timeout_; }
   bool org_schemas_enabled() const noexcept { return org_schemas_; }
 
