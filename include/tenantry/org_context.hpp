@@ -36,6 +36,17 @@ auto label_org(Conn& conn, const OrgId& org) {
   if constexpr (requires { conn.statement_watch(); }) return OrgLabel(conn.statement_watch(), org);
   else return 0;
 }
+/// Whether an operation for org needs the org set in its transaction: org_context_needed(org)
+/// where the connection can tell per org (a statement_timeout only some orgs have), else
+/// org_context_enabled().
+template <class Conn>
+bool org_context_needed(Conn& conn, const OrgId& org) {
+  if constexpr (requires {
+                  { conn.org_context_needed(org) } -> std::convertible_to<bool>;
+                })
+    return conn.org_context_needed(org);
+  else return conn.org_context_enabled();
+}
 }  // namespace detail
 
 template <class Conn, class F>
@@ -45,7 +56,7 @@ auto in_org_context(Conn& conn, const OrgId& org, F&& f) {
                   { c.org_context_enabled() } -> std::convertible_to<bool>;
                   c.set_org_context(org);
                 }) {
-    if (conn.org_context_enabled()) {
+    if (detail::org_context_needed(conn, org)) {
       if (conn.in_transaction()) {
         conn.set_org_context(org);
         return f();

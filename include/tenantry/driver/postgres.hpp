@@ -1334,6 +1334,14 @@ class Connection {
   /// Options::statement_timeout (a per-org limit).
   bool org_context_enabled() const noexcept { return org_context_ || org_schemas_ || statement_timeout_; }
   bool org_schemas_enabled() const noexcept { return org_schemas_; }
+  /// org_context_enabled() for one operation of org: with only a statement_timeout configured,
+  /// an org without a limit needs no transaction of its own (unless the open transaction holds
+  /// another org's limit, which set_org_context() then takes back).
+  bool org_context_needed(const OrgId& org) const {
+    if (org_context_ || org_schemas_) return true;
+    if (!statement_timeout_) return false;
+    return timeout_set_ || statement_timeout_(org).count() != 0;
+  }
 
   /// Sets the org for the rest of the current transaction: app.current_org_id (org_context)
   /// and/or the search path "org_<hex>", public (org_schemas), both with set_config(..., true),
