@@ -52,7 +52,6 @@ class TenantryApi {
   bool set_updated_at(OrgId org, const Uuid& id, Timestamp ts) { return repo_.set(org, id, &Token::updated_at, ts); }
   bool erase(OrgId org, const Uuid& id) { return repo_.erase(org, id); }
   void execute(const char* sql) { conn_->execute(sql); }
-  Conn& connection() { return *conn_; }
 
   Conn& connection() { return *conn_; }
 
