@@ -133,6 +133,27 @@ def pair_table(runs):
     return "\n".join(lines) if len(lines) > 2 else "_(not measured in this run)_"
 
 
+HOOK_OPS = [("find", "find by key"), ("insert", "insert one row")]
+HOOK_PAIRS = [
+    ("counters_vs_none", "observer with per-org counters / no observer"),
+    ("counting_vs_none", "counters and a counting on_statement hook / no observer"),
+]
+
+
+def hook_table(runs):
+    """<target>_hook pairs (observe_bench.hpp): the cost of a statement observer, every target."""
+    lines = ["| target | operation | comparison | no observer | with observer | ratio |", "|---|---|---|---|---|---|"]
+    for target, title in TARGETS:
+        for op, op_title in HOOK_OPS:
+            for pair, pair_title in HOOK_PAIRS:
+                e = runs.get((target + "_hook", op, pair))
+                if not e or "ratio" not in e:
+                    continue
+                lines.append(f"| {title} | {op_title} | {pair_title} | {fmt_us(e.get('raw_us'))} | "
+                             f"{fmt_us(e.get('tenantry_us'))} | {e['ratio']:.3f} |")
+    return "\n".join(lines) if len(lines) > 2 else "_(not measured in this run)_"
+
+
 def fmt_us(us):
     if us is None:
         return "n/a"
@@ -464,6 +485,7 @@ def cmd_render(args):
         "TARGET_TABLES": "\n".join(sections),
         "BULK_TABLES": "\n".join(bulk) if bulk else "_(PostgreSQL not measured in this run)_",
         "PAIR_TABLE": pair_table(runs),
+        "HOOK_TABLE": hook_table(runs),
         "CALLGRIND_TABLES": callgrind_table(cg),
         "COMPILE_TABLE": compile_table(cc),
         "MISSES": "\n".join(miss_lines),

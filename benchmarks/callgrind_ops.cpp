@@ -18,6 +18,8 @@
 //   --dialect=sqlite|pg   --side=raw|tenantry|both   --n=N
 //   --op=find|list_user_100|count|insert|insert_many_1000|upsert|set|erase|all
 //   --pg=CONNINFO         (default: the unix socket of scripts/pg.sh, as tenantry-bench-pg)
+//   --observer=none|counters|counting   a statement observer on the tenantry side (observe_bench.hpp)
+#include "observe_bench.hpp"
 #include "sqlite_fixture.hpp"
 
 #if __has_include(<tenantry/driver/postgres.hpp>)
@@ -110,7 +112,7 @@ void run_all(Fixture& f, const std::string& dialect, const std::string& side, co
 }  // namespace bench
 
 int main(int argc, char** argv) {
-  const bench::Flags flags = bench::take_flags(argc, argv, {"dialect", "side", "op", "n", "pg"});
+  const bench::Flags flags = bench::take_flags(argc, argv, {"dialect", "side", "op", "n", "pg", "observer"});
   if (argc > 1) {
     std::fprintf(stderr, "tenantry-bench-callgrind: unknown argument %s\n", argv[1]);
     return 2;
@@ -119,9 +121,14 @@ int main(int argc, char** argv) {
   const std::string side = flags.get("side", "both");
   const std::string op = flags.get("op", "find");
   const std::size_t n = std::stoul(flags.get("n", "2000"));
+  const std::string observer = flags.get("observer", "none");
+  const auto observe = [&](auto& conn) {
+    if (observer != "none") conn.set_observer(bench::bench_observer(observer == "counting"));
+  };
   try {
     if (dialect == "sqlite") {
       bench::SqliteFixture f(":memory:", ":memory:");
+      observe(f.tenantry_side().connection());
       bench::run_all(f, "sqlite_memory", side, op, n, false);
     } else if (dialect == "pg") {
 #if TENANTRY_BENCH_HAVE_PG
@@ -130,6 +137,7 @@ int main(int argc, char** argv) {
           "pg", "host=" + bench::env_or("TENANTRY_PG_SOCKET_DIR", "/tmp/tenantry-pg-" + port) + " port=" + port +
                     " user=tenantry dbname=postgres");
       bench::PgFixture f(conninfo, "callgrind");
+      observe(f.tenantry_side().connection());
       bench::run_all(f, "pg_socket", side, op, n, true);
 #else
       std::fprintf(stderr, "tenantry-bench-callgrind: built without the PostgreSQL driver\n");

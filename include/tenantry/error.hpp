@@ -19,6 +19,8 @@
 //       ├── OrgNotProvisioned the org has no schema (schema per org, org_schema.hpp)
 //       ├── OrgContextMissing row-level security is on and the org context is not set
 //       ├── StatementNameCollision  a server session holds our statement name with other SQL
+//       ├── QueryCanceled     the statement was cancelled while it ran
+//       │   └── StatementTimeout  ... because it ran past statement_timeout
 //       └── ConstraintViolation
 //           ├── UniqueViolation      ├── ForeignKeyViolation
 //           ├── CheckViolation       └── NotNullViolation
@@ -193,6 +195,22 @@ class StatementNameCollision : public DatabaseError {
 
  private:
   std::string name_;
+};
+
+/// The statement was cancelled while it ran: PostgreSQL's query_canceled (57014: a cancel
+/// request, pg_cancel_backend), SQLite's SQLITE_INTERRUPT (sqlite3_interrupt). Nothing of the
+/// statement is kept; on PostgreSQL the transaction it ran in is aborted (as after any error)
+/// and the connection stays usable once it is rolled back.
+class QueryCanceled : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+
+/// PostgreSQL: the statement ran longer than statement_timeout (the session's, or the per-org
+/// one of pg::Options::statement_timeout) and the server cancelled it. code() is "57014".
+class StatementTimeout : public QueryCanceled {
+ public:
+  using QueryCanceled::QueryCanceled;
 };
 
 /// A constraint refused a write. table() and constraint() are filled when the database names them

@@ -45,6 +45,7 @@
 #include "tenantry/driver/transaction.hpp"
 #include "tenantry/error.hpp"
 #include "tenantry/fwd.hpp"
+#include "tenantry/observe.hpp"
 #include "tenantry/sql_registry.hpp"
 #include "tenantry/types.hpp"
 
@@ -54,11 +55,13 @@
 #include <array>
 #include <bit>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <span>
@@ -100,6 +103,17 @@ struct Options {
   /// org without a schema is refused with OrgNotProvisioned. Like org_context, nothing outlives
   /// the transaction; both may be on together.
   bool org_schemas = false;
+  /// Told about every statement this connection executes (observe.hpp); null: nothing is.
+  std::shared_ptr<StatementObserver> observer{};
+  /// A per-org statement_timeout: before every org-scoped operation, the org's limit (0: none,
+  /// the session's setting applies) is set for the current transaction with
+  /// set_config('statement_timeout', $1, true), opening a transaction around the operation when
+  /// none is open (as org_context does). A statement that runs longer is cancelled by the server
+  /// and throws StatementTimeout. Transaction-local, so nothing reaches the next transaction:
+  /// not the next lease of a pooled connection, not another client behind PgBouncer in
+  /// transaction mode. Within one transaction, an operation for an org without a limit after
+  /// one with a limit puts back the value the transaction began with.
+  std::function<std::chrono::milliseconds(const OrgId&)> statement_timeout{};
 };
 
 /// Type OIDs from PostgreSQL's catalog (pg_type.dat); they are fixed across server versions.
@@ -150,6 +164,7 @@ struct Session {
   bool server_prepared = true;
   std::string broken;  // why the connection became unusable; empty while it works
   StatementStats stats;
+  tenantry::detail::StatementWatch watch;  // observe.hpp
 
   Session() = default;
   Session(const Session&) = delete;
@@ -228,6 +243,12 @@ inline std::string sqlstate(const PGresult* r) {
   // lock_timeout / NOWAIT: a lock stayed taken past the time we agreed to wait, which is what
   // BusyError means for SQLite's busy timeout.
   if (code == "55P03") throw BusyError(what, code);
+  // query_canceled: by statement_timeout (the server says so in its message, in English unless
+  // lc_messages says otherwise), or by a cancel request.
+  if (code == "57014") {
+    if (primary.find("statement timeout") != std::string::npos) throw StatementTimeout(what, code);
+    throw QueryCanceled(what, code);
+  }
   if (code == "53100") throw StorageFull(what, code);
   if (code == "25006") throw ReadOnlyError(what, code);
   // A row-level security policy of tenantry's read the org context and found none (ddl.hpp,
@@ -357,6 +378,7 @@ class Statement {
   /// Executes on the first call (with the bound parameters), then advances through the result.
   /// True while a row is available; false once the rows are exhausted, until reset().
   bool step() {
+    if (session_->watch.observer != nullptr && !observed_.stepping) [[unlikely]] return observed_step();
     if (!result_) {
       execute();
       row_ = 0;
@@ -479,6 +501,7 @@ class Statement {
 
   /// Forgets the bound parameters and the result. Buffers keep their capacity.
   void reset() noexcept {
+    if (observed_.state() != tenantry::detail::Execution::State::idle) [[unlikely]] end_observed_at_reset();
     result_.reset();
     row_ = rows_ = 0;
     for (Param& p : params_) p.clear();
@@ -977,6 +1000,46 @@ class Statement {
     detail::throw_error(s, r.get(), *sql_);
   }
 
+  // ---- observation (observe.hpp): only with an observer installed ----------------------------
+  [[gnu::noinline]] bool observed_step() {
+    observed_.stepping = true;
+    struct Done {
+      bool& stepping;
+      ~Done() { stepping = false; }
+    } done{observed_.stepping};
+    tenantry::detail::StatementWatch& w = session_->watch;
+    if (w.in_hook || observed_.state() == tenantry::detail::Execution::State::ended) return step();
+    if (observed_.state() == tenantry::detail::Execution::State::idle) observed_.begin(w);
+    try {
+      const bool row = step();
+      if (row) observed_.row();
+      else end_observed(false, nullptr);
+      return row;
+    } catch (const std::exception& e) {
+      end_observed(true, &e);
+      throw;
+    } catch (...) {
+      end_observed(true, nullptr);
+      throw;
+    }
+  }
+  [[gnu::noinline]] void end_observed_at_reset() noexcept {
+    end_observed(false, nullptr);
+    observed_.clear();
+  }
+  void end_observed(bool failed, const std::exception* error) noexcept {
+    // Rows of the result (the caller may have read fewer), or of the rows stepped through.
+    const std::int64_t rows = std::max<std::int64_t>(observed_.rows(), result_ ? rows_ : 0);
+    std::int64_t affected = 0;
+    if (!failed && result_) {
+      const std::string_view verb = PQcmdStatus(result_.get());
+      if (verb.starts_with("INSERT") || verb.starts_with("UPDATE") || verb.starts_with("DELETE") ||
+          verb.starts_with("MERGE"))
+        affected = changes();
+    }
+    observed_.end(session_->watch, "postgres", name_, *sql_, rows, affected, failed, error);
+  }
+
   // ---- decoding ------------------------------------------------------------------------------
 
   void check_cell(int c) const {
@@ -1099,6 +1162,7 @@ class Statement {
   int row_ = 0, rows_ = 0;
   std::deque<std::string> kept_;  // temporaries bound by pointer (deque: never moves them)
   mutable std::string scratch_;  // numeric -> double conversion
+  tenantry::detail::Execution observed_;  // observe.hpp
 };
 
 /// Resets a statement when the scope ends, whatever way it ends, so a cached statement never
@@ -1160,6 +1224,8 @@ class Connection {
     session_->server_prepared = options.server_prepared;
     org_context_ = options.org_context;
     org_schemas_ = options.org_schemas;
+    statement_timeout_ = std::move(options.statement_timeout);
+    session_->watch.install(std::move(options.observer));
     const std::string timeout = std::to_string(std::max(options.connect_timeout_s, 0));
     // Keywords are applied in order and the last one wins, so the defaults come before the
     // conninfo (expanded from "dbname") and the user's settings override them. TCP keepalives
@@ -1195,7 +1261,16 @@ class Connection {
     session().ensure_usable();
     if (sql.id >= statements_.size()) statements_.resize(sql.id + 1);
     auto& slot = statements_[sql.id];
-    if (!slot) slot = std::make_unique<Statement>(*session_, sql);
+    if (!slot) {
+      tenantry::detail::StatementWatch& w = session_->watch;
+      const auto start = w.observer != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+      try {
+        slot = std::make_unique<Statement>(*session_, sql);
+      } catch (const std::exception& e) {
+        tenantry::detail::report_unprepared(w, "postgres", sql.name != nullptr ? *sql.name : "", sql.view(), start, e);
+        throw;
+      }
+    }
     return *slot;
   }
 
@@ -1245,14 +1320,32 @@ class Connection {
   /// Counts of what this connection's server-side statements went through (see StatementStats).
   StatementStats statement_stats() const noexcept { return session_ ? session_->stats : StatementStats{}; }
 
+  /// The observer told about this connection's statements (observe.hpp), or null. Install one
+  /// with Options::observer, or here before the connection is used (not while a statement on
+  /// it is being read).
+  const std::shared_ptr<StatementObserver>& observer() { return session().watch.owner; }
+  void set_observer(std::shared_ptr<StatementObserver> observer) { session().watch.install(std::move(observer)); }
+  /// Used by in_org_context to name the org of the operation running (observe.hpp).
+  tenantry::detail::StatementWatch& statement_watch() { return session().watch; }
+
   // ---- org context for row-level security ----------------------------------------------------
   /// True when repositories must call set_org_context() before an org-scoped operation:
-  /// Options::org_context (row-level security) or Options::org_schemas (schema per org).
-  bool org_context_enabled() const noexcept { return org_context_ || org_schemas_; }
+  /// Options::org_context (row-level security), Options::org_schemas (schema per org) or
+  /// Options::statement_timeout (a per-org limit).
+  bool org_context_enabled() const noexcept { return org_context_ || org_schemas_ || statement_timeout_; }
   bool org_schemas_enabled() const noexcept { return org_schemas_; }
+  /// org_context_enabled() for one operation of org: with only a statement_timeout configured,
+  /// an org without a limit needs no transaction of its own (unless the open transaction holds
+  /// another org's limit, which set_org_context() then takes back).
+  bool org_context_needed(const OrgId& org) const {
+    if (org_context_ || org_schemas_) return true;
+    if (!statement_timeout_) return false;
+    return timeout_set_ || statement_timeout_(org).count() != 0;
+  }
 
   /// Sets the org for the rest of the current transaction: app.current_org_id (org_context)
-  /// and/or the search path "org_<hex>", public (org_schemas), both with set_config(..., true).
+  /// and/or the search path "org_<hex>", public (org_schemas), both with set_config(..., true),
+  /// and the org's statement_timeout (Options::statement_timeout).
   /// Repositories call it before each org-scoped operation; it costs a round trip only when the
   /// org changes within the transaction. With org_schemas, an org whose schema does not exist
   /// throws OrgNotProvisioned and sets nothing: the one statement sets the path only for a row
@@ -1260,6 +1353,12 @@ class Connection {
   void set_org_context(const OrgId& org) {
     if (depth_ == 0) throw UsageError("tenantry: postgres: the org context is set inside a transaction only");
     if (org_set_ && org_in_transaction_ == org) return;
+    if (statement_timeout_) set_statement_timeout(org);
+    if (!org_context_ && !org_schemas_) {
+      org_in_transaction_ = org;
+      org_set_ = true;
+      return;
+    }
     char text[36];
     org.value.write(text);
     const std::string_view org_text(text, sizeof text);
@@ -1290,7 +1389,7 @@ class Connection {
 
   // ---- used by Transaction -------------------------------------------------------------------
   void begin_scope() {
-    if (depth_ == 0) org_set_ = false;  // a new transaction starts with no org context
+    if (depth_ == 0) org_set_ = timeout_set_ = false;  // a new transaction starts with no org context
     if (depth_ == 0) detail::exec_simple(session(), "BEGIN");
     else detail::exec_simple(session(), savepoint(depth_).begin.c_str());
     ++depth_;
@@ -1301,7 +1400,7 @@ class Connection {
     detail::Session& s = session();
     if (depth_ == 1) {
       depth_ = 0;  // whatever happens, this scope is over
-      org_set_ = false;
+      org_set_ = timeout_set_ = false;
       try {
         const detail::Result r = detail::exec_simple(s, "COMMIT");
         // COMMIT of a transaction that an error had aborted succeeds and rolls back: report it,
@@ -1342,6 +1441,7 @@ class Connection {
   void rollback_scope() {
     if (depth_ == 0) throw UsageError("tenantry: rollback without an open transaction");
     --depth_;
+    if (depth_ == 0) timeout_set_ = false;
     // Rolling back to a savepoint also undoes a set_config made after it: forget what was set.
     org_set_ = false;
     // ROLLBACK works in a failed transaction, and so does ROLLBACK TO (which also makes the
@@ -1358,6 +1458,26 @@ class Connection {
   detail::Session& session() {
     if (!session_) throw UsageError("tenantry: postgres: use of a moved-from connection");
     return *session_;
+  }
+
+  /// Options::statement_timeout for org, in the current transaction. The first limit set in a
+  /// transaction also reads the value it replaces (the subquery runs before the outer
+  /// set_config), which an org without a limit gets back later in the same transaction.
+  void set_statement_timeout(const OrgId& org) {
+    const std::chrono::milliseconds limit = statement_timeout_(org);
+    if (limit.count() < 0) throw UsageError("tenantry: postgres: a negative statement_timeout for org " + org.to_string());
+    if (limit.count() == 0 && !timeout_set_) return;  // the transaction's own setting stands
+    static const Sql first_sql = intern_sql(
+        "SELECT before.setting, set_config('statement_timeout', $1, true) FROM "
+        "(SELECT current_setting('statement_timeout') AS setting OFFSET 0) AS before");
+    static const Sql again_sql = intern_sql("SELECT set_config('statement_timeout', $1, true)");
+    const std::string value = limit.count() == 0 ? timeout_before_ : std::to_string(limit.count());
+    Statement& st = prepare(timeout_set_ ? again_sql : first_sql);
+    StatementScope scope(st);
+    st.bind_text(1, value);
+    if (!st.step()) throw DatabaseError("tenantry: postgres: set_config('statement_timeout') returned no row", "");
+    if (!timeout_set_) timeout_before_ = std::string(st.column_text(0));
+    timeout_set_ = limit.count() != 0;
   }
 
   /// The commands for savepoint tenantry_<level>, built once per level per connection.
@@ -1377,6 +1497,9 @@ class Connection {
   bool org_schemas_ = false;
   bool org_set_ = false;  // the org context (setting, search path) is org_in_transaction_ in the open transaction
   OrgId org_in_transaction_{};
+  std::function<std::chrono::milliseconds(const OrgId&)> statement_timeout_;  // Options::statement_timeout
+  bool timeout_set_ = false;    // a per-org statement_timeout is set in the open transaction
+  std::string timeout_before_;  // the value it replaced
 };
 
 }  // namespace tenantry::pg
