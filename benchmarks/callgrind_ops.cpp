@@ -80,6 +80,8 @@ void measure(R& r, std::size_t calls, const std::string& label) {
 const std::vector<std::pair<std::string, Op>> all_op_names = {{"find", Op::find},
                                                               {"list_user_100", Op::list},
                                                               {"count", Op::count},
+                                                              {"join_100", Op::join},
+                                                              {"count_per_status", Op::per_status},
                                                               {"insert", Op::insert},
                                                               {"insert_many_1000", Op::insert_many_1000},
                                                               {"upsert", Op::upsert},

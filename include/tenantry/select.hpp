@@ -771,32 +771,46 @@ constexpr void refuse_org_for() {
 
 }  // namespace query_detail
 
+namespace query_detail {
+
+/// Runs q for `org` (nullptr: a query over global tables only) on conn, calling on_stmt(stmt)
+/// with the driver's statement on each row: the org checks, the org's database context and the
+/// runtime-dialect dispatch that for_each_row and fetch share.
+template <class Conn, class Q, class OnStmt>
+void each_row(Conn& conn, const OrgId* org, const Q& q, OnStmt&& on_stmt) {
+  if constexpr (requires { conn.visit([](auto&) {}); }) {
+    conn.visit([&](auto& c) { each_row(c, org, q, on_stmt); });
+  } else if (org != nullptr) {
+    require_org(*org, "a query");
+    in_org_context(conn, *org, [&] { run(conn, org, q, on_stmt); });
+  } else {
+    run(conn, nullptr, q, on_stmt);
+  }
+}
+
+}  // namespace query_detail
+
 /// Calls f(row) for each row of the query, one row at a time (nothing is collected: SQLite
-/// steps its statement; on PostgreSQL the driver reads the result as it arrives).
+/// steps its statement; on PostgreSQL the driver reads the result as it arrives). The row passed
+/// to f is reused for the next one: copy it to keep it.
 template <class Conn, class Q, class F>
   requires query_detail::is_query<Q>::value
 void for_each_row(Conn& conn, const OrgId& org, const Q& q, F&& f) {
   query_detail::refuse_org_for<Q>();
-  if constexpr (requires { conn.visit([](auto&) {}); }) {
-    conn.visit([&](auto& c) { for_each_row(c, org, q, f); });
-  } else {
-    require_org(org, "a query");
-    in_org_context(conn, org, [&] {
-      query_detail::run(conn, &org, q, [&](auto& s) {
-        typename Q::row_type row{};
-        Q::read_row(s, row);
-        f(std::as_const(row));
-      });
-    });
-  }
+  typename Q::row_type row{};
+  query_detail::each_row(conn, &org, q, [&](auto& s) {
+    Q::read_row(s, row);
+    f(std::as_const(row));
+  });
 }
 
-/// Every row of the query, for org `org`.
+/// Every row of the query, for org `org`. Rows are decoded in place into the vector.
 template <class Conn, class Q>
   requires query_detail::is_query<Q>::value
 std::vector<typename Q::row_type> fetch(Conn& conn, const OrgId& org, const Q& q) {
+  query_detail::refuse_org_for<Q>();
   std::vector<typename Q::row_type> out;
-  for_each_row(conn, org, q, [&](const auto& row) { out.push_back(row); });
+  query_detail::each_row(conn, &org, q, [&](auto& s) { Q::read_row(s, out.emplace_back()); });
   return out;
 }
 
@@ -804,9 +818,10 @@ std::vector<typename Q::row_type> fetch(Conn& conn, const OrgId& org, const Q& q
 template <class Conn, class Q>
   requires query_detail::is_query<Q>::value
 std::optional<typename Q::row_type> fetch_one(Conn& conn, const OrgId& org, const Q& q) {
+  query_detail::refuse_org_for<Q>();
   std::optional<typename Q::row_type> out;
-  for_each_row(conn, org, q, [&](const auto& row) {
-    if (!out) out = row;
+  query_detail::each_row(conn, &org, q, [&](auto& s) {
+    if (!out) Q::read_row(s, out.emplace());
   });
   return out;
 }
@@ -816,21 +831,18 @@ template <class Conn, class Q, class F>
   requires query_detail::is_query<Q>::value
 void for_each_row(Conn& conn, const Q& q, F&& f) {
   query_detail::require_org_for<Q>();
-  if constexpr (requires { conn.visit([](auto&) {}); }) {
-    conn.visit([&](auto& c) { for_each_row(c, q, f); });
-  } else {
-    query_detail::run(conn, nullptr, q, [&](auto& s) {
-      typename Q::row_type row{};
-      Q::read_row(s, row);
-      f(std::as_const(row));
-    });
-  }
+  typename Q::row_type row{};
+  query_detail::each_row(conn, static_cast<const OrgId*>(nullptr), q, [&](auto& s) {
+    Q::read_row(s, row);
+    f(std::as_const(row));
+  });
 }
 template <class Conn, class Q>
   requires query_detail::is_query<Q>::value
 std::vector<typename Q::row_type> fetch(Conn& conn, const Q& q) {
+  query_detail::require_org_for<Q>();
   std::vector<typename Q::row_type> out;
-  for_each_row(conn, q, [&](const auto& row) { out.push_back(row); });
+  query_detail::each_row(conn, static_cast<const OrgId*>(nullptr), q, [&](auto& s) { Q::read_row(s, out.emplace_back()); });
   return out;
 }
 

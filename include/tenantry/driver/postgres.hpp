@@ -417,17 +417,15 @@ class Statement {
   /// Text-like columns only (text, varchar, char(n), name, json, jsonb, xml) and bytea's raw
   /// bytes; a NULL reads as empty. Valid until reset(). Cast other types to text in the SQL.
   std::string_view column_text(int c) const {
-    check_cell(c);
-    if (PQgetisnull(result_.get(), row_, c) != 0) return {};
-    const Cell v = cell(c, "text");
+    const Cell v = cell_or_null(c);
+    if (v.data == nullptr) return {};
     if (!detail::readable_as_text(v.type) && v.type != oid::bytea) mistyped(v, "text (cast it with ::text in the SQL)");
     return text_of(v);
   }
   /// bytea (and the bytes of text-like columns); a NULL reads as empty. Valid until reset().
   std::span<const std::byte> column_blob(int c) const {
-    check_cell(c);
-    if (PQgetisnull(result_.get(), row_, c) != 0) return {};
-    const Cell v = cell(c, "bytes");
+    const Cell v = cell_or_null(c);
+    if (v.data == nullptr) return {};
     if (!detail::readable_as_text(v.type) && v.type != oid::bytea) mistyped(v, "bytes");
     const std::string_view t = text_of(v);
     return {reinterpret_cast<const std::byte*>(t.data()), t.size()};
@@ -988,11 +986,17 @@ class Statement {
   }
   /// The current row's value in column c; throws ValueError for NULL (the caller wanted `what`).
   Cell cell(int c, const char* what) const {
+    const Cell v = cell_or_null(c);
+    if (v.data == nullptr) throw ValueError("tenantry: column '" + column_name(c) + "' is NULL, expected " + what);
+    return v;
+  }
+  /// The current row's value in column c, with a null data pointer for NULL. libpq gives a NULL
+  /// cell length 0, so only an empty value needs PQgetisnull.
+  Cell cell_or_null(int c) const {
     check_cell(c);
     const PGresult* r = result_.get();
-    const Cell v{PQgetvalue(r, row_, c), PQgetlength(r, row_, c), PQftype(r, c), c};
-    if (PQgetisnull(r, row_, c) != 0)
-      throw ValueError("tenantry: column '" + column_name(c) + "' is NULL, expected " + what);
+    Cell v{PQgetvalue(r, row_, c), PQgetlength(r, row_, c), PQftype(r, c), c};
+    if (v.size == 0 && PQgetisnull(r, row_, c) != 0) v.data = nullptr;
     return v;
   }
   const char* sized(const Cell& v, int size) const {
