@@ -762,6 +762,15 @@ class Repository {
     if (pg.offset) s.bind_int(p++, *pg.offset);
   }
 
+  // A filtered call's run-time shape (statement_cache.hpp's memo_sql): its predicates' and its
+  // orderings' columns and operators; LIMIT and OFFSET are in the signature.
+  template <class A>
+  static void shape_argument(stmt::ShapeKey& key, const A& a) {
+    if constexpr (predicate<A>) query_detail::shape_of(a, key);
+    else if constexpr (std::is_same_v<A, OrderBy<E>>) key.add(static_cast<std::uint32_t>(a.index) << 1 | (a.descending ? 1u : 0u));
+    else if constexpr (!std::is_same_v<A, Limit> && !std::is_same_v<A, Offset>) key.usable = false;  // describe every time
+  }
+
   template <class... Args>
   Run run_filtered(stmt::Verb verb, const OrgId* org, const Paging& pg, const Args&... args) {
     static_assert(is_org_scoped || !reaches_org_scoped<Args...>,
@@ -781,7 +790,10 @@ class Repository {
       if (pg.offset) run->bind_int(p++, *pg.offset);
       return run;
     } else {
-      const Sql s = cached_sql<D>(statements::filtered<E>(verb, args...));
+      stmt::ShapeKey key;
+      key.add(static_cast<std::uint32_t>(verb));
+      (shape_argument(key, args), ...);
+      const Sql s = memo_sql<D, std::tuple<E, Args...>>(key, [&] { return statements::filtered<E>(verb, args...); });
       Run run(*conn_, s);
       bind_filtered(*run, org, org ? 2 : 1, pg, args...);
       return run;
@@ -835,7 +847,10 @@ class Repository {
                   "tenantry: a subquery on an org-scoped table needs an org, and this global entity's call has none");
     std::vector<std::size_t> cols{assignments.index...};
     for (auto i : cols) check_settable(i);
-    const Sql s = cached_sql<D>(statements::update_where<E>(cols, pred));
+    stmt::ShapeKey key;
+    (key.add(static_cast<std::uint32_t>(assignments.index)), ...);
+    query_detail::shape_of(pred, key);
+    const Sql s = memo_sql<D, std::tuple<E, P, As...>>(key, [&] { return statements::update_where<E>(cols, pred); });
     Run run(*conn_, s);
     int p = 1;
     if (org) bind_value(*run, p++, *org);

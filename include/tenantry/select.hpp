@@ -115,6 +115,9 @@ struct AggregateCompare {
     if constexpr (!std::is_void_v<Src>) n.a = ctx.template ref<Src>(index);
     nodes.push_back(n);
   }
+  void shape(stmt::ShapeKey& k) const {
+    k.add(static_cast<std::uint32_t>(index) << 8 | static_cast<std::uint32_t>(fn) << 3 | static_cast<std::uint32_t>(op));
+  }
   template <class S>
   void bind(S& s, int& next) const {
     bind_value(s, next++, value);
@@ -414,6 +417,13 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
     std::apply([&](const auto&... p) { (describe_part(ctx, s, p, join_no), ...); }, parts);
   }
 
+  /// The run-time facts its description depends on (statement.hpp's ShapeKey): the columns of
+  /// its outputs, groupings and orderings, and its predicates' shapes.
+  void shape(stmt::ShapeKey& k) const {
+    std::apply([&](const auto&... o) { (shape_output(k, o), ...); }, outputs);
+    std::apply([&](const auto&... p) { (shape_part(k, p), ...); }, parts);
+  }
+
   /// Binds the query's parameters in the writer's order: SELECT-list values, ON, WHERE, HAVING,
   /// LIMIT, OFFSET.
   template <class S>
@@ -499,6 +509,24 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
     out.fn = T::fn;
     if constexpr (!std::is_void_v<typename T::source>) out.col = ctx.template ref<typename T::source>(query_detail::output_column(o));
     s.outputs.push_back(out);
+  }
+
+  template <class O>
+  static void shape_output(stmt::ShapeKey& k, const O& o) {
+    k.add(static_cast<std::uint32_t>(query_detail::output_column(o)));
+  }
+  template <class Part>
+  static void shape_part(stmt::ShapeKey& k, const Part& p) {
+    using namespace query_detail;
+    if constexpr (requires { p.on; }) shape_of(p.on, k);
+    else if constexpr (requires { p.pred; }) shape_of(p.pred, k);
+    else if constexpr (requires { p.order; }) k.add(static_cast<std::uint32_t>(p.order.index) << 1 | (p.order.descending ? 1u : 0u));
+    else if constexpr (is_group(static_cast<const Part*>(nullptr))) k.add(static_cast<std::uint32_t>(p.index));
+    else if constexpr (std::is_same_v<Part, LimitPart> || std::is_same_v<Part, OffsetPart> || std::is_same_v<Part, DistinctPart>) {
+      // In the signature only: LIMIT/OFFSET values are bound.
+    } else {
+      k.usable = false;  // a part this function does not know: describe every time
+    }
   }
 
   template <class Ctx, class Part>
@@ -654,6 +682,10 @@ struct Exists {
     ctx.statement->subqueries.push_back(std::move(sub));
     nodes.push_back(n);
   }
+  void shape(stmt::ShapeKey& k) const {
+    k.add(negated ? 1u : 0u);
+    query.shape(k);
+  }
   template <class S>
   void bind(S& s, int& next) const {
     query.bind(s, next);
@@ -680,6 +712,10 @@ struct InSubquery {
     n.count = static_cast<std::uint32_t>(ctx.statement->subqueries.size());
     ctx.statement->subqueries.push_back(std::move(sub));
     nodes.push_back(n);
+  }
+  void shape(stmt::ShapeKey& k) const {
+    k.add(static_cast<std::uint32_t>(index) << 1 | (negated ? 1u : 0u));
+    query.shape(k);
   }
   template <class S>
   void bind(S& s, int& next) const {
@@ -748,7 +784,9 @@ template <class Conn, class Q, class OnRow>
 void run(Conn& conn, const OrgId* org, const Q& q, OnRow&& on_row) {
   using D = typename Conn::dialect;
   static_assert(Q::check_row());
-  const Sql sql = cached_sql<D>(describe_top<D>(q));
+  stmt::ShapeKey key;
+  q.shape(key);
+  const Sql sql = memo_sql<D, Q>(key, [&] { return describe_top<D>(q); });
   auto& s = conn.prepare(sql);
   const StatementLease lease(&s);
   ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};

@@ -192,6 +192,34 @@ struct StatementHash {
   std::size_t operator()(const Statement& s) const noexcept { return hash(s); }
 };
 
+/// What a call's description depends on beyond the call's types: the few run-time facts (column
+/// indexes, operators, an optional compared with nothing, IN list lengths, ORDER BY columns) that
+/// the argument objects carry. Two calls of one C++ signature with equal shape keys have equal
+/// descriptions, so a call site can find its SQL by this key without describing itself again
+/// (memo_sql in statement_cache.hpp). Argument types that cannot say (subqueries) leave the key
+/// unusable, and their calls take the full path. Fixed capacity: a key that would not fit is
+/// unusable too.
+struct ShapeKey {
+  static constexpr std::size_t capacity = 14;
+  std::uint32_t words[capacity];
+  std::uint8_t size = 0;
+  bool usable = true;
+
+  void add(std::uint32_t w) noexcept {
+    if (size == capacity) {
+      usable = false;
+      return;
+    }
+    words[size++] = w;
+  }
+  friend bool operator==(const ShapeKey& a, const ShapeKey& b) noexcept {
+    if (a.size != b.size) return false;
+    for (std::size_t i = 0; i < a.size; ++i)
+      if (a.words[i] != b.words[i]) return false;
+    return true;
+  }
+};
+
 /// A one-source statement on `t`.
 inline Statement on_table(Verb verb, const TableInfo& t) {
   Statement s;
