@@ -36,10 +36,13 @@ OPS = [
     ("insert_many_10000", "insert_many, 10,000 rows in one transaction", False),
     ("find", "find by key", True),
     ("list_user_100", "list one user's rows (100 of 10,000)", False),
-    ("upsert", "upsert on UNIQUE (org_id, token_prefix), conflict path", True),
+    ("upsert", "upsert on UNIQUE (org_id, token_prefix), conflict path, row read back", True),
+    ("upsert_no_read_back", "put: the same upsert, nothing read back (raw: no RETURNING)", True),
     ("set", "set one column", True),
     ("erase", "erase by key", True),
     ("count", "count one org's rows", True),
+    ("join_100", "query: a user's tokens joined to their owner (100 rows)", True),
+    ("count_per_status", "query: an org's tokens counted per status (GROUP BY)", True),
 ]
 BULK_SIDES = [
     ("raw", "raw: prepared INSERT per row, in a transaction (tenantry's approach)"),

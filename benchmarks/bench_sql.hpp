@@ -46,6 +46,7 @@ struct SqlText {
   std::string list_by_user;    // Repository::list(org, col(&Token::user_id) == user)
   std::string count;           // Repository::count(org)
   std::string upsert;          // Repository::upsert(org, row, on_conflict(org_id, token_prefix))
+  std::string put;             // Repository::put(org, row, on_conflict(org_id, token_prefix)): no RETURNING
   std::string set_updated_at;  // Repository::set(org, id, &Token::updated_at, ts)
   std::string erase;           // Repository::erase(org, id)
   std::string insert_owner;    // Repository<Owner>::insert
@@ -63,6 +64,7 @@ struct SqlText {
       out.list_by_user = w(st::list<Token>(tenantry::col(&Token::user_id) == std::string("x")));
       out.count = w(st::count<Token>());
       out.upsert = w(st::upsert<Token>(tenantry::on_conflict(&Token::org_id, &Token::token_prefix)));
+      out.put = w(st::upsert<Token>(tenantry::on_conflict(&Token::org_id, &Token::token_prefix), false));
       out.set_updated_at = w(st::update<Token>({field_index(&Token::updated_at)}));
       out.erase = w(st::erase<Token>());
       out.insert_owner = w(st::insert<Owner>());

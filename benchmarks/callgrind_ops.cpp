@@ -16,7 +16,8 @@
 // which makes it a quick smoke test (CTest runs it so).
 //
 //   --dialect=sqlite|pg   --side=raw|tenantry|both   --n=N
-//   --op=find|list_user_100|count|insert|insert_many_1000|upsert|set|erase|all
+//   --op=find|list_user_100|count|join_100|count_per_status|insert|insert_many_1000|upsert|
+//        upsert_no_read_back|set|erase|all
 //   --pg=CONNINFO         (default: the unix socket of scripts/pg.sh, as tenantry-bench-pg)
 #include "sqlite_fixture.hpp"
 
@@ -85,6 +86,7 @@ const std::vector<std::pair<std::string, Op>> all_op_names = {{"find", Op::find}
                                                               {"insert", Op::insert},
                                                               {"insert_many_1000", Op::insert_many_1000},
                                                               {"upsert", Op::upsert},
+                                                              {"upsert_no_read_back", Op::put},
                                                               {"set", Op::set},
                                                               {"erase", Op::erase}};
 

@@ -54,6 +54,7 @@ class TenantryApi {
   }
   std::int64_t count(OrgId org) { return repo_.count(org); }
   void upsert(OrgId org, Token& row) { repo_.upsert(org, row, by_prefix); }
+  void put(OrgId org, const Token& row) { repo_.put(org, row, by_prefix); }
   bool set_updated_at(OrgId org, const Uuid& id, Timestamp ts) { return repo_.set(org, id, &Token::updated_at, ts); }
   bool erase(OrgId org, const Uuid& id) { return repo_.erase(org, id); }
   std::vector<TokenWithOwner> join(OrgId org, const std::string& user) {
@@ -244,6 +245,25 @@ struct UpsertRun : Runner<Side> {
   std::string error() const { return this->check("upsert: the existing row's id did not come back"); }
 };
 
+/// The same upsert without reading the stored row back (Repository::put; raw: no RETURNING).
+template <class Side>
+struct PutRun : Runner<Side> {
+  std::vector<Token> copies = Dataset::get().rows;
+  std::size_t i = 0;
+  std::int64_t tick = 0;
+  using Runner<Side>::Runner;
+  void call() {
+    const std::size_t at = this->d.order[i];
+    if (++i == this->d.order.size()) i = 0;
+    Token& r = copies[at];
+    r.updated_at = Timestamp{base_micros + (++tick)};
+    this->side.put(r.org_id, r);
+    ++this->ok;
+    ++this->calls;
+  }
+  std::string error() const { return {}; }
+};
+
 template <class Side>
 struct SetRun : Runner<Side> {
   std::size_t i = 0;
@@ -280,7 +300,20 @@ struct EraseRun : Runner<Side> {
   std::string error() const { return this->check("erase: a row was not there"); }
 };
 
-enum class Op { insert, insert_many_1000, insert_many_10000, find, list, upsert, set, erase, count, join, per_status };
+enum class Op {
+  insert,
+  insert_many_1000,
+  insert_many_10000,
+  find,
+  list,
+  upsert,
+  put,
+  set,
+  erase,
+  count,
+  join,
+  per_status
+};
 
 inline constexpr Op all_ops[] = {Op::insert,
                                  Op::insert_many_1000,
@@ -288,6 +321,7 @@ inline constexpr Op all_ops[] = {Op::insert,
                                  Op::find,
                                  Op::list,
                                  Op::upsert,
+                                 Op::put,
                                  Op::set,
                                  Op::erase,
                                  Op::count,
@@ -302,6 +336,7 @@ inline const char* op_name(Op op) {
     case Op::find: return "find";
     case Op::list: return "list_user_100";
     case Op::upsert: return "upsert";
+    case Op::put: return "upsert_no_read_back";
     case Op::set: return "set";
     case Op::erase: return "erase";
     case Op::count: return "count";
@@ -337,6 +372,10 @@ void with_runner(Side& side, Op op, bool vacuum, F&& f) {
     }
     case Op::upsert: {
       UpsertRun<Side> r(side, vacuum);
+      return f(r);
+    }
+    case Op::put: {
+      PutRun<Side> r(side, vacuum);
       return f(r);
     }
     case Op::set: {
@@ -504,6 +543,13 @@ void cross_check(A& a, B& b, bool vacuum) {
   a.upsert(d.scratch, ua);
   b.upsert(d.scratch, ub);
   if (ua != ub || ua.id != rows[1].id || ua.name != "renamed by upsert") fail("upsert");
+  Token pa = rows[1], pb = rows[1];
+  pa.id = pb.id = uuid_v7(next_seq());
+  pa.name = pb.name = "renamed by put";
+  a.put(d.scratch, pa);
+  b.put(d.scratch, pb);
+  const auto fa = a.find(d.scratch, rows[1].id), fb = b.find(d.scratch, rows[1].id);
+  if (!fa || !fb || *fa != *fb || fa->name != "renamed by put") fail("put");
   const Timestamp ts{base_micros + 42};
   if (!a.set_updated_at(d.scratch, rows[2].id, ts) || !b.set_updated_at(d.scratch, rows[2].id, ts)) fail("set");
   if (!a.erase(d.scratch, rows[3].id) || !b.erase(d.scratch, rows[3].id)) fail("erase");

@@ -171,6 +171,12 @@ class RawPg {
     PQclear(r);
   }
 
+  /// The same INSERT ... ON CONFLICT ... DO UPDATE without RETURNING: nothing read back.
+  void put(OrgId, const Token& row) {
+    RowParams p(row);
+    if (!command(PQexecPrepared(conn_, "raw_put", 10, p.values, p.lengths, p.formats, 1), "put")) fail("put");
+  }
+
   bool set_updated_at(OrgId org, const Uuid& id, Timestamp ts) {
     char t[8];
     pgwire::put64(t, static_cast<std::uint64_t>(ts.micros - pgwire::epoch_micros));
@@ -489,6 +495,7 @@ class RawPg {
     prepare("raw_list", q.list_by_user);
     prepare("raw_count", q.count);
     prepare("raw_upsert", q.upsert);
+    prepare("raw_put", q.put);
     prepare("raw_set", q.set_updated_at);
     prepare("raw_erase", q.erase);
     prepare("raw_insert_owner", q.insert_owner);

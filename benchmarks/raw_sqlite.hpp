@@ -47,8 +47,8 @@ class RawSqlite {
     }
   }
   ~RawSqlite() {
-    for (sqlite3_stmt* s : {insert_, find_, list_, count_, upsert_, set_, erase_, begin_, commit_, insert_owner_, join_,
-                            per_status_})
+    for (sqlite3_stmt* s : {insert_, find_, list_, count_, upsert_, put_, set_, erase_, begin_, commit_, insert_owner_,
+                            join_, per_status_})
       sqlite3_finalize(s);
     sqlite3_close_v2(db_);
   }
@@ -137,6 +137,14 @@ class RawSqlite {
     sqlite3_reset(upsert_);
   }
 
+  /// The same INSERT ... ON CONFLICT ... DO UPDATE without RETURNING: nothing read back.
+  void put(OrgId, const Token& row) {
+    Texts x(row);
+    bind_row(put_, row, x);
+    run_done(put_);
+    if (sqlite3_changes(db_) != 1) fail("put");
+  }
+
   bool set_updated_at(OrgId org, const Uuid& id, Timestamp ts) {
     char o[36], k[36], t[27];
     bind_uuid(set_, 1, org.value, o);
@@ -217,6 +225,7 @@ class RawSqlite {
     list_ = prepare(q.list_by_user);
     count_ = prepare(q.count);
     upsert_ = prepare(q.upsert);
+    put_ = prepare(q.put);
     set_ = prepare(q.set_updated_at);
     erase_ = prepare(q.erase);
     insert_owner_ = prepare(q.insert_owner);
@@ -316,7 +325,7 @@ class RawSqlite {
   sqlite3* db_ = nullptr;
   sqlite3_stmt *insert_ = nullptr, *find_ = nullptr, *list_ = nullptr, *count_ = nullptr, *upsert_ = nullptr,
                *set_ = nullptr, *erase_ = nullptr, *begin_ = nullptr, *commit_ = nullptr, *insert_owner_ = nullptr,
-               *join_ = nullptr, *per_status_ = nullptr;
+               *join_ = nullptr, *per_status_ = nullptr, *put_ = nullptr;
 };
 
 }  // namespace bench

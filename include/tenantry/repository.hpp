@@ -225,6 +225,18 @@ class Repository {
     return copy;
   }
 
+  /// The same INSERT ... ON CONFLICT (target) DO UPDATE without reading the stored row back
+  /// (no RETURNING, nothing decoded): for a caller that does not need the existing row's key or
+  /// the columns the database generates. A nil org field of `row` is written as `org`; another
+  /// org is OrgMismatch. A conflict with a row of another org writes nothing and throws
+  /// UniqueViolation, as upsert does.
+  void put(OrgId org, const E& row, const ConflictTarget<E>& target) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call put(row, target)");
+    require_org(org);
+    check_org(org, row);
+    in_org(org, [&] { put_impl(&org, row, target); });
+  }
+
   /// Deletes org's row `key`. False when there was none.
   bool erase(OrgId org, const key_type& key) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call erase(key)");
@@ -325,6 +337,13 @@ class Repository {
   void upsert(R& row, const ConflictTarget<E>& target) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call upsert(org, row, target)");
     upsert_impl(nullptr, row, target);
+  }
+
+  template <class R>
+    requires std::is_same_v<std::remove_cvref_t<R>, E>
+  void put(const R& row, const ConflictTarget<E>& target) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call put(org, row, target)");
+    put_impl(nullptr, row, target);
   }
 
   template <class K>
@@ -666,6 +685,7 @@ class Repository {
 
   // The upsert statement of `target`. A program has a handful of conflict targets per entity, so
   // a short per-thread list compared by value finds it without building the shape key.
+  template <bool ReadBack>
   static Sql upsert_sql(const ConflictTarget<E>& target) {
     const auto same = [](const detail::ColumnList<E>& a, const detail::ColumnList<E>& b) {
       return a.size == b.size && std::equal(a.index.begin(), a.index.begin() + a.size, b.index.begin());
@@ -673,18 +693,26 @@ class Repository {
     thread_local std::vector<std::pair<ConflictTarget<E>, Sql>> known;
     for (const auto& [t, s] : known)
       if (t.do_nothing == target.do_nothing && same(t.columns, target.columns) && same(t.set, target.set)) return s;
-    const Sql s = build_upsert_sql(target);
+    for (auto i : statements::upsert_set(target)) check_settable(i);
+    const Sql s = cached_sql<D>(statements::upsert<E>(target, ReadBack));
     known.emplace_back(target, s);
     return s;
   }
 
-  static Sql build_upsert_sql(const ConflictTarget<E>& target) {
-    for (auto i : statements::upsert_set(target)) check_settable(i);
-    return cached_sql<D>(statements::upsert<E>(target));
+  // The conflicting row belongs to another org; the guarded DO UPDATE refused to touch it.
+  [[noreturn]] static void conflict_with_another_org(const ConflictTarget<E>& target) {
+    const TableInfo& t = table();
+    std::vector<std::size_t> tgt(target.columns.index.begin(), target.columns.index.begin() + target.columns.size);
+    std::string name = t.primary_key_name();
+    for (const auto& u : t.uniques)
+      if (u.columns.size() == tgt.size() && std::is_permutation(u.columns.begin(), u.columns.end(), tgt.begin())) name = u.name;
+    throw UniqueViolation("tenantry: upsert into '" + t.name + "' conflicts with a row of another org on " + name +
+                              "; nothing was written",
+                          "", t.name, name);
   }
 
   void upsert_impl(const OrgId* org, E& row, const ConflictTarget<E>& target) {
-    Run run(*conn_, upsert_sql(target));
+    Run run(*conn_, upsert_sql<true>(target));
     int p = 1;
     if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
     else (void)org;
@@ -694,17 +722,35 @@ class Repository {
       // conflicting row's parent is not (the guarded DO UPDATE refused it).
       if constexpr (parent_scoped<E>)
         if (!parent_in_org(*org, boost::pfr::get<detail::through_field<E>()>(row))) throw parent_not_in_org(*org);
-      // The conflicting row belongs to another org; the guarded DO UPDATE refused to touch it.
-      const TableInfo& t = table();
-      std::vector<std::size_t> tgt(target.columns.index.begin(), target.columns.index.begin() + target.columns.size);
-      std::string name = t.primary_key_name();
-      for (const auto& u : t.uniques)
-        if (u.columns.size() == tgt.size() && std::is_permutation(u.columns.begin(), u.columns.end(), tgt.begin())) name = u.name;
-      throw UniqueViolation("tenantry: upsert into '" + t.name + "' conflicts with a row of another org on " + name +
-                                "; nothing was written",
-                            "", t.name, name);
+      conflict_with_another_org(target);
     }
     read_row(*run, row);
+  }
+
+  // The row is const: its org column is bound from the call's org (check_org has refused any
+  // other), so a nil org field needs no copy of the row.
+  void put_impl(const OrgId* org, const E& row, const ConflictTarget<E>& target) {
+    Run run(*conn_, upsert_sql<false>(target));
+    int p = 1;
+    if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
+    for (auto i : fixed().insert_cols) {
+      if constexpr (org_scoped<E>) {
+        if (i == org_field<E>) {
+          bind_value(*run, p++, *org);
+          continue;
+        }
+      }
+      binders[i](*run, p++, row);
+    }
+    run.step();
+    // Every conflict in our org updates the row (DO NOTHING is a no-op assignment, statements.hpp),
+    // so no change means the guarded DO UPDATE met another org's row, or (parent-scoped) the
+    // row's parent is not the org's.
+    if (run->changes() == 0) {
+      if constexpr (parent_scoped<E>)
+        if (!parent_in_org(*org, boost::pfr::get<detail::through_field<E>()>(row))) throw parent_not_in_org(*org);
+      conflict_with_another_org(target);
+    }
   }
 
   bool erase_impl(const OrgId* org, const key_type& key) {

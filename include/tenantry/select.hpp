@@ -779,9 +779,11 @@ struct ResetOnExit {
   ~ResetOnExit() { s.reset(); }
 };
 
-// Prepares, binds and steps q on conn, calling on_row(stmt) for each row.
+// Prepares, binds and steps q on conn, calling on_row(stmt) for each row. `stream`: the driver
+// delivers rows one at a time where it would otherwise receive the whole result first
+// (PostgreSQL's single-row mode), for for_each_row.
 template <class Conn, class Q, class OnRow>
-void run(Conn& conn, const OrgId* org, const Q& q, OnRow&& on_row) {
+void run(Conn& conn, const OrgId* org, const Q& q, bool stream, OnRow&& on_row) {
   using D = typename Conn::dialect;
   static_assert(Q::check_row());
   stmt::ShapeKey key;
@@ -793,6 +795,9 @@ void run(Conn& conn, const OrgId* org, const Q& q, OnRow&& on_row) {
   int next = 1;
   if (org) bind_value(s, next++, *org);
   q.bind(s, next);
+  if constexpr (requires { s.stream_next_execution(); }) {
+    if (stream) s.stream_next_execution();
+  }
   while (s.step()) on_row(s);
 }
 
@@ -815,28 +820,44 @@ namespace query_detail {
 /// with the driver's statement on each row: the org checks, the org's database context and the
 /// runtime-dialect dispatch that for_each_row and fetch share.
 template <class Conn, class Q, class OnStmt>
-void each_row(Conn& conn, const OrgId* org, const Q& q, OnStmt&& on_stmt) {
+void each_row(Conn& conn, const OrgId* org, const Q& q, bool stream, OnStmt&& on_stmt) {
   if constexpr (requires { conn.visit([](auto&) {}); }) {
-    conn.visit([&](auto& c) { each_row(c, org, q, on_stmt); });
+    conn.visit([&](auto& c) { each_row(c, org, q, stream, on_stmt); });
   } else if (org != nullptr) {
     require_org(*org, "a query");
-    in_org_context(conn, *org, [&] { run(conn, org, q, on_stmt); });
+    in_org_context(conn, *org, [&] { run(conn, org, q, stream, on_stmt); });
   } else {
-    run(conn, nullptr, q, on_stmt);
+    run(conn, nullptr, q, stream, on_stmt);
   }
 }
 
 }  // namespace query_detail
 
-/// Calls f(row) for each row of the query, one row at a time (nothing is collected: SQLite
-/// steps its statement; on PostgreSQL the driver reads the result as it arrives). The row passed
-/// to f is reused for the next one: copy it to keep it.
+/// Calls f(row) for each row of the query, one row at a time: nothing is collected and the row
+/// passed to f is reused for the next one (copy it to keep it). On SQLite the statement steps
+/// through the table; on PostgreSQL the driver receives the whole result first, so f may run
+/// other statements on the same connection. For a result too large for memory, stream_each_row.
 template <class Conn, class Q, class F>
   requires query_detail::is_query<Q>::value
 void for_each_row(Conn& conn, const OrgId& org, const Q& q, F&& f) {
   query_detail::refuse_org_for<Q>();
   typename Q::row_type row{};
-  query_detail::each_row(conn, &org, q, [&](auto& s) {
+  query_detail::each_row(conn, &org, q, false, [&](auto& s) {
+    Q::read_row(s, row);
+    f(std::as_const(row));
+  });
+}
+
+/// for_each_row in constant memory on every backend: on PostgreSQL the rows arrive one by one
+/// (libpq's single-row mode), so an export of any size never holds more than one row. While it
+/// runs, its PostgreSQL connection is busy: f cannot run other statements on it (UsageError);
+/// use another connection for them. Leaving early (an exception in f) reads and drops the rest.
+template <class Conn, class Q, class F>
+  requires query_detail::is_query<Q>::value
+void stream_each_row(Conn& conn, const OrgId& org, const Q& q, F&& f) {
+  query_detail::refuse_org_for<Q>();
+  typename Q::row_type row{};
+  query_detail::each_row(conn, &org, q, true, [&](auto& s) {
     Q::read_row(s, row);
     f(std::as_const(row));
   });
@@ -848,7 +869,7 @@ template <class Conn, class Q>
 std::vector<typename Q::row_type> fetch(Conn& conn, const OrgId& org, const Q& q) {
   query_detail::refuse_org_for<Q>();
   std::vector<typename Q::row_type> out;
-  query_detail::each_row(conn, &org, q, [&](auto& s) { Q::read_row(s, out.emplace_back()); });
+  query_detail::each_row(conn, &org, q, false, [&](auto& s) { Q::read_row(s, out.emplace_back()); });
   return out;
 }
 
@@ -858,7 +879,7 @@ template <class Conn, class Q>
 std::optional<typename Q::row_type> fetch_one(Conn& conn, const OrgId& org, const Q& q) {
   query_detail::refuse_org_for<Q>();
   std::optional<typename Q::row_type> out;
-  query_detail::each_row(conn, &org, q, [&](auto& s) {
+  query_detail::each_row(conn, &org, q, false, [&](auto& s) {
     if (!out) Q::read_row(s, out.emplace());
   });
   return out;
@@ -870,7 +891,18 @@ template <class Conn, class Q, class F>
 void for_each_row(Conn& conn, const Q& q, F&& f) {
   query_detail::require_org_for<Q>();
   typename Q::row_type row{};
-  query_detail::each_row(conn, static_cast<const OrgId*>(nullptr), q, [&](auto& s) {
+  query_detail::each_row(conn, static_cast<const OrgId*>(nullptr), q, false, [&](auto& s) {
+    Q::read_row(s, row);
+    f(std::as_const(row));
+  });
+}
+/// stream_each_row for a query over global tables only: no org.
+template <class Conn, class Q, class F>
+  requires query_detail::is_query<Q>::value
+void stream_each_row(Conn& conn, const Q& q, F&& f) {
+  query_detail::require_org_for<Q>();
+  typename Q::row_type row{};
+  query_detail::each_row(conn, static_cast<const OrgId*>(nullptr), q, true, [&](auto& s) {
     Q::read_row(s, row);
     f(std::as_const(row));
   });
@@ -880,7 +912,7 @@ template <class Conn, class Q>
 std::vector<typename Q::row_type> fetch(Conn& conn, const Q& q) {
   query_detail::require_org_for<Q>();
   std::vector<typename Q::row_type> out;
-  query_detail::each_row(conn, static_cast<const OrgId*>(nullptr), q, [&](auto& s) { Q::read_row(s, out.emplace_back()); });
+  query_detail::each_row(conn, static_cast<const OrgId*>(nullptr), q, false, [&](auto& s) { Q::read_row(s, out.emplace_back()); });
   return out;
 }
 

@@ -621,10 +621,11 @@ class Writer {
     }
   }
 
-  // INSERT ... ON CONFLICT (target) DO UPDATE SET c = excluded.c ... RETURNING every column.
+  // INSERT ... ON CONFLICT (target) DO UPDATE SET c = excluded.c ... RETURNING every column
+  // (without RETURNING when the description does not read back).
   // When the target does not include the org column, a conflicting row may belong to another
   // org; the DO UPDATE is then guarded so it only ever touches a row of the same org, and such a
-  // conflict returns no row (the repository reports it as a unique violation).
+  // conflict returns no row and changes no row (the repository reports it as a unique violation).
   void upsert(const Statement& s) {
     const TableInfo& t = table(s, 0);
     insert_head(s, 1);
@@ -675,6 +676,7 @@ class Writer {
       D::quote(fk, t.columns[t.scope_column].name);
       parent_in_org(t, fk);
     }
+    if (!s.read_back) return;
     std::vector<std::size_t> all(t.columns.size());
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
     returning(t, all);

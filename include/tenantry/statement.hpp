@@ -137,6 +137,9 @@ struct Statement {
   /// Upsert: the conflict target (columns of source 0) and whether to keep the existing row.
   small_vector<std::uint16_t, 3> conflict;
   bool do_nothing = false;
+  /// Upsert: RETURNING every column, so the row as stored comes back. Without it the statement
+  /// returns nothing and its change count tells whether it wrote (Repository::put).
+  bool read_back = true;
   /// Verb::insert_rows: the number of VALUES rows.
   std::uint32_t rows = 1;
   /// Verb::insert_select: the table written (its columns are `set`; its org column, when it is
@@ -168,7 +171,7 @@ inline void mix_nodes(std::size_t& h, const auto& nodes) noexcept {
 inline std::size_t hash(const Statement& s) noexcept {
   std::size_t h = std::size_t(s.verb) | (std::size_t(s.by_key) << 8) | (std::size_t(s.distinct) << 9) |
                   (std::size_t(s.has_limit) << 10) | (std::size_t(s.has_offset) << 11) | (std::size_t(s.do_nothing) << 12) |
-                  (std::size_t(s.keyset) << 13);
+                  (std::size_t(s.keyset) << 13) | (std::size_t(s.read_back) << 14);
   for (const Source& src : s.sources) {
     detail::mix(h, std::hash<const void*>{}(src.table));
     detail::mix(h, (std::size_t(src.join) << 32) | (std::size_t{src.on_begin} << 16) | src.on_end);

@@ -94,9 +94,12 @@ std::vector<std::size_t> upsert_set(const ConflictTarget<E>& target) {
   return set;
 }
 
+/// INSERT ... ON CONFLICT; `read_back`: RETURNING every column (Repository::upsert), or nothing
+/// (Repository::put).
 template <class E>
-stmt::Statement upsert(const ConflictTarget<E>& target) {
+stmt::Statement upsert(const ConflictTarget<E>& target, bool read_back = true) {
   stmt::Statement s = stmt::on_table(stmt::Verb::upsert, table_info<E>());
+  s.read_back = read_back;
   for (std::size_t k = 0; k < target.columns.size; ++k) s.conflict.push_back(static_cast<std::uint16_t>(target.columns.index[k]));
   if (!target.do_nothing)
     for (auto i : upsert_set(target)) s.set.push_back(static_cast<std::uint16_t>(i));

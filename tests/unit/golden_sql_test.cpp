@@ -67,6 +67,8 @@ std::string statements_sql() {
       << "upsert on pk: " << w(st::upsert<ApiToken>(on_conflict(&ApiToken::id).update(only(&ApiToken::name)))) << '\n'
       << "upsert do nothing: " << w(st::upsert<ApiToken>(on_conflict(&ApiToken::org_id, &ApiToken::token_prefix).nothing()))
       << '\n'
+      << "put (upsert without read-back): "  // put(org, row, on_conflict(&ApiToken::id).update(only(&ApiToken::name)))
+      << w(st::upsert<ApiToken>(on_conflict(&ApiToken::id).update(only(&ApiToken::name)), false)) << '\n'
       << "list: "
       << w(st::list<ApiToken>(pred, order_by(&ApiToken::created_at).desc(), order_by(&ApiToken::id), limit(5), offset(2)))
       << '\n'

@@ -150,6 +150,7 @@ struct Session {
   bool server_prepared = true;
   std::string broken;  // why the connection became unusable; empty while it works
   StatementStats stats;
+  bool streaming = false;  // a statement's streamed rows are pending (Statement::stream_next_execution)
 
   Session() = default;
   Session(const Session&) = delete;
@@ -162,6 +163,10 @@ struct Session {
   /// a dead connection with an error too; checking first gives one consistent exception and
   /// never sends anything on a socket we already know is dead.
   void ensure_usable() {
+    if (streaming) [[unlikely]]
+      throw UsageError("tenantry: postgres: a query's rows are being streamed on this connection (for_each_row); "
+                       "nothing else can run on it until they are read: use another connection, or fetch() the rows "
+                       "first");
     if (broken.empty() && PQstatus(conn) == CONNECTION_OK) return;
     if (broken.empty()) broken = trimmed(PQerrorMessage(conn));
     throw ConnectionError("tenantry: postgres: the connection is broken (" + broken + "); open a new one", "08003");
@@ -357,6 +362,7 @@ class Statement {
   /// Executes on the first call (with the bound parameters), then advances through the result.
   /// True while a row is available; false once the rows are exhausted, until reset().
   bool step() {
+    if (stream_ != Stream::off) return stream_step();
     if (!result_) {
       execute();
       row_ = 0;
@@ -477,6 +483,7 @@ class Statement {
 
   /// Forgets the bound parameters and the result. Buffers keep their capacity.
   void reset() noexcept {
+    if (stream_ != Stream::off) end_stream();
     result_.reset();
     row_ = rows_ = 0;
     for (Param& p : params_) p.clear();
@@ -485,6 +492,16 @@ class Statement {
 
   /// Keeps `value` alive until reset() and returns a view of it, for binding a temporary.
   std::string_view keep(std::string value) { return kept_.emplace_back(std::move(value)); }
+
+  /// Makes the next execution deliver its rows one at a time (libpq's single-row mode), for
+  /// for_each_row: each step() then holds only the current row, so a result of any size is read
+  /// in constant memory. While rows are pending, libpq has this query in flight and the
+  /// connection can run nothing else: any other statement, transaction command or prepare on
+  /// it throws UsageError until the last row has been read or reset() has drained the rest.
+  /// reset() reads what is left (it does not cancel, which would abort an open transaction).
+  void stream_next_execution() noexcept {
+    if (stream_ == Stream::off) stream_ = Stream::requested;
+  }
 
   /// The server-side name ("tenantry_" and 48 hex digits of the text's SHA-256, see
   /// sql_registry.hpp), the current result, and the parameter types the server inferred (empty
@@ -975,6 +992,82 @@ class Statement {
     detail::throw_error(s, r.get(), *sql_);
   }
 
+  // ---- streaming (single-row mode) -----------------------------------------------------------
+  // A path of its own beside execute(): sends the execution without waiting (PQsendQuery*),
+  // switches the query to single-row mode, and takes one PGresult per step().
+
+  bool stream_step() {
+    detail::Session& s = *session_;
+    if (stream_ == Stream::finished) return false;
+    if (stream_ == Stream::requested) stream_send();
+    result_.reset(PQgetResult(s.conn));
+    const ExecStatusType status = result_ ? PQresultStatus(result_.get()) : PGRES_FATAL_ERROR;
+    row_ = 0;
+    if (status == PGRES_SINGLE_TUPLE) {
+      rows_ = 1;
+      ++streamed_;
+      return true;
+    }
+    rows_ = 0;
+    detail::Result last = std::move(result_);
+    const bool retried = stream_retried_;
+    end_stream();  // reads the end of the query (and anything after an error)
+    stream_ = Stream::finished;
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY) {
+      result_ = std::move(last);  // the final, row-less result: changes() reads it
+      return false;
+    }
+    // Lost by the server before any row came (DEALLOCATE, a restart behind a pooler): prepare
+    // again and run once more, outside a transaction only, as execute() does.
+    if (s.server_prepared && detail::sqlstate(last.get()) == "26000") {
+      prepared_ = false;
+      if (streamed_ == 0 && !retried && PQtransactionStatus(s.conn) == PQTRANS_IDLE) {
+        stream_retried_ = true;
+        stream_ = Stream::requested;
+        return stream_step();
+      }
+    }
+    detail::throw_error(s, last.get(), *sql_);
+  }
+
+  void stream_send() {
+    detail::Session& s = *session_;
+    s.ensure_usable();
+    if (s.server_prepared && !prepared_) prepare_on_server();
+    const std::size_t n = params_.size();
+    values_.resize(n);
+    lengths_.resize(n);
+    formats_.resize(n);
+    types_.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      values_[k] = params_[k].data();
+      lengths_[k] = params_[k].length;
+      formats_[k] = params_[k].format;
+      types_[k] = params_[k].type;
+    }
+    const int count = static_cast<int>(n);
+    const int sent = s.server_prepared ? PQsendQueryPrepared(s.conn, name_.c_str(), count, values_.data(),
+                                                             lengths_.data(), formats_.data(), 1)
+                                       : PQsendQueryParams(s.conn, sql_->c_str(), count, types_.data(), values_.data(),
+                                                           lengths_.data(), formats_.data(), 1);
+    if (sent != 1) detail::throw_error(s, nullptr, *sql_);
+    // Right after sending, before any result is read, as libpq requires. It cannot fail there.
+    PQsetSingleRowMode(s.conn);
+    stream_ = Stream::running;
+    streamed_ = 0;
+    s.streaming = true;
+  }
+
+  /// Reads whatever the streamed query still has to deliver, so the connection is free again.
+  void end_stream() noexcept {
+    if (stream_ == Stream::running) {
+      while (PGresult* r = PQgetResult(session_->conn)) PQclear(r);
+      session_->streaming = false;
+    }
+    stream_ = Stream::off;
+    stream_retried_ = false;
+  }
+
   // ---- decoding ------------------------------------------------------------------------------
 
   void check_cell(int c) const {
@@ -1101,6 +1194,11 @@ class Statement {
   std::vector<Oid> types_;
   detail::Result result_;
   int row_ = 0, rows_ = 0;
+  // Streaming (stream_next_execution): off, asked for the next execution, rows pending, read.
+  enum class Stream : std::uint8_t { off, requested, running, finished };
+  Stream stream_ = Stream::off;
+  bool stream_retried_ = false;
+  std::uint64_t streamed_ = 0;  // rows delivered by the current streamed execution
   std::deque<std::string> kept_;  // temporaries bound by pointer (deque: never moves them)
   mutable std::string scratch_;  // numeric -> double conversion
 };
