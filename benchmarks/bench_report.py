@@ -276,6 +276,26 @@ def callgrind_table(cg):
     return "\n".join(out)
 
 
+STREAM_LINE = re.compile(r"^(\w+)\s+stream\s+(\d+) rows: peak \+\s*([\d.]+) MiB \| stream\s+(\d+) rows: peak \+\s*([\d.]+) MiB"
+                         r" \| fetch\s+(\d+) rows: peak \+\s*([\d.]+) MiB")
+
+
+def stream_table(path):
+    if not os.path.exists(path):
+        return "_(streaming memory not measured in this run)_"
+    out = ["| backend | for_each_row, all rows | for_each_row, a tenth of the rows | fetch(), all rows |",
+           "|---|---:|---:|---:|"]
+    with open(path) as f:
+        for line in f:
+            m = STREAM_LINE.match(line.strip())
+            if not m:
+                continue
+            name, n, s_all, tenth, s_tenth, _, f_all = m.groups()
+            out.append(f"| {name} | {int(n):,} rows: +{float(s_all):,.1f} MiB | {int(tenth):,} rows: +{float(s_tenth):,.1f} MiB | "
+                       f"{int(n):,} rows: +{float(f_all):,.1f} MiB |")
+    return "\n".join(out) if len(out) > 2 else "_(no streaming results in this run)_"
+
+
 def compile_table(cc):
     if not cc:
         return "_(compile cost not measured in this run)_"
@@ -469,6 +489,7 @@ def cmd_render(args):
         "PAIR_TABLE": pair_table(runs),
         "CALLGRIND_TABLES": callgrind_table(cg),
         "COMPILE_TABLE": compile_table(cc),
+        "STREAM_TABLE": stream_table(os.path.join(d, "stream.txt")),
         "MISSES": "\n".join(miss_lines),
         "CHART": f"![tenantry benchmarks]({os.path.basename(opts['--png'])})" if png_ok else "_(no chart in this run: gnuplot missing or failed)_",
     }
