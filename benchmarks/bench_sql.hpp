@@ -64,7 +64,8 @@ struct SqlText {
       out.list_by_user = w(st::list<Token>(tenantry::col(&Token::user_id) == std::string("x")));
       out.count = w(st::count<Token>());
       out.upsert = w(st::upsert<Token>(tenantry::on_conflict(&Token::org_id, &Token::token_prefix)));
-      out.put = w(st::upsert<Token>(tenantry::on_conflict(&Token::org_id, &Token::token_prefix), false));
+      static constexpr auto by_prefix = tenantry::on_conflict(&Token::org_id, &Token::token_prefix);
+      out.put = w(st::upsert<Token>(by_prefix, false));
       out.set_updated_at = w(st::update<Token>({field_index(&Token::updated_at)}));
       out.erase = w(st::erase<Token>());
       out.insert_owner = w(st::insert<Owner>());

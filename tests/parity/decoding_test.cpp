@@ -108,7 +108,8 @@ TEMPLATE_TEST_CASE("rows of a repository read every field, NULLs of optional fie
       g.maybe_at.reset();
     }
     g.label = k == 1 ? "" : "label" + std::to_string(k);  // an empty NOT NULL text
-    rows.push_back(gadgets.insert(org, g));
+    gadgets.insert(org, g);
+    rows.push_back(g);
   }
   std::vector<Gadget> listed = gadgets.list(org, order_by(&Gadget::i32));
   REQUIRE(listed.size() == rows.size());
@@ -131,7 +132,7 @@ TEMPLATE_TEST_CASE("rows of a repository read every field, NULLs of optional fie
   std::vector<Row> streamed;
   for_each_row(conn, org,
                select<Row>(col(&Gadget::i32), col(&Gadget::note), col(&Gadget::maybe_count), col(&Gadget::label))
-                   .from<Gadget>()
+                   .template from<Gadget>()
                    .order_by(col(&Gadget::i32)),
                [&](const Row& r) { streamed.push_back(r); });
   REQUIRE(streamed.size() == rows.size());
@@ -146,18 +147,18 @@ TEMPLATE_TEST_CASE("rows of a repository read every field, NULLs of optional fie
 namespace {
 
 /// One call site for every predicate of one C++ type: the memo sees one signature.
-template <class B, class P>
-std::vector<std::string> labels_where(Repo<B, Gadget>& gadgets, OrgId org, const P& pred) {
+template <class R, class P>
+std::vector<std::string> labels_where(R& gadgets, OrgId org, const P& pred) {
   std::vector<std::string> out;
   for (const Gadget& g : gadgets.list(org, pred, order_by(&Gadget::label))) out.push_back(g.label);
   return out;
 }
-template <class B, class P>
-std::int64_t count_where(Repo<B, Gadget>& gadgets, OrgId org, const P& pred) {
+template <class R, class P>
+std::int64_t count_where(R& gadgets, OrgId org, const P& pred) {
   return gadgets.count(org, pred);
 }
-template <class B>
-std::vector<std::string> labels_ordered(Repo<B, Gadget>& gadgets, OrgId org, OrderBy<Gadget> o) {
+template <class R>
+std::vector<std::string> labels_ordered(R& gadgets, OrgId org, OrderBy<Gadget> o) {
   std::vector<std::string> out;
   for (const Gadget& g : gadgets.list(org, o)) out.push_back(g.label);
   return out;

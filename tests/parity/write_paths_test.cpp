@@ -24,13 +24,14 @@ TEMPLATE_TEST_CASE("put never writes another org's row: a conflict on a target w
   ApiToken forged = theirs;
   forged.org_id = OrgId{};
   forged.name = "pwned";
-  const auto by_id = on_conflict(&ApiToken::id).update(only(&ApiToken::name));
+  static constexpr auto by_id = on_conflict(&ApiToken::id).update(only(&ApiToken::name));
+  static constexpr auto by_id_nothing = on_conflict(&ApiToken::id).nothing();
   const UniqueViolation e = expect_throw<UniqueViolation>([&] { tokens.put(attacker, forged, by_id); });
   CHECK_THAT(e.what(), Catch::Contains("another org"));
   CHECK(tokens.find(victim, theirs.id)->name == theirs.name);
   CHECK(tokens.count(attacker) == 0);
   // DO NOTHING on the same target is refused the same way (it would otherwise report success).
-  CHECK_THROWS_AS(tokens.put(attacker, forged, on_conflict(&ApiToken::id).nothing()), UniqueViolation);
+  CHECK_THROWS_AS(tokens.put(attacker, forged, by_id_nothing), UniqueViolation);
   CHECK(tokens.count(attacker) == 0);
 
   // A row that names the victim's org, put through the attacker's call: OrgMismatch, nothing sent.
@@ -48,7 +49,9 @@ TEMPLATE_TEST_CASE("put inserts, updates the target's conflict in the call's org
   auto conn = B::open();
   const OrgId org = parity::add_org(conn, "acme"), other = parity::add_org(conn, "other");
   Repo<B, ApiToken> tokens{conn};
-  const auto by_prefix = on_conflict(&ApiToken::org_id, &ApiToken::token_prefix);
+  static constexpr auto by_prefix = on_conflict(&ApiToken::org_id, &ApiToken::token_prefix);
+  static constexpr auto by_prefix_nothing = by_prefix.nothing();
+  static constexpr auto by_id = on_conflict(&ApiToken::id);
 
   ApiToken t = testdb::make_token("tok_1");  // nil org field: written as the call's org
   tokens.put(org, t, by_prefix);
@@ -76,7 +79,7 @@ TEMPLATE_TEST_CASE("put inserts, updates the target's conflict in the call's org
   // DO NOTHING keeps the existing row in our org without an error.
   ApiToken ignored = testdb::make_token("tok_1");
   ignored.name = "ignored";
-  tokens.put(org, ignored, by_prefix.nothing());
+  tokens.put(org, ignored, by_prefix_nothing);
   CHECK(tokens.find(org, t.id)->name == "renamed");
   CHECK(tokens.count(org) == 1);
 
@@ -84,7 +87,7 @@ TEMPLATE_TEST_CASE("put inserts, updates the target's conflict in the call's org
   ApiToken same_id = *tokens.find(org, t.id);
   same_id.org_id = OrgId{};
   same_id.name = "by id";
-  tokens.put(org, same_id, on_conflict(&ApiToken::id));
+  tokens.put(org, same_id, by_id);
   CHECK(tokens.find(org, t.id)->name == "by id");
   CHECK(tokens.count(other) == 1);
 }

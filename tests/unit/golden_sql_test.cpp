@@ -53,6 +53,7 @@ std::string statements_sql() {
                     (col(&ApiToken::status) != TokenStatus::revoked || col(&ApiToken::last_used_by).is_null());
   const auto in_list = col(&ApiToken::scopes).in({"a", "b", "c"}) || !(col(&ApiToken::name).like("x%"));
   constexpr std::size_t name = detail::field_of(&ApiToken::name), status = detail::field_of(&ApiToken::status);
+  static constexpr auto put_target = on_conflict(&ApiToken::id).update(only(&ApiToken::name));
   out << "insert: " << w(st::insert<ApiToken>()) << '\n'                                   // insert(org, row)
       << "find: " << w(st::find<ApiToken>()) << '\n'                                       // find(org, id)
       << "update: " << w(st::update<ApiToken>()) << '\n'                                   // update(org, row)
@@ -68,7 +69,7 @@ std::string statements_sql() {
       << "upsert do nothing: " << w(st::upsert<ApiToken>(on_conflict(&ApiToken::org_id, &ApiToken::token_prefix).nothing()))
       << '\n'
       << "put (upsert without read-back): "  // put(org, row, on_conflict(&ApiToken::id).update(only(&ApiToken::name)))
-      << w(st::upsert<ApiToken>(on_conflict(&ApiToken::id).update(only(&ApiToken::name)), false)) << '\n'
+      << w(st::upsert<ApiToken>(put_target, false)) << '\n'
       << "list: "
       << w(st::list<ApiToken>(pred, order_by(&ApiToken::created_at).desc(), order_by(&ApiToken::id), limit(5), offset(2)))
       << '\n'
