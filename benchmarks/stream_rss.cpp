@@ -96,9 +96,8 @@ void measure(const char* name, Conn& conn, OrgId org, std::int64_t rows) {
                                std::to_string(want));
   };
   std::int64_t seen = 0;
-  const std::int64_t stream_all = peak_added_kib([&] {
-    tenantry::stream_each_row(conn, org, all, [&](const Row& r) { seen += r.payload.size() == 100; });
-  });
+  const std::int64_t stream_all = peak_added_kib(
+      [&] { tenantry::stream_each_row(conn, org, all, [&](const Row& r) { seen += r.payload.size() == 100; }); });
   check(seen, rows, "stream");
   seen = 0;
   const std::int64_t tenth = rows / 10;
@@ -109,10 +108,11 @@ void measure(const char* name, Conn& conn, OrgId org, std::int64_t rows) {
   std::size_t fetched = 0;
   const std::int64_t fetch_all = peak_added_kib([&] { fetched = tenantry::fetch(conn, org, all).size(); });
   check(static_cast<std::int64_t>(fetched), rows, "fetch");
-  std::printf("%-10s stream %9lld rows: peak +%8.1f MiB | stream %9lld rows: peak +%8.1f MiB | fetch %9lld rows: peak +%8.1f MiB\n",
-              name, static_cast<long long>(rows), static_cast<double>(stream_all) / 1024, static_cast<long long>(tenth),
-              static_cast<double>(stream_tenth) / 1024, static_cast<long long>(rows),
-              static_cast<double>(fetch_all) / 1024);
+  std::printf(
+      "%-10s stream %9lld rows: peak +%8.1f MiB | stream %9lld rows: peak +%8.1f MiB | fetch %9lld rows: peak +%8.1f "
+      "MiB\n",
+      name, static_cast<long long>(rows), static_cast<double>(stream_all) / 1024, static_cast<long long>(tenth),
+      static_cast<double>(stream_tenth) / 1024, static_cast<long long>(rows), static_cast<double>(fetch_all) / 1024);
 }
 
 // 100 characters, the same on both backends.

@@ -165,6 +165,7 @@ class Repository<E, AnyDialect, Database> {
   TENANTRY_FORWARD(exists)
   TENANTRY_FORWARD(update)
   TENANTRY_FORWARD(upsert)
+  TENANTRY_FORWARD(put)
   TENANTRY_FORWARD(erase)
   TENANTRY_FORWARD(erase_where)
   TENANTRY_FORWARD(update_where)

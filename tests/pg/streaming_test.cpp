@@ -66,7 +66,8 @@ struct Items {
   }
 };
 
-const auto all_items = select<Item>(col(&Item::id), col(&Item::org_id), col(&Item::name)).from<Item>().order_by(col(&Item::id));
+const auto all_items =
+    select<Item>(col(&Item::id), col(&Item::org_id), col(&Item::name)).from<Item>().order_by(col(&Item::id));
 
 }  // namespace
 
@@ -88,8 +89,7 @@ TEST_CASE("pg streaming: each step holds one row of the result, and the end repo
   CHECK(st.changes() == 5000);
 }
 
-TEST_CASE("pg streaming: nothing else runs on the connection while rows are pending; reset frees it",
-          "[pg][stream]") {
+TEST_CASE("pg streaming: nothing else runs on the connection while rows are pending; reset frees it", "[pg][stream]") {
   PgConn conn{tenantry_test::pg_url()};
   {
     auto& st = conn.prepare(series);
@@ -102,7 +102,7 @@ TEST_CASE("pg streaming: nothing else runs on the connection while rows are pend
     CHECK_THROWS_AS(conn.transaction(), UsageError);
     REQUIRE(st.step());
     CHECK(st.column_int(0) == 2);  // the stream itself goes on
-  }  // reset: the other 99,998 rows are read and dropped
+  }                                // reset: the other 99,998 rows are read and dropped
   CHECK(query_int(conn, "SELECT 3") == 3);
   CHECK(PQtransactionStatus(conn.native()) == PQTRANS_IDLE);
 }
@@ -123,8 +123,9 @@ TEST_CASE("pg streaming: an abandoned stream inside a transaction leaves the tra
   CHECK(query_int(conn, "SELECT count(*) FROM kept") == 1);
 }
 
-TEST_CASE("pg streaming: a server error in the middle of the rows is the statement's error, and the connection recovers",
-          "[pg][stream]") {
+TEST_CASE(
+    "pg streaming: a server error in the middle of the rows is the statement's error, and the connection recovers",
+    "[pg][stream]") {
   PgConn conn{tenantry_test::pg_url()};
   auto& st = conn.prepare(intern_sql("SELECT 10 / (3 - x) FROM generate_series(1, 5) AS x"));
   {
@@ -173,18 +174,17 @@ TEST_CASE("pg streaming: stream_each_row streams only the call's org, and its ca
 
   // A callback that runs another statement on the same connection: refused, clearly, and the
   // connection is usable afterwards (the rest of the stream was drained).
-  const UsageError e = expect_throw<UsageError>([&] {
-    stream_each_row(w.conn, w.a, all_items, [&](const Item&) { (void)w.items.count(w.b); });
-  });
+  const UsageError e = expect_throw<UsageError>(
+      [&] { stream_each_row(w.conn, w.a, all_items, [&](const Item&) { (void)w.items.count(w.b); }); });
   CHECK_THAT(e.what(), Contains("fetch()"));
   CHECK(w.items.count(w.b) == 2000);
 
   // A callback that throws part-way: the exception is the caller's, the connection is free.
   std::int64_t seen = 0;
   CHECK_THROWS_AS(stream_each_row(w.conn, w.b, all_items,
-                               [&](const Item&) {
-                                 if (++seen == 10) throw std::runtime_error("stop");
-                               }),
+                                  [&](const Item&) {
+                                    if (++seen == 10) throw std::runtime_error("stop");
+                                  }),
                   std::runtime_error);
   CHECK(seen == 10);
   CHECK(fetch(w.conn, w.b, all_items).size() == 2000);
@@ -195,7 +195,8 @@ TEST_CASE("pg streaming: stream_each_row streams only the call's org, and its ca
   CHECK(nested == 3 * 2000);
 }
 
-TEST_CASE("pg streaming: inside the org context of row-level security, stream_each_row still sees one org", "[pg][stream][org]") {
+TEST_CASE("pg streaming: inside the org context of row-level security, stream_each_row still sees one org",
+          "[pg][stream][org]") {
   // org_context opens a transaction around the query and sets the org for it: the stream runs
   // inside, and the transaction ends after the last row.
   const std::string url = tenantry_test::pg_url();
