@@ -99,7 +99,9 @@ template <>
 struct tenantry::entity<bench::Owner> {
   using T = bench::Owner;
   static constexpr std::string_view table = "bench_users";
-  static constexpr auto primary_key = key(&T::id);
+  // The org leads the key: a user id is unique only within its org (entity.hpp's rule against
+  // natural keys that would tell one org what another holds).
+  static constexpr auto primary_key = key(&T::org_id, &T::id);
 };
 
 namespace bench {

@@ -160,6 +160,7 @@ class Repository<E, AnyDialect, Database> {
   TENANTRY_FORWARD(insert)
   TENANTRY_FORWARD(insert_many)
   TENANTRY_FORWARD(find)
+  TENANTRY_FORWARD(find_many)
   TENANTRY_FORWARD(list)
   TENANTRY_FORWARD(count)
   TENANTRY_FORWARD(exists)

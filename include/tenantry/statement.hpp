@@ -45,6 +45,7 @@ enum class Verb : std::uint8_t {
   insert_rows,  // INSERT ... VALUES (...), (...) for `rows` rows
   insert_select,  // INSERT INTO target (org, set...) SELECT $1, outputs FROM sources ...
   upsert,       // INSERT ... ON CONFLICT ...
+  insert_unnest,  // INSERT ... SELECT * FROM unnest($1::T[], ...) [RETURNING generated]: PostgreSQL
 };
 
 /// A column of one source of the statement. `scope` is 0 for the statement's own sources and n
@@ -122,6 +123,9 @@ struct Statement {
   small_vector<Output, 4> outputs;
   /// Filters the first source by its primary key (without the org column) after the org.
   bool by_key = false;
+  /// With by_key: the key is matched against arrays of keys, one array parameter per key column
+  /// (PostgreSQL: `k = ANY($2::T[])`, or `(a, b) IN (SELECT * FROM unnest($2::A[], $3::B[]))`).
+  bool key_array = false;
   bool distinct = false;
   bool has_limit = false;
   bool has_offset = false;
@@ -171,7 +175,8 @@ inline void mix_nodes(std::size_t& h, const auto& nodes) noexcept {
 inline std::size_t hash(const Statement& s) noexcept {
   std::size_t h = std::size_t(s.verb) | (std::size_t(s.by_key) << 8) | (std::size_t(s.distinct) << 9) |
                   (std::size_t(s.has_limit) << 10) | (std::size_t(s.has_offset) << 11) | (std::size_t(s.do_nothing) << 12) |
-                  (std::size_t(s.keyset) << 13) | (std::size_t(s.read_back) << 14);
+                  (std::size_t(s.keyset) << 13) | (std::size_t(s.read_back) << 14) |
+                  (std::size_t(s.key_array) << 15);
   for (const Source& src : s.sources) {
     detail::mix(h, std::hash<const void*>{}(src.table));
     detail::mix(h, (std::size_t(src.join) << 32) | (std::size_t{src.on_begin} << 16) | src.on_end);

@@ -49,6 +49,23 @@ stmt::Statement insert_rows(std::size_t rows) {
   return s;
 }
 
+/// INSERT ... SELECT * FROM unnest($1::A[], ...), one array parameter per inserted column (rows
+/// in array order); RETURNING the generated columns in that order. PostgreSQL only.
+template <class E>
+stmt::Statement insert_unnest() {
+  return stmt::on_table(stmt::Verb::insert_unnest, table_info<E>());
+}
+
+/// SELECT every column WHERE org = $1 AND key in arrays of keys ($2, one array per key column).
+/// PostgreSQL only.
+template <class E>
+stmt::Statement find_many() {
+  stmt::Statement s = stmt::on_table(stmt::Verb::select, table_info<E>());
+  s.by_key = true;
+  s.key_array = true;
+  return s;
+}
+
 /// SELECT every column WHERE org = $1 AND key = $2 ...
 template <class E>
 stmt::Statement find() {

@@ -1,10 +1,15 @@
 // The lean write paths on both databases, attacker's cases first: Repository::put (an upsert
 // that reads nothing back) must write only into the call's org, refuse a row of another org,
 // and never update another org's row that conflicts on a target without the org column.
+// find_many and insert_many (on PostgreSQL one statement over array parameters each) must find
+// and write only the call's org's rows, whatever keys or rows they are given.
 #include "support/backends.hpp"
 
+#include <algorithm>
 #include <optional>
+#include <ranges>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using namespace tenantry;
@@ -90,4 +95,121 @@ TEMPLATE_TEST_CASE("put inserts, updates the target's conflict in the call's org
   tokens.put(org, same_id, by_id);
   CHECK(tokens.find(org, t.id)->name == "by id");
   CHECK(tokens.count(other) == 1);
+}
+
+// ---- find_many (PostgreSQL: one `key = ANY($2::T[])` statement) ------------------------------
+
+TEMPLATE_TEST_CASE("find_many never finds another org's rows, whatever keys it is given", "[parity][find_many][org]",
+                   PARITY_BACKENDS) {
+  using B = TestType;
+  auto conn = B::open();
+  const OrgId victim = parity::add_org(conn, "victim"), attacker = parity::add_org(conn, "attacker");
+  Repo<B, ApiToken> tokens{conn};
+  const ApiToken v1 = tokens.insert(victim, testdb::make_token("tok_v1"));
+  const ApiToken v2 = tokens.insert(victim, testdb::make_token("tok_v2"));
+  const ApiToken mine = tokens.insert(attacker, testdb::make_token("tok_a"));
+
+  // The attacker knows the victim's ids: its call finds none of them, only its own row.
+  CHECK(tokens.find_many(attacker, std::vector<Uuid>{v1.id, v2.id}).empty());
+  const std::vector<ApiToken> got = tokens.find_many(attacker, std::vector<Uuid>{v1.id, mine.id, v2.id});
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].id == mine.id);
+  CHECK(got[0].org_id == attacker);
+  CHECK_THROWS_AS(tokens.find_many(OrgId{}, std::vector<Uuid>{v1.id}), UsageError);  // the nil org is nobody
+}
+
+TEMPLATE_TEST_CASE("find_many finds each listed row once, reads every column, and takes any range of keys",
+                   "[parity][find_many]", PARITY_BACKENDS) {
+  using B = TestType;
+  auto conn = B::open();
+  const OrgId org = parity::add_org(conn, "acme");
+  Repo<B, ApiToken> tokens{conn};
+  std::vector<ApiToken> rows;
+  for (int i = 0; i < 5; ++i) rows.push_back(tokens.insert(org, testdb::make_token("tok_" + std::to_string(i))));
+  rows[1].last_used_by = "someone";
+  tokens.update(org, rows[1]);
+
+  CHECK(tokens.find_many(org, std::vector<Uuid>{}).empty());
+  CHECK(tokens.find_many(org, std::vector<Uuid>{Uuid::random()}).empty());
+  // Duplicates and a key of no row: rows 1 and 3, once each.
+  const std::vector<Uuid> keys{rows[3].id, rows[1].id, Uuid::random(), rows[3].id};
+  std::vector<ApiToken> got = tokens.find_many(org, keys);
+  std::sort(got.begin(), got.end(),
+            [](const ApiToken& a, const ApiToken& b) { return a.token_prefix < b.token_prefix; });
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].id == rows[1].id);
+  CHECK(got[0].last_used_by == std::optional<std::string>("someone"));
+  CHECK(got[0].name == rows[1].name);
+  CHECK(got[0].created_at == rows[1].created_at);
+  CHECK(got[1].id == rows[3].id);
+  CHECK_FALSE(got[1].last_used_by.has_value());
+  // A view of keys works as well as a vector.
+  const auto ids = rows | std::views::transform([](const ApiToken& t) { return t.id; });
+  CHECK(tokens.find_many(org, ids).size() == 5);
+}
+
+TEMPLATE_TEST_CASE("find_many of a global entity with a composite key", "[parity][find_many]", PARITY_BACKENDS) {
+  using B = TestType;
+  auto conn = B::open();
+  Repo<B, fixtures::Setting> settings{conn};
+  settings.insert(fixtures::Setting{"app", "theme", "dark"});
+  settings.insert(fixtures::Setting{"app", "lang", "en"});
+  settings.insert(fixtures::Setting{"mail", "theme", "plain"});
+  // ("app", "theme") and ("mail", "theme") but not ("mail", "lang"), nor the cross pairing.
+  using Key = std::tuple<std::string, std::string>;
+  std::vector<fixtures::Setting> got = settings.find_many(
+      std::vector<Key>{{"mail", "theme"}, {"app", "theme"}, {"mail", "lang"}});
+  std::sort(got.begin(), got.end(), [](const auto& a, const auto& b) { return a.scope < b.scope; });
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].value == "dark");
+  CHECK(got[1].value == "plain");
+}
+
+// ---- insert_many (PostgreSQL: one INSERT ... SELECT * FROM unnest(...) statement) ------------
+
+TEMPLATE_TEST_CASE("insert_many never writes into two orgs: a row of another org anywhere in the batch writes nothing",
+                   "[parity][insert_many][org]", PARITY_BACKENDS) {
+  using B = TestType;
+  auto conn = B::open();
+  const OrgId victim = parity::add_org(conn, "victim"), attacker = parity::add_org(conn, "attacker");
+  Repo<B, ApiToken> tokens{conn};
+  std::vector<ApiToken> rows;
+  for (int i = 0; i < 40; ++i) rows.push_back(testdb::make_token("tok_" + std::to_string(i)));
+  rows[37].org_id = victim;  // smuggled into the attacker's batch
+  CHECK_THROWS_AS(tokens.insert_many(attacker, rows), OrgMismatch);
+  CHECK(tokens.count(victim) == 0);
+  CHECK(tokens.count(attacker) == 0);
+  CHECK(parity::rows_in(conn, "api_tokens") == 0);
+  CHECK_FALSE(conn.in_transaction());
+
+  // Without it the batch lands in the call's org only.
+  rows[37].org_id = OrgId{};
+  tokens.insert_many(attacker, rows);
+  CHECK(tokens.count(attacker) == 40);
+  CHECK(tokens.count(victim) == 0);
+}
+
+TEMPLATE_TEST_CASE("insert_many writes text that array syntax would misread, and NULLs, as given",
+                   "[parity][insert_many]", PARITY_BACKENDS) {
+  using B = TestType;
+  auto conn = B::open();
+  const OrgId org = parity::add_org(conn, "acme");
+  Repo<B, ApiToken> tokens{conn};
+  const std::vector<std::string> names{
+      R"(quote " and backslash \ )", "{braces, commas}", "NULL", "", " spaced ", "ünïcødé"};
+  std::vector<ApiToken> rows;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    ApiToken t = testdb::make_token("tok_" + std::to_string(i));
+    t.name = names[i];
+    if (i % 2 == 0) t.last_used_by = names[names.size() - 1 - i];
+    rows.push_back(t);
+  }
+  tokens.insert_many(org, rows);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const std::optional<ApiToken> got = tokens.find(org, rows[i].id);
+    REQUIRE(got.has_value());
+    CHECK(got->name == names[i]);
+    CHECK(got->last_used_by == rows[i].last_used_by);
+    CHECK(got->created_at == rows[i].created_at);
+  }
 }

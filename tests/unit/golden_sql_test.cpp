@@ -85,6 +85,12 @@ std::string statements_sql() {
   out << "setting find: " << w(st::find<fixtures::Setting>()) << '\n'
       << "setting list: " << w(st::list<fixtures::Setting>(order_by(&fixtures::Setting::name), limit(10))) << '\n';
   out << "organization insert: " << w(st::insert<fixtures::Organization>()) << '\n';
+  if constexpr (D::is_postgres) {  // array parameters: PostgreSQL only
+    out << "insert_many (unnest): " << w(st::insert_unnest<ApiToken>()) << '\n'               // insert_many(org, rows)
+        << "gadget insert_many (unnest): " << w(st::insert_unnest<Gadget>()) << '\n'
+        << "find_many: " << w(st::find_many<ApiToken>()) << '\n'                               // find_many(org, ids)
+        << "setting find_many: " << w(st::find_many<fixtures::Setting>()) << '\n';             // find_many(keys)
+  }
   return out.str();
 }
 
