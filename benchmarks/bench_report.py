@@ -262,28 +262,16 @@ def callgrind_table(cg):
         if not ops:
             continue
         n = cg.get("n", {}).get(dialect)
-        calls = cg.get(dialect + "_calls", {})
         out.append(f"**{title}**" + (f", {n:,} calls measured per operation" if n else "") + "\n")
-        if calls:
-            out.append("| operation | raw (Ir/call) | tenantry (Ir/call) | tenantry − raw | tenantry / raw "
-                       "| statements sent (raw / tenantry) | round trips (raw / tenantry) |")
-            out.append("|---|---:|---:|---:|---:|---:|---:|")
-        else:
-            out.append("| operation | raw (Ir/call) | tenantry (Ir/call) | tenantry − raw | tenantry / raw |")
-            out.append("|---|---:|---:|---:|---:|")
+        out.append("| operation | raw (Ir/call) | tenantry (Ir/call) | tenantry − raw | tenantry / raw |")
+        out.append("|---|---:|---:|---:|---:|")
         for op, label, _ in [("find", "find by key", 1)] + [o for o in OPS if o[0] != "find"]:
             e = ops.get(op)
             if not e or "raw" not in e or "tenantry" not in e:
                 continue
             raw, ten = e["raw"], e["tenantry"]
             unit = " (per call of 1,000 rows)" if op == "insert_many_1000" else ""
-            row = f"| {label}{unit} | {raw:,.0f} | {ten:,.0f} | {ten - raw:+,.0f} | **{ten / raw:.3f}** |"
-            if calls:
-                c = calls.get(op, {})
-                fmt = lambda side, key: f"{c[side][key]:g}" if side in c else "?"
-                row += (f" {fmt('raw', 'statements')} / {fmt('tenantry', 'statements')} |"
-                        f" {fmt('raw', 'round_trips')} / {fmt('tenantry', 'round_trips')} |")
-            out.append(row)
+            out.append(f"| {label}{unit} | {raw:,.0f} | {ten:,.0f} | {ten - raw:+,.0f} | **{ten / raw:.3f}** |")
         out.append("")
     return "\n".join(out)
 
@@ -389,34 +377,6 @@ unset multiplot
 
 # ---- commands -----------------------------------------------------------------------------------
 
-# libpq calls that send one statement to the server (the synchronous PQexec* calls go through
-# them), and the calls after which the client waits for the server once: a synchronous execution,
-# a pipeline's sync, a streamed (single-row mode) query, the end of a COPY.
-PG_STATEMENT_CALLS = ("PQsendQuery", "PQsendQueryParams", "PQsendQueryPrepared", "PQsendPrepare")
-PG_ROUND_TRIP_CALLS = ("PQexec", "PQexecParams", "PQexecPrepared", "PQprepare", "PQdescribePrepared",
-                       "PQpipelineSync", "PQsetSingleRowMode", "PQputCopyEnd")
-NAMED = re.compile(r"^c?fn=\((\d+)\)(?: (.*))?$")
-
-
-def libpq_calls(path):
-    """Calls into libpq's PQ* entry points in one callgrind dump, by function name (callgrind
-    records a `calls=` line after each `cfn=` of a call that happened while collecting)."""
-    names, counts, callee = {}, {}, None
-    with open(path, errors="replace") as f:
-        for line in f:
-            m = NAMED.match(line.rstrip("\n"))
-            if m:
-                fid, name = m.group(1), m.group(2)
-                if name:
-                    names[fid] = name.split("'")[0]
-                callee = names.get(fid) if line.startswith("cfn=") else None
-                continue
-            if callee and line.startswith("calls="):
-                counts[callee] = counts.get(callee, 0) + int(line[6:].split()[0])
-                callee = None
-    return counts
-
-
 def cmd_callgrind(args):
     """callgrind DIR DIALECT N OUT.json: merge the dumps of one valgrind run into OUT.json."""
     d, dialect, n, out = args[0], args[1], int(args[2]), args[3]
@@ -438,11 +398,6 @@ def cmd_callgrind(args):
         _, op, side = desc.split("/")
         calls = max(1, n // 1000) if op == "insert_many_1000" else n
         ops.setdefault(op, {})[side] = total / calls
-        if dialect.startswith("pg"):
-            counts = libpq_calls(path)
-            per = data.setdefault(dialect + "_calls", {}).setdefault(op, {})
-            per[side] = {"statements": sum(counts.get(c, 0) for c in PG_STATEMENT_CALLS) / calls,
-                         "round_trips": sum(counts.get(c, 0) for c in PG_ROUND_TRIP_CALLS) / calls}
     data.setdefault("n", {})[dialect] = n
     with open(out, "w") as f:
         json.dump(data, f, indent=1, sort_keys=True)
