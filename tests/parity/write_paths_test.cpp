@@ -7,7 +7,7 @@
 
 #include <algorithm>
 #include <optional>
-#include <ranges>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -143,8 +143,10 @@ TEMPLATE_TEST_CASE("find_many finds each listed row once, reads every column, an
   CHECK(got[0].created_at == rows[1].created_at);
   CHECK(got[1].id == rows[3].id);
   CHECK_FALSE(got[1].last_used_by.has_value());
-  // A view of keys works as well as a vector.
-  const auto ids = rows | std::views::transform([](const ApiToken& t) { return t.id; });
+  // Any range of keys works, not only a vector (std::views would do too; clang 14 cannot compile
+  // libstdc++ 12's views).
+  std::set<Uuid> ids;
+  for (const ApiToken& t : rows) ids.insert(t.id);
   CHECK(tokens.find_many(org, ids).size() == 5);
 }
 
