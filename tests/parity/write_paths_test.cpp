@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 using namespace tenantry;
@@ -214,4 +215,62 @@ TEMPLATE_TEST_CASE("insert_many writes text that array syntax would misread, and
     CHECK(got->last_used_by == rows[i].last_used_by);
     CHECK(got->created_at == rows[i].created_at);
   }
+}
+
+// ---- an entity scoped through its parent (no org column of its own) --------------------------
+
+namespace wp_fx {
+/// A note on a token: no org column, scoped through its token.
+struct TokenNote {
+  Uuid id;
+  Uuid token_id;
+  std::string text;
+};
+}  // namespace wp_fx
+
+template <>
+struct tenantry::entity<wp_fx::TokenNote> {
+  static constexpr auto scope = tenantry::through<&wp_fx::TokenNote::token_id>;
+  static constexpr std::string_view table = "wp_token_notes";
+  static constexpr auto primary_key = key(&wp_fx::TokenNote::id);
+  static constexpr auto constraints = std::tuple{
+      foreign_key(&wp_fx::TokenNote::token_id, &ApiToken::id, on_delete::cascade)};
+};
+
+TEMPLATE_TEST_CASE("scoped through the parent: find_many, insert_many and put stay in the call's org",
+                   "[parity][find_many][insert_many][put][org]", PARITY_BACKENDS) {
+  using B = TestType;
+  using wp_fx::TokenNote;
+  auto conn = B::open();
+  if constexpr (std::is_same_v<typename B::Conn, Database>)
+    conn.execute(conn.is_postgres() ? schema_sql<PgDialect, TokenNote>() : schema_sql<SqliteDialect, TokenNote>());
+  else conn.execute(schema_sql<typename B::Dialect, TokenNote>());
+  const OrgId victim = parity::add_org(conn, "victim"), attacker = parity::add_org(conn, "attacker");
+  Repo<B, ApiToken> tokens{conn};
+  Repo<B, TokenNote> notes{conn};
+  const ApiToken theirs = tokens.insert(victim, testdb::make_token("tok_v"));
+  const ApiToken mine = tokens.insert(attacker, testdb::make_token("tok_a"));
+  const TokenNote secret{Uuid::random(), theirs.id, "victim's note"};
+  notes.insert(victim, secret);
+
+  // Reading the victim's note by its key, as the attacker: nothing.
+  CHECK(notes.find_many(attacker, std::vector<Uuid>{secret.id}).empty());
+  CHECK(notes.find_many(victim, std::vector<Uuid>{secret.id}).size() == 1);
+
+  // Writing notes under the victim's token, as the attacker: refused, nothing written.
+  std::vector<TokenNote> batch{{Uuid::random(), mine.id, "ok"}, {Uuid::random(), theirs.id, "planted"}};
+  CHECK_THROWS_AS(notes.insert_many(attacker, batch), OrgMismatch);
+  CHECK(notes.count(attacker) == 0);
+  CHECK(notes.count(victim) == 1);
+  // put on the victim's note id (a conflict with another org's row) or under its token: refused.
+  static constexpr auto by_id = on_conflict(&TokenNote::id);
+  CHECK_THROWS_AS(notes.put(attacker, TokenNote{secret.id, mine.id, "overwrite"}, by_id), UniqueViolation);
+  CHECK_THROWS_AS(notes.put(attacker, TokenNote{Uuid::random(), theirs.id, "planted"}, by_id), OrgMismatch);
+  CHECK(notes.find(victim, secret.id)->text == "victim's note");
+  CHECK(notes.count(attacker) == 0);
+
+  // The attacker's own notes go in, one batch, and are found.
+  batch[1].token_id = mine.id;
+  notes.insert_many(attacker, batch);
+  CHECK(notes.find_many(attacker, std::vector<Uuid>{batch[0].id, batch[1].id, secret.id}).size() == 2);
 }
