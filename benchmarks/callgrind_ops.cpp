@@ -16,7 +16,8 @@
 // which makes it a quick smoke test (CTest runs it so).
 //
 //   --dialect=sqlite|pg   --side=raw|tenantry|both   --n=N
-//   --op=find|list_user_100|count|insert|insert_many_1000|upsert|set|erase|all
+//   --op=find|list_user_100|count|join_100|count_per_status|insert|insert_many_1000|upsert|
+//        upsert_no_read_back|set|erase|all
 //   --pg=CONNINFO         (default: the unix socket of scripts/pg.sh, as tenantry-bench-pg)
 //   --observer=none|counters|counting   a statement observer on the tenantry side (observe_bench.hpp)
 #include "observe_bench.hpp"
@@ -82,9 +83,12 @@ void measure(R& r, std::size_t calls, const std::string& label) {
 const std::vector<std::pair<std::string, Op>> all_op_names = {{"find", Op::find},
                                                               {"list_user_100", Op::list},
                                                               {"count", Op::count},
+                                                              {"join_100", Op::join},
+                                                              {"count_per_status", Op::per_status},
                                                               {"insert", Op::insert},
                                                               {"insert_many_1000", Op::insert_many_1000},
                                                               {"upsert", Op::upsert},
+                                                              {"upsert_no_read_back", Op::put},
                                                               {"set", Op::set},
                                                               {"erase", Op::erase}};
 

@@ -41,7 +41,7 @@ namespace stmt {
 /// the statement then takes the org as parameter 1. Inserts into an org-scoped table carry the
 /// org in their row and take no separate org parameter; inserts into a parent-scoped one do.
 inline bool needs_org(const Statement& s) {
-  if (s.verb == Verb::insert || s.verb == Verb::insert_rows || s.verb == Verb::upsert)
+  if (s.verb == Verb::insert || s.verb == Verb::insert_rows || s.verb == Verb::upsert || s.verb == Verb::insert_unnest)
     return !s.sources.empty() && s.sources.front().table->parent_scoped();
   if (s.verb == Verb::insert_select && s.target->takes_org()) return true;
   for (const Source& src : s.sources)
@@ -379,7 +379,10 @@ class Writer {
       const TableInfo& target = s.verb == Verb::select && s.target ? *s.target : t;
       parent_in_org(target, std::exchange(new_parent_value_, std::string()));
     }
-    if (s.by_key) {
+    if (s.by_key && s.key_array) {
+      open();
+      key_in_arrays(t, key_start);
+    } else if (s.by_key) {
       int k = key_start;
       for (auto i : key_columns(t)) {
         open();
@@ -612,6 +615,65 @@ class Writer {
     }
   }
 
+  // An array parameter of column c's type: $n::TYPE[]. PostgreSQL only (SQLite has no arrays).
+  void array_placeholder(int n, const ColumnInfo& c) {
+    if constexpr (!D::is_postgres) {
+      throw UsageError("tenantry: array parameters are PostgreSQL only");
+    } else {
+      placeholder(n);
+      out_ += "::";
+      out_ += D::column_type(c);
+      out_ += "[]";
+    }
+  }
+
+  // The key in arrays of keys: `k = ANY($n::T[])` for a one-column key (an index scan per
+  // element), `(a, b) IN (SELECT * FROM unnest($n::A[], $m::B[]))` for a composite one.
+  void key_in_arrays(const TableInfo& t, int key_start) {
+    const auto cols = key_columns(t);
+    int n = key_start;
+    if (cols.size() == 1) {
+      column(ColRef{0, 0, static_cast<std::uint16_t>(cols[0])});
+      out_ += " = ANY(";
+      array_placeholder(n, t.columns[cols[0]]);
+      out_ += ')';
+      return;
+    }
+    out_ += '(';
+    for (std::size_t k = 0; k < cols.size(); ++k) {
+      if (k) out_ += ", ";
+      column(ColRef{0, 0, static_cast<std::uint16_t>(cols[k])});
+    }
+    out_ += ") IN (SELECT * FROM unnest(";
+    for (std::size_t k = 0; k < cols.size(); ++k) {
+      if (k) out_ += ", ";
+      array_placeholder(n++, t.columns[cols[k]]);
+    }
+    out_ += "))";
+  }
+
+  // INSERT INTO t (cols) SELECT * FROM unnest($1::A[], $2::B[], ...): one array per column, the
+  // rows in array order.
+  void insert_unnest(const Statement& s) {
+    const TableInfo& t = table(s, 0);
+    // A parent-scoped row needs its parent checked in its own INSERT ... SELECT (insert_head).
+    if (t.parent_scoped()) throw UsageError("tenantry: an INSERT of arrays into '" + t.name + "', which is scoped through its parent");
+    out_ += "INSERT INTO ";
+    quote(t.name);
+    out_ += " (";
+    const auto cols = insert_columns(t);
+    for (std::size_t k = 0; k < cols.size(); ++k) {
+      if (k) out_ += ", ";
+      quote(t.columns[cols[k]].name);
+    }
+    out_ += ") SELECT * FROM unnest(";
+    for (std::size_t k = 0; k < cols.size(); ++k) {
+      if (k) out_ += ", ";
+      array_placeholder(next_++, t.columns[cols[k]]);
+    }
+    out_ += ')';
+  }
+
   void returning(const TableInfo& t, const std::vector<std::size_t>& cols) {
     if (cols.empty()) return;
     out_ += " RETURNING ";
@@ -621,10 +683,11 @@ class Writer {
     }
   }
 
-  // INSERT ... ON CONFLICT (target) DO UPDATE SET c = excluded.c ... RETURNING every column.
+  // INSERT ... ON CONFLICT (target) DO UPDATE SET c = excluded.c ... RETURNING every column
+  // (without RETURNING when the description does not read back).
   // When the target does not include the org column, a conflicting row may belong to another
   // org; the DO UPDATE is then guarded so it only ever touches a row of the same org, and such a
-  // conflict returns no row (the repository reports it as a unique violation).
+  // conflict returns no row and changes no row (the repository reports it as a unique violation).
   void upsert(const Statement& s) {
     const TableInfo& t = table(s, 0);
     insert_head(s, 1);
@@ -675,6 +738,7 @@ class Writer {
       D::quote(fk, t.columns[t.scope_column].name);
       parent_in_org(t, fk);
     }
+    if (!s.read_back) return;
     std::vector<std::size_t> all(t.columns.size());
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
     returning(t, all);
@@ -731,6 +795,10 @@ class Writer {
         return;
       case Verb::upsert:
         upsert(s);
+        return;
+      case Verb::insert_unnest:
+        insert_unnest(s);
+        returning(t, generated_columns(t));
         return;
       case Verb::insert_select: {
         // INSERT INTO target (org, cols) SELECT $1, outputs ...: the org column is never

@@ -208,6 +208,11 @@ TEST_CASE("row-level security: insert_many of many rows under FORCE (no COPY: it
   CHECK(tokens.count(db.a) == 700);
   CHECK(tokens.count(db.b) == 0);
   CHECK(tokens.find(db.a, rows[699].id)->token_prefix == "p699");
+  // find_many's one statement under the policy: org a's keys, asked as org b, find nothing.
+  std::vector<Uuid> ids;
+  for (const ApiToken& t : rows) ids.push_back(t.id);
+  CHECK(tokens.find_many(db.a, ids).size() == 700);
+  CHECK(tokens.find_many(db.b, ids).empty());
   // All or nothing under the policy too: a duplicate prefix in the last batch undoes the rest.
   std::vector<ApiToken> more;
   for (int i = 0; i < 300; ++i) more.push_back(token("q" + std::to_string(i)));

@@ -283,13 +283,17 @@ class Statement {
     return p == nullptr ? std::span<const std::byte>{} : std::span<const std::byte>(p, static_cast<std::size_t>(n));
   }
   Uuid column_uuid(int c) const {
-    if (sqlite3_column_type(stmt_, c) == SQLITE_BLOB && sqlite3_column_bytes(stmt_, c) == 16) {
+    // The length first: it converts nothing for text or a blob (so the storage class is still
+    // known afterwards), and only a 16-byte value needs the storage class at all.
+    if (sqlite3_column_bytes(stmt_, c) == 16 && sqlite3_column_type(stmt_, c) == SQLITE_BLOB) {
       Uuid u;  // 16 raw bytes, as some applications store them
       const auto b = column_blob(c);
       for (std::size_t i = 0; i < 16; ++i) u.bytes[i] = static_cast<std::uint8_t>(b[i]);
       return u;
     }
-    return Uuid::parse(column_text(c));
+    const std::string_view text = column_text(c);
+    if (auto u = Uuid::try_parse(text)) return *u;
+    not_a(text, "a UUID");
   }
   Timestamp column_timestamp(int c) const {
     // Unix seconds, as SQLite's unixepoch() writes them: an INTEGER in an untyped column, or
@@ -302,11 +306,12 @@ class Statement {
                          ", outside years 0001-9999");
       return Timestamp{secs * 1000000};
     };
-    if (sqlite3_column_type(stmt_, c) == SQLITE_INTEGER) return from_seconds(sqlite3_column_int64(stmt_, c));
+    // Read as text, which is how tenantry stores timestamps; an INTEGER reads as its decimal
+    // digits, so one path serves both without asking for the storage class.
     const std::string_view text = column_text(c);
     if (auto t = Timestamp::try_parse(text)) return *t;
     if (auto secs = unix_seconds(text)) return from_seconds(*secs);
-    throw ValueError("tenantry: not an ISO-8601 timestamp or unix seconds: '" + std::string(text.substr(0, 64)) + "'");
+    not_a(text, "an ISO-8601 timestamp or unix seconds");
   }
 
   /// Keeps `value` alive until reset() and returns a view of it, for binding a temporary.
@@ -348,7 +353,10 @@ class Statement {
     }
     return text.front() == '-' ? -v : v;
   }
-  [[noreturn]] void mistyped(int c, const char* expected) const {
+  [[noreturn, gnu::cold, gnu::noinline]] static void not_a(std::string_view text, const char* what) {
+    throw ValueError(std::string("tenantry: not ") + what + ": '" + std::string(text.substr(0, 64)) + "'");
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void mistyped(int c, const char* expected) const {
     const char* name = sqlite3_column_name(stmt_, c);
     throw ValueError(std::string("tenantry: column '") + (name ? name : "?") + "' holds " +
                      type_name(sqlite3_column_type(stmt_, c)) + ", expected " + expected);
