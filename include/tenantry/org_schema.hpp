@@ -121,9 +121,9 @@ template <class... Es>
 struct OrgSchemas {
   static_assert(sizeof...(Es) > 0, "tenantry: OrgSchemas<...> needs at least one entity");
   static_assert(check_entity_set<Es...>());
-  static_assert((org_scoped<Es> && ...),
-                "tenantry: OrgSchemas<...> holds org-scoped entities only (a struct with a tenantry::OrgId field); "
-                "global tables stay in public, shared by every org");
+  static_assert((takes_org<Es> && ...),
+                "tenantry: OrgSchemas<...> holds org-scoped entities only (a struct with a tenantry::OrgId field, or "
+                "one scoped through its parent); global tables stay in public, shared by every org");
   static_assert(
       !(org_column_optional<Es> || ...),
       "tenantry: OrgSchemas<...> cannot hold an entity whose org column is optional: its rows of no org belong "

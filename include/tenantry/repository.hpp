@@ -16,6 +16,12 @@
 //   * a write whose row carries a different org than the call is refused with OrgMismatch before
 //     anything is sent; a row whose org field is nil takes the call's org. The org column is never
 //     in an UPDATE's SET list, so no operation can move a row to another org.
+//   * an entity scoped through its parent (scope = tenantry::through<&T::fk>) takes the org like
+//     an org-scoped one, and reaches only rows whose parent is the org's. A write whose row names
+//     a parent that is not the org's (another org's, or none) writes nothing and throws
+//     OrgMismatch (OrgMismatch::ParentNotInOrg): insert, insert_many, upsert, and an update,
+//     set or update_where that moves the foreign key. The check is in the statement itself
+//     (sql_writer.hpp); only the choice of error reads afterwards.
 //   * an entity whose org field is a std::optional<OrgId> also has rows of no org (platform rows,
 //     types.hpp PlatformScope). Its org calls are the ones above and reach only that org's rows;
 //     a row given to one with no org (std::nullopt) is an OrgMismatch, like one of another org.
@@ -116,7 +122,8 @@ class Repository {
   using connection_type = Conn;
   using statement_type = typename Conn::statement;
   using key_type = key_t<E>;
-  static constexpr bool is_org_scoped = org_scoped<E>;
+  /// Org-scoped, or scoped through its parent: every operation takes the org.
+  static constexpr bool is_org_scoped = takes_org<E>;
   /// True when E's org column is optional: the tenantry::platform forms below are available.
   static constexpr bool has_platform_rows = org_column_optional<E>;
 
@@ -155,7 +162,7 @@ class Repository {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call insert_many(rows)");
     require_org(org);
     for (E& row : rows) adopt_org(org, row);
-    in_org(org, [&] { insert_many_impl(rows); });
+    in_org(org, [&] { insert_many_impl(&org, rows); });
   }
 
   /// The row of `org` with key `key`, if any.
@@ -163,6 +170,17 @@ class Repository {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call find(key)");
     require_org(org);
     return in_org(org, [&] { return find_impl(&org, key); });
+  }
+
+  /// The rows of `org` whose keys are among `keys` (any range of keys), each row once, in no
+  /// particular order; a key of another org's row finds nothing, as find does. PostgreSQL: one
+  /// statement and one round trip (`key = ANY($2::T[])`); SQLite: one find per distinct key.
+  template <std::ranges::input_range K>
+    requires std::is_convertible_v<std::ranges::range_reference_t<const K&>, key_type>
+  std::vector<E> find_many(OrgId org, const K& keys) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call find_many(keys)");
+    require_org(org);
+    return in_org(org, [&] { return find_many_impl(&org, keys); });
   }
 
   /// Rows of `org`, filtered, ordered and paged by any of: a predicate (col(...) == v ...),
@@ -227,6 +245,18 @@ class Repository {
     return copy;
   }
 
+  /// The same INSERT ... ON CONFLICT (target) DO UPDATE without reading the stored row back
+  /// (no RETURNING, nothing decoded): for a caller that does not need the existing row's key or
+  /// the columns the database generates. A nil org field of `row` is written as `org`; another
+  /// org is OrgMismatch. A conflict with a row of another org writes nothing and throws
+  /// UniqueViolation, as upsert does.
+  void put(OrgId org, const E& row, const ConflictTarget<E>& target) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call put(row, target)");
+    require_org(org);
+    check_org(org, row);
+    in_org(org, [&] { put_impl(&org, row, target); });
+  }
+
   /// Deletes org's row `key`. False when there was none.
   bool erase(OrgId org, const key_type& key) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call erase(key)");
@@ -273,11 +303,18 @@ class Repository {
   void insert_many(PlatformScope, R& rows) {
     require_platform();
     for (E& row : rows) adopt_platform(row);
-    in_platform([&] { insert_many_impl(rows); });
+    in_platform([&] { insert_many_impl(nullptr, rows); });
   }
   std::optional<E> find(PlatformScope, const key_type& key) {
     require_platform();
     return in_platform([&] { return find_impl(nullptr, key); });
+  }
+  /// The rows of no org whose keys are among `keys`; a key of an org's row finds nothing.
+  template <std::ranges::input_range K>
+    requires std::is_convertible_v<std::ranges::range_reference_t<const K&>, key_type>
+  std::vector<E> find_many(PlatformScope, const K& keys) {
+    require_platform();
+    return in_platform([&] { return find_many_impl(nullptr, keys); });
   }
   template <class... Args>
   std::vector<E> list(PlatformScope, const Args&... args) {
@@ -320,6 +357,13 @@ class Repository {
     upsert(p, copy, target);
     return copy;
   }
+  /// put(org, row, target) for a row of no org: a conflict with an org's row writes nothing and
+  /// throws UniqueViolation.
+  void put(PlatformScope, const E& row, const ConflictTarget<E>& target) {
+    require_platform();
+    check_platform(row);
+    in_platform([&] { put_impl(nullptr, row, target); });
+  }
   bool erase(PlatformScope, const key_type& key) {
     require_platform();
     return in_platform([&] { return erase_impl(nullptr, key); });
@@ -356,7 +400,7 @@ class Repository {
     requires std::is_same_v<std::ranges::range_value_t<R>, E>
   void insert_many(R& rows) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call insert_many(org, rows)");
-    insert_many_impl(rows);
+    insert_many_impl(nullptr, rows);
   }
 
   template <class K>
@@ -365,6 +409,13 @@ class Repository {
   std::optional<E> find(const K& key) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call find(org, key); a read without an org would search every tenant");
     return find_impl(nullptr, key_type(key));
+  }
+
+  template <std::ranges::input_range K>
+    requires std::is_convertible_v<std::ranges::range_reference_t<const K&>, key_type>
+  std::vector<E> find_many(const K& keys) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call find_many(org, keys); a read without an org would search every tenant");
+    return find_many_impl(nullptr, keys);
   }
 
   template <class... Args>
@@ -414,6 +465,13 @@ class Repository {
   void upsert(R& row, const ConflictTarget<E>& target) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call upsert(org, row, target)");
     upsert_impl(nullptr, row, target);
+  }
+
+  template <class R>
+    requires std::is_same_v<std::remove_cvref_t<R>, E>
+  void put(const R& row, const ConflictTarget<E>& target) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call put(org, row, target)");
+    put_impl(nullptr, row, target);
   }
 
   template <class K>
@@ -469,9 +527,10 @@ class Repository {
     s.erase = cached_sql<D>(scoped(statements::erase<E>(), org));
     return s;
   }
+  // Stands for "an org" where a description only asks whether the call has one (scoped()).
+  static constexpr OrgId any_org{};
   static const FixedSql& fixed() {
-    static const OrgId any{};
-    static const FixedSql f = make_fixed(is_org_scoped ? &any : nullptr);
+    static const FixedSql f = make_fixed(is_org_scoped ? &any_org : nullptr);
     return f;
   }
   /// fixed(), or its platform-scope twin when the call has no org (platform_call).
@@ -557,13 +616,13 @@ class Repository {
       const std::optional<OrgId>& r = boost::pfr::get<org_field<E>>(row);
       if (!r) throw OrgMismatch(table().name, org.to_string(), "none (a platform row: use tenantry::platform)");
       if (!r->is_nil() && *r != org) throw OrgMismatch(table().name, org.to_string(), r->to_string());
-    } else if constexpr (is_org_scoped) {
+    } else if constexpr (org_scoped<E>) {
       const OrgId& r = boost::pfr::get<org_field<E>>(row);
       if (!r.is_nil() && r != org) throw OrgMismatch(table().name, org.to_string(), r.to_string());
     }
   }
   void adopt_org(OrgId org, E& row) const {
-    if constexpr (is_org_scoped) {
+    if constexpr (org_scoped<E>) {
       check_org(org, row);
       boost::pfr::get<org_field<E>>(row) = org;
     }
@@ -573,10 +632,13 @@ class Repository {
   // row must carry no org.
   template <class... Args>
   static constexpr void require_platform() {
-    static_assert(has_platform_rows,
+    static_assert(has_platform_rows || parent_scoped<E>,
                   "tenantry: tenantry::platform reaches rows of no org, and this entity has none: only an entity whose "
                   "org column is a std::optional<OrgId> has them (call with an OrgId, or without one for a global "
                   "entity)");
+    static_assert(!parent_scoped<E>,
+                  "tenantry: a repository of a table scoped through its parent takes an org, never tenantry::platform: "
+                  "read the rows under its parent's rows of no org with a query, fetch(conn, tenantry::platform, ...)");
     static_assert(!(query_detail::reaches_org_only<Args>::value || ...),
                   "tenantry: a subquery of a tenantry::platform call reads a table whose every row has an org (its org "
                   "column is a plain OrgId)");
@@ -628,12 +690,16 @@ class Repository {
     reflect::for_each_field(out, [&](auto& field, auto I) { read_value(s, static_cast<int>(I.value), field); });
   }
 
-  void insert_impl(const OrgId* /*org already in row*/, E& row) {
+  // The org is in the row of an org-scoped entity; a parent-scoped one's INSERT takes it as $1.
+  void insert_impl(const OrgId* org, E& row) {
     const FixedSql& f = fixed();
     Run run(*conn_, f.insert);
     int p = 1;
+    if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
     for (auto i : f.insert_cols) binders[i](*run, p++, row);
     const bool has_row = run.step();
+    if constexpr (parent_scoped<E>)
+      if (f.generated_cols.empty() ? run->changes() == 0 : !has_row) throw parent_not_in_org(*org);
     if (!f.generated_cols.empty() && has_row) {
       int c = 0;
       for (auto i : f.generated_cols) readers[i](*run, c++, row);
@@ -643,71 +709,60 @@ class Repository {
   // Inside one transaction (a savepoint when one is open), so a failure anywhere writes nothing.
   // SQLite: one prepared INSERT reused for every row; in process, a statement per row is as fast
   // as any batching, and one journal commit instead of one per row is most of the saving.
-  // PostgreSQL: multi-row INSERT ... VALUES (insert_rows_batched), which measured as fast as
-  // binary COPY (docs/benchmarks.md) while keeping what COPY lacks: RETURNING for generated
+  // PostgreSQL: one INSERT ... SELECT * FROM unnest($1::A[], ...) per up to max_unnest_rows rows
+  // (insert_rows_unnest): one statement and one round trip for the batch, which measured as fast
+  // as binary COPY (docs/benchmarks.md) while keeping what COPY lacks: RETURNING for generated
   // columns, row-level security (COPY FROM refuses tables where it applies), and working
   // unchanged without server-side preparation (PgBouncer transaction pooling).
+  // A parent-scoped entity's rows go one INSERT ... SELECT each (the parent check is per row).
   template <class R>
-  void insert_many_impl(R& rows) {
+  void insert_many_impl(const OrgId* org, R& rows) {
     auto tx = conn_->transaction();
-    if constexpr (D::is_postgres) {
-      insert_rows_batched(rows);
+    if constexpr (D::is_postgres && !parent_scoped<E>) {
+      insert_rows_unnest(rows);
     } else {
-      for (E& row : rows) insert_impl(nullptr, row);
+      for (E& row : rows) insert_impl(org, row);
     }
     tx.commit();
   }
 
-  // Batches are power-of-two row counts up to max_batch (so there are at most a dozen distinct
-  // statements per entity, each built and prepared once); a run of n rows goes out as n's binary
-  // decomposition, largest batch first, and a last single row through the ordinary INSERT.
-  static constexpr std::size_t max_batch_log2 = 10;  // 1,024 rows
-  struct BatchSql {
-    std::array<Sql, max_batch_log2 + 1> by_log2{};  // [k]: 2^k rows; [0] unused
-    std::size_t max_rows = 1;
-  };
-  static const BatchSql& batch_sql() {
-    static const BatchSql b = [] {
-      BatchSql out;
-      // The protocol counts parameters in 16 bits.
-      const std::size_t per_row = std::max<std::size_t>(fixed().insert_cols.size(), 1);
-      for (std::size_t k = 1; k <= max_batch_log2 && (std::size_t{1} << k) * per_row <= 65535; ++k) {
-        out.by_log2[k] = cached_sql<D>(statements::insert_rows<E>(std::size_t{1} << k));
-        out.max_rows = std::size_t{1} << k;
-      }
-      return out;
-    }();
-    return b;
-  }
+  // Binds field I of a row as the next element of an array parameter (Statement::bind_array).
+  template <class S>
+  static constexpr auto element_binders = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<void (*)(S&, const E&), sizeof...(I)>{
+        +[](S& s, const E& e) { bind_value(s, 0, boost::pfr::get<I>(e)); }...};
+  }(std::make_index_sequence<field_count>{});
+
+  // Rows per statement: the arrays of one statement are built in memory (each value is limited
+  // to 1 GB by the server).
+  static constexpr std::size_t max_unnest_rows = 65536;
 
   template <class R>
-  void insert_rows_batched(R& rows) {
+  void insert_rows_unnest(R& rows) {
     std::vector<E*> all;
     if constexpr (std::ranges::sized_range<R>) all.reserve(std::ranges::size(rows));
     for (E& row : rows) all.push_back(&row);
     const FixedSql& f = fixed();
-    const BatchSql& b = batch_sql();
+    static const Sql sql = cached_sql<D>(statements::insert_unnest<E>());
     std::size_t done = 0;
     while (done < all.size()) {
-      std::size_t n = b.max_rows;
-      std::size_t k = std::bit_width(n) - 1;
-      while (n > all.size() - done) {
-        n /= 2;
-        --k;
-      }
+      const std::size_t n = std::min(max_unnest_rows, all.size() - done);
       if (n == 1) {
         insert_impl(nullptr, *all[done++]);
         continue;
       }
-      Run run(*conn_, b.by_log2[k]);
+      Run run(*conn_, sql);
       int p = 1;
-      for (std::size_t r = 0; r < n; ++r)
-        for (auto i : f.insert_cols) binders[i](*run, p++, *all[done + r]);
+      for (auto i : f.insert_cols)
+        run->bind_array(p++, n, [&](auto& elements, std::size_t r) {
+          element_binders<std::remove_cvref_t<decltype(elements)>>[i](elements, *all[done + r]);
+        });
       bool has_row = run.step();
       // Generated columns are matched to rows by position: PostgreSQL returns the rows of an
-      // INSERT ... VALUES in the order of the VALUES list (its executor inserts them in that
-      // order; the documentation does not promise it, and Django's bulk_create relies on the
-      // same behaviour). The count is checked; the order cannot be, when the key is generated.
+      // INSERT ... SELECT in the order the SELECT produced them, and unnest produces its rows in
+      // array order (the executor inserts them in that order; the documentation does not promise
+      // RETURNING's order, and Django's bulk_create relies on the same behaviour). The count is
+      // checked; the order cannot be, when the key is generated.
       if (!f.generated_cols.empty()) {
         for (std::size_t r = 0; r < n; ++r, has_row = run.step()) {
           if (!has_row)
@@ -718,6 +773,46 @@ class Repository {
       }
       done += n;
     }
+  }
+
+  // One key column of a key (the key itself for a one-column key).
+  template <std::size_t J>
+  static const auto& key_part(const key_type& key) {
+    if constexpr (detail::key_of<E>::fields.size() == 1) return key;
+    else return std::get<J>(key);
+  }
+
+  template <class K>
+  std::vector<E> find_many_impl(const OrgId* org, const K& keys) {
+    std::vector<E> out;
+    if constexpr (D::is_postgres) {
+      std::vector<key_type> all;
+      for (const auto& k : keys) all.emplace_back(k);
+      if (all.empty()) return out;
+      static const Sql org_sql = cached_sql<D>(scoped(statements::find_many<E>(), is_org_scoped ? &any_org : nullptr));
+      static const Sql platform_sql = cached_sql<D>(scoped(statements::find_many<E>(), nullptr));
+      Run run(*conn_, platform_call(org) ? platform_sql : org_sql);
+      int p = 1;
+      if (org) bind_value(*run, p++, *org);
+      [&]<std::size_t... J>(std::index_sequence<J...>) {
+        (run->bind_array(p++, all.size(),
+                         [&](auto& elements, std::size_t r) { bind_value(elements, 0, key_part<J>(all[r])); }),
+         ...);
+      }(std::make_index_sequence<detail::key_of<E>::fields.size()>{});
+      if (all.size() < 4096) out.reserve(all.size());
+      while (run.step()) read_row(*run, out.emplace_back());
+    } else {
+      // In process a prepared find per key is as fast as one statement; a key given twice is
+      // looked up once, as the PostgreSQL statement finds its row once.
+      std::vector<key_type> seen;
+      for (const auto& k : keys) {
+        const key_type key(k);
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+        seen.push_back(key);
+        if (auto row = find_impl(org, key)) out.push_back(std::move(*row));
+      }
+    }
+    return out;
   }
 
   std::optional<E> find_impl(const OrgId* org, const key_type& key) {
@@ -736,7 +831,7 @@ class Repository {
       int p = bind_row_key(*run, org, row);
       for (auto i : f.update_cols) binders[i](*run, p++, row);
       run.step();
-      return run->changes() > 0;
+      return changed_or_refused(org, run->changes(), f.update_cols, row);
     }
     std::vector<std::size_t> cols(only->columns.index.begin(), only->columns.index.begin() + only->columns.size);
     for (auto i : cols) check_settable(i);
@@ -745,7 +840,36 @@ class Repository {
     int p = bind_row_key(*run, org, row);
     for (auto i : cols) binders[i](*run, p++, row);
     run.step();
-    return run->changes() > 0;
+    return changed_or_refused(org, run->changes(), cols, row);
+  }
+
+  // ---- scoped through the parent -------------------------------------------------------------
+
+  OrgMismatch parent_not_in_org(const OrgId& org) const {
+    return OrgMismatch(OrgMismatch::ParentNotInOrg{}, table().name, org.to_string(), table().scope_parent->name);
+  }
+
+  /// Whether the parent row a foreign key value names is a row of org (through its own scope).
+  template <class V>
+  bool parent_in_org(const OrgId& org, const V& fk) {
+    using P = scope_parent_t<E>;
+    constexpr std::size_t pc = std::get<detail::scope_foreign_key<E>()>(detail::declared_constraints<E>()).parent_columns.index[0];
+    using M = std::remove_cv_t<reflect::field_type<pc, P>>;
+    return Repository<P, D, Conn>(*conn_).exists(org, Column<P, M>{pc} == fk);
+  }
+
+  /// An UPDATE that changed nothing although it set a parent-scoped row's foreign key: the row
+  /// is not the org's (false, as for any missing row), or the new parent is not (the statement
+  /// refused it: OrgMismatch).
+  bool changed_or_refused(const OrgId* org, std::int64_t changes, const std::vector<std::size_t>& cols, const E& row) {
+    if constexpr (parent_scoped<E>) {
+      if (changes == 0 && std::find(cols.begin(), cols.end(), table().scope_column) != cols.end() &&
+          !parent_in_org(*org, boost::pfr::get<detail::through_field<E>()>(row)))
+        throw parent_not_in_org(*org);
+    } else {
+      (void)org, (void)cols, (void)row;
+    }
+    return changes > 0;
   }
 
   template <class M>
@@ -760,11 +884,17 @@ class Repository {
     int p = bind_org_key(*run, org, key);
     bind_value(*run, p, value);
     run.step();
-    return run->changes() > 0;
+    const std::int64_t changes = run->changes();
+    if constexpr (parent_scoped<E>) {
+      if constexpr (std::is_same_v<M, std::remove_cv_t<reflect::field_type<detail::through_field<E>(), E>>>)
+        if (changes == 0 && index == table().scope_column && !parent_in_org(*org, value)) throw parent_not_in_org(*org);
+    }
+    return changes > 0;
   }
 
   // The upsert statement of `target`. A program has a handful of conflict targets per entity, so
   // a short per-thread list compared by value finds it without building the shape key.
+  template <bool ReadBack>
   static Sql upsert_sql(const ConflictTarget<E>& target, bool platform) {
     const auto same = [](const detail::ColumnList<E>& a, const detail::ColumnList<E>& b) {
       return a.size == b.size && std::equal(a.index.begin(), a.index.begin() + a.size, b.index.begin());
@@ -773,34 +903,68 @@ class Repository {
     auto& known = platform ? platform_known : org_known;
     for (const auto& [t, s] : known)
       if (t.do_nothing == target.do_nothing && same(t.columns, target.columns) && same(t.set, target.set)) return s;
-    const Sql s = build_upsert_sql(target, platform);
+    for (auto i : statements::upsert_set(target)) check_settable(i);
+    stmt::Statement d = statements::upsert<E>(target, ReadBack);
+    d.platform = platform;
+    const Sql s = cached_sql<D>(d);
     known.emplace_back(target, s);
     return s;
   }
 
-  static Sql build_upsert_sql(const ConflictTarget<E>& target, bool platform) {
-    for (auto i : statements::upsert_set(target)) check_settable(i);
-    stmt::Statement s = statements::upsert<E>(target);
-    s.platform = platform;
-    return cached_sql<D>(s);
+  // The conflicting row belongs to another org; the guarded DO UPDATE refused to touch it.
+  [[noreturn]] static void conflict_with_another_org(const ConflictTarget<E>& target) {
+    const TableInfo& t = table();
+    std::vector<std::size_t> tgt(target.columns.index.begin(), target.columns.index.begin() + target.columns.size);
+    std::string name = t.primary_key_name();
+    for (const auto& u : t.uniques)
+      if (u.columns.size() == tgt.size() && std::is_permutation(u.columns.begin(), u.columns.end(), tgt.begin())) name = u.name;
+    throw UniqueViolation("tenantry: upsert into '" + t.name + "' conflicts with a row of another org on " + name +
+                              "; nothing was written",
+                          "", t.name, name);
   }
 
   void upsert_impl(const OrgId* org, E& row, const ConflictTarget<E>& target) {
-    Run run(*conn_, upsert_sql(target, platform_call(org)));
+    Run run(*conn_, upsert_sql<true>(target, platform_call(org)));
     int p = 1;
+    if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
+    else (void)org;
     for (auto i : fixed().insert_cols) binders[i](*run, p++, row);
     if (!run.step()) {
-      // The conflicting row belongs to another org; the guarded DO UPDATE refused to touch it.
-      const TableInfo& t = table();
-      std::vector<std::size_t> tgt(target.columns.index.begin(), target.columns.index.begin() + target.columns.size);
-      std::string name = t.primary_key_name();
-      for (const auto& u : t.uniques)
-        if (u.columns.size() == tgt.size() && std::is_permutation(u.columns.begin(), u.columns.end(), tgt.begin())) name = u.name;
-      throw UniqueViolation("tenantry: upsert into '" + t.name + "' conflicts with a row of another org on " + name +
-                                "; nothing was written",
-                            "", t.name, name);
+      // Parent-scoped: nothing was inserted because the row's parent is not the org's, or the
+      // conflicting row's parent is not (the guarded DO UPDATE refused it).
+      if constexpr (parent_scoped<E>)
+        if (!parent_in_org(*org, boost::pfr::get<detail::through_field<E>()>(row))) throw parent_not_in_org(*org);
+      conflict_with_another_org(target);
     }
     read_row(*run, row);
+  }
+
+  // The row is const: its org column is bound from the call's org (check_org has refused any
+  // other), so a nil org field needs no copy of the row; in the platform scope (no org) it is
+  // bound NULL (check_platform has refused a row of an org).
+  void put_impl(const OrgId* org, const E& row, const ConflictTarget<E>& target) {
+    Run run(*conn_, upsert_sql<false>(target, platform_call(org)));
+    int p = 1;
+    if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
+    for (auto i : fixed().insert_cols) {
+      if constexpr (org_scoped<E>) {
+        if (i == org_field<E>) {
+          if (org) bind_value(*run, p++, *org);
+          else run->bind_null(p++);
+          continue;
+        }
+      }
+      binders[i](*run, p++, row);
+    }
+    run.step();
+    // Every conflict in our org updates the row (DO NOTHING is a no-op assignment, statements.hpp),
+    // so no change means the guarded DO UPDATE met another org's row, or (parent-scoped) the
+    // row's parent is not the org's.
+    if (run->changes() == 0) {
+      if constexpr (parent_scoped<E>)
+        if (!parent_in_org(*org, boost::pfr::get<detail::through_field<E>()>(row))) throw parent_not_in_org(*org);
+      conflict_with_another_org(target);
+    }
   }
 
   bool erase_impl(const OrgId* org, const key_type& key) {
@@ -858,6 +1022,15 @@ class Repository {
     if (pg.offset) s.bind_int(p++, *pg.offset);
   }
 
+  // A filtered call's run-time shape (statement_cache.hpp's memo_sql): its predicates' and its
+  // orderings' columns and operators; LIMIT and OFFSET are in the signature.
+  template <class A>
+  static void shape_argument(stmt::ShapeKey& key, const A& a) {
+    if constexpr (predicate<A>) query_detail::shape_of(a, key);
+    else if constexpr (std::is_same_v<A, OrderBy<E>>) key.add(static_cast<std::uint32_t>(a.index) << 1 | (a.descending ? 1u : 0u));
+    else if constexpr (!std::is_same_v<A, Limit> && !std::is_same_v<A, Offset>) key.usable = false;  // describe every time
+  }
+
   template <class... Args>
   Run run_filtered(stmt::Verb verb, const OrgId* org, const Paging& pg, const Args&... args) {
     static_assert(is_org_scoped || !reaches_org_scoped<Args...>,
@@ -877,7 +1050,11 @@ class Repository {
       if (pg.offset) run->bind_int(p++, *pg.offset);
       return run;
     } else {
-      const Sql s = cached_sql<D>(scoped(statements::filtered<E>(verb, args...), org));
+      stmt::ShapeKey key;
+      key.add(static_cast<std::uint32_t>(verb) | (platform_call(org) ? 0x100u : 0u));
+      (shape_argument(key, args), ...);
+      const Sql s = memo_sql<D, std::tuple<E, Args...>>(
+          key, [&] { return scoped(statements::filtered<E>(verb, args...), org); });
       Run run(*conn_, s);
       bind_filtered(*run, org, org ? 2 : 1, pg, args...);
       return run;
@@ -931,14 +1108,31 @@ class Repository {
                   "tenantry: a subquery on an org-scoped table needs an org, and this global entity's call has none");
     std::vector<std::size_t> cols{assignments.index...};
     for (auto i : cols) check_settable(i);
-    const Sql s = cached_sql<D>(scoped(statements::update_where<E>(cols, pred), org));
+    stmt::ShapeKey key;
+    key.add(platform_call(org) ? 1u : 0u);
+    (key.add(static_cast<std::uint32_t>(assignments.index)), ...);
+    query_detail::shape_of(pred, key);
+    const Sql s = memo_sql<D, std::tuple<E, P, As...>>(
+        key, [&] { return scoped(statements::update_where<E>(cols, pred), org); });
     Run run(*conn_, s);
     int p = 1;
     if (org) bind_value(*run, p++, *org);
     (bind_value(*run, p++, assignments.value), ...);
     pred.bind(*run, p);
     run.step();
-    return run->changes();
+    const std::int64_t changes = run->changes();
+    if constexpr (parent_scoped<E>) {
+      // Moving rows to a parent that is not the org's changes none of them: say so.
+      using FK = std::remove_cv_t<reflect::field_type<detail::through_field<E>(), E>>;
+      if (changes == 0)
+        (
+            [&](const auto& a) {
+              if constexpr (std::is_same_v<std::remove_cvref_t<decltype(a.value)>, FK>)
+                if (a.index == table().scope_column && !parent_in_org(*org, a.value)) throw parent_not_in_org(*org);
+            }(assignments),
+            ...);
+    }
+    return changes;
   }
 
   Conn* conn_;

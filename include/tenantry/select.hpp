@@ -115,6 +115,9 @@ struct AggregateCompare {
     if constexpr (!std::is_void_v<Src>) n.a = ctx.template ref<Src>(index);
     nodes.push_back(n);
   }
+  void shape(stmt::ShapeKey& k) const {
+    k.add(static_cast<std::uint32_t>(index) << 8 | static_cast<std::uint32_t>(fn) << 3 | static_cast<std::uint32_t>(op));
+  }
   template <class S>
   void bind(S& s, int& next) const {
     bind_value(s, next++, value);
@@ -297,10 +300,13 @@ constexpr bool part_reaches_org_only() {
   if constexpr (std::is_void_v<P>) return false;
   else return reaches_org_only<P>::value;
 }
-/// An org-scoped entity whose org column is a plain OrgId.
+/// An entity with no rows of no org among those that take an org: org-scoped with a plain OrgId
+/// column, or scoped through a parent (chain) that is.
 template <class E>
 constexpr bool org_only() {
-  return org_scoped<E> && !org_column_optional<E>;
+  if constexpr (org_scoped<E>) return !org_column_optional<E>;
+  else if constexpr (parent_scoped<E>) return org_only<scope_parent_t<E>>();
+  else return false;
 }
 
 void tenantry_a_query_needs_from_before_join_where_and_the_rest();
@@ -343,9 +349,10 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
   /// True when a table of the query (or of a subquery in it) is org-scoped: it then runs with an
   /// org only.
   static constexpr bool reads_org_scoped =
-      (org_scoped<query_detail::source_entity<Srcs>> || ...) || (query_detail::part_reaches_org_scoped<Parts>() || ...);
-  /// True when a table of the query (or of a subquery) is org-scoped with a plain OrgId column:
-  /// the query cannot run in the platform scope (tenantry::platform).
+      (takes_org<query_detail::source_entity<Srcs>> || ...) || (query_detail::part_reaches_org_scoped<Parts>() || ...);
+  /// True when a table of the query (or of a subquery) has no rows of no org: org-scoped with a
+  /// plain OrgId column, or scoped through such a parent. The query cannot run in the platform
+  /// scope (tenantry::platform).
   static constexpr bool reads_org_only =
       (query_detail::org_only<query_detail::source_entity<Srcs>>() || ...) ||
       (query_detail::part_reaches_org_only<Parts>() || ...);
@@ -428,6 +435,13 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
     std::apply([&](const auto&... o) { (describe_output(ctx, s, o), ...); }, outputs);
     std::size_t join_no = 0;
     std::apply([&](const auto&... p) { (describe_part(ctx, s, p, join_no), ...); }, parts);
+  }
+
+  /// The run-time facts its description depends on (statement.hpp's ShapeKey): the columns of
+  /// its outputs, groupings and orderings, and its predicates' shapes.
+  void shape(stmt::ShapeKey& k) const {
+    std::apply([&](const auto&... o) { (shape_output(k, o), ...); }, outputs);
+    std::apply([&](const auto&... p) { (shape_part(k, p), ...); }, parts);
   }
 
   /// Binds the query's parameters in the writer's order: SELECT-list values, ON, WHERE, HAVING,
@@ -515,6 +529,24 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
     out.fn = T::fn;
     if constexpr (!std::is_void_v<typename T::source>) out.col = ctx.template ref<typename T::source>(query_detail::output_column(o));
     s.outputs.push_back(out);
+  }
+
+  template <class O>
+  static void shape_output(stmt::ShapeKey& k, const O& o) {
+    k.add(static_cast<std::uint32_t>(query_detail::output_column(o)));
+  }
+  template <class Part>
+  static void shape_part(stmt::ShapeKey& k, const Part& p) {
+    using namespace query_detail;
+    if constexpr (requires { p.on; }) shape_of(p.on, k);
+    else if constexpr (requires { p.pred; }) shape_of(p.pred, k);
+    else if constexpr (requires { p.order; }) k.add(static_cast<std::uint32_t>(p.order.index) << 1 | (p.order.descending ? 1u : 0u));
+    else if constexpr (is_group(static_cast<const Part*>(nullptr))) k.add(static_cast<std::uint32_t>(p.index));
+    else if constexpr (std::is_same_v<Part, LimitPart> || std::is_same_v<Part, OffsetPart> || std::is_same_v<Part, DistinctPart>) {
+      // In the signature only: LIMIT/OFFSET values are bound.
+    } else {
+      k.usable = false;  // a part this function does not know: describe every time
+    }
   }
 
   template <class Ctx, class Part>
@@ -670,6 +702,10 @@ struct Exists {
     ctx.statement->subqueries.push_back(std::move(sub));
     nodes.push_back(n);
   }
+  void shape(stmt::ShapeKey& k) const {
+    k.add(negated ? 1u : 0u);
+    query.shape(k);
+  }
   template <class S>
   void bind(S& s, int& next) const {
     query.bind(s, next);
@@ -696,6 +732,10 @@ struct InSubquery {
     n.count = static_cast<std::uint32_t>(ctx.statement->subqueries.size());
     ctx.statement->subqueries.push_back(std::move(sub));
     nodes.push_back(n);
+  }
+  void shape(stmt::ShapeKey& k) const {
+    k.add(static_cast<std::uint32_t>(index) << 1 | (negated ? 1u : 0u));
+    query.shape(k);
   }
   template <class S>
   void bind(S& s, int& next) const {
@@ -764,20 +804,29 @@ struct ResetOnExit {
   ~ResetOnExit() { s.reset(); }
 };
 
-// Prepares, binds and steps q on conn, calling on_row(stmt) for each row.
+// Prepares, binds and steps q on conn, calling on_row(stmt) for each row. `stream`: the driver
+// delivers rows one at a time where it would otherwise receive the whole result first
+// (PostgreSQL's single-row mode), for for_each_row.
 template <class Conn, class Q, class OnRow>
-void run(Conn& conn, const OrgId* org, const Q& q, OnRow&& on_row) {
+void run(Conn& conn, const OrgId* org, const Q& q, bool stream, OnRow&& on_row) {
   using D = typename Conn::dialect;
   static_assert(Q::check_row());
   // Without an org, a query reading org-scoped tables runs in the platform scope (only the
   // tenantry::platform forms call it so; the writer refuses a plain OrgId table there).
-  const Sql sql = cached_sql<D>(describe_top<D>(q, org == nullptr && Q::reads_org_scoped));
+  const bool platform = org == nullptr && Q::reads_org_scoped;
+  stmt::ShapeKey key;
+  key.add(platform ? 1u : 0u);
+  q.shape(key);
+  const Sql sql = memo_sql<D, Q>(key, [&] { return describe_top<D>(q, platform); });
   auto& s = conn.prepare(sql);
   const StatementLease lease(&s);
   ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
   int next = 1;
   if (org) bind_value(s, next++, *org);
   q.bind(s, next);
+  if constexpr (requires { s.stream_next_execution(); }) {
+    if (stream) s.stream_next_execution();
+  }
   while (s.step()) on_row(s);
 }
 
@@ -795,37 +844,78 @@ template <class Q>
 constexpr void require_platform_for() {
   static_assert(!Q::reads_org_only,
                 "tenantry: tenantry::platform reaches rows of no org, and this query reads a table whose org column is a "
-                "plain OrgId (every row has an org)");
+                "plain OrgId (every row has an org), or a table scoped through one");
 }
 
 }  // namespace query_detail
 
-/// Calls f(row) for each row of the query, one row at a time (nothing is collected: SQLite
-/// steps its statement; on PostgreSQL the driver reads the result as it arrives).
+namespace query_detail {
+
+/// Runs q for `org` (nullptr: a query over global tables only) on conn, calling on_stmt(stmt)
+/// with the driver's statement on each row: the org checks, the org's database context and the
+/// runtime-dialect dispatch that for_each_row and fetch share.
+template <class Conn, class Q, class OnStmt>
+void each_row(Conn& conn, const OrgId* org, const Q& q, bool stream, OnStmt&& on_stmt) {
+  if constexpr (requires { conn.visit([](auto&) {}); }) {
+    conn.visit([&](auto& c) { each_row(c, org, q, stream, on_stmt); });
+  } else if (org != nullptr) {
+    require_org(*org, "a query");
+    in_org_context(conn, *org, [&] { run(conn, org, q, stream, on_stmt); });
+  } else {
+    run(conn, nullptr, q, stream, on_stmt);
+  }
+}
+
+/// each_row in the platform scope: the query's org-scoped tables give their rows of no org only.
+template <class Conn, class Q, class OnStmt>
+void each_platform_row(Conn& conn, const Q& q, bool stream, OnStmt&& on_stmt) {
+  refuse_org_for<Q>();
+  if constexpr (requires { conn.visit([](auto&) {}); }) {
+    conn.visit([&](auto& c) { each_platform_row(c, q, stream, on_stmt); });
+  } else {
+    in_platform_context(conn, [&] { run(conn, nullptr, q, stream, on_stmt); });
+  }
+}
+
+}  // namespace query_detail
+
+/// Calls f(row) for each row of the query, one row at a time: nothing is collected and the row
+/// passed to f is reused for the next one (copy it to keep it). On SQLite the statement steps
+/// through the table; on PostgreSQL the driver receives the whole result first, so f may run
+/// other statements on the same connection. For a result too large for memory, stream_each_row.
 template <class Conn, class Q, class F>
   requires query_detail::is_query<Q>::value
 void for_each_row(Conn& conn, const OrgId& org, const Q& q, F&& f) {
   query_detail::refuse_org_for<Q>();
-  if constexpr (requires { conn.visit([](auto&) {}); }) {
-    conn.visit([&](auto& c) { for_each_row(c, org, q, f); });
-  } else {
-    require_org(org, "a query");
-    in_org_context(conn, org, [&] {
-      query_detail::run(conn, &org, q, [&](auto& s) {
-        typename Q::row_type row{};
-        Q::read_row(s, row);
-        f(std::as_const(row));
-      });
-    });
-  }
+  typename Q::row_type row{};
+  query_detail::each_row(conn, &org, q, false, [&](auto& s) {
+    Q::read_row(s, row);
+    f(std::as_const(row));
+  });
 }
 
-/// Every row of the query, for org `org`.
+/// for_each_row in constant memory on every backend: on PostgreSQL the rows arrive one by one
+/// (libpq's single-row mode), so an export of any size never holds more than one row. While it
+/// runs, its PostgreSQL connection is busy: f cannot run other statements on it (UsageError);
+/// use another connection for them. Leaving early (an exception in f) reads and drops the rest.
+template <class Conn, class Q, class F>
+  requires query_detail::is_query<Q>::value
+void stream_each_row(Conn& conn, const OrgId& org, const Q& q, F&& f) {
+  query_detail::refuse_org_for<Q>();
+  typename Q::row_type row{};
+  query_detail::each_row(conn, &org, q, true, [&](auto& s) {
+    Q::read_row(s, row);
+    f(std::as_const(row));
+  });
+}
+
+/// Every row of the query, for org `org`. Rows are decoded in place into the vector.
 template <class Conn, class Q>
   requires query_detail::is_query<Q>::value
 std::vector<typename Q::row_type> fetch(Conn& conn, const OrgId& org, const Q& q) {
+  query_detail::refuse_org_for<Q>();
   std::vector<typename Q::row_type> out;
-  for_each_row(conn, org, q, [&](const auto& row) { out.push_back(row); });
+  query_detail::each_row(conn, &org, q, false, [&](auto& s) { Q::read_row(s, out.emplace_back()); });
   return out;
 }
 
@@ -833,46 +923,54 @@ std::vector<typename Q::row_type> fetch(Conn& conn, const OrgId& org, const Q& q
 template <class Conn, class Q>
   requires query_detail::is_query<Q>::value
 std::optional<typename Q::row_type> fetch_one(Conn& conn, const OrgId& org, const Q& q) {
+  query_detail::refuse_org_for<Q>();
   std::optional<typename Q::row_type> out;
-  for_each_row(conn, org, q, [&](const auto& row) {
-    if (!out) out = row;
+  query_detail::each_row(conn, &org, q, false, [&](auto& s) {
+    if (!out) Q::read_row(s, out.emplace());
   });
   return out;
 }
 
 /// Calls f(row) for each row of the query in the platform scope (types.hpp, PlatformScope):
-/// every org-scoped table it reads, joins or subqueries must have an optional org column, and
-/// only its rows of no org take part (`org IS NULL`).
+/// every org-scoped table it reads, joins or subqueries must have an optional org column (or be
+/// scoped through such a parent), and only its rows of no org take part (`org IS NULL`; for a
+/// table scoped through its parent, the rows whose parent has no org).
 template <class Conn, class Q, class F>
   requires query_detail::is_query<Q>::value
-void for_each_row(Conn& conn, PlatformScope p, const Q& q, F&& f) {
-  query_detail::refuse_org_for<Q>();
+void for_each_row(Conn& conn, PlatformScope, const Q& q, F&& f) {
   query_detail::require_platform_for<Q>();
-  if constexpr (requires { conn.visit([](auto&) {}); }) {
-    conn.visit([&](auto& c) { for_each_row(c, p, q, f); });
-  } else {
-    in_platform_context(conn, [&] {
-      query_detail::run(conn, nullptr, q, [&](auto& s) {
-        typename Q::row_type row{};
-        Q::read_row(s, row);
-        f(std::as_const(row));
-      });
-    });
-  }
+  typename Q::row_type row{};
+  query_detail::each_platform_row(conn, q, false, [&](auto& s) {
+    Q::read_row(s, row);
+    f(std::as_const(row));
+  });
+}
+/// stream_each_row in the platform scope (see for_each_row above).
+template <class Conn, class Q, class F>
+  requires query_detail::is_query<Q>::value
+void stream_each_row(Conn& conn, PlatformScope, const Q& q, F&& f) {
+  query_detail::require_platform_for<Q>();
+  typename Q::row_type row{};
+  query_detail::each_platform_row(conn, q, true, [&](auto& s) {
+    Q::read_row(s, row);
+    f(std::as_const(row));
+  });
 }
 template <class Conn, class Q>
   requires query_detail::is_query<Q>::value
-std::vector<typename Q::row_type> fetch(Conn& conn, PlatformScope p, const Q& q) {
+std::vector<typename Q::row_type> fetch(Conn& conn, PlatformScope, const Q& q) {
+  query_detail::require_platform_for<Q>();
   std::vector<typename Q::row_type> out;
-  for_each_row(conn, p, q, [&](const auto& row) { out.push_back(row); });
+  query_detail::each_platform_row(conn, q, false, [&](auto& s) { Q::read_row(s, out.emplace_back()); });
   return out;
 }
 template <class Conn, class Q>
   requires query_detail::is_query<Q>::value
-std::optional<typename Q::row_type> fetch_one(Conn& conn, PlatformScope p, const Q& q) {
+std::optional<typename Q::row_type> fetch_one(Conn& conn, PlatformScope, const Q& q) {
+  query_detail::require_platform_for<Q>();
   std::optional<typename Q::row_type> out;
-  for_each_row(conn, p, q, [&](const auto& row) {
-    if (!out) out = row;
+  query_detail::each_platform_row(conn, q, false, [&](auto& s) {
+    if (!out) Q::read_row(s, out.emplace());
   });
   return out;
 }
@@ -882,21 +980,29 @@ template <class Conn, class Q, class F>
   requires query_detail::is_query<Q>::value
 void for_each_row(Conn& conn, const Q& q, F&& f) {
   query_detail::require_org_for<Q>();
-  if constexpr (requires { conn.visit([](auto&) {}); }) {
-    conn.visit([&](auto& c) { for_each_row(c, q, f); });
-  } else {
-    query_detail::run(conn, nullptr, q, [&](auto& s) {
-      typename Q::row_type row{};
-      Q::read_row(s, row);
-      f(std::as_const(row));
-    });
-  }
+  typename Q::row_type row{};
+  query_detail::each_row(conn, static_cast<const OrgId*>(nullptr), q, false, [&](auto& s) {
+    Q::read_row(s, row);
+    f(std::as_const(row));
+  });
+}
+/// stream_each_row for a query over global tables only: no org.
+template <class Conn, class Q, class F>
+  requires query_detail::is_query<Q>::value
+void stream_each_row(Conn& conn, const Q& q, F&& f) {
+  query_detail::require_org_for<Q>();
+  typename Q::row_type row{};
+  query_detail::each_row(conn, static_cast<const OrgId*>(nullptr), q, true, [&](auto& s) {
+    Q::read_row(s, row);
+    f(std::as_const(row));
+  });
 }
 template <class Conn, class Q>
   requires query_detail::is_query<Q>::value
 std::vector<typename Q::row_type> fetch(Conn& conn, const Q& q) {
+  query_detail::require_org_for<Q>();
   std::vector<typename Q::row_type> out;
-  for_each_row(conn, q, [&](const auto& row) { out.push_back(row); });
+  query_detail::each_row(conn, static_cast<const OrgId*>(nullptr), q, false, [&](auto& s) { Q::read_row(s, out.emplace_back()); });
   return out;
 }
 
@@ -953,9 +1059,9 @@ stmt::Statement describe_insert_select(const Into<Target, Ms...>& into, const Q&
 template <class Target, class Conn, class Q, class... Ms>
   requires query_detail::is_query<Q>::value
 std::int64_t insert_select(Conn& conn, const OrgId& org, const Into<Target, Ms...>& into, const Q& q) {
-  static_assert(org_scoped<Target> || !Q::reads_org_scoped,
+  static_assert(takes_org<Target> || !Q::reads_org_scoped,
                 "tenantry: INSERT ... SELECT from org-scoped tables into a global table would publish one org's rows to every org");
-  static_assert(org_scoped<Target> || Q::reads_org_scoped,
+  static_assert(takes_org<Target> || Q::reads_org_scoped,
                 "tenantry: this INSERT ... SELECT touches only global tables: it takes no org");
   static_assert(std::tuple_size_v<decltype(q.outputs)> == sizeof...(Ms),
                 "tenantry: INSERT ... SELECT needs one selected output per column of into(...)");

@@ -1,4 +1,4 @@
-// expect: entity<T>::scope is tenantry::global or tenantry::Scope::org
+// expect: entity<T>::scope is tenantry::global, tenantry::Scope::org or tenantry::through<&T::fk>
 #include "support/entities.hpp"
 
 using namespace tenantry;
