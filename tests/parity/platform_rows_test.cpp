@@ -280,3 +280,179 @@ TEMPLATE_TEST_CASE("platform rows: references from a table with an optional org 
   CHECK(links.count(e.b) == 0);
   CHECK(links.count(platform) == 1);
 }
+
+// ---- the statement forms that came with the query layer and the performance work ------------
+
+TEMPLATE_TEST_CASE("platform rows: find_many keeps to its scope", "[parity][tenancy][platform]",
+                   ORG_ISOLATION_BACKENDS) {
+  Events<TestType> e;
+  auto& ev = e.events;
+  // Every id of every scope, one of them twice: each scope finds its own rows only.
+  const std::vector<Uuid> all{e.a1.id, e.b1.id, e.p1.id, e.p2.id, e.p1.id};
+  const auto of_a = ev.find_many(e.a, all);
+  REQUIRE(of_a.size() == 1);
+  CHECK(of_a[0].id == e.a1.id);
+  const auto of_platform = ev.find_many(platform, all);
+  CHECK(codes(of_platform) == std::vector<std::string>{"x", "y"});
+  for (const auto& r : of_platform) CHECK_FALSE(r.org_id.has_value());
+  CHECK(ev.find_many(platform, std::vector<Uuid>{e.a1.id, e.b1.id}).empty());
+  CHECK(ev.find_many(e.b, std::vector<Uuid>{e.p1.id, e.p2.id, e.a1.id}).empty());
+  // The same call signature alternating between an org and the platform scope: each call gets
+  // its own scope's statement (the shape-key memo keys on the scope too).
+  for (int i = 0; i < 3; ++i) {
+    CHECK(codes(ev.list(e.a, col(&AuditEvent::level) >= 0)) == std::vector<std::string>{"x"});
+    CHECK(codes(ev.list(platform, col(&AuditEvent::level) >= 0)) == std::vector<std::string>{"x", "y"});
+    CHECK(ev.count(platform, col(&AuditEvent::level) >= 0) == 2);
+    CHECK(ev.count(e.b, col(&AuditEvent::level) >= 0) == 1);
+    CHECK(ev.update_where(platform, col(&AuditEvent::level) >= 0, assign(col(&AuditEvent::level), 1)) == 2);
+    CHECK(ev.update_where(e.a, col(&AuditEvent::level) >= 0, assign(col(&AuditEvent::level), 1)) == 1);
+  }
+  CHECK(stored_events(e.conn) == e.before);
+}
+
+TEMPLATE_TEST_CASE("platform rows: put keeps to its scope", "[parity][tenancy][platform]", ORG_ISOLATION_BACKENDS) {
+  Events<TestType> e;
+  auto& ev = e.events;
+  // A conflict with a row of another scope writes nothing: the guarded DO UPDATE refuses it.
+  AuditEvent on_p1 = make_event("z", e.a);
+  on_p1.id = e.p1.id;
+  expect_throw<UniqueViolation>([&] { ev.put(e.a, on_p1, on_conflict(&AuditEvent::id)); });
+  AuditEvent on_a1 = make_event("z");
+  on_a1.id = e.a1.id;
+  expect_throw<UniqueViolation>([&] { ev.put(platform, on_a1, on_conflict(&AuditEvent::id)); });
+  // A row of the wrong scope is an OrgMismatch.
+  expect_throw<OrgMismatch>([&] { ev.put(e.a, make_event("n"), on_conflict(&AuditEvent::id)); });
+  expect_throw<OrgMismatch>([&] { ev.put(platform, make_event("n", e.b), on_conflict(&AuditEvent::id)); });
+  CHECK(stored_events(e.conn) == e.before);
+  // On (org, code): the platform put of "x" updates the platform "x" only.
+  AuditEvent px = make_event("x");
+  px.what = "platform put";
+  ev.put(platform, px, on_conflict(&AuditEvent::org_id, &AuditEvent::code));
+  CHECK(ev.find(platform, e.p1.id)->what == "platform put");
+  CHECK(ev.find(e.a, e.a1.id)->what == e.a1.what);
+  CHECK(ev.find(e.b, e.b1.id)->what == e.b1.what);
+  // Org A's put of "y" is a new row of A, not an update of the platform "y".
+  AuditEvent ay = make_event("y", e.a);
+  ay.what = "a put";
+  ev.put(e.a, ay, on_conflict(&AuditEvent::org_id, &AuditEvent::code));
+  CHECK(ev.find(platform, e.p2.id)->what == e.p2.what);
+  CHECK(ev.find(e.a, ay.id)->what == "a put");
+  // A new platform row (an engaged nil org counts as none) is stored with no org.
+  AuditEvent pn = make_event("new");
+  pn.org_id = OrgId{};
+  ev.put(platform, pn, on_conflict(&AuditEvent::org_id, &AuditEvent::code));
+  CHECK(parity::raw_count(e.conn, "SELECT COUNT(*) FROM audit_events WHERE org_id IS NULL") == 3);
+  CHECK(ev.count(e.a) == 2);
+  CHECK(ev.count(e.b) == 1);
+}
+
+TEMPLATE_TEST_CASE("platform rows: insert_many of many rows (unnest on PostgreSQL) keeps to its scope",
+                   "[parity][tenancy][platform]", ORG_ISOLATION_BACKENDS) {
+  Events<TestType> e;
+  auto& ev = e.events;
+  std::vector<AuditEvent> pm{make_event("m1"), make_event("m2"), make_event("m3")};
+  ev.insert_many(platform, pm);
+  std::vector<AuditEvent> am{make_event("m1", e.a), make_event("m2", e.a), make_event("m3", OrgId{})};
+  ev.insert_many(e.a, am);
+  CHECK(parity::raw_count(e.conn, "SELECT COUNT(*) FROM audit_events WHERE org_id IS NULL") == 5);
+  CHECK(ev.count(platform) == 5);
+  CHECK(ev.count(e.a) == 4);
+  CHECK(ev.count(e.b) == 1);
+  const auto before = stored_events(e.conn);
+  // A platform batch with a code twice, or one another platform row has: the partial unique
+  // index refuses it and nothing of the batch is written.
+  std::vector<AuditEvent> twice{make_event("d1"), make_event("d2"), make_event("d1")};
+  expect_throw<UniqueViolation>([&] { ev.insert_many(platform, twice); });
+  std::vector<AuditEvent> taken{make_event("d3"), make_event("x")};
+  expect_throw<UniqueViolation>([&] { ev.insert_many(platform, taken); });
+  // Rows of the wrong scope anywhere in a batch: OrgMismatch, nothing written.
+  std::vector<AuditEvent> mixed{make_event("d4"), make_event("d5"), make_event("d6", e.a)};
+  expect_throw<OrgMismatch>([&] { ev.insert_many(platform, mixed); });
+  std::vector<AuditEvent> mixed_a{make_event("d4", e.a), make_event("d5", e.a), make_event("d6")};
+  expect_throw<OrgMismatch>([&] { ev.insert_many(e.a, mixed_a); });
+  CHECK(stored_events(e.conn) == before);
+  // The platform's codes are free for an org's batch.
+  std::vector<AuditEvent> reuse{make_event("x", e.b), make_event("y", e.b), make_event("m1", e.b)};
+  expect_throw<UniqueViolation>([&] { ev.insert_many(e.b, reuse); });  // B already has "x"
+  reuse.erase(reuse.begin());
+  ev.insert_many(e.b, reuse);
+  CHECK(ev.count(e.b) == 3);
+  CHECK(ev.count(platform) == 5);
+}
+
+TEMPLATE_TEST_CASE("platform rows: for_each_row and stream_each_row in either scope",
+                   "[parity][tenancy][platform][query]", ORG_ISOLATION_BACKENDS) {
+  Events<TestType> e;
+  const auto q =
+      select(col(&AuditEvent::id), col(&AuditEvent::code)).from<AuditEvent>().order_by(col(&AuditEvent::code));
+  std::vector<Uuid> seen;
+  for_each_row(e.conn, platform, q, [&](const auto& row) { seen.push_back(std::get<0>(row)); });
+  CHECK(seen == std::vector<Uuid>{e.p1.id, e.p2.id});
+  seen.clear();
+  stream_each_row(e.conn, platform, q, [&](const auto& row) { seen.push_back(std::get<0>(row)); });
+  CHECK(seen == std::vector<Uuid>{e.p1.id, e.p2.id});
+  seen.clear();
+  stream_each_row(e.conn, e.a, q, [&](const auto& row) { seen.push_back(std::get<0>(row)); });
+  CHECK(seen == std::vector<Uuid>{e.a1.id});
+  CHECK(fetch_one(e.conn, platform, q.where(col(&AuditEvent::id) == e.a1.id)) == std::nullopt);
+}
+
+TEMPLATE_TEST_CASE("platform rows: a table scoped through a parent with an optional org",
+                   "[parity][tenancy][platform][parent]", PARITY_BACKENDS) {
+  using platform_fixtures::EventNote;
+  Events<TestType> e;
+  Repo<TestType, EventNote> notes{e.conn};
+  const EventNote na = notes.insert(e.a, EventNote{Uuid::random(), e.a1.id, "a"});
+  const EventNote nb = notes.insert(e.b, EventNote{Uuid::random(), e.b1.id, "b"});
+  // Org A cannot hang a note on a platform event, or on B's: nothing is written.
+  expect_throw<OrgMismatch>([&] { notes.insert(e.a, EventNote{Uuid::random(), e.p1.id, "steal"}); });
+  expect_throw<OrgMismatch>([&] { notes.insert(e.a, EventNote{Uuid::random(), e.b1.id, "steal"}); });
+  std::vector<EventNote> batch{EventNote{Uuid::random(), e.a1.id, "ok"}, EventNote{Uuid::random(), e.p2.id, "steal"}};
+  expect_throw<OrgMismatch>([&] { notes.insert_many(e.a, batch); });
+  expect_throw<OrgMismatch>([&] {
+    notes.put(e.a, EventNote{Uuid::random(), e.p1.id, "steal"}, on_conflict(&EventNote::id));
+  });
+  CHECK(parity::raw_count(e.conn, "SELECT COUNT(*) FROM event_notes") == 2);
+  // Notes of platform events (the library writes none: no platform form for this table).
+  const Uuid np1 = Uuid::random(), np2 = Uuid::random();
+  parity::raw_query(
+      e.conn, "INSERT INTO event_notes (id, event_id, text) VALUES (?1, ?2, 'p1')", [](auto&) {}, np1, e.p1.id);
+  parity::raw_query(
+      e.conn, "INSERT INTO event_notes (id, event_id, text) VALUES (?1, ?2, 'p2')", [](auto&) {}, np2, e.p2.id);
+  // Org calls: a note of a platform event is out of reach.
+  CHECK_FALSE(notes.find(e.a, np1).has_value());
+  CHECK(notes.find_many(e.a, std::vector<Uuid>{np1, np2, na.id, nb.id}).size() == 1);
+  CHECK(notes.list(e.a).size() == 1);
+  CHECK(notes.count(e.b) == 1);
+  CHECK_FALSE(notes.set(e.a, np1, &EventNote::text, std::string("taken")));
+  CHECK_FALSE(notes.erase(e.a, np1));
+  CHECK(notes.erase_where(e.a, col(&EventNote::text) != "") == 1);  // A's own note only
+  // Moving a note of org B to a platform event: refused, nothing written.
+  expect_throw<OrgMismatch>([&] { notes.set(e.b, nb.id, &EventNote::event_id, e.p1.id); });
+  expect_throw<OrgMismatch>([&] { notes.update(e.b, EventNote{nb.id, e.p1.id, "moved"}); });
+  CHECK(parity::raw_texts(e.conn, "SELECT text FROM event_notes ORDER BY text") ==
+        std::vector<std::string>{"b", "p1", "p2"});
+  // Queries: an org joins its notes only; the platform scope reaches the notes of its events.
+  const auto joined = select(col(&AuditEvent::code), col(&EventNote::text))
+                          .from<AuditEvent>()
+                          .join<EventNote>(col(&EventNote::event_id) == col(&AuditEvent::id))
+                          .order_by(col(&EventNote::text));
+  using Joined = std::vector<std::tuple<std::string, std::string>>;
+  CHECK(fetch(e.conn, e.b, joined) == Joined{{"x", "b"}});
+  CHECK(fetch(e.conn, e.a, joined).empty());
+  CHECK(fetch(e.conn, platform, joined) == Joined{{"x", "p1"}, {"y", "p2"}});
+  const auto all_notes = select(col(&EventNote::text)).from<EventNote>().order_by(col(&EventNote::text));
+  CHECK(fetch(e.conn, platform, all_notes) == std::vector<std::tuple<std::string>>{{"p1"}, {"p2"}});
+  CHECK(fetch(e.conn, e.b, all_notes) == std::vector<std::tuple<std::string>>{{"b"}});
+  // EXISTS over the notes: each scope sees its own.
+  const auto with_note = select(col(&AuditEvent::code))
+                             .from<AuditEvent>()
+                             .where(exists(from<EventNote>().where(col(&EventNote::event_id) == col(&AuditEvent::id))))
+                             .order_by(col(&AuditEvent::code));
+  CHECK(fetch(e.conn, platform, with_note) == std::vector<std::tuple<std::string>>{{"x"}, {"y"}});
+  CHECK(fetch(e.conn, e.b, with_note) == std::vector<std::tuple<std::string>>{{"x"}});
+  CHECK(fetch(e.conn, e.a, with_note).empty());
+  // A platform event's delete cascades to its notes only.
+  CHECK(e.events.erase(platform, e.p1.id));
+  CHECK(parity::raw_texts(e.conn, "SELECT text FROM event_notes ORDER BY text") == std::vector<std::string>{"b", "p2"});
+}

@@ -598,3 +598,88 @@ TEST_CASE("row-level security, platform rows: a pooled connection never carries 
   conn->set_org_context(db.a);
   CHECK(texts(*conn, "SELECT code FROM audit_events ORDER BY code") == std::vector<std::string>{"a1", "a2"});
 }
+
+TEST_CASE("row-level security, platform rows: a table scoped through audit_events; find_many, put, insert_many",
+          "[pg][tenancy][rls][platform][parent]") {
+  using platform_fixtures::EventNote;
+  PlatformRlsDatabase db;
+  {
+    pg::Connection owner(as_role(db.url, owner_role));
+    owner.execute(schema_sql<PgDialect, EventNote>(DdlOptions{.row_level_security = true}));
+    owner.execute(std::string("GRANT SELECT, INSERT, UPDATE, DELETE ON event_notes TO ") + reader_role);
+  }
+  pg::Connection app(as_role(db.url, reader_role), pg::Options{.org_context = true});
+  Repository<AuditEvent, PgDialect> events{app};
+  Repository<EventNote, PgDialect> notes{app};
+  const auto ids = [&](auto scope) {
+    std::vector<Uuid> out;
+    for (const auto& e : events.list(scope, order_by(&AuditEvent::code))) out.push_back(e.id);
+    return out;
+  };
+  const auto of_a = ids(db.a), of_b = ids(db.b), of_platform = ids(platform);
+  notes.insert(db.a, EventNote{Uuid::random(), of_a[0], "a"});
+  CHECK_THROWS_AS(notes.insert(db.a, EventNote{Uuid::random(), of_platform[0], "steal"}), OrgMismatch);
+  // The policy alone (raw SQL): in the platform context a note goes under a platform event only.
+  CHECK(raw_execute(app, platform, "INSERT INTO event_notes (id, event_id, text) VALUES ($1, $2, 'p')", Uuid::random(),
+                    of_platform[0]) == 1);
+  CHECK_THROWS_AS(raw_execute(app, platform, "INSERT INTO event_notes (id, event_id, text) VALUES ($1, $2, 'x')",
+                              Uuid::random(), of_a[0]),
+                  DatabaseError);
+  CHECK_THROWS_AS(raw_execute(app, db.b, "INSERT INTO event_notes (id, event_id, text) VALUES ($1, $2, 'x')",
+                              Uuid::random(), of_platform[1]),
+                  DatabaseError);
+  struct Text {
+    std::string text;
+  };
+  const auto raw_texts = [&](auto scope) {
+    std::vector<std::string> out;
+    for (const auto& r : raw_query<Text>(app, scope, "SELECT text FROM event_notes ORDER BY text")) out.push_back(r.text);
+    return out;
+  };
+  CHECK(raw_texts(platform) == std::vector<std::string>{"p"});
+  CHECK(raw_texts(db.a) == std::vector<std::string>{"a"});
+  CHECK(raw_texts(db.b).empty());
+  const auto q = select(col(&EventNote::text)).from<EventNote>();
+  CHECK(fetch(app, platform, q) == std::vector<std::tuple<std::string>>{{"p"}});
+  CHECK(fetch(app, db.a, q) == std::vector<std::tuple<std::string>>{{"a"}});
+  const std::vector<const TableInfo*> tables{&table_info<ApiToken>(), &table_info<AuditEvent>(), &table_info<EventNote>()};
+  const auto p = problems(app, tables);
+  INFO(joined(p));
+  CHECK(p.empty());
+  // The performance forms under the policy.
+  std::vector<Uuid> all = of_a;
+  all.insert(all.end(), of_b.begin(), of_b.end());
+  all.insert(all.end(), of_platform.begin(), of_platform.end());
+  CHECK(events.find_many(platform, all).size() == 2);
+  CHECK(events.find_many(db.a, all).size() == 2);
+  events.put(platform, make_event("p3"), on_conflict(&AuditEvent::org_id, &AuditEvent::code));
+  std::vector<AuditEvent> batch{make_event("m1"), make_event("m2"), make_event("m3")};
+  events.insert_many(platform, batch);
+  CHECK(events.count(platform) == 6);
+  CHECK(events.count(db.a) == 2);
+  std::vector<AuditEvent> wrong{make_event("m4"), make_event("m5", db.a)};
+  CHECK_THROWS_AS(events.insert_many(platform, wrong), OrgMismatch);
+  CHECK(events.count(platform) == 6);
+}
+
+TEST_CASE("platform rows: a platform call never runs under an org's statement_timeout", "[pg][tenancy][platform]") {
+  PlatformRlsDatabase db;
+  const OrgId limited = db.a;
+  pg::Connection app(as_role(db.url, reader_role),
+                     pg::Options{.org_context = true, .statement_timeout = [limited](const OrgId& org) {
+                                   return org == limited ? std::chrono::milliseconds(4321) : std::chrono::milliseconds(0);
+                                 }});
+  Repository<AuditEvent, PgDialect> events{app};
+  struct Setting {
+    std::string value;
+  };
+  auto tx = app.transaction();
+  const auto before = raw_query<Setting>(app, platform, "SELECT current_setting('statement_timeout') AS value");
+  CHECK(events.count(db.a) == 2);
+  CHECK(raw_query<Setting>(app, db.a, "SELECT current_setting('statement_timeout') AS value").at(0).value == "4321ms");
+  // The platform scope has no limit of its own: the transaction's setting comes back.
+  CHECK(events.count(platform) == 2);
+  CHECK(raw_query<Setting>(app, platform, "SELECT current_setting('statement_timeout') AS value").at(0).value ==
+        before.at(0).value);
+  CHECK(raw_query<Setting>(app, db.a, "SELECT current_setting('statement_timeout') AS value").at(0).value == "4321ms");
+}

@@ -7,6 +7,9 @@
 //   EventLink    rows of an org or of no org that reference an ApiToken (plain org-scoped) and
 //                an AuditEvent (optional org): both tenant-safe composite keys, each with its
 //                CHECK that a row of no org references nothing (schema.hpp, add_platform_rules).
+//   EventNote    no org column: scoped through its AuditEvent (tenantry::through<&EventNote::
+//                event_id>), so a note of a platform event belongs to the platform scope and a
+//                note of an org's event to that org.
 #pragma once
 
 #include "support/entities.hpp"
@@ -38,6 +41,12 @@ struct EventLink {
   std::string note;
 };
 
+struct EventNote {
+  Uuid id;
+  Uuid event_id;
+  std::string text;
+};
+
 inline AuditEvent make_event(std::string code, std::optional<OrgId> org = std::nullopt, int level = 1) {
   return AuditEvent{Uuid::random(), org, code, "what " + code, level};
 }
@@ -64,12 +73,22 @@ struct tenantry::entity<platform_fixtures::EventLink> {
       foreign_key(&T::event_id, &platform_fixtures::AuditEvent::id, on_delete::cascade)};
 };
 
+template <>
+struct tenantry::entity<platform_fixtures::EventNote> {
+  using T = platform_fixtures::EventNote;
+  static constexpr auto scope = tenantry::through<&T::event_id>;
+  static constexpr std::string_view table = "event_notes";
+  static constexpr auto primary_key = key(&T::id);
+  static constexpr auto constraints = std::tuple{
+      foreign_key(&T::event_id, &platform_fixtures::AuditEvent::id, on_delete::cascade)};
+};
+
 namespace platform_fixtures {
 
 /// The DDL of the platform-row tables (after fixtures::schema: EventLink references api_tokens).
 template <class D>
 std::string schema(tenantry::DdlOptions opt = {}) {
-  return tenantry::schema_sql<D, AuditEvent, EventLink>(opt);
+  return tenantry::schema_sql<D, AuditEvent, EventLink, EventNote>(opt);
 }
 /// The audit_events table alone (schema per org: api_tokens is in each org's schema, so
 /// event_links, which references it, cannot be created in public).

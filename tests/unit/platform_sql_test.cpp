@@ -22,6 +22,25 @@ using namespace tenantry;
 using fixtures::ApiToken;
 using platform_fixtures::AuditEvent;
 using platform_fixtures::EventLink;
+using platform_fixtures::EventNote;
+
+namespace platform_sql_fx {
+/// Scoped through a plain org-scoped parent: it has no rows of the platform scope.
+struct TokenNote {
+  Uuid id;
+  Uuid token_id;
+  std::string text;
+};
+}  // namespace platform_sql_fx
+using platform_sql_fx::TokenNote;
+
+template <>
+struct tenantry::entity<TokenNote> {
+  static constexpr auto scope = tenantry::through<&TokenNote::token_id>;
+  static constexpr std::string_view table = "platform_sql_token_notes";
+  static constexpr auto primary_key = key(&TokenNote::id);
+  static constexpr auto constraints = std::tuple{foreign_key(&TokenNote::token_id, &ApiToken::id)};
+};
 
 namespace {
 
@@ -68,12 +87,28 @@ std::string platform_sql() {
   both("update where", st::update_where<AuditEvent>({what}, pred));
   both("upsert on (org, code)", st::upsert<AuditEvent>(on_conflict(&AuditEvent::org_id, &AuditEvent::code)));
   both("upsert on id", st::upsert<AuditEvent>(on_conflict(&AuditEvent::id).update(only(&AuditEvent::what))));
+  both("put on (org, code)", st::upsert<AuditEvent>(on_conflict(&AuditEvent::org_id, &AuditEvent::code), false));
+  both("put on id", st::upsert<AuditEvent>(on_conflict(&AuditEvent::id), false));
+  if constexpr (D::is_postgres) {
+    both("find many", st::find_many<AuditEvent>());
+    out += "insert many (unnest): " + w(st::insert_unnest<AuditEvent>()) + '\n';
+  }
+  // A table scoped through a parent whose org column is optional: its notes of platform events
+  // are the platform scope's (the EXISTS on the parent ends in IS NULL).
+  both("note list", st::list<EventNote>(col(&EventNote::text) == "t"));
+  both("note find", st::find<EventNote>());
+  out += "note insert: " + w(st::insert<EventNote>()) + '\n';
   const auto joined = select(col(&AuditEvent::code), col(&EventLink::note))
                           .from<AuditEvent>()
                           .left_join<EventLink>(col(&EventLink::event_id) == col(&AuditEvent::id))
                           .where(exists(from<EventLink>().where(col(&EventLink::note) == col(&AuditEvent::code))));
   out += "query: " + sql_of<D>(joined) + '\n';
   out += "query (platform): " + sql_of<D>(platform, joined) + '\n';
+  const auto notes = select(col(&AuditEvent::code), col(&EventNote::text))
+                         .from<AuditEvent>()
+                         .join<EventNote>(col(&EventNote::event_id) == col(&AuditEvent::id));
+  out += "notes query: " + sql_of<D>(notes) + '\n';
+  out += "notes query (platform): " + sql_of<D>(platform, notes) + '\n';
   stmt::Statement copy = query_detail::describe_insert_select(
       into(&EventLink::id, &EventLink::note), select(col(&AuditEvent::id), col(&AuditEvent::what)).from<AuditEvent>());
   both("insert select", copy);
@@ -120,6 +155,8 @@ TEST_CASE("platform rows: the writer never writes a platform statement on a tabl
   stmt::Statement sub = st::list<EventLink>(
       exists(from<ApiToken>().where(col(&ApiToken::id) == col(&EventLink::token_id))));
   CHECK_THROWS_AS(write_sql<SqliteDialect>(in_platform(sub)), UsageError);
+  // A table scoped through a parent whose every row has an org: no platform statement either.
+  CHECK_THROWS_AS(write_sql<PgDialect>(in_platform(st::list<TokenNote>())), UsageError);
   // In the platform scope there is no org parameter: the first value is ?1.
   CHECK_FALSE(stmt::needs_org(in_platform(st::list<AuditEvent>())));
   CHECK(write_sql<SqliteDialect>(in_platform(st::count<AuditEvent>(col(&AuditEvent::level) == 1))) ==
