@@ -24,6 +24,13 @@ CREATE TABLE "event_links" (
   CONSTRAINT "fk_event_links_token_id" FOREIGN KEY ("org_id", "token_id") REFERENCES "api_tokens" ("org_id", "id") ON DELETE CASCADE,
   CONSTRAINT "fk_event_links_event_id" FOREIGN KEY ("org_id", "event_id") REFERENCES "audit_events" ("org_id", "id") ON DELETE CASCADE
 );
+CREATE TABLE "event_notes" (
+  "id" TEXT NOT NULL,
+  "event_id" TEXT NOT NULL,
+  "text" TEXT NOT NULL,
+  CONSTRAINT "pk_event_notes" PRIMARY KEY ("id"),
+  CONSTRAINT "fk_event_notes_event_id" FOREIGN KEY ("event_id") REFERENCES "audit_events" ("id") ON DELETE CASCADE
+);
 -- statements: each in an org's scope, then in the platform scope
 insert: INSERT INTO "audit_events" ("id", "org_id", "code", "what", "level") VALUES (?1, ?2, ?3, ?4, ?5)
 insert (platform): INSERT INTO "audit_events" ("id", "org_id", "code", "what", "level") VALUES (?1, ?2, ?3, ?4, ?5)
@@ -49,7 +56,18 @@ upsert on (org, code): INSERT INTO "audit_events" ("id", "org_id", "code", "what
 upsert on (org, code) (platform): INSERT INTO "audit_events" ("id", "org_id", "code", "what", "level") VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT ("code") WHERE "org_id" IS NULL DO UPDATE SET "what" = excluded."what", "level" = excluded."level" RETURNING "id", "org_id", "code", "what", "level"
 upsert on id: INSERT INTO "audit_events" ("id", "org_id", "code", "what", "level") VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT ("id") DO UPDATE SET "what" = excluded."what" WHERE "audit_events"."org_id" IS excluded."org_id" RETURNING "id", "org_id", "code", "what", "level"
 upsert on id (platform): INSERT INTO "audit_events" ("id", "org_id", "code", "what", "level") VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT ("id") DO UPDATE SET "what" = excluded."what" WHERE "audit_events"."org_id" IS excluded."org_id" RETURNING "id", "org_id", "code", "what", "level"
+put on (org, code): INSERT INTO "audit_events" ("id", "org_id", "code", "what", "level") VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT ("org_id", "code") DO UPDATE SET "what" = excluded."what", "level" = excluded."level"
+put on (org, code) (platform): INSERT INTO "audit_events" ("id", "org_id", "code", "what", "level") VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT ("code") WHERE "org_id" IS NULL DO UPDATE SET "what" = excluded."what", "level" = excluded."level"
+put on id: INSERT INTO "audit_events" ("id", "org_id", "code", "what", "level") VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT ("id") DO UPDATE SET "code" = excluded."code", "what" = excluded."what", "level" = excluded."level" WHERE "audit_events"."org_id" IS excluded."org_id"
+put on id (platform): INSERT INTO "audit_events" ("id", "org_id", "code", "what", "level") VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT ("id") DO UPDATE SET "code" = excluded."code", "what" = excluded."what", "level" = excluded."level" WHERE "audit_events"."org_id" IS excluded."org_id"
+note list: SELECT "id", "event_id", "text" FROM "event_notes" WHERE EXISTS (SELECT 1 FROM "audit_events" AS "p0" WHERE "p0"."id" = "event_notes"."event_id" AND "p0"."org_id" = ?1) AND "text" = ?2
+note list (platform): SELECT "id", "event_id", "text" FROM "event_notes" WHERE EXISTS (SELECT 1 FROM "audit_events" AS "p0" WHERE "p0"."id" = "event_notes"."event_id" AND "p0"."org_id" IS NULL) AND "text" = ?1
+note find: SELECT "id", "event_id", "text" FROM "event_notes" WHERE EXISTS (SELECT 1 FROM "audit_events" AS "p0" WHERE "p0"."id" = "event_notes"."event_id" AND "p0"."org_id" = ?1) AND "id" = ?2
+note find (platform): SELECT "id", "event_id", "text" FROM "event_notes" WHERE EXISTS (SELECT 1 FROM "audit_events" AS "p0" WHERE "p0"."id" = "event_notes"."event_id" AND "p0"."org_id" IS NULL) AND "id" = ?1
+note insert: INSERT INTO "event_notes" ("id", "event_id", "text") SELECT ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM "audit_events" AS "p0" WHERE "p0"."id" = ?3 AND "p0"."org_id" = ?1)
 query: SELECT "t0"."code", "t1"."note" FROM "audit_events" AS "t0" LEFT JOIN "event_links" AS "t1" ON "t1"."event_id" = "t0"."id" AND "t1"."org_id" = ?1 AND "t1"."org_id" = "t0"."org_id" WHERE "t0"."org_id" = ?1 AND EXISTS (SELECT 1 FROM "event_links" AS "t2" WHERE "t2"."org_id" = ?1 AND "t2"."note" = "t0"."code")
 query (platform): SELECT "t0"."code", "t1"."note" FROM "audit_events" AS "t0" LEFT JOIN "event_links" AS "t1" ON "t1"."event_id" = "t0"."id" AND "t1"."org_id" IS NULL WHERE "t0"."org_id" IS NULL AND EXISTS (SELECT 1 FROM "event_links" AS "t2" WHERE "t2"."org_id" IS NULL AND "t2"."note" = "t0"."code")
+notes query: SELECT "t0"."code", "t1"."text" FROM "audit_events" AS "t0" JOIN "event_notes" AS "t1" ON "t1"."event_id" = "t0"."id" AND EXISTS (SELECT 1 FROM "audit_events" AS "p0" WHERE "p0"."id" = "t1"."event_id" AND "p0"."org_id" = ?1) WHERE "t0"."org_id" = ?1
+notes query (platform): SELECT "t0"."code", "t1"."text" FROM "audit_events" AS "t0" JOIN "event_notes" AS "t1" ON "t1"."event_id" = "t0"."id" AND EXISTS (SELECT 1 FROM "audit_events" AS "p0" WHERE "p0"."id" = "t1"."event_id" AND "p0"."org_id" IS NULL) WHERE "t0"."org_id" IS NULL
 insert select: INSERT INTO "event_links" ("org_id", "id", "note") SELECT ?1, "id", "what" FROM "audit_events" WHERE "org_id" = ?1
 insert select (platform): INSERT INTO "event_links" ("org_id", "id", "note") SELECT NULL, "id", "what" FROM "audit_events" WHERE "org_id" IS NULL
