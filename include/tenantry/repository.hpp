@@ -790,8 +790,13 @@ class Repository {
       for (const auto& k : keys) all.emplace_back(k);
       if (all.empty()) return out;
       static const Sql org_sql = cached_sql<D>(scoped(statements::find_many<E>(), is_org_scoped ? &any_org : nullptr));
-      static const Sql platform_sql = cached_sql<D>(scoped(statements::find_many<E>(), nullptr));
-      Run run(*conn_, platform_call(org) ? platform_sql : org_sql);
+      Sql sql = org_sql;
+      if constexpr (has_platform_rows) {
+        // Only an entity with platform rows has this statement (the writer refuses it for others).
+        static const Sql platform_sql = cached_sql<D>(scoped(statements::find_many<E>(), nullptr));
+        if (platform_call(org)) sql = platform_sql;
+      }
+      Run run(*conn_, sql);
       int p = 1;
       if (org) bind_value(*run, p++, *org);
       [&]<std::size_t... J>(std::index_sequence<J...>) {
