@@ -456,11 +456,21 @@ consteval ColumnDecl<T> column(M T::*member) {
 // entities declaring one table with different scopes (check_entity_set below), and table_info
 // does the same at run time across the whole process (schema.hpp).
 
-/// The two scopes an entity can have; see above.
-enum class Scope : std::uint8_t { org, global };
+/// The scopes an entity can have; see above.
+enum class Scope : std::uint8_t { org, global, per_org_schema };
 
 /// `static constexpr auto scope = tenantry::global;` declares an entity global.
 inline constexpr Scope global = Scope::global;
+
+/// `static constexpr auto scope = tenantry::per_org_schema;` declares an entity scoped by the
+/// schema it lives in (schema-per-org strategy, org_schema.hpp): its table has no org column,
+/// one copy of it lives in each org's schema, and every operation on it still takes the org,
+/// which selects the schema. Its org type is OrgId unless entity<T> also says
+/// `using org_type = tenantry::TextOrgId;` (or IntOrgId). It works only on a PostgreSQL
+/// connection opened with pg::Options::org_schemas and only as a member of an OrgSchemas<...>
+/// set: with SQLite it does not compile, in create_tables / schema_sql (shared tables) it does
+/// not compile, and on a PostgreSQL connection without org_schemas every call is a UsageError.
+inline constexpr Scope per_org_schema = Scope::per_org_schema;
 
 /// True for entities whose tenantry::entity<T> specialisation is visible.
 template <class T>
@@ -477,7 +487,7 @@ namespace detail {
 template <class T, std::size_t... I>
 consteval std::size_t org_field_index(std::index_sequence<I...>) {
   std::size_t found = reflect::npos, count = 0;
-  ((std::is_same_v<std::remove_cv_t<reflect::field_type<I, T>>, OrgId> ? (found = I, ++count, 0) : 0), ...);
+  ((is_org_id<std::remove_cv_t<reflect::field_type<I, T>>>::value ? (found = I, ++count, 0) : 0), ...);
   return count > 1 ? reflect::npos - 1 : found;
 }
 
@@ -494,13 +504,43 @@ consteval bool declares_global() {
     if constexpr (std::is_same_v<std::remove_cv_t<decltype(entity<T>::scope)>, Scope>) {
       return entity<T>::scope == Scope::global;
     } else {
-      static_assert(always_false<T>, "tenantry: entity<T>::scope is tenantry::global or tenantry::Scope::org");
+      static_assert(always_false<T>,
+                    "tenantry: entity<T>::scope is tenantry::global, tenantry::per_org_schema or tenantry::Scope::org");
       return !has_org_field<T>;  // keeps the scope rules quiet: this message is the one to fix
     }
   } else {
     return false;
   }
 }
+
+/// True when entity<T> says `scope = tenantry::per_org_schema`.
+template <class T>
+consteval bool declares_schema_scope() {
+  if constexpr (requires { entity<T>::scope; }) {
+    if constexpr (std::is_same_v<std::remove_cv_t<decltype(entity<T>::scope)>, Scope>)
+      return entity<T>::scope == Scope::per_org_schema;
+    else return false;
+  } else {
+    return false;
+  }
+}
+
+/// The org type an entity's calls take: its org field's type, or for a schema-scoped entity its
+/// declared org_type (OrgId by default). OrgId for a global entity (whose calls take none).
+template <class T>
+struct org_id_of_impl {
+  using type = OrgId;
+};
+template <class T>
+  requires(raw_org_field<T> < reflect::npos - 1)
+struct org_id_of_impl<T> {
+  using type = std::remove_cv_t<reflect::field_type<raw_org_field<T>, T>>;
+};
+template <class T>
+  requires(raw_org_field<T> == reflect::npos && requires { typename entity<T>::org_type; })
+struct org_id_of_impl<T> {
+  using type = typename entity<T>::org_type;
+};
 
 template <class T>
 consteval bool declares_org_leading_keys() {
@@ -538,8 +578,8 @@ consteval bool is_identity_field(std::size_t i) {
 
 template <class F>
 inline constexpr bool is_optional_org = false;
-template <>
-inline constexpr bool is_optional_org<std::optional<OrgId>> = true;
+template <class K>
+inline constexpr bool is_optional_org<std::optional<BasicOrgId<K>>> = true;
 
 /// Rule 3: every field named like the org column is an OrgId, and no field is an optional one.
 template <class T>
@@ -551,7 +591,7 @@ consteval bool org_named_fields_are_org_ids() {
       if constexpr (org < reflect::npos - 1) return n == column_name_of<T, org>();
       return false;
     };
-    return ((std::is_same_v<std::remove_cv_t<reflect::field_type<I, T>>, OrgId> ||
+    return ((is_org_id<std::remove_cv_t<reflect::field_type<I, T>>>::value ||
              (!org_like(reflect::field_name<T, I>) && !org_like(column_name_of<T, I>()))) &&
             ...);
   }(std::make_index_sequence<reflect::field_count<T>>{});
@@ -588,7 +628,7 @@ consteval bool references_org_scoped() {
         (
             [&](const auto& decl) {
               using P = typename fk_parent<std::remove_cvref_t<decltype(decl)>>::type;
-              if constexpr (!std::is_void_v<P>) found = found || has_org_field<P>;
+              if constexpr (!std::is_void_v<P>) found = found || has_org_field<P> || declares_schema_scope<P>();
             }(c),
             ...);
       },
@@ -596,12 +636,14 @@ consteval bool references_org_scoped() {
   return found;
 }
 
-enum class ForeignKeyFault : std::uint8_t { none, unpaired_org, not_a_key, set_null_org };
+enum class ForeignKeyFault : std::uint8_t { none, unpaired_org, not_a_key, set_null_org, org_types_differ };
 
 /// Rule 5 for one foreign key of org-scoped T to org-scoped P.
 template <class T, class P>
 constexpr ForeignKeyFault org_foreign_key_fault(const ForeignKeyDecl<T, P>& fk) {
   constexpr std::size_t co = raw_org_field<T>, po = raw_org_field<P>;
+  if constexpr (!std::is_same_v<typename org_id_of_impl<T>::type, typename org_id_of_impl<P>::type>)
+    return ForeignKeyFault::org_types_differ;
   std::size_t ci = reflect::npos, pi = reflect::npos;
   for (std::size_t k = 0; k < fk.columns.size && k < fk.parent_columns.size; ++k) {
     if (fk.columns.index[k] == co) ci = k;
@@ -718,6 +760,16 @@ consteval bool declares_any_global_unique() {
 template <class T>
 consteval bool check_entity_rules() {
   constexpr bool org = has_org_field<T>;
+  if constexpr (declares_schema_scope<T>()) {
+    static_assert(!org && !has_optional_org_field<T>(),
+                  "tenantry: an entity with scope = tenantry::per_org_schema is scoped by its schema and has no org "
+                  "column: remove its org id field (or make it an ordinary org-scoped entity)");
+    static_assert(is_org_id<typename org_id_of_impl<T>::type>::value,
+                  "tenantry: entity<T>::org_type of a per_org_schema entity is tenantry::OrgId, TextOrgId or IntOrgId");
+    static_assert(org_named_fields_are_org_ids<T>(),
+                  "tenantry: a field named or stored as the org column (org_id) must be a tenantry::OrgId");
+    return true;
+  }
   static_assert(org || declares_global<T>() || has_optional_org_field<T>(),
                 "tenantry: an entity with no OrgId field must declare `static constexpr auto scope = tenantry::global;` "
                 "in its tenantry::entity<T> (being global is never implicit)");
@@ -734,6 +786,9 @@ consteval bool check_entity_rules() {
                   "of the org its rows belong to");
   } else if constexpr (raw_org_field<T> != reflect::npos - 1) {
     constexpr ForeignKeyFault fk = org_foreign_keys_fault<T>();
+    static_assert(fk != ForeignKeyFault::org_types_differ,
+                  "tenantry: a foreign key between org-scoped entities needs one org type on both sides (OrgId, "
+                  "TextOrgId or IntOrgId)");
     static_assert(fk != ForeignKeyFault::unpaired_org,
                   "tenantry: a foreign key between org-scoped entities must pair the child's OrgId column with the "
                   "parent's, or name neither (tenantry then adds both)");
@@ -773,13 +828,46 @@ inline constexpr std::size_t org_field = [] {
   return i;
 }();
 
-/// True for entities with an OrgId field: every operation on them is scoped to one org.
+/// True for entities with an org id field (OrgId, TextOrgId, IntOrgId): every operation on them
+/// is scoped to one org, and every statement filters by (or writes) their org column.
 template <class T>
 concept org_scoped = org_field<T> != reflect::npos;
 
+/// True for entities declaring `scope = tenantry::per_org_schema` (no org column; the org's
+/// schema is the scope).
+template <class T>
+concept schema_scoped = org_field<T> == reflect::npos && detail::declares_schema_scope<T>();
+
+/// True for the entities whose operations take an org: org-scoped and schema-scoped ones.
+template <class T>
+concept takes_org = org_scoped<T> || schema_scoped<T>;
+
+/// The org type entity T's calls take (OrgId, TextOrgId or IntOrgId): its org field's type, or
+/// the org_type a schema-scoped entity declares (OrgId by default).
+template <class T>
+using org_id_of = typename detail::org_id_of_impl<T>::type;
+
+/// The key type of T's org (Uuid, std::string or std::int64_t).
+template <class T>
+using org_key_of = typename org_id_of<T>::key_type;
+
+namespace detail {
+/// One bit per org key type, for checking that the tables of one statement agree.
+template <class O>
+inline constexpr unsigned org_key_bit = std::is_same_v<O, OrgId> ? 1u : std::is_same_v<O, TextOrgId> ? 2u : 4u;
+/// E's bit when its operations take an org, else 0.
+template <class E>
+inline constexpr unsigned org_keys_of = takes_org<E> ? org_key_bit<org_id_of<E>> : 0u;
+/// The org type of a set of bits holding one (OrgId for none or several: those are refused).
+template <unsigned Bits>
+using org_id_for_bits = std::conditional_t<Bits == 2u, TextOrgId, std::conditional_t<Bits == 4u, IntOrgId, OrgId>>;
+/// True when bits name at most one org key type.
+constexpr bool one_org_key(unsigned bits) { return (bits & (bits - 1)) == 0; }
+}  // namespace detail
+
 /// The scope entity T has (checking its rules).
 template <class T>
-inline constexpr Scope scope_of = org_scoped<T> ? Scope::org : Scope::global;
+inline constexpr Scope scope_of = org_scoped<T> ? Scope::org : schema_scoped<T> ? Scope::per_org_schema : Scope::global;
 
 namespace detail {
 template <class A, class B>

@@ -21,14 +21,18 @@
 namespace tenantry {
 
 /// A nil org id is never a tenant: refusing it keeps "forgot to set the org" from reading or
-/// writing rows of nobody, or worse, matching rows that were stored with a nil org.
-inline const OrgId& require_org(const OrgId& org, std::string_view what) {
+/// writing rows of nobody, or worse, matching rows that were stored with a nil org. An invalid
+/// text key (too long, not UTF-8, BasicOrgId) is a ValueError before anything is sent.
+template <org_id_type O>
+const O& require_org(const O& org, std::string_view what) {
   if (org.is_nil()) throw UsageError("tenantry: nil org id passed to " + std::string(what));
+  if constexpr (!std::is_same_v<O, OrgId>)
+    if (!org.valid()) throw ValueError(O::invalid_message(org.value, "passed to " + std::string(what)));
   return org;
 }
 
-template <class Conn, class F>
-auto in_org_context(Conn& conn, const OrgId& org, F&& f) {
+template <class Conn, org_id_type O, class F>
+auto in_org_context(Conn& conn, const O& org, F&& f) {
   if constexpr (requires(Conn& c) {
                   { c.org_context_enabled() } -> std::convertible_to<bool>;
                   c.set_org_context(org);

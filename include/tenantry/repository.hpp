@@ -109,7 +109,13 @@ class Repository {
   using connection_type = Conn;
   using statement_type = typename Conn::statement;
   using key_type = key_t<E>;
-  static constexpr bool is_org_scoped = org_scoped<E>;
+  /// The org type every org-scoped call takes: org_id_of<E> (OrgId, TextOrgId or IntOrgId).
+  using org_type = org_id_of<E>;
+  /// True when the calls take an org: E has an org column, or is scoped by its schema.
+  static constexpr bool is_org_scoped = takes_org<E>;
+  static_assert(!schema_scoped<E> || D::is_postgres,
+                "tenantry: an entity with scope = tenantry::per_org_schema lives in per-org schemas, which only "
+                "PostgreSQL has (OrgSchemas with pg::Options::org_schemas)");
 
   explicit Repository(Conn& conn) : conn_(&conn) { (void)table(); }
 
@@ -120,19 +126,19 @@ class Repository {
 
   /// Inserts `row` into org's rows; generated columns (identity, default_now/uuid) are written
   /// back into `row`, and a nil org field takes `org`. Throws OrgMismatch, constraint violations.
-  void insert(OrgId org, E& row) {
+  void insert(org_type org, E& row) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call insert(row)");
     require_org(org);
     adopt_org(org, row);
-    in_org(org, [&] { insert_impl(&org, row); });
+    in_org(org, [&] { insert_impl(column_org(org), row); });
   }
   /// Inserts a copy of `row` and returns it as stored (with generated columns).
-  E insert(OrgId org, const E& row) {
+  E insert(org_type org, const E& row) {
     E copy = row;
     insert(org, copy);
     return copy;
   }
-  E insert(OrgId org, E&& row) {
+  E insert(org_type org, E&& row) {
     insert(org, row);
     return std::move(row);
   }
@@ -142,7 +148,7 @@ class Repository {
   /// nothing. Generated columns are written back into the rows.
   template <std::ranges::range R>
     requires std::is_same_v<std::ranges::range_value_t<R>, E>
-  void insert_many(OrgId org, R& rows) {
+  void insert_many(org_type org, R& rows) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call insert_many(rows)");
     require_org(org);
     for (E& row : rows) adopt_org(org, row);
@@ -150,30 +156,30 @@ class Repository {
   }
 
   /// The row of `org` with key `key`, if any.
-  std::optional<E> find(OrgId org, const key_type& key) {
+  std::optional<E> find(org_type org, const key_type& key) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call find(key)");
     require_org(org);
-    return in_org(org, [&] { return find_impl(&org, key); });
+    return in_org(org, [&] { return find_impl(column_org(org), key); });
   }
 
   /// Rows of `org`, filtered, ordered and paged by any of: a predicate (col(...) == v ...),
   /// order_by(...), limit(n), offset(n).
   template <class... Args>
-  std::vector<E> list(OrgId org, const Args&... args) {
+  std::vector<E> list(org_type org, const Args&... args) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call list(...)");
     require_org(org);
     return in_org(org, [&] { return list_impl(&org, args...); });
   }
 
   template <class... Args>
-  std::int64_t count(OrgId org, const Args&... pred) {
+  std::int64_t count(org_type org, const Args&... pred) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call count(...)");
     require_org(org);
     return in_org(org, [&] { return count_impl(&org, pred...); });
   }
 
   template <class... Args>
-  bool exists(OrgId org, const Args&... pred) {
+  bool exists(org_type org, const Args&... pred) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call exists(...)");
     require_org(org);
     return in_org(org, [&] { return exists_impl(&org, pred...); });
@@ -181,53 +187,53 @@ class Repository {
 
   /// Writes every non-key column of `row` to org's row with the same key. False when org has no
   /// such row (nothing is written). Throws OrgMismatch when `row` carries another org.
-  bool update(OrgId org, const E& row) {
+  bool update(org_type org, const E& row) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call update(row)");
     require_org(org);
     check_org(org, row);
-    return in_org(org, [&] { return update_impl(&org, row, nullptr); });
+    return in_org(org, [&] { return update_impl(column_org(org), row, nullptr); });
   }
   /// Writes only the selected columns: update(org, row, only(&T::a, &T::b)).
-  bool update(OrgId org, const E& row, const ColumnSelection<E>& cols) {
+  bool update(org_type org, const E& row, const ColumnSelection<E>& cols) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call update(row, cols)");
     require_org(org);
     check_org(org, row);
-    return in_org(org, [&] { return update_impl(&org, row, &cols); });
+    return in_org(org, [&] { return update_impl(column_org(org), row, &cols); });
   }
 
   /// Sets one column of org's row `key`: set(org, id, &T::status, Status::revoked).
   template <class M, class V>
-  bool set(OrgId org, const key_type& key, M E::*member, V&& value) {
+  bool set(org_type org, const key_type& key, M E::*member, V&& value) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call set(key, member, value)");
     require_org(org);
-    static_assert(!std::is_same_v<M, OrgId>, "tenantry: the org column cannot be changed");
-    return in_org(org, [&] { return set_impl(&org, key, member, M(std::forward<V>(value))); });
+    static_assert(!is_org_id<M>::value, "tenantry: the org column cannot be changed");
+    return in_org(org, [&] { return set_impl(column_org(org), key, member, M(std::forward<V>(value))); });
   }
 
   /// INSERT ... ON CONFLICT (target) DO UPDATE. The row as stored afterwards (including the
   /// existing row's key and generated columns on conflict) is written back into `row`.
-  void upsert(OrgId org, E& row, const ConflictTarget<E>& target) {
+  void upsert(org_type org, E& row, const ConflictTarget<E>& target) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call upsert(row, target)");
     require_org(org);
     adopt_org(org, row);
-    in_org(org, [&] { upsert_impl(&org, row, target); });
+    in_org(org, [&] { upsert_impl(column_org(org), row, target); });
   }
-  E upsert(OrgId org, const E& row, const ConflictTarget<E>& target) {
+  E upsert(org_type org, const E& row, const ConflictTarget<E>& target) {
     E copy = row;
     upsert(org, copy, target);
     return copy;
   }
 
   /// Deletes org's row `key`. False when there was none.
-  bool erase(OrgId org, const key_type& key) {
+  bool erase(org_type org, const key_type& key) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call erase(key)");
     require_org(org);
-    return in_org(org, [&] { return erase_impl(&org, key); });
+    return in_org(org, [&] { return erase_impl(column_org(org), key); });
   }
 
   /// Deletes org's rows matching `pred`; returns how many. Rows of other orgs are never touched.
   template <predicate P>
-  std::int64_t erase_where(OrgId org, const P& pred) {
+  std::int64_t erase_where(org_type org, const P& pred) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call erase_where(pred)");
     require_org(org);
     return in_org(org, [&] { return erase_where_impl(&org, pred); });
@@ -235,7 +241,7 @@ class Repository {
 
   /// Sets columns on org's rows matching `pred`: update_where(org, pred, assign(col(&T::a), v)...).
   template <predicate P, class... As>
-  std::int64_t update_where(OrgId org, const P& pred, const As&... assignments) {
+  std::int64_t update_where(org_type org, const P& pred, const As&... assignments) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call update_where(pred, ...)");
     require_org(org);
     return in_org(org, [&] { return update_where_impl(&org, pred, assignments...); });
@@ -266,28 +272,28 @@ class Repository {
   }
 
   template <class K>
-    requires std::is_convertible_v<const K&, key_type> && (!std::is_same_v<K, OrgId>)
+    requires std::is_convertible_v<const K&, key_type> && (!org_id_type<K>)
   std::optional<E> find(const K& key) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call find(org, key); a read without an org would search every tenant");
     return find_impl(nullptr, key_type(key));
   }
 
   template <class... Args>
-    requires((!std::is_same_v<Args, OrgId>) && ...)
+    requires((!org_id_type<Args>) && ...)
   std::vector<E> list(const Args&... args) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call list(org, ...); a read without an org would return every tenant's rows");
     return list_impl(nullptr, args...);
   }
 
   template <class... Args>
-    requires((!std::is_same_v<Args, OrgId>) && ...)
+    requires((!org_id_type<Args>) && ...)
   std::int64_t count(const Args&... pred) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call count(org, ...)");
     return count_impl(nullptr, pred...);
   }
 
   template <class... Args>
-    requires((!std::is_same_v<Args, OrgId>) && ...)
+    requires((!org_id_type<Args>) && ...)
   bool exists(const Args&... pred) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call exists(org, ...)");
     return exists_impl(nullptr, pred...);
@@ -307,7 +313,7 @@ class Repository {
   }
 
   template <class K, class M, class V>
-    requires std::is_convertible_v<const K&, key_type> && (!std::is_same_v<K, OrgId>)
+    requires std::is_convertible_v<const K&, key_type> && (!org_id_type<K>)
   bool set(const K& key, M E::*member, V&& value) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call set(org, key, member, value)");
     return set_impl(nullptr, key_type(key), member, M(std::forward<V>(value)));
@@ -321,7 +327,7 @@ class Repository {
   }
 
   template <class K>
-    requires std::is_convertible_v<const K&, key_type> && (!std::is_same_v<K, OrgId>)
+    requires std::is_convertible_v<const K&, key_type> && (!org_id_type<K>)
   bool erase(const K& key) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call erase(org, key)");
     return erase_impl(nullptr, key_type(key));
@@ -435,33 +441,51 @@ class Repository {
   }
 
   // The org's database context (row-level security setting, schema search_path): org_context.hpp.
+  // A schema-scoped entity has no org column: its org is its schema, which only a connection
+  // with org_schemas selects.
   template <class F>
-  auto in_org(const OrgId& org, F&& f) {
+  auto in_org(const org_type& org, F&& f) {
+    if constexpr (schema_scoped<E>) {
+      if (!conn_->org_schemas_enabled())
+        throw UsageError("tenantry: '" + table().name + "' is scoped by its schema (scope = tenantry::per_org_schema) "
+                         "and this connection does not select org schemas: open it with pg::Options::org_schemas");
+    }
     return in_org_context(*conn_, org, std::forward<F>(f));
   }
 
+  /// The org the statement filters by: the call's, or none when E has no org column (a
+  /// schema-scoped entity's statements are the same as a global one's, run in the org's schema).
+  static const org_type* column_org(const org_type& org) {
+    if constexpr (org_scoped<E>) return &org;
+    else return nullptr;
+  }
+
   /// A nil org id is never a tenant: refusing it keeps "forgot to set the org" from reading or
-  /// writing rows of nobody, or worse, matching rows that were stored with a nil org.
-  static const OrgId& require_org(const OrgId& org) {
+  /// writing rows of nobody, or worse, matching rows that were stored with a nil org. An invalid
+  /// text org id is a ValueError, before anything is sent.
+  static const org_type& require_org(const org_type& org) {
     if (org.is_nil()) throw UsageError("tenantry: nil org id passed to a repository of '" + table().name + "'");
+    if constexpr (!std::is_same_v<org_type, OrgId>)
+      if (!org.valid())
+        throw ValueError(org_type::invalid_message(org.value, "passed to a repository of '" + table().name + "'"));
     return org;
   }
 
-  void check_org(OrgId org, const E& row) const {
-    if constexpr (is_org_scoped) {
-      const OrgId& r = boost::pfr::get<org_field<E>>(row);
+  void check_org(org_type org, const E& row) const {
+    if constexpr (org_scoped<E>) {
+      const org_type& r = boost::pfr::get<org_field<E>>(row);
       if (!r.is_nil() && r != org) throw OrgMismatch(table().name, org.to_string(), r.to_string());
     }
   }
-  void adopt_org(OrgId org, E& row) const {
-    if constexpr (is_org_scoped) {
+  void adopt_org(org_type org, E& row) const {
+    if constexpr (org_scoped<E>) {
       check_org(org, row);
       boost::pfr::get<org_field<E>>(row) = org;
     }
   }
 
   // Binds the org (when scoped) and the key; returns the next parameter number.
-  static int bind_org_key(Stmt& s, const OrgId* org, const key_type& key) {
+  static int bind_org_key(Stmt& s, const org_type* org, const key_type& key) {
     int p = 1;
     if (org) bind_value(s, p++, *org);
     constexpr auto& kf = detail::key_of<E>::fields;
@@ -472,7 +496,7 @@ class Repository {
     }
     return p;
   }
-  static int bind_row_key(Stmt& s, const OrgId* org, const E& row) {
+  static int bind_row_key(Stmt& s, const org_type* org, const E& row) {
     int p = 1;
     if (org) bind_value(s, p++, *org);
     for (auto i : fixed().key_cols) binders[i](s, p++, row);
@@ -575,7 +599,7 @@ class Repository {
     }
   }
 
-  std::optional<E> find_impl(const OrgId* org, const key_type& key) {
+  std::optional<E> find_impl(const org_type* org, const key_type& key) {
     Run run(*conn_, fixed().find);
     bind_org_key(*run, org, key);
     if (!run.step()) return std::nullopt;
@@ -584,7 +608,7 @@ class Repository {
     return out;
   }
 
-  bool update_impl(const OrgId* org, const E& row, const ColumnSelection<E>* only) {
+  bool update_impl(const org_type* org, const E& row, const ColumnSelection<E>* only) {
     if (only == nullptr) {
       const FixedSql& f = fixed();
       Run run(*conn_, f.update);
@@ -604,7 +628,7 @@ class Repository {
   }
 
   template <class M>
-  bool set_impl(const OrgId* org, const key_type& key, M E::*member, const M& value) {
+  bool set_impl(const org_type* org, const key_type& key, M E::*member, const M& value) {
     const std::size_t index = reflect::runtime_index_of(member);
     check_settable(index);
     // One statement per column, memoized by field index: nothing described or hashed per call.
@@ -637,7 +661,7 @@ class Repository {
     return cached_sql<D>(statements::upsert<E>(target));
   }
 
-  void upsert_impl(const OrgId* org, E& row, const ConflictTarget<E>& target) {
+  void upsert_impl(const org_type* org, E& row, const ConflictTarget<E>& target) {
     (void)org;
     Run run(*conn_, upsert_sql(target));
     int p = 1;
@@ -656,7 +680,7 @@ class Repository {
     read_row(*run, row);
   }
 
-  bool erase_impl(const OrgId* org, const key_type& key) {
+  bool erase_impl(const org_type* org, const key_type& key) {
     Run run(*conn_, fixed().erase);
     bind_org_key(*run, org, key);
     run.step();
@@ -703,7 +727,7 @@ class Repository {
 
   // Binds in the order of statement.hpp: the org, the predicates, LIMIT, OFFSET.
   template <class... Args>
-  static void bind_filtered(Stmt& s, const OrgId* org, int first, const Paging& pg, const Args&... args) {
+  static void bind_filtered(Stmt& s, const org_type* org, int first, const Paging& pg, const Args&... args) {
     int p = first;
     if (org) bind_value(s, 1, *org);
     bind_predicates(s, p, args...);
@@ -711,10 +735,22 @@ class Repository {
     if (pg.offset) s.bind_int(p++, *pg.offset);
   }
 
+  // The org a filtered statement binds as $1: when E or a subquery's table has an org column
+  // (a schema-scoped E's own statement has none; sql::needs_org says the same of the text).
   template <class... Args>
-  Run run_filtered(stmt::Verb verb, const OrgId* org, const Paging& pg, const Args&... args) {
+  static const org_type* filter_org(const org_type* org) {
+    if constexpr (org_scoped<E> || (query_detail::binds_org<Args>::value || ...)) return org;
+    else return nullptr;
+  }
+
+  template <class... Args>
+  Run run_filtered(stmt::Verb verb, const org_type* call_org, const Paging& pg, const Args&... args) {
     static_assert(is_org_scoped || !reaches_org_scoped<Args...>,
                   "tenantry: a subquery on an org-scoped table needs an org, and this global entity's call has none");
+    static_assert(detail::one_org_key(detail::org_keys_of<E> | (query_detail::org_keys_in<Args>::value | ... | 0u)),
+                  "tenantry: one statement cannot read tables of different org types (OrgId, TextOrgId, IntOrgId): "
+                  "their org columns cannot be compared");
+    const org_type* org = filter_org<Args...>(call_org);
     constexpr bool keyset = (std::is_same_v<Args, After<E>> || ...);
     if constexpr (keyset) {
       // The description (and its keyset field list) is needed to bind: build it, find its text.
@@ -743,7 +779,7 @@ class Repository {
   }
 
   template <class... Args>
-  std::vector<E> list_impl(const OrgId* org, const Args&... args) {
+  std::vector<E> list_impl(const org_type* org, const Args&... args) {
     const Paging pg = paging(args...);
     Run run = run_filtered(stmt::Verb::select, org, pg, args...);
     std::vector<E> out;
@@ -753,7 +789,7 @@ class Repository {
   }
 
   template <class... Args>
-  std::int64_t count_impl(const OrgId* org, const Args&... args) {
+  std::int64_t count_impl(const org_type* org, const Args&... args) {
     static_assert((predicate<Args> && ...), "tenantry: count and exists take predicates only (no order_by, limit or offset)");
     Run run = run_filtered(stmt::Verb::count, org, Paging{}, args...);
     if (!run.step()) throw DatabaseError("tenantry: COUNT(*) returned no row", "");
@@ -761,7 +797,7 @@ class Repository {
   }
 
   template <class... Args>
-  bool exists_impl(const OrgId* org, const Args&... args) {
+  bool exists_impl(const org_type* org, const Args&... args) {
     static_assert((predicate<Args> && ...), "tenantry: count and exists take predicates only (no order_by, limit or offset)");
     Run run = run_filtered(stmt::Verb::exists, org, Paging{}, args...);
     if (!run.step()) throw DatabaseError("tenantry: EXISTS returned no row", "");
@@ -769,19 +805,23 @@ class Repository {
   }
 
   template <class P>
-  std::int64_t erase_where_impl(const OrgId* org, const P& pred) {
+  std::int64_t erase_where_impl(const org_type* org, const P& pred) {
     Run run = run_filtered(stmt::Verb::erase, org, Paging{}, pred);
     run.step();
     return run->changes();
   }
 
   template <class P, class... As>
-  std::int64_t update_where_impl(const OrgId* org, const P& pred, const As&... assignments) {
+  std::int64_t update_where_impl(const org_type* org, const P& pred, const As&... assignments) {
     static_assert(sizeof...(As) > 0, "tenantry: update_where needs at least one assign(col(&T::m), value)");
     static_assert((std::is_same_v<As, Assignment<E, decltype(As::value)>> && ...),
                   "tenantry: update_where takes assign(col(&ThisEntity::m), value) for this entity's columns");
     static_assert(is_org_scoped || !query_detail::reaches_org_scoped<P>::value,
                   "tenantry: a subquery on an org-scoped table needs an org, and this global entity's call has none");
+    static_assert(detail::one_org_key(detail::org_keys_of<E> | query_detail::org_keys_in<P>::value),
+                  "tenantry: one statement cannot read tables of different org types (OrgId, TextOrgId, IntOrgId): "
+                  "their org columns cannot be compared");
+    org = filter_org<P>(org);
     std::vector<std::size_t> cols{assignments.index...};
     for (auto i : cols) check_settable(i);
     const Sql s = cached_sql<D>(statements::update_where<E>(cols, pred));

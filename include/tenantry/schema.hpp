@@ -107,6 +107,9 @@ struct TableInfo {
   bool org_leading_keys = false;
 
   bool org_scoped() const noexcept { return org_column != reflect::npos; }
+  /// entity<T>::scope = tenantry::per_org_schema: no org column, the org's schema is the scope;
+  /// its DDL is made only with a schema (OrgSchemas).
+  bool schema_scoped = false;
   bool has_generated() const noexcept {
     for (const auto& c : columns)
       if (c.generated()) return true;
@@ -217,7 +220,7 @@ ColumnInfo column_info() {
   if constexpr (requires { VT::int_bytes; }) c.int_bytes = VT::int_bytes;
   if constexpr (requires { VT::real_bytes; }) c.real_bytes = VT::real_bytes;
   c.nullable = VT::nullable;
-  c.is_org = std::is_same_v<F, OrgId>;
+  c.is_org = is_org_id<F>::value;
   if constexpr (requires { VT::is_enum; }) {
     c.is_enum = true;
     for (const auto& [value, name] : VT::values) c.enum_values.emplace_back(name);
@@ -247,6 +250,7 @@ TableInfo build_declared_table_info() {
     (t.columns.push_back(column_info<T, I>()), ...);
   }(std::make_index_sequence<reflect::field_count<T>>{});
   t.org_column = org_field<T>;
+  t.schema_scoped = schema_scoped<T>;
 
   constexpr auto pk = entity<T>::primary_key;
   static_assert(std::is_same_v<std::remove_cv_t<decltype(pk)>, KeyDecl<T>>,

@@ -291,6 +291,18 @@ constexpr bool part_reaches_org_scoped() {
   if constexpr (std::is_void_v<P>) return false;
   else return reaches_org_scoped<P>::value;
 }
+template <class Part>
+constexpr unsigned part_org_keys() {
+  using P = typename part_predicate<Part>::type;
+  if constexpr (std::is_void_v<P>) return 0u;
+  else return org_keys_in<P>::value;
+}
+template <class Part>
+constexpr bool part_binds_org() {
+  using P = typename part_predicate<Part>::type;
+  if constexpr (std::is_void_v<P>) return false;
+  else return binds_org<P>::value;
+}
 
 void tenantry_a_query_needs_from_before_join_where_and_the_rest();
 
@@ -332,7 +344,15 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
   /// True when a table of the query (or of a subquery in it) is org-scoped: it then runs with an
   /// org only.
   static constexpr bool reads_org_scoped =
-      (org_scoped<query_detail::source_entity<Srcs>> || ...) || (query_detail::part_reaches_org_scoped<Parts>() || ...);
+      (takes_org<query_detail::source_entity<Srcs>> || ...) || (query_detail::part_reaches_org_scoped<Parts>() || ...);
+  /// The org types of its tables (detail::org_key_bit); it runs only when there is one.
+  static constexpr unsigned org_keys =
+      (detail::org_keys_of<query_detail::source_entity<Srcs>> | ... | 0u) | (query_detail::part_org_keys<Parts>() | ... | 0u);
+  /// The org type fetch(conn, org, query) takes.
+  using org_type = detail::org_id_for_bits<org_keys>;
+  /// True when a table of it has an org column: the statement binds the org as $1 (sql::needs_org).
+  static constexpr bool binds_org =
+      (org_scoped<query_detail::source_entity<Srcs>> || ...) || (query_detail::part_binds_org<Parts>() || ...);
 
   /// The FROM table: an entity, or an Alias of one.
   template <class Src>
@@ -695,6 +715,15 @@ template <class Q>
 struct query_detail::reaches_org_scoped<Exists<Q>> : std::bool_constant<Q::reads_org_scoped> {};
 template <class Src, class M, class Q>
 struct query_detail::reaches_org_scoped<InSubquery<Src, M, Q>> : std::bool_constant<Q::reads_org_scoped> {};
+template <class Q>
+struct query_detail::org_keys_in<Exists<Q>> : std::integral_constant<unsigned, Q::org_keys> {};
+template <class Src, class M, class Q>
+struct query_detail::org_keys_in<InSubquery<Src, M, Q>>
+    : std::integral_constant<unsigned, Q::org_keys | detail::org_keys_of<query_detail::source_entity<Src>>> {};
+template <class Q>
+struct query_detail::binds_org<Exists<Q>> : std::bool_constant<Q::binds_org> {};
+template <class Src, class M, class Q>
+struct query_detail::binds_org<InSubquery<Src, M, Q>> : std::bool_constant<Q::binds_org> {};
 
 template <class Q>
   requires query_detail::is_query<Q>::value
@@ -745,7 +774,7 @@ struct ResetOnExit {
 
 // Prepares, binds and steps q on conn, calling on_row(stmt) for each row.
 template <class Conn, class Q, class OnRow>
-void run(Conn& conn, const OrgId* org, const Q& q, OnRow&& on_row) {
+void run(Conn& conn, const typename Q::org_type* org, const Q& q, OnRow&& on_row) {
   using D = typename Conn::dialect;
   static_assert(Q::check_row());
   const Sql sql = cached_sql<D>(describe_top<D>(q));
@@ -753,7 +782,9 @@ void run(Conn& conn, const OrgId* org, const Q& q, OnRow&& on_row) {
   const StatementLease lease(&s);
   ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
   int next = 1;
-  if (org) bind_value(s, next++, *org);
+  if constexpr (Q::binds_org) {
+    if (org) bind_value(s, next++, *org);
+  }
   q.bind(s, next);
   while (s.step()) on_row(s);
 }
@@ -767,6 +798,9 @@ constexpr void require_org_for() {
 template <class Q>
 constexpr void refuse_org_for() {
   static_assert(Q::reads_org_scoped, "tenantry: this query reads only global tables: call fetch(conn, query), without an org");
+  static_assert(detail::one_org_key(Q::org_keys),
+                "tenantry: one statement cannot read tables of different org types (OrgId, TextOrgId, IntOrgId): "
+                "their org columns cannot be compared");
 }
 
 }  // namespace query_detail
@@ -775,7 +809,7 @@ constexpr void refuse_org_for() {
 /// steps its statement; on PostgreSQL the driver reads the result as it arrives).
 template <class Conn, class Q, class F>
   requires query_detail::is_query<Q>::value
-void for_each_row(Conn& conn, const OrgId& org, const Q& q, F&& f) {
+void for_each_row(Conn& conn, const typename Q::org_type& org, const Q& q, F&& f) {
   query_detail::refuse_org_for<Q>();
   if constexpr (requires { conn.visit([](auto&) {}); }) {
     conn.visit([&](auto& c) { for_each_row(c, org, q, f); });
@@ -794,7 +828,7 @@ void for_each_row(Conn& conn, const OrgId& org, const Q& q, F&& f) {
 /// Every row of the query, for org `org`.
 template <class Conn, class Q>
   requires query_detail::is_query<Q>::value
-std::vector<typename Q::row_type> fetch(Conn& conn, const OrgId& org, const Q& q) {
+std::vector<typename Q::row_type> fetch(Conn& conn, const typename Q::org_type& org, const Q& q) {
   std::vector<typename Q::row_type> out;
   for_each_row(conn, org, q, [&](const auto& row) { out.push_back(row); });
   return out;
@@ -803,7 +837,7 @@ std::vector<typename Q::row_type> fetch(Conn& conn, const OrgId& org, const Q& q
 /// The first row of the query, if any (add limit(1) to tell the database).
 template <class Conn, class Q>
   requires query_detail::is_query<Q>::value
-std::optional<typename Q::row_type> fetch_one(Conn& conn, const OrgId& org, const Q& q) {
+std::optional<typename Q::row_type> fetch_one(Conn& conn, const typename Q::org_type& org, const Q& q) {
   std::optional<typename Q::row_type> out;
   for_each_row(conn, org, q, [&](const auto& row) {
     if (!out) out = row;
@@ -855,7 +889,7 @@ constexpr bool check_into(std::index_sequence<I...>) {
     using T = output_traits<O>;
     static_assert(std::is_same_v<strip_optional_t<typename T::value>, strip_optional_t<M>>,
                   "tenantry: each selected output must have the type of the column it is inserted into");
-    static_assert(!std::is_same_v<M, OrgId>,
+    static_assert(!is_org_id<M>::value,
                   "tenantry: an INSERT ... SELECT never names the org column: rows are written in the call's org");
     return true;
   }() && ...);
@@ -886,13 +920,16 @@ stmt::Statement describe_insert_select(const Into<Target, Ms...>& into, const Q&
 /// row can neither come from nor land in another org. Returns the number of rows inserted.
 template <class Target, class Conn, class Q, class... Ms>
   requires query_detail::is_query<Q>::value
-std::int64_t insert_select(Conn& conn, const OrgId& org, const Into<Target, Ms...>& into, const Q& q) {
-  static_assert(org_scoped<Target> || !Q::reads_org_scoped,
+std::int64_t insert_select(Conn& conn, const org_id_of<Target>& org, const Into<Target, Ms...>& into, const Q& q) {
+  static_assert(takes_org<Target> || !Q::reads_org_scoped,
                 "tenantry: INSERT ... SELECT from org-scoped tables into a global table would publish one org's rows to every org");
-  static_assert(org_scoped<Target> || Q::reads_org_scoped,
+  static_assert(takes_org<Target> || Q::reads_org_scoped,
                 "tenantry: this INSERT ... SELECT touches only global tables: it takes no org");
   static_assert(std::tuple_size_v<decltype(q.outputs)> == sizeof...(Ms),
                 "tenantry: INSERT ... SELECT needs one selected output per column of into(...)");
+  static_assert(detail::one_org_key(detail::org_keys_of<Target> | Q::org_keys),
+                "tenantry: one statement cannot read tables of different org types (OrgId, TextOrgId, IntOrgId): "
+                "their org columns cannot be compared");
   static_assert(query_detail::check_into<Target, Q, Ms...>(std::make_index_sequence<sizeof...(Ms)>{}));
   if constexpr (requires { conn.visit([](auto&) {}); }) {
     return conn.visit([&](auto& c) { return insert_select(c, org, into, q); });
@@ -905,7 +942,7 @@ std::int64_t insert_select(Conn& conn, const OrgId& org, const Into<Target, Ms..
       const StatementLease lease(&s);
       query_detail::ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
       int next = 1;
-      bind_value(s, next++, org);
+      if constexpr (org_scoped<Target> || Q::binds_org) bind_value(s, next++, org);
       q.bind(s, next);
       while (s.step()) {
       }

@@ -67,6 +67,7 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace tenantry {
@@ -1257,12 +1258,25 @@ class Connection {
   /// org changes within the transaction. With org_schemas, an org whose schema does not exist
   /// throws OrgNotProvisioned and sets nothing: the one statement sets the path only for a row
   /// of pg_namespace, so a missing schema can never leave the path falling through to public.
-  void set_org_context(const OrgId& org) {
+  ///
+  /// `org` is any org type (OrgId, TextOrgId, IntOrgId): the setting holds its text form (bound
+  /// as a parameter, never spliced), which the policies cast to the org column's type; the
+  /// schema is org_schema_name(org), which no org id can inject anything into.
+  template <org_id_type O>
+  void set_org_context(const O& org) {
     if (depth_ == 0) throw UsageError("tenantry: postgres: the org context is set inside a transaction only");
-    if (org_set_ && org_in_transaction_ == org) return;
+    if (org_set_ && std::holds_alternative<O>(org_in_transaction_) && std::get<O>(org_in_transaction_) == org) return;
+    org.check("(org context)");
     char text[36];
-    org.value.write(text);
-    const std::string_view org_text(text, sizeof text);
+    std::string org_string;
+    std::string_view org_text;
+    if constexpr (std::is_same_v<O, OrgId>) {
+      org.value.write(text);
+      org_text = std::string_view(text, sizeof text);
+    } else {
+      org_string = org.to_string();
+      org_text = org_string;
+    }
     if (!org_schemas_) {
       static const Sql set_sql = intern_sql("SELECT set_config('" + std::string(org_setting) + "', $1, true)");
       Statement& st = prepare(set_sql);
@@ -1284,7 +1298,7 @@ class Connection {
       if (org_context_) st.bind_text(3, org_text);
       if (!st.step()) throw OrgNotProvisioned(org.to_string(), schema);
     }
-    org_in_transaction_ = org;
+    org_in_transaction_.template emplace<O>(org);
     org_set_ = true;
   }
 
@@ -1376,7 +1390,7 @@ class Connection {
   bool org_context_ = false;
   bool org_schemas_ = false;
   bool org_set_ = false;  // the org context (setting, search path) is org_in_transaction_ in the open transaction
-  OrgId org_in_transaction_{};
+  std::variant<std::monostate, OrgId, TextOrgId, IntOrgId> org_in_transaction_{};
 };
 
 }  // namespace tenantry::pg
