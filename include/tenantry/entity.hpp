@@ -424,10 +424,16 @@ consteval ColumnDecl<T> column(M T::*member) {
 
 // ---- org scoping -----------------------------------------------------------------------------
 //
-// Every entity is org-scoped or global, and says which:
+// Every entity is org-scoped, schema-scoped or global, and says which:
 //
-//   * org-scoped: it has one tenantry::OrgId field. Every operation on it takes an org and touches
-//     only that org's rows. (It may also say `static constexpr auto scope = tenantry::Scope::org;`.)
+//   * org-scoped: it has one org id field: tenantry::OrgId (UUID keys), TextOrgId (text slugs) or
+//     IntOrgId (bigint keys); that type is the entity's org type, org_id_of<T>. Every operation
+//     on it takes an org of that type and touches only that org's rows. (It may also say
+//     `static constexpr auto scope = tenantry::Scope::org;`.)
+//   * schema-scoped: no org column, and its entity<T> declares
+//         static constexpr auto scope = tenantry::per_org_schema;   // [using org_type = TextOrgId;]
+//     It lives in each org's schema (OrgSchemas, schema per org, PostgreSQL only); every
+//     operation still takes the org, which selects the schema (see per_org_schema below).
 //   * global: it has no OrgId field AND its entity<T> declares
 //         static constexpr auto scope = tenantry::global;
 //     Its rows are shared by every org, so being global is never implicit: a struct that merely
@@ -438,20 +444,21 @@ consteval ColumnDecl<T> column(M T::*member) {
 //   1. no OrgId field and no `scope = tenantry::global`: refused;
 //   2. an OrgId field and `scope = tenantry::global`: refused;
 //   3. a field named org_id, stored as column "org_id", or named like the entity's org column,
-//      is a tenantry::OrgId; std::optional<OrgId> (rows of no org) is refused until platform
-//      rows are supported (issue 10, class 3);
+//      is an org id (OrgId, TextOrgId, IntOrgId); std::optional<OrgId> (rows of no org) is
+//      refused until platform rows are supported (issue 10, class 3);
 //   4. a global entity has no foreign key to an org-scoped entity (a child scoped only through
 //      its parent is readable by every org);
-//   5. a foreign key between org-scoped entities pairs the child's org column with the parent's,
-//      or names neither (tenantry then adds both, see schema.hpp), and references the parent's
-//      primary key or one of its unique() constraints;
+//   5. a foreign key between org-scoped entities has one org type on both sides, pairs the
+//      child's org column with the parent's, or names neither (tenantry then adds both, see
+//      schema.hpp), and references the parent's primary key or one of its unique() constraints;
 //   6. a UNIQUE or unique index of an org-scoped entity includes the org column, or says
 //      .global_unique(): otherwise an insert that fails tells one org that another holds the
 //      value (an existence oracle, docs/tenancy.md);
 //   7. the primary key of an org-scoped entity includes the org column, or is one Uuid column
 //      (random ids: an id nobody can guess tells nothing) or one identity() column (assigned by
 //      the database, never chosen by the caller), or says key(...).global_unique();
-//   8. global_unique() is refused with org_leading_keys, which makes every unique lead with the org.
+//   8. global_unique() is refused with org_leading_keys, which makes every unique lead with the org;
+//   9. a schema-scoped entity has no org id field (rule 3 applies to it too).
 // Entity sets (create_tables<Es...>, schema_sql<D, Es...>, OrgSchemas<Es...>) also refuse two
 // entities declaring one table with different scopes (check_entity_set below), and table_info
 // does the same at run time across the whole process (schema.hpp).
@@ -756,11 +763,11 @@ consteval bool declares_any_global_unique() {
   return found;
 }
 
-/// Checks rules 1-8 for a declared entity; each failure is a static_assert stating its rule.
+/// Rule 9, and rule 3, for an entity declaring scope = tenantry::per_org_schema.
 template <class T>
-consteval bool check_entity_rules() {
+consteval bool check_schema_scoped_rules() {
   constexpr bool org = has_org_field<T>;
-  if constexpr (declares_schema_scope<T>()) {
+  {
     static_assert(!org && !has_optional_org_field<T>(),
                   "tenantry: an entity with scope = tenantry::per_org_schema is scoped by its schema and has no org "
                   "column: remove its org id field (or make it an ordinary org-scoped entity)");
@@ -768,8 +775,14 @@ consteval bool check_entity_rules() {
                   "tenantry: entity<T>::org_type of a per_org_schema entity is tenantry::OrgId, TextOrgId or IntOrgId");
     static_assert(org_named_fields_are_org_ids<T>(),
                   "tenantry: a field named or stored as the org column (org_id) must be a tenantry::OrgId");
-    return true;
   }
+  return true;
+}
+
+/// Rules 1-8 for an org-scoped or global entity.
+template <class T>
+consteval bool check_org_or_global_rules() {
+  constexpr bool org = has_org_field<T>;
   static_assert(org || declares_global<T>() || has_optional_org_field<T>(),
                 "tenantry: an entity with no OrgId field must declare `static constexpr auto scope = tenantry::global;` "
                 "in its tenantry::entity<T> (being global is never implicit)");
@@ -813,6 +826,13 @@ consteval bool check_entity_rules() {
     }
   }
   return true;
+}
+
+/// Checks every rule for a declared entity; each failure is a static_assert stating its rule.
+template <class T>
+consteval bool check_entity_rules() {
+  if constexpr (declares_schema_scope<T>()) return check_schema_scoped_rules<T>();
+  else return check_org_or_global_rules<T>();
 }
 }  // namespace detail
 

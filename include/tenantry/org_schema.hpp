@@ -24,6 +24,12 @@
 // column and every statement still filters by it, so the type-level and key-level walls of the
 // shared-table strategy hold inside each schema too.
 //
+// The set has one org type (OrgId, TextOrgId or IntOrgId); org_schema_name(org) derives the
+// schema name from it in [a-z0-9_] only, at most 62 bytes, so no org id (a hostile text slug
+// included) can inject anything into a schema name or the search path. A set may also hold
+// schema-scoped entities (scope = tenantry::per_org_schema): tables without an org column, whose
+// only wall is the schema; a foreign key from one to an org-scoped entity must stay in the set.
+//
 // Invariants the caller keeps:
 //   * no table of the set also exists in public: an org whose schema lacks a table would
 //     otherwise read public's table through the search path (still filtered by org_id);
@@ -99,6 +105,22 @@ bool schema_exists(PgConn& c, const std::string& schema) {
     ~Reset() { s.reset(); }
   } reset{st};
   st.bind_text(1, schema);
+  if (!st.step()) throw DatabaseError("tenantry: postgres: EXISTS returned no row", "");
+  return st.column_bool(0);
+}
+
+/// Whether public holds a table (or view) named `table`.
+template <class PgConn>
+bool public_table_exists(PgConn& c, const std::string& table) {
+  static const Sql sql = intern_sql(
+      "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class k JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace "
+      "WHERE n.nspname = 'public' AND k.relname = $1)");
+  auto& st = c.prepare(sql);
+  struct Reset {
+    std::remove_reference_t<decltype(st)>& s;
+    ~Reset() { s.reset(); }
+  } reset{st};
+  st.bind_text(1, table);
   if (!st.step()) throw DatabaseError("tenantry: postgres: EXISTS returned no row", "");
   return st.column_bool(0);
 }
@@ -201,6 +223,13 @@ struct OrgSchemas {
     const std::string script = create_sql(org, opt);
     detail::on_postgres(conn, "OrgSchemas::provision_org", [&](auto& c) {
       auto tx = c.transaction();
+      // A schema-scoped table has no org column: one of its name in public would be read by
+      // every org whose schema lacks it, through the search path. Refuse to build on that.
+      for (const std::string& name : {std::string(schema_scoped<Es> ? table_info<Es>().name : std::string())...})
+        if (!name.empty() && detail::public_table_exists(c, name))
+          throw UsageError("tenantry: OrgSchemas::provision_org: public." + name + " exists, and '" + name +
+                           "' is scoped by its schema (no org column): every org whose schema lacked it would read "
+                           "public's rows; drop or rename public." + name);
       c.execute(script);
       tx.commit();
     });

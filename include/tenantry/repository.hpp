@@ -10,8 +10,13 @@
 //   tokens.erase(org, token.id);
 //
 // The org rule, enforced by overload set and static_assert:
-//   * an entity with an OrgId field is org-scoped: every operation takes an OrgId first, and
-//     every statement it runs filters by (or writes) that org. The org-less forms do not compile.
+//   * an entity with an org id field is org-scoped: every operation takes its org type
+//     (org_type = org_id_of<E>: OrgId, TextOrgId or IntOrgId; another org type does not
+//     compile) first, and every statement it runs filters by (or writes) that org. The org-less
+//     forms do not compile.
+//   * a schema-scoped entity (scope = tenantry::per_org_schema) takes the org the same way; its
+//     statements have no org column to filter by and run in the org's schema (PostgreSQL with
+//     pg::Options::org_schemas only; otherwise a compile error or UsageError).
 //   * an entity without one is global: its operations take no org; the org forms do not compile.
 //   * a write whose row carries a different org than the call is refused with OrgMismatch before
 //     anything is sent; a row whose org field is nil takes the call's org. The org column is never
@@ -507,7 +512,7 @@ class Repository {
     reflect::for_each_field(out, [&](auto& field, auto I) { read_value(s, static_cast<int>(I.value), field); });
   }
 
-  void insert_impl(const OrgId* /*org already in row*/, E& row) {
+  void insert_impl(const org_type* /*org already in row*/, E& row) {
     const FixedSql& f = fixed();
     Run run(*conn_, f.insert);
     int p = 1;

@@ -1,0 +1,311 @@
+// Org keys that are not UUIDs (issue 10 class 4): the same isolation body for a text-keyed
+// entity set (TextOrgId, column organization_id) and a bigint-keyed one (IntOrgId), on every
+// strategy: SQLite (memory and file), PostgreSQL shared tables, PostgreSQL with row-level
+// security (a non-owner, non-superuser role; FORCE), and PostgreSQL schema per org. Every
+// backend must give the same results, and what is stored is checked with plain SQL that
+// bypasses every filter: zero rows of one org reachable through the other.
+//
+// Also here: hostile text org ids as schema names (quotes, semicolons, `public`, 64 bytes,
+// unicode, case-only differences), and schema-scoped entities (scope = tenantry::per_org_schema):
+// no org column, the org given selects the schema.
+#include "support/org_key_backends.hpp"
+
+#include <tenantry/rls.hpp>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace tenantry;
+using namespace org_keys;
+using namespace org_key_backends;
+using testdb::expect_throw;
+
+namespace {
+
+// ---- the isolation body ------------------------------------------------------------------------
+
+template <class B, class K>
+void isolation_body() {
+  INFO(B::name << ", " << K::name);
+  using P = typename K::Project;
+  using T = typename K::Task;
+  using Org = typename K::Org;
+  B db;
+  const Org a = K::a(), b = K::b();
+  db.add_org(a);
+  db.add_org(b);
+  Repository<P, typename B::Dialect, typename B::Conn> projects{db.conn};
+  Repository<T, typename B::Dialect, typename B::Conn> tasks{db.conn};
+  static_assert(std::is_same_v<typename decltype(projects)::org_type, Org>);
+
+  // A nil org field takes the call's org; the same name in both orgs is two rows (UNIQUE per org).
+  P pa = projects.insert(a, P{Uuid::random(), {}, "alpha", 1});
+  P pa2 = projects.insert(a, P{Uuid::random(), {}, "beta", 3});
+  P pb = projects.insert(b, P{Uuid::random(), {}, "alpha", 2});
+  CHECK(org_of(pa) == a);
+  CHECK(org_of(pb) == b);
+  const T ta = tasks.insert(a, T{Uuid::random(), {}, pa.id, "task a"});
+  const T tb = tasks.insert(b, T{Uuid::random(), {}, pb.id, "task b"});
+  CHECK(db.stored(K::projects, a) == 2);
+  CHECK(db.stored(K::projects, b) == 1);
+
+  // Reads.
+  CHECK(projects.count(a) == 2);
+  CHECK(projects.count(b) == 1);
+  CHECK(projects.find(a, pa.id).has_value());
+  CHECK(org_of(*projects.find(a, pa.id)) == a);
+  CHECK_FALSE(projects.find(a, pb.id).has_value());
+  CHECK_FALSE(projects.find(b, pa.id).has_value());
+  const auto in_a = projects.list(a, order_by(&P::name));
+  REQUIRE(in_a.size() == 2);
+  CHECK(in_a[0].id == pa.id);
+  CHECK(in_a[1].id == pa2.id);
+  CHECK_FALSE(projects.exists(b, col(&P::name) == std::string("beta")));
+  CHECK(projects.exists(a, col(&P::name) == std::string("beta")));
+  // A top-level OR inside the predicate stays inside the org filter.
+  CHECK(projects.count(b, col(&P::name) == std::string("beta") || col(&P::rank) >= std::int64_t{0}) == 1);
+
+  // Writes aimed at the other org's rows change nothing.
+  expect_throw<OrgMismatch>([&] { projects.update(a, pb); });
+  P nil_org = pb;
+  org_of(nil_org) = Org{};
+  nil_org.name = "stolen";
+  CHECK_FALSE(projects.update(a, nil_org));
+  CHECK_FALSE(projects.set(a, pb.id, &P::rank, std::int64_t{99}));
+  CHECK_FALSE(projects.erase(a, pb.id));
+  CHECK(projects.update_where(a, col(&P::rank) > std::int64_t{0}, assign(col(&P::rank), std::int64_t{7})) == 2);
+  CHECK(projects.find(b, pb.id)->rank == 2);
+  CHECK(projects.find(b, pb.id)->name == "alpha");
+  const auto wrong_org = expect_throw<OrgMismatch>([&] { projects.insert(a, P{Uuid::random(), b, "gamma", 0}); });
+  CHECK(db.stored_all(K::projects) == 3);
+
+  // An upsert on (org, name) in a updates a's "alpha", never b's.
+  P up = projects.upsert(a, P{Uuid::random(), {}, "alpha", 40}, on_conflict(K::org_member, &P::name));
+  CHECK(up.id == pa.id);
+  CHECK(up.rank == 40);
+  CHECK(projects.find(b, pb.id)->rank == 2);
+
+  // A task of a pointing at b's project: the composite (org, project_id) foreign key refuses it
+  // (under schema per org, b's project is not in a's schema at all).
+  expect_throw<ForeignKeyViolation>([&] { tasks.insert(a, T{Uuid::random(), {}, pb.id, "cross"}); });
+  CHECK(db.stored_all(K::tasks) == 2);
+
+  // A join: both tables filtered by the org, their org columns equated.
+  const auto q = select(col(&T::title), col(&P::name)).template from<T>().template join<P>(col(&T::project_id) == col(&P::id));
+  const auto joined = fetch(db.conn, a, q);
+  REQUIRE(joined.size() == 1);
+  CHECK(std::get<0>(joined[0]) == "task a");
+  CHECK(fetch(db.conn, b, q).size() == 1);
+  CHECK(fetch_one(db.conn, b, select(count()).template from<P>()) == std::optional<std::tuple<std::int64_t>>(1));
+
+  // Raw SQL: $1 / ?1 is the org, bound with its own type.
+  const std::string filtered = "SELECT COUNT(*) AS n FROM " + ident(K::projects) + " WHERE " + ident(K::org_column) +
+                               (B::Dialect::is_postgres ? " = $1" : " = ?1");
+  CHECK(raw_query<N>(db.conn, a, filtered).at(0).n == 2);
+  CHECK(raw_query<N>(db.conn, b, filtered).at(0).n == 1);
+  // Unfiltered raw SQL in b's context: row-level security and schema per org show b's rows
+  // only; shared tables without RLS show every row (raw SQL is the caller's filter).
+  const std::int64_t unfiltered = raw_query<N>(db.conn, b, "SELECT COUNT(*) AS n FROM " + ident(K::projects)).at(0).n;
+  CHECK(unfiltered == (B::rls || B::schemas ? 1 : 3));
+
+  // Deleting with an OR at the top of the predicate: a's rows only, cascading to a's task only.
+  CHECK(projects.erase_where(a, col(&P::name) == std::string("alpha") || col(&P::rank) == std::int64_t{2}) == 1);
+  CHECK(db.stored(K::projects, a) == 1);
+  CHECK(db.stored(K::projects, b) == 1);
+  CHECK(db.stored(K::tasks, a) == 0);
+  CHECK(db.stored(K::tasks, b) == 1);
+  CHECK(tasks.find(b, tb.id).has_value());
+  CHECK_FALSE(tasks.find(a, ta.id).has_value());
+
+  // The nil org is nobody.
+  expect_throw<UsageError>([&] { (void)projects.count(Org{}); });
+
+  // Invalid text keys are a ValueError before anything is sent, and write nothing.
+  if constexpr (std::is_same_v<Org, TextOrgId>) {
+    for (const std::string& bad : {std::string(65, 'x'), std::string("tab\there"), std::string("\xff\xfe"),
+                                  std::string("nul\0byte", 8), std::string("\xc0\xaf")}) {
+      INFO("bad slug of " << bad.size() << " bytes");
+      CHECK_THROWS_AS(TextOrgId{bad}, ValueError);
+      TextOrgId forged;
+      forged.value = bad;  // bypassing the constructor's check
+      CHECK_THROWS_AS(projects.count(forged), ValueError);
+      CHECK_THROWS_AS(projects.insert(forged, P{Uuid::random(), {}, "forged", 0}), ValueError);
+      // A row carrying a forged org under a valid call: OrgMismatch, nothing written.
+      CHECK_THROWS_AS(projects.insert(a, P{Uuid::random(), forged, "forged", 0}), OrgMismatch);
+      CHECK_THROWS_AS(raw_query<N>(db.conn, forged, filtered), ValueError);
+    }
+    // 64 bytes is the limit and is fine.
+    const TextOrgId longest{std::string(64, 'z')};
+    if constexpr (!B::schemas) CHECK(projects.count(longest) == 0);
+  }
+  CHECK(db.stored_all(K::projects) == 2);
+  (void)wrong_org;
+}
+
+template <class P>
+org_id_of<P> sample_org() {
+  if constexpr (std::is_same_v<org_id_of<P>, TextOrgId>) return TextOrgId{"sample"};
+  else return IntOrgId{42};
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("org keys that are not UUIDs: every strategy isolates text and bigint orgs", "[parity][org][org-keys]",
+                   Backend<SqliteMemory>, Backend<SqliteFile>, Backend<PostgresShared>, Backend<PostgresRls>,
+                   Backend<PostgresSchemas>) {
+  SECTION("text") { isolation_body<typename TestType::template type<TextKeys>, TextKeys>(); }
+  SECTION("bigint") { isolation_body<typename TestType::template type<IntKeys>, IntKeys>(); }
+}
+
+TEST_CASE("org keys: row-level security casts to the key type, verify accepts exactly the generated policies",
+          "[parity][org-keys][rls]") {
+  for (int k = 0; k < 2; ++k) {
+    INFO((k == 0 ? "text" : "bigint"));
+    pg::Connection admin{parity::Postgres::fresh_url()};
+    admin.execute(
+        "DO $$ BEGIN CREATE ROLE tenantry_orgkeys_owner LOGIN NOSUPERUSER NOBYPASSRLS; EXCEPTION WHEN "
+        "duplicate_object THEN NULL; END $$; GRANT ALL ON SCHEMA public TO tenantry_orgkeys_owner");
+    pg::Connection owner(as_role(parity::Postgres::url(), "tenantry_orgkeys_owner"), pg::Options{.org_context = true});
+    const auto check = [&]<class P, class T>(std::type_identity<P>, std::type_identity<T>, const char* cast) {
+      create_tables<P, T>(owner, DdlOptions{.row_level_security = true});
+      const std::vector<const TableInfo*> tables{&table_info<P>(), &table_info<T>()};
+      CHECK(pg::rls_mismatches(owner, tables).empty());
+      // The policy compares with the setting cast to the column's type (an InitPlan).
+      const std::string policy = row_level_security_sql<PgDialect>(table_info<P>()).back();
+      CHECK(policy.find(std::string("AS ") + cast + "))") != std::string::npos);
+      // Without the org context a read fails loudly instead of returning nothing.
+      Repository<P, PgDialect>{owner}.insert(sample_org<P>(), P{Uuid::random(), {}, "p", 0});
+      CHECK_THROWS_AS(raw_query_global<N>(owner, "SELECT COUNT(*) AS n FROM " + ident(table_info<P>().name)),
+                      OrgContextMissing);
+      // A policy that casts to another type is not the generated one.
+      owner.execute("DROP POLICY " + ident(table_info<P>().name + "_org_isolation") + " ON " +
+                    ident(table_info<P>().name));
+      owner.execute("CREATE POLICY " + ident(table_info<P>().name + "_org_isolation") + " ON " +
+                    ident(table_info<P>().name) + " USING (" + ident(table_info<P>().columns[1].name) +
+                    "::text = current_setting('app.current_org_id'))");
+      CHECK_FALSE(pg::rls_mismatches(owner, tables).empty());
+    };
+    if (k == 0) check(std::type_identity<SlugProject>{}, std::type_identity<SlugTask>{}, "TEXT");
+    else check(std::type_identity<NumProject>{}, std::type_identity<NumTask>{}, "BIGINT");
+  }
+}
+
+TEST_CASE("org keys: hostile text org ids never inject into schema names or the search path",
+          "[parity][org-keys][schemas]") {
+  using Set = OrgSchemas<SlugProject, SlugTask, SlugNote>;
+  pg::Connection conn(parity::Postgres::fresh_url(), pg::Options{.org_schemas = true});
+  drop_org_schemas(conn);
+  conn.execute("CREATE TABLE public.canary (x int); INSERT INTO public.canary VALUES (1)");
+  const std::vector<std::string> slugs = {
+      "acme",
+      "Acme",
+      "ACME",
+      "public",
+      "pg_catalog",
+      "x\"; DROP SCHEMA public CASCADE; --",
+      "x'; DROP TABLE canary; --",
+      "a\"b",
+      "org_t_61636d65",  // the schema name of "acme" as a slug
+      "semi;colon, public",
+      std::string(64, 'q'),
+      std::string(63, 'q') + "r",
+      "caf\xc3\xa9",
+      "CAF\xc3\x89",
+      "\xe7\xa7\x9f\xe6\x88\xb7",  // 租户
+      "$1",
+      "back\\slash",
+  };
+  std::set<std::string> names;
+  Repository<SlugProject, PgDialect> projects{conn};
+  Repository<SlugNote, PgDialect> notes{conn};
+  for (const auto& s : slugs) {
+    const TextOrgId org{s};
+    const std::string schema = Set::schema_name(org);
+    INFO("slug '" << s << "' -> schema " << schema);
+    CHECK(schema.size() <= 63);
+    CHECK(std::all_of(schema.begin(), schema.end(),
+                      [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }));
+    CHECK(names.insert(schema).second);  // no two slugs share a schema
+    Set::provision_org(conn, org);
+    CHECK(Set::is_provisioned(conn, org));
+    projects.insert(org, SlugProject{Uuid::random(), {}, "p", 0});
+    notes.insert(org, SlugNote{Uuid::random(), s});
+  }
+  // Each org sees its own row only; the stored slug is the org's own.
+  for (const auto& s : slugs) {
+    const TextOrgId org{s};
+    INFO("slug '" << s << "'");
+    const auto mine = projects.list(org);
+    REQUIRE(mine.size() == 1);
+    CHECK(mine[0].organization_id == org);
+    const auto my_notes = notes.list(org);
+    REQUIRE(my_notes.size() == 1);
+    CHECK(my_notes[0].body == s);
+    CHECK(parity::raw_count(conn, "SELECT COUNT(*) FROM \"" + Set::schema_name(org) + "\".slug_notes") == 1);
+  }
+  // Nothing was injected: public and its canary are intact, no table of the set is in public.
+  CHECK(parity::raw_count(conn, "SELECT COUNT(*) FROM public.canary") == 1);
+  CHECK(parity::raw_count(conn, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'slug%'") ==
+        0);
+  // Long slugs are named by a hash: still distinct, still bounded.
+  CHECK(Set::schema_name(TextOrgId{std::string(64, 'q')}).starts_with("org_h_"));
+  CHECK(Set::schema_name(TextOrgId{"acme"}) == "org_t_61636d65");
+  for (const auto& s : slugs) CHECK(Set::drop_org(conn, TextOrgId{s}));
+  CHECK(parity::raw_count(conn, "SELECT COUNT(*) FROM public.canary") == 1);
+}
+
+TEST_CASE("schema-scoped entities: no org column, the org given selects the schema, rows never cross",
+          "[parity][org-keys][schemas]") {
+  using Set = OrgSchemas<Note>;
+  pg::Connection conn(parity::Postgres::fresh_url(), pg::Options{.org_schemas = true});
+  drop_org_schemas(conn);
+  const OrgId a = OrgId::random(), b = OrgId::random(), unprovisioned = OrgId::random();
+  Set::provision_org(conn, a);
+  Set::provision_org(conn, b);
+  // The table has no org column.
+  CHECK(parity::raw_count(conn,
+                          "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = '" +
+                              Set::schema_name(a) + "' AND table_name = 'notes'") == 2);
+  Repository<Note, PgDialect> notes{conn};
+  const Note na = notes.insert(a, Note{Uuid::random(), "for a"});
+  const Note nb = notes.insert(b, Note{Uuid::random(), "for b"});
+  notes.insert(b, Note{Uuid::random(), "also b"});
+  CHECK(notes.count(a) == 1);
+  CHECK(notes.count(b) == 2);
+  CHECK(notes.find(a, na.id)->body == "for a");
+  CHECK_FALSE(notes.find(a, nb.id).has_value());
+  CHECK_FALSE(notes.find(b, na.id).has_value());
+  CHECK_FALSE(notes.erase(a, nb.id));
+  CHECK_FALSE(notes.set(a, nb.id, &Note::body, std::string("stolen")));
+  CHECK(notes.update_where(a, col(&Note::body) != std::string(""), assign(col(&Note::body), std::string("A"))) == 1);
+  CHECK(notes.erase_where(b, col(&Note::body) == std::string("nothing") || col(&Note::body) == std::string("also b")) == 1);
+  CHECK(parity::raw_count(conn, "SELECT COUNT(*) FROM \"" + Set::schema_name(a) + "\".notes WHERE body = 'A'") == 1);
+  CHECK(parity::raw_count(conn, "SELECT COUNT(*) FROM \"" + Set::schema_name(b) + "\".notes WHERE body = 'for b'") == 1);
+  CHECK(fetch(conn, b, select(col(&Note::body)).from<Note>()).size() == 1);
+  // An org without a schema: OrgNotProvisioned, never public's table.
+  CHECK_THROWS_AS(notes.count(unprovisioned), OrgNotProvisioned);
+  CHECK_THROWS_AS(notes.count(OrgId{}), UsageError);
+
+  // Without the schema-per-org strategy a schema-scoped entity cannot run: a typed error.
+  pg::Connection shared(parity::Postgres::url());
+  Repository<Note, PgDialect> wrong{shared};
+  CHECK_THROWS_AS(wrong.count(a), UsageError);
+  CHECK_THROWS_AS((create_statements<Note, PgDialect>()), UsageError);
+  // SQLite has no schemas: through a run-time chosen Database, a UsageError.
+  Database lite = connect("sqlite::memory:");
+  Repository<Note> on_sqlite{lite};
+  CHECK_THROWS_AS(on_sqlite.count(a), UsageError);
+}
+
+TEST_CASE("schema-scoped entities: a table of the same name in public is refused at provisioning",
+          "[parity][org-keys][schemas]") {
+  using Set = OrgSchemas<Note>;
+  pg::Connection conn(parity::Postgres::fresh_url(), pg::Options{.org_schemas = true});
+  drop_org_schemas(conn);
+  conn.execute("CREATE TABLE public.notes (id uuid PRIMARY KEY, body text NOT NULL)");
+  const OrgId a = OrgId::random();
+  CHECK_THROWS_AS(Set::provision_org(conn, a), UsageError);
+  CHECK_FALSE(Set::is_provisioned(conn, a));  // nothing was created
+}
