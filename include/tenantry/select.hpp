@@ -795,23 +795,34 @@ constexpr void require_org_for() {
                 "tenantry: this query reads an org-scoped table: pass the org, fetch(conn, org, query); a read without an "
                 "org would return every tenant's rows");
 }
-template <class Q>
-constexpr void refuse_org_for() {
+/// The rules of fetch(conn, org, query); true when they hold (and the call compiles on).
+template <class Q, class O>
+constexpr bool refuse_org_for() {
   static_assert(Q::reads_org_scoped, "tenantry: this query reads only global tables: call fetch(conn, query), without an org");
   static_assert(detail::one_org_key(Q::org_keys),
                 "tenantry: one statement cannot read tables of different org types (OrgId, TextOrgId, IntOrgId): "
                 "their org columns cannot be compared");
+  if constexpr (Q::reads_org_scoped && detail::one_org_key(Q::org_keys)) {
+    static_assert(std::is_same_v<O, typename Q::org_type>,
+                  "tenantry: an org id of one key type cannot stand for another (OrgId, TextOrgId, IntOrgId): pass the "
+                  "org type of the query's tables");
+    return std::is_same_v<O, typename Q::org_type>;
+  } else {
+    return false;
+  }
 }
 
 }  // namespace query_detail
 
 /// Calls f(row) for each row of the query, one row at a time (nothing is collected: SQLite
 /// steps its statement; on PostgreSQL the driver reads the result as it arrives).
-template <class Conn, class Q, class F>
-  requires query_detail::is_query<Q>::value
-void for_each_row(Conn& conn, const typename Q::org_type& org, const Q& q, F&& f) {
-  query_detail::refuse_org_for<Q>();
-  if constexpr (requires { conn.visit([](auto&) {}); }) {
+template <class Conn, class O, class Q, class F>
+  requires query_detail::is_query<Q>::value && org_id_type<O>
+void for_each_row(Conn& conn, const O& org, const Q& q, F&& f) {
+  constexpr bool rules_kept = query_detail::refuse_org_for<Q, O>();
+  if constexpr (!rules_kept) {
+    // refused above, with the rule
+  } else if constexpr (requires { conn.visit([](auto&) {}); }) {
     conn.visit([&](auto& c) { for_each_row(c, org, q, f); });
   } else {
     require_org(org, "a query");
@@ -826,18 +837,18 @@ void for_each_row(Conn& conn, const typename Q::org_type& org, const Q& q, F&& f
 }
 
 /// Every row of the query, for org `org`.
-template <class Conn, class Q>
-  requires query_detail::is_query<Q>::value
-std::vector<typename Q::row_type> fetch(Conn& conn, const typename Q::org_type& org, const Q& q) {
+template <class Conn, class O, class Q>
+  requires query_detail::is_query<Q>::value && org_id_type<O>
+std::vector<typename Q::row_type> fetch(Conn& conn, const O& org, const Q& q) {
   std::vector<typename Q::row_type> out;
   for_each_row(conn, org, q, [&](const auto& row) { out.push_back(row); });
   return out;
 }
 
 /// The first row of the query, if any (add limit(1) to tell the database).
-template <class Conn, class Q>
-  requires query_detail::is_query<Q>::value
-std::optional<typename Q::row_type> fetch_one(Conn& conn, const typename Q::org_type& org, const Q& q) {
+template <class Conn, class O, class Q>
+  requires query_detail::is_query<Q>::value && org_id_type<O>
+std::optional<typename Q::row_type> fetch_one(Conn& conn, const O& org, const Q& q) {
   std::optional<typename Q::row_type> out;
   for_each_row(conn, org, q, [&](const auto& row) {
     if (!out) out = row;
