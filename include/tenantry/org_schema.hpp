@@ -52,8 +52,8 @@
 
 #include <concepts>
 #include <string>
-#include <tuple>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -229,7 +229,8 @@ struct OrgSchemas {
         if (!name.empty() && detail::public_table_exists(c, name))
           throw UsageError("tenantry: OrgSchemas::provision_org: public." + name + " exists, and '" + name +
                            "' is scoped by its schema (no org column): every org whose schema lacked it would read "
-                           "public's rows; drop or rename public." + name);
+                           "public's rows; drop or rename public." +
+                           name);
       c.execute(script);
       tx.commit();
     });

@@ -93,7 +93,8 @@ void isolation_body() {
   CHECK(db.stored_all(K::tasks) == 2);
 
   // A join: both tables filtered by the org, their org columns equated.
-  const auto q = select(col(&T::title), col(&P::name)).template from<T>().template join<P>(col(&T::project_id) == col(&P::id));
+  const auto q =
+      select(col(&T::title), col(&P::name)).template from<T>().template join<P>(col(&T::project_id) == col(&P::id));
   const auto joined = fetch(db.conn, a, q);
   REQUIRE(joined.size() == 1);
   CHECK(std::get<0>(joined[0]) == "task a");
@@ -125,7 +126,7 @@ void isolation_body() {
   // Invalid text keys are a ValueError before anything is sent, and write nothing.
   if constexpr (std::is_same_v<Org, TextOrgId>) {
     for (const std::string& bad : {std::string(65, 'x'), std::string("tab\there"), std::string("\xff\xfe"),
-                                  std::string("nul\0byte", 8), std::string("\xc0\xaf")}) {
+                                   std::string("nul\0byte", 8), std::string("\xc0\xaf")}) {
       INFO("bad slug of " << bad.size() << " bytes");
       CHECK_THROWS_AS(TextOrgId{bad}, ValueError);
       TextOrgId forged;
@@ -152,9 +153,9 @@ org_id_of<P> sample_org() {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("org keys that are not UUIDs: every strategy isolates text and bigint orgs", "[parity][org][org-keys]",
-                   Backend<SqliteMemory>, Backend<SqliteFile>, Backend<PostgresShared>, Backend<PostgresRls>,
-                   Backend<PostgresSchemas>) {
+TEMPLATE_TEST_CASE("org keys that are not UUIDs: every strategy isolates text and bigint orgs",
+                   "[parity][org][org-keys]", Backend<SqliteMemory>, Backend<SqliteFile>, Backend<PostgresShared>,
+                   Backend<PostgresRls>, Backend<PostgresSchemas>) {
   SECTION("text") { isolation_body<typename TestType::template type<TextKeys>, TextKeys>(); }
   SECTION("bigint") { isolation_body<typename TestType::template type<IntKeys>, IntKeys>(); }
 }
@@ -247,8 +248,8 @@ TEST_CASE("org keys: hostile text org ids never inject into schema names or the 
   }
   // Nothing was injected: public and its canary are intact, no table of the set is in public.
   CHECK(parity::raw_count(conn, "SELECT COUNT(*) FROM public.canary") == 1);
-  CHECK(parity::raw_count(conn, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'slug%'") ==
-        0);
+  CHECK(parity::raw_count(
+            conn, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'slug%'") == 0);
   // Long slugs are named by a hash: still distinct, still bounded.
   CHECK(Set::schema_name(TextOrgId{std::string(64, 'q')}).starts_with("org_h_"));
   CHECK(Set::schema_name(TextOrgId{"acme"}) == "org_t_61636d65");
@@ -265,9 +266,8 @@ TEST_CASE("schema-scoped entities: no org column, the org given selects the sche
   Set::provision_org(conn, a);
   Set::provision_org(conn, b);
   // The table has no org column.
-  CHECK(parity::raw_count(conn,
-                          "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = '" +
-                              Set::schema_name(a) + "' AND table_name = 'notes'") == 2);
+  CHECK(parity::raw_count(conn, "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = '" +
+                                    Set::schema_name(a) + "' AND table_name = 'notes'") == 2);
   Repository<Note, PgDialect> notes{conn};
   const Note na = notes.insert(a, Note{Uuid::random(), "for a"});
   const Note nb = notes.insert(b, Note{Uuid::random(), "for b"});
@@ -280,9 +280,11 @@ TEST_CASE("schema-scoped entities: no org column, the org given selects the sche
   CHECK_FALSE(notes.erase(a, nb.id));
   CHECK_FALSE(notes.set(a, nb.id, &Note::body, std::string("stolen")));
   CHECK(notes.update_where(a, col(&Note::body) != std::string(""), assign(col(&Note::body), std::string("A"))) == 1);
-  CHECK(notes.erase_where(b, col(&Note::body) == std::string("nothing") || col(&Note::body) == std::string("also b")) == 1);
+  CHECK(notes.erase_where(b, col(&Note::body) == std::string("nothing") || col(&Note::body) == std::string("also b")) ==
+        1);
   CHECK(parity::raw_count(conn, "SELECT COUNT(*) FROM \"" + Set::schema_name(a) + "\".notes WHERE body = 'A'") == 1);
-  CHECK(parity::raw_count(conn, "SELECT COUNT(*) FROM \"" + Set::schema_name(b) + "\".notes WHERE body = 'for b'") == 1);
+  CHECK(parity::raw_count(conn, "SELECT COUNT(*) FROM \"" + Set::schema_name(b) + "\".notes WHERE body = 'for b'") ==
+        1);
   CHECK(fetch(conn, b, select(col(&Note::body)).from<Note>()).size() == 1);
   // An org without a schema: OrgNotProvisioned, never public's table.
   CHECK_THROWS_AS(notes.count(unprovisioned), OrgNotProvisioned);

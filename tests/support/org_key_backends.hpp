@@ -78,8 +78,7 @@ using StoredRow = std::tuple<std::string, std::string, std::string, std::int64_t
 template <class K, class Conn>
 std::vector<StoredRow> read_projects(Conn& c, const std::string& from) {
   std::vector<StoredRow> out;
-  parity::raw_query(c,
-                    "SELECT CAST(" + ident(K::org_column) + " AS TEXT), CAST(id AS TEXT), name, rank FROM " + from,
+  parity::raw_query(c, "SELECT CAST(" + ident(K::org_column) + " AS TEXT), CAST(id AS TEXT), name, rank FROM " + from,
                     [&](auto& st) {
                       out.emplace_back(std::string(st.column_text(0)), std::string(st.column_text(1)),
                                        std::string(st.column_text(2)), st.column_int(3));
@@ -212,7 +211,8 @@ struct PostgresSchemas {
     std::vector<StoredRow> out;
     for (const auto& o : orgs)
       for (auto r : read_projects<K>(conn, ident(Set::schema_name(o)) + "." + ident(K::projects))) {
-        if (std::get<0>(r) != o.to_string()) std::get<0>(r) = "<in the schema of " + o.to_string() + ">: " + std::get<0>(r);
+        if (std::get<0>(r) != o.to_string())
+          std::get<0>(r) = "<in the schema of " + o.to_string() + ">: " + std::get<0>(r);
         out.push_back(std::move(r));
       }
     return out;

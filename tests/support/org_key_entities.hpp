@@ -64,15 +64,15 @@ template <>
 struct tenantry::entity<org_keys::SlugProject> {
   static constexpr std::string_view table = "slug_projects";
   static constexpr auto primary_key = key(&org_keys::SlugProject::id);
-  static constexpr auto constraints =
-      std::tuple{unique(&org_keys::SlugProject::organization_id, &org_keys::SlugProject::name)};
+  static constexpr auto constraints = std::tuple{
+      unique(&org_keys::SlugProject::organization_id, &org_keys::SlugProject::name)};
 };
 template <>
 struct tenantry::entity<org_keys::SlugTask> {
   static constexpr std::string_view table = "slug_tasks";
   static constexpr auto primary_key = key(&org_keys::SlugTask::id);
-  static constexpr auto constraints =
-      std::tuple{foreign_key(&org_keys::SlugTask::project_id, &org_keys::SlugProject::id, on_delete::cascade)};
+  static constexpr auto constraints = std::tuple{
+      foreign_key(&org_keys::SlugTask::project_id, &org_keys::SlugProject::id, on_delete::cascade)};
 };
 template <>
 struct tenantry::entity<org_keys::NumProject> {
@@ -84,8 +84,8 @@ template <>
 struct tenantry::entity<org_keys::NumTask> {
   static constexpr std::string_view table = "num_tasks";
   static constexpr auto primary_key = key(&org_keys::NumTask::id);
-  static constexpr auto constraints =
-      std::tuple{foreign_key(&org_keys::NumTask::project_id, &org_keys::NumProject::id, on_delete::cascade)};
+  static constexpr auto constraints = std::tuple{
+      foreign_key(&org_keys::NumTask::project_id, &org_keys::NumProject::id, on_delete::cascade)};
 };
 template <>
 struct tenantry::entity<org_keys::SlugNote> {

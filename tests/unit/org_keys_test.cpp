@@ -49,7 +49,8 @@ std::string org_keys_sql() {
   for (const auto& s : row_level_security_sql<D>(table_info<SlugProject>())) out << s << ";\n";
   for (const auto& s : row_level_security_sql<D>(table_info<NumProject>())) out << s << ";\n";
   out << "find slug: " << w(st::find<SlugProject>()) << '\n'
-      << "list num: " << w(st::filtered<NumProject>(stmt::Verb::select, col(&NumProject::rank) > std::int64_t{1})) << '\n'
+      << "list num: " << w(st::filtered<NumProject>(stmt::Verb::select, col(&NumProject::rank) > std::int64_t{1}))
+      << '\n'
       << "join slug: "
       << sql_of<D>(select(col(&SlugTask::title), col(&SlugProject::name))
                        .from<SlugTask>()
@@ -96,13 +97,13 @@ TEST_CASE("org types: OrgId stays the UUID type; text and bigint keys are their 
 TEST_CASE("text org keys: 1-64 bytes of UTF-8 without control characters, else ValueError", "[unit][org-keys]") {
   CHECK(TextOrgId{std::string(64, 'a')}.valid());
   CHECK(TextOrgId{"caf\xc3\xa9"}.valid());
-  CHECK(TextOrgId{"\xf0\x9f\x8f\xa2"}.valid());  // a 4-byte character
+  CHECK(TextOrgId{"\xf0\x9f\x8f\xa2"}.valid());             // a 4-byte character
   CHECK(TextOrgId{"x\"; DROP SCHEMA public; --"}.valid());  // harmless: always bound, never spliced
   for (const std::string& bad : {std::string(65, 'a'), std::string(""), std::string("a\nb"), std::string("a\x7f"),
-                                std::string("a\0b", 3), std::string("\xff"), std::string("\xc3"),
-                                std::string("\xc0\x80"),        // overlong NUL
-                                std::string("\xed\xa0\x80"),    // a UTF-16 surrogate
-                                std::string("\xf4\x90\x80\x80")}) {  // beyond U+10FFFF
+                                 std::string("a\0b", 3), std::string("\xff"), std::string("\xc3"),
+                                 std::string("\xc0\x80"),             // overlong NUL
+                                 std::string("\xed\xa0\x80"),         // a UTF-16 surrogate
+                                 std::string("\xf4\x90\x80\x80")}) {  // beyond U+10FFFF
     INFO("bytes: " << bad.size());
     CHECK_THROWS_AS(TextOrgId{bad}, ValueError);
     CHECK_FALSE(TextOrgId::try_parse(bad).has_value());
@@ -129,7 +130,7 @@ TEST_CASE("org schema names: [a-z0-9_], at most 62 bytes, one per org, apart per
     CHECK(names.insert(name).second);
   };
   for (const char* s : {"acme", "Acme", "ACME", "public", "pg_catalog", "\"", "a\"b", "x'; --", ";", "caf\xc3\xa9",
-                              "CAF\xc3\x89", "0", "1", "org_t_30"})
+                        "CAF\xc3\x89", "0", "1", "org_t_30"})
     add(org_schema_name(TextOrgId{s}));
   add(org_schema_name(TextOrgId{std::string(28, 'q')}));
   add(org_schema_name(TextOrgId{std::string(29, 'q')}));
@@ -162,6 +163,7 @@ TEST_CASE("org keys: DDL, row-level security and statements per dialect (golden)
   CHECK_THROWS_AS((create_statements<SlugNote, PgDialect>()), UsageError);
   const std::string in_schema = OrgSchemas<SlugProject, SlugNote>::create_sql(TextOrgId{"acme"});
   CHECK(in_schema.find("CREATE SCHEMA \"org_t_61636d65\"") != std::string::npos);
-  CHECK(in_schema.find("CREATE TABLE \"org_t_61636d65\".\"slug_notes\" (\"id\" UUID NOT NULL, \"body\" TEXT NOT NULL") !=
-        std::string::npos);
+  CHECK(
+      in_schema.find("CREATE TABLE \"org_t_61636d65\".\"slug_notes\" (\"id\" UUID NOT NULL, \"body\" TEXT NOT NULL") !=
+      std::string::npos);
 }
