@@ -1,4 +1,4 @@
-// expect: entity<T>::scope is tenantry::global or tenantry::Scope::org
+// expect: entity<T>::scope is tenantry::global, tenantry::per_org_schema or tenantry::Scope::org
 #include "support/entities.hpp"
 
 using namespace tenantry;
