@@ -143,7 +143,8 @@ class Repository<E, AnyDialect, Database> {
  public:
   using entity_type = E;
   using key_type = key_t<E>;
-  static constexpr bool is_org_scoped = org_scoped<E>;
+  using org_type = org_id_of<E>;
+  static constexpr bool is_org_scoped = takes_org<E>;
 
   explicit Repository(Database& db) : db_(&db) { (void)table_info<E>(); }
 

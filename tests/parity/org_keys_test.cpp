@@ -103,14 +103,14 @@ void isolation_body() {
 
   // Raw SQL: $1 / ?1 is the org, bound with its own type.
   const std::string filtered = "SELECT COUNT(*) AS n FROM " + ident(K::projects) + " WHERE " + ident(K::org_column) +
-                               (B::Dialect::is_postgres ? " = $1" : " = ?1");
+                               (B::is_postgres ? " = $1" : " = ?1");
   CHECK(raw_query<N>(db.conn, a, filtered).at(0).n == 2);
   CHECK(raw_query<N>(db.conn, b, filtered).at(0).n == 1);
   // Unfiltered raw SQL in b's context: row-level security and schema per org show b's rows
   // only; shared tables without RLS show every row (raw SQL is the caller's filter).
   const std::int64_t unfiltered = raw_query<N>(db.conn, b,
                                                "SELECT COUNT(*) AS n FROM " + ident(K::projects) + " WHERE CAST(" +
-                                                   (B::Dialect::is_postgres ? "$1" : "?1") + " AS TEXT) IS NOT NULL")
+                                                   (B::is_postgres ? "$1" : "?1") + " AS TEXT) IS NOT NULL")
                                       .at(0)
                                       .n;
   CHECK(unfiltered == (B::rls || B::schemas ? 1 : 3));

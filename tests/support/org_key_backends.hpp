@@ -96,7 +96,7 @@ struct SqliteMemory {
   static constexpr std::string_view name = "sqlite :memory:";
   using Dialect = SqliteDialect;
   using Conn = sqlite::Connection;
-  static constexpr bool rls = false, schemas = false;
+  static constexpr bool rls = false, schemas = false, is_postgres = false;
   Conn conn{":memory:"};
   SqliteMemory() { create_tables<typename K::Project, typename K::Task>(conn); }
   void add_org(const typename K::Org&) {}
@@ -123,7 +123,7 @@ struct PostgresShared {
   static constexpr std::string_view name = "postgres";
   using Dialect = PgDialect;
   using Conn = pg::Connection;
-  static constexpr bool rls = false, schemas = false;
+  static constexpr bool rls = false, schemas = false, is_postgres = true;
   Conn conn{parity::Postgres::fresh_url()};
   PostgresShared() { create_tables<typename K::Project, typename K::Task>(conn); }
   void add_org(const typename K::Org&) {}
@@ -134,6 +134,36 @@ struct PostgresShared {
   std::int64_t stored_all(std::string_view table) { return parity::rows_in(conn, table); }
   std::vector<StoredRow> stored_projects() { return read_projects<K>(conn, ident(K::projects)); }
 };
+
+/// PostgreSQL without server-side prepared statements (PgBouncer transaction pooling's mode):
+/// the org parameter's type comes from the bound value (text, int8), not from the column.
+template <class K>
+struct PostgresUnprepared : PostgresShared<K> {
+  static constexpr std::string_view name = "postgres, server_prepared = false";
+  PostgresUnprepared() { this->conn = pg::Connection(parity::Postgres::url(), pg::Options{.server_prepared = false}); }
+};
+
+/// A tenantry::Database chosen at run time by its URL (Repository<E, AnyDialect>).
+template <class K, bool Postgres>
+struct AnyUrlOf {
+  static constexpr std::string_view name = Postgres ? "postgres through connect(url)" : "sqlite through connect(url)";
+  using Dialect = AnyDialect;
+  using Conn = Database;
+  static constexpr bool rls = false, schemas = false, is_postgres = Postgres;
+  Conn conn = tenantry::connect(Postgres ? parity::Postgres::fresh_url() : parity::SqliteFile::fresh_url());
+  AnyUrlOf() { create_tables<typename K::Project, typename K::Task>(conn); }
+  void add_org(const typename K::Org&) {}
+  std::int64_t stored(std::string_view table, const typename K::Org& org) {
+    return parity::raw_count(conn, "SELECT COUNT(*) FROM " + ident(table) + " WHERE " + ident(K::org_column) + " = ?1",
+                             org);
+  }
+  std::int64_t stored_all(std::string_view table) { return parity::rows_in(conn, table); }
+  std::vector<StoredRow> stored_projects() { return read_projects<K>(conn, ident(K::projects)); }
+};
+template <class K>
+using AnySqlite = AnyUrlOf<K, false>;
+template <class K>
+using AnyPostgres = AnyUrlOf<K, true>;
 
 /// The same database URL, as another role (the test server trusts loopback logins).
 inline std::string as_role(const std::string& url, const std::string& role) {
@@ -151,7 +181,7 @@ struct PostgresRls {
   static constexpr const char* owner = "tenantry_orgkeys_owner";
   using Dialect = PgDialect;
   using Conn = pg::Connection;
-  static constexpr bool rls = true, schemas = false;
+  static constexpr bool rls = true, schemas = false, is_postgres = true;
   Conn admin{parity::Postgres::fresh_url()};
   Conn conn = open();
   Conn open() {
@@ -185,7 +215,7 @@ struct PostgresSchemas {
   using Dialect = PgDialect;
   using Conn = pg::Connection;
   using Set = OrgSchemas<typename K::Project, typename K::Task>;
-  static constexpr bool rls = false, schemas = true;
+  static constexpr bool rls = false, schemas = true, is_postgres = true;
   Conn conn = open();
   static Conn open() {
     Conn c(parity::Postgres::fresh_url(), pg::Options{.org_schemas = true});
