@@ -159,7 +159,8 @@ org_id_of<P> sample_org() {
 
 TEMPLATE_TEST_CASE("org keys that are not UUIDs: every strategy isolates text and bigint orgs",
                    "[parity][org][org-keys]", Backend<SqliteMemory>, Backend<SqliteFile>, Backend<PostgresShared>,
-                   Backend<PostgresRls>, Backend<PostgresSchemas>) {
+                   Backend<PostgresUnprepared>, Backend<PostgresRls>, Backend<PostgresSchemas>, Backend<AnySqlite>,
+                   Backend<AnyPostgres>) {
   SECTION("text") { isolation_body<typename TestType::template type<TextKeys>, TextKeys>(); }
   SECTION("bigint") { isolation_body<typename TestType::template type<IntKeys>, IntKeys>(); }
 }
