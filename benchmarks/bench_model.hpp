@@ -53,6 +53,36 @@ struct Token {
   friend bool operator==(const Token&, const Token&) = default;
 };
 
+/// The owner of a token (a user of the org), for the query benchmarks: tokens joined to their
+/// owner by (org_id, user_id) = (org_id, id).
+struct Owner {
+  std::string id{};
+  OrgId org_id{};
+  std::string email{};
+  std::string display_name{};
+
+  friend bool operator==(const Owner&, const Owner&) = default;
+};
+
+/// A row of the join benchmark: five columns of a token and its owner's e-mail.
+struct TokenWithOwner {
+  Uuid id{};
+  std::string name{};
+  TokenStatus status = TokenStatus::active;
+  Timestamp created_at{};
+  std::string email{};
+
+  friend bool operator==(const TokenWithOwner&, const TokenWithOwner&) = default;
+};
+
+/// A row of the grouped count: tokens per status.
+struct StatusCount {
+  TokenStatus status = TokenStatus::active;
+  std::int64_t n = 0;
+
+  friend bool operator==(const StatusCount&, const StatusCount&) = default;
+};
+
 }  // namespace bench
 
 template <>
@@ -63,6 +93,15 @@ struct tenantry::entity<bench::Token> {
   static constexpr auto columns = std::tuple{column(&T::status).default_value(bench::TokenStatus::active)};
   static constexpr auto constraints = std::tuple{unique(&T::org_id, &T::token_prefix),  // bearer-token lookup
                                                  index(&T::org_id, &T::user_id)};       // a user's tokens page
+};
+
+template <>
+struct tenantry::entity<bench::Owner> {
+  using T = bench::Owner;
+  static constexpr std::string_view table = "bench_users";
+  // The org leads the key: a user id is unique only within its org (entity.hpp's rule against
+  // natural keys that would tell one org what another holds).
+  static constexpr auto primary_key = key(&T::org_id, &T::id);
 };
 
 namespace bench {
@@ -147,7 +186,8 @@ inline Token make_token(OrgId org, const std::string& user, std::uint64_t seq) {
     for (std::size_t j = 0; j < 16; ++j) t.token_hash[i + j] = hex[(h >> (4 * j)) & 0xF];
   }
   t.scopes = "scope_token_user scope_token_power_user";
-  t.status = seq % 10 == 9 ? TokenStatus::inactive : TokenStatus::active;
+  // One row in ten of every org is inactive (rows of an org are every org_count-th sequence number).
+  t.status = (seq / org_count) % 10 == 9 ? TokenStatus::inactive : TokenStatus::active;
   stamp(t, seq);
   return t;
 }
@@ -158,10 +198,16 @@ struct Key {
   Uuid id;
 };
 
+inline Owner owner_of(std::size_t k, OrgId org) {
+  const std::string id = user_of(k);
+  return Owner{id, org, id + "@example.com", "User " + std::to_string(k)};
+}
+
 /// 100 orgs x 100 rows, plus a scratch org the write benchmarks insert into and clean up.
 struct Dataset {
   std::vector<OrgId> orgs;
   std::vector<std::string> users;  // the one user of each org
+  std::vector<Owner> owners;       // the one user of each org, as a row of bench_users
   std::vector<Token> rows;         // org-major: rows[k * rows_per_org + j]
   std::vector<std::size_t> order;  // every row's index, in a fixed shuffled order
   std::vector<Key> keys;           // the rows' keys in that order
@@ -173,6 +219,7 @@ struct Dataset {
     for (std::size_t k = 0; k < org_count; ++k) {
       orgs.push_back(org_of(k));
       users.push_back(user_of(k));
+      owners.push_back(owner_of(k, orgs[k]));
     }
     // Rows are created in time order across orgs (interleaved), as they would arrive.
     rows.resize(org_count * rows_per_org);

@@ -16,8 +16,11 @@
 // which makes it a quick smoke test (CTest runs it so).
 //
 //   --dialect=sqlite|pg   --side=raw|tenantry|both   --n=N
-//   --op=find|list_user_100|count|insert|insert_many_1000|upsert|set|erase|all
+//   --op=find|list_user_100|count|join_100|count_per_status|insert|insert_many_1000|upsert|
+//        upsert_no_read_back|set|erase|all
 //   --pg=CONNINFO         (default: the unix socket of scripts/pg.sh, as tenantry-bench-pg)
+//   --observer=none|counters|counting   a statement observer on the tenantry side (observe_bench.hpp)
+#include "observe_bench.hpp"
 #include "sqlite_fixture.hpp"
 
 #if __has_include(<tenantry/driver/postgres.hpp>)
@@ -80,9 +83,12 @@ void measure(R& r, std::size_t calls, const std::string& label) {
 const std::vector<std::pair<std::string, Op>> all_op_names = {{"find", Op::find},
                                                               {"list_user_100", Op::list},
                                                               {"count", Op::count},
+                                                              {"join_100", Op::join},
+                                                              {"count_per_status", Op::per_status},
                                                               {"insert", Op::insert},
                                                               {"insert_many_1000", Op::insert_many_1000},
                                                               {"upsert", Op::upsert},
+                                                              {"upsert_no_read_back", Op::put},
                                                               {"set", Op::set},
                                                               {"erase", Op::erase}};
 
@@ -110,7 +116,7 @@ void run_all(Fixture& f, const std::string& dialect, const std::string& side, co
 }  // namespace bench
 
 int main(int argc, char** argv) {
-  const bench::Flags flags = bench::take_flags(argc, argv, {"dialect", "side", "op", "n", "pg"});
+  const bench::Flags flags = bench::take_flags(argc, argv, {"dialect", "side", "op", "n", "pg", "observer"});
   if (argc > 1) {
     std::fprintf(stderr, "tenantry-bench-callgrind: unknown argument %s\n", argv[1]);
     return 2;
@@ -119,9 +125,14 @@ int main(int argc, char** argv) {
   const std::string side = flags.get("side", "both");
   const std::string op = flags.get("op", "find");
   const std::size_t n = std::stoul(flags.get("n", "2000"));
+  const std::string observer = flags.get("observer", "none");
+  const auto observe = [&](auto& conn) {
+    if (observer != "none") conn.set_observer(bench::bench_observer(observer == "counting"));
+  };
   try {
     if (dialect == "sqlite") {
       bench::SqliteFixture f(":memory:", ":memory:");
+      observe(f.tenantry_side().connection());
       bench::run_all(f, "sqlite_memory", side, op, n, false);
     } else if (dialect == "pg") {
 #if TENANTRY_BENCH_HAVE_PG
@@ -130,6 +141,7 @@ int main(int argc, char** argv) {
           "pg", "host=" + bench::env_or("TENANTRY_PG_SOCKET_DIR", "/tmp/tenantry-pg-" + port) + " port=" + port +
                     " user=tenantry dbname=postgres");
       bench::PgFixture f(conninfo, "callgrind");
+      observe(f.tenantry_side().connection());
       bench::run_all(f, "pg_socket", side, op, n, true);
 #else
       std::fprintf(stderr, "tenantry-bench-callgrind: built without the PostgreSQL driver\n");

@@ -3,6 +3,8 @@
 // A side is any type with the repository's operations on bench::Token:
 //   insert(org, row&), insert_many(org, rows&), find(org, id), list(org, user), count(org),
 //   upsert(org, row&), set_updated_at(org, id, ts), erase(org, id), execute(sql)
+// and the two queries across entities (select.hpp): join(org, user) (a user's tokens with the
+// owner's e-mail, bench_sql.hpp's tokens_with_owner) and per_status(org) (tokens_per_status).
 // TenantryApi below forwards them to a tenantry::Repository; RawSqlite / RawPg implement them with
 // the C API. Every benchmark body is a template over the side, so both run the very same loop,
 // keys and values, and differ only in the calls they make.
@@ -13,6 +15,9 @@
 #include <benchmark/benchmark.h>
 #include <tenantry/query.hpp>
 #include <tenantry/repository.hpp>
+#include <tenantry/select.hpp>
+
+#include "bench_sql.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -49,8 +54,14 @@ class TenantryApi {
   }
   std::int64_t count(OrgId org) { return repo_.count(org); }
   void upsert(OrgId org, Token& row) { repo_.upsert(org, row, by_prefix); }
+  void put(OrgId org, const Token& row) { repo_.put(org, row, by_prefix); }
   bool set_updated_at(OrgId org, const Uuid& id, Timestamp ts) { return repo_.set(org, id, &Token::updated_at, ts); }
   bool erase(OrgId org, const Uuid& id) { return repo_.erase(org, id); }
+  std::vector<TokenWithOwner> join(OrgId org, const std::string& user) {
+    return tenantry::fetch(*conn_, org, tokens_with_owner(user));
+  }
+  std::vector<StatusCount> per_status(OrgId org) { return tenantry::fetch(*conn_, org, tokens_per_status()); }
+  void insert_owner(OrgId org, Owner& o) { owners_.insert(org, o); }
   void execute(const char* sql) { conn_->execute(sql); }
 
   Conn& connection() { return *conn_; }
@@ -58,6 +69,7 @@ class TenantryApi {
  private:
   Conn* conn_;
   Repo repo_;
+  tenantry::Repository<Owner, D> owners_{*conn_};
 };
 
 /// Deletes the scratch org's rows (what the write benchmarks inserted); `vacuum` also reclaims
@@ -183,6 +195,36 @@ struct CountRun : Runner<Side> {
   std::string error() const { return this->check("count: wrong count"); }
 };
 
+/// The join: one user's 100 tokens with the owner's e-mail.
+template <class Side>
+struct JoinRun : Runner<Side> {
+  std::size_t k = 0;
+  using Runner<Side>::Runner;
+  void call() {
+    std::vector<TokenWithOwner> v = this->side.join(this->d.orgs[k], this->d.users[k]);
+    this->ok += v.size() == rows_per_org && v.back().email == this->d.owners[k].email;
+    if (++k == org_count) k = 0;
+    ++this->calls;
+    benchmark::DoNotOptimize(v);
+  }
+  std::string error() const { return this->check("join: wrong rows"); }
+};
+
+/// The grouped count: an org's tokens per status (2 groups: 90 active, 10 inactive).
+template <class Side>
+struct PerStatusRun : Runner<Side> {
+  std::size_t k = 0;
+  using Runner<Side>::Runner;
+  void call() {
+    std::vector<StatusCount> v = this->side.per_status(this->d.orgs[k]);
+    if (++k == org_count) k = 0;
+    this->ok += v.size() == 2 && v[0].n + v[1].n == static_cast<std::int64_t>(rows_per_org);
+    ++this->calls;
+    benchmark::DoNotOptimize(v);
+  }
+  std::string error() const { return this->check("per_status: wrong counts"); }
+};
+
 /// Upsert of an existing (org, token_prefix): the DO UPDATE path, the stored row read back.
 template <class Side>
 struct UpsertRun : Runner<Side> {
@@ -201,6 +243,25 @@ struct UpsertRun : Runner<Side> {
     ++this->calls;
   }
   std::string error() const { return this->check("upsert: the existing row's id did not come back"); }
+};
+
+/// The same upsert without reading the stored row back (Repository::put; raw: no RETURNING).
+template <class Side>
+struct PutRun : Runner<Side> {
+  std::vector<Token> copies = Dataset::get().rows;
+  std::size_t i = 0;
+  std::int64_t tick = 0;
+  using Runner<Side>::Runner;
+  void call() {
+    const std::size_t at = this->d.order[i];
+    if (++i == this->d.order.size()) i = 0;
+    Token& r = copies[at];
+    r.updated_at = Timestamp{base_micros + (++tick)};
+    this->side.put(r.org_id, r);
+    ++this->ok;
+    ++this->calls;
+  }
+  std::string error() const { return {}; }
 };
 
 template <class Side>
@@ -239,11 +300,33 @@ struct EraseRun : Runner<Side> {
   std::string error() const { return this->check("erase: a row was not there"); }
 };
 
-enum class Op { insert, insert_many_1000, insert_many_10000, find, list, upsert, set, erase, count };
+enum class Op {
+  insert,
+  insert_many_1000,
+  insert_many_10000,
+  find,
+  list,
+  upsert,
+  put,
+  set,
+  erase,
+  count,
+  join,
+  per_status
+};
 
-inline constexpr Op all_ops[] = {
-    Op::insert, Op::insert_many_1000, Op::insert_many_10000, Op::find, Op::list, Op::upsert, Op::set, Op::erase,
-    Op::count};
+inline constexpr Op all_ops[] = {Op::insert,
+                                 Op::insert_many_1000,
+                                 Op::insert_many_10000,
+                                 Op::find,
+                                 Op::list,
+                                 Op::upsert,
+                                 Op::put,
+                                 Op::set,
+                                 Op::erase,
+                                 Op::count,
+                                 Op::join,
+                                 Op::per_status};
 
 inline const char* op_name(Op op) {
   switch (op) {
@@ -253,9 +336,12 @@ inline const char* op_name(Op op) {
     case Op::find: return "find";
     case Op::list: return "list_user_100";
     case Op::upsert: return "upsert";
+    case Op::put: return "upsert_no_read_back";
     case Op::set: return "set";
     case Op::erase: return "erase";
     case Op::count: return "count";
+    case Op::join: return "join_100";
+    case Op::per_status: return "count_per_status";
   }
   return "?";
 }
@@ -288,6 +374,10 @@ void with_runner(Side& side, Op op, bool vacuum, F&& f) {
       UpsertRun<Side> r(side, vacuum);
       return f(r);
     }
+    case Op::put: {
+      PutRun<Side> r(side, vacuum);
+      return f(r);
+    }
     case Op::set: {
       SetRun<Side> r(side, vacuum);
       return f(r);
@@ -298,6 +388,14 @@ void with_runner(Side& side, Op op, bool vacuum, F&& f) {
     }
     case Op::count: {
       CountRun<Side> r(side, vacuum);
+      return f(r);
+    }
+    case Op::join: {
+      JoinRun<Side> r(side, vacuum);
+      return f(r);
+    }
+    case Op::per_status: {
+      PerStatusRun<Side> r(side, vacuum);
       return f(r);
     }
   }
@@ -425,7 +523,12 @@ void cross_check(A& a, B& b, bool vacuum) {
     if (la.size() != rows_per_org || la != lb) fail("list");
     if (a.count(d.orgs[k]) != static_cast<std::int64_t>(rows_per_org) || b.count(d.orgs[k]) != a.count(d.orgs[k]))
       fail("count");
+    const auto ja = a.join(d.orgs[k], d.users[k]), jb = b.join(d.orgs[k], d.users[k]);
+    if (ja.size() != rows_per_org || ja != jb || ja[0].email != d.owners[k].email) fail("join");
+    const auto ga = a.per_status(d.orgs[k]), gb = b.per_status(d.orgs[k]);
+    if (ga.size() != 2 || ga != gb || ga[0].n + ga[1].n != static_cast<std::int64_t>(rows_per_org)) fail("per_status");
   }
+
   // Writes, on the scratch org: the same sequence on both, then the same rows must be stored.
   std::vector<Token> rows = scratch_rows(4);
   auto ra = rows, rb = rows;
@@ -440,12 +543,28 @@ void cross_check(A& a, B& b, bool vacuum) {
   a.upsert(d.scratch, ua);
   b.upsert(d.scratch, ub);
   if (ua != ub || ua.id != rows[1].id || ua.name != "renamed by upsert") fail("upsert");
+  Token pa = rows[1], pb = rows[1];
+  pa.id = pb.id = uuid_v7(next_seq());
+  pa.name = pb.name = "renamed by put";
+  a.put(d.scratch, pa);
+  b.put(d.scratch, pb);
+  const auto fa = a.find(d.scratch, rows[1].id), fb = b.find(d.scratch, rows[1].id);
+  if (!fa || !fb || *fa != *fb || fa->name != "renamed by put") fail("put");
   const Timestamp ts{base_micros + 42};
   if (!a.set_updated_at(d.scratch, rows[2].id, ts) || !b.set_updated_at(d.scratch, rows[2].id, ts)) fail("set");
   if (!a.erase(d.scratch, rows[3].id) || !b.erase(d.scratch, rows[3].id)) fail("erase");
   if (a.erase(d.scratch, rows[3].id) || b.erase(d.scratch, rows[3].id)) fail("erase twice");
   const auto sa = a.list(d.scratch, d.scratch_user), sb = b.list(d.scratch, d.scratch_user);
   if (sa.size() != 3 || sa != sb) fail("rows written");
+  // A scratch-org token naming a user that exists only in org 0: the join must not reach org 0's
+  // owner row (both sides run the writer's SQL, which filters each table by the org).
+  std::vector<Token> stray = scratch_rows(1);
+  stray[0].user_id = d.users[0];
+  auto stray_b = stray;
+  a.insert(d.scratch, stray[0]);
+  b.insert(d.scratch, stray_b[0]);
+  if (!a.join(d.scratch, d.users[0]).empty() || !b.join(d.scratch, d.users[0]).empty())
+    fail("join reached another org");
   cleanup_scratch(a, vacuum);
   cleanup_scratch(b, vacuum);
 }

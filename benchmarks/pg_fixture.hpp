@@ -23,7 +23,7 @@ class PgFixture {
     conn_.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
     conn_.execute("CREATE SCHEMA " + schema);
     conn_.execute("SET search_path TO " + schema);
-    tenantry::create_tables<Token>(conn_);
+    tenantry::create_tables<Token, Owner>(conn_);
     raw_.create_schema();
     const Dataset& d = Dataset::get();
     for (std::size_t k = 0; k < org_count; ++k) {
@@ -32,9 +32,14 @@ class PgFixture {
       std::vector<Token> b = a;
       ten_.insert_many(d.orgs[k], a);
       raw_.insert_copy(d.orgs[k], b);
+      Owner oa = d.owners[k], ob = d.owners[k];
+      ten_.insert_owner(d.orgs[k], oa);
+      raw_.insert_owner(d.orgs[k], ob);
     }
     conn_.execute("VACUUM ANALYZE \"api_tokens\"");
+    conn_.execute("VACUUM ANALYZE \"bench_users\"");
     raw_.execute("VACUUM ANALYZE \"api_tokens\"");
+    raw_.execute("VACUUM ANALYZE \"bench_users\"");
     cross_check(ten_, raw_, true);
   }
 

@@ -171,6 +171,12 @@ class RawPg {
     PQclear(r);
   }
 
+  /// The same INSERT ... ON CONFLICT ... DO UPDATE without RETURNING: nothing read back.
+  void put(OrgId, const Token& row) {
+    RowParams p(row);
+    if (!command(PQexecPrepared(conn_, "raw_put", 10, p.values, p.lengths, p.formats, 1), "put")) fail("put");
+  }
+
   bool set_updated_at(OrgId org, const Uuid& id, Timestamp ts) {
     char t[8];
     pgwire::put64(t, static_cast<std::uint64_t>(ts.micros - pgwire::epoch_micros));
@@ -183,6 +189,60 @@ class RawPg {
     const char* values[2] = {uuid_ptr(org.value), uuid_ptr(id)};
     static constexpr int lengths[2] = {16, 16}, formats[2] = {1, 1};
     return command(PQexecPrepared(conn_, "raw_erase", 2, values, lengths, formats, 1), "erase");
+  }
+
+  /// The join of bench_sql.hpp (tokens_with_owner): the same text, binary results.
+  std::vector<TokenWithOwner> join(OrgId org, const std::string& user) {
+    const char* values[2] = {uuid_ptr(org.value), user.data()};
+    const int lengths[2] = {16, static_cast<int>(user.size())};
+    static constexpr int formats[2] = {1, 1};
+    PGresult* r = PQexecPrepared(conn_, "raw_join", 2, values, lengths, formats, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      PQclear(r);
+      fail("join");
+    }
+    const int n = PQntuples(r);
+    std::vector<TokenWithOwner> out;
+    for (int i = 0; i < n; ++i) {
+      TokenWithOwner& t = out.emplace_back();
+      t.id = uuid(r, i, 0);
+      t.name.assign(text(r, i, 1));
+      t.status = status(r, i, 2);
+      t.created_at = timestamp(r, i, 3);
+      t.email.assign(text(r, i, 4));
+    }
+    PQclear(r);
+    return out;
+  }
+
+  /// The grouped count (tokens_per_status).
+  std::vector<StatusCount> per_status(OrgId org) {
+    const char* values[1] = {uuid_ptr(org.value)};
+    static constexpr int lengths[1] = {16}, formats[1] = {1};
+    PGresult* r = PQexecPrepared(conn_, "raw_per_status", 1, values, lengths, formats, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      PQclear(r);
+      fail("per_status");
+    }
+    const int n = PQntuples(r);
+    std::vector<StatusCount> out;
+    for (int i = 0; i < n; ++i) {
+      if (PQgetlength(r, i, 1) != 8) [[unlikely]] {
+        PQclear(r);
+        fail("per_status: count");
+      }
+      out.push_back(StatusCount{status(r, i, 0), static_cast<std::int64_t>(pgwire::get64(PQgetvalue(r, i, 1)))});
+    }
+    PQclear(r);
+    return out;
+  }
+
+  void insert_owner(OrgId, Owner& o) {
+    const char* values[4] = {o.id.data(), uuid_ptr(o.org_id.value), o.email.data(), o.display_name.data()};
+    const int lengths[4] = {static_cast<int>(o.id.size()), 16, static_cast<int>(o.email.size()),
+                            static_cast<int>(o.display_name.size())};
+    static constexpr int formats[4] = {1, 1, 1, 1};
+    command(PQexecPrepared(conn_, "raw_insert_owner", 4, values, lengths, formats, 1), "insert_owner");
   }
 
   // ---- bulk-insert baselines (one call inserts all `rows`, all or nothing) -----------------
@@ -385,6 +445,12 @@ class RawPg {
       throw std::runtime_error("raw pg: malformed timestamptz");
     return Timestamp{static_cast<std::int64_t>(pgwire::get64(PQgetvalue(r, row, c))) + pgwire::epoch_micros};
   }
+  static TokenStatus status(const PGresult* r, int row, int c) {
+    const std::string_view st = text(r, row, c);
+    if (st == "active") return TokenStatus::active;
+    if (st == "inactive") return TokenStatus::inactive;
+    throw std::runtime_error("raw pg: unknown status");
+  }
   // Column order: the table's (SELECT and RETURNING list every column in declaration order).
   static void read_row(const PGresult* r, int i, Token& t) {
     t.id = uuid(r, i, 0);
@@ -394,10 +460,7 @@ class RawPg {
     t.token_prefix.assign(text(r, i, 4));
     t.token_hash.assign(text(r, i, 5));
     t.scopes.assign(text(r, i, 6));
-    const std::string_view st = text(r, i, 7);
-    if (st == "active") t.status = TokenStatus::active;
-    else if (st == "inactive") t.status = TokenStatus::inactive;
-    else [[unlikely]] throw std::runtime_error("raw pg: unknown status");
+    t.status = status(r, i, 7);
     t.created_at = timestamp(r, i, 8);
     t.updated_at = timestamp(r, i, 9);
   }
@@ -432,8 +495,12 @@ class RawPg {
     prepare("raw_list", q.list_by_user);
     prepare("raw_count", q.count);
     prepare("raw_upsert", q.upsert);
+    prepare("raw_put", q.put);
     prepare("raw_set", q.set_updated_at);
     prepare("raw_erase", q.erase);
+    prepare("raw_insert_owner", q.insert_owner);
+    prepare("raw_join", q.join);
+    prepare("raw_per_status", q.per_status);
     prepare("raw_unnest", insert_head() +
                               " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], "
                               "$6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[])");

@@ -47,7 +47,9 @@ class RawSqlite {
     }
   }
   ~RawSqlite() {
-    for (sqlite3_stmt* s : {insert_, find_, list_, count_, upsert_, set_, erase_, begin_, commit_}) sqlite3_finalize(s);
+    for (sqlite3_stmt* s : {insert_, find_, list_, count_, upsert_, put_, set_, erase_, begin_, commit_, insert_owner_,
+                            join_, per_status_})
+      sqlite3_finalize(s);
     sqlite3_close_v2(db_);
   }
   RawSqlite(const RawSqlite&) = delete;
@@ -135,6 +137,14 @@ class RawSqlite {
     sqlite3_reset(upsert_);
   }
 
+  /// The same INSERT ... ON CONFLICT ... DO UPDATE without RETURNING: nothing read back.
+  void put(OrgId, const Token& row) {
+    Texts x(row);
+    bind_row(put_, row, x);
+    run_done(put_);
+    if (sqlite3_changes(db_) != 1) fail("put");
+  }
+
   bool set_updated_at(OrgId org, const Uuid& id, Timestamp ts) {
     char o[36], k[36], t[27];
     bind_uuid(set_, 1, org.value, o);
@@ -150,6 +160,48 @@ class RawSqlite {
     bind_uuid(erase_, 2, id, k);
     run_done(erase_);
     return sqlite3_changes(db_) > 0;
+  }
+
+  /// The join of bench_sql.hpp (tokens_with_owner): the same text, decoded column by column.
+  std::vector<TokenWithOwner> join(OrgId org, const std::string& user) {
+    char o[36];
+    bind_uuid(join_, 1, org.value, o);
+    bind_text(join_, 2, user);
+    std::vector<TokenWithOwner> out;
+    int rc;
+    while ((rc = sqlite3_step(join_)) == SQLITE_ROW) {
+      TokenWithOwner& t = out.emplace_back();
+      t.id = uuid(join_, 0);
+      t.name.assign(text(join_, 1));
+      t.status = status(join_, 2);
+      t.created_at = timestamp(join_, 3);
+      t.email.assign(text(join_, 4));
+    }
+    sqlite3_reset(join_);
+    if (rc != SQLITE_DONE) fail("join");
+    return out;
+  }
+
+  /// The grouped count (tokens_per_status).
+  std::vector<StatusCount> per_status(OrgId org) {
+    char o[36];
+    bind_uuid(per_status_, 1, org.value, o);
+    std::vector<StatusCount> out;
+    int rc;
+    while ((rc = sqlite3_step(per_status_)) == SQLITE_ROW)
+      out.push_back(StatusCount{status(per_status_, 0), sqlite3_column_int64(per_status_, 1)});
+    sqlite3_reset(per_status_);
+    if (rc != SQLITE_DONE) fail("per_status");
+    return out;
+  }
+
+  void insert_owner(OrgId, Owner& o) {
+    char org[36];
+    bind_text(insert_owner_, 1, o.id);
+    bind_uuid(insert_owner_, 2, o.org_id.value, org);
+    bind_text(insert_owner_, 3, o.email);
+    bind_text(insert_owner_, 4, o.display_name);
+    run_done(insert_owner_);
   }
 
   sqlite3* native() const noexcept { return db_; }
@@ -173,8 +225,12 @@ class RawSqlite {
     list_ = prepare(q.list_by_user);
     count_ = prepare(q.count);
     upsert_ = prepare(q.upsert);
+    put_ = prepare(q.put);
     set_ = prepare(q.set_updated_at);
     erase_ = prepare(q.erase);
+    insert_owner_ = prepare(q.insert_owner);
+    join_ = prepare(q.join);
+    per_status_ = prepare(q.per_status);
     begin_ = prepare("BEGIN IMMEDIATE");
     commit_ = prepare("COMMIT");
   }
@@ -241,6 +297,13 @@ class RawSqlite {
     return *t;
   }
 
+  static TokenStatus status(sqlite3_stmt* s, int c) {
+    const std::string_view st = text(s, c);
+    if (st == "active") return TokenStatus::active;
+    if (st == "inactive") return TokenStatus::inactive;
+    throw std::runtime_error("raw sqlite: unknown status");
+  }
+
   // Column order: the table's (SELECT and RETURNING list every column in declaration order).
   static void read_row(sqlite3_stmt* s, Token& t) {
     t.id = uuid(s, 0);
@@ -250,10 +313,7 @@ class RawSqlite {
     t.token_prefix.assign(text(s, 4));
     t.token_hash.assign(text(s, 5));
     t.scopes.assign(text(s, 6));
-    const std::string_view st = text(s, 7);
-    if (st == "active") t.status = TokenStatus::active;
-    else if (st == "inactive") t.status = TokenStatus::inactive;
-    else [[unlikely]] throw std::runtime_error("raw sqlite: unknown status");
+    t.status = status(s, 7);
     t.created_at = timestamp(s, 8);
     t.updated_at = timestamp(s, 9);
   }
@@ -264,7 +324,8 @@ class RawSqlite {
 
   sqlite3* db_ = nullptr;
   sqlite3_stmt *insert_ = nullptr, *find_ = nullptr, *list_ = nullptr, *count_ = nullptr, *upsert_ = nullptr,
-               *set_ = nullptr, *erase_ = nullptr, *begin_ = nullptr, *commit_ = nullptr;
+               *set_ = nullptr, *erase_ = nullptr, *begin_ = nullptr, *commit_ = nullptr, *insert_owner_ = nullptr,
+               *join_ = nullptr, *per_status_ = nullptr, *put_ = nullptr;
 };
 
 }  // namespace bench

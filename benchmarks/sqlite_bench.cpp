@@ -5,11 +5,13 @@
 //
 // Benchmarks are named <target>/<operation>/<side>: "raw" and "tenantry" time one side each;
 // "paired" runs both in alternating ~1 ms batches and reports per-call times and their ratio as
-// counters (the estimate that survives a loaded machine). Run them with
+// counters (the estimate that survives a loaded machine); <target>_hook/<op>/<variant>_vs_none
+// compare tenantry with and without a statement observer (observe_bench.hpp). Run them with
 // --benchmark_repetitions=N --benchmark_enable_random_interleaving=true and compare medians (as
 // scripts/bench.sh does). Each side has its own database with the same schema (tenantry's DDL),
 // the same 100 orgs x 100 rows, and the same settings; the write benchmarks insert into a scratch
 // org and delete what they wrote when they finish, so every benchmark sees the preloaded table.
+#include "observe_bench.hpp"
 #include "sqlite_fixture.hpp"
 
 #include <benchmark/benchmark.h>
@@ -67,6 +69,21 @@ void register_all() {
         if (side == "paired" && !g_quick && op == Op::insert_many_10000) b->MinTime(3.0);
       }
     }
+    // With and without a statement observer (observe_bench.hpp): <target>_hook/<op>/...
+    const auto add = [](const std::string& name, auto f, bool) {
+      auto* b = benchmark::RegisterBenchmark(name.c_str(), [f](benchmark::State& st) {
+        try {
+          f(st);
+        } catch (const std::exception& e) {
+          st.SkipWithError(e.what());
+        }
+      });
+      b->Unit(benchmark::kMicrosecond);
+      b->UseManualTime();
+    };
+    register_observe_target(
+        target, [target]() -> TenantryApi<tenantry::SqliteDialect>& { return fixture(target).tenantry_side(); }, false,
+        add);
   }
 }
 

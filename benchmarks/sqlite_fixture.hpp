@@ -18,7 +18,7 @@ class SqliteFixture {
  public:
   SqliteFixture(const std::string& tenantry_path, const std::string& raw_path)
       : conn_(tenantry_path), ten_(conn_), raw_(raw_path) {
-    tenantry::create_tables<Token>(conn_);
+    tenantry::create_tables<Token, Owner>(conn_);
     raw_.create_schema();
     const Dataset& d = Dataset::get();
     for (std::size_t k = 0; k < org_count; ++k) {
@@ -27,6 +27,9 @@ class SqliteFixture {
       std::vector<Token> b = a;
       ten_.insert_many(d.orgs[k], a);
       raw_.insert_many(d.orgs[k], b);
+      Owner oa = d.owners[k], ob = d.owners[k];
+      ten_.insert_owner(d.orgs[k], oa);
+      raw_.insert_owner(d.orgs[k], ob);
     }
     cross_check(ten_, raw_, false);
   }

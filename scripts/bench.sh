@@ -59,7 +59,7 @@ have_pg_driver=0
 
 mkdir -p "$out" "$docs"
 # Results of the parts that run now are replaced; the others are kept (and reported) as they were.
-rm -f "$out"/sqlite.json
+rm -f "$out"/sqlite.json "$out"/stream.txt
 [[ $use_pg == 1 ]] && rm -f "$out"/pg.json
 [[ $use_callgrind == 1 ]] && rm -f "$out"/callgrind.json
 [[ $use_compile == 1 ]] && rm -f "$out"/compile_cost.json
@@ -76,7 +76,7 @@ if [[ $build == 1 ]]; then
     -DTENANTRY_BUILD_BENCHMARKS=ON -DTENANTRY_BUILD_TESTS=OFF -DTENANTRY_BUILD_EXAMPLES=OFF \
     >"$out/cmake.log" 2>&1 || { tail -n 30 "$out/cmake.log" >&2; exit 1; }
   targets=(tenantry-bench-sqlite tenantry-bench-callgrind tenantry-bench-compile-cost)
-  [[ $have_pg_driver == 1 ]] && targets+=(tenantry-bench-pg)
+  [[ $have_pg_driver == 1 ]] && targets+=(tenantry-bench-pg tenantry-bench-stream)
   cmake --build "$bdir" -j"$(nproc)" --target "${targets[@]}" >"$out/build.log" 2>&1 ||
     { tail -n 40 "$out/build.log" >&2; exit 1; }
 fi
@@ -117,6 +117,18 @@ echo "bench.sh: SQLite ($gbench_desc)"
 if [[ $use_pg == 1 ]]; then
   echo "bench.sh: PostgreSQL ($pg_server)"
   "$bin/tenantry-bench-pg" "${gbench[@]}" --benchmark_out="$out/pg.json" --benchmark_out_format=json
+fi
+
+# ---- streaming memory ----------------------------------------------------------------------------
+# Peak memory of reading 1,000,000 rows with for_each_row against fetch() (benchmarks/stream_rss.cpp).
+stream_rows=1000000
+[[ $quick == 1 ]] && stream_rows=20000
+if [[ -x "$bin/tenantry-bench-stream" ]]; then
+  stream_dialect=both
+  [[ $use_pg == 0 ]] && stream_dialect=sqlite
+  echo "bench.sh: streaming memory, $stream_rows rows ($stream_dialect)"
+  "$bin/tenantry-bench-stream" --rows="$stream_rows" --dialect="$stream_dialect" --bench-dir="$out/tmp" |
+    tee "$out/stream.txt"
 fi
 
 # ---- instruction counts ------------------------------------------------------------------------

@@ -17,7 +17,8 @@ shift 3
 # mappings, the exception tree). Adding an example to a header means adding it here.
 headers="tenantry/database.hpp tenantry/ddl.hpp tenantry/entity.hpp tenantry/migrate.hpp tenantry/org_schema.hpp
   tenantry/pool.hpp tenantry/query.hpp tenantry/repository.hpp tenantry/version.hpp tenantry/driver/transaction.hpp
-  tenantry/conflict.hpp tenantry/statements.hpp"
+  tenantry/conflict.hpp tenantry/statements.hpp tenantry/sql_types.hpp tenantry/seeds.hpp tenantry/entity_printer.hpp
+  tenantry/observe.hpp"
 
 flags="-std=c++20 -fsyntax-only -Wall -Wextra -Werror -Wno-unused-variable -Wno-unused-but-set-variable"
 incs="-I$src/include -I$src/tests"

@@ -345,6 +345,25 @@ case_no_api_names() {
   has changed "tenantry-app migrate force VERSION --yes"
 }
 
+# ---- schema entities: the declarations that reproduce a database ---------------------------------
+case_schema_entities() {
+  db="sqlite:$PWD/e.db"
+  expect 1 missing schema entities --db "sqlite:$PWD/missing.db"
+  [ ! -e missing.db ] || fail "schema entities created missing.db"
+  run up migrate up --db "$db"
+  run entities schema entities --db "$db" --namespace adopted
+  has entities "namespace adopted {"
+  has entities "struct Organization {  // table organizations"
+  has entities "struct tenantry::entity<adopted::Organization> {"
+  has entities "static constexpr auto scope = tenantry::global;"
+  has entities "tenantry::OrgId org_id;"
+  has entities "using Entities = std::tuple<Organization, "
+  hasnt entities "_tenantry_migrations"
+  expect 2 entities-schema schema entities --db "$db" --schema public
+  expect 2 unknown schema frobnicate
+  has unknown "unknown command 'frobnicate' for schema"
+}
+
 # ---- exit codes: documented and stable, no CLI11 105/106/109 -------------------------------------
 case_exit_codes() {
   expect 2 unknown-command frobnicate
@@ -424,7 +443,8 @@ case_report() {
 }
 
 cases="flow keyword_db keyword_db_postgres postgres_typo version down_needs_yes force_needs_yes
-  schema_write_needs_yes demo_foreign_db status_changed bad_numbers no_api_names exit_codes no_create report"
+  schema_write_needs_yes demo_foreign_db status_changed bad_numbers no_api_names exit_codes no_create report
+  schema_entities"
 [ "$only" = all ] || cases=$only
 for c in $cases; do
   rm -rf "$work/$c"

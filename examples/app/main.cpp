@@ -17,6 +17,10 @@
 //                                                   D over every org schema (PostgreSQL)
 //   tenantry-app schema [--dialect D] [--no-rls]    print the app's DDL (sqlite or postgres)
 //   tenantry-app schema --write [--dialect D] [--yes]  regenerate the generated migration files
+//   tenantry-app schema entities [--namespace NS] [--schema S]
+//                                                   print the entity declarations (structs and
+//                                                   entity<T> blocks) that reproduce the database's
+//                                                   schema; what they cannot say goes to stderr
 //   tenantry-app demo [--rls] [--keep-schema]       migrate a database of its own, fill every
 //                                                   table for two orgs, show that each org sees
 //                                                   only its own rows, run the multi-table reads
@@ -78,6 +82,7 @@
 #include "app/schema_check.hpp"
 #include "app/upgrade.hpp"
 
+#include <tenantry/entity_printer.hpp>
 #include <tenantry/fleet.hpp>
 #include <tenantry/migrate.hpp>
 #include <tenantry/migration_gen.hpp>
@@ -724,6 +729,24 @@ int cmd_schema_print(const std::string& dialect, bool no_rls) {
   if (dialect == "postgres")
     fmt::print("{}", app_schema<tenantry::PgDialect>(tenantry::DdlOptions{.row_level_security = !no_rls}));
   else fmt::print("{}", app_schema<tenantry::SqliteDialect>());
+  return 0;
+}
+
+/// `schema entities`: the declarations that reproduce the database's schema (print_entities),
+/// on stdout; each thing they do not declare as the database has it, on stderr.
+int cmd_schema_entities(const Settings& s, const std::string& ns, const std::string& pg_schema) {
+  Database db = open_existing(s.db_url, false);
+  tenantry::catalog::ReadOptions read;
+  if (!pg_schema.empty()) {
+    if (!db.is_postgres()) throw UsageFailure("schema entities: --schema names a PostgreSQL schema");
+    read.schema = pg_schema;
+  }
+  const auto live = tenantry::catalog::read_schema(db, read);
+  if (live.tables.empty()) throw CommandError("schema entities: " + describe(s.db_url) + " has no tables to print");
+  const auto printed = tenantry::catalog::print_entities(live, {.namespace_name = ns});
+  fmt::print("{}", printed.text);
+  std::fflush(stdout);
+  for (const auto& n : printed.notes) fmt::print(stderr, "tenantry-app: note: {}\n", n);
   return 0;
 }
 
@@ -1716,6 +1739,13 @@ int run(int argc, char** argv) {
                    "write migrations/<dialect>/0001_initial_schema.{up,down}.sql and the other generated files");
   schema->add_option("--root", s.root, "the migrations/ directory to write into (default: the source tree's)");
   add_confirm(schema, "--write: overwrite files whose contents change (without it: print them, exit 3)");
+  std::string entities_ns, entities_schema;
+  auto* schema_entities = schema->add_subcommand(
+      "entities",
+      "print the entity declarations (structs and tenantry::entity<T> blocks) that reproduce the database's schema");
+  add_db(schema_entities);
+  schema_entities->add_option("--namespace", entities_ns, "the namespace of the structs (default: none)");
+  schema_entities->add_option("--schema", entities_schema, "PostgreSQL: the schema to read (default: the current one)");
 
   // demo
   auto* demo = cli.add_subcommand(
@@ -1786,7 +1816,7 @@ int run(int argc, char** argv) {
     std::string what = e.what();
     if (!what.empty() && what.back() == '\n') what.pop_back();
     // CLI11 calls an unknown command "A subcommand is required" or an extra argument: say it.
-    for (CLI::App* level : {&cli, migrate_cmd, orgs, report, rls}) {
+    for (CLI::App* level : {&cli, migrate_cmd, orgs, report, rls, schema}) {
       if (!level->parsed() && level != &cli) continue;
       const std::vector<std::string> left = level->remaining();
       if (left.empty() || left.front().starts_with("-")) continue;
@@ -1823,6 +1853,7 @@ int run(int argc, char** argv) {
   if (*m_diff) return cmd_migrate_diff(s, diff_args);
   if (*m_verify) return cmd_migrate_verify(s);
   if (*m_fleet) return cmd_migrate_fleet(s, fleet_pattern, connections, canary, lock_timeout_ms);
+  if (*schema_entities) return cmd_schema_entities(s, entities_ns, entities_schema);
   if (*schema) return write ? cmd_schema_write(s, dialect) : cmd_schema_print(dialect, no_rls);
   if (*demo) return cmd_demo(s);
   if (*orgs_create) return cmd_orgs_create(s, slug, name);

@@ -7,6 +7,9 @@
 //   Node (org), NodePath (org)  a tree and its closure table (ancestor, descendant, depth)
 //   Key (org)                   API keys owned by a member, with a status and a use count
 //   Project, ProjectRole (org)  projects and their copies of the org's default roles
+//   MemberSecret (through Member)   a member's password hash: no org column, scoped through its
+//                                    member (tenantry::through<&MemberSecret::member_id>)
+//   SecretHistory (through MemberSecret)  past hashes of a secret: a chain of depth 2
 //
 // These are not the reference app's tables: the product's schema (../shared/seeds) has no users,
 // memberships, roles or trees, since users and client-scoped roles live in Keycloak. The app's
@@ -94,6 +97,24 @@ struct Key {
   std::optional<std::string> note;
 };
 
+/// A member's login secret. It has no org column: it belongs to the org of its member, and is
+/// filtered through it in every statement (this is the table shape that leaks password hashes
+/// when it is read as if it were global).
+struct MemberSecret {
+  Uuid id;
+  Uuid member_id;
+  std::string password_hash;
+  std::int32_t version = 1;
+  friend bool operator==(const MemberSecret&, const MemberSecret&) = default;
+};
+/// A past hash of a secret: scoped through the secret, which is scoped through its member.
+struct SecretHistory {
+  Uuid id;
+  Uuid secret_id;
+  std::string password_hash;
+  friend bool operator==(const SecretHistory&, const SecretHistory&) = default;
+};
+
 }  // namespace qfx
 
 template <>
@@ -172,9 +193,28 @@ struct tenantry::entity<qfx::ProjectRole> {
   static constexpr auto constraints = std::tuple{foreign_key(&T::project_id, &qfx::Project::id, on_delete::cascade)};
 };
 
+template <>
+struct tenantry::entity<qfx::MemberSecret> {
+  using T = qfx::MemberSecret;
+  static constexpr auto scope = tenantry::through<&T::member_id>;  // the member's org
+  static constexpr std::string_view table = "q_member_secrets";
+  static constexpr auto primary_key = key(&T::id);
+  static constexpr auto constraints = std::tuple{foreign_key(&T::member_id, &qfx::Member::id, on_delete::cascade)};
+};
+template <>
+struct tenantry::entity<qfx::SecretHistory> {
+  using T = qfx::SecretHistory;
+  static constexpr auto scope = tenantry::through<&T::secret_id>;  // the secret's member's org
+  static constexpr std::string_view table = "q_secret_history";
+  static constexpr auto primary_key = key(&T::id);
+  static constexpr auto columns = std::tuple{column(&T::id).default_uuid()};
+  static constexpr auto constraints = std::tuple{foreign_key(&T::secret_id, &qfx::MemberSecret::id, on_delete::cascade)};
+};
+
 namespace qfx {
 template <class D>
 std::string schema() {
-  return tenantry::schema_sql<D, Account, Member, Role, Capability, RoleAssignment, Node, NodePath, Key, Project, ProjectRole>();
+  return tenantry::schema_sql<D, Account, Member, Role, Capability, RoleAssignment, Node, NodePath, Key, Project, ProjectRole,
+                              MemberSecret, SecretHistory>();
 }
 }  // namespace qfx

@@ -132,6 +132,58 @@ inline auto default_roles_for(const Uuid& project) {
       .where(col(&Role::is_default) == true);
 }
 
+// ---- tables scoped through their parent (MemberSecret, SecretHistory) ----
+
+/// The password hash of the member whose account has `email`: MemberSecret -> Member -> Account.
+/// One account is a member of several orgs; only the calling org's member's secret comes back.
+inline auto secret_for_login(const std::string& email) {
+  return select(col(&MemberSecret::password_hash))
+      .from<MemberSecret>()
+      .join<Member>(col(&Member::id) == col(&MemberSecret::member_id))
+      .join<Account>(col(&Account::id) == col(&Member::account_id))
+      .where(col(&Account::email) == email);
+}
+
+/// Every member with their secret's version, members without one included (LEFT JOIN: the
+/// secret's parent filter sits in ON).
+inline auto members_and_secrets() {
+  return select(col(&Member::display_name), col(&MemberSecret::version))
+      .from<Member>()
+      .left_join<MemberSecret>(col(&MemberSecret::member_id) == col(&Member::id))
+      .order_by(col(&Member::display_name));
+}
+
+/// Past hashes of a member's secret (a chain of depth 2: history -> secret -> member).
+inline auto history_of(const Uuid& member) {
+  return select(col(&SecretHistory::password_hash))
+      .from<SecretHistory>()
+      .join<MemberSecret>(col(&MemberSecret::id) == col(&SecretHistory::secret_id))
+      .where(col(&MemberSecret::member_id) == member)
+      .order_by(col(&SecretHistory::password_hash));
+}
+
+/// Members without a secret (NOT EXISTS over the parent-scoped table).
+inline auto members_without_secret() {
+  return select(col(&Member::display_name))
+      .from<Member>()
+      .where(tenantry::not_exists(from<MemberSecret>().where(col(&MemberSecret::member_id) == col(&Member::id))))
+      .order_by(col(&Member::display_name));
+}
+
+/// Members whose secret hash is `hash` (IN subquery over the parent-scoped table).
+inline auto members_with_hash(const std::string& hash) {
+  return select(col(&Member::display_name))
+      .from<Member>()
+      .where(tenantry::in(col(&Member::id),
+                          select(col(&MemberSecret::member_id)).from<MemberSecret>().where(col(&MemberSecret::password_hash) == hash)))
+      .order_by(col(&Member::display_name));
+}
+
+/// Archives every current hash of the org: INSERT INTO q_secret_history ... SELECT from
+/// q_member_secrets (both sides scoped through their parents).
+inline auto archive_into() { return tenantry::into(&SecretHistory::secret_id, &SecretHistory::password_hash); }
+inline auto current_hashes() { return select(col(&MemberSecret::id), col(&MemberSecret::password_hash)).from<MemberSecret>(); }
+
 /// A global-only query: no org.
 inline auto accounts_like(const std::string& pattern) {
   return select(col(&Account::email)).from<Account>().where(col(&Account::email).like(pattern)).order_by(col(&Account::email));

@@ -548,6 +548,12 @@ Schema read_sqlite(C& conn, const ReadOptions& opt) {
       for (auto& [k, col] : pk) key.columns.push_back(col);
       t.primary_key = std::move(key);
     }
+    // A rowid alias (the one INTEGER PRIMARY KEY column of a rowid table) never holds NULL,
+    // declared NOT NULL or not (inserting NULL assigns the next rowid): say so, or `id INTEGER
+    // PRIMARY KEY` would differ from the same column declared NOT NULL.
+    if (!t.without_rowid && pk.size() == 1)
+      for (Column& c : t.columns)
+        if (c.name == pk[0].second && sql_text::normalize_type(c.type) == "integer") c.not_null = true;
     // The pragma resolves what the text leaves implicit (REFERENCES parent without columns):
     // its parent columns replace the text's, matched in declaration order (the pragma numbers
     // foreign keys from the last declared to the first).

@@ -22,6 +22,7 @@
 #include "tenantry/repository.hpp"
 #include "tenantry/url.hpp"
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -39,6 +40,21 @@ struct AnyDialect {
 struct ConnectOptions {
   sqlite::Options sqlite{};
   pg::Options postgres{};
+  /// Installed on the connection whichever database the URL names (observe.hpp); when null, the
+  /// dialect's own options' observer is.
+  std::shared_ptr<StatementObserver> observer{};
+
+  /// The options of each kind, with `observer` applied.
+  sqlite::Options sqlite_options() const {
+    sqlite::Options o = sqlite;
+    if (observer) o.observer = observer;
+    return o;
+  }
+  pg::Options postgres_options() const {
+    pg::Options o = postgres;
+    if (observer) o.observer = observer;
+    return o;
+  }
 };
 
 /// An open connection to SQLite or PostgreSQL, chosen at run time.
@@ -56,6 +72,14 @@ class Database {
   template <class F>
   decltype(auto) visit(F&& f) {
     return std::visit(std::forward<F>(f), conn_);
+  }
+
+  /// The connection's statement observer (observe.hpp), or null; set_observer() installs one.
+  std::shared_ptr<StatementObserver> observer() {
+    return visit([](auto& c) { return c.observer(); });
+  }
+  void set_observer(std::shared_ptr<StatementObserver> o) {
+    visit([&](auto& c) { c.set_observer(std::move(o)); });
   }
 
   /// Runs statements without parameters (DDL) on whichever database this is.
@@ -93,8 +117,8 @@ class Database {
 /// Throws UrlError for a malformed URL and ConnectionError when the database cannot be reached.
 inline Database connect(std::string_view url, ConnectOptions options = {}) {
   const DatabaseUrl parsed = parse_database_url(url);
-  if (parsed.is_postgres()) return Database(pg::Connection(parsed.pg_conninfo, options.postgres));
-  sqlite::Options o = options.sqlite;
+  if (parsed.is_postgres()) return Database(pg::Connection(parsed.pg_conninfo, options.postgres_options()));
+  sqlite::Options o = options.sqlite_options();
   o.read_only = o.read_only || parsed.read_only;
   o.create = o.create && parsed.create;
   return Database(sqlite::Connection(parsed.sqlite_path, o));
@@ -144,7 +168,7 @@ class Repository<E, AnyDialect, Database> {
   using entity_type = E;
   using key_type = key_t<E>;
   using org_type = org_id_of<E>;
-  static constexpr bool is_org_scoped = takes_org<E>;
+  static constexpr bool is_org_scoped = takes_org<E>;  // org-, parent- or schema-scoped: calls take the org
 
   explicit Repository(Database& db) : db_(&db) { (void)table_info<E>(); }
 
@@ -164,11 +188,13 @@ class Repository<E, AnyDialect, Database> {
   TENANTRY_FORWARD(insert)
   TENANTRY_FORWARD(insert_many)
   TENANTRY_FORWARD(find)
+  TENANTRY_FORWARD(find_many)
   TENANTRY_FORWARD(list)
   TENANTRY_FORWARD(count)
   TENANTRY_FORWARD(exists)
   TENANTRY_FORWARD(update)
   TENANTRY_FORWARD(upsert)
+  TENANTRY_FORWARD(put)
   TENANTRY_FORWARD(erase)
   TENANTRY_FORWARD(erase_where)
   TENANTRY_FORWARD(update_where)

@@ -50,11 +50,21 @@ void append_column_list(std::string& out, const TableInfo& t, const std::vector<
   out += ')';
 }
 
+/// ",\n  CONSTRAINT name " before a table constraint; without the name when it is empty (a
+/// constraint declared named("") to match an SQLite table whose constraint has none).
+template <class D>
+void append_constraint(std::string& out, const std::string& name) {
+  out += ",\n  ";
+  if (name.empty()) return;
+  out += "CONSTRAINT ";
+  D::quote(out, name);
+  out += ' ';
+}
+
 template <class D>
 void append_check(std::string& out, const std::string& name, std::string_view expression) {
-  out += ",\n  CONSTRAINT ";
-  D::quote(out, name);
-  out += " CHECK (";
+  append_constraint<D>(out, name);
+  out += "CHECK (";
   out += expression;
   out += ')';
 }
@@ -107,7 +117,7 @@ std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
     out += ' ';
     out += D::column_type(c);
     if (!c.nullable) out += " NOT NULL";
-    if (c.identity) out += D::identity_clause();
+    if (c.identity && !c.serial) out += D::identity_clause();  // SERIAL is a type of its own
     switch (c.default_kind) {
       case DefaultKind::literal:
         out += " DEFAULT ";
@@ -135,17 +145,15 @@ std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
   // anyway), and a global unique's twin before it on SQLite, after it on PostgreSQL, which
   // reports the older of two violated UNIQUEs (D::reports_newest_unique_first).
   const auto append_unique = [&](const UniqueInfo& u) {
-    out += ",\n  CONSTRAINT ";
-    D::quote(out, u.name);
-    out += " UNIQUE ";
+    detail::append_constraint<D>(out, u.name);
+    out += "UNIQUE ";
     detail::append_column_list<D>(out, t, u.columns);
   };
   const std::string pk_name = t.primary_key_name();
   for (const UniqueInfo& u : t.uniques)
     if (u.implicit && u.twin_of == pk_name) append_unique(u);
-  out += ",\n  CONSTRAINT ";
-  D::quote(out, pk_name);
-  out += " PRIMARY KEY ";
+  detail::append_constraint<D>(out, pk_name);
+  out += "PRIMARY KEY ";
   detail::append_column_list<D>(out, t, t.primary_key);
   for (const UniqueInfo& u : t.uniques) {
     if (u.implicit && (u.twin_of == pk_name || !D::reports_newest_unique_first)) continue;
@@ -165,10 +173,11 @@ std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
         detail::quote_string(expr, c.enum_values[k]);
       }
       expr += ')';
-      detail::append_check<D>(out, constraint_name("ck", t.name, {c.name}), expr);
+      detail::append_check<D>(out, c.check_named ? c.check_name : constraint_name("ck", t.name, {c.name}), expr);
     }
     if (auto implicit = D::implicit_check(c)) {
-      detail::append_check<D>(out, constraint_name("ck", t.name, {c.name, implicit->suffix}), implicit->expression);
+      detail::append_check<D>(out, c.check_named ? c.check_name : constraint_name("ck", t.name, {c.name, implicit->suffix}),
+                              implicit->expression);
     }
   }
   for (const CheckInfo& ck : t.checks) {
@@ -198,9 +207,8 @@ std::string create_table_sql(const TableInfo& t, DdlOptions opt = {}) {
                        "' needs a column list, which this database lacks; use another on_delete action");
     const auto append_key = [&](const std::string& name, const std::vector<std::size_t>& cols,
                                 const std::vector<std::string>& parent_cols, on_delete action, bool set_null_columns) {
-      out += ",\n  CONSTRAINT ";
-      D::quote(out, name);
-      out += " FOREIGN KEY ";
+      detail::append_constraint<D>(out, name);
+      out += "FOREIGN KEY ";
       detail::append_column_list<D>(out, t, cols);
       out += " REFERENCES ";
       detail::append_parent_table<D>(out, fk.parent_table, opt);
@@ -279,8 +287,57 @@ std::string rls_current_org_sql(const ColumnInfo& org) {
 /// The name of table t's org isolation policy: <table>_org_isolation.
 inline std::string row_level_security_policy_name(const TableInfo& t) { return t.name + "_org_isolation"; }
 
+namespace detail {
+/// EXISTS (SELECT 1 FROM parent AS "p<n>" WHERE "p<n>".key = <fk> AND <the parent in the current
+/// org>), through the chain of parents: the row-level security form of sql_writer.hpp's filter.
+template <class D>
+void rls_parent_in_org(std::string& out, const TableInfo& child, const std::string& fk, const DdlOptions& opt, int& n) {
+  const TableInfo& p = *child.scope_parent;
+  std::string alias;
+  D::quote(alias, "p" + std::to_string(n++));
+  out += "EXISTS (SELECT 1 FROM ";
+  append_table<D>(out, p.name, opt);
+  out += " AS " + alias + " WHERE " + alias + '.';
+  D::quote(out, p.columns.at(child.scope_parent_column).name);
+  out += " = " + fk + " AND ";
+  if (p.org_scoped()) {
+    out += alias + '.';
+    D::quote(out, p.columns[p.org_column].name);
+    out += " = ";
+    out += rls_current_org_sql<D>(p.columns[p.org_column]);
+  } else {
+    std::string next = alias + '.';
+    D::quote(next, p.columns.at(p.scope_column).name);
+    rls_parent_in_org<D>(out, p, next, opt, n);
+  }
+  out += ')';
+}
+}  // namespace detail
+
+/// The USING / WITH CHECK expression of t's policy: its org column equal to the current org, or,
+/// for a table scoped through its parent, its parent row in the current org.
+template <class D>
+std::string row_level_security_predicate(const TableInfo& t, const DdlOptions& opt = {}) {
+  std::string predicate;
+  if (t.org_scoped()) {
+    const ColumnInfo& org = t.columns[t.org_column];
+    D::quote(predicate, org.name);
+    predicate += " = ";
+    predicate += rls_current_org_sql<D>(org);
+  } else if (t.parent_scoped()) {
+    std::string fk;
+    D::quote(fk, t.name);
+    fk += '.';
+    D::quote(fk, t.columns.at(t.scope_column).name);
+    int n = 0;
+    detail::rls_parent_in_org<D>(predicate, t, fk, opt, n);
+  }
+  return predicate;
+}
+
 /// Row-level security for an org-scoped table (PostgreSQL): rows are visible and writable only
-/// when their org equals the `app.current_org_id` setting (see rls_current_org_sql; without it
+/// when their org equals the `app.current_org_id` setting (for a table scoped through its
+/// parent: when its parent row, through the chain, is in that org) (see rls_current_org_sql; without it
 /// a statement that meets a row fails). FORCE applies the policy to the table owner too, which
 /// is often the role that created the tables; opt.rls_role names the role the policy applies to
 /// (TO role), else it applies to every role. Empty for global tables and for dialects without
@@ -290,14 +347,10 @@ template <class D>
 std::vector<std::string> row_level_security_sql(const TableInfo& t, const DdlOptions& opt = {}) {
   std::vector<std::string> out;
   if constexpr (D::supports_row_level_security) {
-    if (!t.org_scoped()) return out;
+    if (!t.takes_org()) return out;
     std::string table;
     detail::append_table<D>(table, t.name, opt);
-    const ColumnInfo& org = t.columns[t.org_column];
-    std::string predicate;
-    D::quote(predicate, org.name);
-    predicate += " = ";
-    predicate += rls_current_org_sql<D>(org);
+    const std::string predicate = row_level_security_predicate<D>(t, opt);
     out.push_back("ALTER TABLE " + table + " ENABLE ROW LEVEL SECURITY");
     out.push_back("ALTER TABLE " + table + " FORCE ROW LEVEL SECURITY");
     std::string policy = "CREATE POLICY ";

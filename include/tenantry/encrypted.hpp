@@ -488,7 +488,7 @@ inline constexpr secret_column<Member> secret{};
 /// of the row whose id equals the org's id. Sealing and rotation treat it as that org's secret.
 template <auto Member, auto IdMember>
 struct org_row_secret_column : secret_column<Member> {
-  static_assert(!org_scoped<typename secret_column<Member>::entity_type>,
+  static_assert(!takes_org<typename secret_column<Member>::entity_type>,
                 "tenantry: org_row_secret names a column of a global entity; for an org-scoped one use secret<>");
   static_assert(std::is_same_v<typename detail::member_pointer<decltype(IdMember)>::member, Uuid>,
                 "tenantry: org_row_secret's second member must be the Uuid field that holds the org's id");
@@ -909,7 +909,7 @@ class OrgKeys {
       OPENSSL_cleanse(plain.data(), plain.size());
       return M(Column::storage::make(std::move(sealed)));
     };
-    if constexpr (org_scoped<E>) {
+    if constexpr (takes_org<E>) {
       for (const E& row : repo.list(org)) {
         auto next = reseal_one(row.*member);
         if (!next) continue;

@@ -19,6 +19,8 @@
 //       ├── OrgNotProvisioned the org has no schema (schema per org, org_schema.hpp)
 //       ├── OrgContextMissing row-level security is on and the org context is not set
 //       ├── StatementNameCollision  a server session holds our statement name with other SQL
+//       ├── QueryCanceled     the statement was cancelled while it ran
+//       │   └── StatementTimeout  ... because it ran past statement_timeout
 //       └── ConstraintViolation
 //           ├── UniqueViolation      ├── ForeignKeyViolation
 //           ├── CheckViolation       └── NotNullViolation
@@ -65,6 +67,15 @@ class OrgMismatch : public Error {
         table_(std::move(table)),
         scoped_org_(std::move(scoped_org)),
         row_org_(std::move(row_org)) {}
+  /// A row of a table scoped through its parent names a parent row that is not the org's: it
+  /// belongs to another org or does not exist (the two are not told apart: that would tell one
+  /// org what another holds). row_org() is empty.
+  struct ParentNotInOrg {};
+  OrgMismatch(ParentNotInOrg, std::string table, std::string scoped_org, const std::string& parent_table)
+      : Error("tenantry: org mismatch on table '" + table + "': call is scoped to org " + scoped_org +
+              " but the row's parent in '" + parent_table + "' is not a row of that org; nothing was written"),
+        table_(std::move(table)),
+        scoped_org_(std::move(scoped_org)) {}
   const std::string& table() const noexcept { return table_; }
   const std::string& scoped_org() const noexcept { return scoped_org_; }
   const std::string& row_org() const noexcept { return row_org_; }
@@ -184,6 +195,22 @@ class StatementNameCollision : public DatabaseError {
 
  private:
   std::string name_;
+};
+
+/// The statement was cancelled while it ran: PostgreSQL's query_canceled (57014: a cancel
+/// request, pg_cancel_backend), SQLite's SQLITE_INTERRUPT (sqlite3_interrupt). Nothing of the
+/// statement is kept; on PostgreSQL the transaction it ran in is aborted (as after any error)
+/// and the connection stays usable once it is rolled back.
+class QueryCanceled : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+
+/// PostgreSQL: the statement ran longer than statement_timeout (the session's, or the per-org
+/// one of pg::Options::statement_timeout) and the server cancelled it. code() is "57014".
+class StatementTimeout : public QueryCanceled {
+ public:
+  using QueryCanceled::QueryCanceled;
 };
 
 /// A constraint refused a write. table() and constraint() are filled when the database names them

@@ -18,6 +18,7 @@
 
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tenantry::migrate {
@@ -32,11 +33,24 @@ inline std::string column_list(const std::vector<std::string>& cols) {
   return out + ")";
 }
 
-inline std::string column_definition(const catalog::Column& c, const std::string* default_override = nullptr) {
-  std::string out = quote(c.name) + " " + c.type;
+/// "serial" / "bigserial" / "smallserial" for a column of table `table` that is one (an integer
+/// whose default is nextval() of <table>_<column>_seq, the sequence SERIAL creates and the
+/// column owns); empty otherwise. The sequence is part of the column: a new table or column
+/// must create it, which the SERIAL type does and a DEFAULT nextval(...) would not.
+inline std::string serial_type(std::string_view table, const catalog::Column& c) {
+  if (table.empty() || !c.identity.empty() || c.default_sql != "nextval('" + std::string(table) + "_" + c.name + "_seq'::regclass)")
+    return {};
+  const std::string t = sql_text::normalize_type(c.type);
+  return t == "integer" ? "serial" : t == "bigint" ? "bigserial" : t == "smallint" ? "smallserial" : "";
+}
+
+inline std::string column_definition(const catalog::Column& c, const std::string* default_override = nullptr,
+                                     std::string_view table = {}) {
+  const std::string serial = default_override == nullptr ? serial_type(table, c) : std::string{};
+  std::string out = quote(c.name) + " " + (serial.empty() ? c.type : serial);
   if (c.not_null && c.identity.empty()) out += " NOT NULL";
   const std::string& def = default_override != nullptr ? *default_override : c.default_sql;
-  if (!def.empty() && c.generated.empty()) out += " DEFAULT " + def;
+  if (!def.empty() && c.generated.empty() && serial.empty()) out += " DEFAULT " + def;
   if (!c.identity.empty()) out += " GENERATED " + c.identity + " AS IDENTITY";
   if (!c.generated.empty()) out += " GENERATED ALWAYS AS (" + c.generated + ") STORED";
   return out;
@@ -221,7 +235,7 @@ class Writer {
       sql += x;
       first = false;
     };
-    for (const catalog::Column& c : t.columns) item(column_definition(c));
+    for (const catalog::Column& c : t.columns) item(column_definition(c, nullptr, t.name));
     if (t.primary_key) item("CONSTRAINT " + quote(t.primary_key->name) + " PRIMARY KEY " + column_list(t.primary_key->columns));
     for (const catalog::Key& u : t.uniques) item("CONSTRAINT " + quote(u.name) + " UNIQUE " + column_list(u.columns));
     for (const catalog::Check& c : t.checks) item("CONSTRAINT " + quote(c.name) + " CHECK (" + c.expression + ")");
@@ -256,7 +270,7 @@ class Writer {
         const catalog::Column& col = *t.column(c.object);
         auto fill = td.fills.find(col.name);
         if (fill == td.fills.end()) {
-          add(alter + "ADD COLUMN " + column_definition(col));
+          add(alter + "ADD COLUMN " + column_definition(col, nullptr, td.name));
         } else {
           add(alter + "ADD COLUMN " + column_definition(col, &fill->second),
               "fills every existing row with " + fill->second + " (without a table rewrite when it is a constant)");

@@ -7,10 +7,12 @@
 // that first sets the org for the database (the RLS setting and/or the search_path, both
 // transaction-local); inside the caller's transaction it joins it and sets the org there. Other
 // connections run f() as is. Repositories, queries (select.hpp) and raw queries (raw.hpp) all go
-// through here, so every org-scoped statement runs in its org's context.
+// through here, so every org-scoped statement runs in its org's context. The org is also noted
+// in the connection for its statement observer (observe.hpp), whatever the connection's options.
 #pragma once
 
 #include "tenantry/error.hpp"
+#include "tenantry/observe.hpp"
 #include "tenantry/types.hpp"
 
 #include <concepts>
@@ -31,13 +33,34 @@ const O& require_org(const O& org, std::string_view what) {
   return org;
 }
 
+namespace detail {
+/// The OrgLabel (observe.hpp) of an operation on conn, for connections that have a watch.
+template <class Conn, org_id_type O>
+auto label_org(Conn& conn, const O& org) {
+  if constexpr (requires { conn.statement_watch(); }) return OrgLabel(conn.statement_watch(), org);
+  else return 0;
+}
+/// Whether an operation for org needs the org set in its transaction: org_context_needed(org)
+/// where the connection can tell per org (a statement_timeout only some orgs have), else
+/// org_context_enabled().
+template <class Conn, org_id_type O>
+bool org_context_needed(Conn& conn, const O& org) {
+  if constexpr (requires {
+                  { conn.org_context_needed(org) } -> std::convertible_to<bool>;
+                })
+    return conn.org_context_needed(org);
+  else return conn.org_context_enabled();
+}
+}  // namespace detail
+
 template <class Conn, org_id_type O, class F>
 auto in_org_context(Conn& conn, const O& org, F&& f) {
+  [[maybe_unused]] const auto label = detail::label_org(conn, org);
   if constexpr (requires(Conn& c) {
                   { c.org_context_enabled() } -> std::convertible_to<bool>;
                   c.set_org_context(org);
                 }) {
-    if (conn.org_context_enabled()) {
+    if (detail::org_context_needed(conn, org)) {
       if (conn.in_transaction()) {
         conn.set_org_context(org);
         return f();

@@ -162,8 +162,9 @@ struct OrgSchemas {
   static_assert(sizeof...(Es) > 0, "tenantry: OrgSchemas<...> needs at least one entity");
   static_assert(check_entity_set<Es...>());
   static_assert((takes_org<Es> && ...),
-                "tenantry: OrgSchemas<...> holds org-scoped entities only (a struct with an org id field, or scope = "
-                "tenantry::per_org_schema); global tables stay in public, shared by every org");
+                "tenantry: OrgSchemas<...> holds org-scoped entities only (a struct with an org id field, one scoped "
+                "through its parent, or scope = tenantry::per_org_schema); global tables stay in public, shared by "
+                "every org");
   static_assert(detail::one_org_key((detail::org_keys_of<Es> | ...)),
                 "tenantry: the entities of one OrgSchemas<...> set have one org type (OrgId, TextOrgId or IntOrgId), "
                 "which names their schemas");

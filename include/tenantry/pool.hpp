@@ -208,8 +208,8 @@ inline sqlite::Options sqlite_options(const DatabaseUrl& url, sqlite::Options o)
 }
 
 inline Database open(const DatabaseUrl& url, const ConnectOptions& o) {
-  if (url.is_postgres()) return Database(pg::Connection(url.pg_conninfo, o.postgres));
-  return Database(sqlite::Connection(url.sqlite_path, sqlite_options(url, o.sqlite)));
+  if (url.is_postgres()) return Database(pg::Connection(url.pg_conninfo, o.postgres_options()));
+  return Database(sqlite::Connection(url.sqlite_path, sqlite_options(url, o.sqlite_options())));
 }
 inline sqlite::Connection open(const DatabaseUrl& url, const sqlite::Options& o) {
   if (url.is_postgres())

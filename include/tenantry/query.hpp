@@ -121,6 +121,14 @@ inline void push(V& nodes, const stmt::Node& n) {
   nodes.push_back(n);
 }
 
+/// Adds p's run-time shape to k (statement.hpp's ShapeKey); a node that cannot say makes k
+/// unusable.
+template <class P>
+inline void shape_of(const P& p, stmt::ShapeKey& k) {
+  if constexpr (requires { p.shape(k); }) p.shape(k);
+  else k.usable = false;
+}
+
 }  // namespace query_detail
 
 // ---- predicates ------------------------------------------------------------------------------
@@ -164,6 +172,9 @@ struct Compare {
     }
     query_detail::push(nodes, n);
   }
+  void shape(stmt::ShapeKey& k) const {
+    k.add(static_cast<std::uint32_t>(index) << 8 | static_cast<std::uint32_t>(op) << 1 | (compares_null() ? 1u : 0u));
+  }
   template <class S>
   void bind(S& s, int& next) const {
     if (compares_null()) return;
@@ -188,6 +199,7 @@ struct NullTest {
     n.a = ctx.template ref<Src>(index);
     query_detail::push(nodes, n);
   }
+  void shape(stmt::ShapeKey& k) const { k.add(static_cast<std::uint32_t>(index) << 1 | (negated ? 1u : 0u)); }
   template <class S>
   void bind(S&, int&) const {}
 };
@@ -210,6 +222,10 @@ struct InList {
     n.a = ctx.template ref<Src>(index);
     n.count = static_cast<std::uint32_t>(values.size());
     query_detail::push(nodes, n);
+  }
+  void shape(stmt::ShapeKey& k) const {
+    k.add(static_cast<std::uint32_t>(index) << 1 | (negated ? 1u : 0u));
+    k.add(static_cast<std::uint32_t>(values.size()));
   }
   template <class S>
   void bind(S& s, int& next) const {
@@ -235,6 +251,9 @@ struct ColumnCompare {
     n.b = ctx.template ref<SrcB>(b);
     query_detail::push(nodes, n);
   }
+  void shape(stmt::ShapeKey& k) const {
+    k.add(static_cast<std::uint32_t>(a) << 16 | static_cast<std::uint32_t>(b) << 3 | static_cast<std::uint32_t>(op));
+  }
   template <class S>
   void bind(S&, int&) const {}
 };
@@ -254,6 +273,11 @@ struct Junction {
     query_detail::push(nodes, n);
     left.describe(ctx, nodes);
     right.describe(ctx, nodes);
+  }
+  // The tree's form is the type's; only the leaves have run-time shape.
+  void shape(stmt::ShapeKey& k) const {
+    query_detail::shape_of(left, k);
+    query_detail::shape_of(right, k);
   }
   template <class S>
   void bind(S& s, int& next) const {
@@ -275,6 +299,7 @@ struct Negation {
     query_detail::push(nodes, n);
     inner.describe(ctx, nodes);
   }
+  void shape(stmt::ShapeKey& k) const { query_detail::shape_of(inner, k); }
   template <class S>
   void bind(S& s, int& next) const {
     inner.bind(s, next);

@@ -21,6 +21,12 @@
 //   * a write whose row carries a different org than the call is refused with OrgMismatch before
 //     anything is sent; a row whose org field is nil takes the call's org. The org column is never
 //     in an UPDATE's SET list, so no operation can move a row to another org.
+//   * an entity scoped through its parent (scope = tenantry::through<&T::fk>) takes the org like
+//     an org-scoped one, and reaches only rows whose parent is the org's. A write whose row names
+//     a parent that is not the org's (another org's, or none) writes nothing and throws
+//     OrgMismatch (OrgMismatch::ParentNotInOrg): insert, insert_many, upsert, and an update,
+//     set or update_where that moves the foreign key. The check is in the statement itself
+//     (sql_writer.hpp); only the choice of error reads afterwards.
 //
 // Each call is described as a stmt::Statement (statements.hpp), whose SQL is written once per
 // (description, dialect) and interned (statement_cache.hpp); the call then looks up the
@@ -157,7 +163,7 @@ class Repository {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call insert_many(rows)");
     require_org(org);
     for (E& row : rows) adopt_org(org, row);
-    in_org(org, [&] { insert_many_impl(rows); });
+    in_org(org, [&] { insert_many_impl(column_org(org), rows); });
   }
 
   /// The row of `org` with key `key`, if any.
@@ -165,6 +171,17 @@ class Repository {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call find(key)");
     require_org(org);
     return in_org(org, [&] { return find_impl(column_org(org), key); });
+  }
+
+  /// The rows of `org` whose keys are among `keys` (any range of keys), each row once, in no
+  /// particular order; a key of another org's row finds nothing, as find does. PostgreSQL: one
+  /// statement and one round trip (`key = ANY($2::T[])`); SQLite: one find per distinct key.
+  template <std::ranges::input_range K>
+    requires std::is_convertible_v<std::ranges::range_reference_t<const K&>, key_type>
+  std::vector<E> find_many(org_type org, const K& keys) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call find_many(keys)");
+    require_org(org);
+    return in_org(org, [&] { return find_many_impl(column_org(org), keys); });
   }
 
   /// Rows of `org`, filtered, ordered and paged by any of: a predicate (col(...) == v ...),
@@ -229,6 +246,18 @@ class Repository {
     return copy;
   }
 
+  /// The same INSERT ... ON CONFLICT (target) DO UPDATE without reading the stored row back
+  /// (no RETURNING, nothing decoded): for a caller that does not need the existing row's key or
+  /// the columns the database generates. A nil org field of `row` is written as `org`; another
+  /// org is OrgMismatch. A conflict with a row of another org writes nothing and throws
+  /// UniqueViolation, as upsert does.
+  void put(org_type org, const E& row, const ConflictTarget<E>& target) {
+    static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call put(row, target)");
+    require_org(org);
+    check_org(org, row);
+    in_org(org, [&] { put_impl(column_org(org), row, target); });
+  }
+
   /// Deletes org's row `key`. False when there was none.
   bool erase(org_type org, const key_type& key) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call erase(key)");
@@ -273,7 +302,7 @@ class Repository {
     requires std::is_same_v<std::ranges::range_value_t<R>, E>
   void insert_many(R& rows) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call insert_many(org, rows)");
-    insert_many_impl(rows);
+    insert_many_impl(nullptr, rows);
   }
 
   template <class K>
@@ -281,6 +310,13 @@ class Repository {
   std::optional<E> find(const K& key) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call find(org, key); a read without an org would search every tenant");
     return find_impl(nullptr, key_type(key));
+  }
+
+  template <std::ranges::input_range K>
+    requires std::is_convertible_v<std::ranges::range_reference_t<const K&>, key_type>
+  std::vector<E> find_many(const K& keys) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call find_many(org, keys); a read without an org would search every tenant");
+    return find_many_impl(nullptr, keys);
   }
 
   template <class... Args>
@@ -329,6 +365,13 @@ class Repository {
   void upsert(R& row, const ConflictTarget<E>& target) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call upsert(org, row, target)");
     upsert_impl(nullptr, row, target);
+  }
+
+  template <class R>
+    requires std::is_same_v<std::remove_cvref_t<R>, E>
+  void put(const R& row, const ConflictTarget<E>& target) {
+    static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call put(org, row, target)");
+    put_impl(nullptr, row, target);
   }
 
   template <class K>
@@ -461,7 +504,7 @@ class Repository {
   /// The org the statement filters by: the call's, or none when E has no org column (a
   /// schema-scoped entity's statements are the same as a global one's, run in the org's schema).
   static const org_type* column_org(const org_type& org) {
-    if constexpr (org_scoped<E>) return &org;
+    if constexpr (binds_org_param<E>) return &org;
     else return nullptr;
   }
 
@@ -512,12 +555,16 @@ class Repository {
     reflect::for_each_field(out, [&](auto& field, auto I) { read_value(s, static_cast<int>(I.value), field); });
   }
 
-  void insert_impl(const org_type* /*org already in row*/, E& row) {
+  // The org is in the row of an org-scoped entity; a parent-scoped one's INSERT takes it as $1.
+  void insert_impl(const org_type* org, E& row) {
     const FixedSql& f = fixed();
     Run run(*conn_, f.insert);
     int p = 1;
+    if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
     for (auto i : f.insert_cols) binders[i](*run, p++, row);
     const bool has_row = run.step();
+    if constexpr (parent_scoped<E>)
+      if (f.generated_cols.empty() ? run->changes() == 0 : !has_row) throw parent_not_in_org(*org);
     if (!f.generated_cols.empty() && has_row) {
       int c = 0;
       for (auto i : f.generated_cols) readers[i](*run, c++, row);
@@ -527,71 +574,60 @@ class Repository {
   // Inside one transaction (a savepoint when one is open), so a failure anywhere writes nothing.
   // SQLite: one prepared INSERT reused for every row; in process, a statement per row is as fast
   // as any batching, and one journal commit instead of one per row is most of the saving.
-  // PostgreSQL: multi-row INSERT ... VALUES (insert_rows_batched), which measured as fast as
-  // binary COPY (docs/benchmarks.md) while keeping what COPY lacks: RETURNING for generated
+  // PostgreSQL: one INSERT ... SELECT * FROM unnest($1::A[], ...) per up to max_unnest_rows rows
+  // (insert_rows_unnest): one statement and one round trip for the batch, which measured as fast
+  // as binary COPY (docs/benchmarks.md) while keeping what COPY lacks: RETURNING for generated
   // columns, row-level security (COPY FROM refuses tables where it applies), and working
   // unchanged without server-side preparation (PgBouncer transaction pooling).
+  // A parent-scoped entity's rows go one INSERT ... SELECT each (the parent check is per row).
   template <class R>
-  void insert_many_impl(R& rows) {
+  void insert_many_impl(const org_type* org, R& rows) {
     auto tx = conn_->transaction();
-    if constexpr (D::is_postgres) {
-      insert_rows_batched(rows);
+    if constexpr (D::is_postgres && !parent_scoped<E>) {
+      insert_rows_unnest(rows);
     } else {
-      for (E& row : rows) insert_impl(nullptr, row);
+      for (E& row : rows) insert_impl(org, row);
     }
     tx.commit();
   }
 
-  // Batches are power-of-two row counts up to max_batch (so there are at most a dozen distinct
-  // statements per entity, each built and prepared once); a run of n rows goes out as n's binary
-  // decomposition, largest batch first, and a last single row through the ordinary INSERT.
-  static constexpr std::size_t max_batch_log2 = 10;  // 1,024 rows
-  struct BatchSql {
-    std::array<Sql, max_batch_log2 + 1> by_log2{};  // [k]: 2^k rows; [0] unused
-    std::size_t max_rows = 1;
-  };
-  static const BatchSql& batch_sql() {
-    static const BatchSql b = [] {
-      BatchSql out;
-      // The protocol counts parameters in 16 bits.
-      const std::size_t per_row = std::max<std::size_t>(fixed().insert_cols.size(), 1);
-      for (std::size_t k = 1; k <= max_batch_log2 && (std::size_t{1} << k) * per_row <= 65535; ++k) {
-        out.by_log2[k] = cached_sql<D>(statements::insert_rows<E>(std::size_t{1} << k));
-        out.max_rows = std::size_t{1} << k;
-      }
-      return out;
-    }();
-    return b;
-  }
+  // Binds field I of a row as the next element of an array parameter (Statement::bind_array).
+  template <class S>
+  static constexpr auto element_binders = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<void (*)(S&, const E&), sizeof...(I)>{
+        +[](S& s, const E& e) { bind_value(s, 0, boost::pfr::get<I>(e)); }...};
+  }(std::make_index_sequence<field_count>{});
+
+  // Rows per statement: the arrays of one statement are built in memory (each value is limited
+  // to 1 GB by the server).
+  static constexpr std::size_t max_unnest_rows = 65536;
 
   template <class R>
-  void insert_rows_batched(R& rows) {
+  void insert_rows_unnest(R& rows) {
     std::vector<E*> all;
     if constexpr (std::ranges::sized_range<R>) all.reserve(std::ranges::size(rows));
     for (E& row : rows) all.push_back(&row);
     const FixedSql& f = fixed();
-    const BatchSql& b = batch_sql();
+    static const Sql sql = cached_sql<D>(statements::insert_unnest<E>());
     std::size_t done = 0;
     while (done < all.size()) {
-      std::size_t n = b.max_rows;
-      std::size_t k = std::bit_width(n) - 1;
-      while (n > all.size() - done) {
-        n /= 2;
-        --k;
-      }
+      const std::size_t n = std::min(max_unnest_rows, all.size() - done);
       if (n == 1) {
         insert_impl(nullptr, *all[done++]);
         continue;
       }
-      Run run(*conn_, b.by_log2[k]);
+      Run run(*conn_, sql);
       int p = 1;
-      for (std::size_t r = 0; r < n; ++r)
-        for (auto i : f.insert_cols) binders[i](*run, p++, *all[done + r]);
+      for (auto i : f.insert_cols)
+        run->bind_array(p++, n, [&](auto& elements, std::size_t r) {
+          element_binders<std::remove_cvref_t<decltype(elements)>>[i](elements, *all[done + r]);
+        });
       bool has_row = run.step();
       // Generated columns are matched to rows by position: PostgreSQL returns the rows of an
-      // INSERT ... VALUES in the order of the VALUES list (its executor inserts them in that
-      // order; the documentation does not promise it, and Django's bulk_create relies on the
-      // same behaviour). The count is checked; the order cannot be, when the key is generated.
+      // INSERT ... SELECT in the order the SELECT produced them, and unnest produces its rows in
+      // array order (the executor inserts them in that order; the documentation does not promise
+      // RETURNING's order, and Django's bulk_create relies on the same behaviour). The count is
+      // checked; the order cannot be, when the key is generated.
       if (!f.generated_cols.empty()) {
         for (std::size_t r = 0; r < n; ++r, has_row = run.step()) {
           if (!has_row)
@@ -602,6 +638,45 @@ class Repository {
       }
       done += n;
     }
+  }
+
+  // One key column of a key (the key itself for a one-column key).
+  template <std::size_t J>
+  static const auto& key_part(const key_type& key) {
+    if constexpr (detail::key_of<E>::fields.size() == 1) return key;
+    else return std::get<J>(key);
+  }
+
+  template <class K>
+  std::vector<E> find_many_impl(const org_type* org, const K& keys) {
+    std::vector<E> out;
+    if constexpr (D::is_postgres) {
+      std::vector<key_type> all;
+      for (const auto& k : keys) all.emplace_back(k);
+      if (all.empty()) return out;
+      static const Sql sql = cached_sql<D>(statements::find_many<E>());
+      Run run(*conn_, sql);
+      int p = 1;
+      if (org) bind_value(*run, p++, *org);
+      [&]<std::size_t... J>(std::index_sequence<J...>) {
+        (run->bind_array(p++, all.size(),
+                         [&](auto& elements, std::size_t r) { bind_value(elements, 0, key_part<J>(all[r])); }),
+         ...);
+      }(std::make_index_sequence<detail::key_of<E>::fields.size()>{});
+      if (all.size() < 4096) out.reserve(all.size());
+      while (run.step()) read_row(*run, out.emplace_back());
+    } else {
+      // In process a prepared find per key is as fast as one statement; a key given twice is
+      // looked up once, as the PostgreSQL statement finds its row once.
+      std::vector<key_type> seen;
+      for (const auto& k : keys) {
+        const key_type key(k);
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+        seen.push_back(key);
+        if (auto row = find_impl(org, key)) out.push_back(std::move(*row));
+      }
+    }
+    return out;
   }
 
   std::optional<E> find_impl(const org_type* org, const key_type& key) {
@@ -620,7 +695,7 @@ class Repository {
       int p = bind_row_key(*run, org, row);
       for (auto i : f.update_cols) binders[i](*run, p++, row);
       run.step();
-      return run->changes() > 0;
+      return changed_or_refused(org, run->changes(), f.update_cols, row);
     }
     std::vector<std::size_t> cols(only->columns.index.begin(), only->columns.index.begin() + only->columns.size);
     for (auto i : cols) check_settable(i);
@@ -629,7 +704,36 @@ class Repository {
     int p = bind_row_key(*run, org, row);
     for (auto i : cols) binders[i](*run, p++, row);
     run.step();
-    return run->changes() > 0;
+    return changed_or_refused(org, run->changes(), cols, row);
+  }
+
+  // ---- scoped through the parent -------------------------------------------------------------
+
+  OrgMismatch parent_not_in_org(const org_type& org) const {
+    return OrgMismatch(OrgMismatch::ParentNotInOrg{}, table().name, org.to_string(), table().scope_parent->name);
+  }
+
+  /// Whether the parent row a foreign key value names is a row of org (through its own scope).
+  template <class V>
+  bool parent_in_org(const org_type& org, const V& fk) {
+    using P = scope_parent_t<E>;
+    constexpr std::size_t pc = std::get<detail::scope_foreign_key<E>()>(detail::declared_constraints<E>()).parent_columns.index[0];
+    using M = std::remove_cv_t<reflect::field_type<pc, P>>;
+    return Repository<P, D, Conn>(*conn_).exists(org, Column<P, M>{pc} == fk);
+  }
+
+  /// An UPDATE that changed nothing although it set a parent-scoped row's foreign key: the row
+  /// is not the org's (false, as for any missing row), or the new parent is not (the statement
+  /// refused it: OrgMismatch).
+  bool changed_or_refused(const org_type* org, std::int64_t changes, const std::vector<std::size_t>& cols, const E& row) {
+    if constexpr (parent_scoped<E>) {
+      if (changes == 0 && std::find(cols.begin(), cols.end(), table().scope_column) != cols.end() &&
+          !parent_in_org(*org, boost::pfr::get<detail::through_field<E>()>(row)))
+        throw parent_not_in_org(*org);
+    } else {
+      (void)org, (void)cols, (void)row;
+    }
+    return changes > 0;
   }
 
   template <class M>
@@ -644,11 +748,17 @@ class Repository {
     int p = bind_org_key(*run, org, key);
     bind_value(*run, p, value);
     run.step();
-    return run->changes() > 0;
+    const std::int64_t changes = run->changes();
+    if constexpr (parent_scoped<E>) {
+      if constexpr (std::is_same_v<M, std::remove_cv_t<reflect::field_type<detail::through_field<E>(), E>>>)
+        if (changes == 0 && index == table().scope_column && !parent_in_org(*org, value)) throw parent_not_in_org(*org);
+    }
+    return changes > 0;
   }
 
   // The upsert statement of `target`. A program has a handful of conflict targets per entity, so
   // a short per-thread list compared by value finds it without building the shape key.
+  template <bool ReadBack>
   static Sql upsert_sql(const ConflictTarget<E>& target) {
     const auto same = [](const detail::ColumnList<E>& a, const detail::ColumnList<E>& b) {
       return a.size == b.size && std::equal(a.index.begin(), a.index.begin() + a.size, b.index.begin());
@@ -656,33 +766,64 @@ class Repository {
     thread_local std::vector<std::pair<ConflictTarget<E>, Sql>> known;
     for (const auto& [t, s] : known)
       if (t.do_nothing == target.do_nothing && same(t.columns, target.columns) && same(t.set, target.set)) return s;
-    const Sql s = build_upsert_sql(target);
+    for (auto i : statements::upsert_set(target)) check_settable(i);
+    const Sql s = cached_sql<D>(statements::upsert<E>(target, ReadBack));
     known.emplace_back(target, s);
     return s;
   }
 
-  static Sql build_upsert_sql(const ConflictTarget<E>& target) {
-    for (auto i : statements::upsert_set(target)) check_settable(i);
-    return cached_sql<D>(statements::upsert<E>(target));
+  // The conflicting row belongs to another org; the guarded DO UPDATE refused to touch it.
+  [[noreturn]] static void conflict_with_another_org(const ConflictTarget<E>& target) {
+    const TableInfo& t = table();
+    std::vector<std::size_t> tgt(target.columns.index.begin(), target.columns.index.begin() + target.columns.size);
+    std::string name = t.primary_key_name();
+    for (const auto& u : t.uniques)
+      if (u.columns.size() == tgt.size() && std::is_permutation(u.columns.begin(), u.columns.end(), tgt.begin())) name = u.name;
+    throw UniqueViolation("tenantry: upsert into '" + t.name + "' conflicts with a row of another org on " + name +
+                              "; nothing was written",
+                          "", t.name, name);
   }
 
   void upsert_impl(const org_type* org, E& row, const ConflictTarget<E>& target) {
-    (void)org;
-    Run run(*conn_, upsert_sql(target));
+    Run run(*conn_, upsert_sql<true>(target));
     int p = 1;
+    if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
+    else (void)org;
     for (auto i : fixed().insert_cols) binders[i](*run, p++, row);
     if (!run.step()) {
-      // The conflicting row belongs to another org; the guarded DO UPDATE refused to touch it.
-      const TableInfo& t = table();
-      std::vector<std::size_t> tgt(target.columns.index.begin(), target.columns.index.begin() + target.columns.size);
-      std::string name = t.primary_key_name();
-      for (const auto& u : t.uniques)
-        if (u.columns.size() == tgt.size() && std::is_permutation(u.columns.begin(), u.columns.end(), tgt.begin())) name = u.name;
-      throw UniqueViolation("tenantry: upsert into '" + t.name + "' conflicts with a row of another org on " + name +
-                                "; nothing was written",
-                            "", t.name, name);
+      // Parent-scoped: nothing was inserted because the row's parent is not the org's, or the
+      // conflicting row's parent is not (the guarded DO UPDATE refused it).
+      if constexpr (parent_scoped<E>)
+        if (!parent_in_org(*org, boost::pfr::get<detail::through_field<E>()>(row))) throw parent_not_in_org(*org);
+      conflict_with_another_org(target);
     }
     read_row(*run, row);
+  }
+
+  // The row is const: its org column is bound from the call's org (check_org has refused any
+  // other), so a nil org field needs no copy of the row.
+  void put_impl(const org_type* org, const E& row, const ConflictTarget<E>& target) {
+    Run run(*conn_, upsert_sql<false>(target));
+    int p = 1;
+    if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
+    for (auto i : fixed().insert_cols) {
+      if constexpr (org_scoped<E>) {
+        if (i == org_field<E>) {
+          bind_value(*run, p++, *org);
+          continue;
+        }
+      }
+      binders[i](*run, p++, row);
+    }
+    run.step();
+    // Every conflict in our org updates the row (DO NOTHING is a no-op assignment, statements.hpp),
+    // so no change means the guarded DO UPDATE met another org's row, or (parent-scoped) the
+    // row's parent is not the org's.
+    if (run->changes() == 0) {
+      if constexpr (parent_scoped<E>)
+        if (!parent_in_org(*org, boost::pfr::get<detail::through_field<E>()>(row))) throw parent_not_in_org(*org);
+      conflict_with_another_org(target);
+    }
   }
 
   bool erase_impl(const org_type* org, const key_type& key) {
@@ -740,11 +881,20 @@ class Repository {
     if (pg.offset) s.bind_int(p++, *pg.offset);
   }
 
+  // A filtered call's run-time shape (statement_cache.hpp's memo_sql): its predicates' and its
+  // orderings' columns and operators; LIMIT and OFFSET are in the signature.
+  template <class A>
+  static void shape_argument(stmt::ShapeKey& key, const A& a) {
+    if constexpr (predicate<A>) query_detail::shape_of(a, key);
+    else if constexpr (std::is_same_v<A, OrderBy<E>>) key.add(static_cast<std::uint32_t>(a.index) << 1 | (a.descending ? 1u : 0u));
+    else if constexpr (!std::is_same_v<A, Limit> && !std::is_same_v<A, Offset>) key.usable = false;  // describe every time
+  }
+
   // The org a filtered statement binds as $1: when E or a subquery's table has an org column
   // (a schema-scoped E's own statement has none; sql::needs_org says the same of the text).
   template <class... Args>
   static const org_type* filter_org(const org_type* org) {
-    if constexpr (org_scoped<E> || (query_detail::binds_org<Args>::value || ...)) return org;
+    if constexpr (binds_org_param<E> || (query_detail::binds_org<Args>::value || ...)) return org;
     else return nullptr;
   }
 
@@ -771,7 +921,10 @@ class Repository {
       if (pg.offset) run->bind_int(p++, *pg.offset);
       return run;
     } else {
-      const Sql s = cached_sql<D>(statements::filtered<E>(verb, args...));
+      stmt::ShapeKey key;
+      key.add(static_cast<std::uint32_t>(verb));
+      (shape_argument(key, args), ...);
+      const Sql s = memo_sql<D, std::tuple<E, Args...>>(key, [&] { return statements::filtered<E>(verb, args...); });
       Run run(*conn_, s);
       bind_filtered(*run, org, org ? 2 : 1, pg, args...);
       return run;
@@ -829,14 +982,29 @@ class Repository {
     org = filter_org<P>(org);
     std::vector<std::size_t> cols{assignments.index...};
     for (auto i : cols) check_settable(i);
-    const Sql s = cached_sql<D>(statements::update_where<E>(cols, pred));
+    stmt::ShapeKey key;
+    (key.add(static_cast<std::uint32_t>(assignments.index)), ...);
+    query_detail::shape_of(pred, key);
+    const Sql s = memo_sql<D, std::tuple<E, P, As...>>(key, [&] { return statements::update_where<E>(cols, pred); });
     Run run(*conn_, s);
     int p = 1;
     if (org) bind_value(*run, p++, *org);
     (bind_value(*run, p++, assignments.value), ...);
     pred.bind(*run, p);
     run.step();
-    return run->changes();
+    const std::int64_t changes = run->changes();
+    if constexpr (parent_scoped<E>) {
+      // Moving rows to a parent that is not the org's changes none of them: say so.
+      using FK = std::remove_cv_t<reflect::field_type<detail::through_field<E>(), E>>;
+      if (changes == 0)
+        (
+            [&](const auto& a) {
+              if constexpr (std::is_same_v<std::remove_cvref_t<decltype(a.value)>, FK>)
+                if (a.index == table().scope_column && !parent_in_org(*org, a.value)) throw parent_not_in_org(*org);
+            }(assignments),
+            ...);
+    }
+    return changes;
   }
 
   Conn* conn_;

@@ -4,8 +4,8 @@
 //   tenantry::pg::Connection conn(url, {.org_context = true});
 //   tenantry::pg::verify_rls<ApiToken, UserAlias, SessionRecord>(conn);   // throws RlsNotEnforced
 //
-// For every org-scoped table named (global ones are skipped), in opt.schema (default: the
-// connection's current schema), it checks:
+// For every org-scoped table named, and every table scoped through its parent (global ones are
+// skipped), in opt.schema (default: the connection's current schema), it checks:
 //   * the table exists, with ENABLE and FORCE ROW LEVEL SECURITY;
 //   * its policies are exactly the one tenantry generates (row_level_security_sql, ddl.hpp):
 //     <table>_org_isolation, PERMISSIVE, FOR ALL, TO opt.rls_role (else PUBLIC), with USING and
@@ -154,6 +154,7 @@ inline std::vector<RlsMismatch> rls_mismatches(Connection& conn, const std::vect
   // One temporary table per distinct org column (name and type), in a transaction that is
   // always rolled back.
   std::map<std::pair<std::string, std::string>, detail::ExpectedPolicy> expected;
+  std::map<std::string, detail::ExpectedPolicy> expected_through;  // tables scoped through their parent
   {
     auto tx = conn.transaction();
     int probe = 0;
@@ -181,11 +182,65 @@ inline std::vector<RlsMismatch> rls_mismatches(Connection& conn, const std::vect
                                text_or(st, 2, "(none)")};
             });
     }
+    // A table scoped through its parent: probe tables mirroring its chain (its foreign key, then
+    // each parent's key and its org column or own foreign key), whose deparsed policy names the
+    // probes; each probe's name is then replaced by the real table's as the server names it in
+    // the live policy (qualified when the table is not visible on the search path).
+    int chain = 0;
+    for (const TableInfo* t : tables) {
+      if (!t->parent_scoped() || expected_through.contains(t->name)) continue;
+      std::vector<const TableInfo*> levels;
+      for (const TableInfo* level = t; level != nullptr; level = level->scope_parent) levels.push_back(level);
+      std::vector<TableInfo> shapes(levels.size());
+      for (std::size_t j = 0; j < levels.size(); ++j) {
+        const TableInfo& real = *levels[j];
+        TableInfo& shape = shapes[j];
+        shape.name = "tenantry_rls_chain_" + std::to_string(chain++) + "_";
+        if (j > 0) shape.columns.push_back(real.columns.at(levels[j - 1]->scope_parent_column));
+        if (real.org_scoped()) {
+          shape.org_column = shape.columns.size();
+          shape.columns.push_back(real.columns[real.org_column]);
+        } else {
+          shape.scope_column = shape.columns.size();
+          shape.columns.push_back(real.columns.at(real.scope_column));
+          shape.scope_parent = &shapes.at(j + 1);
+          shape.scope_parent_column = 0;
+        }
+      }
+      for (const TableInfo& shape : shapes) {
+        std::string ddl = "CREATE TEMPORARY TABLE " + detail::quoted(shape.name) + " (";
+        for (std::size_t c = 0; c < shape.columns.size(); ++c)
+          ddl += (c ? ", " : "") + detail::quoted(shape.columns[c].name) + " " + PgDialect::column_type(shape.columns[c]);
+        conn.execute(ddl + ")");
+      }
+      const DdlOptions ddl{.rls_role = role_exists ? opt.rls_role : std::string(), .schema = "pg_temp"};
+      for (const std::string& st : row_level_security_sql<PgDialect>(shapes[0], ddl)) conn.execute(st);
+      detail::ExpectedPolicy want;
+      query(conn,
+            "SELECT array_to_string(roles, ','), qual, with_check FROM pg_catalog.pg_policies"
+            " WHERE schemaname = (SELECT nspname FROM pg_catalog.pg_namespace WHERE oid = pg_catalog.pg_my_temp_schema())"
+            " AND tablename = $1",
+            {shapes[0].name}, [&](Statement& st) {
+              want = {role_exists ? text_or(st, 0, "") : opt.rls_role, text_or(st, 1, "(none)"), text_or(st, 2, "(none)")};
+            });
+      for (std::size_t j = 0; j < levels.size(); ++j) {
+        std::string name;
+        query(conn,
+              "SELECT CASE WHEN $3 = '1' OR COALESCE((SELECT pg_catalog.pg_table_is_visible(c.oid) FROM pg_catalog.pg_class c"
+              " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2), true)"
+              " THEN pg_catalog.quote_ident($2) ELSE pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2) END",
+              {schema, levels[j]->name, j == 0 ? "1" : "0"}, [&](Statement& st) { name = text_or(st, 0, ""); });
+        for (std::string* text : {&want.qual, &want.with_check})
+          for (std::size_t at = text->find(shapes[j].name); at != std::string::npos; at = text->find(shapes[j].name, at + name.size()))
+            text->replace(at, shapes[j].name.size(), name);
+      }
+      expected_through[t->name] = std::move(want);
+    }
   }  // rolled back: the probes are gone
 
-  // ---- every org-scoped table ------------------------------------------------------------------
+  // ---- every org-scoped table (and every table scoped through its parent) ----------------------
   for (const TableInfo* t : tables) {
-    if (!t->org_scoped()) continue;
+    if (!t->takes_org()) continue;
     const std::string& name = t->name;
     bool found = false;
     query(conn,
@@ -209,8 +264,9 @@ inline std::vector<RlsMismatch> rls_mismatches(Connection& conn, const std::vect
       report(name, "no such table in schema " + schema);
       continue;
     }
-    const ColumnInfo& org = t->columns[t->org_column];
-    const detail::ExpectedPolicy& want = expected[{org.name, PgDialect::column_type(org)}];
+    const detail::ExpectedPolicy& want =
+        t->org_scoped() ? expected[{t->columns[t->org_column].name, PgDialect::column_type(t->columns[t->org_column])}]
+                        : expected_through[name];
     const std::string policy = row_level_security_policy_name(*t);
     bool have_policy = false;
     query(conn,

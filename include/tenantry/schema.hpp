@@ -36,6 +36,10 @@ struct ColumnInfo {
   Literal default_literal{};
   std::string default_sql;
   bool identity = false;
+  bool serial = false;      // identity spelled SERIAL / BIGSERIAL on PostgreSQL (entity.hpp serial())
+  int max_length = 0;       // Varchar<N> (sql_types.hpp): N; 0 for no limit
+  std::string check_name;   // with check_named: the name of the CHECK the type adds (entity.hpp)
+  bool check_named = false;
   bool write_once = false;  // never updated after insert
   /// Filled by the database on insert (identity, default_now, default_uuid): left out of
   /// INSERT and read back through RETURNING.
@@ -105,11 +109,25 @@ struct TableInfo {
   /// entity<T>::org_leading_keys (org-scoped tables only): the primary key, every UNIQUE and
   /// every unique index start with the org column, as distribution by org (Citus) requires.
   bool org_leading_keys = false;
+  /// Scoped through its parent (entity<T>::scope = tenantry::through<&T::fk>): the table has no
+  /// org column; a row belongs to the org of the scope_parent row whose scope_parent_column
+  /// equals its scope_column. The parent is org-scoped or itself scoped through its parent.
+  std::size_t scope_column = reflect::npos;
+  const TableInfo* scope_parent = nullptr;
+  std::size_t scope_parent_column = reflect::npos;
+  /// key(...).named(n): the primary key's name as declared (empty: unnamed, SQLite).
+  std::string declared_primary_key_name;
+  bool primary_key_named = false;
 
   bool org_scoped() const noexcept { return org_column != reflect::npos; }
   /// entity<T>::scope = tenantry::per_org_schema: no org column, the org's schema is the scope;
   /// its DDL is made only with a schema (OrgSchemas).
   bool schema_scoped = false;
+  bool parent_scoped() const noexcept { return scope_parent != nullptr; }
+  /// Org-scoped or scoped through its parent: every statement on the table takes the org and
+  /// filters by it. A schema-scoped table takes the org too, but only to choose its schema: its
+  /// statements have nothing to filter by (and it has no RLS policy).
+  bool takes_org() const noexcept { return org_scoped() || parent_scoped(); }
   bool has_generated() const noexcept {
     for (const auto& c : columns)
       if (c.generated()) return true;
@@ -143,7 +161,9 @@ inline std::string constraint_name(std::string_view prefix, std::string_view tab
   return out;
 }
 
-inline std::string TableInfo::primary_key_name() const { return constraint_name("pk", name, {}); }
+inline std::string TableInfo::primary_key_name() const {
+  return primary_key_named ? declared_primary_key_name : constraint_name("pk", name, {});
+}
 
 template <class T>
 const TableInfo& table_info();
@@ -219,6 +239,8 @@ ColumnInfo column_info() {
   c.kind = VT::kind;
   if constexpr (requires { VT::int_bytes; }) c.int_bytes = VT::int_bytes;
   if constexpr (requires { VT::real_bytes; }) c.real_bytes = VT::real_bytes;
+  if constexpr (requires { VT::max_length; }) c.max_length = VT::max_length;
+  if constexpr (requires { VT::sql_type(); }) c.sql_type = std::string(VT::sql_type());  // Varchar, Decimal
   c.nullable = VT::nullable;
   c.is_org = is_org_id<F>::value;
   if constexpr (requires { VT::is_enum; }) {
@@ -256,6 +278,8 @@ TableInfo build_declared_table_info() {
   static_assert(std::is_same_v<std::remove_cv_t<decltype(pk)>, KeyDecl<T>>,
                 "tenantry: primary_key must be key(&ThisStruct::member, ...) naming this entity's members");
   t.primary_key = to_vector(pk.columns);
+  t.primary_key_named = pk.name_given;
+  t.declared_primary_key_name = std::string(pk.name);
   t.org_leading_keys = t.org_scoped() && entity_org_leading_keys<T>();
   if (t.org_leading_keys) t.primary_key = org_first(t.primary_key, t.org_column);
 
@@ -268,11 +292,14 @@ TableInfo build_declared_table_info() {
                             "tenantry: entity<T>::columns holds column(&T::member)... of this entity only");
               ColumnInfo& col = t.columns[c.field];
               if (!c.rename.empty()) col.name = std::string(c.rename);
-              col.sql_type = std::string(c.type_override);
+              if (!c.type_override.empty()) col.sql_type = std::string(c.type_override);
               col.default_kind = c.default_kind;
               col.default_literal = c.default_literal;
               col.default_sql = std::string(c.default_sql_text);
               col.identity = c.identity_key;
+              col.serial = c.serial_key;
+              col.check_named = c.check_name_given;
+              col.check_name = std::string(c.check_name_text);
               col.write_once = c.write_once_flag;
             }(decl),
             ...);
@@ -293,7 +320,8 @@ TableInfo build_declared_table_info() {
               if constexpr (std::is_same_v<D, UniqueDecl<T>>) {
                 UniqueInfo u;
                 u.columns = to_vector(c.columns);
-                u.name = c.name.empty() ? constraint_name("uq", t.name, names_of(u.columns)) : std::string(c.name);
+                u.name = c.name.empty() && !c.name_given ? constraint_name("uq", t.name, names_of(u.columns))
+                                                         : std::string(c.name);
                 u.global = c.global;
                 t.uniques.push_back(std::move(u));
               } else if constexpr (std::is_same_v<D, IndexDecl<T>>) {
@@ -320,6 +348,7 @@ TableInfo build_declared_table_info() {
                   ck.raw_sql = std::string(c.raw_sql);
                   ck.name = constraint_name("ck", t.name, {c.raw_name});
                 }
+                if (c.name_given) ck.name = std::string(c.full_name);
                 t.checks.push_back(std::move(ck));
               } else if constexpr (requires { c.parent_columns; }) {
                 static_assert(std::is_same_v<decltype(c.columns), ColumnList<T>>,
@@ -349,7 +378,7 @@ TableInfo build_declared_table_info() {
                   if (t.org_scoped() && pt.org_scoped() && !names_org) fk.parent_org_column = pt.columns[pt.org_column].name;
                   fk.parent_org_leading = pt.org_leading_keys;
                 }(c.parent_columns);
-                fk.name = constraint_name("fk", t.name, names_of(fk.columns));
+                fk.name = c.name_given ? std::string(c.name) : constraint_name("fk", t.name, names_of(fk.columns));
                 t.foreign_keys.push_back(std::move(fk));
               } else {
                 static_assert(always_false<D>,
@@ -406,7 +435,14 @@ TableInfo build_declared_table_info() {
     }
     t.uniques = std::move(uniques);
   }
-  register_table_scope(t.name, t.org_scoped(), type_name<T>());
+  if constexpr (declares_through<T>() && scope_foreign_key<T>() != reflect::npos) {
+    using P = scope_parent_t<T>;
+    constexpr auto fk = std::get<scope_foreign_key<T>()>(declared_constraints<T>());
+    t.scope_column = fk.columns.index[0];
+    t.scope_parent = &table_info<P>();
+    t.scope_parent_column = fk.parent_columns.index[0];
+  }
+  register_table_scope(t.name, t.takes_org(), type_name<T>());
   return t;
 }
 

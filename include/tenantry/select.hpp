@@ -115,6 +115,9 @@ struct AggregateCompare {
     if constexpr (!std::is_void_v<Src>) n.a = ctx.template ref<Src>(index);
     nodes.push_back(n);
   }
+  void shape(stmt::ShapeKey& k) const {
+    k.add(static_cast<std::uint32_t>(index) << 8 | static_cast<std::uint32_t>(fn) << 3 | static_cast<std::uint32_t>(op));
+  }
   template <class S>
   void bind(S& s, int& next) const {
     bind_value(s, next++, value);
@@ -352,7 +355,7 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
   using org_type = detail::org_id_for_bits<org_keys>;
   /// True when a table of it has an org column: the statement binds the org as $1 (sql::needs_org).
   static constexpr bool binds_org =
-      (org_scoped<query_detail::source_entity<Srcs>> || ...) || (query_detail::part_binds_org<Parts>() || ...);
+      (binds_org_param<query_detail::source_entity<Srcs>> || ...) || (query_detail::part_binds_org<Parts>() || ...);
 
   /// The FROM table: an entity, or an Alias of one.
   template <class Src>
@@ -432,6 +435,13 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
     std::apply([&](const auto&... o) { (describe_output(ctx, s, o), ...); }, outputs);
     std::size_t join_no = 0;
     std::apply([&](const auto&... p) { (describe_part(ctx, s, p, join_no), ...); }, parts);
+  }
+
+  /// The run-time facts its description depends on (statement.hpp's ShapeKey): the columns of
+  /// its outputs, groupings and orderings, and its predicates' shapes.
+  void shape(stmt::ShapeKey& k) const {
+    std::apply([&](const auto&... o) { (shape_output(k, o), ...); }, outputs);
+    std::apply([&](const auto&... p) { (shape_part(k, p), ...); }, parts);
   }
 
   /// Binds the query's parameters in the writer's order: SELECT-list values, ON, WHERE, HAVING,
@@ -519,6 +529,24 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
     out.fn = T::fn;
     if constexpr (!std::is_void_v<typename T::source>) out.col = ctx.template ref<typename T::source>(query_detail::output_column(o));
     s.outputs.push_back(out);
+  }
+
+  template <class O>
+  static void shape_output(stmt::ShapeKey& k, const O& o) {
+    k.add(static_cast<std::uint32_t>(query_detail::output_column(o)));
+  }
+  template <class Part>
+  static void shape_part(stmt::ShapeKey& k, const Part& p) {
+    using namespace query_detail;
+    if constexpr (requires { p.on; }) shape_of(p.on, k);
+    else if constexpr (requires { p.pred; }) shape_of(p.pred, k);
+    else if constexpr (requires { p.order; }) k.add(static_cast<std::uint32_t>(p.order.index) << 1 | (p.order.descending ? 1u : 0u));
+    else if constexpr (is_group(static_cast<const Part*>(nullptr))) k.add(static_cast<std::uint32_t>(p.index));
+    else if constexpr (std::is_same_v<Part, LimitPart> || std::is_same_v<Part, OffsetPart> || std::is_same_v<Part, DistinctPart>) {
+      // In the signature only: LIMIT/OFFSET values are bound.
+    } else {
+      k.usable = false;  // a part this function does not know: describe every time
+    }
   }
 
   template <class Ctx, class Part>
@@ -674,6 +702,10 @@ struct Exists {
     ctx.statement->subqueries.push_back(std::move(sub));
     nodes.push_back(n);
   }
+  void shape(stmt::ShapeKey& k) const {
+    k.add(negated ? 1u : 0u);
+    query.shape(k);
+  }
   template <class S>
   void bind(S& s, int& next) const {
     query.bind(s, next);
@@ -700,6 +732,10 @@ struct InSubquery {
     n.count = static_cast<std::uint32_t>(ctx.statement->subqueries.size());
     ctx.statement->subqueries.push_back(std::move(sub));
     nodes.push_back(n);
+  }
+  void shape(stmt::ShapeKey& k) const {
+    k.add(static_cast<std::uint32_t>(index) << 1 | (negated ? 1u : 0u));
+    query.shape(k);
   }
   template <class S>
   void bind(S& s, int& next) const {
@@ -772,12 +808,16 @@ struct ResetOnExit {
   ~ResetOnExit() { s.reset(); }
 };
 
-// Prepares, binds and steps q on conn, calling on_row(stmt) for each row.
+// Prepares, binds and steps q on conn, calling on_row(stmt) for each row. `stream`: the driver
+// delivers rows one at a time where it would otherwise receive the whole result first
+// (PostgreSQL's single-row mode), for for_each_row.
 template <class Conn, class Q, class OnRow>
-void run(Conn& conn, const typename Q::org_type* org, const Q& q, OnRow&& on_row) {
+void run(Conn& conn, const OrgId* org, const Q& q, bool stream, OnRow&& on_row) {
   using D = typename Conn::dialect;
   static_assert(Q::check_row());
-  const Sql sql = cached_sql<D>(describe_top<D>(q));
+  stmt::ShapeKey key;
+  q.shape(key);
+  const Sql sql = memo_sql<D, Q>(key, [&] { return describe_top<D>(q); });
   auto& s = conn.prepare(sql);
   const StatementLease lease(&s);
   ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
@@ -786,6 +826,9 @@ void run(Conn& conn, const typename Q::org_type* org, const Q& q, OnRow&& on_row
     if (org) bind_value(s, next++, *org);
   }
   q.bind(s, next);
+  if constexpr (requires { s.stream_next_execution(); }) {
+    if (stream) s.stream_next_execution();
+  }
   while (s.step()) on_row(s);
 }
 
@@ -814,34 +857,65 @@ constexpr bool refuse_org_for() {
 
 }  // namespace query_detail
 
-/// Calls f(row) for each row of the query, one row at a time (nothing is collected: SQLite
-/// steps its statement; on PostgreSQL the driver reads the result as it arrives).
+namespace query_detail {
+
+/// Runs q for `org` (nullptr: a query over global tables only) on conn, calling on_stmt(stmt)
+/// with the driver's statement on each row: the org checks, the org's database context and the
+/// runtime-dialect dispatch that for_each_row and fetch share.
+template <class Conn, class Q, class OnStmt>
+void each_row(Conn& conn, const typename Q::org_type* org, const Q& q, bool stream, OnStmt&& on_stmt) {
+  if constexpr (requires { conn.visit([](auto&) {}); }) {
+    conn.visit([&](auto& c) { each_row(c, org, q, stream, on_stmt); });
+  } else if (org != nullptr) {
+    require_org(*org, "a query");
+    in_org_context(conn, *org, [&] { run(conn, org, q, stream, on_stmt); });
+  } else {
+    run(conn, nullptr, q, stream, on_stmt);
+  }
+}
+
+}  // namespace query_detail
+
+/// Calls f(row) for each row of the query, one row at a time: nothing is collected and the row
+/// passed to f is reused for the next one (copy it to keep it). On SQLite the statement steps
+/// through the table; on PostgreSQL the driver receives the whole result first, so f may run
+/// other statements on the same connection. For a result too large for memory, stream_each_row.
+/// `org` is of the org type of the query's tables (OrgId, TextOrgId or IntOrgId).
 template <class Conn, class O, class Q, class F>
   requires query_detail::is_query<Q>::value && org_id_type<O>
 void for_each_row(Conn& conn, const O& org, const Q& q, F&& f) {
-  constexpr bool rules_kept = query_detail::refuse_org_for<Q, O>();
-  if constexpr (!rules_kept) {
-    // refused above, with the rule
-  } else if constexpr (requires { conn.visit([](auto&) {}); }) {
-    conn.visit([&](auto& c) { for_each_row(c, org, q, f); });
-  } else {
-    require_org(org, "a query");
-    in_org_context(conn, org, [&] {
-      query_detail::run(conn, &org, q, [&](auto& s) {
-        typename Q::row_type row{};
-        Q::read_row(s, row);
-        f(std::as_const(row));
-      });
+  if constexpr (query_detail::refuse_org_for<Q, O>()) {  // else refused, with the rule
+    typename Q::row_type row{};
+    query_detail::each_row(conn, &org, q, false, [&](auto& s) {
+      Q::read_row(s, row);
+      f(std::as_const(row));
     });
   }
 }
 
-/// Every row of the query, for org `org`.
+/// for_each_row in constant memory on every backend: on PostgreSQL the rows arrive one by one
+/// (libpq's single-row mode), so an export of any size never holds more than one row. While it
+/// runs, its PostgreSQL connection is busy: f cannot run other statements on it (UsageError);
+/// use another connection for them. Leaving early (an exception in f) reads and drops the rest.
+template <class Conn, class O, class Q, class F>
+  requires query_detail::is_query<Q>::value && org_id_type<O>
+void stream_each_row(Conn& conn, const O& org, const Q& q, F&& f) {
+  if constexpr (query_detail::refuse_org_for<Q, O>()) {
+    typename Q::row_type row{};
+    query_detail::each_row(conn, &org, q, true, [&](auto& s) {
+      Q::read_row(s, row);
+      f(std::as_const(row));
+    });
+  }
+}
+
+/// Every row of the query, for org `org`. Rows are decoded in place into the vector.
 template <class Conn, class O, class Q>
   requires query_detail::is_query<Q>::value && org_id_type<O>
 std::vector<typename Q::row_type> fetch(Conn& conn, const O& org, const Q& q) {
   std::vector<typename Q::row_type> out;
-  for_each_row(conn, org, q, [&](const auto& row) { out.push_back(row); });
+  if constexpr (query_detail::refuse_org_for<Q, O>())
+    query_detail::each_row(conn, &org, q, false, [&](auto& s) { Q::read_row(s, out.emplace_back()); });
   return out;
 }
 
@@ -850,9 +924,10 @@ template <class Conn, class O, class Q>
   requires query_detail::is_query<Q>::value && org_id_type<O>
 std::optional<typename Q::row_type> fetch_one(Conn& conn, const O& org, const Q& q) {
   std::optional<typename Q::row_type> out;
-  for_each_row(conn, org, q, [&](const auto& row) {
-    if (!out) out = row;
-  });
+  if constexpr (query_detail::refuse_org_for<Q, O>())
+    query_detail::each_row(conn, &org, q, false, [&](auto& s) {
+      if (!out) Q::read_row(s, out.emplace());
+    });
   return out;
 }
 
@@ -861,21 +936,29 @@ template <class Conn, class Q, class F>
   requires query_detail::is_query<Q>::value
 void for_each_row(Conn& conn, const Q& q, F&& f) {
   query_detail::require_org_for<Q>();
-  if constexpr (requires { conn.visit([](auto&) {}); }) {
-    conn.visit([&](auto& c) { for_each_row(c, q, f); });
-  } else {
-    query_detail::run(conn, nullptr, q, [&](auto& s) {
-      typename Q::row_type row{};
-      Q::read_row(s, row);
-      f(std::as_const(row));
-    });
-  }
+  typename Q::row_type row{};
+  query_detail::each_row(conn, static_cast<const OrgId*>(nullptr), q, false, [&](auto& s) {
+    Q::read_row(s, row);
+    f(std::as_const(row));
+  });
+}
+/// stream_each_row for a query over global tables only: no org.
+template <class Conn, class Q, class F>
+  requires query_detail::is_query<Q>::value
+void stream_each_row(Conn& conn, const Q& q, F&& f) {
+  query_detail::require_org_for<Q>();
+  typename Q::row_type row{};
+  query_detail::each_row(conn, static_cast<const OrgId*>(nullptr), q, true, [&](auto& s) {
+    Q::read_row(s, row);
+    f(std::as_const(row));
+  });
 }
 template <class Conn, class Q>
   requires query_detail::is_query<Q>::value
 std::vector<typename Q::row_type> fetch(Conn& conn, const Q& q) {
+  query_detail::require_org_for<Q>();
   std::vector<typename Q::row_type> out;
-  for_each_row(conn, q, [&](const auto& row) { out.push_back(row); });
+  query_detail::each_row(conn, static_cast<const OrgId*>(nullptr), q, false, [&](auto& s) { Q::read_row(s, out.emplace_back()); });
   return out;
 }
 
@@ -953,7 +1036,7 @@ std::int64_t insert_select(Conn& conn, const org_id_of<Target>& org, const Into<
       const StatementLease lease(&s);
       query_detail::ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
       int next = 1;
-      if constexpr (org_scoped<Target> || Q::binds_org) bind_value(s, next++, org);
+      if constexpr (binds_org_param<Target> || Q::binds_org) bind_value(s, next++, org);
       q.bind(s, next);
       while (s.step()) {
       }

@@ -12,6 +12,15 @@
 // joined org-scoped table is also equated to the FROM table's org column. There is no
 // description the writer turns into a statement that reads or writes an org-scoped table
 // without its org. Subqueries follow the same rule with the same $1.
+//
+// A table scoped through its parent (TableInfo::parent_scoped, entity<T>::scope =
+// tenantry::through<&T::fk>) has no org column: in the same places it gets
+//   EXISTS (SELECT 1 FROM parent AS p0 WHERE p0.key = <alias>.fk AND p0.org = $1)
+// (the parent's own filter nested the same way when the parent is scoped through its parent in
+// turn). Its INSERT is `INSERT ... SELECT $2, ... WHERE EXISTS (parent of $k in the org)`, so a
+// row whose parent is not a row of the org is not written (the repository then throws); its
+// UPDATE that sets the foreign key also requires the new parent in the org; its upsert's DO
+// UPDATE touches only an existing row whose parent is in the org.
 #pragma once
 
 #include "tenantry/error.hpp"
@@ -21,19 +30,22 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tenantry {
 
 namespace stmt {
 
-/// True when any source of `s` or of its subqueries is org-scoped: the statement then takes the
-/// org as parameter 1. Inserts carry the org in their row and take no separate org parameter.
+/// True when any source of `s` or of its subqueries is org-scoped or scoped through its parent:
+/// the statement then takes the org as parameter 1. Inserts into an org-scoped table carry the
+/// org in their row and take no separate org parameter; inserts into a parent-scoped one do.
 inline bool needs_org(const Statement& s) {
-  if (s.verb == Verb::insert || s.verb == Verb::insert_rows || s.verb == Verb::upsert) return false;
-  if (s.verb == Verb::insert_select && s.target->org_scoped()) return true;
+  if (s.verb == Verb::insert || s.verb == Verb::insert_rows || s.verb == Verb::upsert || s.verb == Verb::insert_unnest)
+    return !s.sources.empty() && s.sources.front().table->parent_scoped();
+  if (s.verb == Verb::insert_select && s.target->takes_org()) return true;
   for (const Source& src : s.sources)
-    if (src.table->org_scoped()) return true;
+    if (src.table->takes_org()) return true;
   for (const Statement& sub : s.subqueries)
     if (needs_org(sub)) return true;
   return false;
@@ -95,7 +107,12 @@ class Writer {
   std::vector<Scope> scopes_;
   int next_ = 1;
   int alias_counter_ = 0;
+  int parent_alias_counter_ = 0;
   bool org_param_ = false;
+  // A parent-scoped table's new foreign key value (an UPDATE's SET parameter, an INSERT ...
+  // SELECT's output), whose parent the top-level WHERE requires in the org.
+  std::string new_parent_value_;
+  std::size_t insert_scope_output_ = static_cast<std::size_t>(-1);
 
   void quote(std::string_view ident) { D::quote(out_, ident); }
   void placeholder(int n) { D::placeholder(out_, n); }
@@ -126,6 +143,59 @@ class Writer {
     org_column(source);
     out_ += " = ";
     placeholder(1);
+  }
+
+  // The org filter of source `source` at the current level: its org equality when it is
+  // org-scoped; for a table scoped through its parent, that its parent row is in the org. An
+  // unqualified table is named by its table name here, so no column of the parent can capture
+  // the reference.
+  void org_filter(std::size_t source) {
+    const Scope& sc = scopes_.back();
+    const TableInfo& t = table(*sc.s, source);
+    if (t.org_scoped()) return org_equals_param(source);
+    std::string fk = sc.alias[source];
+    if (fk.empty()) D::quote(fk, t.name);
+    fk += '.';
+    D::quote(fk, t.columns.at(t.scope_column).name);
+    parent_in_org(t, fk);
+  }
+
+  // EXISTS (SELECT 1 FROM parent AS "p<n>" WHERE "p<n>".key = <fk> AND <parent in the org>):
+  // the parent row `fk` names belongs to the org, through the whole chain of parents.
+  void parent_in_org(const TableInfo& child, const std::string& fk) {
+    const TableInfo& p = *child.scope_parent;
+    std::string alias;
+    D::quote(alias, "p" + std::to_string(parent_alias_counter_++));
+    out_ += "EXISTS (SELECT 1 FROM ";
+    quote(p.name);
+    out_ += " AS ";
+    out_ += alias;
+    out_ += " WHERE ";
+    out_ += alias;
+    out_ += '.';
+    quote(p.columns.at(child.scope_parent_column).name);
+    out_ += " = ";
+    out_ += fk;
+    out_ += " AND ";
+    if (p.org_scoped()) {
+      out_ += alias;
+      out_ += '.';
+      quote(p.columns[p.org_column].name);
+      out_ += " = ";
+      placeholder(1);
+    } else if (p.parent_scoped()) {
+      std::string next = alias + '.';
+      D::quote(next, p.columns.at(p.scope_column).name);
+      parent_in_org(p, next);
+    } else {
+      throw UsageError("tenantry: '" + child.name + "' is scoped through '" + p.name + "', which is global");
+    }
+    out_ += ')';
+  }
+  std::string placeholder_text(int n) const {
+    std::string out;
+    D::placeholder(out, n);
+    return out;
   }
 
   static std::string_view cmp_sql(Cmp c) {
@@ -274,13 +344,13 @@ class Writer {
         small_vector<Node, 8> on(s.on.begin() + src.on_begin, s.on.begin() + src.on_end);
         predicate_list(s, on, first);
       }
-      if (src.table->org_scoped()) {
-        // The joined table's own org equality sits in ON: for a LEFT JOIN that is what keeps a
+      if (src.table->takes_org()) {
+        // The joined table's own org filter sits in ON: for a LEFT JOIN that is what keeps a
         // row of another org from being joined in (in WHERE it would only turn the join inner).
         out_ += first ? "" : " AND ";
         first = false;
-        org_equals_param(k);
-        if (table(s, 0).org_scoped()) {
+        org_filter(k);
+        if (src.table->org_scoped() && table(s, 0).org_scoped()) {
           out_ += " AND ";
           org_column(k);
           out_ += " = ";
@@ -299,11 +369,20 @@ class Writer {
       out_ += first ? " WHERE " : " AND ";
       first = false;
     };
-    if (t.org_scoped()) {
+    if (t.takes_org()) {
       open();
-      org_equals_param(0);
+      org_filter(0);
     }
-    if (s.by_key) {
+    if (!new_parent_value_.empty() && scopes_.size() == 1) {
+      // A foreign key set by this statement names a parent in the org, or nothing is written.
+      open();
+      const TableInfo& target = s.verb == Verb::select && s.target ? *s.target : t;
+      parent_in_org(target, std::exchange(new_parent_value_, std::string()));
+    }
+    if (s.by_key && s.key_array) {
+      open();
+      key_in_arrays(t, key_start);
+    } else if (s.by_key) {
       int k = key_start;
       for (auto i : key_columns(t)) {
         open();
@@ -417,7 +496,9 @@ class Writer {
     }
     for (std::size_t k = 0; k < s.outputs.size(); ++k) {
       if (k) out_ += ", ";
+      const std::size_t at = out_.size();
       output(s, s.outputs[k]);
+      if (k == insert_scope_output_ && scopes_.size() == 1) new_parent_value_ = out_.substr(at);
     }
   }
 
@@ -479,7 +560,9 @@ class Writer {
   // SELECT ... FROM ... [JOIN ...] WHERE ... [GROUP BY ...] [ORDER BY ...] [LIMIT/OFFSET]; a
   // subquery is the same with its own scope and no ORDER/LIMIT of its own unless described.
   void select_body(const Statement& s, bool nested, int key_start = 0) {
-    push_scope(s, !nested && any_subqueries(s));
+    // An INSERT ... SELECT into a parent-scoped table names a selected column inside the parent
+    // check's subquery, where an unqualified name could mean the parent's column: qualify.
+    push_scope(s, !nested && (any_subqueries(s) || (s.target && s.target->parent_scoped())));
     out_ += s.distinct ? "SELECT DISTINCT " : "SELECT ";
     if (nested && s.outputs.empty()) {
       out_ += '1';
@@ -505,6 +588,22 @@ class Writer {
       if (k) out_ += ", ";
       quote(t.columns[cols[k]].name);
     }
+    if (t.parent_scoped()) {
+      // INSERT ... SELECT $2, ... WHERE EXISTS (the parent of the row's foreign key, in the org):
+      // a row whose parent is not the org's is not written, in the same statement.
+      if (rows != 1) throw UsageError("tenantry: a multi-row INSERT into '" + t.name + "', which is scoped through its parent");
+      out_ += ") SELECT ";
+      std::string fk;
+      for (std::size_t k = 0; k < cols.size(); ++k) {
+        if (k) out_ += ", ";
+        if (cols[k] == t.scope_column) fk = placeholder_text(next_);
+        placeholder(next_++);
+      }
+      if (fk.empty()) throw UsageError("tenantry: the foreign key of the scope of '" + t.name + "' is not written by INSERT");
+      out_ += " WHERE ";
+      parent_in_org(t, fk);
+      return;
+    }
     out_ += ") VALUES ";
     for (std::size_t r = 0; r < rows; ++r) {
       out_ += r ? ", (" : "(";
@@ -516,6 +615,65 @@ class Writer {
     }
   }
 
+  // An array parameter of column c's type: $n::TYPE[]. PostgreSQL only (SQLite has no arrays).
+  void array_placeholder(int n, const ColumnInfo& c) {
+    if constexpr (!D::is_postgres) {
+      throw UsageError("tenantry: array parameters are PostgreSQL only");
+    } else {
+      placeholder(n);
+      out_ += "::";
+      out_ += D::column_type(c);
+      out_ += "[]";
+    }
+  }
+
+  // The key in arrays of keys: `k = ANY($n::T[])` for a one-column key (an index scan per
+  // element), `(a, b) IN (SELECT * FROM unnest($n::A[], $m::B[]))` for a composite one.
+  void key_in_arrays(const TableInfo& t, int key_start) {
+    const auto cols = key_columns(t);
+    int n = key_start;
+    if (cols.size() == 1) {
+      column(ColRef{0, 0, static_cast<std::uint16_t>(cols[0])});
+      out_ += " = ANY(";
+      array_placeholder(n, t.columns[cols[0]]);
+      out_ += ')';
+      return;
+    }
+    out_ += '(';
+    for (std::size_t k = 0; k < cols.size(); ++k) {
+      if (k) out_ += ", ";
+      column(ColRef{0, 0, static_cast<std::uint16_t>(cols[k])});
+    }
+    out_ += ") IN (SELECT * FROM unnest(";
+    for (std::size_t k = 0; k < cols.size(); ++k) {
+      if (k) out_ += ", ";
+      array_placeholder(n++, t.columns[cols[k]]);
+    }
+    out_ += "))";
+  }
+
+  // INSERT INTO t (cols) SELECT * FROM unnest($1::A[], $2::B[], ...): one array per column, the
+  // rows in array order.
+  void insert_unnest(const Statement& s) {
+    const TableInfo& t = table(s, 0);
+    // A parent-scoped row needs its parent checked in its own INSERT ... SELECT (insert_head).
+    if (t.parent_scoped()) throw UsageError("tenantry: an INSERT of arrays into '" + t.name + "', which is scoped through its parent");
+    out_ += "INSERT INTO ";
+    quote(t.name);
+    out_ += " (";
+    const auto cols = insert_columns(t);
+    for (std::size_t k = 0; k < cols.size(); ++k) {
+      if (k) out_ += ", ";
+      quote(t.columns[cols[k]].name);
+    }
+    out_ += ") SELECT * FROM unnest(";
+    for (std::size_t k = 0; k < cols.size(); ++k) {
+      if (k) out_ += ", ";
+      array_placeholder(next_++, t.columns[cols[k]]);
+    }
+    out_ += ')';
+  }
+
   void returning(const TableInfo& t, const std::vector<std::size_t>& cols) {
     if (cols.empty()) return;
     out_ += " RETURNING ";
@@ -525,10 +683,11 @@ class Writer {
     }
   }
 
-  // INSERT ... ON CONFLICT (target) DO UPDATE SET c = excluded.c ... RETURNING every column.
+  // INSERT ... ON CONFLICT (target) DO UPDATE SET c = excluded.c ... RETURNING every column
+  // (without RETURNING when the description does not read back).
   // When the target does not include the org column, a conflicting row may belong to another
   // org; the DO UPDATE is then guarded so it only ever touches a row of the same org, and such a
-  // conflict returns no row (the repository reports it as a unique violation).
+  // conflict returns no row and changes no row (the repository reports it as a unique violation).
   void upsert(const Statement& s) {
     const TableInfo& t = table(s, 0);
     insert_head(s, 1);
@@ -570,6 +729,16 @@ class Writer {
       out_ += " = excluded.";
       quote(t.columns[t.org_column].name);
     }
+    if (t.parent_scoped()) {
+      // The existing row must be the org's too: a conflict with another org's row updates nothing.
+      out_ += " WHERE ";
+      std::string fk;
+      D::quote(fk, t.name);
+      fk += '.';
+      D::quote(fk, t.columns[t.scope_column].name);
+      parent_in_org(t, fk);
+    }
+    if (!s.read_back) return;
     std::vector<std::size_t> all(t.columns.size());
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
     returning(t, all);
@@ -613,6 +782,7 @@ class Writer {
           if (k) out_ += ", ";
           quote(t.columns[s.set[k]].name);
           out_ += " = ";
+          if (t.parent_scoped() && s.set[k] == t.scope_column) new_parent_value_ = placeholder_text(next_);
           placeholder(next_++);
         }
         where_clause(s, key_start);
@@ -625,6 +795,10 @@ class Writer {
         return;
       case Verb::upsert:
         upsert(s);
+        return;
+      case Verb::insert_unnest:
+        insert_unnest(s);
+        returning(t, generated_columns(t));
         return;
       case Verb::insert_select: {
         // INSERT INTO target (org, cols) SELECT $1, outputs ...: the org column is never
@@ -646,6 +820,17 @@ class Writer {
         out_ += ") ";
         Statement select = s;
         select.verb = Verb::select;
+        if (tt.parent_scoped()) {
+          // Each row's foreign key names a parent in the org (checked in WHERE, on the output).
+          for (std::size_t k = 0; k < s.set.size(); ++k)
+            if (s.set[k] == tt.scope_column) insert_scope_output_ = k;
+          if (insert_scope_output_ >= s.outputs.size())
+            throw UsageError("tenantry: INSERT ... SELECT into '" + tt.name + "' must write the foreign key of its scope, '" +
+                             tt.columns[tt.scope_column].name + "'");
+          const Aggregate fn = s.outputs[insert_scope_output_].fn;
+          if (fn != Aggregate::none && fn != Aggregate::value)
+            throw UsageError("tenantry: INSERT ... SELECT into '" + tt.name + "' selects its scope's foreign key as an aggregate");
+        }
         const std::size_t at = out_.size();
         select_body(select, false, key_start);
         if (tt.org_scoped()) {

@@ -45,6 +45,7 @@ enum class Verb : std::uint8_t {
   insert_rows,  // INSERT ... VALUES (...), (...) for `rows` rows
   insert_select,  // INSERT INTO target (org, set...) SELECT $1, outputs FROM sources ...
   upsert,       // INSERT ... ON CONFLICT ...
+  insert_unnest,  // INSERT ... SELECT * FROM unnest($1::T[], ...) [RETURNING generated]: PostgreSQL
 };
 
 /// A column of one source of the statement. `scope` is 0 for the statement's own sources and n
@@ -122,6 +123,9 @@ struct Statement {
   small_vector<Output, 4> outputs;
   /// Filters the first source by its primary key (without the org column) after the org.
   bool by_key = false;
+  /// With by_key: the key is matched against arrays of keys, one array parameter per key column
+  /// (PostgreSQL: `k = ANY($2::T[])`, or `(a, b) IN (SELECT * FROM unnest($2::A[], $3::B[]))`).
+  bool key_array = false;
   bool distinct = false;
   bool has_limit = false;
   bool has_offset = false;
@@ -137,6 +141,9 @@ struct Statement {
   /// Upsert: the conflict target (columns of source 0) and whether to keep the existing row.
   small_vector<std::uint16_t, 3> conflict;
   bool do_nothing = false;
+  /// Upsert: RETURNING every column, so the row as stored comes back. Without it the statement
+  /// returns nothing and its change count tells whether it wrote (Repository::put).
+  bool read_back = true;
   /// Verb::insert_rows: the number of VALUES rows.
   std::uint32_t rows = 1;
   /// Verb::insert_select: the table written (its columns are `set`; its org column, when it is
@@ -168,7 +175,8 @@ inline void mix_nodes(std::size_t& h, const auto& nodes) noexcept {
 inline std::size_t hash(const Statement& s) noexcept {
   std::size_t h = std::size_t(s.verb) | (std::size_t(s.by_key) << 8) | (std::size_t(s.distinct) << 9) |
                   (std::size_t(s.has_limit) << 10) | (std::size_t(s.has_offset) << 11) | (std::size_t(s.do_nothing) << 12) |
-                  (std::size_t(s.keyset) << 13);
+                  (std::size_t(s.keyset) << 13) | (std::size_t(s.read_back) << 14) |
+                  (std::size_t(s.key_array) << 15);
   for (const Source& src : s.sources) {
     detail::mix(h, std::hash<const void*>{}(src.table));
     detail::mix(h, (std::size_t(src.join) << 32) | (std::size_t{src.on_begin} << 16) | src.on_end);
@@ -190,6 +198,34 @@ inline std::size_t hash(const Statement& s) noexcept {
 
 struct StatementHash {
   std::size_t operator()(const Statement& s) const noexcept { return hash(s); }
+};
+
+/// What a call's description depends on beyond the call's types: the few run-time facts (column
+/// indexes, operators, an optional compared with nothing, IN list lengths, ORDER BY columns) that
+/// the argument objects carry. Two calls of one C++ signature with equal shape keys have equal
+/// descriptions, so a call site can find its SQL by this key without describing itself again
+/// (memo_sql in statement_cache.hpp). Argument types that cannot say (subqueries) leave the key
+/// unusable, and their calls take the full path. Fixed capacity: a key that would not fit is
+/// unusable too.
+struct ShapeKey {
+  static constexpr std::size_t capacity = 14;
+  std::uint32_t words[capacity];
+  std::uint8_t size = 0;
+  bool usable = true;
+
+  void add(std::uint32_t w) noexcept {
+    if (size == capacity) {
+      usable = false;
+      return;
+    }
+    words[size++] = w;
+  }
+  friend bool operator==(const ShapeKey& a, const ShapeKey& b) noexcept {
+    if (a.size != b.size) return false;
+    for (std::size_t i = 0; i < a.size; ++i)
+      if (a.words[i] != b.words[i]) return false;
+    return true;
+  }
 };
 
 /// A one-source statement on `t`.

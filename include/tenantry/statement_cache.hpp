@@ -8,13 +8,25 @@
 // by. The description is the key, so the text found is always the text the writer makes of
 // it. Repositories memoize the result for their fixed statements (find, insert, ...) in
 // statics; every text still comes from here.
+//
+//   Sql s = tenantry::memo_sql<PgDialect, CallSite>(shape_key, [&] { return describe(...); });
+//
+// A filtered call (list, count, a query) would otherwise describe itself and hash the
+// description on every call. Its description is a function of its C++ signature and a few
+// run-time facts (stmt::ShapeKey), so memo_sql finds the SQL by those facts in a short per-thread
+// list for the call site's signature, and describes only on a miss. The text still comes from
+// cached_sql; debug builds (no NDEBUG) describe on every hit too and check that the memo gave the
+// same text, so the tests run each key against the description it stands for.
 #pragma once
 
 #include "tenantry/sql_registry.hpp"
 #include "tenantry/sql_writer.hpp"
 #include "tenantry/statement.hpp"
 
+#include <stdexcept>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace tenantry {
 
@@ -24,6 +36,30 @@ Sql cached_sql(const stmt::Statement& s) {
   if (auto it = cache.find(s); it != cache.end()) return it->second;
   const Sql out = intern_sql(write_sql<D>(s));
   cache.emplace(s, out);
+  return out;
+}
+
+/// The SQL of a call whose description depends only on `Site` (a type naming the call site's
+/// signature) and `key`; `describe()` builds the description on a miss. An unusable key (an
+/// argument that cannot give its shape) takes the full path every time.
+template <class D, class Site, class Describe>
+Sql memo_sql(const stmt::ShapeKey& key, Describe&& describe) {
+  if (!key.usable) return cached_sql<D>(describe());
+  // A call site has a handful of shapes; past this many the rest take the full path.
+  static constexpr std::size_t max_shapes = 16;
+  thread_local std::vector<std::pair<stmt::ShapeKey, Sql>> known;
+  for (const auto& [k, sql] : known) {
+    if (k == key) {
+#ifndef NDEBUG
+      if (cached_sql<D>(describe()).text != sql.text)
+        throw std::logic_error("tenantry: internal error: a shape key stands for two statements:\n  " + *sql.text +
+                               "\n  " + *cached_sql<D>(describe()).text);
+#endif
+      return sql;
+    }
+  }
+  const Sql out = cached_sql<D>(describe());
+  if (known.size() < max_shapes) known.emplace_back(key, out);
   return out;
 }
 

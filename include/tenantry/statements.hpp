@@ -49,6 +49,23 @@ stmt::Statement insert_rows(std::size_t rows) {
   return s;
 }
 
+/// INSERT ... SELECT * FROM unnest($1::A[], ...), one array parameter per inserted column (rows
+/// in array order); RETURNING the generated columns in that order. PostgreSQL only.
+template <class E>
+stmt::Statement insert_unnest() {
+  return stmt::on_table(stmt::Verb::insert_unnest, table_info<E>());
+}
+
+/// SELECT every column WHERE org = $1 AND key in arrays of keys ($2, one array per key column).
+/// PostgreSQL only.
+template <class E>
+stmt::Statement find_many() {
+  stmt::Statement s = stmt::on_table(stmt::Verb::select, table_info<E>());
+  s.by_key = true;
+  s.key_array = true;
+  return s;
+}
+
 /// SELECT every column WHERE org = $1 AND key = $2 ...
 template <class E>
 stmt::Statement find() {
@@ -94,9 +111,12 @@ std::vector<std::size_t> upsert_set(const ConflictTarget<E>& target) {
   return set;
 }
 
+/// INSERT ... ON CONFLICT; `read_back`: RETURNING every column (Repository::upsert), or nothing
+/// (Repository::put).
 template <class E>
-stmt::Statement upsert(const ConflictTarget<E>& target) {
+stmt::Statement upsert(const ConflictTarget<E>& target, bool read_back = true) {
   stmt::Statement s = stmt::on_table(stmt::Verb::upsert, table_info<E>());
+  s.read_back = read_back;
   for (std::size_t k = 0; k < target.columns.size; ++k) s.conflict.push_back(static_cast<std::uint16_t>(target.columns.index[k]));
   if (!target.do_nothing)
     for (auto i : upsert_set(target)) s.set.push_back(static_cast<std::uint16_t>(i));

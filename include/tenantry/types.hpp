@@ -1148,17 +1148,49 @@ void bind_value(S& s, int index, const T& v) {
   value_traits<T>::bind(s, index, v);
 }
 
-template <class S, class T>
-void read_value(S& s, int column, T& out) {
-  static_assert(storable<T>,
-                "tenantry: this field type has no column mapping; use a supported type or "
-                "specialise tenantry::type_mapping<T>");
-  if constexpr (!value_traits<T>::nullable) {
-    if (s.column_is_null(column))
-      throw ValueError("tenantry: " + detail::column_label(s, column) + " is NULL, read into a field that is not std::optional");
+namespace detail {
+/// How read_value finds a NULL in a column whose field cannot hold one, without asking the
+/// driver about every cell first (that question was most of the per-field decoding cost):
+///   refused: the driver's typed read of T already fails on NULL (integers, reals, booleans,
+///            UUIDs, timestamps; an enum's text names no enumerator), so only a failed read asks;
+///   empty:   the driver reads NULL as empty (text, JSON, bytes), so only an empty value asks;
+///   before:  anything else (user mappings) asks before reading, as every field once did.
+enum class NullCheck { refused, empty, before };
+template <class T>
+constexpr NullCheck null_check() {
+  if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, Json> || std::is_same_v<T, Bytes>) {
+    return NullCheck::empty;
+  } else if constexpr (user_mapped<T>) {
+    return NullCheck::before;
+  } else if constexpr (std::is_enum_v<T>) {
+    // NULL reads as empty text, which names no enumerator unless one is stored as ''.
+    for (const auto& [v, name] : enum_traits<T>::values)
+      if (name.empty()) return NullCheck::before;
+    return NullCheck::refused;
+  } else if constexpr (std::is_arithmetic_v<T> || std::is_same_v<T, Uuid> || std::is_same_v<T, OrgId> ||
+                       std::is_same_v<T, Timestamp>) {
+    return NullCheck::refused;
+  } else {
+    return NullCheck::before;
   }
+}
+template <class T>
+bool read_as_empty(const T& v) {
+  if constexpr (std::is_same_v<T, Json>) return v.text.empty();
+  else return v.empty();
+}
+template <class S>
+[[noreturn, gnu::cold, gnu::noinline]] void null_in_required_field(const S& s, int column) {
+  throw ValueError("tenantry: " + column_label(s, column) + " is NULL, read into a field that is not std::optional");
+}
+/// Called from read_value's handler of a decoding ValueError: says NULL when the cell was (for
+/// the fields whose reads refuse NULL), else rethrows the error with the column named. Out of
+/// line, so the happy path of every field read stays small enough to inline.
+template <class S>
+[[noreturn, gnu::cold, gnu::noinline]] void rethrow_read_error(const S& s, int column, bool null_refused) {
+  if (null_refused && s.column_is_null(column)) null_in_required_field(s, column);
   try {
-    value_traits<T>::read(s, column, out);
+    throw;
   } catch (const ValueError& e) {
     // Decoders deep down (Uuid::parse, integer narrowing, ...) do not know the column; every
     // decoding error leaves here naming it, unless the driver's message did already.
@@ -1166,7 +1198,28 @@ void read_value(S& s, int column, T& out) {
     if (what.find("column ") != std::string_view::npos) throw;
     std::string_view rest = what;
     if (rest.starts_with("tenantry: ")) rest.remove_prefix(10);
-    throw ValueError("tenantry: " + detail::column_label(s, column) + ": " + std::string(rest));
+    throw ValueError("tenantry: " + column_label(s, column) + ": " + std::string(rest));
+  }
+}
+}  // namespace detail
+
+template <class S, class T>
+[[gnu::always_inline]] inline void read_value(S& s, int column, T& out) {
+  static_assert(storable<T>,
+                "tenantry: this field type has no column mapping; use a supported type or "
+                "specialise tenantry::type_mapping<T>");
+  constexpr bool required = !value_traits<T>::nullable;
+  constexpr detail::NullCheck check = required ? detail::null_check<T>() : detail::NullCheck::refused;
+  if constexpr (required && check == detail::NullCheck::before) {
+    if (s.column_is_null(column)) detail::null_in_required_field(s, column);
+  }
+  try {
+    value_traits<T>::read(s, column, out);
+  } catch (const ValueError&) {
+    detail::rethrow_read_error(s, column, required && check == detail::NullCheck::refused);
+  }
+  if constexpr (required && check == detail::NullCheck::empty) {
+    if (detail::read_as_empty(out) && s.column_is_null(column)) detail::null_in_required_field(s, column);
   }
 }
 

@@ -75,14 +75,21 @@ inline bool looks_like_keywords(std::string_view text) {
 
 /// `url` as it may appear in a message: never a password. Everything between "://" and the
 /// last '@' is cut (a password may itself hold '@', '/' or '?' when not percent-encoded, so the
-/// cut errs on the side of hiding too much), and so is the value of a `password=` query
-/// parameter. In a keyword/value string the value of `password` is cut up to the end of the
-/// value (a quoted one up to its closing quote, an unterminated one to the end of the string).
+/// cut errs on the side of hiding too much), in a URL and in a keyword string alike (libpq expands
+/// a `dbname` value that is a URL), and so is the value of a `password=` query
+/// parameter. In a keyword/value string the value of `password` is cut: a quoted one up to its
+/// closing quote, an unquoted or unterminated one to the end of the string.
 /// Redacted before shortening, so a long URL cannot push its '@' out of sight.
 /// Control bytes are written as \xNN (printable()).
 inline std::string redacted(std::string_view url) {
   std::string shown(url);
-  if (looks_like_keywords(shown)) {
+  // A URL's userinfo, also inside a keyword string: libpq expands a `dbname` value that is
+  // itself a URL, so `dbname='postgresql://user:secret@host/db'` carries a password too.
+  if (const auto scheme = shown.find("://"); scheme != std::string::npos) {
+    if (const auto at = shown.rfind('@'); at != std::string::npos && at > scheme + 3)
+      shown.replace(scheme + 3, at - scheme - 3, "***");
+  }
+  if (looks_like_keywords(url)) {
     // password [spaces] = [spaces] value
     for (std::size_t from = 0; (from = shown.find("password", from)) != std::string::npos;) {
       std::size_t i = from + 8;
@@ -103,18 +110,15 @@ inline std::string redacted(std::string_view url) {
           if (shown[end] == '\\') ++end;
         end = std::min(end + 1, shown.size());
       } else {
-        while (end < shown.size() && !is_space(shown[end])) end += shown[end] == '\\' ? 2 : 1;
-        end = std::min(end, shown.size());
+        // Unquoted, the value ends at a space for libpq, but a message is only written for a
+        // string that did not parse, where the "rest" may be the password's second word.
+        end = shown.size();
       }
       shown.replace(i, end - i, "***");
       from = i + 3;
     }
     if (shown.size() > 200) shown = shown.substr(0, 200) + "...";
     return printable(shown);
-  }
-  if (const auto scheme = shown.find("://"); scheme != std::string::npos) {
-    if (const auto at = shown.rfind('@'); at != std::string::npos && at > scheme + 3)
-      shown.replace(scheme + 3, at - scheme - 3, "***");
   }
   for (std::size_t from = 0; (from = shown.find("password=", from)) != std::string::npos;) {
     from += 9;
@@ -130,6 +134,14 @@ inline std::string redacted(std::string_view url) {
   throw UrlError("tenantry: bad database URL '" + redacted(url) + "': " + printable(why));
 }
 
+/// A port as a message quotes it: what comes before its last '@' may be a user and password (a
+/// URL typed into `port=`), so it is cut as redacted() cuts userinfo, then shortened.
+inline std::string port_for_message(std::string_view port) {
+  std::string shown(port);
+  if (const auto at = shown.rfind('@'); at != std::string::npos) shown.replace(0, at, "***");
+  return "'" + shown.substr(0, 20) + "'";
+}
+
 /// Checks a libpq port list ("5432" or "5432,5433"; in a URL each item may be "host:port").
 inline void check_ports(std::string_view url, std::string_view port) {
   for (std::string_view rest = port;;) {
@@ -139,9 +151,9 @@ inline void check_ports(std::string_view url, std::string_view port) {
     if (one.empty()) fail(url, "empty port");
     unsigned long value = 0;
     for (char ch : one) {
-      if (ch < '0' || ch > '9') fail(url, "port '" + std::string(one.substr(0, 20)) + "' is not a number");
+      if (ch < '0' || ch > '9') fail(url, "port " + port_for_message(one) + " is not a number");
       value = value * 10 + static_cast<unsigned long>(ch - '0');
-      if (value > 65535) fail(url, "port '" + std::string(one.substr(0, 20)) + "' is out of range (1-65535)");
+      if (value > 65535) fail(url, "port " + port_for_message(one) + " is out of range (1-65535)");
     }
     if (value == 0) fail(url, "port 0 is not a usable port");
     if (comma == std::string_view::npos) break;
@@ -215,24 +227,76 @@ inline void parse_postgres(std::string_view url, std::string_view after_scheme, 
   out.pg_conninfo = std::string(url);
 }
 
+/// How a message names the `nth` keyword (from 1) of a keyword/value string: quoted when it is
+/// one of libpq's own keywords, else by its place only. An unknown "keyword" may be the rest of a
+/// password that held a space (`password=two words` reads "words" as a keyword), so its text is
+/// never quoted back (nor its byte offset, which would tell the length of what came before).
+inline std::string keyword_for_message(std::string_view key, std::size_t nth) {
+  static constexpr std::string_view known[] = {"host",
+                                               "hostaddr",
+                                               "port",
+                                               "dbname",
+                                               "user",
+                                               "password",
+                                               "passfile",
+                                               "channel_binding",
+                                               "connect_timeout",
+                                               "client_encoding",
+                                               "options",
+                                               "application_name",
+                                               "fallback_application_name",
+                                               "keepalives",
+                                               "keepalives_idle",
+                                               "keepalives_interval",
+                                               "keepalives_count",
+                                               "tcp_user_timeout",
+                                               "replication",
+                                               "gssencmode",
+                                               "sslmode",
+                                               "requiressl",
+                                               "sslcompression",
+                                               "sslcert",
+                                               "sslkey",
+                                               "sslpassword",
+                                               "sslcertmode",
+                                               "sslrootcert",
+                                               "sslcrl",
+                                               "sslcrldir",
+                                               "sslsni",
+                                               "requirepeer",
+                                               "require_auth",
+                                               "ssl_min_protocol_version",
+                                               "ssl_max_protocol_version",
+                                               "krbsrvname",
+                                               "gsslib",
+                                               "gssdelegation",
+                                               "service",
+                                               "target_session_attrs",
+                                               "load_balance_hosts"};
+  for (const std::string_view k : known)
+    if (key == k) return "'" + std::string(key) + "'";
+  return "keyword #" + std::to_string(nth);
+}
+
 /// libpq's keyword/value form: `keyword = value` pairs separated by spaces; a value is a run of
 /// non-space characters or a single-quoted string, either with backslash escapes (\' and \\).
 /// The keywords themselves are left to libpq (which knows its own version's list and refuses an
 /// unknown one at connect); host (or hostaddr), port and dbname are read for messages and checks.
 inline void parse_keywords(std::string_view url, DatabaseUrl& out) {
   std::string host, hostaddr;
-  std::size_t i = 0;
+  std::size_t i = 0, nth = 0;
   const auto skip_spaces = [&] {
     while (i < url.size() && is_space(url[i])) ++i;
   };
   for (skip_spaces(); i < url.size(); skip_spaces()) {
+    ++nth;
     const std::size_t key_start = i;
     while (i < url.size() && is_keyword_char(url[i])) ++i;
     const std::string key(url.substr(key_start, i - key_start));
     if (key.empty())
-      fail(url, "expected a keyword at '" + std::string(url.substr(i, 20)) + "' (libpq's form is keyword=value ...)");
+      fail(url, "expected a keyword as item #" + std::to_string(nth) + " (libpq's form is keyword=value ...)");
     skip_spaces();
-    if (i >= url.size() || url[i] != '=') fail(url, "missing '=' after '" + key.substr(0, 64) + "'");
+    if (i >= url.size() || url[i] != '=') fail(url, "missing '=' after " + keyword_for_message(key, nth));
     ++i;
     skip_spaces();
     std::string value;
@@ -249,7 +313,7 @@ inline void parse_keywords(std::string_view url, DatabaseUrl& out) {
           value += url[i];
         }
       }
-      if (!closed) fail(url, "unterminated quoted value of '" + key.substr(0, 64) + "'");
+      if (!closed) fail(url, "unterminated quoted value of " + keyword_for_message(key, nth));
     } else {
       while (i < url.size() && !is_space(url[i])) {
         if (url[i] == '\\' && i + 1 < url.size()) ++i;
@@ -257,7 +321,7 @@ inline void parse_keywords(std::string_view url, DatabaseUrl& out) {
       }
     }
     if (value.find('\0') != std::string::npos)
-      fail(url, "the value of '" + key.substr(0, 64) + "' contains a NUL byte");
+      fail(url, "the value of " + keyword_for_message(key, nth) + " contains a NUL byte");
     if (key == "host") host = value;
     else if (key == "hostaddr") hostaddr = value;
     else if (key == "dbname") out.database = value;

@@ -1,7 +1,8 @@
 // expect: COMPILES
 // Every form the scope, reference and uniqueness rules accept: a declared global projection used
 // on its own, an explicit Scope::org, global_unique() keys/uniques/indexes, identity and
-// org-including keys, references pairing the orgs, to a global unique and to the table itself.
+// org-including keys, references pairing the orgs, to a global unique and to the table itself;
+// tables scoped through their parent, to a depth of 2.
 #include "support/entities.hpp"
 #include "support/org_leading_entities.hpp"
 
@@ -39,10 +40,32 @@ template <> struct tenantry::entity<Seat> {
       foreign_key(&Seat::ticket_id, &Ticket::id, on_delete::set_null),
       foreign_key(fields(&Seat::org_id, &Seat::title), fields(&Ticket::org_id, &Ticket::title), on_delete::cascade)};
 };
+// Scoped through its parent: a unique including the scope's foreign key, a global_unique() one,
+// a reference to a global entity besides its scope; and a chain of depth 2 with an identity key.
+struct SeatNote { Uuid id; std::string seat_code; std::string note; std::int64_t serial = 0; Uuid org_ref; };
+template <> struct tenantry::entity<SeatNote> {
+  static constexpr auto scope = tenantry::through<&SeatNote::seat_code>;
+  static constexpr std::string_view table = "seat_notes";
+  static constexpr auto primary_key = key(&SeatNote::id);
+  static constexpr auto constraints = std::tuple{foreign_key(&SeatNote::seat_code, &Slot::code),
+                                                 unique(&SeatNote::seat_code, &SeatNote::note),
+                                                 unique(&SeatNote::serial).global_unique(),
+                                                 foreign_key(&SeatNote::org_ref, &Organization::id)};
+};
+struct NoteEdit { std::int64_t id = 0; Uuid note_id; };
+template <> struct tenantry::entity<NoteEdit> {
+  static constexpr auto scope = tenantry::through<&NoteEdit::note_id>;
+  static constexpr std::string_view table = "note_edits";
+  static constexpr auto primary_key = key(&NoteEdit::id);
+  static constexpr auto columns = std::tuple{column(&NoteEdit::id).identity()};
+  static constexpr auto constraints = std::tuple{foreign_key(&NoteEdit::note_id, &SeatNote::id)};
+};
 int main() {
   sqlite::Connection db(":memory:");
   create_tables<Organization, ApiToken, Widget, Gadget, Part, Membership, Grant, Setting, Pin, User, Invite, Folder,
-                TokenCount, Ticket, Slot, Seat>(db);
+                TokenCount, Ticket, Slot, Seat, SeatNote, NoteEdit>(db);
+  Repository<NoteEdit, SqliteDialect> edits{db};
+  (void)edits.find(OrgId::random(), std::int64_t{1});
   Repository<TokenCount, SqliteDialect> counts{db};
   (void)counts.list();
   Repository<Seat, SqliteDialect> seats{db};
@@ -50,4 +73,5 @@ int main() {
   (void)OrgSchemas<Widget, Part, Folder>::table_names();
   (void)citus::schema<PgDialect>();
   static_assert(scope_of<TokenCount> == Scope::global && scope_of<Ticket> == Scope::org);
+  static_assert(scope_of<SeatNote> == Scope::parent && scope_of<NoteEdit> == Scope::parent);
 }

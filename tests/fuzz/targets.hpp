@@ -89,8 +89,11 @@ inline int url(const std::uint8_t* data, std::size_t size) {
     if (!in.starts_with("sqlite:") && scheme != std::string_view::npos && at != std::string_view::npos &&
         at > scheme + 3) {
       const std::string_view info = in.substr(scheme + 3, at - scheme - 3);
+      // In a keyword string a quote inside the "userinfo" changes where values end, so the
+      // message may rightly change with it; other userinfo characters cannot.
+      const bool keywords = tenantry::detail::looks_like_keywords(in);
       bool plain = true;
-      for (const char c : info) plain = plain && userinfo_char(c);
+      for (const char c : info) plain = plain && userinfo_char(c) && !(keywords && c == '\'');
       if (plain) {
         const std::string other = std::string(in.substr(0, scheme + 3)) + "u" + std::string(in.substr(at));
         std::string other_what;

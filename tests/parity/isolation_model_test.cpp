@@ -13,6 +13,12 @@
 // TENANTRY_MODEL_SEED=<n> replays a run (the seed is printed per backend);
 // TENANTRY_MODEL_OPS=<n> changes the number of operations (default 3000).
 //
+// Next to the tokens, each token may hold secrets in a table with no org column of its own,
+// scoped through the token (model_token_secrets, tenantry::through<&TokenSecret::token_id>): the
+// table shape whose hashes leaked when it was read as global. Secrets are inserted under the
+// org's tokens and, as the attack, under other orgs' tokens (which must write nothing and throw
+// OrgMismatch), read, listed, joined to their token and erased, and cascade with their token;
+// the whole secrets table is compared with the model at every checkpoint too.
 // A second run, run_text_model, does the same over a text-keyed entity set (TextOrgId slugs that
 // differ only in case, hold quotes and semicolons, are 64 bytes long or not ASCII) on SQLite,
 // PostgreSQL shared, row-level security and schema per org (tests/support/org_key_backends.hpp).
@@ -42,6 +48,24 @@
 using namespace tenantry;
 using fixtures::ApiToken;
 using fixtures::TokenStatus;
+
+namespace model_fx {
+/// A token's secret: no org column, scoped through its token.
+struct TokenSecret {
+  Uuid id;
+  Uuid token_id;
+  std::string hash;
+};
+}  // namespace model_fx
+using model_fx::TokenSecret;
+
+template <>
+struct tenantry::entity<TokenSecret> {
+  static constexpr auto scope = tenantry::through<&TokenSecret::token_id>;
+  static constexpr std::string_view table = "model_token_secrets";
+  static constexpr auto primary_key = key(&TokenSecret::id);
+  static constexpr auto constraints = std::tuple{foreign_key(&TokenSecret::token_id, &ApiToken::id, on_delete::cascade)};
+};
 
 namespace {
 
@@ -97,9 +121,9 @@ struct PostgresRlsApp {
                     "; GRANT USAGE ON SCHEMA public TO " + r.app);
     {
       Conn owner(as_role(parity::Postgres::url(), r.owner));
-      owner.execute(schema_sql<Dialect, fixtures::Organization, ApiToken>(DdlOptions{.row_level_security = true}));
+      owner.execute(schema_sql<Dialect, fixtures::Organization, ApiToken, TokenSecret>(DdlOptions{.row_level_security = true}));
       owner.execute("GRANT SELECT, INSERT ON organizations TO " + r.app +
-                    "; GRANT SELECT, INSERT, UPDATE, DELETE ON api_tokens TO " + r.app);
+                    "; GRANT SELECT, INSERT, UPDATE, DELETE ON api_tokens, model_token_secrets TO " + r.app);
     }
     return Conn(as_role(parity::Postgres::url(), r.app), pg::Options{.org_context = true});
   }
@@ -139,8 +163,20 @@ std::string describe(const Row& r) {
 
 using Key = std::pair<std::string, std::string>;  // (org, id) as text
 
+/// A secret as the test knows it: the org is its token's.
+struct SecretRow {
+  std::string org, token, hash;
+  friend bool operator==(const SecretRow&, const SecretRow&) = default;
+};
+
 struct Model {
   std::map<Key, Row> rows;
+  std::map<std::string, SecretRow> secrets;  // by secret id
+
+  /// ON DELETE CASCADE: the secrets of tokens no longer there go with them.
+  void cascade() {
+    std::erase_if(secrets, [&](const auto& s) { return rows.count({s.second.org, s.second.token}) == 0; });
+  }
 
   const Row* find(const std::string& org, const std::string& id) const {
     auto it = rows.find({org, id});
@@ -180,6 +216,14 @@ class Run {
   using Conn = typename B::Conn;
 
   Run(std::uint64_t seed, int orgs) : rng_(seed) {
+    // The secrets table: created with the others under row-level security, in each org's schema
+    // by add_org under schema per org, here otherwise.
+    if constexpr (!is_rls<B> && !parity::schema_per_org<B>) {
+      if constexpr (std::is_same_v<Conn, Database>)
+        conn_.execute(conn_.is_postgres() ? schema_sql<PgDialect, TokenSecret>() : schema_sql<SqliteDialect, TokenSecret>());
+      else
+        conn_.execute(schema_sql<typename B::Dialect, TokenSecret>());
+    }
     for (int i = 0; i < orgs; ++i) orgs_.push_back(add_org("model-" + std::to_string(i)));
   }
 
@@ -193,7 +237,7 @@ class Run {
 
   void step(bool in_tx) {
     ++ops;
-    const int pick = uniform(0, 99);
+    const int pick = uniform(0, 111);
     current = "pick " + std::to_string(pick) + (in_tx ? " in a transaction" : "");
     if (pick < 10) insert(in_tx);
     else if (pick < 13) insert_other_org();
@@ -208,6 +252,9 @@ class Run {
     else if (pick < 81) erase();
     else if (pick < 85) erase_where();
     else if (pick < 89) update_where();
+    else if (pick < 97) secret_insert(in_tx);
+    else if (pick < 105) secret_read();
+    else if (pick < 108) secret_erase_where();
     else if (!in_tx) transaction();
     else find();
   }
@@ -249,8 +296,41 @@ class Run {
     return stored;
   }
 
+  /// Every stored secret with its token's org, read with plain SQL and no filter ("none" for a
+  /// secret whose token is gone, which the foreign key must make impossible).
+  std::map<std::string, SecretRow> read_secrets() {
+    std::map<std::string, SecretRow> out;
+    const auto read = [&](auto& st, const std::string& org) {
+      SecretRow r{org.empty() ? std::string(st.column_text(3)) : org, std::string(st.column_text(1)), std::string(st.column_text(2))};
+      out[std::string(st.column_text(0))] = r;
+    };
+    const std::string columns = "SELECT CAST(s.id AS TEXT), CAST(s.token_id AS TEXT), s.hash, COALESCE(CAST(t.org_id AS TEXT), 'none') FROM ";
+    if constexpr (parity::schema_per_org<B>) {
+      for (const auto& o : orgs_) {
+        const std::string schema = "\"" + parity::FixtureOrgTables::schema_name(o) + "\".";
+        parity::raw_query(conn_, columns + schema + "model_token_secrets s LEFT JOIN " + schema + "api_tokens t ON t.id = s.token_id",
+                          [&](auto& st) { read(st, o.to_string()); });
+      }
+    } else {
+      parity::raw_query(raw_conn<B>(conn_), columns + "model_token_secrets s LEFT JOIN api_tokens t ON t.id = s.token_id",
+                        [&](auto& st) { read(st, std::string()); });
+    }
+    return out;
+  }
+
   /// The whole table against the model.
   void check_table(const char* when) {
+    const std::map<std::string, SecretRow> secrets = read_secrets();
+    for (const auto& [id, r] : model_.secrets) {
+      auto it = secrets.find(id);
+      if (it == secrets.end()) fail(when, "missing secret " + id);
+      else if (!(it->second == r)) fail(when, "secret " + id + " differs: stored in " + it->second.org + " under " + it->second.token);
+    }
+    for (const auto& [id, r] : secrets)
+      if (model_.secrets.count(id) == 0) {
+        ++leaks;  // written under a token of another org (or of none)
+        fail(when, "unexpected secret " + id + " of org " + r.org + " under token " + r.token);
+      }
     const std::map<Key, Row> stored = read_stored(when, "");
     for (const auto& [k, r] : model_.rows) {
       auto it = stored.find(k);
@@ -274,6 +354,7 @@ class Run {
  private:
   Conn conn_ = B::open();
   parity::Repo<B, ApiToken> tokens_{conn_};
+  parity::Repo<B, TokenSecret> secrets_{conn_};
   std::mt19937_64 rng_;
   std::vector<OrgId> orgs_;
   Model model_;
@@ -281,7 +362,11 @@ class Run {
   // Schema per org: each org has its own table, so the primary key (id) is unique per org only.
   static constexpr bool global_ids = !parity::schema_per_org<B>;
 
-  OrgId add_org(std::string slug) { return parity::add_org(conn_, std::move(slug)); }
+  OrgId add_org(std::string slug) {
+    const OrgId org = parity::add_org(conn_, std::move(slug));
+    if constexpr (parity::schema_per_org<B>) OrgSchemas<ApiToken, TokenSecret>::provision_org(conn_, org, DdlOptions{.if_not_exists = true});
+    return org;
+  }
 
   int uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
   bool chance(int percent) { return uniform(0, 99) < percent; }
@@ -612,6 +697,7 @@ class Run {
     const std::string id = probe_id(org);
     const bool removed = tokens_.erase(org, Uuid::parse(id));
     const bool want = model_.rows.erase({org.to_string(), id}) > 0;
+    model_.cascade();
     if (removed != want) {
       if (removed) ++leaks;
       fail("erase", std::string("returned ") + (removed ? "true" : "false") + " for " + id);
@@ -633,6 +719,7 @@ class Run {
         ++it;
       }
     }
+    model_.cascade();
     const std::int64_t got = tokens_.erase_where(
         org, col(&ApiToken::user_id) == user && col(&ApiToken::status) == (status == "active" ? TokenStatus::active : TokenStatus::revoked));
     if (got != want) {
@@ -656,6 +743,108 @@ class Run {
     if (got != want) {
       if (got > want) ++leaks;
       fail("update_where", std::to_string(got) + " rows, the model " + std::to_string(want));
+    }
+  }
+
+  // ---- secrets, scoped through their token ----
+
+  /// A secret id for `org` to name: its own secret's, another org's, or one nobody has.
+  std::string probe_secret(const OrgId& org) {
+    std::vector<std::string> own, all;
+    for (const auto& [id, r] : model_.secrets) {
+      all.push_back(id);
+      if (r.org == org.to_string()) own.push_back(id);
+    }
+    const int k = uniform(0, 9);
+    if (k < 5 && !own.empty()) return own[static_cast<std::size_t>(uniform(0, static_cast<int>(own.size()) - 1))];
+    if (k < 9 && !all.empty()) return all[static_cast<std::size_t>(uniform(0, static_cast<int>(all.size()) - 1))];
+    return Uuid::random().to_string();
+  }
+
+  void secret_insert(bool in_tx) {
+    ++counts["secret insert"];
+    const OrgId org = any_org();
+    const std::string token = probe_id(org);  // the org's token, another org's, or none
+    const TokenSecret s{Uuid::random(), Uuid::parse(token), "s" + std::to_string(uniform(0, 5))};
+    current += ": secret insert into " + org.to_string().substr(0, 8) + " under token " + token;
+    if (model_.find(org.to_string(), token) != nullptr) {
+      secrets_.insert(org, s);
+      model_.secrets[s.id.to_string()] = SecretRow{org.to_string(), token, s.hash};
+      return;
+    }
+    ++counts["secret insert under another org's token"];
+    std::optional<Transaction<Conn>> sp;
+    if (in_tx) sp.emplace(conn_.transaction());
+    bool written = false;
+    try {
+      secrets_.insert(org, s);
+      written = true;
+    } catch (const OrgMismatch&) {
+    }
+    if (sp) sp->rollback();
+    if (written) {
+      ++leaks;
+      fail("secret insert", "accepted a secret under token " + token + ", which is not a token of " + org.to_string());
+    }
+  }
+
+  void secret_read() {
+    ++counts["secret read"];
+    const OrgId org = any_org();
+    const std::string o = org.to_string();
+    const std::string id = probe_secret(org);
+    const auto got = secrets_.find(org, Uuid::parse(id));
+    const auto at = model_.secrets.find(id);
+    const bool want = at != model_.secrets.end() && at->second.org == o;
+    if (got && !want) {
+      ++leaks;
+      fail("secret find", "found secret " + id + ", which is not a secret of " + o);
+    } else if (!got && want) {
+      fail("secret find", "found nothing for secret " + id);
+    } else if (got && (got->hash != at->second.hash || got->token_id.to_string() != at->second.token)) {
+      fail("secret find", "secret " + id + " differs");
+    }
+    // The org's secrets, by the repository and joined to their tokens.
+    std::map<std::string, std::string> want_list, want_join;
+    for (const auto& [sid, r] : model_.secrets)
+      if (r.org == o) {
+        want_list[sid] = r.hash;
+        want_join[sid] = model_.find(o, r.token)->prefix;
+      }
+    std::map<std::string, std::string> got_list, got_join;
+    for (const TokenSecret& x : secrets_.list(org)) got_list[x.id.to_string()] = x.hash;
+    const auto joined = select(col(&TokenSecret::id), col(&ApiToken::token_prefix))
+                            .from<TokenSecret>()
+                            .join<ApiToken>(col(&ApiToken::id) == col(&TokenSecret::token_id));
+    for (const auto& [sid, prefix] : fetch(conn_, org, joined)) got_join[sid.to_string()] = prefix;
+    for (const auto* got_map : {&got_list, &got_join})
+      for (const auto& [sid, v] : *got_map)
+        if (want_list.count(sid) == 0) {
+          ++leaks;
+          fail("secret list/join", "returned secret " + sid + ", which is not a secret of " + o);
+        }
+    if (got_list != want_list) fail("secret list", std::to_string(got_list.size()) + " secrets, the model " + std::to_string(want_list.size()));
+    if (got_join != want_join) fail("secret join", std::to_string(got_join.size()) + " rows, the model " + std::to_string(want_join.size()));
+    if (secrets_.count(org) != static_cast<std::int64_t>(want_list.size())) fail("secret count", "differs");
+  }
+
+  void secret_erase_where() {
+    ++counts["secret erase_where"];
+    const OrgId org = any_org();
+    const std::string hash = "s" + std::to_string(uniform(0, 5));
+    std::int64_t want = 0;
+    for (auto it = model_.secrets.begin(); it != model_.secrets.end();) {
+      if (it->second.org == org.to_string() && it->second.hash == hash) {
+        it = model_.secrets.erase(it);
+        ++want;
+      } else {
+        ++it;
+      }
+    }
+    const std::int64_t got = secrets_.erase_where(org, col(&TokenSecret::hash) == hash);
+    if (got != want) {
+      if (got > want) ++leaks;
+      fail("secret erase_where", std::to_string(got) + " rows, the model " + std::to_string(want));
     }
   }
 
@@ -725,7 +914,7 @@ void run_model() {
 
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
   std::cout << "isolation model [" << B::name << (B::is_postgres ? "" : ", sqlite") << "] seed " << seed << ": " << run.ops << " operations, "
-            << run.model().rows.size() << " rows in 5 orgs, leaks " << run.leaks << ", other mismatches "
+            << run.model().rows.size() << " rows and " << run.model().secrets.size() << " secrets in 5 orgs, leaks " << run.leaks << ", other mismatches "
             << run.mismatches - run.leaks << ", " << ms << " ms\n  ";
   for (const auto& [op, n] : run.counts) std::cout << op << " " << n << "; ";
   std::cout << '\n';
@@ -734,7 +923,8 @@ void run_model() {
   // The run must actually have exercised the operations it claims to.
   for (const char* op : {"insert", "insert_many", "find", "list", "update", "set", "upsert on (org, prefix)",
                          "upsert on id", "erase", "erase_where", "update_where", "transaction", "savepoint",
-                         "savepoint rolled back", "committed", "rolled back"})
+                         "savepoint rolled back", "committed", "rolled back", "secret insert",
+                         "secret insert under another org's token", "secret read", "secret erase_where"})
     CHECK(run.counts[op] > 0);
   CHECK(run.model().rows.size() > 20);
 }

@@ -21,6 +21,7 @@
 
 using namespace tenantry;
 using namespace qfx;
+using testdb::expect_throw;
 
 namespace {
 
@@ -68,8 +69,8 @@ struct PostgresRlsQueries {
     }
     {
       Conn owner(as_role(parity::Postgres::url(), r.owner));
-      owner.execute(schema_sql<Dialect, Account, Member, Role, Capability, RoleAssignment, Node, NodePath, Key, Project, ProjectRole>(
-          DdlOptions{.row_level_security = true}));
+      owner.execute(schema_sql<Dialect, Account, Member, Role, Capability, RoleAssignment, Node, NodePath, Key, Project, ProjectRole,
+                               MemberSecret, SecretHistory>(DdlOptions{.row_level_security = true}));
       owner.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + r.app);
     }
     return Conn(as_role(parity::Postgres::url(), r.app), pg::Options{.org_context = true});
@@ -78,7 +79,8 @@ struct PostgresRlsQueries {
 
 /// The schema-per-org strategy: the global table in public, the org tables in one schema per org
 /// (provisioned as each org is made), connections with pg::Options{org_schemas}.
-using QueryOrgTables = OrgSchemas<Member, Role, Capability, RoleAssignment, Node, NodePath, Key, Project, ProjectRole>;
+using QueryOrgTables =
+    OrgSchemas<Member, Role, Capability, RoleAssignment, Node, NodePath, Key, Project, ProjectRole, MemberSecret, SecretHistory>;
 struct PostgresSchemaPerOrgQueries {
   using Dialect = PgDialect;
   using Conn = pg::Connection;
@@ -124,6 +126,8 @@ struct OrgData {
   std::vector<Node> nodes;
   std::vector<NodePath> paths;
   std::vector<Key> keys;
+  std::vector<MemberSecret> secrets;   // one per member but the last, whose hash names the org
+  std::vector<SecretHistory> history;  // one past hash per secret
 };
 
 /// Three orgs with look-alike rows: the same member names, role names, node names and key names
@@ -182,8 +186,19 @@ struct World {
         keys.insert(d.org, key);
         d.keys.push_back(key);
       }
+    // Secrets, scoped through their member; the hash is the same in every org but for its marker.
+    Repo<B, MemberSecret> secrets{conn};
+    Repo<B, SecretHistory> history{conn};
+    for (std::size_t m = 0; m + 1 < d.members.size(); ++m) {
+      d.secrets.push_back(secrets.insert(d.org, MemberSecret{Uuid::random(), d.members[m].id, "hash-org" + std::to_string(o), 1}));
+      d.history.push_back(history.insert(d.org, SecretHistory{Uuid::random(), d.secrets.back().id, "old-org" + std::to_string(o)}));
+    }
     return d;
   }
+};
+
+struct RawHash {
+  std::string password_hash;
 };
 
 template <class T>
@@ -351,6 +366,151 @@ TEMPLATE_TEST_CASE("predicates with OR and NOT at the top stay inside the org in
   CHECK(keys.count(w.orgs[2].org) == static_cast<std::int64_t>(w.orgs[2].keys.size()));
 }
 
+TEMPLATE_TEST_CASE("a table scoped through its parent: no operation of org A reaches a row of org B's parent",
+                   "[parity][query][org][through]", QUERY_BACKENDS) {
+  // The attacker is org A, knowing every id of org B (ids leak: logs, URLs, support tickets).
+  World<TestType> w;
+  auto& conn = w.conn;
+  const OrgData& a = w.orgs[0];
+  const OrgData& b = w.orgs[1];
+  Repo<TestType, MemberSecret> secrets{conn};
+  Repo<TestType, SecretHistory> history{conn};
+  const MemberSecret theirs = b.secrets[0];
+  const MemberSecret mine = a.secrets[0];
+  const auto b_sees_unchanged = [&] {
+    CHECK(secrets.find(b.org, theirs.id) == std::optional<MemberSecret>(theirs));
+    CHECK(secrets.count(b.org) == static_cast<std::int64_t>(b.secrets.size()));
+    CHECK(history.count(b.org) == static_cast<std::int64_t>(b.history.size()));
+  };
+  // Reads through the repository.
+  CHECK_FALSE(secrets.find(a.org, theirs.id));
+  CHECK(secrets.find(b.org, theirs.id) == std::optional<MemberSecret>(theirs));
+  CHECK(secrets.count(a.org) == static_cast<std::int64_t>(a.secrets.size()));
+  for (const MemberSecret& s : secrets.list(a.org)) CHECK(s.password_hash == "hash-org0");
+  CHECK(secrets.list(a.org, col(&MemberSecret::member_id) == theirs.member_id).empty());
+  CHECK_FALSE(secrets.exists(a.org, col(&MemberSecret::id) == theirs.id));
+  CHECK(secrets.count(a.org, col(&MemberSecret::password_hash) == std::string("hash-org1")) == 0);
+  // Depth 2: the history of B's secret is B's.
+  CHECK_FALSE(history.find(a.org, b.history[0].id));
+  CHECK(history.count(a.org) == static_cast<std::int64_t>(a.history.size()));
+  CHECK(history.list(a.org, col(&SecretHistory::secret_id) == theirs.id).empty());
+  // Writes to B's rows by key or predicate touch nothing.
+  MemberSecret stolen = theirs;  // B's row as is: it names B's member, a parent outside org A
+  stolen.password_hash = "attacker";
+  CHECK_THROWS_AS(secrets.update(a.org, stolen), OrgMismatch);
+  MemberSecret forged{theirs.id, a.members[0].id, "attacker", 1};  // B's key under A's member
+  CHECK_FALSE(secrets.update(a.org, forged));
+  CHECK_FALSE(secrets.update(a.org, forged, only(&MemberSecret::password_hash)));
+  CHECK_FALSE(secrets.set(a.org, theirs.id, &MemberSecret::password_hash, std::string("attacker")));
+  CHECK(secrets.update_where(a.org, col(&MemberSecret::id) == theirs.id, assign(col(&MemberSecret::version), 99)) == 0);
+  CHECK_FALSE(secrets.erase(a.org, theirs.id));
+  CHECK(secrets.erase_where(a.org, col(&MemberSecret::id) == theirs.id ||
+                                       col(&MemberSecret::password_hash) == std::string("hash-org1")) == 0);
+  CHECK_FALSE(history.erase(a.org, b.history[0].id));
+  CHECK(history.erase_where(a.org, col(&SecretHistory::secret_id) == theirs.id) == 0);
+  b_sees_unchanged();
+  // Inserting under B's member (or under a member nobody has): OrgMismatch, nothing written.
+  const auto e = expect_throw<OrgMismatch>(
+      [&] { secrets.insert(a.org, MemberSecret{Uuid::random(), b.members.back().id, "planted", 1}); });
+  CHECK(e.table() == "q_member_secrets");
+  CHECK(e.scoped_org() == a.org.to_string());
+  CHECK_THROWS_AS(secrets.insert(a.org, MemberSecret{Uuid::random(), Uuid::random(), "orphan", 1}), OrgMismatch);
+  CHECK_THROWS_AS(history.insert(a.org, SecretHistory{Uuid::random(), theirs.id, "planted"}), OrgMismatch);
+  std::vector<MemberSecret> batch{MemberSecret{Uuid::random(), a.members.back().id, "ok", 1},
+                                  MemberSecret{Uuid::random(), b.members.back().id, "planted", 1}};
+  CHECK_THROWS_AS(secrets.insert_many(a.org, batch), OrgMismatch);
+  CHECK(secrets.count(a.org) == static_cast<std::int64_t>(a.secrets.size()));  // all or nothing
+  // Upsert with B's secret's key and A's member: the conflicting row is B's, not overwritten.
+  // (Under row-level security the database refuses first; with one schema per org the key is
+  // per org, and the row is simply a new one of org A's.)
+  MemberSecret clash{theirs.id, a.members.back().id, "attacker", 7};
+  if constexpr (std::is_same_v<TestType, PostgresSchemaPerOrgQueries>) {
+    secrets.upsert(a.org, clash, on_conflict(&MemberSecret::id));
+    CHECK(secrets.erase(a.org, clash.id));
+  } else if constexpr (std::is_same_v<TestType, PostgresRlsQueries>) {
+    CHECK_THROWS_AS(secrets.upsert(a.org, clash, on_conflict(&MemberSecret::id)), DatabaseError);
+  } else {
+    CHECK_THROWS_AS(secrets.upsert(a.org, clash, on_conflict(&MemberSecret::id)), UniqueViolation);
+  }
+  MemberSecret under_b{Uuid::random(), b.members.back().id, "planted", 1};
+  CHECK_THROWS_AS(secrets.upsert(a.org, under_b, on_conflict(&MemberSecret::id)), OrgMismatch);
+  MemberSecret theirs_as_is = theirs;
+  theirs_as_is.password_hash = "attacker";
+  CHECK_THROWS_AS(secrets.upsert(a.org, theirs_as_is, on_conflict(&MemberSecret::id)), OrgMismatch);
+  b_sees_unchanged();
+  // Moving A's secret under B's member: refused, A's row unchanged.
+  MemberSecret moved = mine;
+  moved.member_id = b.members[0].id;
+  CHECK_THROWS_AS(secrets.update(a.org, moved), OrgMismatch);
+  CHECK_THROWS_AS(secrets.set(a.org, mine.id, &MemberSecret::member_id, b.members[0].id), OrgMismatch);
+  CHECK_THROWS_AS(
+      secrets.update_where(a.org, col(&MemberSecret::id) == mine.id, assign(col(&MemberSecret::member_id), b.members[0].id)),
+      OrgMismatch);
+  CHECK_THROWS_AS(history.set(a.org, a.history[0].id, &SecretHistory::secret_id, theirs.id), OrgMismatch);
+  CHECK(secrets.find(a.org, mine.id) == std::optional<MemberSecret>(mine));
+  b_sees_unchanged();
+  // Within the org everything works: insert, upsert (both paths), a move, erase with cascade.
+  MemberSecret fresh{Uuid::random(), a.members.back().id, "new", 1};
+  secrets.insert(a.org, fresh);
+  CHECK(secrets.find(a.org, fresh.id) == std::optional<MemberSecret>(fresh));
+  fresh.version = 2;
+  secrets.upsert(a.org, fresh, on_conflict(&MemberSecret::id));
+  CHECK(secrets.find(a.org, fresh.id)->version == 2);
+  MemberSecret other{Uuid::random(), a.members[0].id, "other", 1};
+  secrets.upsert(a.org, other, on_conflict(&MemberSecret::id));
+  CHECK(secrets.erase(a.org, other.id));
+  CHECK(secrets.set(a.org, fresh.id, &MemberSecret::member_id, a.members[0].id));
+  SecretHistory h{Uuid::random(), fresh.id, "older"};
+  history.insert(a.org, h);
+  CHECK(history.find(a.org, h.id) == std::optional<SecretHistory>(h));
+  CHECK(secrets.erase(a.org, fresh.id));
+  CHECK_FALSE(history.find(a.org, h.id));  // ON DELETE CASCADE
+  b_sees_unchanged();
+
+  // Queries: joins, left joins, subqueries, for every org.
+  for (std::size_t o = 0; o < w.orgs.size(); ++o) {
+    const OrgData& d = w.orgs[o];
+    const OrgData& next = w.orgs[(o + 1) % 3];
+    const std::string marker = "hash-org" + std::to_string(o);
+    // The login query: one account is a member of every org; each org sees its own hash only.
+    CHECK(fetch(conn, d.org, secret_for_login(w.accounts[0].email)) == std::vector<std::tuple<std::string>>{{marker}});
+    // Members and their secret versions: the last member has none (NULL), never another org's.
+    const auto ms = fetch(conn, d.org, members_and_secrets());
+    CHECK(ms.size() == d.members.size());
+    CHECK(std::count_if(ms.begin(), ms.end(), [](const auto& r) { return !std::get<1>(r).has_value(); }) == 1);
+    CHECK(fetch(conn, d.org, members_without_secret()) == std::vector<std::tuple<std::string>>{{d.members.back().display_name}});
+    CHECK(fetch(conn, d.org, members_with_hash(marker)).size() == d.secrets.size());
+    CHECK(fetch(conn, d.org, members_with_hash("hash-org" + std::to_string((o + 1) % 3))).empty());
+    // Depth 2 in a join.
+    CHECK(fetch(conn, d.org, history_of(d.members[0].id)) == std::vector<std::tuple<std::string>>{{"old-org" + std::to_string(o)}});
+    CHECK(fetch(conn, d.org, history_of(next.members[0].id)).empty());
+    CHECK(fetch(conn, d.org, select(count()).from<MemberSecret>()) ==
+          std::vector<std::tuple<std::int64_t>>{{static_cast<std::int64_t>(d.secrets.size())}});
+    // A global table with a subquery on the secrets takes the org, and sees only its rows.
+    const auto with_org1_hash = select(col(&Account::email))
+                                    .from<Account>()
+                                    .where(exists(from<MemberSecret>().where(col(&MemberSecret::password_hash) == std::string("hash-org1"))));
+    CHECK(fetch(conn, d.org, with_org1_hash).size() == (o == 1 ? w.accounts.size() : 0u));
+  }
+  // INSERT ... SELECT: archives only the org's hashes, into the org (both sides through parents).
+  CHECK(insert_select<SecretHistory>(conn, b.org, archive_into(), current_hashes()) == static_cast<std::int64_t>(b.secrets.size()));
+  CHECK(history.count(b.org) == static_cast<std::int64_t>(2 * b.history.size()));
+  CHECK(history.count(a.org) == static_cast<std::int64_t>(a.history.size()));
+  CHECK(history.count(w.orgs[2].org) == static_cast<std::int64_t>(w.orgs[2].history.size()));
+  // ... and one from org A naming B's secret as a constant writes nothing.
+  CHECK(insert_select<SecretHistory>(conn, a.org, archive_into(), select(tenantry::value(theirs.id), col(&Member::display_name)).from<Member>()) == 0);
+  CHECK(history.count(b.org) == static_cast<std::int64_t>(2 * b.history.size()));
+  CHECK(history.count(a.org) == static_cast<std::int64_t>(a.history.size()));
+  // Raw SQL without a filter: row-level security (the EXISTS policies) and the org's own schema
+  // still return only the org's rows.
+  if constexpr (org_separated<TestType>) {
+    CHECK(raw_query<RawHash>(conn, a.org, "SELECT password_hash FROM q_member_secrets WHERE $1::uuid IS NOT NULL").size() ==
+          a.secrets.size());
+    CHECK(raw_query<RawHash>(conn, a.org, "SELECT password_hash FROM q_secret_history WHERE $1::uuid IS NOT NULL").size() ==
+          a.history.size());
+  }
+}
+
 TEMPLATE_TEST_CASE("rows stream one at a time", "[parity][query]", QUERY_BACKENDS) {
   World<TestType> w;
   std::size_t n = 0;
@@ -464,6 +624,7 @@ struct ModelOrg {
   OrgId org;
   std::vector<Member> members;
   std::vector<Key> keys;
+  std::vector<MemberSecret> secrets;  // scoped through their member
 };
 
 template <class T>
@@ -483,6 +644,7 @@ TEMPLATE_TEST_CASE("randomized: joins, aggregates, subqueries and writes across 
   Repo<TestType, Account> accounts{conn};
   Repo<TestType, Member> members{conn};
   Repo<TestType, Key> keys{conn};
+  Repo<TestType, MemberSecret> secrets{conn};
   const Account acc = accounts.insert(Account{Uuid::random(), "shared@example.test"});
   std::mt19937_64 rng(20261201);
   const auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
@@ -496,7 +658,7 @@ TEMPLATE_TEST_CASE("randomized: joins, aggregates, subqueries and writes across 
   std::size_t checks = 0;
   for (int step = 0; step < 120; ++step) {
     ModelOrg& o = orgs[pick(orgs.size())];
-    switch (pick(5)) {
+    switch (pick(7)) {
       case 0:
       case 1: {  // a key for one of the org's members
         Key k{Uuid::random(), {}, o.members[pick(o.members.size())].id, name(),
@@ -531,6 +693,39 @@ TEMPLATE_TEST_CASE("randomized: joins, aggregates, subqueries and writes across 
       case 4:  // a member
         o.members.push_back(members.insert(o.org, Member{Uuid::random(), {}, acc.id, name()}));
         break;
+      case 5: {  // a secret for one of the org's members, or an attempt under another org's member
+        const ModelOrg& victim = orgs[pick(orgs.size())];
+        const bool attack = &victim != &o && pick(2) == 0;
+        const Member& m = attack ? victim.members[pick(victim.members.size())] : o.members[pick(o.members.size())];
+        const MemberSecret sec{Uuid::random(), m.id, name(), static_cast<std::int32_t>(pick(4))};
+        if (attack) {
+          CHECK_THROWS_AS(secrets.insert(o.org, sec), OrgMismatch);
+        } else {
+          secrets.insert(o.org, sec);
+          o.secrets.push_back(sec);
+        }
+        break;
+      }
+      case 6: {  // erase_where on the secrets with an OR at the top, or an update_where
+        const std::string n = name();
+        const std::int32_t v = static_cast<std::int32_t>(pick(4));
+        if (pick(2) == 0) {
+          const auto gone = secrets.erase_where(o.org, col(&MemberSecret::password_hash) == n || col(&MemberSecret::version) > v);
+          const auto before = o.secrets.size();
+          std::erase_if(o.secrets, [&](const MemberSecret& x) { return x.password_hash == n || x.version > v; });
+          CHECK(gone == static_cast<std::int64_t>(before - o.secrets.size()));
+        } else {
+          const auto changed = secrets.update_where(o.org, col(&MemberSecret::password_hash) == n, assign(col(&MemberSecret::version), v));
+          std::int64_t expected = 0;
+          for (MemberSecret& x : o.secrets)
+            if (x.password_hash == n) {
+              x.version = v;
+              ++expected;
+            }
+          CHECK(changed == expected);
+        }
+        break;
+      }
     }
     // Check every shape for one org.
     const ModelOrg& c = orgs[pick(orgs.size())];
@@ -560,6 +755,37 @@ TEMPLATE_TEST_CASE("randomized: joins, aggregates, subqueries and writes across 
       if (std::any_of(c.keys.begin(), c.keys.end(), [&](const Key& k) { return k.member_id == m.id && k.status == KeyStatus::active; }))
         holders.emplace_back(m.display_name);
     CHECK(as_sorted(fetch(conn, c.org, members_with_active_keys())) == as_sorted(holders));
+    // Secrets (scoped through their member): the repository, a join on names (which match
+    // across orgs) and a left join from the members.
+    std::vector<MemberSecret> got_secrets = secrets.list(c.org);
+    const auto by_secret_id = [](const MemberSecret& x, const MemberSecret& y) { return x.id < y.id; };
+    std::vector<MemberSecret> want_secrets = c.secrets;
+    std::sort(got_secrets.begin(), got_secrets.end(), by_secret_id);
+    std::sort(want_secrets.begin(), want_secrets.end(), by_secret_id);
+    CHECK(got_secrets == want_secrets);
+    std::vector<std::tuple<Uuid, Uuid>> secret_pairs;
+    for (const MemberSecret& x : c.secrets)
+      for (const Member& m : c.members)
+        if (m.display_name == x.password_hash) secret_pairs.emplace_back(x.id, m.id);
+    CHECK(as_sorted(fetch(conn, c.org,
+                          select(col(&MemberSecret::id), col(&Member::id))
+                              .from<MemberSecret>()
+                              .join<Member>(col(&Member::display_name) == col(&MemberSecret::password_hash)))) == as_sorted(secret_pairs));
+    std::vector<std::tuple<Uuid, std::optional<Uuid>>> member_secrets;
+    for (const Member& m : c.members) {
+      bool any = false;
+      for (const MemberSecret& x : c.secrets)
+        if (x.password_hash == m.display_name) {
+          member_secrets.emplace_back(m.id, x.id);
+          any = true;
+        }
+      if (!any) member_secrets.emplace_back(m.id, std::nullopt);
+    }
+    CHECK(as_sorted(fetch(conn, c.org,
+                          select(col(&Member::id), col(&MemberSecret::id))
+                              .from<Member>()
+                              .left_join<MemberSecret>(col(&MemberSecret::password_hash) == col(&Member::display_name)))) ==
+          as_sorted(member_secrets));
     // Aggregates per member.
     std::map<Uuid, std::pair<std::int64_t, std::int64_t>> usage;
     for (const Key& k : c.keys) {

@@ -15,9 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
@@ -549,4 +551,48 @@ TEST_CASE("PgBouncer: a statement name held by other SQL on every server session
   CHECK(conn.statement_stats().collisions == 20);
   CHECK(rel::raw_int(admin, "SELECT count(*) FROM rel_victims") == 10);
   for (PGconn* c : others) PQfinish(c);
+}
+
+TEST_CASE("PgBouncer: a per-org statement_timeout never reaches another client on a shared server session",
+          "[reliability][pgbouncer][observability]") {
+  const std::string direct = tenantry_test::pg_url();
+  const std::string url = through_bouncer(direct);
+  const OrgId slow = OrgId::random(), fast = OrgId::random();
+  const auto limits = [slow](const OrgId& org) { return org == slow ? 50ms : 0ms; };
+  const pg::Options options{.server_prepared = false, .statement_timeout = limits};
+  // Two clients, each its own pool, taking turns: the one of the slow org hits its limit, the
+  // other then runs longer than that limit, and sees no limit outside its transactions.
+  Pool<pg::Connection> slow_client(url, {.size = 1, .connect = options});
+  Pool<pg::Connection> fast_client(url, {.size = 1, .connect = options});
+  std::set<std::int64_t> slow_sessions, fast_sessions;
+  const std::string sleep = "SELECT pg_sleep($2) WHERE $1::uuid IS NOT NULL";
+  const std::string setting = "SELECT current_setting('statement_timeout')";
+  for (int round = 0; round < 5; ++round) {
+    INFO("round " << round);
+    {
+      auto conn = slow_client.acquire();
+      // A committed operation of the slow org (a limit set at session level would stay behind on
+      // the server session), then one that runs past the limit.
+      CHECK_NOTHROW(raw_execute(*conn, slow, sleep, 0.0));
+      CHECK_THROWS_AS(raw_execute(*conn, slow, sleep, 1.0), StatementTimeout);
+      auto tx = conn->transaction();
+      slow_sessions.insert(rel::raw_int(*conn, "SELECT pg_backend_pid()"));
+      tx.commit();
+    }
+    {
+      auto conn = fast_client.acquire();
+      CHECK(rel::raw_text(*conn, setting) == "0");
+      CHECK_NOTHROW(raw_execute(*conn, fast, sleep, 0.06));
+      auto tx = conn->transaction();
+      fast_sessions.insert(rel::raw_int(*conn, "SELECT pg_backend_pid()"));
+      CHECK(rel::raw_text(*conn, setting) == "0");
+      tx.commit();
+    }
+  }
+  // The clients did share server sessions (else the test would prove nothing about leaking).
+  std::vector<std::int64_t> shared;
+  std::set_intersection(slow_sessions.begin(), slow_sessions.end(), fast_sessions.begin(), fast_sessions.end(),
+                        std::back_inserter(shared));
+  INFO("server sessions: slow client " << slow_sessions.size() << ", fast client " << fast_sessions.size());
+  CHECK_FALSE(shared.empty());
 }

@@ -53,6 +53,7 @@ std::string statements_sql() {
                     (col(&ApiToken::status) != TokenStatus::revoked || col(&ApiToken::last_used_by).is_null());
   const auto in_list = col(&ApiToken::scopes).in({"a", "b", "c"}) || !(col(&ApiToken::name).like("x%"));
   constexpr std::size_t name = detail::field_of(&ApiToken::name), status = detail::field_of(&ApiToken::status);
+  static constexpr auto put_target = on_conflict(&ApiToken::id).update(only(&ApiToken::name));
   out << "insert: " << w(st::insert<ApiToken>()) << '\n'                                   // insert(org, row)
       << "find: " << w(st::find<ApiToken>()) << '\n'                                       // find(org, id)
       << "update: " << w(st::update<ApiToken>()) << '\n'                                   // update(org, row)
@@ -67,6 +68,8 @@ std::string statements_sql() {
       << "upsert on pk: " << w(st::upsert<ApiToken>(on_conflict(&ApiToken::id).update(only(&ApiToken::name)))) << '\n'
       << "upsert do nothing: " << w(st::upsert<ApiToken>(on_conflict(&ApiToken::org_id, &ApiToken::token_prefix).nothing()))
       << '\n'
+      << "put (upsert without read-back): "  // put(org, row, on_conflict(&ApiToken::id).update(only(&ApiToken::name)))
+      << w(st::upsert<ApiToken>(put_target, false)) << '\n'
       << "list: "
       << w(st::list<ApiToken>(pred, order_by(&ApiToken::created_at).desc(), order_by(&ApiToken::id), limit(5), offset(2)))
       << '\n'
@@ -82,6 +85,12 @@ std::string statements_sql() {
   out << "setting find: " << w(st::find<fixtures::Setting>()) << '\n'
       << "setting list: " << w(st::list<fixtures::Setting>(order_by(&fixtures::Setting::name), limit(10))) << '\n';
   out << "organization insert: " << w(st::insert<fixtures::Organization>()) << '\n';
+  if constexpr (D::is_postgres) {  // array parameters: PostgreSQL only
+    out << "insert_many (unnest): " << w(st::insert_unnest<ApiToken>()) << '\n'               // insert_many(org, rows)
+        << "gadget insert_many (unnest): " << w(st::insert_unnest<Gadget>()) << '\n'
+        << "find_many: " << w(st::find_many<ApiToken>()) << '\n'                               // find_many(org, ids)
+        << "setting find_many: " << w(st::find_many<fixtures::Setting>()) << '\n';             // find_many(keys)
+  }
   return out.str();
 }
 

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 using namespace tenantry;
 using namespace qfx;
@@ -59,7 +60,34 @@ std::string queries() {
       << write_sql<D>(query_detail::describe_insert_select(copy_default_roles_into(), default_roles_for(id))) << '\n'
       << "count with or at the top: "
       << write_sql<D>(statements::count<Key>(col(&Key::name) == "a" || col(&Key::name) == "b", !(col(&Key::uses) > 3)))
-      << '\n';
+      << '\n'
+      // Tables scoped through their parent (MemberSecret -> Member, SecretHistory -> MemberSecret).
+      << "through parent, find: " << write_sql<D>(statements::find<MemberSecret>()) << '\n'
+      << "through parent, list: "
+      << write_sql<D>(statements::list<MemberSecret>(col(&MemberSecret::version) > 1, order_by(&MemberSecret::id), limit(10)))
+      << '\n'
+      << "through parent, count: " << write_sql<D>(statements::count<MemberSecret>()) << '\n'
+      << "through parent, insert: " << write_sql<D>(statements::insert<MemberSecret>()) << '\n'
+      << "through parent, update: " << write_sql<D>(statements::update<MemberSecret>()) << '\n'
+      << "through parent, update not moving the row: "
+      << write_sql<D>(statements::update<MemberSecret>(std::vector<std::size_t>{2})) << '\n'
+      << "through parent, update_where: "
+      << write_sql<D>(statements::update_where<MemberSecret>({1}, col(&MemberSecret::version) == 1)) << '\n'
+      << "through parent, erase: " << write_sql<D>(statements::erase<MemberSecret>()) << '\n'
+      << "through parent, upsert: " << write_sql<D>(statements::upsert<MemberSecret>(on_conflict(&MemberSecret::id))) << '\n'
+      << "through parent, depth 2, find: " << write_sql<D>(statements::find<SecretHistory>()) << '\n'
+      << "through parent, depth 2, insert: " << write_sql<D>(statements::insert<SecretHistory>()) << '\n'
+      << "through parent, join: " << sql_of<D>(secret_for_login("a@b")) << '\n'
+      << "through parent, left join: " << sql_of<D>(members_and_secrets()) << '\n'
+      << "through parent, depth 2, join: " << sql_of<D>(history_of(id)) << '\n'
+      << "through parent, not exists: " << sql_of<D>(members_without_secret()) << '\n'
+      << "through parent, in subquery: " << sql_of<D>(members_with_hash("h")) << '\n'
+      << "through parent, insert select: "
+      << write_sql<D>(query_detail::describe_insert_select(archive_into(), current_hashes())) << '\n'
+      << "through parent, row-level security (PostgreSQL only):";
+  for (const TableInfo* t : {&table_info<MemberSecret>(), &table_info<SecretHistory>()})
+    for (const std::string& st : row_level_security_sql<D>(*t)) out << ' ' << st << ';';
+  out << '\n';
   return out.str();
 }
 
@@ -103,4 +131,43 @@ TEST_CASE("a description is its cache key: equal shapes, equal text; different s
   CHECK(cached_sql<SqliteDialect>(d1).id != cached_sql<SqliteDialect>(d3).id);
   // The same description in the other dialect is another text.
   CHECK(*cached_sql<PgDialect>(d1).text != *cached_sql<SqliteDialect>(d1).text);
+}
+
+TEST_CASE("a table scoped through its parent is filtered through the parent in every statement form", "[query][through]") {
+  const auto has = [](const std::string& sql, const std::string& needle) {
+    INFO(sql);
+    CHECK(sql.find(needle) != std::string::npos);
+  };
+  const std::string parent = "EXISTS (SELECT 1 FROM \"q_members\" AS \"p0\" WHERE \"p0\".\"id\" = ";
+  // Reads and deletes: the row's own foreign key, qualified by its table (never captured by a
+  // parent column of the same name).
+  for (const std::string& s : {write_sql<PgDialect>(statements::find<MemberSecret>()),
+                               write_sql<PgDialect>(statements::count<MemberSecret>()),
+                               write_sql<PgDialect>(statements::erase<MemberSecret>())})
+    has(s, parent + "\"q_member_secrets\".\"member_id\" AND \"p0\".\"org_id\" = $1)");
+  // Inserts: the new row's foreign key parameter, in the same statement.
+  has(write_sql<PgDialect>(statements::insert<MemberSecret>()), "SELECT $2, $3, $4, $5 WHERE " + parent + "$3 AND \"p0\".\"org_id\" = $1)");
+  // An update that sets the foreign key requires the new parent in the org too.
+  has(write_sql<PgDialect>(statements::update<MemberSecret>()), "AND EXISTS (SELECT 1 FROM \"q_members\" AS \"p1\" WHERE \"p1\".\"id\" = $3 AND \"p1\".\"org_id\" = $1)");
+  // The upsert's DO UPDATE only touches an existing row whose parent is the org's.
+  has(write_sql<SqliteDialect>(statements::upsert<MemberSecret>(on_conflict(&MemberSecret::id))),
+      "DO UPDATE SET \"member_id\" = excluded.\"member_id\", \"password_hash\" = excluded.\"password_hash\", \"version\" = "
+      "excluded.\"version\" WHERE EXISTS (SELECT 1 FROM \"q_members\" AS \"p1\" WHERE \"p1\".\"id\" = "
+      "\"q_member_secrets\".\"member_id\" AND \"p1\".\"org_id\" = ?1)");
+  // The optional side of a left join: in ON.
+  has(sql_of<PgDialect>(members_and_secrets()),
+      "LEFT JOIN \"q_member_secrets\" AS \"t1\" ON \"t1\".\"member_id\" = \"t0\".\"id\" AND " + parent + "\"t1\".\"member_id\"");
+  // Depth 2: through the secret, then its member.
+  has(write_sql<PgDialect>(statements::find<SecretHistory>()),
+      "WHERE EXISTS (SELECT 1 FROM \"q_member_secrets\" AS \"p0\" WHERE \"p0\".\"id\" = \"q_secret_history\".\"secret_id\" AND "
+      "EXISTS (SELECT 1 FROM \"q_members\" AS \"p1\" WHERE \"p1\".\"id\" = \"p0\".\"member_id\" AND \"p1\".\"org_id\" = $1))");
+  // A subquery on it needs the org even under a global table.
+  const auto q = select(col(&Account::email)).from<Account>().where(exists(from<MemberSecret>()));
+  static_assert(decltype(q)::reads_org_scoped);
+  // INSERT ... SELECT into it: each selected foreign key names a parent of the org.
+  has(write_sql<PgDialect>(query_detail::describe_insert_select(archive_into(), current_hashes())),
+      "AND EXISTS (SELECT 1 FROM \"q_member_secrets\" AS \"p1\" WHERE \"p1\".\"id\" = \"q_member_secrets\".\"id\" AND EXISTS");
+  static_assert(takes_org<MemberSecret> && takes_org<SecretHistory> && !org_scoped<MemberSecret> && parent_scoped<SecretHistory>);
+  static_assert(std::is_same_v<scope_parent_t<SecretHistory>, MemberSecret> && std::is_same_v<scope_parent_t<MemberSecret>, Member>);
+  static_assert(scope_of<MemberSecret> == Scope::parent && scope_of<Account> == Scope::global);
 }

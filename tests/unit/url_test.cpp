@@ -81,6 +81,16 @@ TEST_CASE("near misses of a PostgreSQL URL say exactly what is wrong", "[url]") 
     CHECK_THAT(m, !Catch::Contains("hunter"));
     CHECK_THAT(m, Catch::Contains("password"));
   }
+  // Nor is what the parser reads as a keyword after a password that held a space, nor the
+  // userinfo of a URL given as a keyword's value (libpq expands dbname='postgresql://...').
+  for (const char* bad : {"host=db password=two hunter2", "host=db password=two hunter2='x",
+                          "host=db password=two =hunter2", "dbname='postgresql://u:hunter2@db/app' port=x",
+                          "host=db port=postgres://u:hunter2@db", "host=db port=5432://hunter2hunter2hunter2@db"}) {
+    const std::string m = message(bad);
+    CHECK_THAT(m, !Catch::Contains("hunter"));
+    CHECK_THAT(m, Catch::Contains("bad database URL"));
+  }
+  CHECK_THAT(message("host=db password=two words"), Catch::Contains("missing '=' after keyword #3"));
 }
 
 TEST_CASE("malformed URLs say what is wrong", "[url]") {

@@ -34,6 +34,7 @@ struct PgDialect {
   static void quote(std::string& out, std::string_view ident) { detail::quote_identifier(out, ident); }
 
   static std::string column_type(const ColumnInfo& c) {
+    if (c.serial) return c.int_bytes <= 2 ? "SMALLSERIAL" : c.int_bytes <= 4 ? "SERIAL" : "BIGSERIAL";
     if (!c.sql_type.empty()) return c.sql_type;
     switch (c.kind) {
       case Kind::integer: return c.int_bytes <= 2 ? "SMALLINT" : c.int_bytes <= 4 ? "INTEGER" : "BIGINT";

@@ -79,9 +79,16 @@ struct SqliteDialect {
     std::string expression;
   };
   static std::optional<ImplicitCheck> implicit_check(const ColumnInfo& c) {
-    if (!c.sql_type.empty()) return std::nullopt;
     std::string col;
     quote(col, c.name);
+    // Varchar<N>: SQLite ignores the N of VARCHAR(N); the CHECK holds the limit (in characters,
+    // as PostgreSQL counts them). length(NULL) is NULL, which a CHECK lets through.
+    if (c.max_length > 0) {
+      std::string limit;
+      detail::append_number(limit, std::int64_t{c.max_length});
+      return ImplicitCheck{"length", "length(" + col + ") <= " + limit};
+    }
+    if (!c.sql_type.empty()) return std::nullopt;
     if (c.kind == Kind::boolean) return ImplicitCheck{"bool", col + " IN (0, 1)"};
     // json_valid(NULL) is 0 before SQLite 3.45, so a nullable column must let NULL through.
     if (c.kind == Kind::json)

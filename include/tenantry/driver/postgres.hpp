@@ -45,6 +45,7 @@
 #include "tenantry/driver/transaction.hpp"
 #include "tenantry/error.hpp"
 #include "tenantry/fwd.hpp"
+#include "tenantry/observe.hpp"
 #include "tenantry/sql_registry.hpp"
 #include "tenantry/types.hpp"
 
@@ -54,11 +55,13 @@
 #include <array>
 #include <bit>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <span>
@@ -75,6 +78,83 @@ struct PgDialect;
 }
 
 namespace tenantry::pg {
+
+namespace detail {
+/// The org type a callable takes when it has one non-template call operator (a lambda with a
+/// typed parameter, a function pointer, a std::function); void otherwise (a generic lambda).
+template <class F>
+struct org_parameter {
+  using type = void;
+};
+template <class F>
+  requires requires { &F::operator(); }
+struct org_parameter<F> : org_parameter<decltype(&F::operator())> {};
+template <class R, class A>
+struct org_parameter<R (*)(A)> {
+  using type = std::remove_cvref_t<A>;
+};
+template <class C, class R, class A>
+struct org_parameter<R (C::*)(A)> : org_parameter<R (*)(A)> {};
+template <class C, class R, class A>
+struct org_parameter<R (C::*)(A) const> : org_parameter<R (*)(A)> {};
+template <class C, class R, class A>
+struct org_parameter<R (C::*)(A) noexcept> : org_parameter<R (*)(A)> {};
+template <class C, class R, class A>
+struct org_parameter<R (C::*)(A) const noexcept> : org_parameter<R (*)(A)> {};
+
+/// True when F is meant for orgs of type O: it names O as its parameter, or it names none (a
+/// generic lambda) and can be called with one. Never by conversion: an org type does not
+/// convert to another.
+template <class F, class O>
+inline constexpr bool takes_org_type = std::is_same_v<typename org_parameter<F>::type, O> ||
+                                       (std::is_void_v<typename org_parameter<F>::type> &&
+                                        std::is_invocable_r_v<std::chrono::milliseconds, const F&, const O&>);
+}  // namespace detail
+
+/// Options::statement_timeout: the limit of each org, as one function per org type. Assigned
+/// from a function of OrgId, TextOrgId or IntOrgId (or a generic lambda, for all three). Asked
+/// for an org of a type it was not given a function for, it throws UsageError: an entity set
+/// keyed differently from the function never runs without the limit unnoticed.
+class OrgStatementTimeout {
+ public:
+  OrgStatementTimeout() = default;
+  template <class F>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, OrgStatementTimeout> &&
+             (detail::takes_org_type<std::remove_cvref_t<F>, OrgId> ||
+              detail::takes_org_type<std::remove_cvref_t<F>, TextOrgId> ||
+              detail::takes_org_type<std::remove_cvref_t<F>, IntOrgId>))
+  OrgStatementTimeout(F&& f) {  // NOLINT(google-explicit-constructor): assigned like a std::function
+    using Fn = std::remove_cvref_t<F>;
+    if constexpr (detail::takes_org_type<Fn, OrgId>) uuid_ = f;
+    if constexpr (detail::takes_org_type<Fn, TextOrgId>) text_ = f;
+    if constexpr (detail::takes_org_type<Fn, IntOrgId>) int_ = f;
+  }
+
+  /// True when a function is set (for any org type).
+  explicit operator bool() const noexcept { return uuid_ || text_ || int_; }
+
+  /// The limit of org (0: none); UsageError when no function takes its org type.
+  template <org_id_type O>
+  std::chrono::milliseconds operator()(const O& org) const {
+    const auto& fn = pick<O>();
+    if (!fn)
+      throw UsageError(std::string("tenantry: postgres: Options::statement_timeout has no function for ") +
+                       (std::is_same_v<O, OrgId> ? "OrgId" : std::is_same_v<O, TextOrgId> ? "TextOrgId" : "IntOrgId") +
+                       " orgs (it was set for another org type); org " + org.to_string() + " would run without its limit");
+    return fn(org);
+  }
+
+ private:
+  template <class O>
+  const std::function<std::chrono::milliseconds(const O&)>& pick() const noexcept {
+    if constexpr (std::is_same_v<O, OrgId>) return uuid_;
+    else if constexpr (std::is_same_v<O, TextOrgId>) return text_;
+    else return int_;
+  }
+  std::function<std::chrono::milliseconds(const OrgId&)> uuid_;
+  std::function<std::chrono::milliseconds(const TextOrgId&)> text_;
+  std::function<std::chrono::milliseconds(const IntOrgId&)> int_;
+};
 
 /// How a Connection talks to the server.
 struct Options {
@@ -101,6 +181,20 @@ struct Options {
   /// org without a schema is refused with OrgNotProvisioned. Like org_context, nothing outlives
   /// the transaction; both may be on together.
   bool org_schemas = false;
+  /// Told about every statement this connection executes (observe.hpp); null: nothing is.
+  std::shared_ptr<StatementObserver> observer{};
+  /// A per-org statement_timeout: before every org-scoped operation, the org's limit (0: none,
+  /// the session's setting applies) is set for the current transaction with
+  /// set_config('statement_timeout', $1, true), opening a transaction around the operation when
+  /// none is open (as org_context does). A statement that runs longer is cancelled by the server
+  /// and throws StatementTimeout. Transaction-local, so nothing reaches the next transaction:
+  /// not the next lease of a pooled connection, not another client behind PgBouncer in
+  /// transaction mode. Within one transaction, an operation for an org without a limit after
+  /// one with a limit puts back the value the transaction began with. Set it to a function of
+  /// the org type your entities use (`[](const OrgId&) {...}`, `[](const TextOrgId&) {...}`),
+  /// or a generic lambda for every type; an operation for an org type it does not take is a
+  /// UsageError (a limit is never skipped silently). See OrgStatementTimeout.
+  OrgStatementTimeout statement_timeout{};
 };
 
 /// Type OIDs from PostgreSQL's catalog (pg_type.dat); they are fixed across server versions.
@@ -151,6 +245,8 @@ struct Session {
   bool server_prepared = true;
   std::string broken;  // why the connection became unusable; empty while it works
   StatementStats stats;
+  tenantry::detail::StatementWatch watch;  // observe.hpp
+  bool streaming = false;  // a statement's streamed rows are pending (Statement::stream_next_execution)
 
   Session() = default;
   Session(const Session&) = delete;
@@ -163,6 +259,10 @@ struct Session {
   /// a dead connection with an error too; checking first gives one consistent exception and
   /// never sends anything on a socket we already know is dead.
   void ensure_usable() {
+    if (streaming) [[unlikely]]
+      throw UsageError("tenantry: postgres: a query's rows are being streamed on this connection (for_each_row); "
+                       "nothing else can run on it until they are read: use another connection, or fetch() the rows "
+                       "first");
     if (broken.empty() && PQstatus(conn) == CONNECTION_OK) return;
     if (broken.empty()) broken = trimmed(PQerrorMessage(conn));
     throw ConnectionError("tenantry: postgres: the connection is broken (" + broken + "); open a new one", "08003");
@@ -229,6 +329,12 @@ inline std::string sqlstate(const PGresult* r) {
   // lock_timeout / NOWAIT: a lock stayed taken past the time we agreed to wait, which is what
   // BusyError means for SQLite's busy timeout.
   if (code == "55P03") throw BusyError(what, code);
+  // query_canceled: by statement_timeout (the server says so in its message, in English unless
+  // lc_messages says otherwise), or by a cancel request.
+  if (code == "57014") {
+    if (primary.find("statement timeout") != std::string::npos) throw StatementTimeout(what, code);
+    throw QueryCanceled(what, code);
+  }
   if (code == "53100") throw StorageFull(what, code);
   if (code == "25006") throw ReadOnlyError(what, code);
   // A row-level security policy of tenantry's read the org context and found none (ddl.hpp,
@@ -280,6 +386,30 @@ constexpr bool text_bytes_type(Oid t) noexcept {
 /// Types column_text reads (their binary form is text; jsonb's after a version byte).
 constexpr bool readable_as_text(Oid t) noexcept {
   return text_bytes_type(t) || t == oid::jsonb || t == oid::xml || t == oid::unknown || t == oid::char_;
+}
+
+/// The element type of a one-dimensional array type with a binary form the driver writes
+/// (Statement::bind_array), or 0.
+constexpr Oid array_element_type(Oid array) noexcept {
+  switch (array) {
+    case 1000: return oid::boolean;
+    case 1001: return oid::bytea;
+    case 1003: return oid::name;
+    case 1005: return oid::int2;
+    case 1007: return oid::int4;
+    case 1009: return oid::text;
+    case 1014: return oid::bpchar;
+    case 1015: return oid::varchar;
+    case 1016: return oid::int8;
+    case 1021: return oid::float4;
+    case 1022: return oid::float8;
+    case 1115: return oid::timestamp;
+    case 1185: return oid::timestamptz;
+    case 199: return oid::json;
+    case 2951: return oid::uuid;
+    case 3807: return oid::jsonb;
+    default: return 0;
+  }
 }
 
 inline std::string type_label(Oid t) {
@@ -358,6 +488,8 @@ class Statement {
   /// Executes on the first call (with the bound parameters), then advances through the result.
   /// True while a row is available; false once the rows are exhausted, until reset().
   bool step() {
+    if (session_->watch.observer != nullptr && !observed_.stepping) [[unlikely]] return observed_step();
+    if (stream_ != Stream::off) return stream_step();
     if (!result_) {
       execute();
       row_ = 0;
@@ -418,17 +550,15 @@ class Statement {
   /// Text-like columns only (text, varchar, char(n), name, json, jsonb, xml) and bytea's raw
   /// bytes; a NULL reads as empty. Valid until reset(). Cast other types to text in the SQL.
   std::string_view column_text(int c) const {
-    check_cell(c);
-    if (PQgetisnull(result_.get(), row_, c) != 0) return {};
-    const Cell v = cell(c, "text");
+    const Cell v = cell_or_null(c);
+    if (v.data == nullptr) return {};
     if (!detail::readable_as_text(v.type) && v.type != oid::bytea) mistyped(v, "text (cast it with ::text in the SQL)");
     return text_of(v);
   }
   /// bytea (and the bytes of text-like columns); a NULL reads as empty. Valid until reset().
   std::span<const std::byte> column_blob(int c) const {
-    check_cell(c);
-    if (PQgetisnull(result_.get(), row_, c) != 0) return {};
-    const Cell v = cell(c, "bytes");
+    const Cell v = cell_or_null(c);
+    if (v.data == nullptr) return {};
     if (!detail::readable_as_text(v.type) && v.type != oid::bytea) mistyped(v, "bytes");
     const std::string_view t = text_of(v);
     return {reinterpret_cast<const std::byte*>(t.data()), t.size()};
@@ -480,6 +610,8 @@ class Statement {
 
   /// Forgets the bound parameters and the result. Buffers keep their capacity.
   void reset() noexcept {
+    if (observed_.state() != tenantry::detail::Execution::State::idle) [[unlikely]] end_observed_at_reset();
+    if (stream_ != Stream::off) end_stream();
     result_.reset();
     row_ = rows_ = 0;
     for (Param& p : params_) p.clear();
@@ -489,6 +621,44 @@ class Statement {
   /// Keeps `value` alive until reset() and returns a view of it, for binding a temporary.
   std::string_view keep(std::string value) { return kept_.emplace_back(std::move(value)); }
 
+  /// Binds parameter i as a one-dimensional array of n elements, for SQL that casts it
+  /// ($i::uuid[] in `= ANY($i::uuid[])` or `unnest($i::uuid[], ...)`): element(elements, k) binds
+  /// element k with the ArrayElements' bind_* calls. Sent in binary when the server described
+  /// the parameter as an array of a type whose binary form the driver writes (and every element
+  /// has one), in the text form {"...", NULL} otherwise, which the server parses as the cast's
+  /// type. Every element is checked as a scalar parameter would be (NUL in text, JSON, ranges).
+  template <class F>
+  void bind_array(int i, std::size_t n, F&& element) {
+    Param& p = slot(i);
+    p.clear();
+    const Oid target = session_->server_prepared ? detail::array_element_type(param_types_[static_cast<std::size_t>(i - 1)]) : 0;
+    try {
+      if (target != 0 && fill_array(p.owned, i, n, target, element)) {
+        p.format = 1;
+      } else {
+        fill_array(p.owned, i, n, 0, element);
+        p.format = 0;
+      }
+    } catch (...) {
+      p.clear();
+      throw;
+    }
+    p.value = Value::array;
+    p.where = Where::owned;
+    p.length = static_cast<int>(p.owned.size());
+    p.type = 0;  // the SQL's cast gives the type
+  }
+
+  /// Makes the next execution deliver its rows one at a time (libpq's single-row mode), for
+  /// for_each_row: each step() then holds only the current row, so a result of any size is read
+  /// in constant memory. While rows are pending, libpq has this query in flight and the
+  /// connection can run nothing else: any other statement, transaction command or prepare on
+  /// it throws UsageError until the last row has been read or reset() has drained the rest.
+  /// reset() reads what is left (it does not cancel, which would abort an open transaction).
+  void stream_next_execution() noexcept {
+    if (stream_ == Stream::off) stream_ = Stream::requested;
+  }
+
   /// The server-side name ("tenantry_" and 48 hex digits of the text's SHA-256, see
   /// sql_registry.hpp), the current result, and the parameter types the server inferred (empty
   /// without server-side preparation).
@@ -497,7 +667,8 @@ class Statement {
   std::span<const Oid> param_types() const noexcept { return param_types_; }
 
  private:
-  enum class Value : std::uint8_t { null, integer, real, boolean, text, json, blob, uuid, timestamp };
+  // array: an encoded array parameter (bind_array), never encoded again.
+  enum class Value : std::uint8_t { null, integer, real, boolean, text, json, blob, uuid, timestamp, array };
   enum class Where : std::uint8_t { null, small, owned, external };
 
   struct Param {
@@ -540,6 +711,55 @@ class Statement {
     int column;
   };
 
+ public:
+  /// The elements of an array parameter (bind_array): the same bind_* calls as a statement's,
+  /// so bind_value(elements, 0, v) binds any storable value as the next element.
+  class ArrayElements {
+   public:
+    void bind_null(int) { add(Value::null, [](Param&) {}); }
+    void bind_int(int, std::int64_t v) { add(Value::integer, [&](Param& p) { p.i = v; }); }
+    void bind_double(int, double v) { add(Value::real, [&](Param& p) { p.d = v; }); }
+    void bind_bool(int, bool v) { add(Value::boolean, [&](Param& p) { p.i = v ? 1 : 0; }); }
+    void bind_text(int, std::string_view v) { add(Value::text, [&](Param& p) { p.ext = sized_bytes(v); }); }
+    void bind_json(int, std::string_view v) {
+      tenantry::detail::require_json(v, index_);
+      add(Value::json, [&](Param& p) { p.ext = sized_bytes(v); });
+    }
+    void bind_blob(int, std::span<const std::byte> v) {
+      const std::string_view bytes(reinterpret_cast<const char*>(v.data()), v.size());
+      add(Value::blob, [&](Param& p) { p.ext = sized_bytes(bytes); });
+    }
+    void bind_uuid(int, const Uuid& v) { add(Value::uuid, [&](Param& p) { p.uuid = v.bytes; }); }
+    void bind_timestamp(int, Timestamp v) {
+      if (v.micros < Timestamp::min_micros || v.micros > Timestamp::max_micros)
+        throw ValueError("tenantry: timestamp outside years 0001-9999: " + std::to_string(v.micros) + " us");
+      add(Value::timestamp, [&](Param& p) { p.i = v.micros; });
+    }
+    std::string_view keep(std::string value) { return s_.keep(std::move(value)); }
+
+   private:
+    friend class Statement;
+    ArrayElements(Statement& s, int index, Oid element, std::string& out) : s_(s), index_(index), element_(element), out_(out) {}
+    template <class Set>
+    void add(Value value, Set&& set) {
+      e_.clear();
+      e_.value = value;
+      set(e_);
+      if (element_ != 0) s_.append_binary_element(e_, element_, index_, out_, has_null_, binary_ok_);
+      else s_.append_text_element(e_, index_, out_, count_);
+      ++count_;
+    }
+    Statement& s_;
+    int index_;
+    Oid element_;  // binary elements of this type; 0: the text form {...}
+    std::string& out_;
+    Param e_;
+    std::size_t count_ = 0;
+    bool has_null_ = false, binary_ok_ = true;
+  };
+
+ private:
+
   template <class Set>
   void bind(int i, Value value, Set&& set) {
     Param& p = slot(i);
@@ -578,14 +798,18 @@ class Statement {
   /// The wire form of p for the parameter's type: the server's inferred type when prepared,
   /// otherwise a type chosen from the value.
   void encode(Param& p, int i) {
-    if (p.value == Value::null) return;
+    if (p.value == Value::null || p.value == Value::array) return;
     // PostgreSQL text cannot hold NUL (the server would refuse it, aborting the open
     // transaction): refuse it here, before anything is sent.
     if ((p.value == Value::text || p.value == Value::json) && p.ext.find('\0') != std::string_view::npos)
       throw ValueError("tenantry: postgres: parameter $" + std::to_string(i) +
                        " holds a NUL byte, which PostgreSQL text cannot store");
     if (!session_->server_prepared) return encode_by_value(p);
-    const Oid target = param_types_[static_cast<std::size_t>(i - 1)];
+    encode_as(p, param_types_[static_cast<std::size_t>(i - 1)], i);
+  }
+
+  /// The wire form of p for a parameter (or array element) of type `target`.
+  void encode_as(Param& p, Oid target, int i) {
     switch (p.value) {
       case Value::integer: return encode_int(p, target, i);
       case Value::real: return encode_double(p, target, i);
@@ -615,7 +839,122 @@ class Statement {
       case Value::timestamp:
         if (target == oid::timestamptz || target == oid::timestamp) return timestamp_binary(p);
         return text_small(p, 27, [&](char* o) { Timestamp{p.i}.write_iso(o); });
-      case Value::null: break;
+      case Value::null:
+      case Value::array: break;
+    }
+  }
+
+  // ---- array parameters (bind_array) ---------------------------------------------------------
+
+  static void append_be32(std::string& out, std::uint32_t v) {
+    char b[4];
+    detail::put_be(b, v);
+    out.append(b, 4);
+  }
+
+  /// Writes the n elements into `out`: binary elements of type `target`, or the text form when
+  /// target is 0. False when an element has no binary form for target (the caller then writes
+  /// the text form).
+  template <class F>
+  bool fill_array(std::string& out, int i, std::size_t n, Oid target, F& element) {
+    if (n > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
+      throw ValueError("tenantry: an array of " + std::to_string(n) + " elements is too large for PostgreSQL");
+    out.clear();
+    ArrayElements elements(*this, i, target, out);
+    if (target != 0) {
+      // ndim, has-nulls flag (patched below), element type, then the one dimension: size, lower bound.
+      append_be32(out, n == 0 ? 0 : 1);
+      append_be32(out, 0);
+      append_be32(out, target);
+      if (n > 0) {
+        append_be32(out, static_cast<std::uint32_t>(n));
+        append_be32(out, 1);
+      }
+    } else {
+      out += '{';
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+      element(elements, k);
+      if (!elements.binary_ok_) return false;
+    }
+    if (elements.count_ != n)
+      throw UsageError("tenantry: postgres: array parameter $" + std::to_string(i) + " was given " +
+                       std::to_string(elements.count_) + " elements for " + std::to_string(n));
+    if (target != 0) {
+      if (elements.has_null_) detail::put_be(out.data() + 4, std::uint32_t{1});
+    } else {
+      out += '}';
+    }
+    return true;
+  }
+
+  void append_binary_element(Param& e, Oid target, int i, std::string& out, bool& has_null, bool& ok) {
+    if (e.value == Value::null) {
+      append_be32(out, 0xFFFFFFFFu);  // length -1: NULL
+      has_null = true;
+      return;
+    }
+    if ((e.value == Value::text || e.value == Value::json) && e.ext.find('\0') != std::string_view::npos)
+      throw ValueError("tenantry: postgres: an element of parameter $" + std::to_string(i) +
+                       " holds a NUL byte, which PostgreSQL text cannot store");
+    encode_as(e, target, i);
+    // A text-format encoding is the binary form only for the text-like types.
+    if (e.format == 0 && !detail::text_bytes_type(target)) {
+      ok = false;
+      return;
+    }
+    append_be32(out, static_cast<std::uint32_t>(e.length));
+    out.append(e.data(), static_cast<std::size_t>(e.length));
+  }
+
+  /// One element of an array's text form: NULL, or the value's text in double quotes with '"'
+  /// and '\' escaped.
+  void append_text_element(Param& e, int i, std::string& out, std::size_t k) {
+    if (k) out += ',';
+    if (e.value == Value::null) {
+      out += "NULL";
+      return;
+    }
+    const auto quoted = [&](std::string_view text) {
+      out += '"';
+      for (const char c : text) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      out += '"';
+    };
+    char buf[40];
+    switch (e.value) {
+      case Value::integer: return quoted({buf, static_cast<std::size_t>(std::to_chars(buf, buf + 24, e.i).ptr - buf)});
+      case Value::real:
+        if (std::isnan(e.d)) return quoted("NaN");
+        if (std::isinf(e.d)) return quoted(e.d > 0 ? "Infinity" : "-Infinity");
+        return quoted({buf, static_cast<std::size_t>(std::to_chars(buf, buf + 32, e.d).ptr - buf)});
+      case Value::boolean: return quoted(e.i != 0 ? "t" : "f");
+      case Value::text:
+      case Value::json:
+        if (e.ext.find('\0') != std::string_view::npos)
+          throw ValueError("tenantry: postgres: an element of parameter $" + std::to_string(i) +
+                           " holds a NUL byte, which PostgreSQL text cannot store");
+        return quoted(e.ext);
+      case Value::blob: {
+        static constexpr char hex[] = "0123456789abcdef";
+        std::string& t = scratch_;
+        t.assign("\\x");
+        for (const char c : e.ext) {
+          t += hex[static_cast<unsigned char>(c) >> 4];
+          t += hex[static_cast<unsigned char>(c) & 15];
+        }
+        return quoted(t);
+      }
+      case Value::uuid:
+        Uuid{e.uuid}.write(buf);
+        return quoted({buf, 36});
+      case Value::timestamp:
+        Timestamp{e.i}.write_iso(buf);
+        return quoted({buf, 27});
+      case Value::null:
+      case Value::array: break;
     }
   }
 
@@ -646,7 +985,8 @@ class Statement {
         // timestamp column would get the instant converted to the session's TimeZone by the
         // implicit cast, and read back shifted by the zone's offset.
         return text_small(p, 27, [&](char* o) { Timestamp{p.i}.write_iso(o); });
-      case Value::null: break;
+      case Value::null:
+      case Value::array: break;
     }
   }
 
@@ -978,6 +1318,122 @@ class Statement {
     detail::throw_error(s, r.get(), *sql_);
   }
 
+  // ---- observation (observe.hpp): only with an observer installed ----------------------------
+  [[gnu::noinline]] bool observed_step() {
+    observed_.stepping = true;
+    struct Done {
+      bool& stepping;
+      ~Done() { stepping = false; }
+    } done{observed_.stepping};
+    tenantry::detail::StatementWatch& w = session_->watch;
+    if (w.in_hook || observed_.state() == tenantry::detail::Execution::State::ended) return step();
+    if (observed_.state() == tenantry::detail::Execution::State::idle) observed_.begin(w);
+    try {
+      const bool row = step();
+      if (row) observed_.row();
+      else end_observed(false, nullptr);
+      return row;
+    } catch (const std::exception& e) {
+      end_observed(true, &e);
+      throw;
+    } catch (...) {
+      end_observed(true, nullptr);
+      throw;
+    }
+  }
+  [[gnu::noinline]] void end_observed_at_reset() noexcept {
+    end_observed(false, nullptr);
+    observed_.clear();
+  }
+  void end_observed(bool failed, const std::exception* error) noexcept {
+    // Rows of the result (the caller may have read fewer), or of the rows stepped through.
+    const std::int64_t rows = std::max<std::int64_t>(observed_.rows(), result_ ? rows_ : 0);
+    std::int64_t affected = 0;
+    if (!failed && result_) {
+      const std::string_view verb = PQcmdStatus(result_.get());
+      if (verb.starts_with("INSERT") || verb.starts_with("UPDATE") || verb.starts_with("DELETE") ||
+          verb.starts_with("MERGE"))
+        affected = changes();
+    }
+    observed_.end(session_->watch, "postgres", name_, *sql_, rows, affected, failed, error);
+  }
+
+  // ---- streaming (single-row mode) -----------------------------------------------------------
+  // A path of its own beside execute(): sends the execution without waiting (PQsendQuery*),
+  // switches the query to single-row mode, and takes one PGresult per step().
+
+  bool stream_step() {
+    detail::Session& s = *session_;
+    if (stream_ == Stream::finished) return false;
+    if (stream_ == Stream::requested) stream_send();
+    result_.reset(PQgetResult(s.conn));
+    const ExecStatusType status = result_ ? PQresultStatus(result_.get()) : PGRES_FATAL_ERROR;
+    row_ = 0;
+    if (status == PGRES_SINGLE_TUPLE) {
+      rows_ = 1;
+      ++streamed_;
+      return true;
+    }
+    rows_ = 0;
+    detail::Result last = std::move(result_);
+    const bool retried = stream_retried_;
+    end_stream();  // reads the end of the query (and anything after an error)
+    stream_ = Stream::finished;
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY) {
+      result_ = std::move(last);  // the final, row-less result: changes() reads it
+      return false;
+    }
+    // Lost by the server before any row came (DEALLOCATE, a restart behind a pooler): prepare
+    // again and run once more, outside a transaction only, as execute() does.
+    if (s.server_prepared && detail::sqlstate(last.get()) == "26000") {
+      prepared_ = false;
+      if (streamed_ == 0 && !retried && PQtransactionStatus(s.conn) == PQTRANS_IDLE) {
+        stream_retried_ = true;
+        stream_ = Stream::requested;
+        return stream_step();
+      }
+    }
+    detail::throw_error(s, last.get(), *sql_);
+  }
+
+  void stream_send() {
+    detail::Session& s = *session_;
+    s.ensure_usable();
+    if (s.server_prepared && !prepared_) prepare_on_server();
+    const std::size_t n = params_.size();
+    values_.resize(n);
+    lengths_.resize(n);
+    formats_.resize(n);
+    types_.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      values_[k] = params_[k].data();
+      lengths_[k] = params_[k].length;
+      formats_[k] = params_[k].format;
+      types_[k] = params_[k].type;
+    }
+    const int count = static_cast<int>(n);
+    const int sent = s.server_prepared ? PQsendQueryPrepared(s.conn, name_.c_str(), count, values_.data(),
+                                                             lengths_.data(), formats_.data(), 1)
+                                       : PQsendQueryParams(s.conn, sql_->c_str(), count, types_.data(), values_.data(),
+                                                           lengths_.data(), formats_.data(), 1);
+    if (sent != 1) detail::throw_error(s, nullptr, *sql_);
+    // Right after sending, before any result is read, as libpq requires. It cannot fail there.
+    PQsetSingleRowMode(s.conn);
+    stream_ = Stream::running;
+    streamed_ = 0;
+    s.streaming = true;
+  }
+
+  /// Reads whatever the streamed query still has to deliver, so the connection is free again.
+  void end_stream() noexcept {
+    if (stream_ == Stream::running) {
+      while (PGresult* r = PQgetResult(session_->conn)) PQclear(r);
+      session_->streaming = false;
+    }
+    stream_ = Stream::off;
+    stream_retried_ = false;
+  }
+
   // ---- decoding ------------------------------------------------------------------------------
 
   void check_cell(int c) const {
@@ -989,11 +1445,17 @@ class Statement {
   }
   /// The current row's value in column c; throws ValueError for NULL (the caller wanted `what`).
   Cell cell(int c, const char* what) const {
+    const Cell v = cell_or_null(c);
+    if (v.data == nullptr) throw ValueError("tenantry: column '" + column_name(c) + "' is NULL, expected " + what);
+    return v;
+  }
+  /// The current row's value in column c, with a null data pointer for NULL. libpq gives a NULL
+  /// cell length 0, so only an empty value needs PQgetisnull.
+  Cell cell_or_null(int c) const {
     check_cell(c);
     const PGresult* r = result_.get();
-    const Cell v{PQgetvalue(r, row_, c), PQgetlength(r, row_, c), PQftype(r, c), c};
-    if (PQgetisnull(r, row_, c) != 0)
-      throw ValueError("tenantry: column '" + column_name(c) + "' is NULL, expected " + what);
+    Cell v{PQgetvalue(r, row_, c), PQgetlength(r, row_, c), PQftype(r, c), c};
+    if (v.size == 0 && PQgetisnull(r, row_, c) != 0) v.data = nullptr;
     return v;
   }
   const char* sized(const Cell& v, int size) const {
@@ -1098,8 +1560,14 @@ class Statement {
   std::vector<Oid> types_;
   detail::Result result_;
   int row_ = 0, rows_ = 0;
+  // Streaming (stream_next_execution): off, asked for the next execution, rows pending, read.
+  enum class Stream : std::uint8_t { off, requested, running, finished };
+  Stream stream_ = Stream::off;
+  bool stream_retried_ = false;
+  std::uint64_t streamed_ = 0;  // rows delivered by the current streamed execution
   std::deque<std::string> kept_;  // temporaries bound by pointer (deque: never moves them)
   mutable std::string scratch_;  // numeric -> double conversion
+  tenantry::detail::Execution observed_;  // observe.hpp
 };
 
 /// Resets a statement when the scope ends, whatever way it ends, so a cached statement never
@@ -1161,6 +1629,8 @@ class Connection {
     session_->server_prepared = options.server_prepared;
     org_context_ = options.org_context;
     org_schemas_ = options.org_schemas;
+    statement_timeout_ = std::move(options.statement_timeout);
+    session_->watch.install(std::move(options.observer));
     const std::string timeout = std::to_string(std::max(options.connect_timeout_s, 0));
     // Keywords are applied in order and the last one wins, so the defaults come before the
     // conninfo (expanded from "dbname") and the user's settings override them. TCP keepalives
@@ -1196,7 +1666,16 @@ class Connection {
     session().ensure_usable();
     if (sql.id >= statements_.size()) statements_.resize(sql.id + 1);
     auto& slot = statements_[sql.id];
-    if (!slot) slot = std::make_unique<Statement>(*session_, sql);
+    if (!slot) {
+      tenantry::detail::StatementWatch& w = session_->watch;
+      const auto start = w.observer != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+      try {
+        slot = std::make_unique<Statement>(*session_, sql);
+      } catch (const std::exception& e) {
+        tenantry::detail::report_unprepared(w, "postgres", sql.name != nullptr ? *sql.name : "", sql.view(), start, e);
+        throw;
+      }
+    }
     return *slot;
   }
 
@@ -1246,14 +1725,33 @@ class Connection {
   /// Counts of what this connection's server-side statements went through (see StatementStats).
   StatementStats statement_stats() const noexcept { return session_ ? session_->stats : StatementStats{}; }
 
+  /// The observer told about this connection's statements (observe.hpp), or null. Install one
+  /// with Options::observer, or here before the connection is used (not while a statement on
+  /// it is being read).
+  const std::shared_ptr<StatementObserver>& observer() { return session().watch.owner; }
+  void set_observer(std::shared_ptr<StatementObserver> observer) { session().watch.install(std::move(observer)); }
+  /// Used by in_org_context to name the org of the operation running (observe.hpp).
+  tenantry::detail::StatementWatch& statement_watch() { return session().watch; }
+
   // ---- org context for row-level security ----------------------------------------------------
   /// True when repositories must call set_org_context() before an org-scoped operation:
-  /// Options::org_context (row-level security) or Options::org_schemas (schema per org).
-  bool org_context_enabled() const noexcept { return org_context_ || org_schemas_; }
+  /// Options::org_context (row-level security), Options::org_schemas (schema per org) or
+  /// Options::statement_timeout (a per-org limit).
+  bool org_context_enabled() const noexcept { return org_context_ || org_schemas_ || statement_timeout_; }
   bool org_schemas_enabled() const noexcept { return org_schemas_; }
+  /// org_context_enabled() for one operation of org: with only a statement_timeout configured,
+  /// an org without a limit needs no transaction of its own (unless the open transaction holds
+  /// another org's limit, which set_org_context() then takes back).
+  template <org_id_type O>
+  bool org_context_needed(const O& org) const {
+    if (org_context_ || org_schemas_) return true;
+    if (!statement_timeout_) return false;
+    return timeout_set_ || statement_timeout_(org).count() != 0;
+  }
 
   /// Sets the org for the rest of the current transaction: app.current_org_id (org_context)
-  /// and/or the search path "org_<hex>", public (org_schemas), both with set_config(..., true).
+  /// and/or the search path "org_<hex>", public (org_schemas), both with set_config(..., true),
+  /// and the org's statement_timeout (Options::statement_timeout).
   /// Repositories call it before each org-scoped operation; it costs a round trip only when the
   /// org changes within the transaction. With org_schemas, an org whose schema does not exist
   /// throws OrgNotProvisioned and sets nothing: the one statement sets the path only for a row
@@ -1267,6 +1765,12 @@ class Connection {
     if (depth_ == 0) throw UsageError("tenantry: postgres: the org context is set inside a transaction only");
     if (org_set_ && std::holds_alternative<O>(org_in_transaction_) && std::get<O>(org_in_transaction_) == org) return;
     org.check("(org context)");
+    if (statement_timeout_) set_statement_timeout(org);
+    if (!org_context_ && !org_schemas_) {
+      org_in_transaction_.template emplace<O>(org);
+      org_set_ = true;
+      return;
+    }
     char text[36];
     std::string org_string;
     std::string_view org_text;
@@ -1304,7 +1808,7 @@ class Connection {
 
   // ---- used by Transaction -------------------------------------------------------------------
   void begin_scope() {
-    if (depth_ == 0) org_set_ = false;  // a new transaction starts with no org context
+    if (depth_ == 0) org_set_ = timeout_set_ = false;  // a new transaction starts with no org context
     if (depth_ == 0) detail::exec_simple(session(), "BEGIN");
     else detail::exec_simple(session(), savepoint(depth_).begin.c_str());
     ++depth_;
@@ -1315,7 +1819,7 @@ class Connection {
     detail::Session& s = session();
     if (depth_ == 1) {
       depth_ = 0;  // whatever happens, this scope is over
-      org_set_ = false;
+      org_set_ = timeout_set_ = false;
       try {
         const detail::Result r = detail::exec_simple(s, "COMMIT");
         // COMMIT of a transaction that an error had aborted succeeds and rolls back: report it,
@@ -1356,6 +1860,7 @@ class Connection {
   void rollback_scope() {
     if (depth_ == 0) throw UsageError("tenantry: rollback without an open transaction");
     --depth_;
+    if (depth_ == 0) timeout_set_ = false;
     // Rolling back to a savepoint also undoes a set_config made after it: forget what was set.
     org_set_ = false;
     // ROLLBACK works in a failed transaction, and so does ROLLBACK TO (which also makes the
@@ -1372,6 +1877,27 @@ class Connection {
   detail::Session& session() {
     if (!session_) throw UsageError("tenantry: postgres: use of a moved-from connection");
     return *session_;
+  }
+
+  /// Options::statement_timeout for org, in the current transaction. The first limit set in a
+  /// transaction also reads the value it replaces (the subquery runs before the outer
+  /// set_config), which an org without a limit gets back later in the same transaction.
+  template <org_id_type O>
+  void set_statement_timeout(const O& org) {
+    const std::chrono::milliseconds limit = statement_timeout_(org);
+    if (limit.count() < 0) throw UsageError("tenantry: postgres: a negative statement_timeout for org " + org.to_string());
+    if (limit.count() == 0 && !timeout_set_) return;  // the transaction's own setting stands
+    static const Sql first_sql = intern_sql(
+        "SELECT before.setting, set_config('statement_timeout', $1, true) FROM "
+        "(SELECT current_setting('statement_timeout') AS setting OFFSET 0) AS before");
+    static const Sql again_sql = intern_sql("SELECT set_config('statement_timeout', $1, true)");
+    const std::string value = limit.count() == 0 ? timeout_before_ : std::to_string(limit.count());
+    Statement& st = prepare(timeout_set_ ? again_sql : first_sql);
+    StatementScope scope(st);
+    st.bind_text(1, value);
+    if (!st.step()) throw DatabaseError("tenantry: postgres: set_config('statement_timeout') returned no row", "");
+    if (!timeout_set_) timeout_before_ = std::string(st.column_text(0));
+    timeout_set_ = limit.count() != 0;
   }
 
   /// The commands for savepoint tenantry_<level>, built once per level per connection.
@@ -1391,6 +1917,9 @@ class Connection {
   bool org_schemas_ = false;
   bool org_set_ = false;  // the org context (setting, search path) is org_in_transaction_ in the open transaction
   std::variant<std::monostate, OrgId, TextOrgId, IntOrgId> org_in_transaction_{};
+  OrgStatementTimeout statement_timeout_;  // Options::statement_timeout
+  bool timeout_set_ = false;               // a per-org statement_timeout is set in the open transaction
+  std::string timeout_before_;             // the value it replaced
 };
 
 }  // namespace tenantry::pg

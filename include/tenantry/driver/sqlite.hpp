@@ -17,6 +17,7 @@
 #include "tenantry/driver/transaction.hpp"
 #include "tenantry/error.hpp"
 #include "tenantry/fwd.hpp"
+#include "tenantry/observe.hpp"
 #include "tenantry/sql_registry.hpp"
 #include "tenantry/types.hpp"
 
@@ -28,6 +29,7 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -47,6 +49,8 @@ struct Options {
   bool wal = true;             ///< WAL journal for file databases (ignored for :memory:)
   bool read_only = false;      ///< open read-only; writes fail with a DatabaseError
   bool create = true;          ///< create the file when missing
+  /// Told about every statement this connection executes (observe.hpp); null: nothing is.
+  std::shared_ptr<StatementObserver> observer{};
 };
 
 class Connection;
@@ -173,6 +177,7 @@ inline void require_library_version(int number, std::string_view text) {
     case SQLITE_NOTADB: throw ConnectionError(what, code);
     case SQLITE_FULL: throw StorageFull(what, code);
     case SQLITE_READONLY: throw ReadOnlyError(what, code);
+    case SQLITE_INTERRUPT: throw QueryCanceled(what, code);
     case SQLITE_IOERR:
       if (no_space) throw StorageFull(what, code);
       throw DatabaseError(what, code);
@@ -191,6 +196,12 @@ class Statement {
                                       nullptr);
     if (rc != SQLITE_OK) detail::throw_error(db, rc, "preparing: " + std::string(sql.substr(0, 200)));
     scratch_.resize(static_cast<std::size_t>(sqlite3_bind_parameter_count(stmt_)));
+  }
+  /// A connection's cached statement: reported to the connection's observer, if any, under
+  /// the interned text's id.
+  Statement(sqlite3* db, const Sql& sql, tenantry::detail::StatementWatch& watch) : Statement(db, sql.view()) {
+    sql_ = sql;
+    watch_ = &watch;
   }
   ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
@@ -231,6 +242,8 @@ class Statement {
 
   /// Executes on the first call, then advances. True while a row is available.
   bool step() {
+    if (watch_->observer != nullptr && !observed_.stepping) [[unlikely]]
+      return observed_step();
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
@@ -270,13 +283,17 @@ class Statement {
     return p == nullptr ? std::span<const std::byte>{} : std::span<const std::byte>(p, static_cast<std::size_t>(n));
   }
   Uuid column_uuid(int c) const {
-    if (sqlite3_column_type(stmt_, c) == SQLITE_BLOB && sqlite3_column_bytes(stmt_, c) == 16) {
+    // The length first: it converts nothing for text or a blob (so the storage class is still
+    // known afterwards), and only a 16-byte value needs the storage class at all.
+    if (sqlite3_column_bytes(stmt_, c) == 16 && sqlite3_column_type(stmt_, c) == SQLITE_BLOB) {
       Uuid u;  // 16 raw bytes, as some applications store them
       const auto b = column_blob(c);
       for (std::size_t i = 0; i < 16; ++i) u.bytes[i] = static_cast<std::uint8_t>(b[i]);
       return u;
     }
-    return Uuid::parse(column_text(c));
+    const std::string_view text = column_text(c);
+    if (auto u = Uuid::try_parse(text)) return *u;
+    not_a(text, "a UUID");
   }
   Timestamp column_timestamp(int c) const {
     // Unix seconds, as SQLite's unixepoch() writes them: an INTEGER in an untyped column, or
@@ -289,11 +306,12 @@ class Statement {
                          ", outside years 0001-9999");
       return Timestamp{secs * 1000000};
     };
-    if (sqlite3_column_type(stmt_, c) == SQLITE_INTEGER) return from_seconds(sqlite3_column_int64(stmt_, c));
+    // Read as text, which is how tenantry stores timestamps; an INTEGER reads as its decimal
+    // digits, so one path serves both without asking for the storage class.
     const std::string_view text = column_text(c);
     if (auto t = Timestamp::try_parse(text)) return *t;
     if (auto secs = unix_seconds(text)) return from_seconds(*secs);
-    throw ValueError("tenantry: not an ISO-8601 timestamp or unix seconds: '" + std::string(text.substr(0, 64)) + "'");
+    not_a(text, "an ISO-8601 timestamp or unix seconds");
   }
 
   /// Keeps `value` alive until reset() and returns a view of it, for binding a temporary.
@@ -306,6 +324,8 @@ class Statement {
   }
   /// Clears bindings and rewinds, releasing any read lock the statement held.
   void reset() noexcept {
+    if (observed_.state() != tenantry::detail::Execution::State::idle) [[unlikely]]
+      end_observed_at_reset();
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
     if (!kept_.empty()) kept_.clear();
@@ -333,7 +353,10 @@ class Statement {
     }
     return text.front() == '-' ? -v : v;
   }
-  [[noreturn]] void mistyped(int c, const char* expected) const {
+  [[noreturn, gnu::cold, gnu::noinline]] static void not_a(std::string_view text, const char* what) {
+    throw ValueError(std::string("tenantry: not ") + what + ": '" + std::string(text.substr(0, 64)) + "'");
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void mistyped(int c, const char* expected) const {
     const char* name = sqlite3_column_name(stmt_, c);
     throw ValueError(std::string("tenantry: column '") + (name ? name : "?") + "' holds " +
                      type_name(sqlite3_column_type(stmt_, c)) + ", expected " + expected);
@@ -348,8 +371,54 @@ class Statement {
     }
   }
 
+  // ---- observation (observe.hpp): only with an observer installed ----------------------------
+  [[gnu::noinline]] bool observed_step() {
+    observed_.stepping = true;
+    struct Done {
+      bool& stepping;
+      ~Done() { stepping = false; }
+    } done{observed_.stepping};
+    if (watch_->in_hook || observed_.state() == tenantry::detail::Execution::State::ended) return step();
+    if (observed_.state() == tenantry::detail::Execution::State::idle) observed_.begin(*watch_);
+    try {
+      const bool row = step();
+      if (row) observed_.row();
+      else end_observed(false, nullptr);
+      return row;
+    } catch (const std::exception& e) {
+      end_observed(true, &e);
+      throw;
+    } catch (...) {
+      end_observed(true, nullptr);
+      throw;
+    }
+  }
+  [[gnu::noinline]] void end_observed_at_reset() noexcept {
+    if (observed_.state() == tenantry::detail::Execution::State::running) {
+      sqlite3_reset(stmt_);  // completes the statement, so that its changes are counted
+      end_observed(false, nullptr);
+    }
+    observed_.clear();
+  }
+  void end_observed(bool failed, const std::exception* error) noexcept {
+    const std::string_view text = sql_.text != nullptr ? sql_.view() : std::string_view(sqlite3_sql(stmt_));
+    if (sql_.name == nullptr && id_.empty()) {
+      try {
+        id_ = sql_statement_name(text);
+      } catch (...) {
+      }
+    }
+    const std::string_view id = sql_.name != nullptr ? std::string_view(*sql_.name) : std::string_view(id_);
+    const std::int64_t affected = failed || sqlite3_stmt_readonly(stmt_) != 0 ? 0 : changes();
+    observed_.end(*watch_, "sqlite", id, text, observed_.rows(), affected, failed, error);
+  }
+
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  Sql sql_{};  // interned text and id (null: made by hand)
+  tenantry::detail::StatementWatch* watch_ = &tenantry::detail::unwatched;
+  tenantry::detail::Execution observed_;
+  std::string id_;                             // the id of a statement made by hand, computed when first reported
   std::deque<std::string> kept_;               // deque: growing it never moves the strings bound by pointer
   std::vector<std::array<char, 36>> scratch_;  // one per parameter, sized when prepared
   std::array<char, 36> overflow_{};            // for an index SQLite is about to refuse
@@ -380,6 +449,7 @@ class Connection {
   /// (UnsupportedVersion when the SQLite library is older than 3.37.0, before anything is opened).
   explicit Connection(const std::string& path, Options options = {}) : path_(path) {
     detail::require_library_version(sqlite3_libversion_number(), sqlite3_libversion());
+    watch_->install(std::move(options.observer));
     int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
     flags |= options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
     if (options.create && !options.read_only) flags |= SQLITE_OPEN_CREATE;
@@ -413,7 +483,17 @@ class Connection {
     require_open_scope();
     if (sql.id >= statements_.size()) statements_.resize(sql.id + 1);
     auto& slot = statements_[sql.id];
-    if (!slot) slot = std::make_unique<Statement>(db_.get(), sql.view());
+    if (!slot) {
+      const auto start = watch_->observer != nullptr ? std::chrono::steady_clock::now()
+                                                     : std::chrono::steady_clock::time_point{};
+      try {
+        slot = std::make_unique<Statement>(db_.get(), sql, *watch_);
+      } catch (const std::exception& e) {
+        tenantry::detail::report_unprepared(*watch_, "sqlite", sql.name != nullptr ? *sql.name : "", sql.view(), start,
+                                            e);
+        throw;
+      }
+    }
     return *slot;
   }
 
@@ -455,6 +535,14 @@ class Connection {
 
   sqlite3* native() const noexcept { return db_.get(); }
   const std::string& path() const noexcept { return path_; }
+
+  /// The observer told about this connection's statements (observe.hpp), or null. Install one
+  /// with Options::observer, or here before the connection is used (not while a statement on
+  /// it is being read).
+  const std::shared_ptr<StatementObserver>& observer() const { return watch().owner; }
+  void set_observer(std::shared_ptr<StatementObserver> observer) { watch().install(std::move(observer)); }
+  /// Used by in_org_context to name the org of the operation running (observe.hpp).
+  tenantry::detail::StatementWatch& statement_watch() { return watch(); }
 
   // ---- used by Transaction -------------------------------------------------------------------
   // Writers begin with BEGIN IMMEDIATE: taking the write lock up front means a busy database
@@ -521,10 +609,17 @@ class Connection {
           std::to_string(SQLITE_ABORT_ROLLBACK));
   }
 
+  tenantry::detail::StatementWatch& watch() const {
+    if (!watch_) throw UsageError("tenantry: sqlite: use of a moved-from connection");
+    return *watch_;
+  }
+
   struct Closer {
     void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
   };
   std::unique_ptr<sqlite3, Closer> db_;
+  // Before statements_: statements point at it (heap, so moving the connection keeps it).
+  std::unique_ptr<tenantry::detail::StatementWatch> watch_ = std::make_unique<tenantry::detail::StatementWatch>();
   std::vector<std::unique_ptr<Statement>> statements_;  // indexed by Sql::id
   std::string path_;
   int depth_ = 0;

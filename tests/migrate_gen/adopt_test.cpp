@@ -1,0 +1,480 @@
+// Adopting an existing database (issue 12 part 5): a schema written by hand in SQL, with the
+// idioms real schemas have (SERIAL / BIGSERIAL, VARCHAR(n), TIMESTAMP without time zone,
+// NUMERIC(p,s), gen_random_uuid() and now() defaults, an org-scoped table with a composite
+// foreign key, a DESC index, a partial index), is printed as entity declarations
+// (catalog::print_entities); the printed header is COMPILED into a small program with this
+// build's compiler, and that program diffs the entities against the same database: empty, on
+// PostgreSQL and on SQLite. The new types hold their limits on both databases, and seed rows
+// re-applied insert nothing twice.
+#include "gen_support.hpp"
+
+#include "support/expect_throw.hpp"
+
+#include <tenantry/drift.hpp>
+#include <tenantry/entity_printer.hpp>
+#include <tenantry/migration_gen.hpp>
+#include <tenantry/repository.hpp>
+#include <tenantry/schema_diff.hpp>
+#include <tenantry/seeds.hpp>
+#include <tenantry/sql_types.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace gen_test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// ---- the hand-written schemas ------------------------------------------------------------------
+
+constexpr const char* pg_schema = R"sql(
+CREATE TABLE organizations (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  slug varchar(64) NOT NULL UNIQUE,
+  name text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE plans (
+  id serial PRIMARY KEY,
+  code varchar(32) NOT NULL UNIQUE,
+  price numeric(10,2) NOT NULL DEFAULT 0,
+  active boolean NOT NULL DEFAULT true,
+  created_at timestamp NOT NULL DEFAULT now()
+);
+CREATE TABLE customers (
+  id bigserial PRIMARY KEY,
+  org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+  email varchar(255) NOT NULL,
+  balance numeric(12,2),
+  signed_up timestamp without time zone,
+  UNIQUE (org_id, id),
+  UNIQUE (org_id, email)
+);
+CREATE TABLE invoices (
+  id bigserial PRIMARY KEY,
+  org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+  customer_id bigint NOT NULL,
+  public_id uuid NOT NULL DEFAULT gen_random_uuid(),
+  total numeric(12,2) NOT NULL CHECK (total >= 0),
+  status varchar(16) NOT NULL DEFAULT 'open',
+  issued_at timestamptz NOT NULL DEFAULT now(),
+  paid_at timestamp,
+  UNIQUE (org_id, id),
+  FOREIGN KEY (org_id, customer_id) REFERENCES customers (org_id, id) ON DELETE CASCADE
+);
+CREATE INDEX invoices_recent ON invoices (org_id, issued_at DESC);
+CREATE INDEX invoices_unpaid ON invoices (org_id, customer_id) WHERE paid_at IS NULL;
+)sql";
+
+// SQLite has no SERIAL, no NUMERIC or VARCHAR enforcement and no server uuid function: the same
+// schema as SQLite applications write it (INTEGER PRIMARY KEY, CHECK (length(...) <= n),
+// constraints left unnamed).
+constexpr const char* sqlite_schema = R"sql(
+CREATE TABLE organizations (
+  id TEXT NOT NULL PRIMARY KEY,
+  slug VARCHAR(64) NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  CONSTRAINT ck_organizations_slug_length CHECK (length("slug") <= 64)
+);
+CREATE TABLE plans (
+  id INTEGER PRIMARY KEY,
+  code VARCHAR(32) NOT NULL UNIQUE CHECK (length(code) <= 32),
+  price NUMERIC(10,2) NOT NULL DEFAULT 0,
+  created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+CREATE TABLE customers (
+  id INTEGER PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+  email VARCHAR(255) NOT NULL,
+  balance NUMERIC(12,2),
+  signed_up TIMESTAMP,
+  UNIQUE (org_id, id),
+  UNIQUE (org_id, email),
+  CONSTRAINT ck_customers_email_length CHECK (length("email") <= 255)
+);
+CREATE TABLE invoices (
+  id INTEGER PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+  customer_id INTEGER NOT NULL,
+  total NUMERIC(12,2) NOT NULL CHECK (total >= 0),
+  status VARCHAR(16) NOT NULL DEFAULT 'open',
+  issued_at TEXT NOT NULL,
+  paid_at TIMESTAMP,
+  UNIQUE (org_id, id),
+  FOREIGN KEY (org_id, customer_id) REFERENCES customers (org_id, id) ON DELETE CASCADE,
+  CONSTRAINT ck_invoices_status_length CHECK (length("status") <= 16)
+);
+CREATE INDEX invoices_recent ON invoices (org_id, issued_at DESC);
+CREATE INDEX invoices_unpaid ON invoices (org_id, customer_id) WHERE paid_at IS NULL;
+)sql";
+
+bool contains(const std::string& text, const std::string& piece) { return text.find(piece) != std::string::npos; }
+
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+fs::path test_tmp() {
+  const char* t = std::getenv("TENANTRY_TEST_TMP");
+  return t != nullptr && *t != '\0' ? fs::path(t) : fs::temp_directory_path();
+}
+
+// ---- entities declared by hand with the new types ----------------------------------------------
+
+struct Account {
+  std::int64_t id;
+  tenantry::OrgId org_id;
+  tenantry::Varchar<8> code;
+  tenantry::Decimal<15, 2> balance;
+  std::optional<tenantry::Decimal<6, 3>> rate;
+  tenantry::Timestamp opened;
+};
+
+struct Plan {
+  std::int32_t id;
+  std::string name;
+};
+
+}  // namespace
+
+template <>
+struct tenantry::entity<Account> {
+  static constexpr std::string_view table = "adopt_accounts";
+  static constexpr auto primary_key = key(&Account::id);
+  static constexpr auto columns = std::tuple{column(&Account::id).serial(),
+                                             column(&Account::opened).sql_type("TIMESTAMP")};
+};
+
+template <>
+struct tenantry::entity<Plan> {
+  static constexpr std::string_view table = "adopt_plans";
+  static constexpr auto scope = tenantry::global;
+  static constexpr auto primary_key = key(&Plan::id).named("adopt_plans_pkey");
+  static constexpr auto columns = std::tuple{column(&Plan::id).serial()};
+  static std::vector<Plan> seed_rows() { return {{1, "free"}, {2, "team's"}}; }
+};
+
+TEST_CASE("adopt: printed entities compile and diff empty against the database they came from",
+          "[migrate_gen][adopt]") {
+  std::optional<TempSqlite> file;
+  const std::string pg_url = fresh_url(Dialect::postgres, file);
+  tenantry::Database pg = tenantry::connect(pg_url);
+  TempSqlite sqlite_file;
+  tenantry::Database lite = tenantry::connect(sqlite_file.url());
+  pg.execute(pg_schema);
+  lite.execute(sqlite_schema);
+
+  const auto pg_printed = tenantry::catalog::print_entities(tenantry::catalog::read_schema(pg),
+                                                            {.namespace_name = "pgdb"});
+  const auto lite_printed = tenantry::catalog::print_entities(tenantry::catalog::read_schema(lite),
+                                                              {.namespace_name = "litedb"});
+  INFO(pg_printed.text);
+  INFO(lite_printed.text);
+  // What the idioms became.
+  const std::string& p = pg_printed.text;
+  CHECK(contains(p, "std::int32_t id;"));
+  CHECK(contains(p, "column(&pgdb::Plan::id).serial()"));
+  CHECK(contains(p, "column(&pgdb::Customer::id).serial()"));
+  CHECK(contains(p, "tenantry::Varchar<64> slug;"));
+  CHECK(contains(p, "tenantry::Decimal<12, 2> total;"));
+  CHECK(contains(p, "std::optional<tenantry::Decimal<12, 2>> balance;"));
+  CHECK(
+      contains(p, "column(&pgdb::Plan::created_at).sql_type(\"timestamp without time zone\").default_sql(\"now()\")"));
+  CHECK(contains(p, "column(&pgdb::Organization::id).default_uuid()"));
+  CHECK(contains(p, "column(&pgdb::Organization::created_at).default_now()"));
+  CHECK(contains(p, "tenantry::OrgId org_id;"));
+  CHECK(contains(
+      p,
+      "foreign_key(fields(&pgdb::Invoice::org_id, &pgdb::Invoice::customer_id), fields(&pgdb::Customer::org_id, "
+      "&pgdb::Customer::id), tenantry::on_delete::cascade).named(\"invoices_org_id_customer_id_fkey\")"));
+  CHECK(contains(p, "index(&pgdb::Invoice::org_id, desc(&pgdb::Invoice::issued_at)).named(\"invoices_recent\")"));
+  CHECK(contains(p, ".where(\"(paid_at IS NULL)\").named(\"invoices_unpaid\")"));
+  CHECK(contains(p, "key(&pgdb::Plan::id).named(\"plans_pkey\")"));
+  CHECK(pg_printed.notes.empty());
+  const std::string& l = lite_printed.text;
+  CHECK(contains(l, "tenantry::Varchar<64> slug;"));  // the CHECK named as tenantry names it
+  CHECK(contains(l, "tenantry::Varchar<32> code;"));  // an unnamed length CHECK too, written unnamed
+  CHECK(contains(l, "column(&litedb::Plan::code).check_named(\"\")"));
+  CHECK(contains(l, "check_sql(\"check\", \"total >= 0\").named(\"\")"));  // another unnamed CHECK stays one
+  CHECK(contains(l, "column(&litedb::Plan::id).identity()"));
+  CHECK(contains(l, "key(&litedb::Plan::id).named(\"\")"));
+  CHECK(contains(l, "tenantry::Decimal<10, 2> price;"));
+  CHECK(contains(l, "column(&litedb::Plan::created_at).sql_type(\"TIMESTAMP\").default_sql(\"CURRENT_TIMESTAMP\")"));
+  CHECK(lite_printed.notes.empty());
+  // The organizations table is global; the others are scoped by their org_id.
+  CHECK(contains(p,
+                 "struct tenantry::entity<pgdb::Organization> {\n  static constexpr std::string_view table = "
+                 "\"organizations\";\n  static constexpr auto scope = tenantry::global;"));
+  CHECK_FALSE(contains(p,
+                       "entity<pgdb::Customer> {\n  static constexpr std::string_view table = \"customers\";\n  "
+                       "static constexpr auto scope"));
+
+  // Compile them: one program holding both dialects' declarations, which diffs each against its
+  // database and prints the differences. The directory is stable so that ccache serves re-runs.
+  const fs::path dir = test_tmp() / "adopt-compile";
+  fs::create_directories(dir);
+  std::ofstream(dir / "pg_entities.hpp") << pg_printed.text;
+  std::ofstream(dir / "sqlite_entities.hpp") << lite_printed.text;
+  std::ofstream(dir / "main.cpp") << R"cpp(#include "pg_entities.hpp"
+#include "sqlite_entities.hpp"
+
+#include <tenantry/drift.hpp>
+#include <tenantry/tenantry.hpp>
+
+#include <cstdio>
+
+                                           template <class... Es>
+                                           int check(const char* label, const char* url,
+                                                     std::type_identity<std::tuple<Es...>>) {
+                                             tenantry::Database db = tenantry::connect(url);
+                                             const auto differences = tenantry::schema_drift(db, tenantry::catalog::entity_schema<Es...>(db));
+                                             for (const auto& d : differences) std::printf("%s: %s\n", label, d.c_str());
+                                             if (differences.empty()) std::printf("%s: EMPTY\n", label);
+                                             return differences.empty() ? 0 : 1;
+                                           }
+
+                                           int main(int argc, char** argv) {
+                                             if (argc != 3) return 2;
+                                             try {
+                                               const int a = check("postgres", argv[1], std::type_identity<pgdb::Entities>{});
+                                               const int b = check("sqlite", argv[2], std::type_identity<litedb::Entities>{});
+                                               return a | b;
+                                             } catch (const std::exception& e) {
+                                               std::printf("error: %s\n", e.what());
+                                               return 3;
+                                             }
+                                           }
+  )cpp";
+  const fs::path exe = dir / "adopted";
+  fs::remove(exe);
+  const std::string compile = std::string(TENANTRY_ADOPT_CXX) + " @" + TENANTRY_ADOPT_RSP + " -I" +
+                              shell_quote(dir.string()) + " " + shell_quote((dir / "main.cpp").string()) + " -o " +
+                              shell_quote(exe.string()) + " @" + TENANTRY_ADOPT_LINK_RSP + " > " +
+                              shell_quote((dir / "compile.log").string()) + " 2>&1";
+  const int compiled = std::system(compile.c_str());
+  INFO(compile << "\n" << read_all(dir / "compile.log"));
+  REQUIRE(compiled == 0);
+  // The program gets the URLs of the databases the entities were printed from.
+  const std::string run = shell_quote(exe.string()) + " " + shell_quote(pg_url) + " " + shell_quote(sqlite_file.url()) +
+                          " > " + shell_quote((dir / "run.log").string()) + " 2>&1";
+  const int ran = std::system(run.c_str());
+  const std::string output = read_all(dir / "run.log");
+  INFO(output);
+  CHECK(ran == 0);
+  CHECK(contains(output, "postgres: EMPTY"));
+  CHECK(contains(output, "sqlite: EMPTY"));
+
+  // The same program sees a difference as soon as there is one (the check can fail).
+  pg.execute("ALTER TABLE plans ALTER COLUMN code TYPE varchar(40)");
+  lite.execute("DROP INDEX invoices_unpaid");
+  CHECK(std::system(run.c_str()) != 0);
+  const std::string changed = read_all(dir / "run.log");
+  INFO(changed);
+  CHECK(contains(changed, "postgres: plans: change type of code from character varying(40) to character varying(32)"));
+  CHECK(contains(changed, "sqlite: invoices: add index invoices_unpaid"));
+}
+
+namespace {
+
+template <class... Es>
+void create(tenantry::Database& db) {
+  db.execute(db.is_postgres() ? tenantry::schema_sql<tenantry::PgDialect, Es...>()
+                              : tenantry::schema_sql<tenantry::SqliteDialect, Es...>());
+}
+
+}  // namespace
+
+TEST_CASE("adopt: Varchar<N>, Decimal<P, S> and serial() hold on both databases", "[migrate_gen][adopt]") {
+  const Dialect d = GENERATE(Dialect::sqlite, Dialect::postgres);
+  SECTION(name(d)) {
+    std::optional<TempSqlite> file;
+    tenantry::Database db = tenantry::connect(fresh_url(d, file));
+    create<Account>(db);
+    const auto live = tenantry::catalog::read_schema(db);
+    const tenantry::catalog::Table* t = live.table("adopt_accounts");
+    REQUIRE(t != nullptr);
+    if (d == Dialect::postgres) {
+      CHECK(t->column("code")->type == "character varying(8)");
+      CHECK(t->column("balance")->type == "numeric(15,2)");
+      CHECK(t->column("id")->default_sql == "nextval('adopt_accounts_id_seq'::regclass)");  // BIGSERIAL
+      CHECK(t->column("id")->type == "bigint");
+      CHECK(t->column("opened")->type == "timestamp without time zone");
+      CHECK(t->checks.empty());
+    } else {
+      CHECK(t->column("code")->type == "VARCHAR(8)");
+      CHECK(t->column("balance")->type == "NUMERIC(15,2)");
+      REQUIRE(t->checks.size() == 1);
+      CHECK(t->checks[0].name == "ck_adopt_accounts_code_length");
+    }
+    tenantry::Repository<Account, tenantry::AnyDialect> accounts(db);
+    const tenantry::OrgId org = tenantry::OrgId::random();
+    const tenantry::Timestamp when = tenantry::Timestamp::parse("2024-05-01T12:30:00.250000Z");
+    using Money = tenantry::Decimal<15, 2>;
+    using Rate = tenantry::Decimal<6, 3>;
+    // The database assigns the serial key and it is read back.
+    Account a{0, org, "abcdefgh", Money::parse("1234567890123.45"), Rate::parse("-123.456"), when};
+    accounts.insert(org, a);
+    CHECK(a.id == 1);
+    Account b{0, org, "ééééééé€", Money::parse("-0.05"), std::nullopt, when};  // 8 characters, 17 bytes
+    accounts.insert(org, b);
+    CHECK(b.id == 2);
+    const auto ra = accounts.find(org, a.id), rb = accounts.find(org, b.id);
+    REQUIRE(ra);
+    REQUIRE(rb);
+    CHECK(ra->balance.units == 123456789012345);  // all 15 digits, exactly
+    CHECK(ra->balance.to_string() == "1234567890123.45");
+    CHECK(ra->rate->to_string() == "-123.456");
+    CHECK(ra->code.value == "abcdefgh");
+    CHECK(ra->opened.micros == when.micros);
+    CHECK(rb->code.value == "ééééééé€");
+    CHECK(rb->balance.to_string() == "-0.05");
+    CHECK_FALSE(rb->rate);
+    // Too long, too large: typed errors before anything is sent; nothing is written.
+    Account too_long{0, org, "abcdefghi", Money::parse("1"), std::nullopt, when};
+    const auto e1 = testdb::expect_throw<tenantry::ValueError>([&] { accounts.insert(org, too_long); });
+    CHECK_THAT(e1.what(), Catch::Matchers::Contains("9 characters") && Catch::Matchers::Contains("VARCHAR(8)"));
+    Account too_large{0, org, "x", Money::parse("1"), Rate::from_units(1000000), when};  // 1000.000 > NUMERIC(6,3)
+    const auto e2 = testdb::expect_throw<tenantry::ValueError>([&] { accounts.insert(org, too_large); });
+    CHECK_THAT(e2.what(), Catch::Matchers::Contains("does not fit NUMERIC(6,3)"));
+    CHECK(scalar(db, "SELECT COUNT(*) FROM adopt_accounts") == 2);
+    // Text written by other SQL is held to the limit by the database itself.
+    const std::string org_text = "'" + org.to_string() + "'";
+    CHECK_THROWS_AS(db.execute("INSERT INTO adopt_accounts (org_id, code, balance, opened) VALUES (" + org_text +
+                               ", 'abcdefghi', 1, '2024-01-01T00:00:00Z')"),
+                    tenantry::Error);
+    db.execute("INSERT INTO adopt_accounts (org_id, code, balance, opened) VALUES (" + org_text +
+               ", 'abcdefgh', 7.5, '2024-01-01T00:00:00Z')");
+    CHECK(scalar(db, "SELECT COUNT(*) FROM adopt_accounts") == 3);
+    const auto raw = accounts.find(org, scalar(db, "SELECT MAX(id) FROM adopt_accounts"));
+    REQUIRE(raw);
+    CHECK(raw->balance.to_string() == "7.50");
+  }
+}
+
+TEST_CASE("adopt: Decimal<P, S> text", "[migrate_gen][adopt]") {
+  using M = tenantry::Decimal<5, 2>;
+  CHECK(M::parse("12.3").units == 1230);
+  CHECK(M::parse("-0.07").to_string() == "-0.07");
+  CHECK(M::parse("999.99").fits());
+  CHECK(M::parse("7").to_string() == "7.00");
+  CHECK_FALSE(M::try_parse("1.234"));    // more decimals than S: never rounded
+  CHECK_FALSE(M::try_parse("1000.00"));  // more than P - S integer digits
+  CHECK_FALSE(M::try_parse(""));
+  CHECK_FALSE(M::try_parse("1.2.3"));
+  CHECK_FALSE(M::try_parse("1e3"));
+  CHECK(tenantry::Decimal<3, 0>::parse("-999").to_string() == "-999");
+  CHECK(tenantry::Varchar<3>("€€€").fits());
+  CHECK_FALSE(tenantry::Varchar<3>("abcd").fits());
+}
+
+TEST_CASE("adopt: seed rows ship with a migration and re-applying inserts nothing twice",
+          "[migrate_gen][adopt][seeds]") {
+  const Dialect d = GENERATE(Dialect::sqlite, Dialect::postgres);
+  SECTION(name(d)) {
+    std::optional<TempSqlite> file;
+    tenantry::Database db = tenantry::connect(fresh_url(d, file));
+    const bool pg = d == Dialect::postgres;
+    // In a generated migration: the seeds run right after the table is created.
+    tenantry::migrate::Decisions decisions;
+    for (auto& s : pg ? tenantry::migrate::entity_seeds<tenantry::PgDialect, Plan>()
+                      : tenantry::migrate::entity_seeds<tenantry::SqliteDialect, Plan>())
+      decisions.up.seeds.push_back(s);
+    decisions.down.allow.push_back(tenantry::migrate::parse_allow("drop-table:adopt_plans"));
+    const auto g = tenantry::migrate::generate(tenantry::catalog::read_schema(db),
+                                               tenantry::catalog::entity_schema<Plan>(db), decisions);
+    const auto [up, down] = tenantry::migrate::file_texts(g, "0001_plans");
+    INFO(up);
+    CHECK(contains(up, "ON CONFLICT DO NOTHING"));
+    CHECK(contains(up, "'team''s'"));  // quoted as a literal of the program
+    db.execute(up);
+    CHECK(scalar(db, "SELECT COUNT(*) FROM adopt_plans") == 2);
+    // The application changes a seeded row; the seed script, applied again (twice), neither
+    // duplicates nor overwrites it.
+    db.execute("UPDATE adopt_plans SET name = 'renamed' WHERE id = 2");
+    const std::string again = pg ? tenantry::seed_script<tenantry::PgDialect, Plan>()
+                                 : tenantry::seed_script<tenantry::SqliteDialect, Plan>();
+    db.execute(again);
+    db.execute(again);
+    CHECK(scalar(db, "SELECT COUNT(*) FROM adopt_plans") == 2);
+    CHECK(scalar(db, "SELECT COUNT(*) FROM adopt_plans WHERE name = 'renamed'") == 1);
+    // The serial key goes on after the seeded ones.
+    tenantry::Repository<Plan, tenantry::AnyDialect> plans(db);
+    Plan next{0, "enterprise"};
+    plans.insert(next);
+    CHECK(next.id == 3);
+    CHECK(tenantry::schema_drift(db, tenantry::catalog::entity_schema<Plan>(db)).empty());
+  }
+}
+
+TEST_CASE("adopt: what the printer cannot declare is said, and tenant isolation is never weakened in silence",
+          "[migrate_gen][adopt]") {
+  tenantry::Database db = tenantry::connect("sqlite::memory:");
+  db.execute(R"sql(
+    CREATE TABLE organizations (id TEXT PRIMARY KEY, name TEXT NOT NULL);
+    CREATE TABLE projects (
+      id TEXT PRIMARY KEY,
+      org_id TEXT NOT NULL REFERENCES organizations (id),
+      code TEXT NOT NULL UNIQUE,
+      "class" TEXT,
+      active INTEGER NOT NULL CONSTRAINT active_flag CHECK (active IN (0, 1)),
+      doc TEXT NOT NULL CHECK (json_valid(doc))
+    );
+    CREATE INDEX projects_lower_code ON projects (lower(code));
+    CREATE TABLE tasks (
+      id INTEGER PRIMARY KEY,
+      org_id TEXT NOT NULL REFERENCES organizations (id),
+      project_id TEXT NOT NULL REFERENCES projects (id) ON UPDATE CASCADE
+    );
+    CREATE TABLE comments (id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL REFERENCES tasks (id), body TEXT);
+    CREATE TABLE legacy (id INTEGER PRIMARY KEY, org_id INTEGER);
+  )sql");
+  const auto printed = tenantry::catalog::print_entities(tenantry::catalog::read_schema(db));
+  INFO(printed.text);
+  std::string notes;
+  for (const auto& n : printed.notes) notes += n + "\n";
+  INFO(notes);
+  const auto noted = [&](const std::string& piece) { return contains(notes, piece); };
+  // Org-scoped tables are found by their foreign key to organizations; its key holds org ids.
+  CHECK(contains(printed.text,
+                 "struct Project {  // table projects\n  std::optional<std::string> id;\n  tenantry::OrgId org_id;"));
+  CHECK(contains(printed.text, "struct Organization {  // table organizations\n  std::optional<tenantry::Uuid> id;"));
+  CHECK(noted("organizations: primary key column id may hold NULL"));  // SQLite's TEXT PRIMARY KEY without NOT NULL
+  // A natural key or UNIQUE of an org-scoped table is an existence oracle: declared as such, said.
+  CHECK(contains(printed.text, "key(&Project::id).global_unique().named(\"\")"));
+  CHECK(noted("projects: the primary key lacks the org column"));
+  CHECK(contains(printed.text, "unique(&Project::code).global_unique().named(\"\")"));
+  CHECK(noted("projects: UNIQUE  lacks the org column"));
+  // A keyword column gets another field name and keeps its column name; typed CHECKs become types.
+  CHECK(contains(printed.text, "std::optional<std::string> class_column;"));
+  CHECK(contains(printed.text, "column(&Project::class_column).name(\"class\")"));
+  CHECK(contains(printed.text, "bool active;"));
+  CHECK(contains(printed.text, "column(&Project::active).check_named(\"active_flag\")"));
+  CHECK(contains(printed.text, "tenantry::Json doc;"));
+  // Left out, said.
+  CHECK(noted("projects: index projects_lower_code has expression keys"));
+  CHECK(noted("tasks: foreign key  between org-scoped tables does not name the org"));
+  CHECK(noted("ON UPDATE CASCADE is not declarable"));
+  // A child scoped only through its parent would be readable by every org: never silently.
+  CHECK(noted("comments: is printed global, and its rows would be readable by every org"));
+  CHECK_FALSE(contains(printed.text, "foreign_key(&Comment::task_id"));
+  CHECK(noted("legacy: column org_id is named like an org column but is not a NOT NULL uuid"));
+  CHECK(contains(printed.text, "// NOTE comments: is printed global"));
+}
