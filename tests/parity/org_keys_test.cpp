@@ -10,9 +10,13 @@
 // no org column, the org given selects the schema.
 #include "support/org_key_backends.hpp"
 
+#include <tenantry/observe.hpp>
 #include <tenantry/rls.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <limits>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -149,10 +153,170 @@ void isolation_body() {
   (void)wrong_org;
 }
 
+
+// ---- the features main gained meanwhile, over hostile org keys ---------------------------------
+// insert_many (one unnest statement on PostgreSQL, its org array cast to the org column's
+// type), find_many, put, stream_each_row, subqueries, INSERT ... SELECT, tables scoped through
+// a text- or bigint-keyed parent, and per-org observer counters, over orgs chosen to be taken
+// for one another (K::hostile()). Checked against plain SQL past every filter.
+template <class B, class K>
+void merged_features_body() {
+  INFO(B::name << ", " << K::name);
+  using P = typename K::Project;
+  using T = typename K::Task;
+  using S = typename K::Secret;
+  using Org = typename K::Org;
+  static_assert(std::is_same_v<org_id_of<S>, Org>, "a table scoped through its parent takes the parent's org type");
+  B db;
+  const std::vector<Org> orgs = K::hostile();
+  const std::size_t n = orgs.size();
+  for (const Org& o : orgs) db.add_org(o);
+  auto observer = std::make_shared<StatementObserver>();
+  db.conn.set_observer(observer);
+  Repository<P, typename B::Dialect, typename B::Conn> projects{db.conn};
+  Repository<T, typename B::Dialect, typename B::Conn> tasks{db.conn};
+  Repository<S, typename B::Dialect, typename B::Conn> secrets{db.conn};
+
+  // insert_many: three rows per org in one call (one INSERT ... unnest on PostgreSQL); the same
+  // names in every org.
+  std::vector<std::vector<P>> mine(n);
+  std::vector<Uuid> all_ids;
+  for (std::size_t i = 0; i < n; ++i) {
+    INFO("org " << orgs[i].to_string());
+    std::vector<P> rows{P{Uuid::random(), {}, "one", 1}, P{Uuid::random(), {}, "two", 2}, P{Uuid::random(), {}, "three", 3}};
+    projects.insert_many(orgs[i], rows);
+    for (const P& r : rows) {
+      CHECK(org_of(r) == orgs[i]);
+      all_ids.push_back(r.id);
+    }
+    mine[i] = rows;
+  }
+  for (std::size_t i = 0; i < n; ++i) CHECK(db.stored(K::projects, orgs[i]) == 3);
+  // A batch holding one row of another org: OrgMismatch, and nothing of the batch is written.
+  {
+    std::vector<P> rows{P{Uuid::random(), {}, "four", 4}, P{Uuid::random(), orgs[1], "five", 5}};
+    expect_throw<OrgMismatch>([&] { projects.insert_many(orgs[0], rows); });
+  }
+  CHECK(db.stored_all(K::projects) == static_cast<std::int64_t>(3 * n));
+  // The stored org is exactly the org's key: no trimming, case folding or number parsing.
+  for (const StoredRow& r : db.stored_projects()) {
+    bool known = false;
+    for (std::size_t i = 0; i < n; ++i)
+      for (const P& p : mine[i])
+        if (std::get<1>(r) == p.id.to_string()) known = std::get<0>(r) == orgs[i].to_string();
+    CHECK(known);
+  }
+
+  // find_many over every org's ids finds the org's own rows only.
+  for (std::size_t i = 0; i < n; ++i) {
+    INFO("org " << orgs[i].to_string());
+    const auto found = projects.find_many(orgs[i], all_ids);
+    REQUIRE(found.size() == 3);
+    for (const P& f : found) CHECK(org_of(f) == orgs[i]);
+  }
+
+  // put on (org, name): each org's own "one"; a row naming another org is OrgMismatch; the key
+  // of another org's row is a UniqueViolation on shared tables (under schema per org that key
+  // is free in the org's own schema), and the other org's row is untouched either way.
+  for (std::size_t i = 0; i < n; ++i)
+    projects.put(orgs[i], P{Uuid::random(), {}, "one", static_cast<std::int64_t>(100 + i)},
+                 on_conflict(K::org_member, &P::name));
+  for (std::size_t i = 0; i < n; ++i) CHECK(projects.find(orgs[i], mine[i][0].id)->rank == static_cast<std::int64_t>(100 + i));
+  expect_throw<OrgMismatch>(
+      [&] { projects.put(orgs[0], P{Uuid::random(), orgs[1], "one", -5}, on_conflict(K::org_member, &P::name)); });
+  if constexpr (B::schemas) {
+    projects.put(orgs[0], P{mine[1][1].id, {}, "stolen", -6}, on_conflict(&P::id));
+    CHECK(projects.count(orgs[0]) == 4);
+    CHECK(projects.erase(orgs[0], mine[1][1].id));  // org 0's own copy
+  } else {
+    expect_throw<UniqueViolation>([&] { projects.put(orgs[0], P{mine[1][1].id, {}, "stolen", -6}, on_conflict(&P::id)); });
+  }
+  CHECK(projects.find(orgs[1], mine[1][1].id)->name == "two");
+  CHECK(projects.find(orgs[1], mine[1][1].id)->rank == 2);
+  CHECK(db.stored_all(K::projects) == static_cast<std::int64_t>(3 * n));
+
+  // stream_each_row (PostgreSQL's single-row mode) and fetch: the org's rows only.
+  const auto ids = select(col(&P::id)).template from<P>();
+  for (std::size_t i = 0; i < n; ++i) {
+    std::set<std::string> seen;
+    stream_each_row(db.conn, orgs[i], ids, [&](const auto& r) { seen.insert(std::get<0>(r).to_string()); });
+    std::set<std::string> want;
+    for (const P& p : mine[i]) want.insert(p.id.to_string());
+    CHECK(seen == want);
+    CHECK(fetch(db.conn, orgs[i], ids).size() == 3);
+  }
+
+  // A subquery and INSERT ... SELECT: both sides in the call's org.
+  for (std::size_t i = 0; i < n; ++i) tasks.insert(orgs[i], T{Uuid::random(), {}, mine[i][1].id, "task"});
+  const auto tasks_of_two = select(col(&T::id)).template from<T>().where(
+      in(col(&T::project_id), select(col(&P::id)).template from<P>().where(col(&P::name) == std::string("two"))));
+  for (std::size_t i = 0; i < n; ++i) CHECK(fetch(db.conn, orgs[i], tasks_of_two).size() == 1);
+  CHECK(insert_select<T>(db.conn, orgs[2], into(&T::project_id, &T::title), select(col(&P::id), col(&P::name)).template from<P>()) == 3);
+  CHECK(db.stored(K::tasks, orgs[2]) == 4);
+  for (std::size_t i = 0; i < n; ++i)
+    if (i != 2) CHECK(db.stored(K::tasks, orgs[i]) == 1);
+  // ... and one naming another org's project as a constant: the composite foreign key (or the
+  // org's own schema) refuses it, nothing is written.
+  CHECK_THROWS_AS(insert_select<T>(db.conn, orgs[0], into(&T::project_id, &T::title),
+                                   select(tenantry::value(mine[1][0].id), col(&P::name)).template from<P>()),
+                  ForeignKeyViolation);
+  CHECK(db.stored_all(K::tasks) == static_cast<std::int64_t>(n + 3));
+
+  // Secrets scoped through their project: the project's org, whatever its key type.
+  std::vector<S> sec(n);
+  for (std::size_t i = 0; i < n; ++i) sec[i] = secrets.insert(orgs[i], S{Uuid::random(), mine[i][0].id, "s" + std::to_string(i)});
+  for (std::size_t i = 1; i < n; ++i) {
+    INFO("org " << orgs[0].to_string() << " naming the project of " << orgs[i].to_string());
+    expect_throw<OrgMismatch>([&] { secrets.insert(orgs[0], S{Uuid::random(), mine[i][0].id, "stolen"}); });
+    std::vector<S> batch{S{Uuid::random(), mine[0][1].id, "ok"}, S{Uuid::random(), mine[i][1].id, "stolen"}};
+    expect_throw<OrgMismatch>([&] { secrets.insert_many(orgs[0], batch); });
+    expect_throw<OrgMismatch>([&] { secrets.set(orgs[0], sec[0].id, &S::project_id, mine[i][0].id); });
+    CHECK_FALSE(secrets.set(orgs[0], sec[i].id, &S::secret, std::string("stolen")));
+    CHECK_FALSE(secrets.erase(orgs[0], sec[i].id));
+  }
+  CHECK(db.stored_all(K::secrets) == static_cast<std::int64_t>(n));
+  std::vector<Uuid> secret_ids;
+  for (const S& x : sec) secret_ids.push_back(x.id);
+  const auto secret_and_project =
+      select(col(&S::secret), col(&P::name)).template from<S>().template join<P>(col(&S::project_id) == col(&P::id));
+  for (std::size_t i = 0; i < n; ++i) {
+    INFO("org " << orgs[i].to_string());
+    CHECK(secrets.count(orgs[i]) == 1);
+    const auto found = secrets.find_many(orgs[i], secret_ids);
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].id == sec[i].id);
+    CHECK(found[0].secret == "s" + std::to_string(i));
+    CHECK(fetch(db.conn, orgs[i], secret_and_project) ==
+          std::vector<std::tuple<std::string, std::string>>{{"s" + std::to_string(i), "one"}});
+  }
+
+  // Per-org counters: org i ran i + 1 counts from here on; orgs that differ only by case,
+  // whitespace or leading zeros are counted apart.
+  observer = std::make_shared<StatementObserver>();
+  db.conn.set_observer(observer);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t k = 0; k <= i; ++k) (void)projects.count(orgs[i]);
+  const auto per_call = observer->stats(&orgs[0]).calls;
+  CHECK(per_call >= 1);
+  for (std::size_t i = 0; i < n; ++i) CHECK(observer->stats(&orgs[i]).calls == per_call * (i + 1));
+  const auto all = observer->snapshot();
+  CHECK(all.size() == n);
+  for (const OrgStatementStats& st : all) {
+    REQUIRE(st.org.template get<Org>() != nullptr);
+    CHECK(std::find(orgs.begin(), orgs.end(), *st.org.template get<Org>()) != orgs.end());
+  }
+}
+
 template <class P>
 org_id_of<P> sample_org() {
   if constexpr (std::is_same_v<org_id_of<P>, TextOrgId>) return TextOrgId{"sample"};
   else return IntOrgId{42};
+}
+/// Another org that differs from sample_org only as an attacker would hope (case, leading zeros).
+template <class P>
+org_id_of<P> other_org() {
+  if constexpr (std::is_same_v<org_id_of<P>, TextOrgId>) return TextOrgId{"Sample"};
+  else return IntOrgId{-42};
 }
 
 }  // namespace
@@ -163,6 +327,15 @@ TEMPLATE_TEST_CASE("org keys that are not UUIDs: every strategy isolates text an
                    Backend<AnyPostgres>) {
   SECTION("text") { isolation_body<typename TestType::template type<TextKeys>, TextKeys>(); }
   SECTION("bigint") { isolation_body<typename TestType::template type<IntKeys>, IntKeys>(); }
+}
+
+TEMPLATE_TEST_CASE("org keys that are not UUIDs: insert_many, find_many, put, streaming, subqueries, INSERT ... SELECT, "
+                   "parent-scoped tables and per-org counters over hostile keys",
+                   "[parity][org][org-keys]", Backend<SqliteMemory>, Backend<SqliteFile>, Backend<PostgresShared>,
+                   Backend<PostgresUnprepared>, Backend<PostgresRls>, Backend<PostgresSchemas>, Backend<AnySqlite>,
+                   Backend<AnyPostgres>) {
+  SECTION("text") { merged_features_body<typename TestType::template type<TextKeys>, TextKeys>(); }
+  SECTION("bigint") { merged_features_body<typename TestType::template type<IntKeys>, IntKeys>(); }
 }
 
 TEST_CASE("org keys: row-level security casts to the key type, verify accepts exactly the generated policies",
@@ -176,23 +349,40 @@ TEST_CASE("org keys: row-level security casts to the key type, verify accepts ex
     admin.execute(
         "GRANT ALL ON SCHEMA public TO tenantry_orgkeys_owner; GRANT USAGE ON SCHEMA public TO tenantry_orgkeys_app");
     pg::Connection owner(as_role(parity::Postgres::url(), "tenantry_orgkeys_owner"));
-    const auto check = [&]<class P, class T>(std::type_identity<P>, std::type_identity<T>, const char* cast) {
-      create_tables<P, T>(owner, DdlOptions{.row_level_security = true});
+    const auto check = [&]<class P, class T, class S>(std::type_identity<P>, std::type_identity<T>,
+                                                      std::type_identity<S>, const char* cast) {
+      create_tables<P, T, S>(owner, DdlOptions{.row_level_security = true});
       const std::string table = table_info<P>().name;
       owner.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON " + ident(table) + ", " + ident(table_info<T>().name) +
-                    " TO tenantry_orgkeys_app");
+                    ", " + ident(table_info<S>().name) + " TO tenantry_orgkeys_app");
       // The application role: neither owner, superuser nor BYPASSRLS.
       pg::Connection app(as_role(parity::Postgres::url(), "tenantry_orgkeys_app"), pg::Options{.org_context = true});
-      const std::vector<const TableInfo*> tables{&table_info<P>(), &table_info<T>()};
+      const std::vector<const TableInfo*> tables{&table_info<P>(), &table_info<T>(), &table_info<S>()};
       for (const auto& m : pg::rls_mismatches(app, tables)) FAIL_CHECK(m.table << ": " << m.problem);
       CHECK_NOTHROW(pg::verify_rls(app, tables));
       // The policy compares with the setting cast to the column's type (an InitPlan).
       const std::string policy = row_level_security_sql<PgDialect>(table_info<P>()).back();
       CHECK(policy.find(std::string("AS ") + cast + "))") != std::string::npos);
+      // The policy of the table scoped through it: the parent's org column, the same cast.
+      const std::string child_policy = row_level_security_sql<PgDialect>(table_info<S>()).back();
+      CHECK(child_policy.find("EXISTS (SELECT 1 FROM") != std::string::npos);
+      CHECK(child_policy.find(std::string("AS ") + cast + "))") != std::string::npos);
       // The org context is bound and read back through the policy: each org sees its row.
       Repository<P, PgDialect> repo{app};
-      repo.insert(sample_org<P>(), P{Uuid::random(), {}, "p", 0});
+      const P stored = repo.insert(sample_org<P>(), P{Uuid::random(), {}, "p", 0});
       CHECK(repo.count(sample_org<P>()) == 1);
+      Repository<S, PgDialect> children{app};
+      children.insert(sample_org<P>(), S{Uuid::random(), stored.id, "s"});
+      CHECK(children.count(sample_org<P>()) == 1);
+      // Past the repository's filter, the policy alone: another org's context sees nothing.
+      CHECK(raw_query<N>(app, other_org<P>(), "SELECT COUNT(*) AS n FROM " + ident(table_info<S>().name) +
+                                                  " WHERE CAST($1 AS TEXT) IS NOT NULL")
+                .at(0)
+                .n == 0);
+      CHECK(raw_query<N>(app, sample_org<P>(), "SELECT COUNT(*) AS n FROM " + ident(table_info<S>().name) +
+                                                   " WHERE CAST($1 AS TEXT) IS NOT NULL")
+                .at(0)
+                .n == 1);
       // Without the org context a read fails loudly instead of returning nothing.
       CHECK_THROWS_AS(raw_query_global<N>(app, "SELECT COUNT(*) AS n FROM " + ident(table)), OrgContextMissing);
       // A policy that casts to another type is not the generated one.
@@ -201,8 +391,8 @@ TEST_CASE("org keys: row-level security casts to the key type, verify accepts ex
                     ident(table_info<P>().columns[1].name) + "::text = current_setting('app.current_org_id'))");
       CHECK_FALSE(pg::rls_mismatches(app, tables).empty());
     };
-    if (k == 0) check(std::type_identity<SlugProject>{}, std::type_identity<SlugTask>{}, "TEXT");
-    else check(std::type_identity<NumProject>{}, std::type_identity<NumTask>{}, "BIGINT");
+    if (k == 0) check(std::type_identity<SlugProject>{}, std::type_identity<SlugTask>{}, std::type_identity<SlugSecret>{}, "TEXT");
+    else check(std::type_identity<NumProject>{}, std::type_identity<NumTask>{}, std::type_identity<NumSecret>{}, "BIGINT");
   }
 }
 
@@ -328,4 +518,46 @@ TEST_CASE("schema-scoped entities: a table of the same name in public is refused
   const OrgId a = OrgId::random();
   CHECK_THROWS_AS(Set::provision_org(conn, a), UsageError);
   CHECK_FALSE(Set::is_provisioned(conn, a));  // nothing was created
+}
+
+TEST_CASE("org keys: a per-org statement_timeout is the org's own, keyed exactly, for text and bigint orgs",
+          "[parity][org-keys][pg]") {
+  using namespace std::chrono_literals;
+  const auto sleep_in = [](pg::Connection& c, const auto& org, double seconds) {
+    raw_execute(c, org, "SELECT pg_sleep($2) WHERE CAST($1 AS TEXT) IS NOT NULL", seconds);
+  };
+  {
+    pg::Connection conn(parity::Postgres::url(),
+                        {.statement_timeout = [](const TextOrgId& o) { return o.value == "slow" ? 50ms : 0ms; }});
+    expect_throw<StatementTimeout>([&] { sleep_in(conn, TextOrgId{"slow"}, 1.0); });
+    // Orgs that differ from it only by case or whitespace are other orgs, without its limit.
+    for (const char* near : {"Slow", "slow ", " slow", "SLOW"}) {
+      INFO("org '" << near << "'");
+      CHECK_NOTHROW(sleep_in(conn, TextOrgId{near}, 0.06));
+    }
+    // An org type the function does not take: a UsageError before anything runs, never an
+    // operation without the limit.
+    expect_throw<UsageError>([&] { sleep_in(conn, IntOrgId{1}, 0.0); });
+    expect_throw<UsageError>([&] { sleep_in(conn, OrgId::random(), 0.0); });
+    CHECK(PQtransactionStatus(conn.native()) == PQTRANS_IDLE);
+  }
+  {
+    pg::Connection conn(parity::Postgres::url(),
+                        {.statement_timeout = [](const IntOrgId& o) { return o.value == -1 ? 50ms : 0ms; }});
+    expect_throw<StatementTimeout>([&] { sleep_in(conn, IntOrgId{-1}, 1.0); });
+    for (const IntOrgId near : {IntOrgId{1}, IntOrgId{std::numeric_limits<std::int64_t>::max()},
+                                IntOrgId{std::numeric_limits<std::int64_t>::min()}}) {
+      INFO("org " << near.to_string());
+      CHECK_NOTHROW(sleep_in(conn, near, 0.06));
+    }
+    expect_throw<UsageError>([&] { sleep_in(conn, TextOrgId{"-1"}, 0.0); });
+  }
+  {
+    // A generic function serves every org type; each org is still its own ("007" is not 7).
+    pg::Connection conn(parity::Postgres::url(),
+                        {.statement_timeout = [](const auto& o) { return o.to_string() == "7" ? 50ms : 0ms; }});
+    expect_throw<StatementTimeout>([&] { sleep_in(conn, TextOrgId{"7"}, 1.0); });
+    expect_throw<StatementTimeout>([&] { sleep_in(conn, IntOrgId{7}, 1.0); });
+    CHECK_NOTHROW(sleep_in(conn, TextOrgId{"007"}, 0.06));
+  }
 }

@@ -6,8 +6,6 @@
 //   stored(table, org)        the rows of org in table as stored, counted with plain SQL past
 //                             every filter (the org column; the org's own schema)
 //   stored_all(table)         every org's rows
-//   raw()                     a connection for plain SQL past every policy (the superuser
-//                             under row-level security)
 // SqliteMemory, SqliteFile, PostgresShared, PostgresRls (a non-owner, non-superuser role that
 // owns the tables, ENABLE + FORCE, org_context) and PostgresSchemas (schema per org).
 #pragma once
@@ -16,6 +14,7 @@
 #include "support/org_key_entities.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -32,27 +31,44 @@ struct TextKeys {
   using Org = TextOrgId;
   using Project = SlugProject;
   using Task = SlugTask;
+  using Secret = SlugSecret;
   static constexpr std::string_view name = "text org keys";
   static constexpr std::string_view projects = "slug_projects";
   static constexpr std::string_view tasks = "slug_tasks";
+  static constexpr std::string_view secrets = "slug_secrets";
   static constexpr std::string_view org_column = "organization_id";
   static constexpr auto org_member = &SlugProject::organization_id;
   // A case-only difference is another org: "acme" and "Acme" must never share a row or schema.
   static Org a() { return TextOrgId{"acme"}; }
   static Org b() { return TextOrgId{"Acme"}; }
+  // Orgs an attacker would pick to be taken for another: whitespace, leading zeros, SQL, a
+  // quote that would end a string, the other key type's spelling.
+  static std::vector<Org> hostile() {
+    return {TextOrgId{"acme"},    TextOrgId{"Acme"},         TextOrgId{" acme"},
+            TextOrgId{"acme "},   TextOrgId{"acme' OR '1'='1"}, TextOrgId{"7"},
+            TextOrgId{"007"},     TextOrgId{"x\"; DROP TABLE slug_projects; --"}};
+  }
 };
 
 struct IntKeys {
   using Org = IntOrgId;
   using Project = NumProject;
   using Task = NumTask;
+  using Secret = NumSecret;
   static constexpr std::string_view name = "bigint org keys";
   static constexpr std::string_view projects = "num_projects";
   static constexpr std::string_view tasks = "num_tasks";
+  static constexpr std::string_view secrets = "num_secrets";
   static constexpr std::string_view org_column = "org_id";
   static constexpr auto org_member = &NumProject::org_id;
   static Org a() { return IntOrgId{1}; }
   static Org b() { return IntOrgId{-9000000000LL}; }  // beyond 32 bits, and negative
+  // The edges of the key space (0 is the nil org, refused everywhere), and 7, which a text org
+  // "007" or "7" must never be taken for.
+  static std::vector<Org> hostile() {
+    return {IntOrgId{1}, IntOrgId{-1}, IntOrgId{std::numeric_limits<std::int64_t>::max()},
+            IntOrgId{std::numeric_limits<std::int64_t>::min()}, IntOrgId{7}, IntOrgId{-9000000000LL}};
+  }
 };
 
 template <class E>
@@ -98,7 +114,7 @@ struct SqliteMemory {
   using Conn = sqlite::Connection;
   static constexpr bool rls = false, schemas = false, is_postgres = false;
   Conn conn{":memory:"};
-  SqliteMemory() { create_tables<typename K::Project, typename K::Task>(conn); }
+  SqliteMemory() { create_tables<typename K::Project, typename K::Task, typename K::Secret>(conn); }
   void add_org(const typename K::Org&) {}
   std::int64_t stored(std::string_view table, const typename K::Org& org) {
     return parity::raw_count(conn, "SELECT COUNT(*) FROM " + ident(table) + " WHERE " + ident(K::org_column) + " = ?1",
@@ -114,7 +130,7 @@ struct SqliteFile : SqliteMemory<K> {
   testdb::TempPath path{"orgkeys"};
   SqliteFile() {
     this->conn = sqlite::Connection(path.string());
-    create_tables<typename K::Project, typename K::Task>(this->conn);
+    create_tables<typename K::Project, typename K::Task, typename K::Secret>(this->conn);
   }
 };
 
@@ -125,7 +141,7 @@ struct PostgresShared {
   using Conn = pg::Connection;
   static constexpr bool rls = false, schemas = false, is_postgres = true;
   Conn conn{parity::Postgres::fresh_url()};
-  PostgresShared() { create_tables<typename K::Project, typename K::Task>(conn); }
+  PostgresShared() { create_tables<typename K::Project, typename K::Task, typename K::Secret>(conn); }
   void add_org(const typename K::Org&) {}
   std::int64_t stored(std::string_view table, const typename K::Org& org) {
     return parity::raw_count(conn, "SELECT COUNT(*) FROM " + ident(table) + " WHERE " + ident(K::org_column) + " = ?1",
@@ -151,7 +167,7 @@ struct AnyUrlOf {
   using Conn = Database;
   static constexpr bool rls = false, schemas = false, is_postgres = Postgres;
   Conn conn = tenantry::connect(Postgres ? parity::Postgres::fresh_url() : parity::SqliteFile::fresh_url());
-  AnyUrlOf() { create_tables<typename K::Project, typename K::Task>(conn); }
+  AnyUrlOf() { create_tables<typename K::Project, typename K::Task, typename K::Secret>(conn); }
   void add_org(const typename K::Org&) {}
   std::int64_t stored(std::string_view table, const typename K::Org& org) {
     return parity::raw_count(conn, "SELECT COUNT(*) FROM " + ident(table) + " WHERE " + ident(K::org_column) + " = ?1",
@@ -189,7 +205,7 @@ struct PostgresRls {
                   " LOGIN NOSUPERUSER NOBYPASSRLS; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
     admin.execute(std::string("GRANT ALL ON SCHEMA public TO ") + owner);
     Conn c(as_role(parity::Postgres::url(), owner), pg::Options{.org_context = true});
-    create_tables<typename K::Project, typename K::Task>(c, DdlOptions{.row_level_security = true});
+    create_tables<typename K::Project, typename K::Task, typename K::Secret>(c, DdlOptions{.row_level_security = true});
     return c;
   }
   void add_org(const typename K::Org&) {}
@@ -214,7 +230,7 @@ struct PostgresSchemas {
   static constexpr std::string_view name = "postgres, schema per org";
   using Dialect = PgDialect;
   using Conn = pg::Connection;
-  using Set = OrgSchemas<typename K::Project, typename K::Task>;
+  using Set = OrgSchemas<typename K::Project, typename K::Task, typename K::Secret>;
   static constexpr bool rls = false, schemas = true, is_postgres = true;
   Conn conn = open();
   static Conn open() {

@@ -1,6 +1,6 @@
 // Entities keyed by orgs that are not UUIDs (issue 10 class 4): a text-keyed set (Slug*, the
 // org column named organization_id as in real schemas with `organization_id VARCHAR(64)`), a
-// bigint-keyed set (Num*), and schema-scoped entities (scope = tenantry::per_org_schema: no org
+// bigint-keyed set (Num*), each with a table scoped through its parent (*Secret), and schema-scoped entities (scope = tenantry::per_org_schema: no org
 // column, one table per org schema). Used by tests/parity/org_keys_test.cpp, the unit tests and
 // the compile-fail tests.
 #pragma once
@@ -46,6 +46,19 @@ struct NumTask {
   std::string title;
 };
 
+/// Secrets with no org column of their own, scoped through their project (tenantry::through<>):
+/// each row belongs to the org of its project, so its org type is the project's.
+struct SlugSecret {
+  Uuid id;
+  Uuid project_id;
+  std::string secret;
+};
+struct NumSecret {
+  Uuid id;
+  Uuid project_id;
+  std::string secret;
+};
+
 /// A note in each (text-keyed) org's schema: no org column at all.
 struct SlugNote {
   Uuid id;
@@ -86,6 +99,22 @@ struct tenantry::entity<org_keys::NumTask> {
   static constexpr auto primary_key = key(&org_keys::NumTask::id);
   static constexpr auto constraints = std::tuple{
       foreign_key(&org_keys::NumTask::project_id, &org_keys::NumProject::id, on_delete::cascade)};
+};
+template <>
+struct tenantry::entity<org_keys::SlugSecret> {
+  static constexpr std::string_view table = "slug_secrets";
+  static constexpr auto primary_key = key(&org_keys::SlugSecret::id);
+  static constexpr auto scope = tenantry::through<&org_keys::SlugSecret::project_id>;
+  static constexpr auto constraints = std::tuple{
+      foreign_key(&org_keys::SlugSecret::project_id, &org_keys::SlugProject::id, on_delete::cascade)};
+};
+template <>
+struct tenantry::entity<org_keys::NumSecret> {
+  static constexpr std::string_view table = "num_secrets";
+  static constexpr auto primary_key = key(&org_keys::NumSecret::id);
+  static constexpr auto scope = tenantry::through<&org_keys::NumSecret::project_id>;
+  static constexpr auto constraints = std::tuple{
+      foreign_key(&org_keys::NumSecret::project_id, &org_keys::NumProject::id, on_delete::cascade)};
 };
 template <>
 struct tenantry::entity<org_keys::SlugNote> {

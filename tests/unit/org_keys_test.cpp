@@ -7,6 +7,7 @@
 #include <tenantry/ddl.hpp>
 #include <tenantry/dialect/postgres.hpp>
 #include <tenantry/dialect/sqlite.hpp>
+#include <tenantry/observe.hpp>
 #include <tenantry/org_schema.hpp>
 #include <tenantry/query.hpp>
 #include <tenantry/select.hpp>
@@ -45,9 +46,25 @@ std::string org_keys_sql() {
   namespace st = tenantry::statements;
   std::ostringstream out;
   const auto w = [](const stmt::Statement& s) { return write_sql<D>(s); };
-  out << schema_sql<D, SlugProject, SlugTask, NumProject, NumTask>();
+  out << schema_sql<D, SlugProject, SlugTask, NumProject, NumTask, SlugSecret, NumSecret>();
   for (const auto& s : row_level_security_sql<D>(table_info<SlugProject>())) out << s << ";\n";
   for (const auto& s : row_level_security_sql<D>(table_info<NumProject>())) out << s << ";\n";
+  // Tables scoped through a text- or bigint-keyed parent: the parent's org column, its cast.
+  for (const auto& s : row_level_security_sql<D>(table_info<SlugSecret>())) out << s << ";\n";
+  for (const auto& s : row_level_security_sql<D>(table_info<NumSecret>())) out << s << ";\n";
+  if constexpr (D::is_postgres) {
+    // Arrays of the org column's own type: text[] and bigint[], never uuid[].
+    out << "insert_many slug: " << w(st::insert_unnest<SlugProject>()) << '\n'
+        << "insert_many num: " << w(st::insert_unnest<NumProject>()) << '\n'
+        << "find_many slug: " << w(st::find_many<SlugProject>()) << '\n'
+        << "find_many num secret: " << w(st::find_many<NumSecret>()) << '\n';
+  }
+  out << "find num secret: " << w(st::find<NumSecret>()) << '\n'
+      << "join slug secret: "
+      << sql_of<D>(select(col(&SlugSecret::secret), col(&SlugProject::name))
+                       .from<SlugSecret>()
+                       .join<SlugProject>(col(&SlugSecret::project_id) == col(&SlugProject::id)))
+      << '\n';
   out << "find slug: " << w(st::find<SlugProject>()) << '\n'
       << "list num: " << w(st::filtered<NumProject>(stmt::Verb::select, col(&NumProject::rank) > std::int64_t{1}))
       << '\n'
@@ -166,4 +183,49 @@ TEST_CASE("org keys: DDL, row-level security and statements per dialect (golden)
   // No org column: the schema is the scope.
   CHECK(in_schema.find("CREATE TABLE \"org_t_61636d65\".\"slug_notes\" (\n  \"id\" UUID NOT NULL,\n  \"body\" TEXT NOT "
                        "NULL,\n  CONSTRAINT \"pk_slug_notes\" PRIMARY KEY (\"id\")\n);") != std::string::npos);
+}
+
+TEST_CASE("observed orgs: every key type, each org its own (AnyOrgId, per-org counters)", "[unit][org-keys][observability]") {
+  const AnyOrgId none, text7(TextOrgId{"7"}), text007(TextOrgId{"007"}), int7(IntOrgId{7}), acme(TextOrgId{"acme"}),
+      acme_upper(TextOrgId{"Acme"}), acme_space(TextOrgId{"acme "});
+  const OrgId uuid = OrgId::random();
+  const AnyOrgId as_uuid(uuid), as_text(TextOrgId{uuid.to_string()});
+  CHECK(none.is_nil());
+  CHECK_FALSE(text7.is_nil());
+  CHECK(text7 != int7);  // the text org "7" is not the integer org 7
+  CHECK(text7 != text007);
+  CHECK(acme != acme_upper);
+  CHECK(acme != acme_space);
+  CHECK(as_uuid != as_text);  // nor a text org spelled like a UUID org
+  CHECK(text7.to_string() == int7.to_string());
+  CHECK(text7.key_type_name() == "text");
+  CHECK(int7.key_type_name() == "int");
+  REQUIRE(int7.get<IntOrgId>() != nullptr);
+  CHECK(int7.get<IntOrgId>()->value == 7);
+  CHECK(int7.get<TextOrgId>() == nullptr);
+  CHECK(as_uuid.get<OrgId>() != nullptr);
+
+  // The counters keep every org apart, whatever its key type.
+  StatementObserver observer;
+  const std::vector<AnyOrgId> orgs{text7, text007, int7, acme, acme_upper, acme_space, as_uuid, as_text};
+  for (std::size_t i = 0; i < orgs.size(); ++i)
+    for (std::size_t k = 0; k <= i; ++k) {
+      StatementEvent e;
+      e.dialect = "sqlite";
+      e.org = &orgs[i];
+      e.rows = 1;
+      observer.record(e);
+    }
+  StatementEvent global;
+  observer.record(global);
+  const auto all = observer.snapshot();
+  REQUIRE(all.size() == orgs.size() + 1);
+  CHECK(all[0].org.is_nil());  // statements without an org first
+  for (std::size_t i = 0; i < orgs.size(); ++i) CHECK(observer.stats(&orgs[i]).calls == i + 1);
+  const TextOrgId t7{"7"};
+  const IntOrgId i7{7};
+  CHECK(observer.stats(&t7).calls == 1);
+  CHECK(observer.stats(&i7).calls == 3);
+  CHECK(observer.stats(&uuid).calls == 7);
+  CHECK(observer.stats(nullptr).calls == 1);
 }
