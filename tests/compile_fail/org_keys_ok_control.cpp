@@ -5,6 +5,8 @@
 
 #include <tenantry/tenantry.hpp>
 
+#include <vector>
+
 using namespace tenantry;
 using namespace org_keys;
 
@@ -26,6 +28,19 @@ int main() {
                   .join<SlugTask>(col(&SlugTask::project_id) == col(&SlugProject::id)));
   (void)raw_query<Count>(db, acme, "SELECT COUNT(*) AS n FROM slug_projects WHERE organization_id = ?1");
   (void)raw_query<Count>(db, IntOrgId{7}, "SELECT COUNT(*) AS n FROM num_projects WHERE org_id = ?1");
+  // Main's features with each org type: find_many, put, insert_many, streaming, a table scoped
+  // through a text-keyed parent.
+  (void)numbers.find_many(IntOrgId{7}, std::vector<Uuid>{});
+  projects.put(acme, SlugProject{Uuid::random(), {}, "p", 0}, on_conflict(&SlugProject::organization_id, &SlugProject::name));
+  std::vector<NumProject> batch;
+  numbers.insert_many(IntOrgId{-1}, batch);
+  stream_each_row(db, acme, select(col(&SlugProject::name)).from<SlugProject>(), [](const auto&) {});
+  Repository<SlugSecret, SqliteDialect> secrets{db};
+  (void)secrets.count(acme);
+  (void)fetch(db, acme,
+              select(col(&SlugSecret::secret))
+                  .from<SlugSecret>()
+                  .join<SlugProject>(col(&SlugSecret::project_id) == col(&SlugProject::id)));
   Database any = connect("sqlite::memory:");
   Repository<NumProject> any_numbers{any};
   (void)any_numbers.find(IntOrgId{7}, Uuid::random());
