@@ -812,7 +812,7 @@ struct ResetOnExit {
 // delivers rows one at a time where it would otherwise receive the whole result first
 // (PostgreSQL's single-row mode), for for_each_row.
 template <class Conn, class Q, class OnRow>
-void run(Conn& conn, const OrgId* org, const Q& q, bool stream, OnRow&& on_row) {
+void run(Conn& conn, const typename Q::org_type* org, const Q& q, bool stream, OnRow&& on_row) {
   using D = typename Conn::dialect;
   static_assert(Q::check_row());
   stmt::ShapeKey key;
