@@ -295,10 +295,8 @@ class StatementObserver {
   /// The counters of one org (zero when it ran nothing), of any org type; nullptr or a nil org:
   /// statements without an org.
   template <class O>
-    requires(org_id_type<O> || std::is_same_v<O, AnyOrgId>)
-  OrgStatementStats stats(const O* org) const {
-    return stats_of(org != nullptr && !org->is_nil() ? AnyOrgId(*org) : AnyOrgId());
-  }
+  requires(org_id_type<O> || std::is_same_v<O, AnyOrgId>) OrgStatementStats stats(const O* org)
+  const { return stats_of(org != nullptr && !org->is_nil() ? AnyOrgId(*org) : AnyOrgId()); }
   OrgStatementStats stats(std::nullptr_t) const { return stats_of(AnyOrgId()); }
 
   /// How many times a hook threw (each was swallowed; the statement went on unaffected).
@@ -411,7 +409,10 @@ class OrgRef {
   OrgRef() = default;
   template <class K>
   explicit OrgRef(const BasicOrgId<K>& org) noexcept
-      : p_(&org), kind_(std::is_same_v<K, Uuid> ? 1 : std::is_same_v<K, std::string> ? 2 : 3) {}
+      : p_(&org),
+        kind_(std::is_same_v<K, Uuid>          ? 1
+              : std::is_same_v<K, std::string> ? 2
+                                               : 3) {}
   explicit operator bool() const noexcept { return p_ != nullptr; }
   /// A copy of the org (none when empty).
   AnyOrgId copy() const {
@@ -433,8 +434,8 @@ class OrgRef {
 struct StatementWatch {
   StatementObserver* observer = nullptr;  // the hot-path test: null when nothing is installed
   std::shared_ptr<StatementObserver> owner;
-  OrgRef org{};            // the org of the operation running now (in_org_context)
-  bool in_hook = false;        // a hook is running: what it runs here is not observed
+  OrgRef org{};          // the org of the operation running now (in_org_context)
+  bool in_hook = false;  // a hook is running: what it runs here is not observed
 
   void install(std::shared_ptr<StatementObserver> o) noexcept {
     owner = std::move(o);

@@ -153,7 +153,6 @@ void isolation_body() {
   (void)wrong_org;
 }
 
-
 // ---- the features main gained meanwhile, over hostile org keys ---------------------------------
 // insert_many (one unnest statement on PostgreSQL, its org array cast to the org column's
 // type), find_many, put, stream_each_row, subqueries, INSERT ... SELECT, tables scoped through
@@ -183,7 +182,8 @@ void merged_features_body() {
   std::vector<Uuid> all_ids;
   for (std::size_t i = 0; i < n; ++i) {
     INFO("org " << orgs[i].to_string());
-    std::vector<P> rows{P{Uuid::random(), {}, "one", 1}, P{Uuid::random(), {}, "two", 2}, P{Uuid::random(), {}, "three", 3}};
+    std::vector<P> rows{P{Uuid::random(), {}, "one", 1}, P{Uuid::random(), {}, "two", 2},
+                        P{Uuid::random(), {}, "three", 3}};
     projects.insert_many(orgs[i], rows);
     for (const P& r : rows) {
       CHECK(org_of(r) == orgs[i]);
@@ -221,9 +221,11 @@ void merged_features_body() {
   for (std::size_t i = 0; i < n; ++i)
     projects.put(orgs[i], P{Uuid::random(), {}, "one", static_cast<std::int64_t>(100 + i)},
                  on_conflict(K::org_member, &P::name));
-  for (std::size_t i = 0; i < n; ++i) CHECK(projects.find(orgs[i], mine[i][0].id)->rank == static_cast<std::int64_t>(100 + i));
-  expect_throw<OrgMismatch>(
-      [&] { projects.put(orgs[0], P{Uuid::random(), orgs[1], "one", -5}, on_conflict(K::org_member, &P::name)); });
+  for (std::size_t i = 0; i < n; ++i)
+    CHECK(projects.find(orgs[i], mine[i][0].id)->rank == static_cast<std::int64_t>(100 + i));
+  expect_throw<OrgMismatch>([&] {
+    projects.put(orgs[0], P{Uuid::random(), orgs[1], "one", -5}, on_conflict(K::org_member, &P::name));
+  });
   if constexpr (B::schemas) {
     projects.put(orgs[0], P{mine[1][1].id, {}, "stolen", -6}, on_conflict(&P::id));
     CHECK(projects.count(orgs[0]) == 4);
@@ -233,7 +235,9 @@ void merged_features_body() {
     // row-level security policy"), before tenantry's guard can: a DatabaseError, nothing written.
     CHECK_THROWS_AS(projects.put(orgs[0], P{mine[1][1].id, {}, "stolen", -6}, on_conflict(&P::id)), DatabaseError);
   } else {
-    expect_throw<UniqueViolation>([&] { projects.put(orgs[0], P{mine[1][1].id, {}, "stolen", -6}, on_conflict(&P::id)); });
+    expect_throw<UniqueViolation>([&] {
+      projects.put(orgs[0], P{mine[1][1].id, {}, "stolen", -6}, on_conflict(&P::id));
+    });
   }
   CHECK(projects.find(orgs[1], mine[1][1].id)->name == "two");
   CHECK(projects.find(orgs[1], mine[1][1].id)->rank == 2);
@@ -252,8 +256,11 @@ void merged_features_body() {
 
   // A subquery and INSERT ... SELECT: both sides in the call's org.
   for (std::size_t i = 0; i < n; ++i) tasks.insert(orgs[i], T{Uuid::random(), {}, mine[i][1].id, "task"});
-  const auto tasks_of_two = select(col(&T::id)).template from<T>().where(
-      in(col(&T::project_id), select(col(&P::id)).template from<P>().where(col(&P::name) == std::string("two"))));
+  const auto tasks_of_two = select(col(&T::id))
+                                .template from<T>()
+                                .where(in(
+                                    col(&T::project_id),
+                                    select(col(&P::id)).template from<P>().where(col(&P::name) == std::string("two"))));
   for (std::size_t i = 0; i < n; ++i) CHECK(fetch(db.conn, orgs[i], tasks_of_two).size() == 1);
   const auto copy_two = [&](const auto& project) {
     return select(tenantry::value(Uuid::random()), project, col(&P::name))
@@ -273,7 +280,8 @@ void merged_features_body() {
 
   // Secrets scoped through their project: the project's org, whatever its key type.
   std::vector<S> sec(n);
-  for (std::size_t i = 0; i < n; ++i) sec[i] = secrets.insert(orgs[i], S{Uuid::random(), mine[i][0].id, "s" + std::to_string(i)});
+  for (std::size_t i = 0; i < n; ++i)
+    sec[i] = secrets.insert(orgs[i], S{Uuid::random(), mine[i][0].id, "s" + std::to_string(i)});
   for (std::size_t i = 1; i < n; ++i) {
     INFO("org " << orgs[0].to_string() << " naming the project of " << orgs[i].to_string());
     expect_throw<OrgMismatch>([&] { secrets.insert(orgs[0], S{Uuid::random(), mine[i][0].id, "stolen"}); });
@@ -338,11 +346,12 @@ TEMPLATE_TEST_CASE("org keys that are not UUIDs: every strategy isolates text an
   SECTION("bigint") { isolation_body<typename TestType::template type<IntKeys>, IntKeys>(); }
 }
 
-TEMPLATE_TEST_CASE("org keys that are not UUIDs: insert_many, find_many, put, streaming, subqueries, INSERT ... SELECT, "
-                   "parent-scoped tables and per-org counters over hostile keys",
-                   "[parity][org][org-keys]", Backend<SqliteMemory>, Backend<SqliteFile>, Backend<PostgresShared>,
-                   Backend<PostgresUnprepared>, Backend<PostgresRls>, Backend<PostgresSchemas>, Backend<AnySqlite>,
-                   Backend<AnyPostgres>) {
+TEMPLATE_TEST_CASE(
+    "org keys that are not UUIDs: insert_many, find_many, put, streaming, subqueries, INSERT ... SELECT, "
+    "parent-scoped tables and per-org counters over hostile keys",
+    "[parity][org][org-keys]", Backend<SqliteMemory>, Backend<SqliteFile>, Backend<PostgresShared>,
+    Backend<PostgresUnprepared>, Backend<PostgresRls>, Backend<PostgresSchemas>, Backend<AnySqlite>,
+    Backend<AnyPostgres>) {
   SECTION("text") { merged_features_body<typename TestType::template type<TextKeys>, TextKeys>(); }
   SECTION("bigint") { merged_features_body<typename TestType::template type<IntKeys>, IntKeys>(); }
 }
@@ -384,12 +393,14 @@ TEST_CASE("org keys: row-level security casts to the key type, verify accepts ex
       children.insert(sample_org<P>(), S{Uuid::random(), stored.id, "s"});
       CHECK(children.count(sample_org<P>()) == 1);
       // Past the repository's filter, the policy alone: another org's context sees nothing.
-      CHECK(raw_query<N>(app, other_org<P>(), "SELECT COUNT(*) AS n FROM " + ident(table_info<S>().name) +
-                                                  " WHERE CAST($1 AS TEXT) IS NOT NULL")
+      CHECK(raw_query<N>(
+                app, other_org<P>(),
+                "SELECT COUNT(*) AS n FROM " + ident(table_info<S>().name) + " WHERE CAST($1 AS TEXT) IS NOT NULL")
                 .at(0)
                 .n == 0);
-      CHECK(raw_query<N>(app, sample_org<P>(), "SELECT COUNT(*) AS n FROM " + ident(table_info<S>().name) +
-                                                   " WHERE CAST($1 AS TEXT) IS NOT NULL")
+      CHECK(raw_query<N>(
+                app, sample_org<P>(),
+                "SELECT COUNT(*) AS n FROM " + ident(table_info<S>().name) + " WHERE CAST($1 AS TEXT) IS NOT NULL")
                 .at(0)
                 .n == 1);
       // Without the org context a read fails loudly instead of returning nothing.
@@ -400,8 +411,11 @@ TEST_CASE("org keys: row-level security casts to the key type, verify accepts ex
                     ident(table_info<P>().columns[1].name) + "::text = current_setting('app.current_org_id'))");
       CHECK_FALSE(pg::rls_mismatches(app, tables).empty());
     };
-    if (k == 0) check(std::type_identity<SlugProject>{}, std::type_identity<SlugTask>{}, std::type_identity<SlugSecret>{}, "TEXT");
-    else check(std::type_identity<NumProject>{}, std::type_identity<NumTask>{}, std::type_identity<NumSecret>{}, "BIGINT");
+    if (k == 0)
+      check(std::type_identity<SlugProject>{}, std::type_identity<SlugTask>{}, std::type_identity<SlugSecret>{},
+            "TEXT");
+    else
+      check(std::type_identity<NumProject>{}, std::type_identity<NumTask>{}, std::type_identity<NumSecret>{}, "BIGINT");
   }
 }
 

@@ -44,9 +44,14 @@ struct TextKeys {
   // Orgs an attacker would pick to be taken for another: whitespace, leading zeros, SQL, a
   // quote that would end a string, the other key type's spelling.
   static std::vector<Org> hostile() {
-    return {TextOrgId{"acme"},    TextOrgId{"Acme"},         TextOrgId{" acme"},
-            TextOrgId{"acme "},   TextOrgId{"acme' OR '1'='1"}, TextOrgId{"7"},
-            TextOrgId{"007"},     TextOrgId{"x\"; DROP TABLE slug_projects; --"}};
+    return {TextOrgId{"acme"},
+            TextOrgId{"Acme"},
+            TextOrgId{" acme"},
+            TextOrgId{"acme "},
+            TextOrgId{"acme' OR '1'='1"},
+            TextOrgId{"7"},
+            TextOrgId{"007"},
+            TextOrgId{"x\"; DROP TABLE slug_projects; --"}};
   }
 };
 
@@ -66,8 +71,12 @@ struct IntKeys {
   // The edges of the key space (0 is the nil org, refused everywhere), and 7, which a text org
   // "007" or "7" must never be taken for.
   static std::vector<Org> hostile() {
-    return {IntOrgId{1}, IntOrgId{-1}, IntOrgId{std::numeric_limits<std::int64_t>::max()},
-            IntOrgId{std::numeric_limits<std::int64_t>::min()}, IntOrgId{7}, IntOrgId{-9000000000LL}};
+    return {IntOrgId{1},
+            IntOrgId{-1},
+            IntOrgId{std::numeric_limits<std::int64_t>::max()},
+            IntOrgId{std::numeric_limits<std::int64_t>::min()},
+            IntOrgId{7},
+            IntOrgId{-9000000000LL}};
   }
 };
 

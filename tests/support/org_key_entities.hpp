@@ -1,8 +1,8 @@
 // Entities keyed by orgs that are not UUIDs (issue 10 class 4): a text-keyed set (Slug*, the
 // org column named organization_id as in real schemas with `organization_id VARCHAR(64)`), a
-// bigint-keyed set (Num*), each with a table scoped through its parent (*Secret), and schema-scoped entities (scope = tenantry::per_org_schema: no org
-// column, one table per org schema). Used by tests/parity/org_keys_test.cpp, the unit tests and
-// the compile-fail tests.
+// bigint-keyed set (Num*), each with a table scoped through its parent (*Secret), and schema-scoped entities (scope =
+// tenantry::per_org_schema: no org column, one table per org schema). Used by tests/parity/org_keys_test.cpp, the unit
+// tests and the compile-fail tests.
 #pragma once
 
 #include <tenantry/entity.hpp>

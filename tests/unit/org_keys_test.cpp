@@ -185,7 +185,8 @@ TEST_CASE("org keys: DDL, row-level security and statements per dialect (golden)
                        "NULL,\n  CONSTRAINT \"pk_slug_notes\" PRIMARY KEY (\"id\")\n);") != std::string::npos);
 }
 
-TEST_CASE("observed orgs: every key type, each org its own (AnyOrgId, per-org counters)", "[unit][org-keys][observability]") {
+TEST_CASE("observed orgs: every key type, each org its own (AnyOrgId, per-org counters)",
+          "[unit][org-keys][observability]") {
   const AnyOrgId none, text7(TextOrgId{"7"}), text007(TextOrgId{"007"}), int7(IntOrgId{7}), acme(TextOrgId{"acme"}),
       acme_upper(TextOrgId{"Acme"}), acme_space(TextOrgId{"acme "});
   const OrgId uuid = OrgId::random();
