@@ -478,7 +478,13 @@ TEST_CASE("adopt: Decimal<P, S> of up to 38 digits is exact on both databases", 
          Small::parse("0")},
         {4, Whole::parse("-1"), Fine::parse("12345678901234567890123456.7890123456"), Money20::parse("-0.01"),
          Tiny::parse("0"), Small::parse("1234567890123.45")}};
-    for (Ledger r : rows) ledger.insert(r);
+    // Rows 1 and 2 one by one, 3 and 4 in one insert_many (on PostgreSQL: unnest($n::NUMERIC(p,s)[])).
+    for (std::size_t i = 0; i < 2; ++i) {
+      Ledger r = rows[i];
+      ledger.insert(r);
+    }
+    std::vector<Ledger> batch(rows.begin() + 2, rows.end());
+    ledger.insert_many(batch);
     for (const Ledger& r : rows) {
       const auto got = ledger.find(r.id);
       REQUIRE(got);
