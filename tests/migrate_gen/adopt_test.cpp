@@ -632,7 +632,7 @@ TEST_CASE("adopt: what the printer cannot declare is said, and tenant isolation 
     CREATE TABLE reactions (id INTEGER PRIMARY KEY, comment_id INTEGER NOT NULL REFERENCES comments (id));
     CREATE TABLE audit (id INTEGER PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations (id),
                         comment_id INTEGER REFERENCES comments (id));
-    CREATE TABLE legacy (id INTEGER PRIMARY KEY, org_id INTEGER);
+    CREATE TABLE legacy (id INTEGER PRIMARY KEY, org_id INTEGER, total NUMERIC(30,4), rate NUMERIC(6,3));
   )sql");
   const auto printed = tenantry::catalog::print_entities(tenantry::catalog::read_schema(db));
   INFO(printed.text);
@@ -674,5 +674,9 @@ TEST_CASE("adopt: what the printer cannot declare is said, and tenant isolation 
   CHECK(noted("attachments: is printed global, and its rows would be readable by every org"));
   CHECK_FALSE(contains(printed.text, "foreign_key(&Attachment::task_id"));
   CHECK(noted("legacy: column org_id is named like an org column but is not a NOT NULL uuid"));
+  // More digits than SQLite's numbers keep: exact, stored as BLOBs from now on; said.
+  CHECK(contains(printed.text, "std::optional<tenantry::Decimal<30, 4>> total;"));
+  CHECK(noted("legacy: column total is tenantry::Decimal<30, 4>, which SQLite stores as an order-preserving BLOB"));
+  CHECK_FALSE(noted("column rate"));
   CHECK(contains(printed.text, "// NOTE attachments: is printed global"));
 }
