@@ -677,9 +677,8 @@ class Repository {
   std::optional<E> find_impl(const OrgId* org, const key_type& key) {
     Run run(*conn_, fixed().find);
     bind_org_key(*run, org, key);
-    if (!run.step()) return std::nullopt;
-    std::optional<E> out{std::in_place};
-    read_row(*run, *out);
+    std::optional<E> out;  // one return of one object: constructed in the caller's (NRVO)
+    if (run.step()) read_row(*run, out.emplace());
     return out;
   }
 

@@ -292,16 +292,25 @@ inline Result exec_simple(Session& s, const char* sql) {
 
 // ---- binary wire formats: big-endian (network order) integers and IEEE floats ---------------
 
+// A byte swap and one copy (compilers do not turn the byte-at-a-time loop into that).
+template <class U>
+constexpr U to_big_endian(U v) noexcept {
+  static_assert(std::is_unsigned_v<U> && (sizeof(U) == 1 || sizeof(U) == 2 || sizeof(U) == 4 || sizeof(U) == 8));
+  if constexpr (std::endian::native == std::endian::big || sizeof(U) == 1) return v;
+  else if constexpr (sizeof(U) == 2) return __builtin_bswap16(v);
+  else if constexpr (sizeof(U) == 4) return __builtin_bswap32(v);
+  else return __builtin_bswap64(v);
+}
 template <class U>
 inline void put_be(char* out, U v) noexcept {
-  for (std::size_t i = 0; i < sizeof(U); ++i) out[i] = static_cast<char>(v >> (8 * (sizeof(U) - 1 - i)));
+  v = to_big_endian(v);
+  std::memcpy(out, &v, sizeof(U));
 }
 template <class U>
 inline U get_be(const char* p) noexcept {
-  U v = 0;
-  for (std::size_t i = 0; i < sizeof(U); ++i)
-    v = static_cast<U>((v << 8) | static_cast<U>(static_cast<unsigned char>(p[i])));
-  return v;
+  U v;
+  std::memcpy(&v, p, sizeof(U));
+  return to_big_endian(v);
 }
 
 /// Text-like types whose binary form is just the text bytes, so text bound to them needs neither
@@ -1256,6 +1265,8 @@ class Statement {
     bool same = param_types_.size() == static_cast<std::size_t>(n);
     for (int k = 0; same && k < n; ++k) same = param_types_[static_cast<std::size_t>(k)] == PQparamtype(d, k);
     described_columns_ = PQnfields(d);
+    described_types_.resize(static_cast<std::size_t>(described_columns_));
+    for (int c = 0; c < described_columns_; ++c) described_types_[static_cast<std::size_t>(c)] = PQftype(d, c);
     prepared_ = true;
     if (same) return;
     param_types_.resize(static_cast<std::size_t>(n));
@@ -1282,16 +1293,24 @@ class Statement {
   /// Fills the arrays handed to libpq from the bound parameters; returns their count.
   int gather_params() {
     const std::size_t n = params_.size();
-    values_.resize(n);
-    lengths_.resize(n);
-    formats_.resize(n);
-    types_.resize(n);
-    for (std::size_t k = 0; k < n; ++k) {
-      values_[k] = params_[k].data();
-      lengths_[k] = params_[k].length;
-      formats_[k] = params_[k].format;
-      types_[k] = params_[k].type;
+    if (values_.size() != n) [[unlikely]] {
+      values_.resize(n);
+      lengths_.resize(n);
+      formats_.resize(n);
+      types_.resize(n);
     }
+    const Param* p = params_.data();
+    const char** values = values_.data();
+    int* lengths = lengths_.data();
+    int* formats = formats_.data();
+    for (std::size_t k = 0; k < n; ++k) {
+      values[k] = p[k].data();
+      lengths[k] = p[k].length;
+      formats[k] = p[k].format;
+    }
+    // Types travel only without server-side preparation (PQexecParams).
+    if (!session_->server_prepared)
+      for (std::size_t k = 0; k < n; ++k) types_[k] = p[k].type;
     return static_cast<int>(n);
   }
 
@@ -1503,11 +1522,19 @@ class Statement {
 
   /// The current result's column count and types, read from libpq once per result rather than
   /// once per cell.
+  /// A prepared statement's results have the columns its description gave (the server refuses
+  /// to run it otherwise: "cached plan must not change result type"), so those are not asked
+  /// for again.
   void read_columns() {
     const PGresult* r = result_.get();
     columns_ = PQnfields(r);
+    if (prepared_ && columns_ == described_columns_) [[likely]] {
+      column_type_ = described_types_.data();
+      return;
+    }
     column_types_.resize(static_cast<std::size_t>(columns_));
     for (int c = 0; c < columns_; ++c) column_types_[static_cast<std::size_t>(c)] = PQftype(r, c);
+    column_type_ = column_types_.data();
   }
 
   void check_cell(int c) const {
@@ -1532,7 +1559,7 @@ class Statement {
   Cell cell_or_null(int c) const {
     check_cell(c);
     const PGresult* r = result_.get();
-    Cell v{PQgetvalue(r, row_, c), PQgetlength(r, row_, c), column_types_[static_cast<std::size_t>(c)], c};
+    Cell v{PQgetvalue(r, row_, c), PQgetlength(r, row_, c), column_type_[c], c};
     if (v.size == 0 && PQgetisnull(r, row_, c) != 0) v.data = nullptr;
     return v;
   }
@@ -1631,8 +1658,10 @@ class Statement {
   bool prepared_ = false;
   std::vector<Oid> param_types_;  // as described by the server; indexed by parameter - 1
   int described_columns_ = 0;
-  int columns_ = 0;                // of result_ (read_columns)
-  std::vector<Oid> column_types_;  // of result_'s columns
+  std::vector<Oid> described_types_;  // of the result columns, from the description
+  int columns_ = 0;                   // of result_ (read_columns)
+  const Oid* column_type_ = nullptr;  // of result_'s columns: described_types_ or column_types_
+  std::vector<Oid> column_types_;     // read from a result that has no description
   std::vector<Param> params_;
   // The arrays handed to libpq, rebuilt from params_ before each execution (capacity reused).
   std::vector<const char*> values_;
