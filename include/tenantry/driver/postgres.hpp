@@ -470,9 +470,9 @@ class Statement {
   /// Rows affected by the last execution (INSERT/UPDATE/DELETE/MERGE; rows returned for SELECT).
   std::int64_t changes() const {
     if (!result_) return 0;
-    const std::string_view n = PQcmdTuples(result_.get());
+    // PQcmdTuples: the count's decimal digits, or "" for commands without one.
     std::int64_t v = 0;
-    std::from_chars(n.data(), n.data() + n.size(), v);
+    for (const char* d = PQcmdTuples(result_.get()); *d >= '0' && *d <= '9'; ++d) v = v * 10 + (*d - '0');
     return v;
   }
 
@@ -1549,10 +1549,16 @@ class Statement {
                      std::to_string(PQnfields(result_.get())) + " columns");
   }
   /// The current row's value in column c; throws ValueError for NULL (the caller wanted `what`).
+  // The checks stay inline and their errors out of line, so that the readers inline into a
+  // repository's row loop.
   Cell cell(int c, const char* what) const {
     const Cell v = cell_or_null(c);
-    if (v.data == nullptr) throw ValueError("tenantry: column '" + column_name(c) + "' is NULL, expected " + what);
+    if (v.data == nullptr) [[unlikely]]
+      null_cell(c, what);
     return v;
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void null_cell(int c, const char* what) const {
+    throw ValueError("tenantry: column '" + column_name(c) + "' is NULL, expected " + what);
   }
   /// The current row's value in column c, with a null data pointer for NULL. libpq gives a NULL
   /// cell length 0, so only an empty value needs PQgetisnull.
@@ -1564,24 +1570,29 @@ class Statement {
     return v;
   }
   const char* sized(const Cell& v, int size) const {
-    if (v.size != size)
-      throw ValueError("tenantry: column '" + column_name(v.column) + "' (" + detail::type_label(v.type) +
-                       ") holds a malformed value of " + std::to_string(v.size) + " bytes");
+    if (v.size != size) [[unlikely]]
+      malformed(v);
     return v.data;
   }
+  [[noreturn, gnu::cold, gnu::noinline]] void malformed(const Cell& v) const {
+    throw ValueError("tenantry: column '" + column_name(v.column) + "' (" + detail::type_label(v.type) +
+                     ") holds a malformed value of " + std::to_string(v.size) + " bytes");
+  }
   std::string_view text_of(const Cell& v) const {
-    if (v.type == oid::jsonb) {
-      if (v.size < 1 || v.data[0] != 1)
-        throw ValueError("tenantry: column '" + column_name(v.column) + "' holds jsonb in an unknown binary version");
+    if (v.type == oid::jsonb) [[unlikely]] {
+      if (v.size < 1 || v.data[0] != 1) unknown_jsonb(v);
       return {v.data + 1, static_cast<std::size_t>(v.size - 1)};
     }
     return {v.data, static_cast<std::size_t>(v.size)};
   }
-  [[noreturn]] void mistyped(const Cell& v, const char* expected) const {
+  [[noreturn, gnu::cold, gnu::noinline]] void unknown_jsonb(const Cell& v) const {
+    throw ValueError("tenantry: column '" + column_name(v.column) + "' holds jsonb in an unknown binary version");
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void mistyped(const Cell& v, const char* expected) const {
     throw ValueError("tenantry: column '" + column_name(v.column) + "' holds " + detail::type_label(v.type) +
                      ", expected " + expected);
   }
-  [[noreturn]] void out_of_range(const Cell& v) const {
+  [[noreturn, gnu::cold, gnu::noinline]] void out_of_range(const Cell& v) const {
     throw ValueError("tenantry: column '" + column_name(v.column) + "' (" + detail::type_label(v.type) +
                      ") holds a time outside years 0001-9999 (or infinity)");
   }
