@@ -1931,7 +1931,8 @@ class Connection {
   /// where in_org_context takes four (BEGIN, set_config, the statement, COMMIT), and the same
   /// scope, since both run in one implicit transaction that ends with the statement. A second
   /// statement while the guard lives is refused with UsageError (it would run without the org).
-  /// For org_context.hpp's in_org_statement; check org_statement_pipelined(org) first.
+  /// The set_config is part of the statement's execution: a statement observer sees the one
+  /// statement. For org_context.hpp's in_org_statement; check org_statement_pipelined(org) first.
   class PipelinedOrg {
    public:
     PipelinedOrg(const PipelinedOrg&) = delete;
