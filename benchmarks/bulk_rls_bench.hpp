@@ -42,14 +42,15 @@ inline std::string bulk_rls_schema(const std::string& target) { return "bench_" 
 /// what rls_role needs to write it.
 inline void create_bulk_rls_schema(const std::string& conninfo, const std::string& target) {
   tenantry::pg::Connection admin(conninfo);
-  admin.execute(std::string("DO $$ BEGIN CREATE ROLE ") + rls_role +
-                " LOGIN NOSUPERUSER NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
+  admin.execute(
+      std::string("DO $$ BEGIN CREATE ROLE ") + rls_role +
+      " LOGIN NOSUPERUSER NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
   const std::string schema = bulk_rls_schema(target);
   admin.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema + "; SET search_path TO " +
                 schema);
   tenantry::create_tables<Token>(admin, tenantry::DdlOptions{.row_level_security = true});
-  admin.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + rls_role + "; GRANT SELECT, INSERT, DELETE ON ALL TABLES IN SCHEMA " +
-                schema + " TO " + rls_role);
+  admin.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + rls_role +
+                "; GRANT SELECT, INSERT, DELETE ON ALL TABLES IN SCHEMA " + schema + " TO " + rls_role);
   admin.execute("RESET search_path");
 }
 
@@ -121,10 +122,11 @@ class RawRlsBulk {
       run(PQexec(conn_, "COMMIT"), "COMMIT");
       return;
     }
-    const bool sent =
-        PQenterPipelineMode(conn_) == 1 &&
-        PQsendQueryParams(conn_, bulk_rls_set_org_sql(), 1, nullptr, org_value, org_length, org_format, 1) == 1 &&
-        PQsendQueryPrepared(conn_, "bulk_rls_unnest", 10, values, lengths, formats, 1) == 1 && PQpipelineSync(conn_) == 1;
+    const bool sent = PQenterPipelineMode(conn_) == 1 &&
+                      PQsendQueryParams(conn_, bulk_rls_set_org_sql(), 1, nullptr, org_value, org_length, org_format,
+                                        1) == 1 &&
+                      PQsendQueryPrepared(conn_, "bulk_rls_unnest", 10, values, lengths, formats, 1) == 1 &&
+                      PQpipelineSync(conn_) == 1;
     if (!sent) fail("pipeline send");
     bool ok = true;
     for (int q = 0; q < 2; ++q) {
