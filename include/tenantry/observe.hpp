@@ -516,6 +516,34 @@ class Execution {
     start_ = std::chrono::steady_clock::now();
   }
   void row() noexcept { ++rows_; }
+
+  /// The observed form of a driver's step(), the part both drivers share: `step()` runs the
+  /// plain step (the driver's step() sees `stepping` and does not come back here); the first
+  /// call begins the execution, each row is counted, and `end(failed, error)` (the driver's own
+  /// report: what it knows of rows and changes) runs when the rows are exhausted or step()
+  /// throws, the error passed on. What a hook runs, and steps after the end, are not observed.
+  template <class Step, class End>
+  bool observe_step(const StatementWatch& w, Step&& step, End&& end) {
+    stepping = true;
+    struct Done {
+      bool& stepping;
+      ~Done() { stepping = false; }
+    } done{stepping};
+    if (w.in_hook || state_ == State::ended) return step();
+    if (state_ == State::idle) begin(w);
+    try {
+      const bool has_row = step();
+      if (has_row) row();
+      else end(false, nullptr);
+      return has_row;
+    } catch (const std::exception& e) {
+      end(true, &e);
+      throw;
+    } catch (...) {
+      end(true, nullptr);
+      throw;
+    }
+  }
   std::int64_t rows() const noexcept { return rows_; }
   void clear() noexcept { state_ = State::idle; }
 

@@ -7,8 +7,10 @@
 // that first sets the org for the database (the RLS setting and/or the search_path, both
 // transaction-local); inside the caller's transaction it joins it and sets the org there. Other
 // connections run f() as is. Repositories, queries (select.hpp) and raw queries (raw.hpp) all go
-// through here, so every org-scoped statement runs in its org's context. The org is also noted
-// in the connection for its statement observer (observe.hpp), whatever the connection's options.
+// through here, so every org-scoped statement runs in its org's context. in_org_statement is
+// the same for an operation of exactly one statement, sent with its org in one round trip where
+// the connection can. The org is also noted in the connection for its statement observer
+// (observe.hpp), whatever the connection's options.
 #pragma once
 
 #include "tenantry/error.hpp"
@@ -79,6 +81,28 @@ auto in_org_context(Conn& conn, const O& org, F&& f) {
     }
   }
   return f();
+}
+
+/// in_org_context for an operation that runs exactly one statement. Where the connection can
+/// send the org's context with that statement (pg::Connection::org_statement_pipelined: row-level
+/// security outside a transaction), both go in one round trip as one implicit transaction,
+/// which scopes the setting to the statement as in_org_context's transaction would, instead of
+/// four (BEGIN, set_config, the statement, COMMIT). Anywhere else it is in_org_context. A
+/// second statement in f() is refused (UsageError), never run without the org. Pipelined for
+/// UUID orgs (OrgId); a text or integer org takes in_org_context's transaction.
+template <class Conn, org_id_type O, class F>
+auto in_org_statement(Conn& conn, const O& org, F&& f) {
+  if constexpr (requires(Conn& c) {
+                  { c.org_statement_pipelined(org) } -> std::convertible_to<bool>;
+                  c.pipeline_org(org);
+                }) {
+    if (!conn.in_transaction() && conn.org_statement_pipelined(org)) {
+      [[maybe_unused]] const auto label = detail::label_org(conn, org);
+      const auto pipelined = conn.pipeline_org(org);
+      return f();
+    }
+  }
+  return in_org_context(conn, org, std::forward<F>(f));
 }
 
 }  // namespace tenantry

@@ -163,7 +163,15 @@ class Repository {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call insert_many(rows)");
     require_org(org);
     for (E& row : rows) adopt_org(org, row);
-    in_org(org, [&] { insert_many_impl(column_org(org), rows); });
+    if constexpr (D::is_postgres && !parent_scoped<E>) {
+      std::vector<E*> all = row_pointers(rows);
+      // One batch is one statement: sent with its org context in one round trip where the
+      // connection can (in_org_statement), atomic on its own outside a transaction.
+      if (all.size() <= max_unnest_rows) return in_org_one_statement(org, [&] { insert_unnest_batches(all); });
+      in_org(org, [&] { insert_unnest_batches(all); });
+    } else {
+      in_org(org, [&] { insert_many_impl(column_org(org), rows); });
+    }
   }
 
   /// The row of `org` with key `key`, if any.
@@ -493,12 +501,23 @@ class Repository {
   // with org_schemas selects.
   template <class F>
   auto in_org(const org_type& org, F&& f) {
+    require_org_schema();
+    return in_org_context(*conn_, org, std::forward<F>(f));
+  }
+
+  /// in_org for an operation of exactly one statement (org_context.hpp's in_org_statement).
+  template <class F>
+  auto in_org_one_statement(const org_type& org, F&& f) {
+    require_org_schema();
+    return in_org_statement(*conn_, org, std::forward<F>(f));
+  }
+
+  void require_org_schema() const {
     if constexpr (schema_scoped<E>) {
       if (!conn_->org_schemas_enabled())
         throw UsageError("tenantry: '" + table().name + "' is scoped by its schema (scope = tenantry::per_org_schema) "
                          "and this connection does not select org schemas: open it with pg::Options::org_schemas");
     }
-    return in_org_context(*conn_, org, std::forward<F>(f));
   }
 
   /// The org the statement filters by: the call's, or none when E has no org column (a
@@ -582,12 +601,31 @@ class Repository {
   // A parent-scoped entity's rows go one INSERT ... SELECT each (the parent check is per row).
   template <class R>
   void insert_many_impl(const org_type* org, R& rows) {
-    auto tx = conn_->transaction();
     if constexpr (D::is_postgres && !parent_scoped<E>) {
-      insert_rows_unnest(rows);
+      std::vector<E*> all = row_pointers(rows);
+      insert_unnest_batches(all);
     } else {
+      auto tx = conn_->transaction();
       for (E& row : rows) insert_impl(org, row);
+      tx.commit();
     }
+  }
+
+  template <class R>
+  static std::vector<E*> row_pointers(R& rows) {
+    std::vector<E*> all;
+    if constexpr (std::ranges::sized_range<R>) all.reserve(std::ranges::size(rows));
+    for (E& row : rows) all.push_back(&row);
+    return all;
+  }
+
+  // A batch that is one statement runs alone outside a transaction (a single statement is
+  // atomic), saving the BEGIN and COMMIT round trips; inside one it keeps its savepoint, so a
+  // failure leaves the caller's transaction usable. Several statements run in one transaction.
+  void insert_unnest_batches(std::vector<E*>& all) {
+    if (all.size() <= max_unnest_rows && !conn_->in_transaction()) return insert_rows_unnest(all);
+    auto tx = conn_->transaction();
+    insert_rows_unnest(all);
     tx.commit();
   }
 
@@ -602,11 +640,7 @@ class Repository {
   // to 1 GB by the server).
   static constexpr std::size_t max_unnest_rows = 65536;
 
-  template <class R>
-  void insert_rows_unnest(R& rows) {
-    std::vector<E*> all;
-    if constexpr (std::ranges::sized_range<R>) all.reserve(std::ranges::size(rows));
-    for (E& row : rows) all.push_back(&row);
+  void insert_rows_unnest(std::vector<E*>& all) {
     const FixedSql& f = fixed();
     static const Sql sql = cached_sql<D>(statements::insert_unnest<E>());
     std::size_t done = 0;
@@ -682,9 +716,8 @@ class Repository {
   std::optional<E> find_impl(const org_type* org, const key_type& key) {
     Run run(*conn_, fixed().find);
     bind_org_key(*run, org, key);
-    if (!run.step()) return std::nullopt;
-    std::optional<E> out{std::in_place};
-    read_row(*run, *out);
+    std::optional<E> out;  // one return of one object: constructed in the caller's (NRVO)
+    if (run.step()) read_row(*run, out.emplace());
     return out;
   }
 

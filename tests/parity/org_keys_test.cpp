@@ -521,6 +521,12 @@ TEST_CASE("schema-scoped entities: no org column, the org given selects the sche
   Repository<Note, PgDialect> wrong{shared};
   CHECK_THROWS_AS(wrong.count(a), UsageError);
   CHECK_THROWS_AS((create_statements<Note, PgDialect>()), UsageError);
+  // Nor with row-level security alone, where a one-statement insert_many is pipelined with its
+  // org setting (in_org_statement): the schema check comes first, nothing reaches public.
+  pg::Connection rls_only(parity::Postgres::url(), pg::Options{.org_context = true});
+  Repository<Note, PgDialect> wrong_rls{rls_only};
+  std::vector<Note> two{Note{Uuid::random(), "x"}, Note{Uuid::random(), "y"}};
+  CHECK_THROWS_AS(wrong_rls.insert_many(a, two), UsageError);
   // SQLite has no schemas: through a run-time chosen Database, a UsageError.
   Database lite = connect("sqlite::memory:");
   Database pg_schemas{pg::Connection(parity::Postgres::url(), pg::Options{.org_schemas = true})};

@@ -396,25 +396,8 @@ class Statement {
 
   // ---- observation (observe.hpp): only with an observer installed ----------------------------
   [[gnu::noinline]] bool observed_step() {
-    observed_.stepping = true;
-    struct Done {
-      bool& stepping;
-      ~Done() { stepping = false; }
-    } done{observed_.stepping};
-    if (watch_->in_hook || observed_.state() == tenantry::detail::Execution::State::ended) return step();
-    if (observed_.state() == tenantry::detail::Execution::State::idle) observed_.begin(*watch_);
-    try {
-      const bool row = step();
-      if (row) observed_.row();
-      else end_observed(false, nullptr);
-      return row;
-    } catch (const std::exception& e) {
-      end_observed(true, &e);
-      throw;
-    } catch (...) {
-      end_observed(true, nullptr);
-      throw;
-    }
+    return observed_.observe_step(
+        *watch_, [&] { return step(); }, [&](bool failed, const std::exception* e) { end_observed(failed, e); });
   }
   [[gnu::noinline]] void end_observed_at_reset() noexcept {
     if (observed_.state() == tenantry::detail::Execution::State::running) {
