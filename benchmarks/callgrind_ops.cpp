@@ -26,8 +26,8 @@
 #include "sqlite_fixture.hpp"
 
 #if __has_include(<tenantry/driver/postgres.hpp>)
-#include "pg_fixture.hpp"
 #include "pg_counts.hpp"
+#include "pg_fixture.hpp"
 #define TENANTRY_BENCH_HAVE_PG 1
 #else
 #define TENANTRY_BENCH_HAVE_PG 0

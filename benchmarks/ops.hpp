@@ -122,7 +122,8 @@ template <class Side, class Step>
 struct CycleRun : Runner<Side> {
   Step step;
   std::size_t cycle, i = 0;
-  CycleRun(Side& s, bool v, const char* what, std::size_t n, Step st) : Runner<Side>(s, v), step(std::move(st)), cycle(n) {
+  CycleRun(Side& s, bool v, const char* what, std::size_t n, Step st)
+      : Runner<Side>(s, v), step(std::move(st)), cycle(n) {
     this->what = what;
   }
   void call() {
@@ -226,10 +227,18 @@ enum class Op {
   per_status
 };
 
-inline constexpr Op all_ops[] = {Op::insert, Op::insert_many_1000, Op::insert_many_10000,
-                                 Op::find,   Op::find_many,        Op::list,
-                                 Op::upsert, Op::put,              Op::set,
-                                 Op::erase,  Op::count,            Op::join,
+inline constexpr Op all_ops[] = {Op::insert,
+                                 Op::insert_many_1000,
+                                 Op::insert_many_10000,
+                                 Op::find,
+                                 Op::find_many,
+                                 Op::list,
+                                 Op::upsert,
+                                 Op::put,
+                                 Op::set,
+                                 Op::erase,
+                                 Op::count,
+                                 Op::join,
                                  Op::per_status};
 
 inline const char* op_name(Op op) {
@@ -444,7 +453,8 @@ void cross_check(A& a, B& b, bool vacuum) {
     return v;
   };
   for (std::size_t k = 0; k < 3; ++k) {
-    const auto ma = by_id(a.find_many(d.orgs[k], ids_per_org()[k])), mb = by_id(b.find_many(d.orgs[k], ids_per_org()[k]));
+    const auto ma = by_id(a.find_many(d.orgs[k], ids_per_org()[k])),
+               mb = by_id(b.find_many(d.orgs[k], ids_per_org()[k]));
     if (ma.size() != rows_per_org || ma != mb) fail("find_many");
     if (!a.find_many(d.orgs[k + 1], ids_per_org()[k]).empty() || !b.find_many(d.orgs[k + 1], ids_per_org()[k]).empty())
       fail("find_many in another org");
