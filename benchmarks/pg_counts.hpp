@@ -106,7 +106,15 @@ class ServerStatements {
  public:
   explicit ServerStatements(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
     if (PQstatus(conn_) != CONNECTION_OK) throw std::runtime_error("counts: cannot connect");
-    PGresult* r = PQexec(conn_, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    // Only where the server loaded it: no extension is created on a server that could not use it.
+    PGresult* r = PQexec(conn_, "SELECT current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%'");
+    const bool loaded = PQresultStatus(r) == PGRES_TUPLES_OK && std::string_view(PQgetvalue(r, 0, 0)) == "t";
+    PQclear(r);
+    if (!loaded) {
+      why_ = "the server does not preload it (shared_preload_libraries)";
+      return;
+    }
+    r = PQexec(conn_, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
     PQclear(r);
     r = PQexec(conn_, "SELECT 1 FROM pg_stat_statements LIMIT 1");
     available_ = PQresultStatus(r) == PGRES_TUPLES_OK;

@@ -52,6 +52,9 @@
 namespace bench {
 
 inline constexpr const char* rls_role = "tenantry_bench_rls";
+/// The baseline side of each pair connects as a role of its own (the same rights), so that
+/// pg_stat_statements, which keys statements by user, tells the two sides' statements apart.
+inline constexpr const char* rls_base_role = "tenantry_bench_rls_base";
 inline constexpr std::size_t big_org_rows = 10000;
 
 /// `conninfo` (URL or keywords) with its user replaced by `user`, as a keyword string.
@@ -115,8 +118,10 @@ inline std::string rls_schema(const std::string& target, RlsTable t) {
 /// Creates the three schemas (recreated) as the connecting superuser and fills them.
 inline void create_rls_schemas(const std::string& conninfo, const std::string& target) {
   tenantry::pg::Connection admin(conninfo);
-  admin.execute(std::string("DO $$ BEGIN CREATE ROLE ") + rls_role +
-                " LOGIN NOSUPERUSER NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
+  for (const char* role : {rls_role, rls_base_role})
+    admin.execute(
+        std::string("DO $$ BEGIN CREATE ROLE ") + role +
+        " LOGIN NOSUPERUSER NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
   const Dataset& d = Dataset::get();
   for (RlsTable t : {RlsTable::off, RlsTable::rls, RlsTable::rls_old}) {
     const std::string schema = rls_schema(target, t);
@@ -137,17 +142,18 @@ inline void create_rls_schemas(const std::string& conninfo, const std::string& t
       repo.insert_many(d.orgs[k], one);
     }
     admin.execute("VACUUM ANALYZE \"api_tokens\"");
-    admin.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + rls_role +
-                  "; GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA " + schema + " TO " + rls_role);
+    for (const char* role : {rls_role, rls_base_role})
+      admin.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + role +
+                    "; GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA " + schema + " TO " + role);
   }
   admin.execute("RESET search_path");
 }
 
-/// One mode's connection (as rls_role) and repository.
+/// One mode's connection (as `role`) and repository.
 class RlsSide {
  public:
-  RlsSide(const std::string& conninfo, const std::string& target, const RlsMode& mode)
-      : conn_(with_user(conninfo, rls_role), tenantry::pg::Options{.org_context = mode.org_context}),
+  RlsSide(const std::string& conninfo, const std::string& target, const RlsMode& mode, const char* role)
+      : conn_(with_user(conninfo, role), tenantry::pg::Options{.org_context = mode.org_context}),
         repo_(conn_),
         admin_conninfo_(conninfo),
         schema_(rls_schema(target, mode.table)) {
@@ -184,7 +190,10 @@ class RlsSide {
 
 enum class RlsOp { find, count_big, list_big, insert };
 inline const char* rls_op_name(RlsOp op) {
-  return op == RlsOp::find ? "find" : op == RlsOp::count_big ? "count_big" : op == RlsOp::list_big ? "list_big" : "insert";
+  return op == RlsOp::find        ? "find"
+         : op == RlsOp::count_big ? "count_big"
+         : op == RlsOp::list_big  ? "list_big"
+                                  : "insert";
 }
 
 /// A runner (ops.hpp) of one RlsOp on one RlsSide.
@@ -224,9 +233,7 @@ struct RlsRun {
     }
     ++calls;
   }
-  std::string error() const {
-    return ok == calls ? std::string() : std::string(rls_op_name(op)) + ": a wrong result";
-  }
+  std::string error() const { return ok == calls ? std::string() : std::string(rls_op_name(op)) + ": a wrong result"; }
 };
 
 /// The plan of op's statement as the role, under the generated policy, one line ("Index Scan
@@ -295,6 +302,52 @@ inline double rls_round_trips(RlsRun& r, PGconn* conn, int calls) {
   return static_cast<double>(c.round_trips) / calls;
 }
 
+/// The server's own time for each side's statement (pg_stat_statements' executor time, min and
+/// mean over the pair's calls: the minimum is what a call costs when nothing preempts it, the
+/// figure of a loaded machine), as counters base_/variant_server_min_us and _mean_us. Nothing
+/// when the server does not preload pg_stat_statements.
+class ServerTimes {
+ public:
+  explicit ServerTimes(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+    PGresult* r = PQexec(conn_, "SELECT current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%'");
+    on_ = PQresultStatus(r) == PGRES_TUPLES_OK && std::string_view(PQgetvalue(r, 0, 0)) == "t";
+    PQclear(r);
+    if (on_) {
+      PQclear(PQexec(conn_, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"));
+    }
+  }
+  ~ServerTimes() { PQfinish(conn_); }
+  ServerTimes(const ServerTimes&) = delete;
+  ServerTimes& operator=(const ServerTimes&) = delete;
+
+  void reset() {
+    if (on_) PQclear(PQexec(conn_, "SELECT pg_stat_statements_reset()"));
+  }
+  void read(benchmark::State& st) {
+    if (!on_) return;
+    // Each side's operation statement: the one it ran most (not BEGIN, COMMIT or set_config).
+    const std::string q = std::string(
+                              "SELECT DISTINCT ON (r.rolname) r.rolname, s.min_exec_time, s.mean_exec_time "
+                              "FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid "
+                              "WHERE r.rolname IN ('") +
+                          rls_role + "', '" + rls_base_role +
+                          "') AND s.query NOT IN ('BEGIN', 'COMMIT', 'ROLLBACK') AND s.query NOT LIKE '%set_config%' "
+                          "ORDER BY r.rolname, s.calls DESC";
+    PGresult* r = PQexec(conn_, q.c_str());
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+      for (int i = 0; i < PQntuples(r); ++i) {
+        const std::string side = std::string_view(PQgetvalue(r, i, 0)) == rls_role ? "variant" : "base";
+        st.counters[side + "_server_min_us"] = 1000 * std::strtod(PQgetvalue(r, i, 1), nullptr);
+        st.counters[side + "_server_mean_us"] = 1000 * std::strtod(PQgetvalue(r, i, 2), nullptr);
+      }
+    PQclear(r);
+  }
+
+ private:
+  PGconn* conn_;
+  bool on_ = false;
+};
+
 /// The RLS pairs of one target, registered through `add` (pg_bench.cpp's registration helper).
 template <class Add>
 void register_rls_target(const std::string& target, const std::string& conninfo, Add add) {
@@ -314,20 +367,24 @@ void register_rls_target(const std::string& target, const std::string& conninfo,
               write_rls_plans(conninfo, target);
               created.push_back(target);
             }
-            RlsSide base(conninfo, target, p.baseline), variant(conninfo, target, p.variant);
+            RlsSide base(conninfo, target, p.baseline, rls_base_role), variant(conninfo, target, p.variant, rls_role);
             RlsRun rb{base, op}, rv{variant, op};
             // Warm both (statements prepared, plans cached) and check their answers first.
             for (int k = 0; k < 3; ++k) {
               rb.call();
               rv.call();
             }
-            if (!rb.error().empty() || !rv.error().empty()) throw std::runtime_error("cross-check: " + rb.error() + rv.error());
+            if (!rb.error().empty() || !rv.error().empty())
+              throw std::runtime_error("cross-check: " + rb.error() + rv.error());
             const int traced = op == RlsOp::find || op == RlsOp::insert ? 20 : 2;
             const double base_trips = rls_round_trips(rb, base.native(), traced);
             const double variant_trips = rls_round_trips(rv, variant.native(), traced);
+            ServerTimes server(conninfo);
+            server.reset();
             bm_paired(st, rb, rv);
             st.counters["base_round_trips"] = base_trips;
             st.counters["variant_round_trips"] = variant_trips;
+            server.read(st);
           },
           true);
     }

@@ -60,7 +60,7 @@ have_pg_driver=0
 mkdir -p "$out" "$docs"
 # Results of the parts that run now are replaced; the others are kept (and reported) as they were.
 rm -f "$out"/sqlite.json "$out"/stream.txt
-[[ $use_pg == 1 ]] && rm -f "$out"/pg.json "$out"/pg_counts.json
+[[ $use_pg == 1 ]] && rm -f "$out"/pg.json "$out"/pg_counts.json "$out"/rls_plans.txt
 [[ $use_callgrind == 1 ]] && rm -f "$out"/callgrind.json
 [[ $use_compile == 1 ]] && rm -f "$out"/compile_cost.json
 load_at_start="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -126,7 +126,8 @@ echo "bench.sh: SQLite ($gbench_desc)"
 note_load "after SQLite"
 if [[ $use_pg == 1 ]]; then
   echo "bench.sh: PostgreSQL ($pg_server)"
-  "$bin/tenantry-bench-pg" "${gbench[@]}" --benchmark_out="$out/pg.json" --benchmark_out_format=json
+  TENANTRY_BENCH_RLS_PLANS="$out/rls_plans.txt" \
+    "$bin/tenantry-bench-pg" "${gbench[@]}" --benchmark_out="$out/pg.json" --benchmark_out_format=json
   note_load "after PostgreSQL"
 fi
 
@@ -214,5 +215,5 @@ json.dump({
   "quick": $quick == 1,
 }, open(sys.argv[1], "w"), indent=1)
 EOF
-python3 benchmarks/bench_report.py render --in "$out" --template benchmarks/benchmarks.md.in \
+python3 benchmarks/bench_report.py render --in "$out" --template benchmarks/benchmarks.md.in --causes benchmarks/misses.md \
   --md "$docs/benchmarks.md" --png "$docs/benchmarks.png"
