@@ -147,8 +147,10 @@ int main(int argc, char** argv) {
     bench::register_rls_target(target, conninfo, add);
     bench::register_observe_target(
         target,
-        [target]() -> bench::TenantryApi<tenantry::PgDialect>& { return bench::fixture(target).tenantry_side(); }, true,
-        add);
+        [target = target]() -> bench::TenantryApi<tenantry::PgDialect>& {  // clang 14: no capture of a binding
+          return bench::fixture(target).tenantry_side();
+        },
+        true, add);
     ++targets;
   }
   if (targets == 0) {
