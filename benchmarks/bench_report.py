@@ -434,6 +434,70 @@ def upsert_table(runs, cg, misses):
     return "\n".join(lines) if len(lines) > 2 else "_(not measured in this run)_"
 
 
+IR_DIFF_OPS = ["find", "list_user_100", "find_many_100", "join_100", "upsert_no_read_back"]
+BENCH_FRAMES = re.compile(r"\bmain\b|below main|^0x|run_all|with_runner|measure<|libc_start|^\?\?\?$")
+
+
+def annotate(path):
+    """Exclusive instructions per function of one callgrind dump (callgrind_annotate)."""
+    tool = shutil.which("callgrind_annotate")
+    if not tool:
+        return {}
+    r = subprocess.run([tool, "--threshold=100", "--auto=no", "--inclusive=no", path], capture_output=True, text=True)
+    out, on = {}, False
+    for line in r.stdout.splitlines():
+        if "file:function" in line:
+            on = True
+            continue
+        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+(.*)", line)
+        if on and m:
+            fn = re.sub(r"\s*\[[^\]]*\]$", "", m.group(2))
+            fn = fn.split(":", 1)[1] if ":" in fn else fn
+            out[fn] = out.get(fn, 0) + int(m.group(1).replace(",", ""))
+    return out
+
+
+def short_fn(fn):
+    if fn.startswith("_Z") and shutil.which("c++filt"):
+        fn = subprocess.run(["c++filt", fn], capture_output=True, text=True).stdout.strip() or fn
+    fn = re.sub(r"\{lambda\([^{}]*\)#(\d+)\}", r"{lambda#\1}", fn)
+    fn = re.sub(r"\(.*", "", fn)  # drop the parameter list
+    fn = re.sub(r"<[^<>]*(<[^<>]*(<[^<>]*>[^<>]*)*>[^<>]*)*>", "<…>", fn)
+    return fn[:90]
+
+
+def ir_diff(d, cg):
+    """Per operation, the functions whose instructions per call differ most between the two
+    sides (tenantry − raw), from the dumps bench.sh keeps in DIR/callgrind/<dialect>/."""
+    out = []
+    for dialect, target, title in (("sqlite", "sqlite_memory", "SQLite, in memory"),
+                                   ("pg", "pg_socket", "PostgreSQL client")):
+        dumps = {}
+        for path in glob.glob(os.path.join(d, "callgrind", dialect, "callgrind.out.*")):
+            with open(path, errors="replace") as f:
+                for line in f:
+                    if line.startswith("desc: Trigger: Client Request: "):
+                        dumps[line.split("Client Request: ", 1)[1].strip()] = path
+                        break
+        n = cg.get("n", {}).get(target)
+        if not dumps or not n:
+            continue
+        for op in IR_DIFF_OPS:
+            raw, ten = dumps.get(f"{target}/{op}/raw"), dumps.get(f"{target}/{op}/tenantry")
+            if not raw or not ten:
+                continue
+            a, b = annotate(raw), annotate(ten)
+            diff = {k: (b.get(k, 0) - a.get(k, 0)) / n for k in set(a) | set(b) if not BENCH_FRAMES.search(k)}
+            top = [(k, v) for k, v in sorted(diff.items(), key=lambda kv: -abs(kv[1])) if abs(v) >= 20][:8]
+            if not top:
+                continue
+            out.append(f"**{title}, {op}** (instructions per call, tenantry − raw, exclusive per function):\n")
+            out.append("| function | Δ Ir/call |\n|---|---:|")
+            out += [f"| `{short_fn(k)}` | {v:+,.0f} |" for k, v in top]
+            out.append("")
+    return "\n".join(out) if out else "_(no callgrind dumps in this run)_"
+
+
 def callgrind_table(cg, misses=None):
     if not cg:
         return "_(no callgrind measurements in this run)_"
@@ -708,6 +772,7 @@ def cmd_render(args):
         "RLS_TABLE": rls_table(runs, plans, misses),
         "UPSERT_TABLE": upsert_table(runs, cg, misses),
         "CALLGRIND_TABLES": callgrind_table(cg, misses),
+        "IR_DIFF": ir_diff(d, cg),
     }
 
     causes = load_causes(opts.get("--causes"))
