@@ -106,6 +106,8 @@ class ServerStatements {
  public:
   explicit ServerStatements(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
     if (PQstatus(conn_) != CONNECTION_OK) throw std::runtime_error("counts: cannot connect");
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     // Only where the server loaded it: no extension is created on a server that could not use it.
     PGresult* r = PQexec(conn_, "SELECT current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%'");
     const bool loaded = PQresultStatus(r) == PGRES_TUPLES_OK && std::string_view(PQgetvalue(r, 0, 0)) == "t";

@@ -309,6 +309,7 @@ inline double rls_round_trips(RlsRun& r, PGconn* conn, int calls) {
 class ServerTimes {
  public:
   explicit ServerTimes(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
     PGresult* r = PQexec(conn_, "SELECT current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%'");
     on_ = PQresultStatus(r) == PGRES_TUPLES_OK && std::string_view(PQgetvalue(r, 0, 0)) == "t";
     PQclear(r);
