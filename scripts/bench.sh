@@ -67,6 +67,7 @@ load_at_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 loads=""  # "phase: 1-, 5- and 15-minute load averages" after each phase, for the report
 note_load() { loads+="${loads:+; }$1: $(cut -d' ' -f1-3 /proc/loadavg)"; }
 library="$(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+library+=" (include/ as of $(git log -1 --format=%h -- include 2>/dev/null || echo '?'))"
 git diff --quiet HEAD -- include 2>/dev/null || library+=" with uncommitted changes in include/"
 
 # ---- build -------------------------------------------------------------------------------------
