@@ -372,6 +372,9 @@ inline std::string type_label(Oid t) {
 /// without allocating.
 class Statement {
  public:
+  /// The dialect a value type may need to know when it binds (Decimal<P, S>, sql_types.hpp).
+  static constexpr bool is_postgres = true;
+
   Statement(detail::Session& session, const Sql& sql) : session_(&session) {
     if (sql.text == nullptr) throw UsageError("tenantry: postgres: prepare() of an empty Sql");
     sql_ = sql.text;
@@ -481,6 +484,58 @@ class Statement {
     if (!detail::readable_as_text(v.type) && v.type != oid::bytea) mistyped(v, "bytes");
     const std::string_view t = text_of(v);
     return {reinterpret_cast<const std::byte*>(t.data()), t.size()};
+  }
+  /// A number as decimal text, for the exact decimal types (Decimal<P, S>, sql_types.hpp): a
+  /// numeric exactly, with its scale's decimals, as the server prints it ("-12.30"); an integer as
+  /// its digits; a float4/float8 as the shortest text that reads back as the same value; text-like
+  /// types as stored. NaN and infinities are ValueErrors. Valid until the next call or reset().
+  std::string_view column_number_text(int c) const {
+    const Cell v = cell(c, "a number");
+    std::string& text = scratch_;
+    char buf[40];
+    std::to_chars_result r{buf, std::errc{}};
+    switch (v.type) {
+      case oid::numeric: {
+        const Numeric n = numeric(v);
+        const int dscale = static_cast<std::int16_t>(detail::get_be<std::uint16_t>(v.data + 6));
+        // Digit group k is worth 10000^(weight - k): the integer part is groups 0..weight.
+        const auto group = [&](int k) { return k >= 0 && k < n.ndigits ? n.digit(k) : 0; };
+        text.assign(n.sign == 0x4000 ? "-" : "");
+        if (n.weight < 0) text += '0';
+        for (int k = 0; k <= n.weight; ++k) {
+          const std::string g = std::to_string(group(k));
+          if (k > 0) text.append(4 - g.size(), '0');
+          text += g;
+        }
+        if (dscale > 0) {
+          text += '.';
+          std::string fraction;
+          for (int k = n.weight + 1; static_cast<int>(fraction.size()) < dscale; ++k) {
+            const std::string g = std::to_string(group(k));
+            fraction.append(4 - g.size(), '0');
+            fraction += g;
+          }
+          text.append(fraction, 0, static_cast<std::size_t>(dscale));
+        }
+        return text;
+      }
+      case oid::int8:
+      case oid::int4:
+      case oid::int2: r = std::to_chars(buf, buf + sizeof buf, column_int(c)); break;
+      case oid::float8:
+      case oid::float4: {
+        const double d = column_double(c);
+        if (!std::isfinite(d)) throw ValueError("tenantry: column '" + column_name(c) + "' holds a NaN or infinity");
+        r = v.type == oid::float4 ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(d))
+                                  : std::to_chars(buf, buf + sizeof buf, d);
+        break;
+      }
+      default:
+        if (!detail::readable_as_text(v.type)) mistyped(v, "a number");
+        return text_of(v);
+    }
+    text.assign(buf, r.ptr);
+    return text;
   }
   Uuid column_uuid(int c) const {
     const Cell v = cell(c, "a UUID");
@@ -635,6 +690,7 @@ class Statement {
   /// so bind_value(elements, 0, v) binds any storable value as the next element.
   class ArrayElements {
    public:
+    static constexpr bool is_postgres = true;
     void bind_null(int) { add(Value::null, [](Param&) {}); }
     void bind_int(int, std::int64_t v) { add(Value::integer, [&](Param& p) { p.i = v; }); }
     void bind_double(int, double v) { add(Value::real, [&](Param& p) { p.d = v; }); }
@@ -1485,7 +1541,7 @@ class Statement {
   bool stream_retried_ = false;
   std::uint64_t streamed_ = 0;  // rows delivered by the current streamed execution
   std::deque<std::string> kept_;  // temporaries bound by pointer (deque: never moves them)
-  mutable std::string scratch_;  // numeric -> double conversion
+  mutable std::string scratch_;  // numeric -> double conversion, column_number_text()
   tenantry::detail::Execution observed_;  // observe.hpp
 };
 
