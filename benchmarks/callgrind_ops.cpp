@@ -61,21 +61,14 @@ void measure(R& r, std::size_t calls, const std::string& label) {
   }
   CALLGRIND_ZERO_STATS;
   double seconds = 0;
-  for (std::size_t done = 0; done < calls;) {
-    std::size_t chunk = calls - done;
-    r.prepare(chunk);
-    if (!r.ready(chunk)) {
-      chunk = 1;
-      r.prepare(1);
-    }
+  in_chunks(r, calls, [&](auto run_chunk) {
     CALLGRIND_TOGGLE_COLLECT;
     const auto t0 = std::chrono::steady_clock::now();
-    for (std::size_t i = 0; i < chunk; ++i) r.call();
+    run_chunk();
     const auto t1 = std::chrono::steady_clock::now();
     CALLGRIND_TOGGLE_COLLECT;
     seconds += std::chrono::duration<double>(t1 - t0).count();
-    done += chunk;
-  }
+  });
   CALLGRIND_DUMP_STATS_AT(label.c_str());
   r.finish();
   if (const std::string e = r.error(); !e.empty()) throw std::runtime_error(label + ": " + e);

@@ -331,6 +331,26 @@ void with_runner(Side& side, Op op, bool vacuum, F&& f) {
   }
 }
 
+/// Runs `calls` calls of r in as few chunks as its maintenance allows (prepare() between chunks,
+/// never inside one), calling `around(run_chunk)` for each chunk: what is measured (instructions,
+/// protocol messages) wraps exactly the calls. Used by the fixed-count runners
+/// (callgrind_ops.cpp, pg_counts.hpp).
+template <class R, class Around>
+void in_chunks(R& r, std::size_t calls, Around around) {
+  for (std::size_t done = 0; done < calls;) {
+    std::size_t chunk = calls - done;
+    r.prepare(chunk);
+    if (!r.ready(chunk)) {
+      chunk = 1;
+      r.prepare(1);
+    }
+    around([&] {
+      for (std::size_t i = 0; i < chunk; ++i) r.call();
+    });
+    done += chunk;
+  }
+}
+
 // ---- the two kinds of benchmark -----------------------------------------------------------------
 
 /// One side alone: Google Benchmark times each call; maintenance runs with the clock stopped.

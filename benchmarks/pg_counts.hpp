@@ -178,20 +178,13 @@ WireCounts count_calls(R& r, PGconn* conn, const ServerStatements& server, std::
   }
   WireCounts c;
   WireTrace trace(conn);
-  for (std::size_t done = 0; done < calls;) {
-    std::size_t chunk = calls - done;
-    r.prepare(chunk);
-    if (!r.ready(chunk)) {
-      chunk = 1;
-      r.prepare(1);
-    }
+  in_chunks(r, calls, [&](auto run_chunk) {
     const auto before = server.snapshot();
     trace.start();
-    for (std::size_t i = 0; i < chunk; ++i) r.call();
+    run_chunk();
     trace.stop(c);
     if (server.available()) ServerStatements::add_difference(before, server.snapshot(), c);
-    done += chunk;
-  }
+  });
   r.finish();
   c.calls = static_cast<std::int64_t>(calls);
   if (const std::string e = r.error(); !e.empty()) throw std::runtime_error("counts: " + e);
