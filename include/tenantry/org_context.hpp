@@ -23,24 +23,28 @@
 namespace tenantry {
 
 /// A nil org id is never a tenant: refusing it keeps "forgot to set the org" from reading or
-/// writing rows of nobody, or worse, matching rows that were stored with a nil org.
-inline const OrgId& require_org(const OrgId& org, std::string_view what) {
+/// writing rows of nobody, or worse, matching rows that were stored with a nil org. An invalid
+/// text key (too long, not UTF-8, BasicOrgId) is a ValueError before anything is sent.
+template <org_id_type O>
+const O& require_org(const O& org, std::string_view what) {
   if (org.is_nil()) throw UsageError("tenantry: nil org id passed to " + std::string(what));
+  if constexpr (!std::is_same_v<O, OrgId>)
+    if (!org.valid()) throw ValueError(O::invalid_message(org.value, "passed to " + std::string(what)));
   return org;
 }
 
 namespace detail {
 /// The OrgLabel (observe.hpp) of an operation on conn, for connections that have a watch.
-template <class Conn>
-auto label_org(Conn& conn, const OrgId& org) {
+template <class Conn, org_id_type O>
+auto label_org(Conn& conn, const O& org) {
   if constexpr (requires { conn.statement_watch(); }) return OrgLabel(conn.statement_watch(), org);
   else return 0;
 }
 /// Whether an operation for org needs the org set in its transaction: org_context_needed(org)
 /// where the connection can tell per org (a statement_timeout only some orgs have), else
 /// org_context_enabled().
-template <class Conn>
-bool org_context_needed(Conn& conn, const OrgId& org) {
+template <class Conn, org_id_type O>
+bool org_context_needed(Conn& conn, const O& org) {
   if constexpr (requires {
                   { conn.org_context_needed(org) } -> std::convertible_to<bool>;
                 })
@@ -49,8 +53,8 @@ bool org_context_needed(Conn& conn, const OrgId& org) {
 }
 }  // namespace detail
 
-template <class Conn, class F>
-auto in_org_context(Conn& conn, const OrgId& org, F&& f) {
+template <class Conn, org_id_type O, class F>
+auto in_org_context(Conn& conn, const O& org, F&& f) {
   [[maybe_unused]] const auto label = detail::label_org(conn, org);
   if constexpr (requires(Conn& c) {
                   { c.org_context_enabled() } -> std::convertible_to<bool>;

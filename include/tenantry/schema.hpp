@@ -120,8 +120,13 @@ struct TableInfo {
   bool primary_key_named = false;
 
   bool org_scoped() const noexcept { return org_column != reflect::npos; }
+  /// entity<T>::scope = tenantry::per_org_schema: no org column, the org's schema is the scope;
+  /// its DDL is made only with a schema (OrgSchemas).
+  bool schema_scoped = false;
   bool parent_scoped() const noexcept { return scope_parent != nullptr; }
-  /// Org-scoped or scoped through its parent: every statement on the table takes the org.
+  /// Org-scoped or scoped through its parent: every statement on the table takes the org and
+  /// filters by it. A schema-scoped table takes the org too, but only to choose its schema: its
+  /// statements have nothing to filter by (and it has no RLS policy).
   bool takes_org() const noexcept { return org_scoped() || parent_scoped(); }
   bool has_generated() const noexcept {
     for (const auto& c : columns)
@@ -237,7 +242,7 @@ ColumnInfo column_info() {
   if constexpr (requires { VT::max_length; }) c.max_length = VT::max_length;
   if constexpr (requires { VT::sql_type(); }) c.sql_type = std::string(VT::sql_type());  // Varchar, Decimal
   c.nullable = VT::nullable;
-  c.is_org = std::is_same_v<F, OrgId>;
+  c.is_org = is_org_id<F>::value;
   if constexpr (requires { VT::is_enum; }) {
     c.is_enum = true;
     for (const auto& [value, name] : VT::values) c.enum_values.emplace_back(name);
@@ -267,6 +272,7 @@ TableInfo build_declared_table_info() {
     (t.columns.push_back(column_info<T, I>()), ...);
   }(std::make_index_sequence<reflect::field_count<T>>{});
   t.org_column = org_field<T>;
+  t.schema_scoped = schema_scoped<T>;
 
   constexpr auto pk = entity<T>::primary_key;
   static_assert(std::is_same_v<std::remove_cv_t<decltype(pk)>, KeyDecl<T>>,

@@ -70,6 +70,7 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace tenantry {
@@ -77,6 +78,83 @@ struct PgDialect;
 }
 
 namespace tenantry::pg {
+
+namespace detail {
+/// The org type a callable takes when it has one non-template call operator (a lambda with a
+/// typed parameter, a function pointer, a std::function); void otherwise (a generic lambda).
+template <class F>
+struct org_parameter {
+  using type = void;
+};
+template <class F>
+  requires requires { &F::operator(); }
+struct org_parameter<F> : org_parameter<decltype(&F::operator())> {};
+template <class R, class A>
+struct org_parameter<R (*)(A)> {
+  using type = std::remove_cvref_t<A>;
+};
+template <class C, class R, class A>
+struct org_parameter<R (C::*)(A)> : org_parameter<R (*)(A)> {};
+template <class C, class R, class A>
+struct org_parameter<R (C::*)(A) const> : org_parameter<R (*)(A)> {};
+template <class C, class R, class A>
+struct org_parameter<R (C::*)(A) noexcept> : org_parameter<R (*)(A)> {};
+template <class C, class R, class A>
+struct org_parameter<R (C::*)(A) const noexcept> : org_parameter<R (*)(A)> {};
+
+/// True when F is meant for orgs of type O: it names O as its parameter, or it names none (a
+/// generic lambda) and can be called with one. Never by conversion: an org type does not
+/// convert to another.
+template <class F, class O>
+inline constexpr bool takes_org_type = std::is_same_v<typename org_parameter<F>::type, O> ||
+                                       (std::is_void_v<typename org_parameter<F>::type> &&
+                                        std::is_invocable_r_v<std::chrono::milliseconds, const F&, const O&>);
+}  // namespace detail
+
+/// Options::statement_timeout: the limit of each org, as one function per org type. Assigned
+/// from a function of OrgId, TextOrgId or IntOrgId (or a generic lambda, for all three). Asked
+/// for an org of a type it was not given a function for, it throws UsageError: an entity set
+/// keyed differently from the function never runs without the limit unnoticed.
+class OrgStatementTimeout {
+ public:
+  OrgStatementTimeout() = default;
+  template <class F>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, OrgStatementTimeout> &&
+             (detail::takes_org_type<std::remove_cvref_t<F>, OrgId> ||
+              detail::takes_org_type<std::remove_cvref_t<F>, TextOrgId> ||
+              detail::takes_org_type<std::remove_cvref_t<F>, IntOrgId>))
+  OrgStatementTimeout(F&& f) {  // NOLINT(google-explicit-constructor): assigned like a std::function
+    using Fn = std::remove_cvref_t<F>;
+    if constexpr (detail::takes_org_type<Fn, OrgId>) uuid_ = f;
+    if constexpr (detail::takes_org_type<Fn, TextOrgId>) text_ = f;
+    if constexpr (detail::takes_org_type<Fn, IntOrgId>) int_ = f;
+  }
+
+  /// True when a function is set (for any org type).
+  explicit operator bool() const noexcept { return uuid_ || text_ || int_; }
+
+  /// The limit of org (0: none); UsageError when no function takes its org type.
+  template <org_id_type O>
+  std::chrono::milliseconds operator()(const O& org) const {
+    const auto& fn = pick<O>();
+    if (!fn)
+      throw UsageError(std::string("tenantry: postgres: Options::statement_timeout has no function for ") +
+                       (std::is_same_v<O, OrgId> ? "OrgId" : std::is_same_v<O, TextOrgId> ? "TextOrgId" : "IntOrgId") +
+                       " orgs (it was set for another org type); org " + org.to_string() + " would run without its limit");
+    return fn(org);
+  }
+
+ private:
+  template <class O>
+  const std::function<std::chrono::milliseconds(const O&)>& pick() const noexcept {
+    if constexpr (std::is_same_v<O, OrgId>) return uuid_;
+    else if constexpr (std::is_same_v<O, TextOrgId>) return text_;
+    else return int_;
+  }
+  std::function<std::chrono::milliseconds(const OrgId&)> uuid_;
+  std::function<std::chrono::milliseconds(const TextOrgId&)> text_;
+  std::function<std::chrono::milliseconds(const IntOrgId&)> int_;
+};
 
 /// How a Connection talks to the server.
 struct Options {
@@ -112,8 +190,11 @@ struct Options {
   /// and throws StatementTimeout. Transaction-local, so nothing reaches the next transaction:
   /// not the next lease of a pooled connection, not another client behind PgBouncer in
   /// transaction mode. Within one transaction, an operation for an org without a limit after
-  /// one with a limit puts back the value the transaction began with.
-  std::function<std::chrono::milliseconds(const OrgId&)> statement_timeout{};
+  /// one with a limit puts back the value the transaction began with. Set it to a function of
+  /// the org type your entities use (`[](const OrgId&) {...}`, `[](const TextOrgId&) {...}`),
+  /// or a generic lambda for every type; an operation for an org type it does not take is a
+  /// UsageError (a limit is never skipped silently). See OrgStatementTimeout.
+  OrgStatementTimeout statement_timeout{};
 };
 
 /// Type OIDs from PostgreSQL's catalog (pg_type.dat); they are fixed across server versions.
@@ -1717,7 +1798,8 @@ class Connection {
   /// org_context_enabled() for one operation of org: with only a statement_timeout configured,
   /// an org without a limit needs no transaction of its own (unless the open transaction holds
   /// another org's limit, which set_org_context() then takes back).
-  bool org_context_needed(const OrgId& org) const {
+  template <org_id_type O>
+  bool org_context_needed(const O& org) const {
     if (org_context_ || org_schemas_) return true;
     if (!statement_timeout_) return false;
     return timeout_set_ || statement_timeout_(org).count() != 0;
@@ -1730,18 +1812,31 @@ class Connection {
   /// org changes within the transaction. With org_schemas, an org whose schema does not exist
   /// throws OrgNotProvisioned and sets nothing: the one statement sets the path only for a row
   /// of pg_namespace, so a missing schema can never leave the path falling through to public.
-  void set_org_context(const OrgId& org) {
+  ///
+  /// `org` is any org type (OrgId, TextOrgId, IntOrgId): the setting holds its text form (bound
+  /// as a parameter, never spliced), which the policies cast to the org column's type; the
+  /// schema is org_schema_name(org), which no org id can inject anything into.
+  template <org_id_type O>
+  void set_org_context(const O& org) {
     if (depth_ == 0) throw UsageError("tenantry: postgres: the org context is set inside a transaction only");
-    if (org_set_ && org_in_transaction_ == org) return;
+    if (org_set_ && std::holds_alternative<O>(org_in_transaction_) && std::get<O>(org_in_transaction_) == org) return;
+    org.check("(org context)");
     if (statement_timeout_) set_statement_timeout(org);
     if (!org_context_ && !org_schemas_) {
-      org_in_transaction_ = org;
+      org_in_transaction_.template emplace<O>(org);
       org_set_ = true;
       return;
     }
     char text[36];
-    org.value.write(text);
-    const std::string_view org_text(text, sizeof text);
+    std::string org_string;
+    std::string_view org_text;
+    if constexpr (std::is_same_v<O, OrgId>) {
+      org.value.write(text);
+      org_text = std::string_view(text, sizeof text);
+    } else {
+      org_string = org.to_string();
+      org_text = org_string;
+    }
     if (!org_schemas_) {
       static const Sql set_sql = intern_sql("SELECT set_config('" + std::string(org_setting) + "', $1, true)");
       Statement& st = prepare(set_sql);
@@ -1763,7 +1858,7 @@ class Connection {
       if (org_context_) st.bind_text(3, org_text);
       if (!st.step()) throw OrgNotProvisioned(org.to_string(), schema);
     }
-    org_in_transaction_ = org;
+    org_in_transaction_.template emplace<O>(org);
     org_set_ = true;
   }
 
@@ -1843,7 +1938,8 @@ class Connection {
   /// Options::statement_timeout for org, in the current transaction. The first limit set in a
   /// transaction also reads the value it replaces (the subquery runs before the outer
   /// set_config), which an org without a limit gets back later in the same transaction.
-  void set_statement_timeout(const OrgId& org) {
+  template <org_id_type O>
+  void set_statement_timeout(const O& org) {
     const std::chrono::milliseconds limit = statement_timeout_(org);
     if (limit.count() < 0) throw UsageError("tenantry: postgres: a negative statement_timeout for org " + org.to_string());
     if (limit.count() == 0 && !timeout_set_) return;  // the transaction's own setting stands
@@ -1876,10 +1972,10 @@ class Connection {
   bool org_context_ = false;
   bool org_schemas_ = false;
   bool org_set_ = false;  // the org context (setting, search path) is org_in_transaction_ in the open transaction
-  OrgId org_in_transaction_{};
-  std::function<std::chrono::milliseconds(const OrgId&)> statement_timeout_;  // Options::statement_timeout
-  bool timeout_set_ = false;    // a per-org statement_timeout is set in the open transaction
-  std::string timeout_before_;  // the value it replaced
+  std::variant<std::monostate, OrgId, TextOrgId, IntOrgId> org_in_transaction_{};
+  OrgStatementTimeout statement_timeout_;  // Options::statement_timeout
+  bool timeout_set_ = false;               // a per-org statement_timeout is set in the open transaction
+  std::string timeout_before_;             // the value it replaced
 };
 
 }  // namespace tenantry::pg
