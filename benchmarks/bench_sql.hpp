@@ -43,6 +43,7 @@ template <class D>
 struct SqlText {
   std::string insert;          // Repository::insert / insert_many
   std::string find;            // Repository::find
+  std::string find_many;       // Repository::find_many(org, ids) (PostgreSQL: one = ANY($2) statement)
   std::string list_by_user;    // Repository::list(org, col(&Token::user_id) == user)
   std::string count;           // Repository::count(org)
   std::string upsert;          // Repository::upsert(org, row, on_conflict(org_id, token_prefix))
@@ -61,6 +62,7 @@ struct SqlText {
       SqlText out;
       out.insert = w(st::insert<Token>());
       out.find = w(st::find<Token>());
+      if constexpr (D::is_postgres) out.find_many = w(st::find_many<Token>());
       out.list_by_user = w(st::list<Token>(tenantry::col(&Token::user_id) == std::string("x")));
       out.count = w(st::count<Token>());
       out.upsert = w(st::upsert<Token>(tenantry::on_conflict(&Token::org_id, &Token::token_prefix)));

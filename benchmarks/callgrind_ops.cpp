@@ -16,14 +16,17 @@
 // which makes it a quick smoke test (CTest runs it so).
 //
 //   --dialect=sqlite|pg   --side=raw|tenantry|both   --n=N
-//   --op=find|list_user_100|count|join_100|count_per_status|insert|insert_many_1000|upsert|
-//        upsert_no_read_back|set|erase|all
+//   --op=find|find_many_100|list_user_100|count|join_100|count_per_status|insert|insert_many_1000|
+//        upsert|upsert_no_read_back|set|erase|all   (the names of ops.hpp's op_name)
 //   --pg=CONNINFO         (default: the unix socket of scripts/pg.sh, as tenantry-bench-pg)
 //   --observer=none|counters|counting   a statement observer on the tenantry side (observe_bench.hpp)
+//   --counts=OUT.json     (pg) no instructions: round trips and statements per call of each
+//                         --op, on both sides, into OUT.json (pg_counts.hpp); --n calls each
 #include "observe_bench.hpp"
 #include "sqlite_fixture.hpp"
 
 #if __has_include(<tenantry/driver/postgres.hpp>)
+#include "pg_counts.hpp"
 #include "pg_fixture.hpp"
 #define TENANTRY_BENCH_HAVE_PG 1
 #else
@@ -58,39 +61,20 @@ void measure(R& r, std::size_t calls, const std::string& label) {
   }
   CALLGRIND_ZERO_STATS;
   double seconds = 0;
-  for (std::size_t done = 0; done < calls;) {
-    std::size_t chunk = calls - done;
-    r.prepare(chunk);
-    if (!r.ready(chunk)) {
-      chunk = 1;
-      r.prepare(1);
-    }
+  in_chunks(r, calls, [&](auto run_chunk) {
     CALLGRIND_TOGGLE_COLLECT;
     const auto t0 = std::chrono::steady_clock::now();
-    for (std::size_t i = 0; i < chunk; ++i) r.call();
+    run_chunk();
     const auto t1 = std::chrono::steady_clock::now();
     CALLGRIND_TOGGLE_COLLECT;
     seconds += std::chrono::duration<double>(t1 - t0).count();
-    done += chunk;
-  }
+  });
   CALLGRIND_DUMP_STATS_AT(label.c_str());
   r.finish();
   if (const std::string e = r.error(); !e.empty()) throw std::runtime_error(label + ": " + e);
   std::printf("%-40s %8zu calls %10.2f us/call%s\n", label.c_str(), calls, 1e6 * seconds / static_cast<double>(calls),
               RUNNING_ON_VALGRIND ? " (under valgrind)" : "");
 }
-
-const std::vector<std::pair<std::string, Op>> all_op_names = {{"find", Op::find},
-                                                              {"list_user_100", Op::list},
-                                                              {"count", Op::count},
-                                                              {"join_100", Op::join},
-                                                              {"count_per_status", Op::per_status},
-                                                              {"insert", Op::insert},
-                                                              {"insert_many_1000", Op::insert_many_1000},
-                                                              {"upsert", Op::upsert},
-                                                              {"upsert_no_read_back", Op::put},
-                                                              {"set", Op::set},
-                                                              {"erase", Op::erase}};
 
 template <class Side>
 void run(Side& side, Op op, std::size_t n, const std::string& label, bool vacuum) {
@@ -103,8 +87,9 @@ template <class Fixture>
 void run_all(Fixture& f, const std::string& dialect, const std::string& side, const std::string& op, std::size_t n,
              bool vacuum) {
   bool any = false;
-  for (const auto& [name, o] : all_op_names) {
-    if (op != "all" && op != name) continue;
+  for (Op o : all_ops) {
+    const std::string name = op_name(o);
+    if (o == Op::insert_many_10000 || (op != "all" && op != name)) continue;
     any = true;
     if (side == "raw" || side == "both") run(f.raw_side(), o, n, dialect + "/" + name + "/raw", vacuum);
     if (side == "tenantry" || side == "both") run(f.tenantry_side(), o, n, dialect + "/" + name + "/tenantry", vacuum);
@@ -116,7 +101,7 @@ void run_all(Fixture& f, const std::string& dialect, const std::string& side, co
 }  // namespace bench
 
 int main(int argc, char** argv) {
-  const bench::Flags flags = bench::take_flags(argc, argv, {"dialect", "side", "op", "n", "pg", "observer"});
+  const bench::Flags flags = bench::take_flags(argc, argv, {"dialect", "side", "op", "n", "pg", "observer", "counts"});
   if (argc > 1) {
     std::fprintf(stderr, "tenantry-bench-callgrind: unknown argument %s\n", argv[1]);
     return 2;
@@ -140,6 +125,19 @@ int main(int argc, char** argv) {
       const std::string conninfo = flags.get(
           "pg", "host=" + bench::env_or("TENANTRY_PG_SOCKET_DIR", "/tmp/tenantry-pg-" + port) + " port=" + port +
                     " user=tenantry dbname=postgres");
+      if (const std::string counts = flags.get("counts", ""); !counts.empty()) {
+        // Round trips and statements per call (pg_counts.hpp), not instructions.
+        if (PGconn* c = PQconnectdb(conninfo.c_str()); PQstatus(c) != CONNECTION_OK) {
+          std::fprintf(stderr, "tenantry-bench-callgrind: no PostgreSQL server at '%s' (skipped)\n", conninfo.c_str());
+          PQfinish(c);
+          return 77;
+        } else {
+          PQfinish(c);
+        }
+        bench::PgFixture f(conninfo, "counts");
+        bench::write_counts(f, conninfo, "pg_socket", op, n, counts);
+        return 0;
+      }
       bench::PgFixture f(conninfo, "callgrind");
       observe(f.tenantry_side().connection());
       bench::run_all(f, "pg_socket", side, op, n, true);

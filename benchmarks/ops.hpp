@@ -1,7 +1,7 @@
 // benchmarks/ops.hpp - the benchmarked operations, written once for both sides.
 //
 // A side is any type with the repository's operations on bench::Token:
-//   insert(org, row&), insert_many(org, rows&), find(org, id), list(org, user), count(org),
+//   insert(org, row&), insert_many(org, rows&), find(org, id), find_many(org, ids), list(org, user), count(org),
 //   upsert(org, row&), set_updated_at(org, id, ts), erase(org, id), execute(sql)
 // and the two queries across entities (select.hpp): join(org, user) (a user's tokens with the
 // owner's e-mail, bench_sql.hpp's tokens_with_owner) and per_status(org) (tokens_per_status).
@@ -49,6 +49,7 @@ class TenantryApi {
   void insert(OrgId org, Token& row) { repo_.insert(org, row); }
   void insert_many(OrgId org, std::vector<Token>& rows) { repo_.insert_many(org, rows); }
   std::optional<Token> find(OrgId org, const Uuid& id) { return repo_.find(org, id); }
+  std::vector<Token> find_many(OrgId org, const std::vector<Uuid>& ids) { return repo_.find_many(org, ids); }
   std::vector<Token> list(OrgId org, const std::string& user) {
     return repo_.list(org, tenantry::col(&Token::user_id) == user);
   }
@@ -101,13 +102,43 @@ struct Runner {
   const Dataset& d = Dataset::get();
   std::int64_t calls = 0, ok = 0;
   std::int64_t rows = 1;
+  const char* what = "";  // the message of error() when a call went wrong
   Runner(Side& s, bool v) : side(s), vacuum(v) {}
   bool ready(std::size_t) const { return true; }
   void prepare(std::size_t) {}
   void finish() {}
-  std::string check(const char* what) const { return ok == calls ? std::string() : std::string(what); }
+  void tally(bool good) {
+    ++calls;
+    ok += good;
+  }
+  std::string error() const { return ok == calls ? std::string() : std::string(what); }
 };
 
+/// The operations that need no maintenance: call number c (0, 1, ...) runs
+/// `step(side, dataset, i, c)` on the i-th of `cycle` inputs in turn (keys, orgs or rows of the
+/// dataset), which returns whether the call did what it should. A step may keep state of its own
+/// (a mutable lambda: upsert's copies of the rows).
+template <class Side, class Step>
+struct CycleRun : Runner<Side> {
+  Step step;
+  std::size_t cycle, i = 0;
+  CycleRun(Side& s, bool v, const char* what, std::size_t n, Step st)
+      : Runner<Side>(s, v), step(std::move(st)), cycle(n) {
+    this->what = what;
+  }
+  void call() {
+    const std::size_t at = i;
+    if (++i == cycle) i = 0;
+    this->tally(step(this->side, this->d, at, this->calls));
+  }
+};
+
+template <class Side, class Step>
+CycleRun<Side, Step> cycle_run(Side& s, bool vacuum, const char* what, std::size_t n, Step step) {
+  return CycleRun<Side, Step>(s, vacuum, what, n, std::move(step));
+}
+
+/// One row inserted per call (autocommit), into the scratch org; deleted when the runner finishes.
 template <class Side>
 struct InsertRun : Runner<Side> {
   Token row;
@@ -115,11 +146,9 @@ struct InsertRun : Runner<Side> {
   void call() {
     stamp(row, next_seq());  // new id, prefix and timestamps, written in place
     this->side.insert(this->d.scratch, row);
-    ++this->calls;
-    ++this->ok;
+    this->tally(true);
   }
   void finish() { cleanup_scratch(this->side, this->vacuum); }
-  std::string error() const { return {}; }
 };
 
 /// One call inserts `n` rows (the same ones each time: they are deleted between calls, untimed).
@@ -140,11 +169,9 @@ struct BulkRun : Runner<Side> {
   void call() {
     insert(this->side, this->d.scratch, batch);
     dirty = true;
-    ++this->calls;
-    ++this->ok;
+    this->tally(true);
   }
   void finish() { prepare(1); }
-  std::string error() const { return {}; }
 };
 
 template <class Side>
@@ -153,137 +180,12 @@ auto insert_many_run(Side& s, bool vacuum, std::size_t n) {
   return BulkRun<Side, decltype(ins)>(s, vacuum, n, ins);
 }
 
-template <class Side>
-struct FindRun : Runner<Side> {
-  std::size_t i = 0;
-  using Runner<Side>::Runner;
-  void call() {
-    const Key& k = this->d.keys[i];
-    if (++i == this->d.keys.size()) i = 0;
-    std::optional<Token> row = this->side.find(k.org, k.id);
-    this->ok += row.has_value();
-    ++this->calls;
-    benchmark::DoNotOptimize(row);
-  }
-  std::string error() const { return this->check("find: a preloaded row was not found"); }
-};
-
-template <class Side>
-struct ListRun : Runner<Side> {
-  std::size_t k = 0;
-  ListRun(Side& s, bool v) : Runner<Side>(s, v) {}
-  void call() {
-    std::vector<Token> v = this->side.list(this->d.orgs[k], this->d.users[k]);
-    if (++k == org_count) k = 0;
-    this->ok += v.size() == rows_per_org;
-    ++this->calls;
-    benchmark::DoNotOptimize(v);
-  }
-  std::string error() const { return this->check("list: wrong row count"); }
-};
-
-template <class Side>
-struct CountRun : Runner<Side> {
-  std::size_t k = 0;
-  using Runner<Side>::Runner;
-  void call() {
-    const std::int64_t n = this->side.count(this->d.orgs[k]);
-    if (++k == org_count) k = 0;
-    this->ok += n == static_cast<std::int64_t>(rows_per_org);
-    ++this->calls;
-  }
-  std::string error() const { return this->check("count: wrong count"); }
-};
-
-/// The join: one user's 100 tokens with the owner's e-mail.
-template <class Side>
-struct JoinRun : Runner<Side> {
-  std::size_t k = 0;
-  using Runner<Side>::Runner;
-  void call() {
-    std::vector<TokenWithOwner> v = this->side.join(this->d.orgs[k], this->d.users[k]);
-    this->ok += v.size() == rows_per_org && v.back().email == this->d.owners[k].email;
-    if (++k == org_count) k = 0;
-    ++this->calls;
-    benchmark::DoNotOptimize(v);
-  }
-  std::string error() const { return this->check("join: wrong rows"); }
-};
-
-/// The grouped count: an org's tokens per status (2 groups: 90 active, 10 inactive).
-template <class Side>
-struct PerStatusRun : Runner<Side> {
-  std::size_t k = 0;
-  using Runner<Side>::Runner;
-  void call() {
-    std::vector<StatusCount> v = this->side.per_status(this->d.orgs[k]);
-    if (++k == org_count) k = 0;
-    this->ok += v.size() == 2 && v[0].n + v[1].n == static_cast<std::int64_t>(rows_per_org);
-    ++this->calls;
-    benchmark::DoNotOptimize(v);
-  }
-  std::string error() const { return this->check("per_status: wrong counts"); }
-};
-
-/// Upsert of an existing (org, token_prefix): the DO UPDATE path, the stored row read back.
-template <class Side>
-struct UpsertRun : Runner<Side> {
-  std::vector<Token> copies = Dataset::get().rows;
-  std::size_t i = 0;
-  std::int64_t tick = 0;
-  using Runner<Side>::Runner;
-  void call() {
-    const std::size_t at = this->d.order[i];
-    if (++i == this->d.order.size()) i = 0;
-    Token& r = copies[at];
-    r.id = uuid_v7(next_seq());  // as a caller would: a new id; the existing row's comes back
-    r.updated_at = Timestamp{base_micros + (++tick)};
-    this->side.upsert(r.org_id, r);
-    this->ok += r.id == this->d.rows[at].id;
-    ++this->calls;
-  }
-  std::string error() const { return this->check("upsert: the existing row's id did not come back"); }
-};
-
-/// The same upsert without reading the stored row back (Repository::put; raw: no RETURNING).
-template <class Side>
-struct PutRun : Runner<Side> {
-  std::vector<Token> copies = Dataset::get().rows;
-  std::size_t i = 0;
-  std::int64_t tick = 0;
-  using Runner<Side>::Runner;
-  void call() {
-    const std::size_t at = this->d.order[i];
-    if (++i == this->d.order.size()) i = 0;
-    Token& r = copies[at];
-    r.updated_at = Timestamp{base_micros + (++tick)};
-    this->side.put(r.org_id, r);
-    ++this->ok;
-    ++this->calls;
-  }
-  std::string error() const { return {}; }
-};
-
-template <class Side>
-struct SetRun : Runner<Side> {
-  std::size_t i = 0;
-  std::int64_t tick = 0;
-  using Runner<Side>::Runner;
-  void call() {
-    const Key& k = this->d.keys[i];
-    if (++i == this->d.keys.size()) i = 0;
-    this->ok += this->side.set_updated_at(k.org, k.id, Timestamp{base_micros + (++tick)});
-    ++this->calls;
-  }
-  std::string error() const { return this->check("set: a row was not updated"); }
-};
-
 /// Deletes rows one by one (autocommit); the rows to delete are inserted beforehand, untimed.
 template <class Side>
 struct EraseRun : Runner<Side> {
   std::vector<Token> pool;
   std::size_t next = 0;
-  using Runner<Side>::Runner;
+  EraseRun(Side& s, bool v) : Runner<Side>(s, v) { this->what = "erase: a row was not there"; }
   bool ready(std::size_t n) const { return pool.size() - next >= n; }
   void prepare(std::size_t n) {
     if (ready(n)) return;
@@ -292,19 +194,29 @@ struct EraseRun : Runner<Side> {
     this->side.insert_many(this->d.scratch, pool);
     next = 0;
   }
-  void call() {
-    this->ok += this->side.erase(this->d.scratch, pool[next++].id);
-    ++this->calls;
-  }
+  void call() { this->tally(this->side.erase(this->d.scratch, pool[next++].id)); }
   void finish() { cleanup_scratch(this->side, this->vacuum); }
-  std::string error() const { return this->check("erase: a row was not there"); }
 };
+
+/// The ids of each org's preloaded rows, in the dataset's shuffled order: find_many's keys.
+inline const std::vector<std::vector<Uuid>>& ids_per_org() {
+  static const std::vector<std::vector<Uuid>> ids = [] {
+    const Dataset& d = Dataset::get();
+    std::vector<std::vector<Uuid>> out(org_count);
+    for (const Key& k : d.keys)
+      for (std::size_t o = 0; o < org_count; ++o)
+        if (d.orgs[o] == k.org) out[o].push_back(k.id);
+    return out;
+  }();
+  return ids;
+}
 
 enum class Op {
   insert,
   insert_many_1000,
   insert_many_10000,
   find,
+  find_many,
   list,
   upsert,
   put,
@@ -319,6 +231,7 @@ inline constexpr Op all_ops[] = {Op::insert,
                                  Op::insert_many_1000,
                                  Op::insert_many_10000,
                                  Op::find,
+                                 Op::find_many,
                                  Op::list,
                                  Op::upsert,
                                  Op::put,
@@ -334,6 +247,7 @@ inline const char* op_name(Op op) {
     case Op::insert_many_1000: return "insert_many_1000";
     case Op::insert_many_10000: return "insert_many_10000";
     case Op::find: return "find";
+    case Op::find_many: return "find_many_100";
     case Op::list: return "list_user_100";
     case Op::upsert: return "upsert";
     case Op::put: return "upsert_no_read_back";
@@ -349,55 +263,91 @@ inline const char* op_name(Op op) {
 /// Calls f(runner) with the runner of `op` on `side`.
 template <class Side, class F>
 void with_runner(Side& side, Op op, bool vacuum, F&& f) {
+  const Dataset& data = Dataset::get();
+  const auto run = [&](auto&& r) { f(r); };
+  const auto by_org = [&](const char* what, auto step) { run(cycle_run(side, vacuum, what, org_count, step)); };
   switch (op) {
-    case Op::insert: {
-      InsertRun<Side> r(side, vacuum);
-      return f(r);
+    case Op::insert: return run(InsertRun<Side>(side, vacuum));
+    case Op::insert_many_1000: return run(insert_many_run(side, vacuum, 1000));
+    case Op::insert_many_10000: return run(insert_many_run(side, vacuum, 10000));
+    case Op::erase: return run(EraseRun<Side>(side, vacuum));
+    case Op::find:
+      return run(cycle_run(side, vacuum, "find: a preloaded row was not found", data.keys.size(),
+                           [](Side& s, const Dataset& d, std::size_t i, std::int64_t) {
+                             std::optional<Token> row = s.find(d.keys[i].org, d.keys[i].id);
+                             benchmark::DoNotOptimize(row);
+                             return row.has_value();
+                           }));
+    case Op::find_many:
+      return by_org("find_many: wrong rows", [](Side& s, const Dataset& d, std::size_t k, std::int64_t) {
+        std::vector<Token> v = s.find_many(d.orgs[k], ids_per_org()[k]);
+        benchmark::DoNotOptimize(v);
+        return v.size() == rows_per_org;
+      });
+    case Op::list:
+      return by_org("list: wrong row count", [](Side& s, const Dataset& d, std::size_t k, std::int64_t) {
+        std::vector<Token> v = s.list(d.orgs[k], d.users[k]);
+        benchmark::DoNotOptimize(v);
+        return v.size() == rows_per_org;
+      });
+    case Op::count:
+      return by_org("count: wrong count", [](Side& s, const Dataset& d, std::size_t k, std::int64_t) {
+        return s.count(d.orgs[k]) == static_cast<std::int64_t>(rows_per_org);
+      });
+    case Op::join:  // one user's 100 tokens with the owner's e-mail
+      return by_org("join: wrong rows", [](Side& s, const Dataset& d, std::size_t k, std::int64_t) {
+        std::vector<TokenWithOwner> v = s.join(d.orgs[k], d.users[k]);
+        benchmark::DoNotOptimize(v);
+        return v.size() == rows_per_org && v.back().email == d.owners[k].email;
+      });
+    case Op::per_status:  // an org's tokens per status (2 groups: 90 active, 10 inactive)
+      return by_org("per_status: wrong counts", [](Side& s, const Dataset& d, std::size_t k, std::int64_t) {
+        std::vector<StatusCount> v = s.per_status(d.orgs[k]);
+        benchmark::DoNotOptimize(v);
+        return v.size() == 2 && v[0].n + v[1].n == static_cast<std::int64_t>(rows_per_org);
+      });
+    case Op::set:
+      return run(cycle_run(side, vacuum, "set: a row was not updated", data.keys.size(),
+                           [](Side& s, const Dataset& d, std::size_t i, std::int64_t c) {
+                             return s.set_updated_at(d.keys[i].org, d.keys[i].id, Timestamp{base_micros + c + 1});
+                           }));
+    case Op::upsert:  // an existing (org, token_prefix): the DO UPDATE path, the stored row read back
+      return run(cycle_run(side, vacuum, "upsert: the existing row's id did not come back", data.order.size(),
+                           [copies = data.rows](Side& s, const Dataset& d, std::size_t i, std::int64_t c) mutable {
+                             Token& r = copies[d.order[i]];
+                             r.id = uuid_v7(next_seq());  // as a caller would: a new id; the stored one comes back
+                             r.updated_at = Timestamp{base_micros + c + 1};
+                             s.upsert(r.org_id, r);
+                             return r.id == d.rows[d.order[i]].id;
+                           }));
+    case Op::put:  // the same upsert without reading the stored row back (raw: no RETURNING)
+      return run(cycle_run(side, vacuum, "put", data.order.size(),
+                           [copies = data.rows](Side& s, const Dataset& d, std::size_t i, std::int64_t c) mutable {
+                             Token& r = copies[d.order[i]];
+                             r.updated_at = Timestamp{base_micros + c + 1};
+                             s.put(r.org_id, r);
+                             return true;
+                           }));
+  }
+}
+
+/// Runs `calls` calls of r in as few chunks as its maintenance allows (prepare() between chunks,
+/// never inside one), calling `around(run_chunk)` for each chunk: what is measured (instructions,
+/// protocol messages) wraps exactly the calls. Used by the fixed-count runners
+/// (callgrind_ops.cpp, pg_counts.hpp).
+template <class R, class Around>
+void in_chunks(R& r, std::size_t calls, Around around) {
+  for (std::size_t done = 0; done < calls;) {
+    std::size_t chunk = calls - done;
+    r.prepare(chunk);
+    if (!r.ready(chunk)) {
+      chunk = 1;
+      r.prepare(1);
     }
-    case Op::insert_many_1000: {
-      auto r = insert_many_run(side, vacuum, 1000);
-      return f(r);
-    }
-    case Op::insert_many_10000: {
-      auto r = insert_many_run(side, vacuum, 10000);
-      return f(r);
-    }
-    case Op::find: {
-      FindRun<Side> r(side, vacuum);
-      return f(r);
-    }
-    case Op::list: {
-      ListRun<Side> r(side, vacuum);
-      return f(r);
-    }
-    case Op::upsert: {
-      UpsertRun<Side> r(side, vacuum);
-      return f(r);
-    }
-    case Op::put: {
-      PutRun<Side> r(side, vacuum);
-      return f(r);
-    }
-    case Op::set: {
-      SetRun<Side> r(side, vacuum);
-      return f(r);
-    }
-    case Op::erase: {
-      EraseRun<Side> r(side, vacuum);
-      return f(r);
-    }
-    case Op::count: {
-      CountRun<Side> r(side, vacuum);
-      return f(r);
-    }
-    case Op::join: {
-      JoinRun<Side> r(side, vacuum);
-      return f(r);
-    }
-    case Op::per_status: {
-      PerStatusRun<Side> r(side, vacuum);
-      return f(r);
-    }
+    around([&] {
+      for (std::size_t i = 0; i < chunk; ++i) r.call();
+    });
+    done += chunk;
   }
 }
 
@@ -518,6 +468,17 @@ void cross_check(A& a, B& b, bool vacuum) {
     if (!ra || !rb || *ra != *rb) fail("find");
   }
   if (a.find(d.scratch, d.keys[0].id) || b.find(d.scratch, d.keys[0].id)) fail("find in another org");
+  const auto by_id = [](std::vector<Token> v) {  // find_many promises no order
+    std::sort(v.begin(), v.end(), [](const Token& x, const Token& y) { return x.id.bytes < y.id.bytes; });
+    return v;
+  };
+  for (std::size_t k = 0; k < 3; ++k) {
+    const auto ma = by_id(a.find_many(d.orgs[k], ids_per_org()[k])),
+               mb = by_id(b.find_many(d.orgs[k], ids_per_org()[k]));
+    if (ma.size() != rows_per_org || ma != mb) fail("find_many");
+    if (!a.find_many(d.orgs[k + 1], ids_per_org()[k]).empty() || !b.find_many(d.orgs[k + 1], ids_per_org()[k]).empty())
+      fail("find_many in another org");
+  }
   for (std::size_t k = 0; k < 3; ++k) {
     const auto la = a.list(d.orgs[k], d.users[k]), lb = b.list(d.orgs[k], d.users[k]);
     if (la.size() != rows_per_org || la != lb) fail("list");

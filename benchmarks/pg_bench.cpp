@@ -8,6 +8,7 @@
 // /tmp/tenantry-pg-54329) with the same port. Exits 77 (CTest's "skipped") when no server answers.
 //
 // Row-level security on vs off (rls_bench.hpp): <target>_rls/<operation>/<variant>_vs_<baseline>;
+// insert_many(1000) under row-level security (bulk_rls_bench.hpp): <target>_bulk_rls/...;
 // the first use of a statement on a connection (prepare_bench.hpp): <target>_cold/prepare/...;
 // with vs without a statement observer (observe_bench.hpp): <target>_hook/<op>/<variant>_vs_none.
 //
@@ -19,6 +20,7 @@
 // send the same unqualified SQL text.
 #if __has_include(<tenantry/driver/postgres.hpp>)
 
+#include "bulk_rls_bench.hpp"
 #include "observe_bench.hpp"
 #include "pg_fixture.hpp"
 #include "prepare_bench.hpp"
@@ -145,10 +147,13 @@ int main(int argc, char** argv) {
     const auto add = [](const std::string& name, auto f, bool manual_time) { bench::add(name, f, manual_time); };
     bench::register_cold_prepare(target, conninfo, add);
     bench::register_rls_target(target, conninfo, add);
+    bench::register_bulk_rls_target(target, conninfo, add);
     bench::register_observe_target(
         target,
-        [target]() -> bench::TenantryApi<tenantry::PgDialect>& { return bench::fixture(target).tenantry_side(); }, true,
-        add);
+        [target = target]() -> bench::TenantryApi<tenantry::PgDialect>& {  // clang 14: no capture of a binding
+          return bench::fixture(target).tenantry_side();
+        },
+        true, add);
     ++targets;
   }
   if (targets == 0) {

@@ -131,6 +131,32 @@ class RawPg {
     return out;
   }
 
+  /// One statement for all the keys: `"id" = ANY($2::UUID[])`, the ids as one binary uuid[].
+  std::vector<Token> find_many(OrgId org, const std::vector<Uuid>& ids) {
+    std::string& a = key_array_;
+    a.clear();
+    pgwire::append32(a, 1);  // dimensions
+    pgwire::append32(a, 0);  // no NULLs
+    pgwire::append32(a, pgwire::uuid_oid);
+    pgwire::append32(a, static_cast<std::uint32_t>(ids.size()));
+    pgwire::append32(a, 1);  // lower bound
+    for (const Uuid& id : ids) append_field(a, uuid_ptr(id), 16);
+    const char* values[2] = {uuid_ptr(org.value), a.data()};
+    const int lengths[2] = {16, static_cast<int>(a.size())};
+    static constexpr int formats[2] = {1, 1};
+    PGresult* r = PQexecPrepared(conn_, "raw_find_many", 2, values, lengths, formats, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      PQclear(r);
+      fail("find_many");
+    }
+    const int n = PQntuples(r);
+    std::vector<Token> out;
+    out.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) read_row(r, i, out.emplace_back());
+    PQclear(r);
+    return out;
+  }
+
   std::vector<Token> list(OrgId org, const std::string& user) {
     const char* values[2] = {uuid_ptr(org.value), user.data()};
     const int lengths[2] = {16, static_cast<int>(user.size())};
@@ -492,6 +518,7 @@ class RawPg {
     const auto& q = SqlText<tenantry::PgDialect>::get();
     prepare("raw_insert", q.insert);
     prepare("raw_find", q.find);
+    prepare("raw_find_many", q.find_many);
     prepare("raw_list", q.list_by_user);
     prepare("raw_count", q.count);
     prepare("raw_upsert", q.upsert);
@@ -545,6 +572,7 @@ class RawPg {
   std::vector<char> stamps_;
   std::vector<std::string> arrays_;
   std::string copy_buffer_;
+  std::string key_array_;
 };
 
 }  // namespace bench

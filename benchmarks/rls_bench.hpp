@@ -10,6 +10,14 @@
 //   find        find by key, cycling over the big org's rows: the index path
 //   count_big   count() of the big org's 10,000 rows: the planner scans (half the table)
 //   list_big    list() of the big org's 10,000 rows: the scan path with every row decoded
+//   insert      insert of one row into a scratch org: the policy's WITH CHECK on every row
+//               (rows written outside a transaction are deleted when the benchmark ends)
+//
+// The plan the server chose for each read, as the role, with the generated policy (EXPLAIN
+// (COSTS OFF) EXECUTE of the statement tenantry prepares), is appended to the file named by
+// TENANTRY_BENCH_RLS_PLANS, so the report can say which path each line measured. Each pair
+// also counts its round trips per call, both sides, before timing (libpq trace, pg_counts.hpp):
+// counters base_round_trips and variant_round_trips.
 //
 // in these modes:
 //   off         org_context off, table without policy: tenantry's default
@@ -26,12 +34,15 @@
 #pragma once
 
 #include "ops.hpp"
+#include "pg_counts.hpp"
 
 #include <tenantry/postgres.hpp>
 
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -41,6 +52,9 @@
 namespace bench {
 
 inline constexpr const char* rls_role = "tenantry_bench_rls";
+/// The baseline side of each pair connects as a role of its own (the same rights), so that
+/// pg_stat_statements, which keys statements by user, tells the two sides' statements apart.
+inline constexpr const char* rls_base_role = "tenantry_bench_rls_base";
 inline constexpr std::size_t big_org_rows = 10000;
 
 /// `conninfo` (URL or keywords) with its user replaced by `user`, as a keyword string.
@@ -104,8 +118,10 @@ inline std::string rls_schema(const std::string& target, RlsTable t) {
 /// Creates the three schemas (recreated) as the connecting superuser and fills them.
 inline void create_rls_schemas(const std::string& conninfo, const std::string& target) {
   tenantry::pg::Connection admin(conninfo);
-  admin.execute(std::string("DO $$ BEGIN CREATE ROLE ") + rls_role +
-                " LOGIN NOSUPERUSER NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
+  for (const char* role : {rls_role, rls_base_role})
+    admin.execute(
+        std::string("DO $$ BEGIN CREATE ROLE ") + role +
+        " LOGIN NOSUPERUSER NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
   const Dataset& d = Dataset::get();
   for (RlsTable t : {RlsTable::off, RlsTable::rls, RlsTable::rls_old}) {
     const std::string schema = rls_schema(target, t);
@@ -126,22 +142,31 @@ inline void create_rls_schemas(const std::string& conninfo, const std::string& t
       repo.insert_many(d.orgs[k], one);
     }
     admin.execute("VACUUM ANALYZE \"api_tokens\"");
-    admin.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + rls_role + "; GRANT SELECT ON ALL TABLES IN SCHEMA " +
-                  schema + " TO " + rls_role);
+    for (const char* role : {rls_role, rls_base_role})
+      admin.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + role +
+                    "; GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA " + schema + " TO " + role);
   }
   admin.execute("RESET search_path");
 }
 
-/// One mode's connection (as rls_role) and repository.
+/// One mode's connection (as `role`) and repository.
 class RlsSide {
  public:
-  RlsSide(const std::string& conninfo, const std::string& target, const RlsMode& mode)
-      : conn_(with_user(conninfo, rls_role), tenantry::pg::Options{.org_context = mode.org_context}), repo_(conn_) {
-    conn_.execute("SET search_path TO " + rls_schema(target, mode.table));
+  RlsSide(const std::string& conninfo, const std::string& target, const RlsMode& mode, const char* role)
+      : conn_(with_user(conninfo, role), tenantry::pg::Options{.org_context = mode.org_context}),
+        repo_(conn_),
+        admin_conninfo_(conninfo),
+        schema_(rls_schema(target, mode.table)) {
+    conn_.execute("SET search_path TO " + schema_);
     if (mode.in_transaction) tx_.emplace(conn_);
   }
   ~RlsSide() {
     if (tx_) tx_->rollback();
+    if (inserted_ && !tx_) {  // what insert wrote outside a transaction (the role may not delete)
+      tenantry::pg::Connection admin(admin_conninfo_);
+      admin.execute("DELETE FROM " + schema_ + ".\"api_tokens\" WHERE \"org_id\" = '" +
+                    Dataset::get().scratch.to_string() + "'");
+    }
   }
   RlsSide(const RlsSide&) = delete;
   RlsSide& operator=(const RlsSide&) = delete;
@@ -149,16 +174,26 @@ class RlsSide {
   std::optional<Token> find(OrgId org, const Uuid& id) { return repo_.find(org, id); }
   std::int64_t count(OrgId org) { return repo_.count(org); }
   std::vector<Token> list(OrgId org) { return repo_.list(org); }
+  void insert(OrgId org, Token& row) {
+    inserted_ = true;
+    repo_.insert(org, row);
+  }
+  PGconn* native() const { return conn_.native(); }
 
  private:
   tenantry::pg::Connection conn_;
   tenantry::Repository<Token, tenantry::PgDialect> repo_;
   std::optional<tenantry::Transaction<tenantry::pg::Connection>> tx_;
+  std::string admin_conninfo_, schema_;
+  bool inserted_ = false;
 };
 
-enum class RlsOp { find, count_big, list_big };
+enum class RlsOp { find, count_big, list_big, insert };
 inline const char* rls_op_name(RlsOp op) {
-  return op == RlsOp::find ? "find" : op == RlsOp::count_big ? "count_big" : "list_big";
+  return op == RlsOp::find        ? "find"
+         : op == RlsOp::count_big ? "count_big"
+         : op == RlsOp::list_big  ? "list_big"
+                                  : "insert";
 }
 
 /// A runner (ops.hpp) of one RlsOp on one RlsSide.
@@ -168,6 +203,7 @@ struct RlsRun {
   std::size_t i = 0;
   std::int64_t calls = 0, ok = 0, rows = 1;
   const BigOrg& big = BigOrg::get();
+  Token row = make_token(Dataset::get().scratch, Dataset::get().scratch_user, next_seq());
 
   bool ready(std::size_t) const { return true; }
   void prepare(std::size_t) {}
@@ -189,12 +225,128 @@ struct RlsRun {
         benchmark::DoNotOptimize(v);
         break;
       }
+      case RlsOp::insert:
+        stamp(row, next_seq());
+        side.insert(row.org_id, row);
+        ++ok;
+        break;
     }
     ++calls;
   }
-  std::string error() const {
-    return ok == calls ? std::string() : std::string(rls_op_name(op)) + ": a wrong result";
+  std::string error() const { return ok == calls ? std::string() : std::string(rls_op_name(op)) + ": a wrong result"; }
+};
+
+/// The plan of op's statement as the role, under the generated policy, one line ("Index Scan
+/// using ... / InitPlan 1 (returns $0) / ..."), from EXPLAIN (COSTS OFF) EXECUTE in a transaction
+/// that sets the big org. Empty for insert.
+inline std::string rls_plan(const std::string& conninfo, const std::string& target, RlsOp op) {
+  namespace st = tenantry::statements;
+  const auto w = [](const tenantry::stmt::Statement& d) { return tenantry::write_sql<tenantry::PgDialect>(d); };
+  const BigOrg& big = BigOrg::get();
+  const std::string org = big.org.to_string();
+  std::string sql, args = "'" + org + "'";
+  if (op == RlsOp::find) {
+    sql = w(st::find<Token>());
+    args += ", '" + big.rows[big.rows.size() / 2].id.to_string() + "'";
+  } else if (op == RlsOp::count_big) {
+    sql = w(st::count<Token>());
+  } else if (op == RlsOp::list_big) {
+    sql = w(st::list<Token>());
+  } else {
+    return {};
   }
+  PGconn* c = PQconnectdb(with_user(conninfo, rls_role).c_str());
+  std::string plan;
+  const auto exec = [&](const std::string& q, bool keep) {
+    PGresult* r = PQexec(c, q.c_str());
+    if (keep && PQresultStatus(r) == PGRES_TUPLES_OK)
+      for (int i = 0; i < PQntuples(r); ++i) {
+        std::string line = PQgetvalue(r, i, 0);
+        if (line.find("->") != std::string::npos) line.erase(0, line.find("->") + 2);
+        line.erase(0, line.find_first_not_of(' '));
+        plan += (plan.empty() ? "" : " / ") + line;
+      }
+    else if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+      plan += "(" + std::string(PQerrorMessage(c)) + ")";
+    PQclear(r);
+  };
+  if (PQstatus(c) == CONNECTION_OK) {
+    exec("BEGIN", false);
+    exec("SET LOCAL search_path TO " + rls_schema(target, RlsTable::rls), false);
+    exec("SELECT set_config('app.current_org_id', '" + org + "', true)", false);
+    exec("PREPARE rls_plan AS " + sql, false);
+    exec("EXPLAIN (COSTS OFF) EXECUTE rls_plan(" + args + ")", true);
+    exec("ROLLBACK", false);
+  }
+  PQfinish(c);
+  return plan;
+}
+
+/// Appends each read's plan to the file named by TENANTRY_BENCH_RLS_PLANS, one line each:
+/// "<target>\t<op>\t<plan>" (scripts/bench.sh sets it; the report shows the plans).
+inline void write_rls_plans(const std::string& conninfo, const std::string& target) {
+  const char* path = std::getenv("TENANTRY_BENCH_RLS_PLANS");
+  if (path == nullptr || *path == '\0') return;
+  std::ofstream out(path, std::ios::app);
+  for (RlsOp o : {RlsOp::find, RlsOp::count_big, RlsOp::list_big})
+    out << target << '\t' << rls_op_name(o) << '\t' << rls_plan(conninfo, target, o) << '\n';
+}
+
+/// Round trips per call of r on `conn`, over `calls` calls (the libpq trace of pg_counts.hpp).
+inline double rls_round_trips(RlsRun& r, PGconn* conn, int calls) {
+  WireCounts c;
+  WireTrace trace(conn);
+  trace.start();
+  for (int i = 0; i < calls; ++i) r.call();
+  trace.stop(c);
+  return static_cast<double>(c.round_trips) / calls;
+}
+
+/// The server's own time for each side's statement (pg_stat_statements' executor time, min and
+/// mean over the pair's calls: the minimum is what a call costs when nothing preempts it, the
+/// figure of a loaded machine), as counters base_/variant_server_min_us and _mean_us. Nothing
+/// when the server does not preload pg_stat_statements.
+class ServerTimes {
+ public:
+  explicit ServerTimes(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PGresult* r = PQexec(conn_, "SELECT current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%'");
+    on_ = PQresultStatus(r) == PGRES_TUPLES_OK && std::string_view(PQgetvalue(r, 0, 0)) == "t";
+    PQclear(r);
+    if (on_) {
+      PQclear(PQexec(conn_, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"));
+    }
+  }
+  ~ServerTimes() { PQfinish(conn_); }
+  ServerTimes(const ServerTimes&) = delete;
+  ServerTimes& operator=(const ServerTimes&) = delete;
+
+  void reset() {
+    if (on_) PQclear(PQexec(conn_, "SELECT pg_stat_statements_reset()"));
+  }
+  void read(benchmark::State& st) {
+    if (!on_) return;
+    // Each side's operation statement: the one it ran most (not BEGIN, COMMIT or set_config).
+    const std::string q = std::string(
+                              "SELECT DISTINCT ON (r.rolname) r.rolname, s.min_exec_time, s.mean_exec_time "
+                              "FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid "
+                              "WHERE r.rolname IN ('") +
+                          rls_role + "', '" + rls_base_role +
+                          "') AND s.query NOT IN ('BEGIN', 'COMMIT', 'ROLLBACK') AND s.query NOT LIKE '%set_config%' "
+                          "ORDER BY r.rolname, s.calls DESC";
+    PGresult* r = PQexec(conn_, q.c_str());
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+      for (int i = 0; i < PQntuples(r); ++i) {
+        const std::string side = std::string_view(PQgetvalue(r, i, 0)) == rls_role ? "variant" : "base";
+        st.counters[side + "_server_min_us"] = 1000 * std::strtod(PQgetvalue(r, i, 1), nullptr);
+        st.counters[side + "_server_mean_us"] = 1000 * std::strtod(PQgetvalue(r, i, 2), nullptr);
+      }
+    PQclear(r);
+  }
+
+ private:
+  PGconn* conn_;
+  bool on_ = false;
 };
 
 /// The RLS pairs of one target, registered through `add` (pg_bench.cpp's registration helper).
@@ -204,7 +356,7 @@ void register_rls_target(const std::string& target, const std::string& conninfo,
     RlsMode variant, baseline;
   };
   static const Pair pairs[] = {{mode_rls, mode_off}, {mode_rls_tx, mode_off_tx}, {mode_rls_old_tx, mode_rls_tx}};
-  for (RlsOp op : {RlsOp::find, RlsOp::count_big, RlsOp::list_big}) {
+  for (RlsOp op : {RlsOp::find, RlsOp::count_big, RlsOp::list_big, RlsOp::insert}) {
     for (const Pair& p : pairs) {
       const std::string name = target + "_rls/" + rls_op_name(op) + "/" + p.variant.name + "_vs_" + p.baseline.name;
       add(
@@ -213,17 +365,27 @@ void register_rls_target(const std::string& target, const std::string& conninfo,
             static std::vector<std::string> created;  // schemas made once per target and process
             if (std::find(created.begin(), created.end(), target) == created.end()) {
               create_rls_schemas(conninfo, target);
+              write_rls_plans(conninfo, target);
               created.push_back(target);
             }
-            RlsSide base(conninfo, target, p.baseline), variant(conninfo, target, p.variant);
+            RlsSide base(conninfo, target, p.baseline, rls_base_role), variant(conninfo, target, p.variant, rls_role);
             RlsRun rb{base, op}, rv{variant, op};
             // Warm both (statements prepared, plans cached) and check their answers first.
             for (int k = 0; k < 3; ++k) {
               rb.call();
               rv.call();
             }
-            if (!rb.error().empty() || !rv.error().empty()) throw std::runtime_error("cross-check: " + rb.error() + rv.error());
+            if (!rb.error().empty() || !rv.error().empty())
+              throw std::runtime_error("cross-check: " + rb.error() + rv.error());
+            const int traced = op == RlsOp::find || op == RlsOp::insert ? 20 : 2;
+            const double base_trips = rls_round_trips(rb, base.native(), traced);
+            const double variant_trips = rls_round_trips(rv, variant.native(), traced);
+            ServerTimes server(conninfo);
+            server.reset();
             bm_paired(st, rb, rv);
+            st.counters["base_round_trips"] = base_trips;
+            st.counters["variant_round_trips"] = variant_trips;
+            server.read(st);
           },
           true);
     }

@@ -89,7 +89,7 @@ void measure(const char* name, Conn& conn, OrgId org, std::int64_t rows) {
   using tenantry::col;
   const auto all = tenantry::select<Row>(col(&ExportRow::id), col(&ExportRow::payload), col(&ExportRow::amount),
                                          col(&ExportRow::at))
-                       .from<ExportRow>();
+                       .template from<ExportRow>();
   const auto check = [&](std::int64_t seen, std::int64_t want, const char* what) {
     if (seen != want)
       throw std::runtime_error(std::string(name) + " " + what + ": " + std::to_string(seen) + " rows, expected " +

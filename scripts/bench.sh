@@ -60,11 +60,14 @@ have_pg_driver=0
 mkdir -p "$out" "$docs"
 # Results of the parts that run now are replaced; the others are kept (and reported) as they were.
 rm -f "$out"/sqlite.json "$out"/stream.txt
-[[ $use_pg == 1 ]] && rm -f "$out"/pg.json
+[[ $use_pg == 1 ]] && rm -f "$out"/pg.json "$out"/pg_counts.json "$out"/rls_plans.txt
 [[ $use_callgrind == 1 ]] && rm -f "$out"/callgrind.json
 [[ $use_compile == 1 ]] && rm -f "$out"/compile_cost.json
 load_at_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+loads=""  # "phase: 1-, 5- and 15-minute load averages" after each phase, for the report
+note_load() { loads+="${loads:+; }$1: $(cut -d' ' -f1-3 /proc/loadavg)"; }
 library="$(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+library+=" (include/ as of $(git log -1 --format=%h -- include 2>/dev/null || echo '?'))"
 git diff --quiet HEAD -- include 2>/dev/null || library+=" with uncommitted changes in include/"
 
 # ---- build -------------------------------------------------------------------------------------
@@ -83,10 +86,17 @@ fi
 bin="$bdir/benchmarks"
 
 # ---- PostgreSQL --------------------------------------------------------------------------------
+# Without TENANTRY_PG_URL: a cluster of the benchmarks' own (scripts/pg.sh on port 54339, or
+# TENANTRY_BENCH_PG_PORT), not the shared test server: other engineers' tests stay off it, and it
+# preloads pg_stat_statements, which counts the statements each operation runs (pg_counts.hpp).
 pg_server="n/a"
 if [[ $use_pg == 1 && -z "${TENANTRY_PG_URL:-}" ]]; then
+  TENANTRY_PG_PORT="${TENANTRY_BENCH_PG_PORT:-54339}"
+  TENANTRY_PG_DIR="/tmp/tenantry-pg-bench-$TENANTRY_PG_PORT"
+  TENANTRY_PG_PRELOAD=pg_stat_statements
+  export TENANTRY_PG_PORT TENANTRY_PG_DIR TENANTRY_PG_PRELOAD
   if scripts/pg.sh status >/dev/null 2>&1; then
-    echo "bench.sh: reusing the PostgreSQL already running (left running afterwards)"
+    echo "bench.sh: reusing the benchmark cluster already running on port $TENANTRY_PG_PORT (left running)"
   else
     trap 'scripts/pg.sh stop >/dev/null 2>&1 || true' EXIT
     trap 'exit 130' INT TERM
@@ -114,9 +124,20 @@ fi
 echo "bench.sh: SQLite ($gbench_desc)"
 "$bin/tenantry-bench-sqlite" "${gbench[@]}" --bench-dir="$out/tmp" \
   --benchmark_out="$out/sqlite.json" --benchmark_out_format=json
+note_load "after SQLite"
 if [[ $use_pg == 1 ]]; then
   echo "bench.sh: PostgreSQL ($pg_server)"
-  "$bin/tenantry-bench-pg" "${gbench[@]}" --benchmark_out="$out/pg.json" --benchmark_out_format=json
+  TENANTRY_BENCH_RLS_PLANS="$out/rls_plans.txt" \
+    "$bin/tenantry-bench-pg" "${gbench[@]}" --benchmark_out="$out/pg.json" --benchmark_out_format=json
+  note_load "after PostgreSQL"
+fi
+
+# ---- PostgreSQL round trips and statements per operation (pg_counts.hpp) -----------------------
+if [[ $use_pg == 1 ]]; then
+  counts_n=200
+  [[ $quick == 1 ]] && counts_n=10
+  echo "bench.sh: PostgreSQL round trips and statements, $counts_n calls per operation"
+  "$bin/tenantry-bench-callgrind" --dialect=pg --op=all --n="$counts_n" --counts="$out/pg_counts.json"
 fi
 
 # ---- streaming memory ----------------------------------------------------------------------------
@@ -149,6 +170,7 @@ if [[ $use_callgrind == 1 ]]; then
       { tail -n 20 "$cgdir/run.log" >&2; exit 1; }
     python3 benchmarks/bench_report.py callgrind "$cgdir" "$target" "$n" "$out/callgrind.json"
   done
+  note_load "after callgrind"
 elif [[ $quick == 1 ]]; then
   # No valgrind in quick mode, but the driver must still run.
   "$bin/tenantry-bench-callgrind" --dialect=sqlite --side=both --op=all --n=100 >/dev/null
@@ -185,6 +207,7 @@ json.dump({
   "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
   "host": socket.gethostname(),
   "load_at_start": "$load_at_start",
+  "loads": "$loads",
   "compiler": "$("$cxx" --version | head -n1)",
   "cxx_flags": "$cxx_flags",
   "gbench_args": "$gbench_desc",
@@ -193,5 +216,5 @@ json.dump({
   "quick": $quick == 1,
 }, open(sys.argv[1], "w"), indent=1)
 EOF
-python3 benchmarks/bench_report.py render --in "$out" --template benchmarks/benchmarks.md.in \
+python3 benchmarks/bench_report.py render --in "$out" --template benchmarks/benchmarks.md.in --causes benchmarks/misses.md \
   --md "$docs/benchmarks.md" --png "$docs/benchmarks.png"

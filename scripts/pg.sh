@@ -11,6 +11,9 @@
 #
 # TENANTRY_PG_PORT (default 54329) and TENANTRY_PG_DIR (default /tmp/tenantry-pg-$PORT); a second
 # cluster with its own port and directory runs beside the first (the fault tests start one).
+# TENANTRY_PG_PRELOAD (default none): shared_preload_libraries for `start` (scripts/bench.sh starts
+# its own cluster with pg_stat_statements, which counts the statements each operation runs; the
+# shared test cluster runs without it).
 # The server never runs as root: as root, it runs as the system user tenantry-pg.
 set -euo pipefail
 
@@ -101,7 +104,9 @@ start() {
     return 0
   fi
   [[ -f "$dir/PG_VERSION" ]] || init_cluster
-  if ! as_owner "$bindir/pg_ctl" start -D "$dir" -l "$log" -w -t "$wait_seconds" >/dev/null 2>&1; then
+  local server_options=()
+  [[ -n "${TENANTRY_PG_PRELOAD:-}" ]] && server_options=(-o "-c shared_preload_libraries=$TENANTRY_PG_PRELOAD")
+  if ! as_owner "$bindir/pg_ctl" start -D "$dir" -l "$log" -w -t "$wait_seconds" "${server_options[@]}" >/dev/null 2>&1; then
     echo "pg.sh: pg_ctl start failed (port $port in use? see log)" >&2
     show_log
     exit 1

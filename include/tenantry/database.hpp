@@ -144,20 +144,24 @@ template <class A0, class... A>
 struct first_arg<A0, A...> {
   using type = std::remove_cvref_t<A0>;
 };
-/// True when a repository call with arguments A... passes an org (or tenantry::platform) first.
+/// True when a repository call with arguments A... passes an org (of any org type, or
+/// tenantry::platform) first.
 template <class... A>
-inline constexpr bool passes_org_first = std::is_same_v<typename first_arg<A...>::type, OrgId> ||
+inline constexpr bool passes_org_first = org_id_type<typename first_arg<A...>::type> ||
                                          std::is_same_v<typename first_arg<A...>::type, PlatformScope>;
+/// True when a repository call with arguments A... passes an org of type O first.
+template <class O, class... A>
+inline constexpr bool passes_this_org_first = std::is_same_v<typename first_arg<A...>::type, O>;
 /// True when it passes tenantry::platform first.
 template <class... A>
 inline constexpr bool passes_platform_first = std::is_same_v<typename first_arg<A...>::type, PlatformScope>;
 /// True when set(org, key, member, value)'s member (the third argument) is the org column.
 template <class M>
 inline constexpr bool is_org_member = false;
-template <class T>
-inline constexpr bool is_org_member<OrgId T::*> = true;
-template <class T>
-inline constexpr bool is_org_member<std::optional<OrgId> T::*> = true;
+template <class T, class K>
+inline constexpr bool is_org_member<BasicOrgId<K> T::*> = true;
+template <class T, class K>
+inline constexpr bool is_org_member<std::optional<BasicOrgId<K>> T::*> = true;
 template <class... A>
 struct sets_org_column : std::false_type {};
 template <class O, class K, class M, class... R>
@@ -170,7 +174,8 @@ class Repository<E, AnyDialect, Database> {
  public:
   using entity_type = E;
   using key_type = key_t<E>;
-  static constexpr bool is_org_scoped = takes_org<E>;  // org-scoped, or scoped through its parent
+  using org_type = org_id_of<E>;
+  static constexpr bool is_org_scoped = takes_org<E>;  // org-, parent- or schema-scoped: calls take the org
 
   explicit Repository(Database& db) : db_(&db) { (void)table_info<E>(); }
 
@@ -211,29 +216,46 @@ class Repository<E, AnyDialect, Database> {
  private:
   template <class... A>
   static constexpr bool org_rule_kept() {
-    return is_org_scoped == detail::passes_org_first<A...> &&
-           (org_column_optional<E> || !detail::passes_platform_first<A...>);
+    if constexpr (is_org_scoped)
+      return detail::passes_this_org_first<org_id_of<E>, A...> ||
+             (org_column_optional<E> && detail::passes_platform_first<A...>);
+    else return !detail::passes_org_first<A...>;
   }
 
-  // The one dispatch per call: a statically typed repository on the open connection.
+  // The one dispatch per call: a statically typed repository on the open connection. A
+  // schema-scoped entity has PostgreSQL's only (SQLite has no schemas: a UsageError).
   template <class F>
   decltype(auto) with(F&& f) {
-    return db_->visit([&](auto& conn) -> decltype(auto) {
-      using Conn = std::remove_reference_t<decltype(conn)>;
-      return f(Repository<E, typename Conn::dialect, Conn>(conn));
-    });
+    if constexpr (schema_scoped<E>) {
+      using Pg = Repository<E, PgDialect, pg::Connection>;
+      using R = decltype(f(std::declval<Pg>()));
+      return db_->visit([&](auto& conn) -> R {
+        if constexpr (std::is_same_v<std::remove_reference_t<decltype(conn)>, pg::Connection>)
+          return f(Pg(conn));
+        else
+          throw UsageError("tenantry: '" + table_info<E>().name + "' is scoped by its schema (scope = "
+                           "tenantry::per_org_schema), and this database is SQLite, which has no schemas");
+      });
+    } else {
+      return db_->visit([&](auto& conn) -> decltype(auto) {
+        using Conn = std::remove_reference_t<decltype(conn)>;
+        return f(Repository<E, typename Conn::dialect, Conn>(conn));
+      });
+    }
   }
 
   // A call the repositories refuse at compile time: instantiated for SQLite's only, whose
   // static_assert then stops the compilation with the rule, once. (Were it ever to compile, it
   // would still run correctly on an SQLite database, and refuse on a PostgreSQL one.)
+  // (A schema-scoped entity's: PostgreSQL's, the only one it has.)
   template <class F>
   decltype(auto) one_dialect(F&& f) {
-    using Sqlite = Repository<E, SqliteDialect, sqlite::Connection>;
-    using R = decltype(f(std::declval<Sqlite>()));
+    using One = std::conditional_t<schema_scoped<E>, Repository<E, PgDialect, pg::Connection>,
+                                   Repository<E, SqliteDialect, sqlite::Connection>>;
+    using R = decltype(f(std::declval<One>()));
     return db_->visit([&](auto& conn) -> R {
-      if constexpr (std::is_same_v<std::remove_reference_t<decltype(conn)>, sqlite::Connection>)
-        return f(Sqlite(conn));
+      if constexpr (std::is_same_v<std::remove_reference_t<decltype(conn)>, typename One::connection_type>)
+        return f(One(conn));
       else
         throw UsageError("tenantry: this repository call breaks the org rule and cannot run");
     });

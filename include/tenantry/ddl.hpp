@@ -410,6 +410,9 @@ std::vector<std::string> row_level_security_sql(const TableInfo& t, const DdlOpt
 template <class E, class D>
 std::vector<std::string> create_statements(DdlOptions opt = {}) {
   const TableInfo& t = table_info<E>();
+  if (t.schema_scoped && opt.schema.empty())
+    throw UsageError("tenantry: '" + t.name + "' is scoped by its schema (scope = tenantry::per_org_schema): create it "
+                     "in an org's schema with OrgSchemas<...>::provision_org, never as a shared table");
   std::vector<std::string> out{create_table_sql<D>(t, opt)};
   for (auto& s : create_index_sql<D>(t, opt)) out.push_back(std::move(s));
   if (opt.row_level_security)
@@ -422,6 +425,9 @@ std::vector<std::string> create_statements(DdlOptions opt = {}) {
 template <class D, class... Es>
 std::string schema_sql(DdlOptions opt = {}) {
   static_assert(check_entity_set<Es...>());
+  static_assert(!(schema_scoped<Es> || ...),
+                "tenantry: an entity with scope = tenantry::per_org_schema lives in each org's schema: create it with "
+                "OrgSchemas<...>::provision_org, not as a shared table");
   std::string out;
   (
       [&] {

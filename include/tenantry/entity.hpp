@@ -489,16 +489,23 @@ consteval ColumnDecl<T> column(M T::*member) {
 
 // ---- org scoping -----------------------------------------------------------------------------
 //
-// Every entity is org-scoped or global, and says which:
+// Every entity is org-scoped, schema-scoped or global, and says which:
 //
-//   * org-scoped: it has one tenantry::OrgId field. Every operation on it takes an org and touches
-//     only that org's rows. (It may also say `static constexpr auto scope = tenantry::Scope::org;`.)
+//   * org-scoped: it has one org id field: tenantry::OrgId (UUID keys), TextOrgId (text slugs) or
+//     IntOrgId (bigint keys); that type is the entity's org type, org_id_of<T>. Every operation
+//     on it takes an org of that type and touches only that org's rows. (It may also say
+//     `static constexpr auto scope = tenantry::Scope::org;`.)
 //   * org-scoped with platform rows: its org field is a std::optional<OrgId> (a nullable org
 //     column: audit events, OTP codes, service registrations that exist before or outside any
 //     tenant). Calls with an org still touch only that org's rows (never a row of no org), and the
 //     rows of no org are reached only through the named scope tenantry::platform, passed in place
 //     of the org (PlatformScope, types.hpp). It is org-scoped in every other respect: the org-less
-//     (global) call forms do not compile, and it gets the row-level security policy.
+//     (global) call forms do not compile, and it gets the row-level security policy. Platform
+//     rows are UUID-only for now: std::optional<TextOrgId> / std::optional<IntOrgId> are refused.
+//   * schema-scoped: no org column, and its entity<T> declares
+//         static constexpr auto scope = tenantry::per_org_schema;   // [using org_type = TextOrgId;]
+//     It lives in each org's schema (OrgSchemas, schema per org, PostgreSQL only); every
+//     operation still takes the org, which selects the schema (see per_org_schema below).
 //   * global: it has no OrgId field AND its entity<T> declares
 //         static constexpr auto scope = tenantry::global;
 //     Its rows are shared by every org, so being global is never implicit: a struct that merely
@@ -509,12 +516,13 @@ consteval ColumnDecl<T> column(M T::*member) {
 //   1. no OrgId field and no `scope = tenantry::global`: refused;
 //   2. an OrgId field and `scope = tenantry::global`: refused;
 //   3. a field named org_id, stored as column "org_id", or named like the entity's org column,
-//      is the entity's org field (a tenantry::OrgId or a std::optional<OrgId>);
+//      is the entity's org field: an org id (OrgId, TextOrgId, IntOrgId) or a std::optional<OrgId>
+//      (platform rows; an optional TextOrgId/IntOrgId is refused);
 //   4. a global entity has no foreign key to an org-scoped entity (a child scoped only through
 //      its parent is readable by every org);
-//   5. a foreign key between org-scoped entities pairs the child's org column with the parent's,
-//      or names neither (tenantry then adds both, see schema.hpp), and references the parent's
-//      primary key or one of its unique() constraints;
+//   5. a foreign key between org-scoped entities has one org type on both sides, pairs the
+//      child's org column with the parent's, or names neither (tenantry then adds both, see
+//      schema.hpp), and references the parent's primary key or one of its unique() constraints;
 //   6. a UNIQUE or unique index of an org-scoped entity includes the org column, or says
 //      .global_unique(): otherwise an insert that fails tells one org that another holds the
 //      value (an existence oracle, docs/tenancy.md);
@@ -544,16 +552,27 @@ consteval ColumnDecl<T> column(M T::*member) {
 //      (org, cols) -> parent (org, key) a CHECK (org IS NOT NULL OR cols are NULL), because a
 //      composite key with a NULL column is not checked at all (MATCH SIMPLE) and a platform row
 //      could otherwise point at any org's parent.
+//  17. an entity scoped by its schema (`scope = tenantry::per_org_schema`, below) has no org id
+//      field (rule 3 applies to it too); its org type is entity<T>::org_type (OrgId by default).
 // Entity sets (create_tables<Es...>, schema_sql<D, Es...>, OrgSchemas<Es...>) also refuse two
 // entities declaring one table with different scopes (check_entity_set below), and table_info
 // does the same at run time across the whole process (schema.hpp).
 
 /// The scopes an entity can have; see above. `parent` is declared with tenantry::through<>.
-enum class Scope : std::uint8_t { org, global, parent };
+enum class Scope : std::uint8_t { org, global, parent, per_org_schema };
 
 /// `static constexpr auto scope = tenantry::global;` declares an entity global.
 inline constexpr Scope global = Scope::global;
 
+/// `static constexpr auto scope = tenantry::per_org_schema;` declares an entity scoped by the
+/// schema it lives in (schema-per-org strategy, org_schema.hpp): its table has no org column,
+/// one copy of it lives in each org's schema, and every operation on it still takes the org,
+/// which selects the schema. Its org type is OrgId unless entity<T> also says
+/// `using org_type = tenantry::TextOrgId;` (or IntOrgId). It works only on a PostgreSQL
+/// connection opened with pg::Options::org_schemas and only as a member of an OrgSchemas<...>
+/// set: with SQLite it does not compile, in create_tables / schema_sql (shared tables) it does
+/// not compile, and on a PostgreSQL connection without org_schemas every call is a UsageError.
+inline constexpr Scope per_org_schema = Scope::per_org_schema;
 /// `static constexpr auto scope = tenantry::through<&T::user_id>;` declares an entity with no
 /// org column of its own scoped through its parent: each row belongs to the org of the row its
 /// foreign key `user_id` references (rules 9-14 above). Every statement then filters it with
@@ -581,10 +600,27 @@ concept declared_entity = requires {
 inline constexpr std::string_view default_org_column = "org_id";
 
 namespace detail {
-/// True for the two types an org column can have: OrgId (every row has an org) and
-/// std::optional<OrgId> (rows of no org, "platform rows", are allowed: see PlatformScope).
+/// True for std::optional<OrgId / TextOrgId / IntOrgId> (a nullable org column).
 template <class F>
-inline constexpr bool is_org_type = std::is_same_v<F, OrgId> || std::is_same_v<F, std::optional<OrgId>>;
+inline constexpr bool is_optional_org = false;
+template <class K>
+inline constexpr bool is_optional_org<std::optional<BasicOrgId<K>>> = true;
+
+/// True for the types an org column can have: an org id (OrgId, TextOrgId, IntOrgId: every row
+/// has an org) or a std::optional of one (rows of no org, "platform rows": see PlatformScope;
+/// only std::optional<OrgId> passes the entity rules).
+template <class F>
+inline constexpr bool is_org_type = is_org_id<F>::value || is_optional_org<F>;
+
+/// The org id type of an org column type (the optional's value type for a nullable one).
+template <class F>
+struct org_of_column {
+  using type = F;
+};
+template <class K>
+struct org_of_column<std::optional<BasicOrgId<K>>> {
+  using type = BasicOrgId<K>;
+};
 
 template <class T, std::size_t... I>
 consteval std::size_t org_field_index(std::index_sequence<I...>) {
@@ -622,13 +658,43 @@ consteval bool declares_global() {
       return false;
     } else {
       static_assert(always_false<T>,
-                    "tenantry: entity<T>::scope is tenantry::global, tenantry::Scope::org or tenantry::through<&T::fk>");
+                    "tenantry: entity<T>::scope is tenantry::global, tenantry::Scope::org, tenantry::per_org_schema or "
+                    "tenantry::through<&T::fk>");
       return !has_org_field<T>;  // keeps the scope rules quiet: this message is the one to fix
     }
   } else {
     return false;
   }
 }
+
+/// True when entity<T> says `scope = tenantry::per_org_schema`.
+template <class T>
+consteval bool declares_schema_scope() {
+  if constexpr (requires { entity<T>::scope; }) {
+    if constexpr (std::is_same_v<std::remove_cv_t<decltype(entity<T>::scope)>, Scope>)
+      return entity<T>::scope == Scope::per_org_schema;
+    else return false;
+  } else {
+    return false;
+  }
+}
+
+/// The org type an entity's calls take: its org field's type, or for a schema-scoped entity its
+/// declared org_type (OrgId by default). OrgId for a global entity (whose calls take none).
+template <class T>
+struct org_id_of_impl {
+  using type = OrgId;
+};
+template <class T>
+  requires(raw_org_field<T> < reflect::npos - 1)
+struct org_id_of_impl<T> {
+  using type = typename org_of_column<std::remove_cv_t<reflect::field_type<raw_org_field<T>, T>>>::type;
+};
+template <class T>
+  requires(raw_org_field<T> == reflect::npos && !declares_through<T>() && requires { typename entity<T>::org_type; })
+struct org_id_of_impl<T> {
+  using type = typename entity<T>::org_type;
+};
 
 template <class T>
 consteval bool declares_org_leading_keys() {
@@ -664,12 +730,20 @@ consteval bool is_identity_field(std::size_t i) {
   return found;
 }
 
-/// True when T's org field is a std::optional<OrgId> (no rule checked).
+/// True when T's org field is a std::optional org id (no rule checked).
 template <class T>
 consteval bool raw_org_is_optional() {
   constexpr std::size_t org = raw_org_field<T>;
-  if constexpr (org < reflect::npos - 1) return std::is_same_v<std::remove_cv_t<reflect::field_type<org, T>>, std::optional<OrgId>>;
+  if constexpr (org < reflect::npos - 1) return is_optional_org<std::remove_cv_t<reflect::field_type<org, T>>>;
   else return false;
+}
+
+/// True when some field of T is a std::optional org id.
+template <class T>
+consteval bool has_optional_org_field() {
+  return []<std::size_t... I>(std::index_sequence<I...>) {
+    return (is_optional_org<std::remove_cv_t<reflect::field_type<I, T>>> || ...);
+  }(std::make_index_sequence<reflect::field_count<T>>{});
 }
 
 /// Rule 3: every field named like the org column is the org field (an OrgId or a
@@ -714,7 +788,7 @@ consteval bool references_org_scoped() {
         (
             [&](const auto& decl) {
               using P = typename fk_parent<std::remove_cvref_t<decltype(decl)>>::type;
-              if constexpr (!std::is_void_v<P>) found = found || has_org_field<P> || declares_through<P>();
+              if constexpr (!std::is_void_v<P>) found = found || has_org_field<P> || declares_through<P>() || declares_schema_scope<P>();
             }(c),
             ...);
       },
@@ -797,6 +871,15 @@ struct scope_parent<T, reflect::npos> {
   using type = void;
 };
 
+/// An entity scoped through its parent takes its parent's org type (the chain's root's).
+template <class T>
+  requires(raw_org_field<T> == reflect::npos && declares_through<T>())
+struct org_id_of_impl<T> {
+  using P = typename scope_parent<T>::type;
+  using type = typename std::conditional_t<std::is_void_v<P> || std::is_same_v<P, T>, org_id_of_impl<void>,
+                                           org_id_of_impl<P>>::type;
+};
+
 /// Rule 12: the scope's foreign key references a key of P unique on its own.
 template <class T, class P>
 consteval bool scope_references_unique_key() {
@@ -832,12 +915,14 @@ consteval bool other_foreign_key_reaches_org() {
 }
 
 
-enum class ForeignKeyFault : std::uint8_t { none, unpaired_org, not_a_key, set_null_org };
+enum class ForeignKeyFault : std::uint8_t { none, unpaired_org, not_a_key, set_null_org, org_types_differ };
 
 /// Rule 5 for one foreign key of org-scoped T to org-scoped P.
 template <class T, class P>
 constexpr ForeignKeyFault org_foreign_key_fault(const ForeignKeyDecl<T, P>& fk) {
   constexpr std::size_t co = raw_org_field<T>, po = raw_org_field<P>;
+  if constexpr (!std::is_same_v<typename org_id_of_impl<T>::type, typename org_id_of_impl<P>::type>)
+    return ForeignKeyFault::org_types_differ;
   std::size_t ci = reflect::npos, pi = reflect::npos;
   for (std::size_t k = 0; k < fk.columns.size && k < fk.parent_columns.size; ++k) {
     if (fk.columns.index[k] == co) ci = k;
@@ -1000,9 +1085,25 @@ consteval bool check_parent_scope_rules() {
   return true;
 }
 
-/// Checks rules 1-15 for a declared entity; each failure is a static_assert stating its rule.
+/// Rule 17, and rule 3, for an entity declaring scope = tenantry::per_org_schema.
 template <class T>
-consteval bool check_entity_rules() {
+consteval bool check_schema_scoped_rules() {
+  constexpr bool org = has_org_field<T>;
+  {
+    static_assert(!org && !has_optional_org_field<T>(),
+                  "tenantry: an entity with scope = tenantry::per_org_schema is scoped by its schema and has no org "
+                  "column: remove its org id field (or make it an ordinary org-scoped entity)");
+    static_assert(is_org_id<typename org_id_of_impl<T>::type>::value,
+                  "tenantry: entity<T>::org_type of a per_org_schema entity is tenantry::OrgId, TextOrgId or IntOrgId");
+    static_assert(org_named_fields_are_org_ids<T>(),
+                  "tenantry: a field named or stored as the org column (org_id) must be a tenantry::OrgId");
+  }
+  return true;
+}
+
+/// Rules 1-15 for an org-scoped, parent-scoped or global entity.
+template <class T>
+consteval bool check_org_or_global_rules() {
   constexpr bool org = has_org_field<T>;
   static_assert(org || declares_global<T>() || declares_through<T>(),
                 "tenantry: an entity with no OrgId field must declare `static constexpr auto scope = tenantry::global;` "
@@ -1013,6 +1114,9 @@ consteval bool check_entity_rules() {
                 "tenantry: a field named or stored as the org column (org_id) must be a tenantry::OrgId (or a "
                 "std::optional<OrgId>)");
   if constexpr (raw_org_is_optional<T>()) {
+    static_assert(std::is_same_v<std::remove_cv_t<reflect::field_type<raw_org_field<T>, T>>, std::optional<OrgId>>,
+                  "tenantry: platform rows (an optional org column) need a std::optional<tenantry::OrgId>: an optional "
+                  "TextOrgId or IntOrgId org column is not supported yet");
     static_assert(!declares_org_leading_keys<T>(),
                   "tenantry: org_leading_keys needs an org in every row, and this entity's org column is optional "
                   "(std::optional<OrgId>)");
@@ -1031,6 +1135,9 @@ consteval bool check_entity_rules() {
                   "tenantry: an org-scoped entity cannot have a foreign key to an entity scoped through its parent "
                   "(the database cannot pair their orgs): reference the parent instead");
     constexpr ForeignKeyFault fk = org_foreign_keys_fault<T>();
+    static_assert(fk != ForeignKeyFault::org_types_differ,
+                  "tenantry: a foreign key between org-scoped entities needs one org type on both sides (OrgId, "
+                  "TextOrgId or IntOrgId)");
     static_assert(fk != ForeignKeyFault::unpaired_org,
                   "tenantry: a foreign key between org-scoped entities must pair the child's OrgId column with the "
                   "parent's, or name neither (tenantry then adds both)");
@@ -1056,6 +1163,13 @@ consteval bool check_entity_rules() {
   }
   return true;
 }
+
+/// Checks every rule for a declared entity; each failure is a static_assert stating its rule.
+template <class T>
+consteval bool check_entity_rules() {
+  if constexpr (declares_schema_scope<T>()) return check_schema_scoped_rules<T>();
+  else return check_org_or_global_rules<T>();
+}
 }  // namespace detail
 
 /// Index of T's OrgId field, or npos for a global entity. Reading it checks the scope rules above.
@@ -1070,9 +1184,15 @@ inline constexpr std::size_t org_field = [] {
   return i;
 }();
 
-/// True for entities with an OrgId field: every operation on them is scoped to one org.
+/// True for entities with an org id field (OrgId, TextOrgId, IntOrgId): every operation on them
+/// is scoped to one org, and every statement filters by (or writes) their org column.
 template <class T>
 concept org_scoped = org_field<T> != reflect::npos;
+
+/// True for entities declaring `scope = tenantry::per_org_schema` (no org column; the org's
+/// schema is the scope).
+template <class T>
+concept schema_scoped = org_field<T> == reflect::npos && detail::declares_schema_scope<T>();
 
 /// True for entities scoped through their parent (`scope = tenantry::through<&T::fk>`): they
 /// have no org column, and every operation on them takes an org and reaches only the rows whose
@@ -1080,10 +1200,17 @@ concept org_scoped = org_field<T> != reflect::npos;
 template <class T>
 concept parent_scoped = org_field<T> == reflect::npos && detail::declares_through<T>();
 
-/// True for the entities every operation on which takes an org: org-scoped or scoped through
-/// their parent. Only the others, global entities, are read and written without an org.
+/// True for the entities every operation on which takes an org: org-scoped, scoped through their
+/// parent, or scoped by their schema. Only the others, global entities, are read and written
+/// without an org.
 template <class T>
-concept takes_org = org_scoped<T> || parent_scoped<T>;
+concept takes_org = org_scoped<T> || parent_scoped<T> || schema_scoped<T>;
+
+/// True for the entities whose statements filter by the org, binding it as parameter 1:
+/// org-scoped ones and those scoped through their parent. A schema-scoped entity's statements
+/// bind no org (its schema, chosen by the org, is the scope).
+template <class T>
+concept binds_org_param = org_scoped<T> || parent_scoped<T>;
 
 /// The entity whose rows give a parent-scoped T's rows their org (void for other entities).
 template <class T>
@@ -1094,9 +1221,36 @@ using scope_parent_t = typename detail::scope_parent<T>::type;
 template <class T>
 concept org_column_optional = org_scoped<T> && detail::raw_org_is_optional<T>();
 
+/// The org type entity T's calls take (OrgId, TextOrgId or IntOrgId): its org field's type, its
+/// parent's org type for an entity scoped through its parent, or the org_type a schema-scoped
+/// entity declares (OrgId by default).
+template <class T>
+using org_id_of = typename detail::org_id_of_impl<T>::type;
+
+/// The key type of T's org (Uuid, std::string or std::int64_t).
+template <class T>
+using org_key_of = typename org_id_of<T>::key_type;
+
+namespace detail {
+/// One bit per org key type, for checking that the tables of one statement agree.
+template <class O>
+inline constexpr unsigned org_key_bit = std::is_same_v<O, OrgId> ? 1u : std::is_same_v<O, TextOrgId> ? 2u : 4u;
+/// E's bit when its operations take an org, else 0.
+template <class E>
+inline constexpr unsigned org_keys_of = takes_org<E> ? org_key_bit<org_id_of<E>> : 0u;
+/// The org type of a set of bits holding one (OrgId for none or several: those are refused).
+template <unsigned Bits>
+using org_id_for_bits = std::conditional_t<Bits == 2u, TextOrgId, std::conditional_t<Bits == 4u, IntOrgId, OrgId>>;
+/// True when bits name at most one org key type.
+constexpr bool one_org_key(unsigned bits) { return (bits & (bits - 1)) == 0; }
+}  // namespace detail
+
 /// The scope entity T has (checking its rules).
 template <class T>
-inline constexpr Scope scope_of = org_scoped<T> ? Scope::org : parent_scoped<T> ? Scope::parent : Scope::global;
+inline constexpr Scope scope_of = org_scoped<T>      ? Scope::org
+                                  : parent_scoped<T> ? Scope::parent
+                                  : schema_scoped<T> ? Scope::per_org_schema
+                                                     : Scope::global;
 
 namespace detail {
 template <class A, class B>

@@ -20,7 +20,11 @@
 // The org column. A table is printed org-scoped when it has one NOT NULL uuid column that
 // references the organizations table (a table named organizations, orgs or tenants), or, failing
 // that, one named org_id, organization_id or tenant_id; the field is then a tenantry::OrgId.
-// Every other table is printed global (`scope = tenantry::global`): review those.
+// A table without one is printed scoped through its parent (`scope = tenantry::through<&T::fk>`)
+// when its one foreign key to an org-scoped table (or to a table scoped through its parent) is a
+// NOT NULL column referencing that table's primary key or a UNIQUE of it; its other references to
+// such tables, and other tables' references to it, which tenantry refuses, are left out with a
+// note. Every other table is printed global (`scope = tenantry::global`): review those.
 //
 // What tenantry cannot declare, or declares differently, is left out or changed and listed in
 // PrintedEntities::notes, one line each (the diff then shows it): expression index keys, ON
@@ -149,6 +153,11 @@ inline std::optional<std::pair<int, int>> numeric_of(std::string_view type) {
   return std::nullopt;
 }
 
+/// True when Decimal<p, s> holds NUMERIC(p,s) exactly.
+inline bool decimal_fits(std::pair<int, int> ps) {
+  return ps.first >= 1 && ps.first <= 38 && ps.second >= 0 && ps.second <= ps.first;
+}
+
 /// n of varchar(n) / character varying(n); 0 otherwise.
 inline long varchar_of(std::string_view type) {
   const std::string t = sql_text::normalize_type(type);
@@ -186,11 +195,12 @@ inline Mapped map_postgres(const Column& c) {
   if (t == "bytea") return {"tenantry::Bytes", {}, {}};
   if (const long n = varchar_of(t); n > 0) return {"tenantry::Varchar<" + std::to_string(n) + ">", {}, {}};
   if (t.starts_with("character")) return {"std::string", c.type, {}};
-  if (const auto ps = numeric_of(t); ps && ps->first <= 15)
+  if (const auto ps = numeric_of(t); ps && decimal_fits(*ps))
     return {"tenantry::Decimal<" + std::to_string(ps->first) + ", " + std::to_string(ps->second) + ">", {}, {}};
   if (t.starts_with("numeric"))
     return {"double", c.type,
-            "type " + c.type + " is read through a double (Decimal<P, S> holds 15 digits at most): not exact"};
+            "type " + c.type +
+                " is read through a double (Decimal<P, S> holds 38 digits at most, with 0 <= S <= P): not exact"};
   return {"std::string", c.type,
           "type " + c.type + " has no tenantry mapping: declared std::string, read it with a ::text cast"};
 }
@@ -201,9 +211,15 @@ inline Mapped map_sqlite(const Column& c, bool length_check) {
     return Mapped{std::move(cpp), t == native ? std::string{} : c.type, {}};
   };
   if (const long n = varchar_of(t); n > 0 && length_check) return as("tenantry::Varchar<" + std::to_string(n) + ">", t);
-  if (const auto ps = numeric_of(t); ps && ps->first <= 15)
-    return as("tenantry::Decimal<" + std::to_string(ps->first) + ", " + std::to_string(ps->second) + ">",
-              "numeric(" + std::to_string(ps->first) + "," + std::to_string(ps->second) + ")");
+  if (const auto ps = numeric_of(t); ps && decimal_fits(*ps)) {
+    Mapped m = as("tenantry::Decimal<" + std::to_string(ps->first) + ", " + std::to_string(ps->second) + ">",
+                  "numeric(" + std::to_string(ps->first) + "," + std::to_string(ps->second) + ")");
+    if (ps->first > 15)
+      m.note = "column " + c.name + " is " + m.type +
+               ", which SQLite stores as an order-preserving BLOB (its numbers keep 15 digits); the numbers "
+               "there now are read, and sort before the BLOBs (sql_types.hpp)";
+    return m;
+  }
   if (t == "boolean" || t == "bool") return {"bool", c.type, {}};
   if (t.starts_with("timestamp") || t.starts_with("datetime") || t == "date")
     return {"tenantry::Timestamp", c.type, {}};
@@ -226,7 +242,8 @@ struct TablePlan {
   const Table* table = nullptr;
   std::string name;                                 // struct
   std::map<std::string, std::string> field;         // column -> field
-  std::string org_column;                           // empty: global
+  std::string org_column;                           // empty: global, or scoped through its parent
+  std::string through_column;                       // the foreign key column of scope = through<>
   std::set<const Check*> implicit_checks;           // SQLite checks a field type adds (not printed)
   std::map<std::string, std::string> sqlite_kinds;  // column -> bool / json / varchar
   std::map<std::string, std::string> check_names;   // column -> its type's CHECK, named otherwise
@@ -307,6 +324,41 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
     plans[t.name] = std::move(p);
   }
 
+  // Scoped through the parent: a table without an org column whose one NOT NULL single-column
+  // foreign key to an org-scoped table (or to one scoped through its parent, chains of any
+  // depth) references that table's primary key or a UNIQUE of exactly those columns.
+  const auto scoped = [&](const TablePlan& p) { return !p.org_column.empty() || !p.through_column.empty(); };
+  const auto references_unique = [&](const ForeignKey& fk, const Table& parent) {
+    if (parent.primary_key && parent.primary_key->columns == fk.parent_columns) return true;
+    return std::any_of(parent.uniques.begin(), parent.uniques.end(),
+                       [&](const Key& u) { return u.columns == fk.parent_columns; });
+  };
+  std::map<std::string, std::vector<const ForeignKey*>> scope_candidates;
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (auto& [name, p] : plans) {
+      if (scoped(p)) continue;
+      std::vector<const ForeignKey*> candidates;
+      for (const ForeignKey& fk : p.table->foreign_keys) {
+        const auto parent = plans.find(fk.parent_table);
+        if (!fk.parent_schema.empty() || parent == plans.end() || fk.parent_table == name || !scoped(parent->second))
+          continue;
+        const Column* c = fk.columns.size() == 1 ? p.table->column(fk.columns[0]) : nullptr;
+        if (c != nullptr && c->not_null && fk.on_delete != "SET NULL" && references_unique(fk, *parent->second.table))
+          candidates.push_back(&fk);
+      }
+      scope_candidates[name] = candidates;
+      if (candidates.size() != 1) continue;
+      p.through_column = candidates[0]->columns[0];
+      changed = true;
+    }
+  }
+  for (const auto& [name, p] : plans)
+    if (!scoped(p) && scope_candidates[name].size() > 1)
+      note(name,
+           "several NOT NULL foreign keys reference org-scoped tables: printed global; scope it through one "
+           "of them (scope = tenantry::through<&T::fk>) or give it the org column");
+
   // The organizations' key columns that org columns reference hold org ids: uuids (on SQLite, TEXT
   // that tenantry::Uuid reads).
   std::set<std::pair<std::string, std::string>> org_keys;
@@ -337,7 +389,8 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
        std::string(s.postgres ? "PostgreSQL" : "SQLite") + " schema" +
        (s.name.empty() || !s.postgres ? std::string{} : " " + s.name) +
        ": one struct and one tenantry::entity<T> per table.\n"
-       "// Review the scopes (org-scoped tables have a tenantry::OrgId field; the others are global).\n";
+       "// Review the scopes (org-scoped tables have a tenantry::OrgId field, tables scoped through their\n"
+       "// parent say scope = tenantry::through<&T::fk>; the others are global).\n";
   for (const auto& n : out.notes) o += "// NOTE " + n + "\n";
   const std::size_t early_notes = out.notes.size();
   o += "#pragma once\n\n#include <tenantry/entity.hpp>\n#include <tenantry/sql_types.hpp>\n#include "
@@ -426,6 +479,8 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
     const TablePlan& p = plans[t.name];
     const std::string T = ns + p.name;
     const bool org = !p.org_column.empty();
+    const bool through = !p.through_column.empty();
+    const std::string& scope_column = org ? p.org_column : p.through_column;
     const auto member = [&](const TablePlan& of, const std::string& column) {
       return "&" + ns + of.name + "::" + of.field.at(column);
     };
@@ -434,18 +489,22 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
       for (const auto& c : cols) r += (r.empty() ? "" : ", ") + member(of, c);
       return r;
     };
+    // Rules 6, 7 and 15: keys and UNIQUEs include the org column (scoped through the parent: the
+    // foreign key of the scope).
     const auto has_org = [&](const std::vector<std::string>& cols) {
-      return std::find(cols.begin(), cols.end(), p.org_column) != cols.end();
+      return std::find(cols.begin(), cols.end(), scope_column) != cols.end();
     };
+    const std::string scope_what = org ? "the org column" : "the foreign key of its scope (" + scope_column + ")";
     o += "template <>\nstruct tenantry::entity<" + T + "> {\n";
     o += "  static constexpr std::string_view table = " + literal(t.name) + ";\n";
-    if (!org) o += "  static constexpr auto scope = tenantry::global;\n";
+    if (through) o += "  static constexpr auto scope = tenantry::through<" + member(p, p.through_column) + ">;\n";
+    else if (!org) o += "  static constexpr auto scope = tenantry::global;\n";
     if (!t.primary_key) {
       note(t.name, "the table has no primary key, which tenantry needs: declared one over its first column");
       o += "  static constexpr auto primary_key = key(" + member(p, t.columns.front().name) + ");\n";
     } else {
       std::string pk = "key(" + members(p, t.primary_key->columns) + ")";
-      if (org && !has_org(t.primary_key->columns)) {
+      if ((org || through) && !has_org(t.primary_key->columns)) {
         // Rule 7: one uuid or one database-assigned integer is fine; anything else is a natural key.
         const Column* c = t.primary_key->columns.size() == 1 ? t.column(t.primary_key->columns[0]) : nullptr;
         const std::string ty = c != nullptr ? sql_text::normalize_type(c->type) : std::string{};
@@ -453,12 +512,12 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
                                                (!s.postgres && ty == "integer"));
         if (!(c != nullptr && ty == "uuid") && !assigned) {
           pk += ".global_unique()";
-          note(t.name,
-               "the primary key lacks the org column: declared global_unique() (one org can tell what another "
-               "holds)" +
-                   std::string(s.postgres ? ""
-                                          : "; if this TEXT key holds UUIDs, make it a tenantry::Uuid "
-                                            "and drop global_unique()"));
+          note(t.name, "the primary key lacks " + scope_what +
+                           ": declared global_unique() (one org can tell what another "
+                           "holds)" +
+                           std::string(s.postgres ? ""
+                                                  : "; if this TEXT key holds UUIDs, make it a tenantry::Uuid "
+                                                    "and drop global_unique()"));
         }
       }
       o += "  static constexpr auto primary_key = " + pk + ".named(" + literal(t.primary_key->name) + ");\n";
@@ -472,10 +531,10 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
     std::vector<std::string> cons;
     for (const Key& u : t.uniques) {
       std::string x = "unique(" + members(p, u.columns) + ")";
-      if (org && !has_org(u.columns)) {
+      if ((org || through) && !has_org(u.columns)) {
         x += ".global_unique()";
-        note(t.name, "UNIQUE " + u.name + " lacks the org column: declared global_unique(), which also adds UNIQUE (" +
-                         p.org_column + ", ...)");
+        note(t.name, "UNIQUE " + u.name + " lacks " + scope_what + ": declared global_unique()" +
+                         (org ? ", which also adds UNIQUE (" + p.org_column + ", ...)" : std::string{}));
       }
       cons.push_back(x + ".named(" + literal(u.name) + ")");
     }
@@ -491,10 +550,26 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
         continue;
       }
       if (fk.parent_columns.size() != fk.columns.size()) continue;
-      if (!org && !parent->second.org_column.empty()) {
+      const bool parent_org = !parent->second.org_column.empty();
+      const bool parent_through = !parent->second.through_column.empty();
+      const bool scope_fk = through && fk.columns.size() == 1 && fk.columns[0] == p.through_column;
+      if (!org && !through && (parent_org || parent_through)) {
         note(t.name, "is printed global, and its rows would be readable by every org: its foreign key " + fk.name +
-                         " references org-scoped " + fk.parent_table +
-                         " (tenantry refuses that; left out): give it the org column of its rows");
+                         " references " + (parent_org ? "org-scoped " : "parent-scoped ") + fk.parent_table +
+                         " (tenantry refuses that; left out): give it the org column of its rows, or a NOT NULL "
+                         "foreign key to a key of its parent to be scoped through");
+        continue;
+      }
+      if (org && parent_through) {
+        note(t.name, "foreign key " + fk.name + " references " + fk.parent_table +
+                         ", which is scoped through its parent (tenantry refuses that: the database cannot pair their "
+                         "orgs): left out; reference the parent instead");
+        continue;
+      }
+      if (through && !scope_fk && (parent_org || parent_through)) {
+        note(t.name, "foreign key " + fk.name + " references " + fk.parent_table +
+                         ", another org-scoped table than the one of its scope (tenantry refuses that: it could "
+                         "point at another org's row): left out");
         continue;
       }
       const std::string a = action(fk.on_delete);
@@ -504,7 +579,7 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
       if (fk.on_update != "NO ACTION")
         note(t.name, "foreign key " + fk.name + ": ON UPDATE " + fk.on_update + " is not declarable: left out");
       if (fk.deferrable) note(t.name, "foreign key " + fk.name + " is DEFERRABLE: not declarable");
-      if (org && !parent->second.org_column.empty() && !has_org(fk.columns))
+      if (org && parent_org && !has_org(fk.columns))
         note(t.name, "foreign key " + fk.name +
                          " between org-scoped tables does not name the org: tenantry adds it on "
                          "both sides (tenant-safe)");
@@ -540,9 +615,9 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
       }
       std::string x = std::string(ix.unique ? "unique_index(" : "index(") + keys + ")";
       if (!ix.where.empty()) x += ".where(" + literal(ix.where) + ")";
-      if (ix.unique && org && !has_org(cols)) {
+      if (ix.unique && (org || through) && !has_org(cols)) {
         x += ".global_unique()";
-        note(t.name, "unique index " + ix.name + " lacks the org column: declared global_unique()");
+        note(t.name, "unique index " + ix.name + " lacks " + scope_what + ": declared global_unique()");
       }
       cons.push_back(x + ".named(" + literal(ix.name) + ")");
     }

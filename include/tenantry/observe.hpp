@@ -31,7 +31,8 @@
 // repository call has one id per dialect).
 //
 // Cost. With no observer, a statement pays one well-predicted branch per step() and per
-// reset(), and the org of each org-scoped call is noted in the connection (two stores): no
+// reset(), and the org of each org-scoped call is noted in the connection (a pointer and its
+// key type: a few stores, never a copy of the org): no
 // clock read, no allocation (benchmarks: <target>_hook/...). With one, two clock reads per
 // execution, the counters (a per-thread shard: no lock shared between threads once an org has
 // been seen on a thread) and the hooks you install (see docs/observability.md for numbers).
@@ -56,9 +57,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace tenantry {
@@ -140,13 +144,79 @@ inline ErrorKind error_kind(const std::exception& e) noexcept {
   return ErrorKind::other;
 }
 
+/// The org of an observed statement, whatever the key type of its entity set: an OrgId, a
+/// TextOrgId or an IntOrgId, or none (a statement without an org). Orgs of different key types
+/// are different orgs (the text org "1" is not the integer org 1, nor a UUID org spelled like
+/// it), and keys compare exactly ("Acme" is not "acme"). Ordered: none first, then UUID, text
+/// and integer orgs.
+class AnyOrgId {
+ public:
+  AnyOrgId() = default;
+  template <class K>
+  AnyOrgId(const BasicOrgId<K>& org) : v_(org) {}  // NOLINT(google-explicit-constructor): any org is one
+
+  /// True for none (no org), and for a nil org id of any type.
+  bool is_nil() const noexcept {
+    return std::visit(
+        [](const auto& o) {
+          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(o)>, std::monostate>) return true;
+          else return o.is_nil();
+        },
+        v_);
+  }
+  /// The org id when it is of type O (OrgId, TextOrgId, IntOrgId), else null.
+  template <org_id_type O>
+  const O* get() const noexcept {
+    return std::get_if<O>(&v_);
+  }
+  /// The key's text form ("" for none): a UUID, the text key itself, decimal digits.
+  std::string to_string() const {
+    return std::visit(
+        [](const auto& o) {
+          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(o)>, std::monostate>) return std::string();
+          else return o.to_string();
+        },
+        v_);
+  }
+  /// "uuid", "text", "int", or "" for none: with to_string(), a label that keeps types apart.
+  std::string_view key_type_name() const noexcept {
+    constexpr std::string_view names[] = {"", "uuid", "text", "int"};
+    return names[v_.index()];
+  }
+  std::size_t hash() const noexcept {
+    const std::size_t h = std::visit(
+        [](const auto& o) -> std::size_t {
+          using O = std::remove_cvref_t<decltype(o)>;
+          if constexpr (std::is_same_v<O, std::monostate>) {
+            return 0;
+          } else if constexpr (std::is_same_v<O, OrgId>) {
+            std::uint64_t a = 0, b = 0;
+            std::memcpy(&a, o.value.bytes.data(), 8);
+            std::memcpy(&b, o.value.bytes.data() + 8, 8);
+            return static_cast<std::size_t>(a ^ (b * 0x9e3779b97f4a7c15ull));
+          } else {
+            return std::hash<typename O::key_type>{}(o.value);
+          }
+        },
+        v_);
+    return h ^ (v_.index() * 0x9e3779b97f4a7c15ull);
+  }
+
+  friend bool operator==(const AnyOrgId& a, const AnyOrgId& b) { return a.v_ == b.v_; }
+  friend bool operator<(const AnyOrgId& a, const AnyOrgId& b) { return a.v_ < b.v_; }
+
+ private:
+  std::variant<std::monostate, OrgId, TextOrgId, IntOrgId> v_;
+};
+
 /// One execution of a statement, as its observer sees it. The views are valid during the hook
 /// call only: copy what you keep.
 struct StatementEvent {
   std::string_view dialect;  ///< "sqlite" or "postgres"
-  /// The org of the call that ran it; null for a statement without one (global tables, queries
+  /// The org of the call that ran it, of the key type of its entities (org->get<OrgId>(),
+  /// org->get<TextOrgId>(), ...); null for a statement without one (global tables, queries
   /// without an org, platform work).
-  const OrgId* org = nullptr;
+  const AnyOrgId* org = nullptr;
   std::string_view id;    ///< sql_statement_name(text): "tenantry_" + 48 hex digits
   std::string_view text;  ///< the SQL text, as sent
   /// From the first step to the end of the execution: the round trip on PostgreSQL; on SQLite
@@ -166,7 +236,7 @@ struct StatementEvent {
 
 /// One org's counters (StatementObserver::snapshot()).
 struct OrgStatementStats {
-  OrgId org;                         ///< nil: statements without an org
+  AnyOrgId org;                      ///< none (is_nil()): statements without an org
   std::uint64_t calls = 0;           ///< executions
   std::uint64_t errors = 0;          ///< of which failed
   std::uint64_t slow = 0;            ///< of which were at or above the slow threshold
@@ -201,7 +271,7 @@ class StatementObserver {
   /// consistent total per counter only when no statement runs meanwhile; cheap enough to call
   /// from a metrics endpoint.
   std::vector<OrgStatementStats> snapshot() const {
-    std::map<OrgId, OrgStatementStats> merged;
+    std::map<AnyOrgId, OrgStatementStats> merged;
     std::lock_guard lock(shards_mutex_);
     for (const Shard& s : shards_) {
       std::lock_guard shard_lock(s.mutex);
@@ -222,16 +292,12 @@ class StatementObserver {
     return out;
   }
 
-  /// The counters of one org (zero when it ran nothing); nullptr or a nil org: statements
-  /// without an org.
-  OrgStatementStats stats(const OrgId* org) const {
-    const OrgId key = org != nullptr ? *org : OrgId{};
-    for (const OrgStatementStats& s : snapshot())
-      if (s.org == key) return s;
-    OrgStatementStats none;
-    none.org = key;
-    return none;
-  }
+  /// The counters of one org (zero when it ran nothing), of any org type; nullptr or a nil org:
+  /// statements without an org.
+  template <class O>
+  requires(org_id_type<O> || std::is_same_v<O, AnyOrgId>) OrgStatementStats stats(const O* org)
+  const { return stats_of(org != nullptr && !org->is_nil() ? AnyOrgId(*org) : AnyOrgId()); }
+  OrgStatementStats stats(std::nullptr_t) const { return stats_of(AnyOrgId()); }
 
   /// How many times a hook threw (each was swallowed; the statement went on unaffected).
   std::uint64_t hook_failures() const noexcept { return hook_failures_.load(std::memory_order_relaxed); }
@@ -244,23 +310,26 @@ class StatementObserver {
   }
 
  private:
+  OrgStatementStats stats_of(const AnyOrgId& key) const {
+    for (const OrgStatementStats& s : snapshot())
+      if (s.org == key) return s;
+    OrgStatementStats none;
+    none.org = key;
+    return none;
+  }
+
   struct Counters {
     std::atomic<std::uint64_t> calls{0}, errors{0}, slow{0}, rows{0}, affected{0}, nanos{0};
   };
   struct OrgHash {
-    std::size_t operator()(const OrgId& o) const noexcept {
-      std::uint64_t a = 0, b = 0;
-      std::memcpy(&a, o.value.bytes.data(), 8);
-      std::memcpy(&b, o.value.bytes.data() + 8, 8);
-      return static_cast<std::size_t>(a ^ (b * 0x9e3779b97f4a7c15ull));
-    }
+    std::size_t operator()(const AnyOrgId& o) const noexcept { return o.hash(); }
   };
   /// One thread's counters: written by that thread only (plain load + store, no read-modify-
   /// write), read by snapshot(). The mutex guards the map's structure: taken by the owner when
   /// it adds an org, and by snapshot().
   struct Shard {
     mutable std::mutex mutex;
-    std::unordered_map<OrgId, Counters, OrgHash> orgs;
+    std::unordered_map<AnyOrgId, Counters, OrgHash> orgs;
   };
 
   static std::uint64_t next_serial() noexcept {
@@ -297,7 +366,8 @@ class StatementObserver {
   void count(const StatementEvent& e) noexcept {
     try {
       Shard& s = shard();
-      const OrgId key = e.org != nullptr ? *e.org : OrgId{};
+      const AnyOrgId none;
+      const AnyOrgId& key = e.org != nullptr ? *e.org : none;
       auto it = s.orgs.find(key);
       if (it == s.orgs.end()) {
         std::lock_guard lock(s.mutex);
@@ -332,13 +402,40 @@ class StatementObserver {
 
 namespace detail {
 
+/// A pointer to the org of the operation running, of any org type (the org lives in the caller's
+/// frame for the whole operation).
+class OrgRef {
+ public:
+  OrgRef() = default;
+  template <class K>
+  explicit OrgRef(const BasicOrgId<K>& org) noexcept
+      : p_(&org),
+        kind_(std::is_same_v<K, Uuid>          ? 1
+              : std::is_same_v<K, std::string> ? 2
+                                               : 3) {}
+  explicit operator bool() const noexcept { return p_ != nullptr; }
+  /// A copy of the org (none when empty).
+  AnyOrgId copy() const {
+    switch (kind_) {
+      case 1: return *static_cast<const OrgId*>(p_);
+      case 2: return *static_cast<const TextOrgId*>(p_);
+      case 3: return *static_cast<const IntOrgId*>(p_);
+      default: return {};
+    }
+  }
+
+ private:
+  const void* p_ = nullptr;
+  std::uint8_t kind_ = 0;
+};
+
 /// A connection's observation state, shared with its statements (it lives on the heap, so a
 /// connection can move while its statements point at it).
 struct StatementWatch {
   StatementObserver* observer = nullptr;  // the hot-path test: null when nothing is installed
   std::shared_ptr<StatementObserver> owner;
-  const OrgId* org = nullptr;  // the org of the operation running now (in_org_context)
-  bool in_hook = false;        // a hook is running: what it runs here is not observed
+  OrgRef org{};          // the org of the operation running now (in_org_context)
+  bool in_hook = false;  // a hook is running: what it runs here is not observed
 
   void install(std::shared_ptr<StatementObserver> o) noexcept {
     owner = std::move(o);
@@ -350,17 +447,21 @@ struct StatementWatch {
 inline StatementWatch unwatched{};
 
 /// Notes the org of an operation in its connection's watch for as long as the operation runs
-/// (in_org_context), so that its statements are reported with it. Two stores, no branch.
+/// (in_org_context), so that its statements are reported with it. A few stores, no branch, no
+/// copy of the org (an Execution copies it only when an observer is installed).
 class OrgLabel {
  public:
-  OrgLabel(StatementWatch& w, const OrgId& org) noexcept : w_(&w), previous_(w.org) { w.org = &org; }
+  template <class K>
+  OrgLabel(StatementWatch& w, const BasicOrgId<K>& org) noexcept : w_(&w), previous_(w.org) {
+    w.org = OrgRef(org);
+  }
   ~OrgLabel() { w_->org = previous_; }
   OrgLabel(const OrgLabel&) = delete;
   OrgLabel& operator=(const OrgLabel&) = delete;
 
  private:
   StatementWatch* w_;
-  const OrgId* previous_;
+  OrgRef previous_;
 };
 
 /// Reports a statement that failed before it could execute (preparing it failed: a syntax error,
@@ -372,7 +473,13 @@ inline void report_unprepared(StatementWatch& w, std::string_view dialect, std::
   StatementEvent e;
   e.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start);
   e.dialect = dialect;
-  e.org = w.org;
+  AnyOrgId org;
+  try {
+    org = w.org.copy();
+  } catch (...) {
+    // out of memory: reported without its org
+  }
+  e.org = org.is_nil() ? nullptr : &org;
   e.id = id;
   e.text = text;
   e.error = error_kind(error);
@@ -397,12 +504,46 @@ class Execution {
   State state() const noexcept { return state_; }
   void begin(const StatementWatch& w) noexcept {
     state_ = State::running;
-    has_org_ = w.org != nullptr;
-    if (has_org_) org_ = *w.org;
+    has_org_ = static_cast<bool>(w.org);
+    if (has_org_) {
+      try {
+        org_ = w.org.copy();  // allocates only for a text key longer than the string's buffer
+      } catch (...) {
+        has_org_ = false;  // out of memory: reported without its org
+      }
+    }
     rows_ = 0;
     start_ = std::chrono::steady_clock::now();
   }
   void row() noexcept { ++rows_; }
+
+  /// The observed form of a driver's step(), the part both drivers share: `step()` runs the
+  /// plain step (the driver's step() sees `stepping` and does not come back here); the first
+  /// call begins the execution, each row is counted, and `end(failed, error)` (the driver's own
+  /// report: what it knows of rows and changes) runs when the rows are exhausted or step()
+  /// throws, the error passed on. What a hook runs, and steps after the end, are not observed.
+  template <class Step, class End>
+  bool observe_step(const StatementWatch& w, Step&& step, End&& end) {
+    stepping = true;
+    struct Done {
+      bool& stepping;
+      ~Done() { stepping = false; }
+    } done{stepping};
+    if (w.in_hook || state_ == State::ended) return step();
+    if (state_ == State::idle) begin(w);
+    try {
+      const bool has_row = step();
+      if (has_row) row();
+      else end(false, nullptr);
+      return has_row;
+    } catch (const std::exception& e) {
+      end(true, &e);
+      throw;
+    } catch (...) {
+      end(true, nullptr);
+      throw;
+    }
+  }
   std::int64_t rows() const noexcept { return rows_; }
   void clear() noexcept { state_ = State::idle; }
 
@@ -437,7 +578,7 @@ class Execution {
  private:
   State state_ = State::idle;
   bool has_org_ = false;
-  OrgId org_{};
+  AnyOrgId org_{};
   std::int64_t rows_ = 0;
   std::chrono::steady_clock::time_point start_{};
 };

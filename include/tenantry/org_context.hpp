@@ -7,8 +7,10 @@
 // that first sets the org for the database (the RLS setting and/or the search_path, both
 // transaction-local); inside the caller's transaction it joins it and sets the org there. Other
 // connections run f() as is. Repositories, queries (select.hpp) and raw queries (raw.hpp) all go
-// through here, so every org-scoped statement runs in its org's context. The org is also noted
-// in the connection for its statement observer (observe.hpp), whatever the connection's options.
+// through here, so every org-scoped statement runs in its org's context. in_org_statement is
+// the same for an operation of exactly one statement, sent with its org in one round trip where
+// the connection can. The org is also noted in the connection for its statement observer
+// (observe.hpp), whatever the connection's options.
 #pragma once
 
 #include "tenantry/error.hpp"
@@ -23,24 +25,28 @@
 namespace tenantry {
 
 /// A nil org id is never a tenant: refusing it keeps "forgot to set the org" from reading or
-/// writing rows of nobody, or worse, matching rows that were stored with a nil org.
-inline const OrgId& require_org(const OrgId& org, std::string_view what) {
+/// writing rows of nobody, or worse, matching rows that were stored with a nil org. An invalid
+/// text key (too long, not UTF-8, BasicOrgId) is a ValueError before anything is sent.
+template <org_id_type O>
+const O& require_org(const O& org, std::string_view what) {
   if (org.is_nil()) throw UsageError("tenantry: nil org id passed to " + std::string(what));
+  if constexpr (!std::is_same_v<O, OrgId>)
+    if (!org.valid()) throw ValueError(O::invalid_message(org.value, "passed to " + std::string(what)));
   return org;
 }
 
 namespace detail {
 /// The OrgLabel (observe.hpp) of an operation on conn, for connections that have a watch.
-template <class Conn>
-auto label_org(Conn& conn, const OrgId& org) {
+template <class Conn, org_id_type O>
+auto label_org(Conn& conn, const O& org) {
   if constexpr (requires { conn.statement_watch(); }) return OrgLabel(conn.statement_watch(), org);
   else return 0;
 }
 /// Whether an operation for org needs the org set in its transaction: org_context_needed(org)
 /// where the connection can tell per org (a statement_timeout only some orgs have), else
 /// org_context_enabled().
-template <class Conn>
-bool org_context_needed(Conn& conn, const OrgId& org) {
+template <class Conn, org_id_type O>
+bool org_context_needed(Conn& conn, const O& org) {
   if constexpr (requires {
                   { conn.org_context_needed(org) } -> std::convertible_to<bool>;
                 })
@@ -49,8 +55,8 @@ bool org_context_needed(Conn& conn, const OrgId& org) {
 }
 }  // namespace detail
 
-template <class Conn, class F>
-auto in_org_context(Conn& conn, const OrgId& org, F&& f) {
+template <class Conn, org_id_type O, class F>
+auto in_org_context(Conn& conn, const O& org, F&& f) {
   [[maybe_unused]] const auto label = detail::label_org(conn, org);
   if constexpr (requires(Conn& c) {
                   { c.org_context_enabled() } -> std::convertible_to<bool>;
@@ -108,6 +114,28 @@ auto in_platform_context(Conn& conn, F&& f) {
     }
   }
   return f();
+}
+
+/// in_org_context for an operation that runs exactly one statement. Where the connection can
+/// send the org's context with that statement (pg::Connection::org_statement_pipelined: row-level
+/// security outside a transaction), both go in one round trip as one implicit transaction,
+/// which scopes the setting to the statement as in_org_context's transaction would, instead of
+/// four (BEGIN, set_config, the statement, COMMIT). Anywhere else it is in_org_context. A
+/// second statement in f() is refused (UsageError), never run without the org. Pipelined for
+/// UUID orgs (OrgId); a text or integer org takes in_org_context's transaction.
+template <class Conn, org_id_type O, class F>
+auto in_org_statement(Conn& conn, const O& org, F&& f) {
+  if constexpr (requires(Conn& c) {
+                  { c.org_statement_pipelined(org) } -> std::convertible_to<bool>;
+                  c.pipeline_org(org);
+                }) {
+    if (!conn.in_transaction() && conn.org_statement_pipelined(org)) {
+      [[maybe_unused]] const auto label = detail::label_org(conn, org);
+      const auto pipelined = conn.pipeline_org(org);
+      return f();
+    }
+  }
+  return in_org_context(conn, org, std::forward<F>(f));
 }
 
 }  // namespace tenantry

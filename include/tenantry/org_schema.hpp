@@ -24,6 +24,12 @@
 // column and every statement still filters by it, so the type-level and key-level walls of the
 // shared-table strategy hold inside each schema too.
 //
+// The set has one org type (OrgId, TextOrgId or IntOrgId); org_schema_name(org) derives the
+// schema name from it in [a-z0-9_] only, at most 62 bytes, so no org id (a hostile text slug
+// included) can inject anything into a schema name or the search path. A set may also hold
+// schema-scoped entities (scope = tenantry::per_org_schema): tables without an org column, whose
+// only wall is the schema; a foreign key from one to an org-scoped entity must stay in the set.
+//
 // Invariants the caller keeps:
 //   * no table of the set also exists in public: an org whose schema lacks a table would
 //     otherwise read public's table through the search path (still filtered by org_id);
@@ -53,6 +59,7 @@
 #include <concepts>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -108,9 +115,48 @@ bool schema_exists(PgConn& c, const std::string& schema) {
   return st.column_bool(0);
 }
 
-inline const OrgId& require_org(const OrgId& org, std::string_view what) {
+/// Whether public holds a table (or view) named `table`.
+template <class PgConn>
+bool public_table_exists(PgConn& c, const std::string& table) {
+  static const Sql sql = intern_sql(
+      "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class k JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace "
+      "WHERE n.nspname = 'public' AND k.relname = $1)");
+  auto& st = c.prepare(sql);
+  struct Reset {
+    std::remove_reference_t<decltype(st)>& s;
+    ~Reset() { s.reset(); }
+  } reset{st};
+  st.bind_text(1, table);
+  if (!st.step()) throw DatabaseError("tenantry: postgres: EXISTS returned no row", "");
+  return st.column_bool(0);
+}
+
+template <org_id_type O>
+const O& require_org(const O& org, std::string_view what) {
   if (org.is_nil()) throw UsageError("tenantry: " + std::string(what) + ": nil org id");
+  org.check("passed to " + std::string(what));
   return org;
+}
+
+/// True when every foreign key between T and a schema-scoped entity stays inside Set: a parent
+/// outside the set lives in public, shared by every org, where a schema-scoped row (which has
+/// no org column) could point at any org's row.
+template <class T, class... Set>
+consteval bool schema_references_stay_in(std::type_identity<std::tuple<Set...>>) {
+  bool ok = true;
+  std::apply(
+      [&](const auto&... c) {
+        (
+            [&](const auto& decl) {
+              using P = typename fk_parent<std::remove_cvref_t<decltype(decl)>>::type;
+              if constexpr (!std::is_void_v<P>) {
+                if constexpr (schema_scoped<T> && takes_org<P>) ok = ok && (std::is_same_v<P, Set> || ...);
+              }
+            }(c),
+            ...);
+      },
+      declared_constraints<T>());
+  return ok;
 }
 
 }  // namespace detail
@@ -122,16 +168,28 @@ struct OrgSchemas {
   static_assert(sizeof...(Es) > 0, "tenantry: OrgSchemas<...> needs at least one entity");
   static_assert(check_entity_set<Es...>());
   static_assert((takes_org<Es> && ...),
-                "tenantry: OrgSchemas<...> holds org-scoped entities only (a struct with a tenantry::OrgId field, or "
-                "one scoped through its parent); global tables stay in public, shared by every org");
+                "tenantry: OrgSchemas<...> holds org-scoped entities only (a struct with an org id field, one scoped "
+                "through its parent, or scope = tenantry::per_org_schema); global tables stay in public, shared by "
+                "every org");
+  static_assert(detail::one_org_key((detail::org_keys_of<Es> | ...)),
+                "tenantry: the entities of one OrgSchemas<...> set have one org type (OrgId, TextOrgId or IntOrgId), "
+                "which names their schemas");
   static_assert(
       !(org_column_optional<Es> || ...),
       "tenantry: OrgSchemas<...> cannot hold an entity whose org column is optional: its rows of no org belong "
       "in no org's schema, so its table stays shared in public (org calls filter by org, tenantry::platform "
       "reads org IS NULL)");
 
-  /// The schema holding org's tables: "org_" and the 32 hex digits of its id.
-  static std::string schema_name(const OrgId& org) { return org_schema_name(org); }
+  static_assert((detail::schema_references_stay_in<Es>(std::type_identity<std::tuple<Es...>>{}) && ...),
+                "tenantry: a per_org_schema entity's foreign key to an org-scoped entity must name one of the same "
+                "OrgSchemas<...> set (a parent outside it is in public, shared by every org)");
+
+  /// The org type of the set (OrgId, TextOrgId or IntOrgId).
+  using org_type = detail::org_id_for_bits<(detail::org_keys_of<Es> | ...)>;
+
+  /// The schema holding org's tables: org_schema_name(org) (types.hpp), [a-z0-9_] only, at most
+  /// 62 bytes, whatever the org id holds.
+  static std::string schema_name(const org_type& org) { return org_schema_name(org); }
 
   /// The table names of the set, in declaration order.
   static std::vector<std::string> table_names() { return {table_info<Es>().name...}; }
@@ -141,7 +199,7 @@ struct OrgSchemas {
   /// schema; foreign keys to tables outside the set name public's. opt.if_not_exists makes every
   /// statement IF NOT EXISTS (existing tables are left as they are, not compared). opt.schema
   /// and opt.schema_tables are set here.
-  static std::vector<std::string> create_statements(const OrgId& org, DdlOptions opt = {}) {
+  static std::vector<std::string> create_statements(const org_type& org, DdlOptions opt = {}) {
     detail::require_org(org, "OrgSchemas::create_statements");
     if (opt.if_not_exists && opt.row_level_security)
       throw UsageError(
@@ -160,7 +218,7 @@ struct OrgSchemas {
   }
 
   /// create_statements(org, opt) as one script, each statement ended by ";\n".
-  static std::string create_sql(const OrgId& org, DdlOptions opt = {}) {
+  static std::string create_sql(const org_type& org, DdlOptions opt = {}) {
     std::string out;
     for (const auto& s : create_statements(org, opt)) {
       out += s;
@@ -173,10 +231,18 @@ struct OrgSchemas {
   /// caller's): all or nothing. An existing schema is a DatabaseError (SQLSTATE 42P06) that
   /// changes nothing, unless opt.if_not_exists. `conn` is a pg::Connection or a Database.
   template <class Conn>
-  static void provision_org(Conn& conn, const OrgId& org, DdlOptions opt = {}) {
+  static void provision_org(Conn& conn, const org_type& org, DdlOptions opt = {}) {
     const std::string script = create_sql(org, opt);
     detail::on_postgres(conn, "OrgSchemas::provision_org", [&](auto& c) {
       auto tx = c.transaction();
+      // A schema-scoped table has no org column: one of its name in public would be read by
+      // every org whose schema lacks it, through the search path. Refuse to build on that.
+      for (const std::string& name : {std::string(schema_scoped<Es> ? table_info<Es>().name : std::string())...})
+        if (!name.empty() && detail::public_table_exists(c, name))
+          throw UsageError("tenantry: OrgSchemas::provision_org: public." + name + " exists, and '" + name +
+                           "' is scoped by its schema (no org column): every org whose schema lacked it would read "
+                           "public's rows; drop or rename public." +
+                           name);
       c.execute(script);
       tx.commit();
     });
@@ -186,7 +252,7 @@ struct OrgSchemas {
   /// True when there was one to drop. Other orgs' schemas and the shared tables are untouched;
   /// the org's row in a shared table (organizations) is the caller's to delete.
   template <class Conn>
-  static bool drop_org(Conn& conn, const OrgId& org) {
+  static bool drop_org(Conn& conn, const org_type& org) {
     detail::require_org(org, "OrgSchemas::drop_org");
     const std::string schema = schema_name(org);
     bool dropped = false;
@@ -201,7 +267,7 @@ struct OrgSchemas {
 
   /// True when org's schema exists (its tables are not inspected).
   template <class Conn>
-  static bool is_provisioned(Conn& conn, const OrgId& org) {
+  static bool is_provisioned(Conn& conn, const org_type& org) {
     detail::require_org(org, "OrgSchemas::is_provisioned");
     bool exists = false;
     detail::on_postgres(conn, "OrgSchemas::is_provisioned",

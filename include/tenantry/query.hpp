@@ -338,6 +338,25 @@ struct reaches_org_only<Junction<L, R, All>>
     : std::bool_constant<reaches_org_only<L>::value || reaches_org_only<R>::value> {};
 template <class P>
 struct reaches_org_only<Negation<P>> : reaches_org_only<P> {};
+
+/// The org types (detail::org_key_bit) of the tables a predicate reads through subqueries: one
+/// statement may hold one org type only.
+template <class P>
+struct org_keys_in : std::integral_constant<unsigned, 0u> {};
+template <class L, class R, bool All>
+struct org_keys_in<Junction<L, R, All>>
+    : std::integral_constant<unsigned, org_keys_in<L>::value | org_keys_in<R>::value> {};
+template <class P>
+struct org_keys_in<Negation<P>> : org_keys_in<P> {};
+
+/// True for a predicate whose subqueries read a table with an org column: the statement then
+/// binds the org as $1 (a schema-scoped table alone takes no org parameter).
+template <class P>
+struct binds_org : std::false_type {};
+template <class L, class R, bool All>
+struct binds_org<Junction<L, R, All>> : std::bool_constant<binds_org<L>::value || binds_org<R>::value> {};
+template <class P>
+struct binds_org<Negation<P>> : binds_org<P> {};
 }  // namespace query_detail
 
 template <predicate L, predicate R>

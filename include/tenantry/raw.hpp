@@ -73,8 +73,8 @@ std::array<int, reflect::field_count<R>> column_map(const Stmt& s, std::string_v
   return map;
 }
 
-template <class Conn, class R, class... Args>
-std::vector<R> query(Conn& conn, const OrgId* org, std::string_view sql, const Args&... args) {
+template <class Conn, class R, class O, class... Args>
+std::vector<R> query(Conn& conn, const O* org, std::string_view sql, const Args&... args) {
   static_assert(!std::is_void_v<R>, "tenantry: raw_query<Row>: name the result struct");
   const Sql text = intern_sql(std::string(sql));
   auto& s = conn.prepare(text);
@@ -97,8 +97,8 @@ std::vector<R> query(Conn& conn, const OrgId* org, std::string_view sql, const A
   return out;
 }
 
-template <class Conn, class... Args>
-std::int64_t execute(Conn& conn, const OrgId* org, std::string_view sql, const Args&... args) {
+template <class Conn, class O, class... Args>
+std::int64_t execute(Conn& conn, const O* org, std::string_view sql, const Args&... args) {
   const Sql text = intern_sql(std::string(sql));
   auto& s = conn.prepare(text);
   const StatementLease lease(&s);
@@ -114,13 +114,14 @@ std::int64_t execute(Conn& conn, const OrgId* org, std::string_view sql, const A
 }  // namespace raw_detail
 
 /// Rows of raw SQL run in org's context, $1 bound to the org, args from $2; see the header comment.
-template <class R, class Conn, class... Args>
-std::vector<R> raw_query(Conn& conn, const OrgId& org, std::string_view sql, const Args&... args) {
+/// `org` is any org type (OrgId, TextOrgId, IntOrgId): $1 takes that type's column type.
+template <class R, class Conn, org_id_type O, class... Args>
+std::vector<R> raw_query(Conn& conn, const O& org, std::string_view sql, const Args&... args) {
   if constexpr (requires { conn.visit([](auto&) {}); }) {
     return conn.visit([&](auto& c) { return raw_query<R>(c, org, sql, args...); });
   } else {
     require_org(org, "raw_query");
-    return in_org_context(conn, org, [&] { return raw_detail::query<Conn, R>(conn, &org, sql, args...); });
+    return in_org_context(conn, org, [&] { return raw_detail::query<Conn, R, O>(conn, &org, sql, args...); });
   }
 }
 
@@ -136,19 +137,19 @@ std::vector<R> raw_query(Conn& conn, PlatformScope p, std::string_view sql, cons
 
 /// Rows of raw SQL on global tables: no org, args from $1.
 template <class R, class Conn, class... Args>
-  requires(!std::is_same_v<std::remove_cvref_t<Conn>, OrgId>)
+  requires(!org_id_type<Conn>)
 std::vector<R> raw_query_global(Conn& conn, std::string_view sql, const Args&... args) {
   if constexpr (requires { conn.visit([](auto&) {}); }) {
     return conn.visit([&](auto& c) { return raw_query_global<R>(c, sql, args...); });
   } else {
-    return raw_detail::query<Conn, R>(conn, nullptr, sql, args...);
+    return raw_detail::query<Conn, R, OrgId>(conn, nullptr, sql, args...);
   }
 }
 
 /// Runs raw SQL (INSERT/UPDATE/DELETE) in org's context, $1 bound to the org; returns the rows
 /// changed.
-template <class Conn, class... Args>
-std::int64_t raw_execute(Conn& conn, const OrgId& org, std::string_view sql, const Args&... args) {
+template <class Conn, org_id_type O, class... Args>
+std::int64_t raw_execute(Conn& conn, const O& org, std::string_view sql, const Args&... args) {
   if constexpr (requires { conn.visit([](auto&) {}); }) {
     return conn.visit([&](auto& c) { return raw_execute(c, org, sql, args...); });
   } else {

@@ -10,8 +10,13 @@
 //   tokens.erase(org, token.id);
 //
 // The org rule, enforced by overload set and static_assert:
-//   * an entity with an OrgId field is org-scoped: every operation takes an OrgId first, and
-//     every statement it runs filters by (or writes) that org. The org-less forms do not compile.
+//   * an entity with an org id field is org-scoped: every operation takes its org type
+//     (org_type = org_id_of<E>: OrgId, TextOrgId or IntOrgId; another org type does not
+//     compile) first, and every statement it runs filters by (or writes) that org. The org-less
+//     forms do not compile.
+//   * a schema-scoped entity (scope = tenantry::per_org_schema) takes the org the same way; its
+//     statements have no org column to filter by and run in the org's schema (PostgreSQL with
+//     pg::Options::org_schemas only; otherwise a compile error or UsageError).
 //   * an entity without one is global: its operations take no org; the org forms do not compile.
 //   * a write whose row carries a different org than the call is refused with OrgMismatch before
 //     anything is sent; a row whose org field is nil takes the call's org. The org column is never
@@ -122,10 +127,15 @@ class Repository {
   using connection_type = Conn;
   using statement_type = typename Conn::statement;
   using key_type = key_t<E>;
-  /// Org-scoped, or scoped through its parent: every operation takes the org.
+  /// The org type every org-scoped call takes: org_id_of<E> (OrgId, TextOrgId or IntOrgId).
+  using org_type = org_id_of<E>;
+  /// True when the calls take an org: E has an org column, or is scoped by its schema.
   static constexpr bool is_org_scoped = takes_org<E>;
   /// True when E's org column is optional: the tenantry::platform forms below are available.
   static constexpr bool has_platform_rows = org_column_optional<E>;
+  static_assert(!schema_scoped<E> || D::is_postgres,
+                "tenantry: an entity with scope = tenantry::per_org_schema lives in per-org schemas, which only "
+                "PostgreSQL has (OrgSchemas with pg::Options::org_schemas)");
 
   explicit Repository(Conn& conn) : conn_(&conn) { (void)table(); }
 
@@ -136,19 +146,19 @@ class Repository {
 
   /// Inserts `row` into org's rows; generated columns (identity, default_now/uuid) are written
   /// back into `row`, and a nil org field takes `org`. Throws OrgMismatch, constraint violations.
-  void insert(OrgId org, E& row) {
+  void insert(org_type org, E& row) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call insert(row)");
     require_org(org);
     adopt_org(org, row);
-    in_org(org, [&] { insert_impl(&org, row); });
+    in_org(org, [&] { insert_impl(column_org(org), row); });
   }
   /// Inserts a copy of `row` and returns it as stored (with generated columns).
-  E insert(OrgId org, const E& row) {
+  E insert(org_type org, const E& row) {
     E copy = row;
     insert(org, copy);
     return copy;
   }
-  E insert(OrgId org, E&& row) {
+  E insert(org_type org, E&& row) {
     insert(org, row);
     return std::move(row);
   }
@@ -158,18 +168,26 @@ class Repository {
   /// nothing. Generated columns are written back into the rows.
   template <std::ranges::range R>
     requires std::is_same_v<std::ranges::range_value_t<R>, E>
-  void insert_many(OrgId org, R& rows) {
+  void insert_many(org_type org, R& rows) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call insert_many(rows)");
     require_org(org);
     for (E& row : rows) adopt_org(org, row);
-    in_org(org, [&] { insert_many_impl(&org, rows); });
+    if constexpr (D::is_postgres && !parent_scoped<E>) {
+      std::vector<E*> all = row_pointers(rows);
+      // One batch is one statement: sent with its org context in one round trip where the
+      // connection can (in_org_statement), atomic on its own outside a transaction.
+      if (all.size() <= max_unnest_rows) return in_org_one_statement(org, [&] { insert_unnest_batches(all); });
+      in_org(org, [&] { insert_unnest_batches(all); });
+    } else {
+      in_org(org, [&] { insert_many_impl(column_org(org), rows); });
+    }
   }
 
   /// The row of `org` with key `key`, if any.
-  std::optional<E> find(OrgId org, const key_type& key) {
+  std::optional<E> find(org_type org, const key_type& key) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call find(key)");
     require_org(org);
-    return in_org(org, [&] { return find_impl(&org, key); });
+    return in_org(org, [&] { return find_impl(column_org(org), key); });
   }
 
   /// The rows of `org` whose keys are among `keys` (any range of keys), each row once, in no
@@ -177,30 +195,30 @@ class Repository {
   /// statement and one round trip (`key = ANY($2::T[])`); SQLite: one find per distinct key.
   template <std::ranges::input_range K>
     requires std::is_convertible_v<std::ranges::range_reference_t<const K&>, key_type>
-  std::vector<E> find_many(OrgId org, const K& keys) {
+  std::vector<E> find_many(org_type org, const K& keys) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call find_many(keys)");
     require_org(org);
-    return in_org(org, [&] { return find_many_impl(&org, keys); });
+    return in_org(org, [&] { return find_many_impl(column_org(org), keys); });
   }
 
   /// Rows of `org`, filtered, ordered and paged by any of: a predicate (col(...) == v ...),
   /// order_by(...), limit(n), offset(n).
   template <class... Args>
-  std::vector<E> list(OrgId org, const Args&... args) {
+  std::vector<E> list(org_type org, const Args&... args) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call list(...)");
     require_org(org);
     return in_org(org, [&] { return list_impl(&org, args...); });
   }
 
   template <class... Args>
-  std::int64_t count(OrgId org, const Args&... pred) {
+  std::int64_t count(org_type org, const Args&... pred) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call count(...)");
     require_org(org);
     return in_org(org, [&] { return count_impl(&org, pred...); });
   }
 
   template <class... Args>
-  bool exists(OrgId org, const Args&... pred) {
+  bool exists(org_type org, const Args&... pred) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call exists(...)");
     require_org(org);
     return in_org(org, [&] { return exists_impl(&org, pred...); });
@@ -208,38 +226,38 @@ class Repository {
 
   /// Writes every non-key column of `row` to org's row with the same key. False when org has no
   /// such row (nothing is written). Throws OrgMismatch when `row` carries another org.
-  bool update(OrgId org, const E& row) {
+  bool update(org_type org, const E& row) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call update(row)");
     require_org(org);
     check_org(org, row);
-    return in_org(org, [&] { return update_impl(&org, row, nullptr); });
+    return in_org(org, [&] { return update_impl(column_org(org), row, nullptr); });
   }
   /// Writes only the selected columns: update(org, row, only(&T::a, &T::b)).
-  bool update(OrgId org, const E& row, const ColumnSelection<E>& cols) {
+  bool update(org_type org, const E& row, const ColumnSelection<E>& cols) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call update(row, cols)");
     require_org(org);
     check_org(org, row);
-    return in_org(org, [&] { return update_impl(&org, row, &cols); });
+    return in_org(org, [&] { return update_impl(column_org(org), row, &cols); });
   }
 
   /// Sets one column of org's row `key`: set(org, id, &T::status, Status::revoked).
   template <class M, class V>
-  bool set(OrgId org, const key_type& key, M E::*member, V&& value) {
+  bool set(org_type org, const key_type& key, M E::*member, V&& value) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call set(key, member, value)");
     require_org(org);
     static_assert(!detail::is_org_type<M>, "tenantry: the org column cannot be changed");
-    return in_org(org, [&] { return set_impl(&org, key, member, M(std::forward<V>(value))); });
+    return in_org(org, [&] { return set_impl(column_org(org), key, member, M(std::forward<V>(value))); });
   }
 
   /// INSERT ... ON CONFLICT (target) DO UPDATE. The row as stored afterwards (including the
   /// existing row's key and generated columns on conflict) is written back into `row`.
-  void upsert(OrgId org, E& row, const ConflictTarget<E>& target) {
+  void upsert(org_type org, E& row, const ConflictTarget<E>& target) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call upsert(row, target)");
     require_org(org);
     adopt_org(org, row);
-    in_org(org, [&] { upsert_impl(&org, row, target); });
+    in_org(org, [&] { upsert_impl(column_org(org), row, target); });
   }
-  E upsert(OrgId org, const E& row, const ConflictTarget<E>& target) {
+  E upsert(org_type org, const E& row, const ConflictTarget<E>& target) {
     E copy = row;
     upsert(org, copy, target);
     return copy;
@@ -250,23 +268,23 @@ class Repository {
   /// the columns the database generates. A nil org field of `row` is written as `org`; another
   /// org is OrgMismatch. A conflict with a row of another org writes nothing and throws
   /// UniqueViolation, as upsert does.
-  void put(OrgId org, const E& row, const ConflictTarget<E>& target) {
+  void put(org_type org, const E& row, const ConflictTarget<E>& target) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call put(row, target)");
     require_org(org);
     check_org(org, row);
-    in_org(org, [&] { put_impl(&org, row, target); });
+    in_org(org, [&] { put_impl(column_org(org), row, target); });
   }
 
   /// Deletes org's row `key`. False when there was none.
-  bool erase(OrgId org, const key_type& key) {
+  bool erase(org_type org, const key_type& key) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call erase(key)");
     require_org(org);
-    return in_org(org, [&] { return erase_impl(&org, key); });
+    return in_org(org, [&] { return erase_impl(column_org(org), key); });
   }
 
   /// Deletes org's rows matching `pred`; returns how many. Rows of other orgs are never touched.
   template <predicate P>
-  std::int64_t erase_where(OrgId org, const P& pred) {
+  std::int64_t erase_where(org_type org, const P& pred) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call erase_where(pred)");
     require_org(org);
     return in_org(org, [&] { return erase_where_impl(&org, pred); });
@@ -274,7 +292,7 @@ class Repository {
 
   /// Sets columns on org's rows matching `pred`: update_where(org, pred, assign(col(&T::a), v)...).
   template <predicate P, class... As>
-  std::int64_t update_where(OrgId org, const P& pred, const As&... assignments) {
+  std::int64_t update_where(org_type org, const P& pred, const As&... assignments) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call update_where(pred, ...)");
     require_org(org);
     return in_org(org, [&] { return update_where_impl(&org, pred, assignments...); });
@@ -404,8 +422,7 @@ class Repository {
   }
 
   template <class K>
-    requires std::is_convertible_v<const K&, key_type> && (!std::is_same_v<K, OrgId>) &&
-             (!std::is_same_v<K, PlatformScope>)
+    requires std::is_convertible_v<const K&, key_type> && (!org_id_type<K>) && (!std::is_same_v<K, PlatformScope>)
   std::optional<E> find(const K& key) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call find(org, key); a read without an org would search every tenant");
     return find_impl(nullptr, key_type(key));
@@ -419,21 +436,21 @@ class Repository {
   }
 
   template <class... Args>
-    requires((!std::is_same_v<Args, OrgId> && !std::is_same_v<Args, PlatformScope>) && ...)
+    requires((!org_id_type<Args> && !std::is_same_v<Args, PlatformScope>) && ...)
   std::vector<E> list(const Args&... args) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call list(org, ...); a read without an org would return every tenant's rows");
     return list_impl(nullptr, args...);
   }
 
   template <class... Args>
-    requires((!std::is_same_v<Args, OrgId> && !std::is_same_v<Args, PlatformScope>) && ...)
+    requires((!org_id_type<Args> && !std::is_same_v<Args, PlatformScope>) && ...)
   std::int64_t count(const Args&... pred) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call count(org, ...)");
     return count_impl(nullptr, pred...);
   }
 
   template <class... Args>
-    requires((!std::is_same_v<Args, OrgId> && !std::is_same_v<Args, PlatformScope>) && ...)
+    requires((!org_id_type<Args> && !std::is_same_v<Args, PlatformScope>) && ...)
   bool exists(const Args&... pred) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call exists(org, ...)");
     return exists_impl(nullptr, pred...);
@@ -453,8 +470,7 @@ class Repository {
   }
 
   template <class K, class M, class V>
-    requires std::is_convertible_v<const K&, key_type> && (!std::is_same_v<K, OrgId>) &&
-             (!std::is_same_v<K, PlatformScope>)
+    requires std::is_convertible_v<const K&, key_type> && (!org_id_type<K>) && (!std::is_same_v<K, PlatformScope>)
   bool set(const K& key, M E::*member, V&& value) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call set(org, key, member, value)");
     return set_impl(nullptr, key_type(key), member, M(std::forward<V>(value)));
@@ -475,8 +491,7 @@ class Repository {
   }
 
   template <class K>
-    requires std::is_convertible_v<const K&, key_type> && (!std::is_same_v<K, OrgId>) &&
-             (!std::is_same_v<K, PlatformScope>)
+    requires std::is_convertible_v<const K&, key_type> && (!org_id_type<K>) && (!std::is_same_v<K, PlatformScope>)
   bool erase(const K& key) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call erase(org, key)");
     return erase_impl(nullptr, key_type(key));
@@ -514,29 +529,31 @@ class Repository {
     Sql insert, find, update, erase;
     std::vector<std::size_t> insert_cols, generated_cols, update_cols, key_cols;
   };
-  static FixedSql make_fixed(const OrgId* org) {
+  static FixedSql make_fixed(bool platform) {
     const TableInfo& t = table_info<E>();
+    const auto in_scope = [platform](stmt::Statement st) {
+      st.platform = platform;
+      return st;
+    };
     FixedSql s;
     s.insert_cols = sql::insert_columns(t);
     s.generated_cols = sql::generated_columns(t);
     s.update_cols = sql::updatable_columns(t);
     s.key_cols = sql::key_columns(t);
     s.insert = cached_sql<D>(statements::insert<E>());
-    s.find = cached_sql<D>(scoped(statements::find<E>(), org));
-    s.update = cached_sql<D>(scoped(statements::update<E>(s.update_cols), org));
-    s.erase = cached_sql<D>(scoped(statements::erase<E>(), org));
+    s.find = cached_sql<D>(in_scope(statements::find<E>()));
+    s.update = cached_sql<D>(in_scope(statements::update<E>(s.update_cols)));
+    s.erase = cached_sql<D>(in_scope(statements::erase<E>()));
     return s;
   }
-  // Stands for "an org" where a description only asks whether the call has one (scoped()).
-  static constexpr OrgId any_org{};
   static const FixedSql& fixed() {
-    static const FixedSql f = make_fixed(is_org_scoped ? &any_org : nullptr);
+    static const FixedSql f = make_fixed(false);
     return f;
   }
   /// fixed(), or its platform-scope twin when the call has no org (platform_call).
-  static const FixedSql& fixed(const OrgId* org) {
+  static const FixedSql& fixed(const org_type* org) {
     if (!platform_call(org)) return fixed();
-    static const FixedSql f = make_fixed(nullptr);
+    static const FixedSql f = make_fixed(true);
     return f;
   }
 
@@ -599,29 +616,58 @@ class Repository {
   }
 
   // The org's database context (row-level security setting, schema search_path): org_context.hpp.
+  // A schema-scoped entity has no org column: its org is its schema, which only a connection
+  // with org_schemas selects.
   template <class F>
-  auto in_org(const OrgId& org, F&& f) {
+  auto in_org(const org_type& org, F&& f) {
+    require_org_schema();
     return in_org_context(*conn_, org, std::forward<F>(f));
   }
 
+  /// in_org for an operation of exactly one statement (org_context.hpp's in_org_statement).
+  template <class F>
+  auto in_org_one_statement(const org_type& org, F&& f) {
+    require_org_schema();
+    return in_org_statement(*conn_, org, std::forward<F>(f));
+  }
+
+  void require_org_schema() const {
+    if constexpr (schema_scoped<E>) {
+      if (!conn_->org_schemas_enabled())
+        throw UsageError("tenantry: '" + table().name + "' is scoped by its schema (scope = tenantry::per_org_schema) "
+                         "and this connection does not select org schemas: open it with pg::Options::org_schemas");
+    }
+  }
+
+  /// The org the statement filters by: the call's, or none when E has no org column (a
+  /// schema-scoped entity's statements are the same as a global one's, run in the org's schema).
+  static const org_type* column_org(const org_type& org) {
+    if constexpr (binds_org_param<E>) return &org;
+    else return nullptr;
+  }
+
   /// A nil org id is never a tenant: refusing it keeps "forgot to set the org" from reading or
-  /// writing rows of nobody, or worse, matching rows that were stored with a nil org.
-  static const OrgId& require_org(const OrgId& org) {
+  /// writing rows of nobody, or worse, matching rows that were stored with a nil org. An invalid
+  /// text org id is a ValueError, before anything is sent.
+  static const org_type& require_org(const org_type& org) {
     if (org.is_nil()) throw UsageError("tenantry: nil org id passed to a repository of '" + table().name + "'");
+    if constexpr (!std::is_same_v<org_type, OrgId>)
+      if (!org.valid())
+        throw ValueError(org_type::invalid_message(org.value, "passed to a repository of '" + table().name + "'"));
     return org;
   }
 
-  void check_org(OrgId org, const E& row) const {
+  void check_org(org_type org, const E& row) const {
     if constexpr (has_platform_rows) {
-      const std::optional<OrgId>& r = boost::pfr::get<org_field<E>>(row);
+      const std::optional<org_type>& r = boost::pfr::get<org_field<E>>(row);
       if (!r) throw OrgMismatch(table().name, org.to_string(), "none (a platform row: use tenantry::platform)");
       if (!r->is_nil() && *r != org) throw OrgMismatch(table().name, org.to_string(), r->to_string());
     } else if constexpr (org_scoped<E>) {
-      const OrgId& r = boost::pfr::get<org_field<E>>(row);
+      const org_type& r = boost::pfr::get<org_field<E>>(row);
       if (!r.is_nil() && r != org) throw OrgMismatch(table().name, org.to_string(), r.to_string());
     }
   }
-  void adopt_org(OrgId org, E& row) const {
+  void adopt_org(org_type org, E& row) const {
     if constexpr (org_scoped<E>) {
       check_org(org, row);
       boost::pfr::get<org_field<E>>(row) = org;
@@ -661,14 +707,15 @@ class Repository {
   }
   // An org-scoped entity's impl called without an org runs in the platform scope (only the
   // tenantry::platform forms do that; the writer refuses it for a plain OrgId table).
-  static constexpr bool platform_call(const OrgId* org) { return is_org_scoped && org == nullptr; }
-  static stmt::Statement scoped(stmt::Statement s, const OrgId* org) {
+  // (A schema-scoped entity's calls also pass no org to the impls, column_org: never platform.)
+  static constexpr bool platform_call(const org_type* org) { return has_platform_rows && org == nullptr; }
+  static stmt::Statement scoped(stmt::Statement s, const org_type* org) {
     s.platform = platform_call(org);
     return s;
   }
 
   // Binds the org (when scoped) and the key; returns the next parameter number.
-  static int bind_org_key(Stmt& s, const OrgId* org, const key_type& key) {
+  static int bind_org_key(Stmt& s, const org_type* org, const key_type& key) {
     int p = 1;
     if (org) bind_value(s, p++, *org);
     constexpr auto& kf = detail::key_of<E>::fields;
@@ -679,7 +726,7 @@ class Repository {
     }
     return p;
   }
-  static int bind_row_key(Stmt& s, const OrgId* org, const E& row) {
+  static int bind_row_key(Stmt& s, const org_type* org, const E& row) {
     int p = 1;
     if (org) bind_value(s, p++, *org);
     for (auto i : fixed().key_cols) binders[i](s, p++, row);
@@ -691,7 +738,7 @@ class Repository {
   }
 
   // The org is in the row of an org-scoped entity; a parent-scoped one's INSERT takes it as $1.
-  void insert_impl(const OrgId* org, E& row) {
+  void insert_impl(const org_type* org, E& row) {
     const FixedSql& f = fixed();
     Run run(*conn_, f.insert);
     int p = 1;
@@ -716,13 +763,32 @@ class Repository {
   // unchanged without server-side preparation (PgBouncer transaction pooling).
   // A parent-scoped entity's rows go one INSERT ... SELECT each (the parent check is per row).
   template <class R>
-  void insert_many_impl(const OrgId* org, R& rows) {
-    auto tx = conn_->transaction();
+  void insert_many_impl(const org_type* org, R& rows) {
     if constexpr (D::is_postgres && !parent_scoped<E>) {
-      insert_rows_unnest(rows);
+      std::vector<E*> all = row_pointers(rows);
+      insert_unnest_batches(all);
     } else {
+      auto tx = conn_->transaction();
       for (E& row : rows) insert_impl(org, row);
+      tx.commit();
     }
+  }
+
+  template <class R>
+  static std::vector<E*> row_pointers(R& rows) {
+    std::vector<E*> all;
+    if constexpr (std::ranges::sized_range<R>) all.reserve(std::ranges::size(rows));
+    for (E& row : rows) all.push_back(&row);
+    return all;
+  }
+
+  // A batch that is one statement runs alone outside a transaction (a single statement is
+  // atomic), saving the BEGIN and COMMIT round trips; inside one it keeps its savepoint, so a
+  // failure leaves the caller's transaction usable. Several statements run in one transaction.
+  void insert_unnest_batches(std::vector<E*>& all) {
+    if (all.size() <= max_unnest_rows && !conn_->in_transaction()) return insert_rows_unnest(all);
+    auto tx = conn_->transaction();
+    insert_rows_unnest(all);
     tx.commit();
   }
 
@@ -737,11 +803,7 @@ class Repository {
   // to 1 GB by the server).
   static constexpr std::size_t max_unnest_rows = 65536;
 
-  template <class R>
-  void insert_rows_unnest(R& rows) {
-    std::vector<E*> all;
-    if constexpr (std::ranges::sized_range<R>) all.reserve(std::ranges::size(rows));
-    for (E& row : rows) all.push_back(&row);
+  void insert_rows_unnest(std::vector<E*>& all) {
     const FixedSql& f = fixed();
     static const Sql sql = cached_sql<D>(statements::insert_unnest<E>());
     std::size_t done = 0;
@@ -783,7 +845,7 @@ class Repository {
   }
 
   template <class K>
-  std::vector<E> find_many_impl(const OrgId* org, const K& keys) {
+  std::vector<E> find_many_impl(const org_type* org, const K& keys) {
     std::vector<E> out;
     if constexpr (D::is_postgres) {
       std::vector<key_type> all;
@@ -820,16 +882,15 @@ class Repository {
     return out;
   }
 
-  std::optional<E> find_impl(const OrgId* org, const key_type& key) {
+  std::optional<E> find_impl(const org_type* org, const key_type& key) {
     Run run(*conn_, fixed(org).find);
     bind_org_key(*run, org, key);
-    if (!run.step()) return std::nullopt;
-    std::optional<E> out{std::in_place};
-    read_row(*run, *out);
+    std::optional<E> out;  // one return of one object: constructed in the caller's (NRVO)
+    if (run.step()) read_row(*run, out.emplace());
     return out;
   }
 
-  bool update_impl(const OrgId* org, const E& row, const ColumnSelection<E>* only) {
+  bool update_impl(const org_type* org, const E& row, const ColumnSelection<E>* only) {
     if (only == nullptr) {
       const FixedSql& f = fixed(org);
       Run run(*conn_, f.update);
@@ -850,13 +911,13 @@ class Repository {
 
   // ---- scoped through the parent -------------------------------------------------------------
 
-  OrgMismatch parent_not_in_org(const OrgId& org) const {
+  OrgMismatch parent_not_in_org(const org_type& org) const {
     return OrgMismatch(OrgMismatch::ParentNotInOrg{}, table().name, org.to_string(), table().scope_parent->name);
   }
 
   /// Whether the parent row a foreign key value names is a row of org (through its own scope).
   template <class V>
-  bool parent_in_org(const OrgId& org, const V& fk) {
+  bool parent_in_org(const org_type& org, const V& fk) {
     using P = scope_parent_t<E>;
     constexpr std::size_t pc = std::get<detail::scope_foreign_key<E>()>(detail::declared_constraints<E>()).parent_columns.index[0];
     using M = std::remove_cv_t<reflect::field_type<pc, P>>;
@@ -866,7 +927,7 @@ class Repository {
   /// An UPDATE that changed nothing although it set a parent-scoped row's foreign key: the row
   /// is not the org's (false, as for any missing row), or the new parent is not (the statement
   /// refused it: OrgMismatch).
-  bool changed_or_refused(const OrgId* org, std::int64_t changes, const std::vector<std::size_t>& cols, const E& row) {
+  bool changed_or_refused(const org_type* org, std::int64_t changes, const std::vector<std::size_t>& cols, const E& row) {
     if constexpr (parent_scoped<E>) {
       if (changes == 0 && std::find(cols.begin(), cols.end(), table().scope_column) != cols.end() &&
           !parent_in_org(*org, boost::pfr::get<detail::through_field<E>()>(row)))
@@ -878,7 +939,7 @@ class Repository {
   }
 
   template <class M>
-  bool set_impl(const OrgId* org, const key_type& key, M E::*member, const M& value) {
+  bool set_impl(const org_type* org, const key_type& key, M E::*member, const M& value) {
     const std::size_t index = reflect::runtime_index_of(member);
     check_settable(index);
     // One statement per column, memoized by field index: nothing described or hashed per call.
@@ -928,7 +989,7 @@ class Repository {
                           "", t.name, name);
   }
 
-  void upsert_impl(const OrgId* org, E& row, const ConflictTarget<E>& target) {
+  void upsert_impl(const org_type* org, E& row, const ConflictTarget<E>& target) {
     Run run(*conn_, upsert_sql<true>(target, platform_call(org)));
     int p = 1;
     if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
@@ -947,7 +1008,7 @@ class Repository {
   // The row is const: its org column is bound from the call's org (check_org has refused any
   // other), so a nil org field needs no copy of the row; in the platform scope (no org) it is
   // bound NULL (check_platform has refused a row of an org).
-  void put_impl(const OrgId* org, const E& row, const ConflictTarget<E>& target) {
+  void put_impl(const org_type* org, const E& row, const ConflictTarget<E>& target) {
     Run run(*conn_, upsert_sql<false>(target, platform_call(org)));
     int p = 1;
     if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
@@ -972,7 +1033,7 @@ class Repository {
     }
   }
 
-  bool erase_impl(const OrgId* org, const key_type& key) {
+  bool erase_impl(const org_type* org, const key_type& key) {
     Run run(*conn_, fixed(org).erase);
     bind_org_key(*run, org, key);
     run.step();
@@ -1019,7 +1080,7 @@ class Repository {
 
   // Binds in the order of statement.hpp: the org, the predicates, LIMIT, OFFSET.
   template <class... Args>
-  static void bind_filtered(Stmt& s, const OrgId* org, int first, const Paging& pg, const Args&... args) {
+  static void bind_filtered(Stmt& s, const org_type* org, int first, const Paging& pg, const Args&... args) {
     int p = first;
     if (org) bind_value(s, 1, *org);
     bind_predicates(s, p, args...);
@@ -1036,10 +1097,22 @@ class Repository {
     else if constexpr (!std::is_same_v<A, Limit> && !std::is_same_v<A, Offset>) key.usable = false;  // describe every time
   }
 
+  // The org a filtered statement binds as $1: when E or a subquery's table has an org column
+  // (a schema-scoped E's own statement has none; sql::needs_org says the same of the text).
   template <class... Args>
-  Run run_filtered(stmt::Verb verb, const OrgId* org, const Paging& pg, const Args&... args) {
+  static const org_type* filter_org(const org_type* org) {
+    if constexpr (binds_org_param<E> || (query_detail::binds_org<Args>::value || ...)) return org;
+    else return nullptr;
+  }
+
+  template <class... Args>
+  Run run_filtered(stmt::Verb verb, const org_type* call_org, const Paging& pg, const Args&... args) {
     static_assert(is_org_scoped || !reaches_org_scoped<Args...>,
                   "tenantry: a subquery on an org-scoped table needs an org, and this global entity's call has none");
+    static_assert(detail::one_org_key(detail::org_keys_of<E> | (query_detail::org_keys_in<Args>::value | ... | 0u)),
+                  "tenantry: one statement cannot read tables of different org types (OrgId, TextOrgId, IntOrgId): "
+                  "their org columns cannot be compared");
+    const org_type* org = filter_org<Args...>(call_org);
     constexpr bool keyset = (std::is_same_v<Args, After<E>> || ...);
     if constexpr (keyset) {
       // The description (and its keyset field list) is needed to bind: build it, find its text.
@@ -1072,7 +1145,7 @@ class Repository {
   }
 
   template <class... Args>
-  std::vector<E> list_impl(const OrgId* org, const Args&... args) {
+  std::vector<E> list_impl(const org_type* org, const Args&... args) {
     const Paging pg = paging(args...);
     Run run = run_filtered(stmt::Verb::select, org, pg, args...);
     std::vector<E> out;
@@ -1082,7 +1155,7 @@ class Repository {
   }
 
   template <class... Args>
-  std::int64_t count_impl(const OrgId* org, const Args&... args) {
+  std::int64_t count_impl(const org_type* org, const Args&... args) {
     static_assert((predicate<Args> && ...), "tenantry: count and exists take predicates only (no order_by, limit or offset)");
     Run run = run_filtered(stmt::Verb::count, org, Paging{}, args...);
     if (!run.step()) throw DatabaseError("tenantry: COUNT(*) returned no row", "");
@@ -1090,7 +1163,7 @@ class Repository {
   }
 
   template <class... Args>
-  bool exists_impl(const OrgId* org, const Args&... args) {
+  bool exists_impl(const org_type* org, const Args&... args) {
     static_assert((predicate<Args> && ...), "tenantry: count and exists take predicates only (no order_by, limit or offset)");
     Run run = run_filtered(stmt::Verb::exists, org, Paging{}, args...);
     if (!run.step()) throw DatabaseError("tenantry: EXISTS returned no row", "");
@@ -1098,19 +1171,23 @@ class Repository {
   }
 
   template <class P>
-  std::int64_t erase_where_impl(const OrgId* org, const P& pred) {
+  std::int64_t erase_where_impl(const org_type* org, const P& pred) {
     Run run = run_filtered(stmt::Verb::erase, org, Paging{}, pred);
     run.step();
     return run->changes();
   }
 
   template <class P, class... As>
-  std::int64_t update_where_impl(const OrgId* org, const P& pred, const As&... assignments) {
+  std::int64_t update_where_impl(const org_type* org, const P& pred, const As&... assignments) {
     static_assert(sizeof...(As) > 0, "tenantry: update_where needs at least one assign(col(&T::m), value)");
     static_assert((std::is_same_v<As, Assignment<E, decltype(As::value)>> && ...),
                   "tenantry: update_where takes assign(col(&ThisEntity::m), value) for this entity's columns");
     static_assert(is_org_scoped || !query_detail::reaches_org_scoped<P>::value,
                   "tenantry: a subquery on an org-scoped table needs an org, and this global entity's call has none");
+    static_assert(detail::one_org_key(detail::org_keys_of<E> | query_detail::org_keys_in<P>::value),
+                  "tenantry: one statement cannot read tables of different org types (OrgId, TextOrgId, IntOrgId): "
+                  "their org columns cannot be compared");
+    org = filter_org<P>(org);
     std::vector<std::size_t> cols{assignments.index...};
     for (auto i : cols) check_settable(i);
     stmt::ShapeKey key;

@@ -120,8 +120,13 @@ struct TableInfo {
   bool primary_key_named = false;
 
   bool org_scoped() const noexcept { return org_column != reflect::npos; }
+  /// entity<T>::scope = tenantry::per_org_schema: no org column, the org's schema is the scope;
+  /// its DDL is made only with a schema (OrgSchemas).
+  bool schema_scoped = false;
   bool parent_scoped() const noexcept { return scope_parent != nullptr; }
-  /// Org-scoped or scoped through its parent: every statement on the table takes the org.
+  /// Org-scoped or scoped through its parent: every statement on the table takes the org and
+  /// filters by it. A schema-scoped table takes the org too, but only to choose its schema: its
+  /// statements have nothing to filter by (and it has no RLS policy).
   bool takes_org() const noexcept { return org_scoped() || parent_scoped(); }
   /// The org column is nullable (a std::optional<OrgId> field): the table has platform rows,
   /// rows of no org, reached through tenantry::platform only (types.hpp, PlatformScope).
@@ -341,6 +346,7 @@ TableInfo build_declared_table_info() {
     (t.columns.push_back(column_info<T, I>()), ...);
   }(std::make_index_sequence<reflect::field_count<T>>{});
   t.org_column = org_field<T>;
+  t.schema_scoped = schema_scoped<T>;
 
   constexpr auto pk = entity<T>::primary_key;
   static_assert(std::is_same_v<std::remove_cv_t<decltype(pk)>, KeyDecl<T>>,

@@ -59,6 +59,7 @@ namespace detail {
 template <class D>
 class LiteralWriter {
  public:
+  static constexpr bool is_postgres = D::is_postgres;  // as the drivers' statements say it
   explicit LiteralWriter(std::size_t n) : values_(n) {}
   const std::vector<std::string>& values() const noexcept { return values_; }
 

@@ -301,12 +301,25 @@ constexpr bool part_reaches_org_only() {
   else return reaches_org_only<P>::value;
 }
 /// An entity with no rows of no org among those that take an org: org-scoped with a plain OrgId
-/// column, or scoped through a parent (chain) that is.
+/// column, scoped by its schema, or scoped through a parent (chain) that is.
 template <class E>
 constexpr bool org_only() {
-  if constexpr (org_scoped<E>) return !org_column_optional<E>;
+  if constexpr (schema_scoped<E>) return true;  // its rows are in an org's schema, none in public
+  else if constexpr (org_scoped<E>) return !org_column_optional<E>;
   else if constexpr (parent_scoped<E>) return org_only<scope_parent_t<E>>();
   else return false;
+}
+template <class Part>
+constexpr unsigned part_org_keys() {
+  using P = typename part_predicate<Part>::type;
+  if constexpr (std::is_void_v<P>) return 0u;
+  else return org_keys_in<P>::value;
+}
+template <class Part>
+constexpr bool part_binds_org() {
+  using P = typename part_predicate<Part>::type;
+  if constexpr (std::is_void_v<P>) return false;
+  else return binds_org<P>::value;
 }
 
 void tenantry_a_query_needs_from_before_join_where_and_the_rest();
@@ -356,6 +369,14 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
   static constexpr bool reads_org_only =
       (query_detail::org_only<query_detail::source_entity<Srcs>>() || ...) ||
       (query_detail::part_reaches_org_only<Parts>() || ...);
+  /// The org types of its tables (detail::org_key_bit); it runs only when there is one.
+  static constexpr unsigned org_keys =
+      (detail::org_keys_of<query_detail::source_entity<Srcs>> | ... | 0u) | (query_detail::part_org_keys<Parts>() | ... | 0u);
+  /// The org type fetch(conn, org, query) takes.
+  using org_type = detail::org_id_for_bits<org_keys>;
+  /// True when a table of it has an org column: the statement binds the org as $1 (sql::needs_org).
+  static constexpr bool binds_org =
+      (binds_org_param<query_detail::source_entity<Srcs>> || ...) || (query_detail::part_binds_org<Parts>() || ...);
 
   /// The FROM table: an entity, or an Alias of one.
   template <class Src>
@@ -755,6 +776,15 @@ template <class Q>
 struct query_detail::reaches_org_only<Exists<Q>> : std::bool_constant<Q::reads_org_only> {};
 template <class Src, class M, class Q>
 struct query_detail::reaches_org_only<InSubquery<Src, M, Q>> : std::bool_constant<Q::reads_org_only> {};
+template <class Q>
+struct query_detail::org_keys_in<Exists<Q>> : std::integral_constant<unsigned, Q::org_keys> {};
+template <class Src, class M, class Q>
+struct query_detail::org_keys_in<InSubquery<Src, M, Q>>
+    : std::integral_constant<unsigned, Q::org_keys | detail::org_keys_of<query_detail::source_entity<Src>>> {};
+template <class Q>
+struct query_detail::binds_org<Exists<Q>> : std::bool_constant<Q::binds_org> {};
+template <class Src, class M, class Q>
+struct query_detail::binds_org<InSubquery<Src, M, Q>> : std::bool_constant<Q::binds_org> {};
 
 template <class Q>
   requires query_detail::is_query<Q>::value
@@ -808,7 +838,7 @@ struct ResetOnExit {
 // delivers rows one at a time where it would otherwise receive the whole result first
 // (PostgreSQL's single-row mode), for for_each_row.
 template <class Conn, class Q, class OnRow>
-void run(Conn& conn, const OrgId* org, const Q& q, bool stream, OnRow&& on_row) {
+void run(Conn& conn, const typename Q::org_type* org, const Q& q, bool stream, OnRow&& on_row) {
   using D = typename Conn::dialect;
   static_assert(Q::check_row());
   // Without an org, a query reading org-scoped tables runs in the platform scope (only the
@@ -822,7 +852,9 @@ void run(Conn& conn, const OrgId* org, const Q& q, bool stream, OnRow&& on_row) 
   const StatementLease lease(&s);
   ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
   int next = 1;
-  if (org) bind_value(s, next++, *org);
+  if constexpr (Q::binds_org) {
+    if (org) bind_value(s, next++, *org);
+  }
   q.bind(s, next);
   if constexpr (requires { s.stream_next_execution(); }) {
     if (stream) s.stream_next_execution();
@@ -836,9 +868,21 @@ constexpr void require_org_for() {
                 "tenantry: this query reads an org-scoped table: pass the org, fetch(conn, org, query); a read without an "
                 "org would return every tenant's rows");
 }
-template <class Q>
-constexpr void refuse_org_for() {
+/// The rules of fetch(conn, org, query); true when they hold (and the call compiles on).
+template <class Q, class O>
+constexpr bool refuse_org_for() {
   static_assert(Q::reads_org_scoped, "tenantry: this query reads only global tables: call fetch(conn, query), without an org");
+  static_assert(detail::one_org_key(Q::org_keys),
+                "tenantry: one statement cannot read tables of different org types (OrgId, TextOrgId, IntOrgId): "
+                "their org columns cannot be compared");
+  if constexpr (Q::reads_org_scoped && detail::one_org_key(Q::org_keys)) {
+    static_assert(std::is_same_v<O, typename Q::org_type>,
+                  "tenantry: an org id of one key type cannot stand for another (OrgId, TextOrgId, IntOrgId): pass the "
+                  "org type of the query's tables");
+    return std::is_same_v<O, typename Q::org_type>;
+  } else {
+    return false;
+  }
 }
 template <class Q>
 constexpr void require_platform_for() {
@@ -855,7 +899,7 @@ namespace query_detail {
 /// with the driver's statement on each row: the org checks, the org's database context and the
 /// runtime-dialect dispatch that for_each_row and fetch share.
 template <class Conn, class Q, class OnStmt>
-void each_row(Conn& conn, const OrgId* org, const Q& q, bool stream, OnStmt&& on_stmt) {
+void each_row(Conn& conn, const typename Q::org_type* org, const Q& q, bool stream, OnStmt&& on_stmt) {
   if constexpr (requires { conn.visit([](auto&) {}); }) {
     conn.visit([&](auto& c) { each_row(c, org, q, stream, on_stmt); });
   } else if (org != nullptr) {
@@ -869,7 +913,7 @@ void each_row(Conn& conn, const OrgId* org, const Q& q, bool stream, OnStmt&& on
 /// each_row in the platform scope: the query's org-scoped tables give their rows of no org only.
 template <class Conn, class Q, class OnStmt>
 void each_platform_row(Conn& conn, const Q& q, bool stream, OnStmt&& on_stmt) {
-  refuse_org_for<Q>();
+  (void)refuse_org_for<Q, typename Q::org_type>();
   if constexpr (requires { conn.visit([](auto&) {}); }) {
     conn.visit([&](auto& c) { each_platform_row(c, q, stream, on_stmt); });
   } else {
@@ -883,51 +927,54 @@ void each_platform_row(Conn& conn, const Q& q, bool stream, OnStmt&& on_stmt) {
 /// passed to f is reused for the next one (copy it to keep it). On SQLite the statement steps
 /// through the table; on PostgreSQL the driver receives the whole result first, so f may run
 /// other statements on the same connection. For a result too large for memory, stream_each_row.
-template <class Conn, class Q, class F>
-  requires query_detail::is_query<Q>::value
-void for_each_row(Conn& conn, const OrgId& org, const Q& q, F&& f) {
-  query_detail::refuse_org_for<Q>();
-  typename Q::row_type row{};
-  query_detail::each_row(conn, &org, q, false, [&](auto& s) {
-    Q::read_row(s, row);
-    f(std::as_const(row));
-  });
+/// `org` is of the org type of the query's tables (OrgId, TextOrgId or IntOrgId).
+template <class Conn, class O, class Q, class F>
+  requires query_detail::is_query<Q>::value && org_id_type<O>
+void for_each_row(Conn& conn, const O& org, const Q& q, F&& f) {
+  if constexpr (query_detail::refuse_org_for<Q, O>()) {  // else refused, with the rule
+    typename Q::row_type row{};
+    query_detail::each_row(conn, &org, q, false, [&](auto& s) {
+      Q::read_row(s, row);
+      f(std::as_const(row));
+    });
+  }
 }
 
 /// for_each_row in constant memory on every backend: on PostgreSQL the rows arrive one by one
 /// (libpq's single-row mode), so an export of any size never holds more than one row. While it
 /// runs, its PostgreSQL connection is busy: f cannot run other statements on it (UsageError);
 /// use another connection for them. Leaving early (an exception in f) reads and drops the rest.
-template <class Conn, class Q, class F>
-  requires query_detail::is_query<Q>::value
-void stream_each_row(Conn& conn, const OrgId& org, const Q& q, F&& f) {
-  query_detail::refuse_org_for<Q>();
-  typename Q::row_type row{};
-  query_detail::each_row(conn, &org, q, true, [&](auto& s) {
-    Q::read_row(s, row);
-    f(std::as_const(row));
-  });
+template <class Conn, class O, class Q, class F>
+  requires query_detail::is_query<Q>::value && org_id_type<O>
+void stream_each_row(Conn& conn, const O& org, const Q& q, F&& f) {
+  if constexpr (query_detail::refuse_org_for<Q, O>()) {
+    typename Q::row_type row{};
+    query_detail::each_row(conn, &org, q, true, [&](auto& s) {
+      Q::read_row(s, row);
+      f(std::as_const(row));
+    });
+  }
 }
 
 /// Every row of the query, for org `org`. Rows are decoded in place into the vector.
-template <class Conn, class Q>
-  requires query_detail::is_query<Q>::value
-std::vector<typename Q::row_type> fetch(Conn& conn, const OrgId& org, const Q& q) {
-  query_detail::refuse_org_for<Q>();
+template <class Conn, class O, class Q>
+  requires query_detail::is_query<Q>::value && org_id_type<O>
+std::vector<typename Q::row_type> fetch(Conn& conn, const O& org, const Q& q) {
   std::vector<typename Q::row_type> out;
-  query_detail::each_row(conn, &org, q, false, [&](auto& s) { Q::read_row(s, out.emplace_back()); });
+  if constexpr (query_detail::refuse_org_for<Q, O>())
+    query_detail::each_row(conn, &org, q, false, [&](auto& s) { Q::read_row(s, out.emplace_back()); });
   return out;
 }
 
 /// The first row of the query, if any (add limit(1) to tell the database).
-template <class Conn, class Q>
-  requires query_detail::is_query<Q>::value
-std::optional<typename Q::row_type> fetch_one(Conn& conn, const OrgId& org, const Q& q) {
-  query_detail::refuse_org_for<Q>();
+template <class Conn, class O, class Q>
+  requires query_detail::is_query<Q>::value && org_id_type<O>
+std::optional<typename Q::row_type> fetch_one(Conn& conn, const O& org, const Q& q) {
   std::optional<typename Q::row_type> out;
-  query_detail::each_row(conn, &org, q, false, [&](auto& s) {
-    if (!out) Q::read_row(s, out.emplace());
-  });
+  if constexpr (query_detail::refuse_org_for<Q, O>())
+    query_detail::each_row(conn, &org, q, false, [&](auto& s) {
+      if (!out) Q::read_row(s, out.emplace());
+    });
   return out;
 }
 
@@ -1058,13 +1105,16 @@ stmt::Statement describe_insert_select(const Into<Target, Ms...>& into, const Q&
 /// row can neither come from nor land in another org. Returns the number of rows inserted.
 template <class Target, class Conn, class Q, class... Ms>
   requires query_detail::is_query<Q>::value
-std::int64_t insert_select(Conn& conn, const OrgId& org, const Into<Target, Ms...>& into, const Q& q) {
+std::int64_t insert_select(Conn& conn, const org_id_of<Target>& org, const Into<Target, Ms...>& into, const Q& q) {
   static_assert(takes_org<Target> || !Q::reads_org_scoped,
                 "tenantry: INSERT ... SELECT from org-scoped tables into a global table would publish one org's rows to every org");
   static_assert(takes_org<Target> || Q::reads_org_scoped,
                 "tenantry: this INSERT ... SELECT touches only global tables: it takes no org");
   static_assert(std::tuple_size_v<decltype(q.outputs)> == sizeof...(Ms),
                 "tenantry: INSERT ... SELECT needs one selected output per column of into(...)");
+  static_assert(detail::one_org_key(detail::org_keys_of<Target> | Q::org_keys),
+                "tenantry: one statement cannot read tables of different org types (OrgId, TextOrgId, IntOrgId): "
+                "their org columns cannot be compared");
   static_assert(query_detail::check_into<Target, Q, Ms...>(std::make_index_sequence<sizeof...(Ms)>{}));
   if constexpr (requires { conn.visit([](auto&) {}); }) {
     return conn.visit([&](auto& c) { return insert_select(c, org, into, q); });
@@ -1077,7 +1127,7 @@ std::int64_t insert_select(Conn& conn, const OrgId& org, const Into<Target, Ms..
       const StatementLease lease(&s);
       query_detail::ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
       int next = 1;
-      bind_value(s, next++, org);
+      if constexpr (binds_org_param<Target> || Q::binds_org) bind_value(s, next++, org);
       q.bind(s, next);
       while (s.step()) {
       }

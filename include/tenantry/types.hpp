@@ -9,6 +9,7 @@
 //   float, double                            -> real
 //   bool                                     -> boolean
 //   Uuid, OrgId                              -> uuid      (TEXT in SQLite, UUID in PostgreSQL)
+//   TextOrgId / IntOrgId (text / int64 org keys) -> text / integer
 //   Timestamp                                -> timestamp (ISO-8601 TEXT / TIMESTAMPTZ)
 //   Json                                     -> json      (TEXT / JSONB)
 //   Bytes                                    -> blob      (BLOB / BYTEA)
@@ -20,6 +21,7 @@
 
 #include "tenantry/error.hpp"
 #include "tenantry/reflect.hpp"
+#include "tenantry/sha256.hpp"
 
 #include <array>
 #include <atomic>
@@ -238,20 +240,170 @@ struct Uuid {
 
 // ---- OrgId -----------------------------------------------------------------------------------
 
-/// The id of an organization (tenant). A field of this type makes an entity org-scoped: every
-/// repository operation on it then takes an OrgId first. It is a distinct type from Uuid so an
-/// org id cannot be passed where a row id is meant, or the other way round.
-struct OrgId {
-  Uuid value;
+namespace detail {
+template <class K>
+inline constexpr bool is_org_key = std::is_same_v<K, Uuid> || std::is_same_v<K, std::string> ||
+                                   std::is_same_v<K, std::int64_t>;
+template <class K>
+inline constexpr bool org_key_mismatch = false;
+}  // namespace detail
 
-  constexpr OrgId() = default;
-  constexpr explicit OrgId(Uuid v) noexcept : value(v) {}
-  static OrgId parse(std::string_view text) { return OrgId{Uuid::parse(text)}; }
-  static OrgId random() { return OrgId{Uuid::random()}; }
-  constexpr bool is_nil() const noexcept { return value.is_nil(); }
-  std::string to_string() const { return value.to_string(); }
-  friend constexpr auto operator<=>(const OrgId&, const OrgId&) = default;
+/// The longest text org key, in bytes (UTF-8): organization_id VARCHAR(64) holds every one.
+inline constexpr std::size_t max_text_org_key = 64;
+
+/// The id of an organization (tenant), keyed by Key: Uuid (OrgId, the default), std::string
+/// (TextOrgId: a slug such as "acme") or std::int64_t (IntOrgId). A field of one of these types
+/// makes an entity org-scoped, and its type is the entity's org type (org_id_of<E>): every
+/// repository operation on it then takes that type first. Each is a distinct type from its key,
+/// so an org id cannot be passed where a row id is meant, and from the other org types, so an
+/// org of one key type cannot be passed where another is meant (that does not compile).
+///
+/// Valid keys: any UUID but nil; text of 1 to max_text_org_key bytes of UTF-8 without control
+/// characters (U+0000-U+001F, U+007F); any integer but 0. The nil org (default-constructed: nil
+/// UUID, empty text, 0) is no tenant and every org-scoped call refuses it. A text or integer
+/// value is checked when constructed or parsed (ValueError), and again whenever it is bound or
+/// names a schema, so an invalid `value` assigned directly never reaches the database either.
+template <class Key>
+struct BasicOrgId {
+  static_assert(detail::is_org_key<Key>, "tenantry: an org key is tenantry::Uuid, std::string or std::int64_t");
+  using key_type = Key;
+  Key value{};
+
+  constexpr BasicOrgId() = default;
+  constexpr explicit BasicOrgId(Key v) : value(std::move(v)) {
+    if constexpr (!std::is_same_v<Key, Uuid>) {
+      if (!valid()) throw ValueError(invalid_message(value));
+    }
+  }
+  /// Never compiles: the org types are not interchangeable.
+  template <class Other>
+    requires(!std::is_same_v<Other, Key>)
+  BasicOrgId(const BasicOrgId<Other>&) {
+    static_assert(detail::org_key_mismatch<Other>,
+                  "tenantry: an org id of one key type cannot stand for another (OrgId, TextOrgId, IntOrgId): pass the "
+                  "entity's own org type, org_id_of<E>");
+  }
+
+  /// Parses the key's text form (a UUID, the slug itself, decimal digits); nullopt when it is
+  /// not a valid key.
+  static std::optional<BasicOrgId> try_parse(std::string_view text) {
+    if constexpr (std::is_same_v<Key, Uuid>) {
+      if (auto u = Uuid::try_parse(text)) return BasicOrgId{*u};
+    } else if constexpr (std::is_same_v<Key, std::string>) {
+      if (!text.empty() && problem(text).empty()) return BasicOrgId{std::string(text)};
+    } else {
+      std::int64_t v = 0;
+      if (text.empty() || text.size() > 20) return std::nullopt;
+      bool negative = text[0] == '-';
+      std::size_t i = negative ? 1 : 0;
+      if (i == text.size()) return std::nullopt;
+      for (; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c < '0' || c > '9') return std::nullopt;
+        const int d = c - '0';
+        if (negative ? v < (std::numeric_limits<std::int64_t>::min() + d) / 10
+                     : v > (std::numeric_limits<std::int64_t>::max() - d) / 10)
+          return std::nullopt;
+        v = negative ? v * 10 - d : v * 10 + d;
+      }
+      if (v != 0) return BasicOrgId{v};
+    }
+    return std::nullopt;
+  }
+  /// Parses like try_parse; throws ValueError saying what is wrong.
+  static BasicOrgId parse(std::string_view text) {
+    if constexpr (std::is_same_v<Key, Uuid>) {
+      return BasicOrgId{Uuid::parse(text)};
+    } else if constexpr (std::is_same_v<Key, std::string>) {
+      return BasicOrgId{std::string(text)};  // the constructor says what is wrong
+    } else {
+      if (auto o = try_parse(text)) return *o;
+      throw ValueError("tenantry: not an integer org id (nonzero, 64-bit): '" + std::string(text.substr(0, 64)) + "'");
+    }
+  }
+  /// A random org id (UUID keys only).
+  static BasicOrgId random()
+    requires std::is_same_v<Key, Uuid>
+  {
+    return BasicOrgId{Uuid::random()};
+  }
+  constexpr bool is_nil() const noexcept {
+    if constexpr (std::is_same_v<Key, Uuid>) return value.is_nil();
+    else if constexpr (std::is_same_v<Key, std::string>) return value.empty();
+    else return value == 0;
+  }
+  std::string to_string() const {
+    if constexpr (std::is_same_v<Key, Uuid>) return value.to_string();
+    else if constexpr (std::is_same_v<Key, std::string>) return value;
+    else return std::to_string(value);
+  }
+
+  /// Why `key` is not a valid non-nil text key ("" when it is one). Integer keys: "" unless 0.
+  static constexpr std::string_view problem(const auto& key) noexcept {
+    if constexpr (std::is_same_v<Key, std::string>) {
+      const std::string_view s(key);
+      if (s.empty()) return "it is empty";
+      if (s.size() > max_text_org_key) return "it is longer than 64 bytes";
+      for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == 0x7F) return "it contains a control character";
+        std::size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (n == 0 || i + n > s.size()) return "it is not UTF-8";
+        std::uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+        for (std::size_t k = 1; k < n; ++k) {
+          const auto b = static_cast<unsigned char>(s[i + k]);
+          if ((b & 0xC0) != 0x80) return "it is not UTF-8";
+          cp = (cp << 6) | (b & 0x3F);
+        }
+        const std::uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < least[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return "it is not UTF-8";
+        i += n;
+      }
+      return {};
+    } else if constexpr (std::is_same_v<Key, std::int64_t>) {
+      return key == 0 ? std::string_view("it is 0, the nil org") : std::string_view();
+    } else {
+      return key.is_nil() ? std::string_view("it is the nil UUID") : std::string_view();
+    }
+  }
+  /// True for a non-nil, valid key.
+  constexpr bool valid() const noexcept { return !is_nil() && problem(value).empty(); }
+  /// ValueError unless valid(); `what` says where the value was going ("(schema name)").
+  void check(std::string_view what = "") const {
+    if (!valid()) throw ValueError(invalid_message(value, what));
+  }
+
+  friend constexpr auto operator<=>(const BasicOrgId&, const BasicOrgId&) = default;
+
+  /// The ValueError message for an invalid `key`.
+  static std::string invalid_message(const Key& key, std::string_view what = "") {
+    std::string shown;
+    if constexpr (std::is_same_v<Key, std::string>) {
+      for (char c : std::string_view(key).substr(0, 64)) shown += (static_cast<unsigned char>(c) < 0x20 ? '?' : c);
+    } else if constexpr (std::is_same_v<Key, std::int64_t>) {
+      shown = std::to_string(key);
+    } else {
+      shown = key.to_string();
+    }
+    return "tenantry: invalid org id" + (what.empty() ? std::string() : " " + std::string(what)) + " '" + shown +
+           "': " + std::string(problem(key));
+  }
 };
+
+/// The org id of UUID-keyed entity sets (the default).
+using OrgId = BasicOrgId<Uuid>;
+/// The org id of entity sets keyed by a text slug (organization_id TEXT / VARCHAR(64)).
+using TextOrgId = BasicOrgId<std::string>;
+/// The org id of entity sets keyed by a 64-bit integer (organization_id BIGINT).
+using IntOrgId = BasicOrgId<std::int64_t>;
+
+/// True for OrgId, TextOrgId and IntOrgId.
+template <class T>
+struct is_org_id : std::false_type {};
+template <class K>
+struct is_org_id<BasicOrgId<K>> : std::true_type {};
+template <class T>
+concept org_id_type = is_org_id<std::remove_cvref_t<T>>::value;
 
 /// The PostgreSQL setting that row-level security policies read the current org from. Set with
 /// set_config(..., true), so it lasts until the end of the transaction and no longer.
@@ -287,14 +439,47 @@ inline constexpr PlatformScope platform{};
 inline constexpr std::string_view org_setting_missing = "tenantry: no org context (app.current_org_id is not set)";
 
 /// The PostgreSQL schema that holds an org's tables under the schema-per-org strategy
-/// (org_schema.hpp): "org_" and the 32 lowercase hex digits of the id. Made of [a-z0-9_] only
-/// and 36 bytes long, so it never needs escaping and is never truncated (limit 63).
+/// (org_schema.hpp), made of [a-z0-9_] only and at most 62 bytes (limit 63), so it never needs
+/// escaping, is never truncated, and no org id can inject anything into a schema name or a
+/// search_path. Injective per key type, and the prefixes keep the key types apart:
+///   OrgId      "org_" + the 32 lowercase hex digits of the UUID (36 bytes);
+///   IntOrgId   "org_i_" + the decimal value, "m" for a minus sign ("org_i_42", "org_i_m7");
+///   TextOrgId  "org_t_" + lowercase hex of the UTF-8 bytes, for keys up to 28 bytes (so
+///              "Acme" and "acme" get different schemas), else "org_h_" + the first 56 hex
+///              digits of the key's SHA-256 (224 bits: no two keys share a schema in practice).
+/// Throws ValueError for a nil or invalid org id.
 inline std::string org_schema_name(const OrgId& org) {
   char text[36];
   org.value.write(text);
   std::string out = "org_";
   for (char c : text)
     if (c != '-') out += c;
+  return out;
+}
+inline std::string org_schema_name(const IntOrgId& org) {
+  org.check("(schema name)");
+  std::string digits = std::to_string(org.value);
+  if (digits[0] == '-') digits[0] = 'm';
+  return "org_i_" + digits;
+}
+inline std::string org_schema_name(const TextOrgId& org) {
+  org.check("(schema name)");
+  constexpr char hex[] = "0123456789abcdef";
+  const auto append_hex = [&](std::string& out, const unsigned char* bytes, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      out += hex[bytes[i] >> 4];
+      out += hex[bytes[i] & 0x0F];
+    }
+  };
+  std::string out;
+  if (org.value.size() <= 28) {
+    out = "org_t_";
+    append_hex(out, reinterpret_cast<const unsigned char*>(org.value.data()), org.value.size());
+  } else {
+    out = "org_h_";
+    const auto digest = detail::sha256(org.value);
+    append_hex(out, digest.data(), 28);
+  }
   return out;
 }
 
@@ -836,6 +1021,34 @@ struct value_traits<OrgId> {
   static void bind(S& s, int i, const OrgId& v) { s.bind_uuid(i, v.value); }
   template <class S>
   static void read(S& s, int c, OrgId& out) { out.value = s.column_uuid(c); }
+};
+
+/// Text org keys are checked whenever they are bound: an invalid one is a ValueError and nothing
+/// is sent. (An empty one is refused too: org-scoped calls refuse the nil org before binding.)
+template <>
+struct value_traits<TextOrgId> {
+  static constexpr Kind kind = Kind::text;
+  static constexpr bool nullable = false;
+  template <class S>
+  static void bind(S& s, int i, const TextOrgId& v) {
+    if (!v.valid())
+      throw ValueError(TextOrgId::invalid_message(v.value, "bound to parameter " + std::to_string(i)) +
+                       "; nothing was sent");
+    s.bind_text(i, v.value);
+  }
+  template <class S>
+  static void read(S& s, int c, TextOrgId& out) { out.value.assign(s.column_text(c)); }
+};
+
+template <>
+struct value_traits<IntOrgId> {
+  static constexpr Kind kind = Kind::integer;
+  static constexpr bool nullable = false;
+  static constexpr int int_bytes = 8;
+  template <class S>
+  static void bind(S& s, int i, const IntOrgId& v) { s.bind_int(i, v.value); }
+  template <class S>
+  static void read(S& s, int c, IntOrgId& out) { out.value = s.column_int(c); }
 };
 
 template <>

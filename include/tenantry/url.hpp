@@ -144,6 +144,9 @@ inline std::string port_for_message(std::string_view port) {
 
 /// Checks a libpq port list ("5432" or "5432,5433"; in a URL each item may be "host:port").
 inline void check_ports(std::string_view url, std::string_view port) {
+  // A '@' cannot be in a port; what precedes it may be credentials, whose ',' and ':' must not
+  // steer which message is given either.
+  if (port.find('@') != std::string_view::npos) fail(url, "port " + port_for_message(port) + " is not a number");
   for (std::string_view rest = port;;) {
     const auto comma = rest.find(',');
     std::string_view one = rest.substr(0, comma);

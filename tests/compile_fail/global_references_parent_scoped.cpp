@@ -1,12 +1,7 @@
 // expect: a global entity cannot have a foreign key to an org-scoped entity
 // errors: 1
 // A global child of a parent-scoped row would be readable by every org.
-#include "queries/entities.hpp"
-
-#include <tenantry/schema.hpp>
-
-using namespace tenantry;
-using namespace qfx;
+#include "parent_scope.hpp"
 
 struct Rotation { Uuid id; Uuid secret_id; };
 template <> struct tenantry::entity<Rotation> {

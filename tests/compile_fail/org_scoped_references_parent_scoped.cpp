@@ -1,12 +1,7 @@
 // expect: an org-scoped entity cannot have a foreign key to an entity scoped through its parent
 // errors: 1
 // The database cannot pair the orgs of the two rows: org A's row could name org B's secret.
-#include "queries/entities.hpp"
-
-#include <tenantry/schema.hpp>
-
-using namespace tenantry;
-using namespace qfx;
+#include "parent_scope.hpp"
 
 struct Login { Uuid id; OrgId org_id; Uuid secret_id; };
 template <> struct tenantry::entity<Login> {

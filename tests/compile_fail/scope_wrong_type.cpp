@@ -1,4 +1,4 @@
-// expect: entity<T>::scope is tenantry::global, tenantry::Scope::org or tenantry::through<&T::fk>
+// expect: entity<T>::scope is tenantry::global, tenantry::Scope::org, tenantry::per_org_schema or tenantry::through<&T::fk>
 #include "support/entities.hpp"
 
 using namespace tenantry;

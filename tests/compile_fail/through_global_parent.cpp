@@ -1,12 +1,7 @@
 // expect: scope = tenantry::through<&T::fk> references a global entity
 // errors: 1
 // A global parent belongs to every org: its children would too.
-#include "queries/entities.hpp"
-
-#include <tenantry/schema.hpp>
-
-using namespace tenantry;
-using namespace qfx;
+#include "parent_scope.hpp"
 
 struct Secret { Uuid id; Uuid account_id; std::string password_hash; };
 template <> struct tenantry::entity<Secret> {

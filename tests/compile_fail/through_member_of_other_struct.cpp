@@ -1,12 +1,7 @@
 // expect: scope = tenantry::through<&T::fk> names a field of this entity
 // errors: 1
 // The foreign key of the scope is one of the entity's own fields.
-#include "queries/entities.hpp"
-
-#include <tenantry/schema.hpp>
-
-using namespace tenantry;
-using namespace qfx;
+#include "parent_scope.hpp"
 
 struct Secret { Uuid id; Uuid member_id; std::string password_hash; };
 template <> struct tenantry::entity<Secret> {

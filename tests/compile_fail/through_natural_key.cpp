@@ -1,12 +1,7 @@
 // expect: the primary key of an entity scoped through its parent must include the foreign key of its scope
 // errors: 1
 // A chosen text key is unique across every org: an insert tells one org which keys another uses.
-#include "queries/entities.hpp"
-
-#include <tenantry/schema.hpp>
-
-using namespace tenantry;
-using namespace qfx;
+#include "parent_scope.hpp"
 
 struct Secret { std::string name; Uuid member_id; std::string password_hash; };
 template <> struct tenantry::entity<Secret> {

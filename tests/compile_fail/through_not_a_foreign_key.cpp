@@ -1,12 +1,7 @@
 // expect: scope = tenantry::through<&T::fk> needs foreign_key\(&T::fk, &Parent::key\)
 // errors: 1
 // The parent row is what gives a row its org: without a declared foreign key there is none.
-#include "queries/entities.hpp"
-
-#include <tenantry/schema.hpp>
-
-using namespace tenantry;
-using namespace qfx;
+#include "parent_scope.hpp"
 
 struct Secret { Uuid id; Uuid member_id; std::string password_hash; };
 template <> struct tenantry::entity<Secret> {

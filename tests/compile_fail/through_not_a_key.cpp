@@ -2,12 +2,7 @@
 // errors: 1
 // Member::account_id is shared by the members of one account in every org: a child naming it
 // would belong to several orgs.
-#include "queries/entities.hpp"
-
-#include <tenantry/schema.hpp>
-
-using namespace tenantry;
-using namespace qfx;
+#include "parent_scope.hpp"
 
 struct Secret { Uuid id; Uuid account_id; std::string password_hash; };
 template <> struct tenantry::entity<Secret> {

@@ -1,12 +1,7 @@
 // expect: the field of scope = tenantry::through<&T::fk> cannot be std::optional
 // errors: 1
 // A row whose parent is NULL would belong to no org (and to every org's NOT EXISTS).
-#include "queries/entities.hpp"
-
-#include <tenantry/schema.hpp>
-
-using namespace tenantry;
-using namespace qfx;
+#include "parent_scope.hpp"
 
 struct Secret { Uuid id; std::optional<Uuid> member_id; std::string password_hash; };
 template <> struct tenantry::entity<Secret> {

@@ -1,12 +1,7 @@
 // expect: references org-scoped entities only through the foreign key of its scope
 // errors: 1
 // A second reference to an org-scoped row could name another org's row.
-#include "queries/entities.hpp"
-
-#include <tenantry/schema.hpp>
-
-using namespace tenantry;
-using namespace qfx;
+#include "parent_scope.hpp"
 
 struct Secret { Uuid id; Uuid member_id; Uuid role_id; };
 template <> struct tenantry::entity<Secret> {

@@ -1,12 +1,7 @@
 // expect: cannot be scoped through a foreign key to its own table
 // errors: 1
 // A row scoped through a row of its own table never reaches an org.
-#include "queries/entities.hpp"
-
-#include <tenantry/schema.hpp>
-
-using namespace tenantry;
-using namespace qfx;
+#include "parent_scope.hpp"
 
 struct Folder { Uuid id; Uuid parent_id; std::string name; };
 template <> struct tenantry::entity<Folder> {

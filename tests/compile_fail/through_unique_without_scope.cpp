@@ -1,12 +1,7 @@
 // expect: a UNIQUE or unique index of an entity scoped through its parent must include the foreign key of its scope
 // errors: 1
 // unique(hash) across every org: org A's insert of a hash org B holds fails, telling A that B has it.
-#include "queries/entities.hpp"
-
-#include <tenantry/schema.hpp>
-
-using namespace tenantry;
-using namespace qfx;
+#include "parent_scope.hpp"
 
 struct Secret { Uuid id; Uuid member_id; std::string password_hash; };
 template <> struct tenantry::entity<Secret> {

@@ -1,12 +1,7 @@
 // expect: an entity with an OrgId field is org-scoped: it cannot also be scoped through its parent
 // errors: 1
 // With an org column of its own, the entity is plainly org-scoped.
-#include "queries/entities.hpp"
-
-#include <tenantry/schema.hpp>
-
-using namespace tenantry;
-using namespace qfx;
+#include "parent_scope.hpp"
 
 struct Secret { Uuid id; OrgId org_id; Uuid member_id; std::string password_hash; };
 template <> struct tenantry::entity<Secret> {

@@ -19,8 +19,11 @@
 // org's tokens and, as the attack, under other orgs' tokens (which must write nothing and throw
 // OrgMismatch), read, listed, joined to their token and erased, and cascade with their token;
 // the whole secrets table is compared with the model at every checkpoint too.
+// A second run, run_text_model, does the same over a text-keyed entity set (TextOrgId slugs that
+// differ only in case, hold quotes and semicolons, are 64 bytes long or not ASCII) on SQLite,
+// PostgreSQL shared, row-level security and schema per org (tests/support/org_key_backends.hpp).
 //
-// A second model does the same for platform rows (types.hpp, PlatformScope): audit_events,
+// A third model does the same for platform rows (types.hpp, PlatformScope): audit_events,
 // whose org column is optional, holds rows of five orgs and rows of no org, and every operation
 // runs in a random one of the six scopes (tenantry::platform being the sixth), naming ids of
 // every scope and rows carrying a wrong scope. A leak is a row of another scope returned or
@@ -32,6 +35,7 @@
 // superuser nor BYPASSRLS, so the database's policy is in force under every operation.
 #include "support/backends.hpp"
 #include "support/platform_entities.hpp"
+#include "support/org_key_backends.hpp"
 
 #include <unistd.h>
 
@@ -1433,4 +1437,224 @@ TEMPLATE_TEST_CASE("isolation model: platform rows and five orgs, random operati
 TEMPLATE_TEST_CASE("isolation model: random operations over five orgs match the model, zero leaks",
                    "[parity][org][model]", ORG_ISOLATION_BACKENDS, PostgresRlsApp) {
   run_model<TestType>();
+}
+
+// ---- text org keys -----------------------------------------------------------------------------
+
+namespace {
+
+template <class B>
+void run_text_model() {
+  using namespace org_key_backends;
+  using P = org_keys::SlugProject;
+  const std::uint64_t seed = env_or("TENANTRY_MODEL_SEED", std::random_device{}());
+  const int ops = static_cast<int>(env_or("TENANTRY_MODEL_OPS", 3000) / 3);
+  INFO(B::name << ", text org keys: TENANTRY_MODEL_SEED=" << seed);
+  std::mt19937_64 rng(seed);
+  const auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  B db;
+  const std::vector<TextOrgId> orgs = {TextOrgId{"acme"}, TextOrgId{"Acme"},
+                                       TextOrgId{"x\"; DROP TABLE slug_projects; --"}, TextOrgId{std::string(64, 'z')},
+                                       TextOrgId{"caf\xc3\xa9"}};
+  for (const auto& o : orgs) db.add_org(o);
+  Repository<P, typename B::Dialect, typename B::Conn> projects{db.conn};
+  constexpr bool global_ids = !B::schemas;  // schema per org: ids are unique per org's table
+
+  using Key = std::pair<std::string, std::string>;  // (org, id)
+  std::map<Key, std::pair<std::string, std::int64_t>> model;  // -> (name, rank)
+  std::vector<std::string> ids;
+  int leaks = 0, mismatches = 0;
+  std::map<std::string, int> counts;
+  const auto fail = [&](const std::string& op, const std::string& what) {
+    ++mismatches;
+    if (mismatches <= 20) FAIL_CHECK(B::name << ": " << op << ": " << what);
+  };
+  const auto name_taken = [&](const std::string& org, const std::string& name, const std::string& except = {}) {
+    for (const auto& [k, v] : model)
+      if (k.first == org && v.first == name && k.second != except) return true;
+    return false;
+  };
+  const auto id_taken = [&](const std::string& org, const std::string& id) {
+    for (const auto& [k, v] : model)
+      if (k.second == id && (global_ids || k.first == org)) return true;
+    return false;
+  };
+  const auto probe = [&](const std::string& org) {
+    const int k = uniform(0, 9);
+    if (k < 4)
+      for (const auto& [key, v] : model)
+        if (key.first == org && uniform(0, 2) == 0) return key.second;
+    if (k < 9 && !ids.empty()) return ids[static_cast<std::size_t>(uniform(0, static_cast<int>(ids.size()) - 1))];
+    return Uuid::random().to_string();
+  };
+  const auto check_table = [&](const char* when) {
+    std::map<Key, std::pair<std::string, std::int64_t>> stored;
+    for (const auto& [o, id, name, rank] : db.stored_projects()) stored[{o, id}] = {name, rank};
+    for (const auto& [k, v] : stored)
+      if (!model.count(k)) {
+        ++leaks;
+        fail(when, "unexpected row " + k.second + " in org '" + k.first + "'");
+      } else if (model[k] != v) {
+        fail(when, "row " + k.second + " differs");
+      }
+    for (const auto& [k, v] : model)
+      if (!stored.count(k)) fail(when, "missing row " + k.second);
+  };
+
+  for (int op = 0; op < ops; ++op) {
+    const TextOrgId& org = orgs[static_cast<std::size_t>(uniform(0, static_cast<int>(orgs.size()) - 1))];
+    const std::string o = org.to_string();
+    const std::string name = "n" + std::to_string(uniform(0, 5));
+    const auto rank = static_cast<std::int64_t>(uniform(0, 9));
+    const int pick = uniform(0, 99);
+    try {
+      if (pick < 20) {
+        ++counts["insert"];
+        std::string id = Uuid::random().to_string();
+        if (uniform(0, 99) < 15 && !ids.empty()) id = ids[static_cast<std::size_t>(uniform(0, static_cast<int>(ids.size()) - 1))];
+        if (name_taken(o, name) || id_taken(o, id)) {
+          CHECK_THROWS_AS(projects.insert(org, P{Uuid::parse(id), {}, name, rank}), UniqueViolation);
+        } else {
+          projects.insert(org, P{Uuid::parse(id), {}, name, rank});
+          model[{o, id}] = {name, rank};
+          ids.push_back(id);
+        }
+      } else if (pick < 25) {
+        ++counts["insert naming another org"];
+        const TextOrgId& other = orgs[(static_cast<std::size_t>(uniform(1, 4)) + static_cast<std::size_t>(&org - orgs.data())) % orgs.size()];
+        try {
+          projects.insert(org, P{Uuid::random(), other, "x", 0});
+          ++leaks;
+          fail("insert naming another org", "accepted");
+        } catch (const OrgMismatch&) {
+        }
+      } else if (pick < 40) {
+        ++counts["find"];
+        const std::string id = probe(o);
+        const auto got = projects.find(org, Uuid::parse(id));
+        const auto it = model.find({o, id});
+        if (got && got->organization_id != org) ++leaks;
+        if (got.has_value() != (it != model.end())) {
+          if (got) ++leaks;
+          fail("find", id);
+        } else if (got && (got->name != it->second.first || got->rank != it->second.second)) {
+          fail("find", "row differs");
+        }
+      } else if (pick < 50) {
+        ++counts["list"];
+        std::vector<std::string> want;
+        for (const auto& [k, v] : model)
+          if (k.first == o) want.push_back(v.first);
+        std::sort(want.begin(), want.end());
+        std::vector<std::string> got;
+        for (const auto& p : projects.list(org, order_by(&P::name))) {
+          if (p.organization_id != org) ++leaks;
+          got.push_back(p.name);
+        }
+        if (got != want) fail("list", std::to_string(got.size()) + " rows, the model " + std::to_string(want.size()));
+      } else if (pick < 58) {
+        ++counts["count"];
+        std::int64_t want = 0;
+        for (const auto& [k, v] : model) want += k.first == o && (v.first == name || v.second >= rank);
+        const std::int64_t got = projects.count(org, col(&P::name) == name || col(&P::rank) >= rank);
+        if (got != want) {
+          if (got > want) ++leaks;
+          fail("count", std::to_string(got) + " vs " + std::to_string(want));
+        }
+      } else if (pick < 66) {
+        ++counts["set"];
+        const std::string id = probe(o);
+        const bool changed = projects.set(org, Uuid::parse(id), &P::rank, rank);
+        const auto it = model.find({o, id});
+        if (changed != (it != model.end())) {
+          if (changed) ++leaks;
+          fail("set", id);
+        }
+        if (it != model.end()) it->second.second = rank;
+      } else if (pick < 74) {
+        ++counts["update"];
+        const std::string id = probe(o);
+        const auto it = model.find({o, id});
+        const std::string keep = it != model.end() ? it->second.first : "fresh" + std::to_string(op);
+        const bool changed = projects.update(org, P{Uuid::parse(id), {}, keep, rank});  // nil org: the call's
+        if (changed != (it != model.end())) {
+          if (changed) ++leaks;
+          fail("update", id);
+        }
+        if (it != model.end()) it->second.second = rank;
+      } else if (pick < 82) {
+        ++counts["upsert on (org, name)"];
+        const std::string fresh = Uuid::random().to_string();
+        const P back = projects.upsert(org, P{Uuid::parse(fresh), {}, name, rank},
+                                       on_conflict(&P::organization_id, &P::name));
+        if (back.organization_id != org) ++leaks;
+        std::string id = fresh;
+        for (const auto& [k, v] : model)
+          if (k.first == o && v.first == name) id = k.second;
+        if (back.id.to_string() != id) fail("upsert", "hit another row");
+        if (id == fresh) ids.push_back(fresh);
+        model[{o, id}] = {name, rank};
+      } else if (pick < 90) {
+        ++counts["erase"];
+        const std::string id = probe(o);
+        const bool removed = projects.erase(org, Uuid::parse(id));
+        const bool want = model.erase({o, id}) > 0;
+        if (removed != want) {
+          if (removed) ++leaks;
+          fail("erase", id);
+        }
+      } else if (pick < 95) {
+        ++counts["erase_where"];
+        std::int64_t want = 0;
+        for (auto it = model.begin(); it != model.end();)
+          if (it->first.first == o && (it->second.second == rank || it->second.first == name)) {
+            it = model.erase(it);
+            ++want;
+          } else {
+            ++it;
+          }
+        const std::int64_t got = projects.erase_where(org, col(&P::rank) == rank || col(&P::name) == name);
+        if (got != want) {
+          if (got > want) ++leaks;
+          fail("erase_where", std::to_string(got) + " vs " + std::to_string(want));
+        }
+      } else {
+        ++counts["update_where"];
+        std::int64_t want = 0;
+        for (auto& [k, v] : model)
+          if (k.first == o && (v.first == name || v.second == rank)) {
+            v.second = 100 + rank;
+            ++want;
+          }
+        const std::int64_t got =
+            projects.update_where(org, col(&P::name) == name || col(&P::rank) == rank, assign(col(&P::rank), 100 + rank));
+        if (got != want) {
+          if (got > want) ++leaks;
+          fail("update_where", std::to_string(got) + " vs " + std::to_string(want));
+        }
+      }
+    } catch (const std::exception& e) {
+      FAIL(B::name << ": operation " << op << " (pick " << pick << ", org '" << o << "') threw: " << e.what());
+    }
+    if (op % 200 == 199) check_table("checkpoint");
+  }
+  check_table("end");
+  std::cout << "isolation model [" << B::name << ", text org keys] seed " << seed << ": " << ops << " operations, "
+            << model.size() << " rows in " << orgs.size() << " orgs, leaks " << leaks << ", other mismatches "
+            << mismatches - leaks << '\n';
+  CHECK(leaks == 0);
+  CHECK(mismatches == 0);
+  for (const char* op : {"insert", "insert naming another org", "find", "list", "count", "set", "update",
+                         "upsert on (org, name)", "erase", "erase_where", "update_where"})
+    CHECK(counts[op] > 0);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("isolation model: text org keys (two cases, quotes, 64 bytes, unicode) match the model, zero leaks",
+                   "[parity][org][model][org-keys]", org_key_backends::SqliteFile<org_key_backends::TextKeys>,
+                   org_key_backends::PostgresShared<org_key_backends::TextKeys>,
+                   org_key_backends::PostgresRls<org_key_backends::TextKeys>,
+                   org_key_backends::PostgresSchemas<org_key_backends::TextKeys>) {
+  run_text_model<TestType>();
 }

@@ -44,7 +44,8 @@ struct Recorder {
   explicit Recorder(std::chrono::nanoseconds slow_threshold = {}) {
     const auto copy = [](const StatementEvent& e) {
       return Seen{std::string(e.dialect),
-                  e.org != nullptr ? std::optional<OrgId>(*e.org) : std::nullopt,
+                  e.org != nullptr && e.org->get<OrgId>() != nullptr ? std::optional<OrgId>(*e.org->get<OrgId>())
+                                                                     : std::nullopt,
                   std::string(e.id),
                   std::string(e.text),
                   e.rows,

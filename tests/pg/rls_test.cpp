@@ -12,7 +12,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <libpq-fe.h>
+
+#include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 using namespace tenantry;
@@ -222,6 +226,165 @@ TEST_CASE("row-level security: insert_many of many rows under FORCE (no COPY: it
   CHECK_THROWS_AS(tokens.insert_many(db.b, more), UniqueViolation);
   CHECK(tokens.count(db.b) == 0);
   CHECK(tokens.count(db.a) == 700);
+}
+
+// ---- one round trip: a one-statement operation sends its org with it ------------------------------
+
+namespace {
+
+/// What f sends on c, from libpq's protocol trace: round trips (the server's ReadyForQuery
+/// messages, one per sync point) and statements executed (Bind and simple Query messages).
+struct Traffic {
+  int round_trips = 0, statements = 0;
+};
+template <class F>
+Traffic traffic(pg::Connection& c, F&& f) {
+  std::FILE* trace = std::tmpfile();
+  REQUIRE(trace != nullptr);
+  PQtrace(c.native(), trace);
+  PQsetTraceFlags(c.native(), PQTRACE_SUPPRESS_TIMESTAMPS);
+  const auto stop = [&] {
+    PQuntrace(c.native());
+    std::rewind(trace);
+  };
+  try {
+    f();
+  } catch (...) {
+    stop();
+    std::fclose(trace);
+    throw;
+  }
+  stop();
+  Traffic t;
+  char line[4096];
+  while (std::fgets(line, sizeof line, trace) != nullptr) {
+    const std::string_view l(line);
+    if (l.starts_with("B") && l.find("\tReadyForQuery") != std::string_view::npos) ++t.round_trips;
+    if (l.starts_with("F") && (l.find("\tBind\t") != std::string_view::npos || l.find("\tQuery\t") != std::string_view::npos))
+      ++t.statements;
+  }
+  std::fclose(trace);
+  return t;
+}
+
+std::vector<ApiToken> tokens_named(const std::string& prefix, int n) {
+  std::vector<ApiToken> rows;
+  for (int i = 0; i < n; ++i) rows.push_back(token(prefix + std::to_string(i)));
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("row-level security: a one-statement insert_many goes with its org in one round trip, scoped to it",
+          "[pg][tenancy][rls][insert_many]") {
+  RlsDatabase db;
+  pg::Connection owner(as_role(db.url, owner_role), pg::Options{.org_context = true});
+  Repository<ApiToken, PgDialect> tokens{owner};
+  auto warm = tokens_named("w", 3);
+  tokens.insert_many(db.a, warm);  // prepares the statement (its own round trip, once)
+
+  auto a_rows = tokens_named("a", 40);
+  const Traffic t = traffic(owner, [&] { tokens.insert_many(db.a, a_rows); });
+  // set_config and the INSERT in one pipeline: one round trip, two statements (it was six round
+  // trips: BEGIN, set_config, SAVEPOINT, INSERT, RELEASE, COMMIT).
+  CHECK(t.round_trips == 1);
+  CHECK(t.statements == 2);
+  CHECK(tokens.count(db.a) == 43);
+  CHECK(tokens.count(db.b) == 0);
+  // The setting ended with the statement's implicit transaction: the session holds no org.
+  CHECK(text(owner, "SELECT coalesce(current_setting('app.current_org_id', true), '')") == "");
+  CHECK_THROWS_AS(scalar(owner, "SELECT count(*) FROM api_tokens"), OrgContextMissing);
+
+  // Orgs interleaved on one connection: each batch lands in its own org only, even where the
+  // other org's keys are asked for.
+  for (int round = 0; round < 3; ++round) {
+    auto rb = tokens_named("b" + std::to_string(round) + "-", 5);
+    auto ra = tokens_named("a" + std::to_string(round) + "-", 5);
+    tokens.insert_many(db.b, rb);
+    tokens.insert_many(db.a, ra);
+    CHECK_FALSE(tokens.find(db.a, rb[0].id).has_value());
+    CHECK_FALSE(tokens.find(db.b, ra[0].id).has_value());
+    CHECK(tokens.find(db.b, rb[4].id).has_value());
+  }
+  CHECK(tokens.count(db.a) == 58);
+  CHECK(tokens.count(db.b) == 15);
+  // A row claiming the other org is refused before anything is sent.
+  auto wrong = tokens_named("x", 2);
+  wrong[1].org_id = db.b;
+  CHECK_THROWS_AS(tokens.insert_many(db.a, wrong), OrgMismatch);
+  CHECK(tokens.count(db.a) == 58);
+  CHECK(tokens.count(db.b) == 15);
+
+  // A failing batch writes nothing, and the connection goes on.
+  auto dup = tokens_named("d", 4);
+  dup[3].token_prefix = "d0";
+  CHECK_THROWS_AS(tokens.insert_many(db.b, dup), UniqueViolation);
+  CHECK(tokens.count(db.b) == 15);
+  CHECK(text(owner, "SELECT coalesce(current_setting('app.current_org_id', true), '')") == "");
+
+  // Inside the caller's transaction the org is set in it (and a rollback undoes the batch).
+  {
+    auto tx = owner.transaction();
+    auto in_tx = tokens_named("t", 4);
+    tokens.insert_many(db.b, in_tx);
+    CHECK(scalar(owner, "SELECT count(*) FROM api_tokens") == 19);  // the transaction's org: b
+  }
+  CHECK(tokens.count(db.b) == 15);
+}
+
+TEST_CASE("pipeline_org: one statement only; a second, a transaction or a stream is refused, never run without the org",
+          "[pg][tenancy][rls]") {
+  RlsDatabase db;
+  pg::Connection owner(as_role(db.url, owner_role), pg::Options{.org_context = true});
+  Repository<ApiToken, PgDialect> tokens{owner};
+  ApiToken ta = token("one");
+  tokens.insert(db.a, ta);
+  REQUIRE(owner.org_statement_pipelined(db.a));
+  {
+    const auto pipelined = owner.pipeline_org(db.a);
+    CHECK(scalar(owner, "SELECT count(*) FROM api_tokens") == 1);  // in org a
+    const Traffic second = traffic(owner, [&] {
+      CHECK_THROWS_AS(scalar(owner, "SELECT count(*) FROM api_tokens"), UsageError);
+      CHECK_THROWS_AS(owner.transaction(), UsageError);
+    });
+    CHECK(second.statements == 0);
+  }
+  // Over: statements run as before (without an org, the policy refuses them).
+  CHECK_THROWS_AS(scalar(owner, "SELECT count(*) FROM api_tokens"), OrgContextMissing);
+  // Not on connections without org_context, nor inside a transaction.
+  {
+    auto tx = owner.transaction();
+    CHECK_FALSE(owner.org_statement_pipelined(db.a));
+  }
+  pg::Connection plain(as_role(db.url, owner_role));
+  CHECK_FALSE(plain.org_statement_pipelined(db.a));
+  CHECK_THROWS_AS(plain.pipeline_org(db.a), UsageError);
+}
+
+TEST_CASE("insert_many of one statement outside a transaction: no BEGIN and COMMIT round trips", "[pg][insert_many]") {
+  RlsDatabase db;
+  pg::Connection owner(as_role(db.url, owner_role));
+  Repository<Organization, PgDialect> orgs{owner};
+  const auto org_rows = [](const std::string& prefix) {
+    std::vector<Organization> rows;
+    for (int i = 0; i < 20; ++i) {
+      const std::string slug = prefix + std::to_string(i);
+      rows.push_back(Organization{Uuid::random(), slug, slug, fixtures::OrgStatus::active, {}, Timestamp::now()});
+    }
+    return rows;
+  };
+  auto warm = org_rows("warm");
+  orgs.insert_many(warm);
+  auto rows = org_rows("one");
+  const Traffic t = traffic(owner, [&] { orgs.insert_many(rows); });
+  CHECK(t.round_trips == 1);
+  CHECK(t.statements == 1);
+  CHECK(orgs.count() == 42);
+  // Still all or nothing: a duplicate slug in the batch writes none of it.
+  auto dup = org_rows("dup");
+  dup[19].slug = "dup0";
+  CHECK_THROWS_AS(orgs.insert_many(dup), UniqueViolation);
+  CHECK(orgs.count() == 42);
 }
 
 // ---- verify_rls: the live catalog against the generated policies ---------------------------------

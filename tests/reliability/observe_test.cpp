@@ -58,7 +58,8 @@ struct Events {
   std::mutex m;
   std::vector<Seen> all, slow;
   static Seen copy(const StatementEvent& e) {
-    return {e.org ? std::optional<OrgId>(*e.org) : std::nullopt, std::string(e.text), e.error, e.duration};
+    return {e.org && e.org->get<OrgId>() ? std::optional<OrgId>(*e.org->get<OrgId>()) : std::nullopt,
+            std::string(e.text), e.error, e.duration};
   }
 };
 

@@ -247,6 +247,75 @@ TEST_CASE("PgBouncer: the org setting never leaks between clients (row-level sec
   }
 }
 
+// The one-round-trip form of a one-statement operation (insert_many of one batch): its
+// set_config(..., true) and its INSERT travel in one pipeline, which PgBouncer keeps on one
+// server session up to its sync. An attacker's view: two clients, each switching org on every
+// call, share server sessions; a pipeline that carried one org's setting into the other's
+// statement, or left it on the session, would put rows in the wrong org or let a read outside
+// any transaction see one.
+TEST_CASE("PgBouncer: a pipelined one-statement insert_many never spans two orgs",
+          "[reliability][pgbouncer][rls][insert_many]") {
+  const std::string direct = tenantry_test::pg_url();
+  const std::string bouncer = through_bouncer(direct);
+  rel::create_rls_tables(direct);
+  const std::string app_url = rel::as_role(bouncer, rel::rls_owner);
+  const pg::Options app_options{.server_prepared = false, .org_context = true};
+  const std::vector<OrgId> orgs{OrgId::random(), OrgId::random()};
+  const std::string setting = "SELECT coalesce(current_setting('app.current_org_id', true), '')";
+
+  std::vector<pg::Connection> clients;
+  for (int c = 0; c < 2; ++c) clients.emplace_back(app_url, app_options);
+  REQUIRE(clients[0].org_statement_pipelined(orgs[0]));
+  std::map<std::string, OrgId> written;  // name -> the org of the call that wrote it
+  std::set<std::int64_t> backends[2];
+  const int rounds = rel::scaled(30);
+  for (int round = 0; round < rounds; ++round) {
+    for (int c = 0; c < 2; ++c) {
+      pg::Connection& conn = clients[static_cast<std::size_t>(c)];
+      const OrgId& org = orgs[static_cast<std::size_t>((round + c) % 2)];
+      Repository<Item, PgDialect> items{conn};
+      std::vector<Item> batch(3);
+      for (std::size_t k = 0; k < batch.size(); ++k) {
+        Item& i = batch[k];
+        i.id = Uuid::random();
+        i.owner = "c" + std::to_string(c);
+        i.name = i.owner + "-" + std::to_string(round) + "-" + std::to_string(k);
+        i.version = 1;
+        written.emplace(i.name, org);
+      }
+      items.insert_many(org, batch);
+      backends[c].insert(rel::raw_int(conn, "SELECT pg_backend_pid()"));
+      INFO("client " << c << " round " << round);
+      // Nothing of the org stays on whatever server session ran the pipeline.
+      CHECK(rel::raw_text(clients[0], setting).empty());
+      CHECK(rel::raw_text(clients[1], setting).empty());
+      CHECK(rel::fails_without_org(clients[1 - c], "SELECT count(*) FROM rel_items"));
+    }
+  }
+  // Every row is in the org of the call that wrote it, and each org lists only its own.
+  pg::Connection admin(direct);
+  for (int o = 0; o < 2; ++o) {
+    Repository<Item, PgDialect> items{clients[0]};
+    const OrgId& org = orgs[static_cast<std::size_t>(o)];
+    std::size_t expected = 0;
+    for (const auto& [name, in] : written) expected += in == org ? 1 : 0;
+    const auto listed = items.list(org);
+    CHECK(listed.size() == expected);
+    for (const Item& i : listed) {
+      CHECK(i.org_id == org);
+      CHECK(written.at(i.name) == org);
+    }
+    CHECK(rel::raw_int(admin, "SELECT count(*) FROM rel_items WHERE org_id = '" + org.to_string() + "'") ==
+          static_cast<std::int64_t>(expected));
+  }
+  // The two clients did share server sessions (so a leak would have been seen by the other).
+  std::set<std::int64_t> shared;
+  for (auto pid : backends[0])
+    if (backends[1].count(pid)) shared.insert(pid);
+  INFO("server sessions: client 0 " << backends[0].size() << ", client 1 " << backends[1].size());
+  CHECK_FALSE(shared.empty());
+}
+
 // Not run by default: what happens with server-side prepared statements through transaction
 // pooling (PgBouncer before 1.21 does not track them). Prints the failures it observes.
 TEST_CASE("PgBouncer: observe server_prepared = true (not run by default)", "[.][pgbouncer][observe]") {

@@ -70,6 +70,7 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace tenantry {
@@ -77,6 +78,83 @@ struct PgDialect;
 }
 
 namespace tenantry::pg {
+
+namespace detail {
+/// The org type a callable takes when it has one non-template call operator (a lambda with a
+/// typed parameter, a function pointer, a std::function); void otherwise (a generic lambda).
+template <class F>
+struct org_parameter {
+  using type = void;
+};
+template <class F>
+  requires requires { &F::operator(); }
+struct org_parameter<F> : org_parameter<decltype(&F::operator())> {};
+template <class R, class A>
+struct org_parameter<R (*)(A)> {
+  using type = std::remove_cvref_t<A>;
+};
+template <class C, class R, class A>
+struct org_parameter<R (C::*)(A)> : org_parameter<R (*)(A)> {};
+template <class C, class R, class A>
+struct org_parameter<R (C::*)(A) const> : org_parameter<R (*)(A)> {};
+template <class C, class R, class A>
+struct org_parameter<R (C::*)(A) noexcept> : org_parameter<R (*)(A)> {};
+template <class C, class R, class A>
+struct org_parameter<R (C::*)(A) const noexcept> : org_parameter<R (*)(A)> {};
+
+/// True when F is meant for orgs of type O: it names O as its parameter, or it names none (a
+/// generic lambda) and can be called with one. Never by conversion: an org type does not
+/// convert to another.
+template <class F, class O>
+inline constexpr bool takes_org_type = std::is_same_v<typename org_parameter<F>::type, O> ||
+                                       (std::is_void_v<typename org_parameter<F>::type> &&
+                                        std::is_invocable_r_v<std::chrono::milliseconds, const F&, const O&>);
+}  // namespace detail
+
+/// Options::statement_timeout: the limit of each org, as one function per org type. Assigned
+/// from a function of OrgId, TextOrgId or IntOrgId (or a generic lambda, for all three). Asked
+/// for an org of a type it was not given a function for, it throws UsageError: an entity set
+/// keyed differently from the function never runs without the limit unnoticed.
+class OrgStatementTimeout {
+ public:
+  OrgStatementTimeout() = default;
+  template <class F>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, OrgStatementTimeout> &&
+             (detail::takes_org_type<std::remove_cvref_t<F>, OrgId> ||
+              detail::takes_org_type<std::remove_cvref_t<F>, TextOrgId> ||
+              detail::takes_org_type<std::remove_cvref_t<F>, IntOrgId>))
+  OrgStatementTimeout(F&& f) {  // NOLINT(google-explicit-constructor): assigned like a std::function
+    using Fn = std::remove_cvref_t<F>;
+    if constexpr (detail::takes_org_type<Fn, OrgId>) uuid_ = f;
+    if constexpr (detail::takes_org_type<Fn, TextOrgId>) text_ = f;
+    if constexpr (detail::takes_org_type<Fn, IntOrgId>) int_ = f;
+  }
+
+  /// True when a function is set (for any org type).
+  explicit operator bool() const noexcept { return uuid_ || text_ || int_; }
+
+  /// The limit of org (0: none); UsageError when no function takes its org type.
+  template <org_id_type O>
+  std::chrono::milliseconds operator()(const O& org) const {
+    const auto& fn = pick<O>();
+    if (!fn)
+      throw UsageError(std::string("tenantry: postgres: Options::statement_timeout has no function for ") +
+                       (std::is_same_v<O, OrgId> ? "OrgId" : std::is_same_v<O, TextOrgId> ? "TextOrgId" : "IntOrgId") +
+                       " orgs (it was set for another org type); org " + org.to_string() + " would run without its limit");
+    return fn(org);
+  }
+
+ private:
+  template <class O>
+  const std::function<std::chrono::milliseconds(const O&)>& pick() const noexcept {
+    if constexpr (std::is_same_v<O, OrgId>) return uuid_;
+    else if constexpr (std::is_same_v<O, TextOrgId>) return text_;
+    else return int_;
+  }
+  std::function<std::chrono::milliseconds(const OrgId&)> uuid_;
+  std::function<std::chrono::milliseconds(const TextOrgId&)> text_;
+  std::function<std::chrono::milliseconds(const IntOrgId&)> int_;
+};
 
 /// How a Connection talks to the server.
 struct Options {
@@ -112,8 +190,11 @@ struct Options {
   /// and throws StatementTimeout. Transaction-local, so nothing reaches the next transaction:
   /// not the next lease of a pooled connection, not another client behind PgBouncer in
   /// transaction mode. Within one transaction, an operation for an org without a limit after
-  /// one with a limit puts back the value the transaction began with.
-  std::function<std::chrono::milliseconds(const OrgId&)> statement_timeout{};
+  /// one with a limit puts back the value the transaction began with. Set it to a function of
+  /// the org type your entities use (`[](const OrgId&) {...}`, `[](const TextOrgId&) {...}`),
+  /// or a generic lambda for every type; an operation for an org type it does not take is a
+  /// UsageError (a limit is never skipped silently). See OrgStatementTimeout.
+  OrgStatementTimeout statement_timeout{};
 };
 
 /// Type OIDs from PostgreSQL's catalog (pg_type.dat); they are fixed across server versions.
@@ -166,6 +247,13 @@ struct Session {
   StatementStats stats;
   tenantry::detail::StatementWatch watch;  // observe.hpp
   bool streaming = false;  // a statement's streamed rows are pending (Statement::stream_next_execution)
+  // A one-statement operation's org (Connection::pipeline_org): while armed, the next execution
+  // sends set_config(app.current_org_id, org_text, true) before itself in one pipeline (one
+  // round trip, one implicit transaction); once that execution succeeded it is spent, and any
+  // further execution is refused instead of running without the org. Off outside such an operation.
+  enum class Prelude : std::uint8_t { off, armed, spent };
+  Prelude prelude = Prelude::off;
+  std::array<char, 36> prelude_org{};
 
   Session() = default;
   Session(const Session&) = delete;
@@ -285,16 +373,25 @@ inline Result exec_simple(Session& s, const char* sql) {
 
 // ---- binary wire formats: big-endian (network order) integers and IEEE floats ---------------
 
+// A byte swap and one copy (compilers do not turn the byte-at-a-time loop into that).
+template <class U>
+constexpr U to_big_endian(U v) noexcept {
+  static_assert(std::is_unsigned_v<U> && (sizeof(U) == 1 || sizeof(U) == 2 || sizeof(U) == 4 || sizeof(U) == 8));
+  if constexpr (std::endian::native == std::endian::big || sizeof(U) == 1) return v;
+  else if constexpr (sizeof(U) == 2) return __builtin_bswap16(v);
+  else if constexpr (sizeof(U) == 4) return __builtin_bswap32(v);
+  else return __builtin_bswap64(v);
+}
 template <class U>
 inline void put_be(char* out, U v) noexcept {
-  for (std::size_t i = 0; i < sizeof(U); ++i) out[i] = static_cast<char>(v >> (8 * (sizeof(U) - 1 - i)));
+  v = to_big_endian(v);
+  std::memcpy(out, &v, sizeof(U));
 }
 template <class U>
 inline U get_be(const char* p) noexcept {
-  U v = 0;
-  for (std::size_t i = 0; i < sizeof(U); ++i)
-    v = static_cast<U>((v << 8) | static_cast<U>(static_cast<unsigned char>(p[i])));
-  return v;
+  U v;
+  std::memcpy(&v, p, sizeof(U));
+  return to_big_endian(v);
 }
 
 /// Text-like types whose binary form is just the text bytes, so text bound to them needs neither
@@ -372,6 +469,9 @@ inline std::string type_label(Oid t) {
 /// without allocating.
 class Statement {
  public:
+  /// The dialect a value type may need to know when it binds (Decimal<P, S>, sql_types.hpp).
+  static constexpr bool is_postgres = true;
+
   Statement(detail::Session& session, const Sql& sql) : session_(&session) {
     if (sql.text == nullptr) throw UsageError("tenantry: postgres: prepare() of an empty Sql");
     sql_ = sql.text;
@@ -383,10 +483,28 @@ class Statement {
 
   // ---- binding (1-based) ----------------------------------------------------------------------
   void bind_null(int i) { bind(i, Value::null, [](Param&) {}); }
-  void bind_int(int i, std::int64_t v) { bind(i, Value::integer, [&](Param& p) { p.i = v; }); }
+  void bind_int(int i, std::int64_t v) {
+    if (Param* p = natural_slot(i, oid::int8)) [[likely]] {
+      p->value = Value::integer;
+      p->i = v;
+      return put_small(*p, 8, [&](char* o) { detail::put_be(o, static_cast<std::uint64_t>(v)); });
+    }
+    bind(i, Value::integer, [&](Param& p) { p.i = v; });
+  }
   void bind_double(int i, double v) { bind(i, Value::real, [&](Param& p) { p.d = v; }); }
   void bind_bool(int i, bool v) { bind(i, Value::boolean, [&](Param& p) { p.i = v ? 1 : 0; }); }
-  void bind_text(int i, std::string_view v) { bind(i, Value::text, [&](Param& p) { p.ext = sized_bytes(v); }); }
+  void bind_text(int i, std::string_view v) {
+    // The common case first: a text column, the caller's bytes sent as they are.
+    if (Param* p = natural_slot(i, oid::text)) [[likely]] {
+      if (v.size() >= static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
+          (!v.empty() && std::memchr(v.data(), '\0', v.size()) != nullptr)) [[unlikely]]
+        return bind(i, Value::text, [&](Param& q) { q.ext = sized_bytes(v); });  // its error
+      p->value = Value::text;
+      p->ext = v.data() != nullptr ? v : std::string_view("", 0);
+      return external(*p);
+    }
+    bind(i, Value::text, [&](Param& p) { p.ext = sized_bytes(v); });
+  }
   /// JSON text: refused with ValueError unless it is one JSON document (json_error()).
   void bind_json(int i, std::string_view v) {
     tenantry::detail::require_json(v, i);
@@ -396,11 +514,23 @@ class Statement {
     const std::string_view bytes(reinterpret_cast<const char*>(v.data()), v.size());
     bind(i, Value::blob, [&](Param& p) { p.ext = sized_bytes(bytes); });
   }
-  void bind_uuid(int i, const Uuid& v) { bind(i, Value::uuid, [&](Param& p) { p.uuid = v.bytes; }); }
+  void bind_uuid(int i, const Uuid& v) {
+    if (Param* p = natural_slot(i, oid::uuid)) [[likely]] {
+      p->value = Value::uuid;
+      p->uuid = v.bytes;
+      return put_small(*p, 16, [&](char* o) { std::memcpy(o, v.bytes.data(), 16); });
+    }
+    bind(i, Value::uuid, [&](Param& p) { p.uuid = v.bytes; });
+  }
   void bind_timestamp(int i, Timestamp v) {
     // The same range SQLite's ISO text can hold, so a value is storable in both or in neither.
     if (v.micros < Timestamp::min_micros || v.micros > Timestamp::max_micros)
       throw ValueError("tenantry: timestamp outside years 0001-9999: " + std::to_string(v.micros) + " us");
+    if (Param* p = natural_slot(i, oid::timestamptz)) [[likely]] {
+      p->value = Value::timestamp;
+      p->i = v.micros;
+      return timestamp_binary(*p);
+    }
     bind(i, Value::timestamp, [&](Param& p) { p.i = v.micros; });
   }
 
@@ -421,9 +551,9 @@ class Statement {
   /// Rows affected by the last execution (INSERT/UPDATE/DELETE/MERGE; rows returned for SELECT).
   std::int64_t changes() const {
     if (!result_) return 0;
-    const std::string_view n = PQcmdTuples(result_.get());
+    // PQcmdTuples: the count's decimal digits, or "" for commands without one.
     std::int64_t v = 0;
-    std::from_chars(n.data(), n.data() + n.size(), v);
+    for (const char* d = PQcmdTuples(result_.get()); *d >= '0' && *d <= '9'; ++d) v = v * 10 + (*d - '0');
     return v;
   }
 
@@ -482,6 +612,58 @@ class Statement {
     const std::string_view t = text_of(v);
     return {reinterpret_cast<const std::byte*>(t.data()), t.size()};
   }
+  /// A number as decimal text, for the exact decimal types (Decimal<P, S>, sql_types.hpp): a
+  /// numeric exactly, with its scale's decimals, as the server prints it ("-12.30"); an integer as
+  /// its digits; a float4/float8 as the shortest text that reads back as the same value; text-like
+  /// types as stored. NaN and infinities are ValueErrors. Valid until the next call or reset().
+  std::string_view column_number_text(int c) const {
+    const Cell v = cell(c, "a number");
+    std::string& text = scratch_;
+    char buf[40];
+    std::to_chars_result r{buf, std::errc{}};
+    switch (v.type) {
+      case oid::numeric: {
+        const Numeric n = numeric(v);
+        const int dscale = static_cast<std::int16_t>(detail::get_be<std::uint16_t>(v.data + 6));
+        // Digit group k is worth 10000^(weight - k): the integer part is groups 0..weight.
+        const auto group = [&](int k) { return k >= 0 && k < n.ndigits ? n.digit(k) : 0; };
+        text.assign(n.sign == 0x4000 ? "-" : "");
+        if (n.weight < 0) text += '0';
+        for (int k = 0; k <= n.weight; ++k) {
+          const std::string g = std::to_string(group(k));
+          if (k > 0) text.append(4 - g.size(), '0');
+          text += g;
+        }
+        if (dscale > 0) {
+          text += '.';
+          std::string fraction;
+          for (int k = n.weight + 1; static_cast<int>(fraction.size()) < dscale; ++k) {
+            const std::string g = std::to_string(group(k));
+            fraction.append(4 - g.size(), '0');
+            fraction += g;
+          }
+          text.append(fraction, 0, static_cast<std::size_t>(dscale));
+        }
+        return text;
+      }
+      case oid::int8:
+      case oid::int4:
+      case oid::int2: r = std::to_chars(buf, buf + sizeof buf, column_int(c)); break;
+      case oid::float8:
+      case oid::float4: {
+        const double d = column_double(c);
+        if (!std::isfinite(d)) throw ValueError("tenantry: column '" + column_name(c) + "' holds a NaN or infinity");
+        r = v.type == oid::float4 ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(d))
+                                  : std::to_chars(buf, buf + sizeof buf, d);
+        break;
+      }
+      default:
+        if (!detail::readable_as_text(v.type)) mistyped(v, "a number");
+        return text_of(v);
+    }
+    text.assign(buf, r.ptr);
+    return text;
+  }
   Uuid column_uuid(int c) const {
     const Cell v = cell(c, "a UUID");
     if (v.type == oid::uuid || (v.type == oid::bytea && v.size == 16)) {
@@ -532,9 +714,9 @@ class Statement {
     if (observed_.state() != tenantry::detail::Execution::State::idle) [[unlikely]] end_observed_at_reset();
     if (stream_ != Stream::off) end_stream();
     result_.reset();
-    row_ = rows_ = 0;
+    row_ = rows_ = columns_ = 0;
     for (Param& p : params_) p.clear();
-    kept_.clear();
+    if (!kept_.empty()) kept_.clear();
   }
 
   /// Keeps `value` alive until reset() and returns a view of it, for binding a temporary.
@@ -635,6 +817,7 @@ class Statement {
   /// so bind_value(elements, 0, v) binds any storable value as the next element.
   class ArrayElements {
    public:
+    static constexpr bool is_postgres = true;
     void bind_null(int) { add(Value::null, [](Param&) {}); }
     void bind_int(int, std::int64_t v) { add(Value::integer, [&](Param& p) { p.i = v; }); }
     void bind_double(int, double v) { add(Value::real, [&](Param& p) { p.d = v; }); }
@@ -693,6 +876,18 @@ class Statement {
     }
   }
 
+  /// Parameter i's slot when the statement is prepared and the server described the parameter
+  /// as `type`, the one type a bind_* call's value is sent as without conversion (its fast
+  /// path: the same wire form encode() would choose, without the general dispatch); else null.
+  Param* natural_slot(int i, Oid type) noexcept {
+    const std::size_t index = static_cast<std::size_t>(i) - 1;
+    if (!session_->server_prepared || index >= params_.size() || param_types_[index] != type) return nullptr;
+    Param& p = params_[index];
+    p.type = 0;
+    p.ext = {};
+    return &p;
+  }
+
   /// libpq takes lengths as int (and the server's limit for one value is 1 GB anyway).
   static std::string_view sized_bytes(std::string_view v) {
     if (v.data() == nullptr) return std::string_view("", 0);  // a null pointer would be sent as NULL
@@ -702,6 +897,12 @@ class Statement {
   }
 
   Param& slot(int i) {
+    const std::size_t index = static_cast<std::size_t>(i) - 1;  // i < 1 wraps past any size
+    if (index < params_.size()) [[likely]]
+      return params_[index];
+    return grow_slot(i);
+  }
+  [[gnu::noinline]] Param& grow_slot(int i) {
     if (i < 1) throw UsageError("tenantry: postgres: parameter index " + std::to_string(i) + " (indexes start at 1)");
     const auto index = static_cast<std::size_t>(i - 1);
     if (session_->server_prepared) {
@@ -1145,6 +1346,8 @@ class Statement {
     bool same = param_types_.size() == static_cast<std::size_t>(n);
     for (int k = 0; same && k < n; ++k) same = param_types_[static_cast<std::size_t>(k)] == PQparamtype(d, k);
     described_columns_ = PQnfields(d);
+    described_types_.resize(static_cast<std::size_t>(described_columns_));
+    for (int c = 0; c < described_columns_; ++c) described_types_[static_cast<std::size_t>(c)] = PQftype(d, c);
     prepared_ = true;
     if (same) return;
     param_types_.resize(static_cast<std::size_t>(n));
@@ -1168,41 +1371,110 @@ class Statement {
       PQclear(PQexec(s.conn, "ROLLBACK"));
   }
 
+  /// Fills the arrays handed to libpq from the bound parameters; returns their count.
+  int gather_params() {
+    const std::size_t n = params_.size();
+    if (values_.size() != n) [[unlikely]] {
+      values_.resize(n);
+      lengths_.resize(n);
+      formats_.resize(n);
+      types_.resize(n);
+    }
+    const Param* p = params_.data();
+    const char** values = values_.data();
+    int* lengths = lengths_.data();
+    int* formats = formats_.data();
+    for (std::size_t k = 0; k < n; ++k) {
+      values[k] = p[k].data();
+      lengths[k] = p[k].length;
+      formats[k] = p[k].format;
+    }
+    // Types travel only without server-side preparation (PQexecParams).
+    if (!session_->server_prepared)
+      for (std::size_t k = 0; k < n; ++k) types_[k] = p[k].type;
+    return static_cast<int>(n);
+  }
+
   /// Sends the execution with the bound parameters; results in binary (exact values, decoded per
   /// column type, see the file comment).
   detail::Result send() {
     detail::Session& s = *session_;
-    const std::size_t n = params_.size();
-    values_.resize(n);
-    lengths_.resize(n);
-    formats_.resize(n);
-    types_.resize(n);
-    for (std::size_t k = 0; k < n; ++k) {
-      values_[k] = params_[k].data();
-      lengths_[k] = params_[k].length;
-      formats_[k] = params_[k].format;
-      types_[k] = params_[k].type;
-    }
-    const int count = static_cast<int>(n);
+    if (s.prelude == detail::Session::Prelude::armed) [[unlikely]]
+      return send_with_org();
+    const int count = gather_params();
     return detail::Result(s.server_prepared ? PQexecPrepared(s.conn, name_.c_str(), count, values_.data(),
                                                              lengths_.data(), formats_.data(), 1)
                                             : PQexecParams(s.conn, sql_->c_str(), count, types_.data(), values_.data(),
                                                            lengths_.data(), formats_.data(), 1));
   }
 
+#ifdef LIBPQ_HAS_PIPELINING
+  /// send() for an armed prelude: set_config(org setting, org, true) and this execution in one
+  /// libpq pipeline with one sync, so one round trip and one implicit transaction (an explicit
+  /// one when the caller's is open): the setting holds for exactly this statement and ends
+  /// with it, as it would with the transaction of in_org_context. The set_config goes as an
+  /// unnamed statement, so no server session ever lacks it (PgBouncer in transaction mode keeps
+  /// the whole pipeline, up to its sync, on one server session). When it fails, the statement is
+  /// skipped by the server and its error is thrown.
+  detail::Result send_with_org() {
+    detail::Session& s = *session_;
+    static const std::string set_sql = "SELECT set_config('" + std::string(org_setting) + "', $1, true)";
+    const int count = gather_params();
+    const char* const org_value[] = {s.prelude_org.data()};
+    const int org_length[] = {static_cast<int>(s.prelude_org.size())};
+    const int org_format[] = {1};  // the text's bytes, no NUL needed
+    const bool sent =
+        PQenterPipelineMode(s.conn) == 1 &&
+        PQsendQueryParams(s.conn, set_sql.c_str(), 1, nullptr, org_value, org_length, org_format, 1) == 1 &&
+        (s.server_prepared ? PQsendQueryPrepared(s.conn, name_.c_str(), count, values_.data(), lengths_.data(),
+                                                 formats_.data(), 1)
+                           : PQsendQueryParams(s.conn, sql_->c_str(), count, types_.data(), values_.data(),
+                                               lengths_.data(), formats_.data(), 1)) == 1 &&
+        PQpipelineSync(s.conn) == 1;
+    if (!sent) {
+      if (PQpipelineStatus(s.conn) != PQ_PIPELINE_OFF) {
+        while (PGresult* r = PQgetResult(s.conn)) PQclear(r);
+        PQexitPipelineMode(s.conn);
+      }
+      if (s.broken.empty()) s.broken = detail::trimmed(PQerrorMessage(s.conn));
+      throw ConnectionError("tenantry: postgres: cannot send to the server (" + s.broken + ")", "08006");
+    }
+    // Each command's first PGresult, then the sync point.
+    detail::Result set, mine;
+    for (detail::Result* out : {&set, &mine}) {
+      while (PGresult* r = PQgetResult(s.conn)) {
+        if (!*out) out->reset(r);
+        else PQclear(r);
+      }
+    }
+    PQclear(PQgetResult(s.conn));  // PGRES_PIPELINE_SYNC (null when the connection is gone)
+    PQexitPipelineMode(s.conn);
+    if (!set || PQresultStatus(set.get()) != PGRES_TUPLES_OK) detail::throw_error(s, set.get(), set_sql);
+    return mine;
+  }
+#else
+  detail::Result send_with_org() { throw UsageError("tenantry: postgres: libpq without pipeline mode"); }
+#endif
+
   static bool succeeded(const detail::Result& r) noexcept {
     const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
     return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY;
   }
 
-  void take(detail::Result r) noexcept {
+  void take(detail::Result r) {
+    if (session_->prelude == detail::Session::Prelude::armed) session_->prelude = detail::Session::Prelude::spent;
     rows_ = PQntuples(r.get());
     result_ = std::move(r);
+    read_columns();
   }
 
   void execute() {
     detail::Session& s = *session_;
     s.ensure_usable();
+    if (s.prelude == detail::Session::Prelude::spent) [[unlikely]]
+      throw UsageError("tenantry: postgres: a second statement in an operation sent as one statement with its org "
+                       "context (Connection::pipeline_org); nothing was sent (" +
+                       std::string(sql_->substr(0, 200)) + ")");
     if (s.server_prepared && !prepared_) prepare_on_server();
     detail::Result r = send();
     if (succeeded(r)) return take(std::move(r));
@@ -1239,26 +1511,8 @@ class Statement {
 
   // ---- observation (observe.hpp): only with an observer installed ----------------------------
   [[gnu::noinline]] bool observed_step() {
-    observed_.stepping = true;
-    struct Done {
-      bool& stepping;
-      ~Done() { stepping = false; }
-    } done{observed_.stepping};
-    tenantry::detail::StatementWatch& w = session_->watch;
-    if (w.in_hook || observed_.state() == tenantry::detail::Execution::State::ended) return step();
-    if (observed_.state() == tenantry::detail::Execution::State::idle) observed_.begin(w);
-    try {
-      const bool row = step();
-      if (row) observed_.row();
-      else end_observed(false, nullptr);
-      return row;
-    } catch (const std::exception& e) {
-      end_observed(true, &e);
-      throw;
-    } catch (...) {
-      end_observed(true, nullptr);
-      throw;
-    }
+    return observed_.observe_step(
+        session_->watch, [&] { return step(); }, [&](bool failed, const std::exception* e) { end_observed(failed, e); });
   }
   [[gnu::noinline]] void end_observed_at_reset() noexcept {
     end_observed(false, nullptr);
@@ -1290,7 +1544,7 @@ class Statement {
     row_ = 0;
     if (status == PGRES_SINGLE_TUPLE) {
       rows_ = 1;
-      ++streamed_;
+      if (streamed_++ == 0) read_columns();  // every row of the query has the same columns
       return true;
     }
     rows_ = 0;
@@ -1318,19 +1572,11 @@ class Statement {
   void stream_send() {
     detail::Session& s = *session_;
     s.ensure_usable();
+    if (s.prelude != detail::Session::Prelude::off) [[unlikely]]
+      throw UsageError("tenantry: postgres: a streamed query cannot be sent with its org context in one pipeline "
+                       "(Connection::pipeline_org); run it in a transaction");
     if (s.server_prepared && !prepared_) prepare_on_server();
-    const std::size_t n = params_.size();
-    values_.resize(n);
-    lengths_.resize(n);
-    formats_.resize(n);
-    types_.resize(n);
-    for (std::size_t k = 0; k < n; ++k) {
-      values_[k] = params_[k].data();
-      lengths_[k] = params_[k].length;
-      formats_[k] = params_[k].format;
-      types_[k] = params_[k].type;
-    }
-    const int count = static_cast<int>(n);
+    const int count = gather_params();
     const int sent = s.server_prepared ? PQsendQueryPrepared(s.conn, name_.c_str(), count, values_.data(),
                                                              lengths_.data(), formats_.data(), 1)
                                        : PQsendQueryParams(s.conn, sql_->c_str(), count, types_.data(), values_.data(),
@@ -1355,47 +1601,79 @@ class Statement {
 
   // ---- decoding ------------------------------------------------------------------------------
 
+  /// The current result's column count and types, read from libpq once per result rather than
+  /// once per cell.
+  /// A prepared statement's results have the columns its description gave (the server refuses
+  /// to run it otherwise: "cached plan must not change result type"), so those are not asked
+  /// for again.
+  void read_columns() {
+    const PGresult* r = result_.get();
+    columns_ = PQnfields(r);
+    if (prepared_ && columns_ == described_columns_) [[likely]] {
+      column_type_ = described_types_.data();
+      return;
+    }
+    column_types_.resize(static_cast<std::size_t>(columns_));
+    for (int c = 0; c < columns_; ++c) column_types_[static_cast<std::size_t>(c)] = PQftype(r, c);
+    column_type_ = column_types_.data();
+  }
+
   void check_cell(int c) const {
+    // rows_ is 0 without a result; an unsigned c below 0 is above any column count.
+    if (row_ >= rows_ || static_cast<unsigned>(c) >= static_cast<unsigned>(columns_)) [[unlikely]]
+      bad_cell(c);
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void bad_cell(int c) const {
     if (!result_ || row_ >= rows_)
       throw UsageError("tenantry: postgres: column read without a current row (step() must return true first)");
-    if (c < 0 || c >= PQnfields(result_.get()))
-      throw UsageError("tenantry: postgres: column " + std::to_string(c) + " out of range: the result has " +
-                       std::to_string(PQnfields(result_.get())) + " columns");
+    throw UsageError("tenantry: postgres: column " + std::to_string(c) + " out of range: the result has " +
+                     std::to_string(PQnfields(result_.get())) + " columns");
   }
   /// The current row's value in column c; throws ValueError for NULL (the caller wanted `what`).
+  // The checks stay inline and their errors out of line, so that the readers inline into a
+  // repository's row loop.
   Cell cell(int c, const char* what) const {
     const Cell v = cell_or_null(c);
-    if (v.data == nullptr) throw ValueError("tenantry: column '" + column_name(c) + "' is NULL, expected " + what);
+    if (v.data == nullptr) [[unlikely]]
+      null_cell(c, what);
     return v;
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void null_cell(int c, const char* what) const {
+    throw ValueError("tenantry: column '" + column_name(c) + "' is NULL, expected " + what);
   }
   /// The current row's value in column c, with a null data pointer for NULL. libpq gives a NULL
   /// cell length 0, so only an empty value needs PQgetisnull.
   Cell cell_or_null(int c) const {
     check_cell(c);
     const PGresult* r = result_.get();
-    Cell v{PQgetvalue(r, row_, c), PQgetlength(r, row_, c), PQftype(r, c), c};
+    Cell v{PQgetvalue(r, row_, c), PQgetlength(r, row_, c), column_type_[c], c};
     if (v.size == 0 && PQgetisnull(r, row_, c) != 0) v.data = nullptr;
     return v;
   }
   const char* sized(const Cell& v, int size) const {
-    if (v.size != size)
-      throw ValueError("tenantry: column '" + column_name(v.column) + "' (" + detail::type_label(v.type) +
-                       ") holds a malformed value of " + std::to_string(v.size) + " bytes");
+    if (v.size != size) [[unlikely]]
+      malformed(v);
     return v.data;
   }
+  [[noreturn, gnu::cold, gnu::noinline]] void malformed(const Cell& v) const {
+    throw ValueError("tenantry: column '" + column_name(v.column) + "' (" + detail::type_label(v.type) +
+                     ") holds a malformed value of " + std::to_string(v.size) + " bytes");
+  }
   std::string_view text_of(const Cell& v) const {
-    if (v.type == oid::jsonb) {
-      if (v.size < 1 || v.data[0] != 1)
-        throw ValueError("tenantry: column '" + column_name(v.column) + "' holds jsonb in an unknown binary version");
+    if (v.type == oid::jsonb) [[unlikely]] {
+      if (v.size < 1 || v.data[0] != 1) unknown_jsonb(v);
       return {v.data + 1, static_cast<std::size_t>(v.size - 1)};
     }
     return {v.data, static_cast<std::size_t>(v.size)};
   }
-  [[noreturn]] void mistyped(const Cell& v, const char* expected) const {
+  [[noreturn, gnu::cold, gnu::noinline]] void unknown_jsonb(const Cell& v) const {
+    throw ValueError("tenantry: column '" + column_name(v.column) + "' holds jsonb in an unknown binary version");
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void mistyped(const Cell& v, const char* expected) const {
     throw ValueError("tenantry: column '" + column_name(v.column) + "' holds " + detail::type_label(v.type) +
                      ", expected " + expected);
   }
-  [[noreturn]] void out_of_range(const Cell& v) const {
+  [[noreturn, gnu::cold, gnu::noinline]] void out_of_range(const Cell& v) const {
     throw ValueError("tenantry: column '" + column_name(v.column) + "' (" + detail::type_label(v.type) +
                      ") holds a time outside years 0001-9999 (or infinity)");
   }
@@ -1472,6 +1750,10 @@ class Statement {
   bool prepared_ = false;
   std::vector<Oid> param_types_;  // as described by the server; indexed by parameter - 1
   int described_columns_ = 0;
+  std::vector<Oid> described_types_;  // of the result columns, from the description
+  int columns_ = 0;                   // of result_ (read_columns)
+  const Oid* column_type_ = nullptr;  // of result_'s columns: described_types_ or column_types_
+  std::vector<Oid> column_types_;     // read from a result that has no description
   std::vector<Param> params_;
   // The arrays handed to libpq, rebuilt from params_ before each execution (capacity reused).
   std::vector<const char*> values_;
@@ -1485,7 +1767,7 @@ class Statement {
   bool stream_retried_ = false;
   std::uint64_t streamed_ = 0;  // rows delivered by the current streamed execution
   std::deque<std::string> kept_;  // temporaries bound by pointer (deque: never moves them)
-  mutable std::string scratch_;  // numeric -> double conversion
+  mutable std::string scratch_;  // numeric -> double conversion, column_number_text()
   tenantry::detail::Execution observed_;  // observe.hpp
 };
 
@@ -1661,7 +1943,8 @@ class Connection {
   /// org_context_enabled() for one operation of org: with only a statement_timeout configured,
   /// an org without a limit needs no transaction of its own (unless the open transaction holds
   /// another org's limit, which set_org_context() then takes back).
-  bool org_context_needed(const OrgId& org) const {
+  template <org_id_type O>
+  bool org_context_needed(const O& org) const {
     if (org_context_ || org_schemas_) return true;
     if (!statement_timeout_) return false;
     return timeout_set_ || statement_timeout_(org).count() != 0;
@@ -1674,9 +1957,17 @@ class Connection {
   /// org changes within the transaction. With org_schemas, an org whose schema does not exist
   /// throws OrgNotProvisioned and sets nothing: the one statement sets the path only for a row
   /// of pg_namespace, so a missing schema can never leave the path falling through to public.
-  void set_org_context(const OrgId& org) {
+  ///
+  /// `org` is any org type (OrgId, TextOrgId, IntOrgId): the setting holds its text form (bound
+  /// as a parameter, never spliced), which the policies cast to the org column's type; the
+  /// schema is org_schema_name(org), which no org id can inject anything into.
+  template <org_id_type O>
+  void set_org_context(const O& org) {
     if (depth_ == 0) throw UsageError("tenantry: postgres: the org context is set inside a transaction only");
-    if (org_set_ && !platform_in_transaction_ && org_in_transaction_ == org) return;
+    if (org_set_ && !platform_in_transaction_ && std::holds_alternative<O>(org_in_transaction_) &&
+        std::get<O>(org_in_transaction_) == org)
+      return;
+    org.check("(org context)");
     if (statement_timeout_) set_statement_timeout(org);
     if (platform_maybe_set_ && org_context_) {
       // This transaction was in the platform scope: leave it before the org is set.
@@ -1687,13 +1978,20 @@ class Connection {
     }
     platform_in_transaction_ = false;
     if (!org_context_ && !org_schemas_) {
-      org_in_transaction_ = org;
+      org_in_transaction_.template emplace<O>(org);
       org_set_ = true;
       return;
     }
     char text[36];
-    org.value.write(text);
-    const std::string_view org_text(text, sizeof text);
+    std::string org_string;
+    std::string_view org_text;
+    if constexpr (std::is_same_v<O, OrgId>) {
+      org.value.write(text);
+      org_text = std::string_view(text, sizeof text);
+    } else {
+      org_string = org.to_string();
+      org_text = org_string;
+    }
     if (!org_schemas_) {
       static const Sql set_sql = intern_sql("SELECT set_config('" + std::string(org_setting) + "', $1, true)");
       Statement& st = prepare(set_sql);
@@ -1715,7 +2013,7 @@ class Connection {
       if (org_context_) st.bind_text(3, org_text);
       if (!st.step()) throw OrgNotProvisioned(org.to_string(), schema);
     }
-    org_in_transaction_ = org;
+    org_in_transaction_.template emplace<O>(org);
     org_set_ = true;
   }
 
@@ -1753,8 +2051,51 @@ class Connection {
     org_set_ = true;
   }
 
+  /// True when an org-scoped operation of org that runs exactly one statement can send its org
+  /// context with it (pipeline_org) instead of in a transaction of its own: row-level security
+  /// only (Options::org_context, not org_schemas, no statement_timeout for the org), outside a
+  /// transaction, with a libpq that has pipeline mode.
+  bool org_statement_pipelined(const OrgId& org) const {
+#ifdef LIBPQ_HAS_PIPELINING
+    return org_context_ && !org_schemas_ && depth_ == 0 &&
+           (!statement_timeout_ || (!timeout_set_ && statement_timeout_(org).count() == 0));
+#else
+    (void)org;
+    return false;
+#endif
+  }
+
+  /// While the returned guard lives, the next statement executed on this connection is sent
+  /// together with set_config(app.current_org_id, org, true) in one pipeline: one round trip
+  /// where in_org_context takes four (BEGIN, set_config, the statement, COMMIT), and the same
+  /// scope, since both run in one implicit transaction that ends with the statement. A second
+  /// statement while the guard lives is refused with UsageError (it would run without the org).
+  /// The set_config is part of the statement's execution: a statement observer sees the one
+  /// statement. For org_context.hpp's in_org_statement; check org_statement_pipelined(org) first.
+  class PipelinedOrg {
+   public:
+    PipelinedOrg(const PipelinedOrg&) = delete;
+    PipelinedOrg& operator=(const PipelinedOrg&) = delete;
+    ~PipelinedOrg() { s_.prelude = detail::Session::Prelude::off; }
+
+   private:
+    friend class Connection;
+    explicit PipelinedOrg(detail::Session& s) noexcept : s_(s) {}
+    detail::Session& s_;
+  };
+  [[nodiscard]] PipelinedOrg pipeline_org(const OrgId& org) {
+    detail::Session& s = session();
+    if (depth_ != 0 || !org_context_) throw UsageError("tenantry: postgres: pipeline_org needs org_context and no open transaction");
+    org.value.write(s.prelude_org.data());
+    s.prelude = detail::Session::Prelude::armed;
+    return PipelinedOrg(s);
+  }
+
   // ---- used by Transaction -------------------------------------------------------------------
   void begin_scope() {
+    if (session().prelude != detail::Session::Prelude::off)
+      throw UsageError("tenantry: postgres: a transaction opened inside an operation sent as one statement "
+                       "(Connection::pipeline_org)");
     if (depth_ == 0) org_set_ = timeout_set_ = platform_maybe_set_ = false;  // a new transaction starts with no org context
     if (depth_ == 0) detail::exec_simple(session(), "BEGIN");
     else detail::exec_simple(session(), savepoint(depth_).begin.c_str());
@@ -1829,7 +2170,8 @@ class Connection {
   /// Options::statement_timeout for org, in the current transaction. The first limit set in a
   /// transaction also reads the value it replaces (the subquery runs before the outer
   /// set_config), which an org without a limit gets back later in the same transaction.
-  void set_statement_timeout(const OrgId& org) {
+  template <org_id_type O>
+  void set_statement_timeout(const O& org) {
     const std::chrono::milliseconds limit = statement_timeout_(org);
     if (limit.count() < 0) throw UsageError("tenantry: postgres: a negative statement_timeout for org " + org.to_string());
     apply_statement_timeout(limit);
@@ -1866,10 +2208,10 @@ class Connection {
   bool org_context_ = false;
   bool org_schemas_ = false;
   bool org_set_ = false;  // the org context (setting, search path) is org_in_transaction_ in the open transaction
-  OrgId org_in_transaction_{};
-  std::function<std::chrono::milliseconds(const OrgId&)> statement_timeout_;  // Options::statement_timeout
-  bool timeout_set_ = false;    // a per-org statement_timeout is set in the open transaction
-  std::string timeout_before_;  // the value it replaced
+  std::variant<std::monostate, OrgId, TextOrgId, IntOrgId> org_in_transaction_{};
+  OrgStatementTimeout statement_timeout_;  // Options::statement_timeout
+  bool timeout_set_ = false;               // a per-org statement_timeout is set in the open transaction
+  std::string timeout_before_;             // the value it replaced
   bool platform_in_transaction_ = false;  // with org_set_: the context is the platform scope
   bool platform_maybe_set_ = false;       // set_platform_context ran in the open transaction
 };

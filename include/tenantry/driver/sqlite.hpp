@@ -29,6 +29,7 @@
 
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -191,6 +192,9 @@ inline void require_library_version(int number, std::string_view text) {
 /// advance, read with 0-based columns; reset() before reuse (StatementScope does it for you).
 class Statement {
  public:
+  /// The dialect a value type may need to know when it binds (Decimal<P, S>, sql_types.hpp).
+  static constexpr bool is_postgres = false;
+
   Statement(sqlite3* db, std::string_view sql) : db_(db) {
     const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_,
                                       nullptr);
@@ -281,6 +285,25 @@ class Statement {
     const auto* p = static_cast<const std::byte*>(sqlite3_column_blob(stmt_, c));
     const int n = sqlite3_column_bytes(stmt_, c);
     return p == nullptr ? std::span<const std::byte>{} : std::span<const std::byte>(p, static_cast<std::size_t>(n));
+  }
+  /// True when column c holds a BLOB (asked before any other read of it, which could convert it).
+  bool column_is_blob(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_BLOB; }
+  /// A number as decimal text, for the exact decimal types (Decimal<P, S>, sql_types.hpp): an
+  /// INTEGER as its digits, a REAL as the 15 significant digits SQLite keeps of a number (as SQLite
+  /// prints it: "7.50000000000000e+00"), TEXT as stored. A BLOB or NULL is a ValueError. Valid until
+  /// the next call or reset().
+  std::string_view column_number_text(int c) const {
+    const int t = sqlite3_column_type(stmt_, c);
+    char buf[32];
+    std::to_chars_result r{buf, std::errc{}};
+    if (t == SQLITE_INTEGER) r = std::to_chars(buf, buf + sizeof buf, sqlite3_column_int64(stmt_, c));
+    else if (t == SQLITE_FLOAT)
+      r = std::to_chars(buf, buf + sizeof buf, sqlite3_column_double(stmt_, c), std::chars_format::scientific, 14);
+    else if (t == SQLITE_TEXT) return column_text(c);
+    else mistyped(c, "a number");
+    if (r.ec != std::errc{}) mistyped(c, "a finite number");
+    number_text_.assign(buf, r.ptr);
+    return number_text_;
   }
   Uuid column_uuid(int c) const {
     // The length first: it converts nothing for text or a blob (so the storage class is still
@@ -373,25 +396,8 @@ class Statement {
 
   // ---- observation (observe.hpp): only with an observer installed ----------------------------
   [[gnu::noinline]] bool observed_step() {
-    observed_.stepping = true;
-    struct Done {
-      bool& stepping;
-      ~Done() { stepping = false; }
-    } done{observed_.stepping};
-    if (watch_->in_hook || observed_.state() == tenantry::detail::Execution::State::ended) return step();
-    if (observed_.state() == tenantry::detail::Execution::State::idle) observed_.begin(*watch_);
-    try {
-      const bool row = step();
-      if (row) observed_.row();
-      else end_observed(false, nullptr);
-      return row;
-    } catch (const std::exception& e) {
-      end_observed(true, &e);
-      throw;
-    } catch (...) {
-      end_observed(true, nullptr);
-      throw;
-    }
+    return observed_.observe_step(
+        *watch_, [&] { return step(); }, [&](bool failed, const std::exception* e) { end_observed(failed, e); });
   }
   [[gnu::noinline]] void end_observed_at_reset() noexcept {
     if (observed_.state() == tenantry::detail::Execution::State::running) {
@@ -422,6 +428,7 @@ class Statement {
   std::deque<std::string> kept_;               // deque: growing it never moves the strings bound by pointer
   std::vector<std::array<char, 36>> scratch_;  // one per parameter, sized when prepared
   std::array<char, 36> overflow_{};            // for an index SQLite is about to refuse
+  mutable std::string number_text_;            // column_number_text()
 };
 
 /// Resets a statement when the scope ends, whatever way it ends, so a cached statement never
