@@ -125,7 +125,9 @@ auto in_platform_context(Conn& conn, F&& f) {
 /// UUID orgs (OrgId); a text or integer org takes in_org_context's transaction.
 template <class Conn, org_id_type O, class F>
 auto in_org_statement(Conn& conn, const O& org, F&& f) {
-  if constexpr (requires(Conn& c) {
+  // OrgId only: the connection's pipelined forms take an OrgId, and another org type would
+  // otherwise pass this check through BasicOrgId's (refusing) converting constructor.
+  if constexpr (std::is_same_v<O, OrgId> && requires(Conn& c) {
                   { c.org_statement_pipelined(org) } -> std::convertible_to<bool>;
                   c.pipeline_org(org);
                 }) {

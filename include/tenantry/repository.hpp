@@ -851,7 +851,7 @@ class Repository {
       std::vector<key_type> all;
       for (const auto& k : keys) all.emplace_back(k);
       if (all.empty()) return out;
-      static const Sql org_sql = cached_sql<D>(scoped(statements::find_many<E>(), is_org_scoped ? &any_org : nullptr));
+      static const Sql org_sql = cached_sql<D>(statements::find_many<E>());
       Sql sql = org_sql;
       if constexpr (has_platform_rows) {
         // Only an entity with platform rows has this statement (the writer refuses it for others).
