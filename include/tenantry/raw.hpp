@@ -131,7 +131,7 @@ std::vector<R> raw_query(Conn& conn, PlatformScope p, std::string_view sql, cons
   if constexpr (requires { conn.visit([](auto&) {}); }) {
     return conn.visit([&](auto& c) { return raw_query<R>(c, p, sql, args...); });
   } else {
-    return in_platform_context(conn, [&] { return raw_detail::query<Conn, R>(conn, nullptr, sql, args...); });
+    return in_platform_context(conn, [&] { return raw_detail::query<Conn, R, OrgId>(conn, nullptr, sql, args...); });
   }
 }
 
@@ -164,7 +164,7 @@ std::int64_t raw_execute(Conn& conn, PlatformScope p, std::string_view sql, cons
   if constexpr (requires { conn.visit([](auto&) {}); }) {
     return conn.visit([&](auto& c) { return raw_execute(c, p, sql, args...); });
   } else {
-    return in_platform_context(conn, [&] { return raw_detail::execute(conn, nullptr, sql, args...); });
+    return in_platform_context(conn, [&] { return raw_detail::execute<Conn, OrgId>(conn, nullptr, sql, args...); });
   }
 }
 
