@@ -888,7 +888,7 @@ template <class Q>
 constexpr void require_platform_for() {
   static_assert(!Q::reads_org_only,
                 "tenantry: tenantry::platform reaches rows of no org, and this query reads a table whose org column is a "
-                "plain OrgId (every row has an org), or a table scoped through one");
+                "plain OrgId (every row has an org), a table scoped through one, or one scoped by its schema");
 }
 
 }  // namespace query_detail
