@@ -92,7 +92,8 @@ auto in_org_context(Conn& conn, const O& org, F&& f) {
 /// UUID orgs (OrgId); a text or integer org takes in_org_context's transaction.
 template <class Conn, org_id_type O, class F>
 auto in_org_statement(Conn& conn, const O& org, F&& f) {
-  if constexpr (requires(Conn& c) {
+  // OrgId only: the other org types' converting constructor exists to refuse them (static_assert).
+  if constexpr (std::is_same_v<O, OrgId> && requires(Conn& c) {
                   { c.org_statement_pipelined(org) } -> std::convertible_to<bool>;
                   c.pipeline_org(org);
                 }) {
