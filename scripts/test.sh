@@ -130,6 +130,8 @@ run_build() {
       cmake_args+=(-DTENANTRY_BUILD_FUZZERS=ON "-DTENANTRY_FUZZ_SECONDS=${TENANTRY_FUZZ_SECONDS:-20}")
       # The benchmarks compile here too (clang++ -Werror); their smoke runs are the gcc build's.
       cmake_args+=(-DTENANTRY_BUILD_BENCHMARKS=ON)
+      # Line tables only: sanitizer reports keep file:line, the build skips full debug info.
+      cmake_args+=(-DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only)
       # Sanitizer run-time options for this build's tests only; an outer setting wins.
       test_env=("ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}"
         "UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}")
