@@ -9,6 +9,8 @@
 #include <tenantry/sql_writer.hpp>
 #include <tenantry/statements.hpp>
 
+#include "support/golden.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -23,21 +25,9 @@ using fixtures::Gadget;
 
 namespace {
 
-std::string golden_path(const std::string& name) { return std::string(TENANTRY_SOURCE_DIR) + "/tests/golden/" + name; }
+using golden::path_of;
 
-void check_golden(const std::string& name, const std::string& actual) {
-  const std::string path = golden_path(name);
-  if (std::getenv("TENANTRY_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path, std::ios::binary) << actual;
-    WARN("updated " << path);
-    return;
-  }
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream expected;
-  expected << in.rdbuf();
-  CHECK(actual == expected.str());
-}
+using golden::check_golden;
 
 // One line per statement kind, for the org-scoped ApiToken, the all-types Gadget, the
 // composite-key Membership and the global composite-key Setting. Each line is what the

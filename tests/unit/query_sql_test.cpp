@@ -6,6 +6,8 @@
 #include <tenantry/dialect/postgres.hpp>
 #include <tenantry/dialect/sqlite.hpp>
 
+#include "support/golden.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -19,19 +21,7 @@ using namespace qfx;
 
 namespace {
 
-void check_golden(const std::string& name, const std::string& actual) {
-  const std::string path = std::string(TENANTRY_SOURCE_DIR) + "/tests/golden/" + name;
-  if (std::getenv("TENANTRY_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path, std::ios::binary) << actual;
-    WARN("updated " << path);
-    return;
-  }
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream expected;
-  expected << in.rdbuf();
-  CHECK(actual == expected.str());
-}
+using golden::check_golden;
 
 template <class D>
 std::string queries() {
