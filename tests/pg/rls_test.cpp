@@ -9,6 +9,7 @@
 
 #include <tenantry/pool.hpp>
 #include <tenantry/postgres.hpp>
+#include <tenantry/select.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -361,6 +362,12 @@ TEST_CASE("row-level security: every one-statement operation goes with its org i
     run("put", [&] { tokens.put(db.a, a2, conflict); });
     run("update_where", [&] {
       CHECK(tokens.update_where(db.a, pred, assign(col(&ApiToken::name), std::string("all"))) == 3);
+    });
+    run("fetch", [&] {
+      const auto per_user = select(col(&ApiToken::user_id), count()).from<ApiToken>().group_by(col(&ApiToken::user_id));
+      const auto rows = fetch(owner, db.a, per_user);
+      REQUIRE(rows.size() == 1);
+      CHECK(std::get<1>(rows[0]) == 3);
     });
     run("erase", [&] { CHECK(tokens.erase(db.a, fresh.id)); });
     run("erase_where", [&] {
