@@ -353,7 +353,7 @@ RLS_OPS = [
 ]
 RLS_PAIRS = [
     ("rls_tx_vs_off_tx", "policy on / off, inside one transaction (the policy's own cost)"),
-    ("rls_vs_off", "RLS mode on / off, autocommit (org_context: BEGIN, set_config, statement, COMMIT)"),
+    ("rls_vs_off", "RLS mode on / off, autocommit (org_context: set_config pipelined with the statement)"),
     ("rls_old_tx_vs_rls_tx", "earlier per-row policy form / generated once-per-statement form"),
 ]
 RLS_TARGET = 1.05

@@ -21,8 +21,9 @@
 //
 // in these modes:
 //   off         org_context off, table without policy: tenantry's default
-//   rls         org_context on, the generated policy: every operation is BEGIN, set_config,
-//               the statement, COMMIT (what Options::org_context does outside a transaction)
+//   rls         org_context on, the generated policy, outside a transaction: set_config and the
+//               statement in one pipeline, one round trip (in_org_statement, org_context.hpp;
+//               before, BEGIN, set_config, the statement, COMMIT: four)
 //   off_tx      as off, inside one open transaction
 //   rls_tx      as rls, inside one open transaction in which the org is set once: the cost of
 //               the policy alone

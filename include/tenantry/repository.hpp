@@ -150,7 +150,7 @@ class Repository {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call insert(row)");
     require_org(org);
     adopt_org(org, row);
-    in_org(org, [&] { insert_impl(column_org(org), row); });
+    in_org_one_write(org, [&] { insert_impl(column_org(org), row); });
   }
   /// Inserts a copy of `row` and returns it as stored (with generated columns).
   E insert(org_type org, const E& row) {
@@ -187,7 +187,7 @@ class Repository {
   std::optional<E> find(org_type org, const key_type& key) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call find(key)");
     require_org(org);
-    return in_org(org, [&] { return find_impl(column_org(org), key); });
+    return in_org_one_statement(org, [&] { return find_impl(column_org(org), key); });
   }
 
   /// The rows of `org` whose keys are among `keys` (any range of keys), each row once, in no
@@ -198,7 +198,7 @@ class Repository {
   std::vector<E> find_many(org_type org, const K& keys) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call find_many(keys)");
     require_org(org);
-    return in_org(org, [&] { return find_many_impl(column_org(org), keys); });
+    return in_org_one_statement(org, [&] { return find_many_impl(column_org(org), keys); });
   }
 
   /// Rows of `org`, filtered, ordered and paged by any of: a predicate (col(...) == v ...),
@@ -207,21 +207,21 @@ class Repository {
   std::vector<E> list(org_type org, const Args&... args) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call list(...)");
     require_org(org);
-    return in_org(org, [&] { return list_impl(&org, args...); });
+    return in_org_one_statement(org, [&] { return list_impl(&org, args...); });
   }
 
   template <class... Args>
   std::int64_t count(org_type org, const Args&... pred) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call count(...)");
     require_org(org);
-    return in_org(org, [&] { return count_impl(&org, pred...); });
+    return in_org_one_statement(org, [&] { return count_impl(&org, pred...); });
   }
 
   template <class... Args>
   bool exists(org_type org, const Args&... pred) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call exists(...)");
     require_org(org);
-    return in_org(org, [&] { return exists_impl(&org, pred...); });
+    return in_org_one_statement(org, [&] { return exists_impl(&org, pred...); });
   }
 
   /// Writes every non-key column of `row` to org's row with the same key. False when org has no
@@ -230,14 +230,14 @@ class Repository {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call update(row)");
     require_org(org);
     check_org(org, row);
-    return in_org(org, [&] { return update_impl(column_org(org), row, nullptr); });
+    return in_org_one_write(org, [&] { return update_impl(column_org(org), row, nullptr); });
   }
   /// Writes only the selected columns: update(org, row, only(&T::a, &T::b)).
   bool update(org_type org, const E& row, const ColumnSelection<E>& cols) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call update(row, cols)");
     require_org(org);
     check_org(org, row);
-    return in_org(org, [&] { return update_impl(column_org(org), row, &cols); });
+    return in_org_one_write(org, [&] { return update_impl(column_org(org), row, &cols); });
   }
 
   /// Sets one column of org's row `key`: set(org, id, &T::status, Status::revoked).
@@ -246,7 +246,7 @@ class Repository {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call set(key, member, value)");
     require_org(org);
     static_assert(!detail::is_org_type<M>, "tenantry: the org column cannot be changed");
-    return in_org(org, [&] { return set_impl(column_org(org), key, member, M(std::forward<V>(value))); });
+    return in_org_one_write(org, [&] { return set_impl(column_org(org), key, member, M(std::forward<V>(value))); });
   }
 
   /// INSERT ... ON CONFLICT (target) DO UPDATE. The row as stored afterwards (including the
@@ -255,7 +255,7 @@ class Repository {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call upsert(row, target)");
     require_org(org);
     adopt_org(org, row);
-    in_org(org, [&] { upsert_impl(column_org(org), row, target); });
+    in_org_one_write(org, [&] { upsert_impl(column_org(org), row, target); });
   }
   E upsert(org_type org, const E& row, const ConflictTarget<E>& target) {
     E copy = row;
@@ -272,14 +272,14 @@ class Repository {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call put(row, target)");
     require_org(org);
     check_org(org, row);
-    in_org(org, [&] { put_impl(column_org(org), row, target); });
+    in_org_one_write(org, [&] { put_impl(column_org(org), row, target); });
   }
 
   /// Deletes org's row `key`. False when there was none.
   bool erase(org_type org, const key_type& key) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call erase(key)");
     require_org(org);
-    return in_org(org, [&] { return erase_impl(column_org(org), key); });
+    return in_org_one_statement(org, [&] { return erase_impl(column_org(org), key); });
   }
 
   /// Deletes org's rows matching `pred`; returns how many. Rows of other orgs are never touched.
@@ -287,7 +287,7 @@ class Repository {
   std::int64_t erase_where(org_type org, const P& pred) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call erase_where(pred)");
     require_org(org);
-    return in_org(org, [&] { return erase_where_impl(&org, pred); });
+    return in_org_one_statement(org, [&] { return erase_where_impl(&org, pred); });
   }
 
   /// Sets columns on org's rows matching `pred`: update_where(org, pred, assign(col(&T::a), v)...).
@@ -295,7 +295,7 @@ class Repository {
   std::int64_t update_where(org_type org, const P& pred, const As&... assignments) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call update_where(pred, ...)");
     require_org(org);
-    return in_org(org, [&] { return update_where_impl(&org, pred, assignments...); });
+    return in_org_one_write(org, [&] { return update_where_impl(&org, pred, assignments...); });
   }
 
   // ---- the platform scope (entities whose org column is optional) ----------------------------
@@ -629,6 +629,15 @@ class Repository {
   auto in_org_one_statement(const org_type& org, F&& f) {
     require_org_schema();
     return in_org_statement(*conn_, org, std::forward<F>(f));
+  }
+
+  /// in_org_one_statement for a write that is one statement unless E is scoped through a parent:
+  /// there, a refused write asks whether the parent is the org's (parent_in_org, a second
+  /// statement), so it takes in_org's transaction.
+  template <class F>
+  auto in_org_one_write(const org_type& org, F&& f) {
+    if constexpr (parent_scoped<E>) return in_org(org, std::forward<F>(f));
+    else return in_org_one_statement(org, std::forward<F>(f));
   }
 
   void require_org_schema() const {

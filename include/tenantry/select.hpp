@@ -904,7 +904,10 @@ void each_row(Conn& conn, const typename Q::org_type* org, const Q& q, bool stre
     conn.visit([&](auto& c) { each_row(c, org, q, stream, on_stmt); });
   } else if (org != nullptr) {
     require_org(*org, "a query");
-    in_org_context(conn, *org, [&] { run(conn, org, q, stream, on_stmt); });
+    // One statement: with the org in one round trip where the connection can (in_org_statement);
+    // a stream holds the connection across calls, so it takes in_org_context's transaction.
+    if (stream) in_org_context(conn, *org, [&] { run(conn, org, q, stream, on_stmt); });
+    else in_org_statement(conn, *org, [&] { run(conn, org, q, stream, on_stmt); });
   } else {
     run(conn, nullptr, q, stream, on_stmt);
   }

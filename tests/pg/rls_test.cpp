@@ -9,6 +9,7 @@
 
 #include <tenantry/pool.hpp>
 #include <tenantry/postgres.hpp>
+#include <tenantry/select.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -330,6 +331,81 @@ TEST_CASE("row-level security: a one-statement insert_many goes with its org in 
     CHECK(scalar(owner, "SELECT count(*) FROM api_tokens") == 19);  // the transaction's org: b
   }
   CHECK(tokens.count(db.b) == 15);
+}
+
+TEST_CASE("row-level security: every one-statement operation goes with its org in one round trip, scoped to it",
+          "[pg][tenancy][rls]") {
+  RlsDatabase db;
+  pg::Connection owner(as_role(db.url, owner_role), pg::Options{.org_context = true});
+  Repository<ApiToken, PgDialect> tokens{owner};
+  const auto pred = col(&ApiToken::user_id) == std::string("u1");
+  const auto conflict = on_conflict(&ApiToken::org_id, &ApiToken::token_prefix).update(only(&ApiToken::name));
+  ApiToken a1 = token("a1"), a2 = token("a2"), b1 = token("b1");
+  // Each operation runs twice: first to prepare its statement (a round trip of its own, once per
+  // connection), then traced.
+  const auto every = [&](bool measured, std::vector<std::pair<std::string, Traffic>>& out) {
+    const auto run = [&](const char* name, auto&& f) {
+      if (measured) out.emplace_back(name, traffic(owner, f));
+      else f();
+    };
+    ApiToken fresh = token(measured ? "a3" : "w3");
+    run("insert", [&] { tokens.insert(db.a, fresh); });
+    run("find", [&] { CHECK(tokens.find(db.a, a1.id).has_value()); });
+    run("find_many", [&] { CHECK(tokens.find_many(db.a, std::vector<Uuid>{a1.id, b1.id}).size() == 1); });
+    run("list", [&] { CHECK(tokens.list(db.a, pred).size() == 3); });
+    run("count", [&] { CHECK(tokens.count(db.a) == 3); });
+    run("exists", [&] { CHECK(tokens.exists(db.a, pred)); });
+    a1.name = measured ? "renamed" : "warm";
+    run("update", [&] { CHECK(tokens.update(db.a, a1)); });
+    run("set", [&] { CHECK(tokens.set(db.a, a1.id, &ApiToken::scopes, std::string("read"))); });
+    run("upsert", [&] { tokens.upsert(db.a, a2, conflict); });
+    run("put", [&] { tokens.put(db.a, a2, conflict); });
+    run("update_where", [&] {
+      CHECK(tokens.update_where(db.a, pred, assign(col(&ApiToken::name), std::string("all"))) == 3);
+    });
+    run("fetch", [&] {
+      const auto per_user = select(col(&ApiToken::user_id), count()).from<ApiToken>().group_by(col(&ApiToken::user_id));
+      const auto rows = fetch(owner, db.a, per_user);
+      REQUIRE(rows.size() == 1);
+      CHECK(std::get<1>(rows[0]) == 3);
+    });
+    run("erase", [&] { CHECK(tokens.erase(db.a, fresh.id)); });
+    run("erase_where", [&] {
+      CHECK(tokens.erase_where(db.a, col(&ApiToken::token_prefix) == std::string("none")) == 0);
+    });
+  };
+  tokens.insert(db.a, a1);
+  tokens.insert(db.a, a2);
+  tokens.insert(db.b, b1);
+  std::vector<std::pair<std::string, Traffic>> warm, measured;
+  every(false, warm);
+  every(true, measured);
+  // set_config and the statement in one pipeline: one round trip, two statements (it was four
+  // round trips: BEGIN, set_config, the statement, COMMIT).
+  for (const auto& [name, t] : measured) {
+    INFO(name);
+    CHECK(t.round_trips == 1);
+    CHECK(t.statements == 2);
+  }
+  // Org b's row was never touched, and the session holds no org between operations.
+  const std::optional<ApiToken> b_row = tokens.find(db.b, b1.id);
+  REQUIRE(b_row.has_value());
+  CHECK(b_row->name == "n");
+  CHECK(tokens.count(db.b) == 1);
+  CHECK(text(owner, "SELECT coalesce(current_setting('app.current_org_id', true), '')") == "");
+  CHECK_THROWS_AS(scalar(owner, "SELECT count(*) FROM api_tokens"), OrgContextMissing);
+  // Org a cannot reach b's row through any of them.
+  CHECK_FALSE(tokens.find(db.a, b1.id).has_value());
+  CHECK_FALSE(tokens.erase(db.a, b1.id));
+  ApiToken b_as_a = b1;
+  b_as_a.org_id = OrgId{};
+  CHECK_FALSE(tokens.update(db.a, b_as_a));
+  CHECK(tokens.find(db.b, b1.id)->name == "n");
+  // A failing statement is the typed error, writes nothing, and the connection goes on.
+  ApiToken dup = token("a2");
+  CHECK_THROWS_AS(tokens.insert(db.a, dup), UniqueViolation);
+  CHECK(tokens.count(db.a) == 2);
+  CHECK(text(owner, "SELECT coalesce(current_setting('app.current_org_id', true), '')") == "");
 }
 
 TEST_CASE("pipeline_org: one statement only; a second, a transaction or a stream is refused, never run without the org",

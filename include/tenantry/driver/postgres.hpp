@@ -170,8 +170,10 @@ struct Options {
   int connect_timeout_s = 10;
   /// Row-level security: before every org-scoped repository operation, set app.current_org_id
   /// for the current transaction (set_config(..., true)), opening a transaction around the
-  /// operation when none is open. Nothing outlives the transaction, so a pooled connection never
-  /// carries one client's org into the next client's transaction.
+  /// operation when none is open; an operation of one statement sends the set_config with it in
+  /// one pipeline instead (one round trip, one implicit transaction: in_org_statement). Nothing
+  /// outlives the transaction, so a pooled connection never carries one client's org into the
+  /// next client's transaction.
   bool org_context = false;
   /// Schema per org (org_schema.hpp): before every org-scoped repository operation, make the
   /// org's schema the first on the search path for the current transaction
