@@ -1,5 +1,5 @@
 # One compile-fail test (compile_fail.cmake registers one per file):
-#   cmake -DCXX=<compiler> -DSOURCE=<file.cpp> "-DFLAGS=<flags>" -P check.cmake
+#   cmake -DCXX=<compiler> -DCXX_ID=<GNU|Clang> -DSOURCE=<file.cpp> "-DFLAGS=<flags>" -DPCH=<pch.hpp|OFF> -P check.cmake
 # The file's first line is "// expect: <regex>" or "// expect: COMPILES". A file that must fail
 # passes when the compilation fails, the regex appears in an error line (or, for clang++, which
 # puts a failed consteval call's function name in a note, a note line), and in no more than one
@@ -16,7 +16,16 @@ string(REGEX REPLACE "^// expect: " "" expected "${first_line}")
 # The diagnostics are matched with every ';' turned into ',' (below); the rule's text gets the same.
 string(REPLACE ";" "," expected "${expected}")
 get_filename_component(name ${SOURCE} NAME_WE)
-execute_process(COMMAND ${CXX} -std=c++20 -fsyntax-only ${FLAGS} ${SOURCE}
+# PCH: pch.cmake's header (compile_fail.pch), or OFF. Only the library's headers are in it.
+set(pch_flags "")
+if(PCH)
+  if(CXX_ID STREQUAL "Clang")
+    set(pch_flags -include-pch ${PCH}.pch)
+  else()
+    set(pch_flags -include ${PCH} -Winvalid-pch)
+  endif()
+endif()
+execute_process(COMMAND ${CXX} -std=c++20 -fsyntax-only ${FLAGS} ${pch_flags} ${SOURCE}
   RESULT_VARIABLE rv OUTPUT_VARIABLE out ERROR_VARIABLE out)
 if(expected STREQUAL "COMPILES")
   if(NOT rv EQUAL 0)
