@@ -257,25 +257,27 @@ inline constexpr auto enum_names_of = [] {
 }();
 
 template <class T, std::size_t I>
-consteval ColumnSeed column_seed() {
+constexpr ColumnSeed column_seed() {
   using F = std::remove_cv_t<reflect::field_type<I, T>>;
   static_assert(storable<F>,
                 "tenantry: an entity field has a type with no column mapping; use a supported type or "
                 "specialise tenantry::type_mapping<T>");
-  using VT = value_traits<F>;
   ColumnSeed c;
   c.name = reflect::field_name<T, I>;
-  c.kind = VT::kind;
-  if constexpr (requires { VT::int_bytes; }) c.int_bytes = VT::int_bytes;
-  if constexpr (requires { VT::real_bytes; }) c.real_bytes = VT::real_bytes;
-  if constexpr (requires { VT::max_length; }) c.max_length = VT::max_length;
-  if constexpr (requires { VT::sql_type(); }) c.sql_type = &VT::sql_type;
-  c.nullable = VT::nullable;
-  c.is_org = is_org_id<F>::value;
-  if constexpr (requires { VT::is_enum; }) {
-    c.is_enum = true;
-    c.enum_names = enum_names_of<VT>.data();
-    c.enum_count = enum_names_of<VT>.size();
+  if constexpr (storable<F>) {  // else only the rule above is reported
+    using VT = value_traits<F>;
+    c.kind = VT::kind;
+    if constexpr (requires { VT::int_bytes; }) c.int_bytes = VT::int_bytes;
+    if constexpr (requires { VT::real_bytes; }) c.real_bytes = VT::real_bytes;
+    if constexpr (requires { VT::max_length; }) c.max_length = VT::max_length;
+    if constexpr (requires { VT::sql_type(); }) c.sql_type = &VT::sql_type;
+    c.nullable = VT::nullable;
+    c.is_org = is_org_id<F>::value;
+    if constexpr (requires { VT::is_enum; }) {
+      c.is_enum = true;
+      c.enum_names = enum_names_of<VT>.data();
+      c.enum_count = enum_names_of<VT>.size();
+    }
   }
   return c;
 }
