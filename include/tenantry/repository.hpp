@@ -115,6 +115,85 @@ struct key_of {
 template <class T>
 using key_t = typename detail::key_of<T>::type;
 
+// ---- what the repositories share -------------------------------------------------------------
+// The parts of an operation that do not depend on the entity type, compiled once per program (or
+// once per connection type) instead of once per entity: the statement runner's lease and reset,
+// and the cold paths that build error messages.
+
+namespace detail {
+
+/// SQLite names the columns of a UNIQUE violation, not the constraint: find the declared
+/// constraint of `t` with exactly those columns.
+[[gnu::noinline]] inline void complete_violation(ConstraintViolation& e, const TableInfo& t) {
+  if (e.table().empty()) e.set_table(t.name);
+  if (!e.constraint().empty() || e.columns().empty() || e.table() != t.name) return;
+  const auto matches = [&](const std::vector<std::size_t>& cols) {
+    if (cols.size() != e.columns().size()) return false;
+    for (auto i : cols)
+      if (std::find(e.columns().begin(), e.columns().end(), t.columns[i].name) == e.columns().end()) return false;
+    return true;
+  };
+  if (dynamic_cast<UniqueViolation*>(&e) != nullptr) {
+    if (matches(t.primary_key)) return e.set_constraint(t.primary_key_name());
+    for (const auto& u : t.uniques)
+      if (matches(u.columns)) return e.set_constraint(u.name);
+    for (const auto& ix : t.indexes)
+      if (ix.unique && matches(ix.columns)) return e.set_constraint(ix.name);
+  }
+}
+
+/// Column i of t cannot be set by an UPDATE: the org column, or a write-once column.
+[[noreturn, gnu::cold, gnu::noinline]] inline void refuse_setting(const TableInfo& t, std::size_t i) {
+  if (i == t.org_column) throw UsageError("tenantry: the org column of '" + t.name + "' cannot be updated");
+  throw UsageError("tenantry: column '" + t.columns[i].name + "' of '" + t.name + "' is write-once");
+}
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void refuse_nil_org(const TableInfo& t) {
+  throw UsageError("tenantry: nil org id passed to a repository of '" + t.name + "'");
+}
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void refuse_row_org(const TableInfo& t, const std::string& org,
+                                                                  const std::string& row_org) {
+  throw OrgMismatch(t.name, org, row_org);
+}
+
+// The conflicting row belongs to another org; the guarded DO UPDATE refused to touch it.
+[[noreturn, gnu::cold, gnu::noinline]] inline void conflict_with_another_org(const TableInfo& t, const std::size_t* target,
+                                                                             std::size_t n) {
+  std::string name = t.primary_key_name();
+  for (const auto& u : t.uniques)
+    if (u.columns.size() == n && std::is_permutation(u.columns.begin(), u.columns.end(), target)) name = u.name;
+  throw UniqueViolation("tenantry: upsert into '" + t.name + "' conflicts with a row of another org on " + name +
+                            "; nothing was written",
+                        "", t.name, name);
+}
+
+/// One statement's use by a repository call: leased while it runs (statement_lease.hpp) and
+/// reset on scope exit. Repository<E, D>::Run adds the entity's naming of constraint errors.
+template <class Conn>
+class StatementRun {
+ public:
+  using Stmt = typename Conn::statement;
+  StatementRun(Conn& c, const Sql& sql) : s_(&c.prepare(sql)) { StatementLease::acquire(s_); }
+  ~StatementRun() {
+    if (s_) {
+      s_->reset();
+      StatementLease::release(s_);
+    }
+  }
+  StatementRun(StatementRun&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  StatementRun(const StatementRun&) = delete;
+  StatementRun& operator=(const StatementRun&) = delete;
+  StatementRun& operator=(StatementRun&&) = delete;
+  Stmt& operator*() { return *s_; }
+  Stmt* operator->() { return s_; }
+
+ protected:
+  Stmt* s_;
+};
+
+}  // namespace detail
+
 // ---- the repository --------------------------------------------------------------------------
 
 /// Repository<E, D> works on the connection type of dialect D's driver; Repository<E> (AnyDialect)
@@ -557,62 +636,25 @@ class Repository {
     return f;
   }
 
-  // Resets the statement on scope exit and names constraints the driver could not.
-  class Run {
+  // Resets the statement on scope exit (detail::StatementRun) and names constraints the driver
+  // could not.
+  class Run : public detail::StatementRun<Conn> {
    public:
-    Run(Conn& c, const Sql& sql) : s_(&c.prepare(sql)) { StatementLease::acquire(s_); }
-    ~Run() {
-      if (s_) {
-        s_->reset();
-        StatementLease::release(s_);
-      }
-    }
-    Run(Run&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-    Run(const Run&) = delete;
-    Run& operator=(const Run&) = delete;
-    Run& operator=(Run&&) = delete;
-    Stmt& operator*() { return *s_; }
-    Stmt* operator->() { return s_; }
+    using detail::StatementRun<Conn>::StatementRun;
     bool step() {
       try {
-        return s_->step();
+        return this->s_->step();
       } catch (ConstraintViolation& e) {
-        complete_violation(e);
+        detail::complete_violation(e, table());
         throw;
       }
     }
-
-   private:
-    Stmt* s_;
   };
-
-  /// SQLite names the columns of a UNIQUE violation, not the constraint: find the declared
-  /// constraint with exactly those columns.
-  static void complete_violation(ConstraintViolation& e) {
-    const TableInfo& t = table();
-    if (e.table().empty()) e.set_table(t.name);
-    if (!e.constraint().empty() || e.columns().empty() || e.table() != t.name) return;
-    const auto matches = [&](const std::vector<std::size_t>& cols) {
-      if (cols.size() != e.columns().size()) return false;
-      for (auto i : cols)
-        if (std::find(e.columns().begin(), e.columns().end(), t.columns[i].name) == e.columns().end()) return false;
-      return true;
-    };
-    if (dynamic_cast<UniqueViolation*>(&e) != nullptr) {
-      if (matches(t.primary_key)) return e.set_constraint(t.primary_key_name());
-      for (const auto& u : t.uniques)
-        if (matches(u.columns)) return e.set_constraint(u.name);
-      for (const auto& ix : t.indexes)
-        if (ix.unique && matches(ix.columns)) return e.set_constraint(ix.name);
-    }
-  }
 
   /// Columns no UPDATE may set: the org (rows never move between orgs) and write-once columns.
   static void check_settable(std::size_t i) {
     const TableInfo& t = table();
-    if (i == t.org_column) throw UsageError("tenantry: the org column of '" + t.name + "' cannot be updated");
-    if (t.columns[i].write_once)
-      throw UsageError("tenantry: column '" + t.columns[i].name + "' of '" + t.name + "' is write-once");
+    if (i == t.org_column || t.columns[i].write_once) detail::refuse_setting(t, i);
   }
 
   // The org's database context (row-level security setting, schema search_path): org_context.hpp.
@@ -659,7 +701,7 @@ class Repository {
   /// writing rows of nobody, or worse, matching rows that were stored with a nil org. An invalid
   /// text org id is a ValueError, before anything is sent.
   static const org_type& require_org(const org_type& org) {
-    if (org.is_nil()) throw UsageError("tenantry: nil org id passed to a repository of '" + table().name + "'");
+    if (org.is_nil()) detail::refuse_nil_org(table());
     if constexpr (!std::is_same_v<org_type, OrgId>)
       if (!org.valid())
         throw ValueError(org_type::invalid_message(org.value, "passed to a repository of '" + table().name + "'"));
@@ -673,7 +715,7 @@ class Repository {
       if (!r->is_nil() && *r != org) throw OrgMismatch(table().name, org.to_string(), r->to_string());
     } else if constexpr (org_scoped<E>) {
       const org_type& r = boost::pfr::get<org_field<E>>(row);
-      if (!r.is_nil() && r != org) throw OrgMismatch(table().name, org.to_string(), r.to_string());
+      if (!r.is_nil() && r != org) detail::refuse_row_org(table(), org.to_string(), r.to_string());
     }
   }
   void adopt_org(org_type org, E& row) const {
@@ -988,14 +1030,7 @@ class Repository {
 
   // The conflicting row belongs to another org; the guarded DO UPDATE refused to touch it.
   [[noreturn]] static void conflict_with_another_org(const ConflictTarget<E>& target) {
-    const TableInfo& t = table();
-    std::vector<std::size_t> tgt(target.columns.index.begin(), target.columns.index.begin() + target.columns.size);
-    std::string name = t.primary_key_name();
-    for (const auto& u : t.uniques)
-      if (u.columns.size() == tgt.size() && std::is_permutation(u.columns.begin(), u.columns.end(), tgt.begin())) name = u.name;
-    throw UniqueViolation("tenantry: upsert into '" + t.name + "' conflicts with a row of another org on " + name +
-                              "; nothing was written",
-                          "", t.name, name);
+    detail::conflict_with_another_org(table(), target.columns.index.data(), target.columns.size);
   }
 
   void upsert_impl(const org_type* org, E& row, const ConflictTarget<E>& target) {

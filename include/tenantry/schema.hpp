@@ -11,6 +11,7 @@
 #include "tenantry/types.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -230,31 +231,188 @@ std::vector<std::size_t> to_vector(const ColumnList<T>& list) {
   return std::vector<std::size_t>(list.index.begin(), list.index.begin() + static_cast<std::ptrdiff_t>(list.size));
 }
 
+// ---- the per-entity builder, type-erased ------------------------------------------------------
+// What build_declared_table_info<T> knows at compile time goes into small constexpr descriptors
+// (a ColumnSeed per field; the declarations' plain data); the strings, vectors and derived names
+// are built by the non-template functions below, compiled once per program instead of once per
+// entity. It runs once per entity and process, so none of it is inlined into the templates.
+
+/// What a field's type says about its column, as constant data.
+struct ColumnSeed {
+  std::string_view name;
+  Kind kind = Kind::text;
+  int int_bytes = 8;
+  int real_bytes = 8;
+  int max_length = 0;
+  std::string (*sql_type)() = nullptr;  // Varchar, Decimal
+  bool nullable = false;
+  bool is_org = false;
+  bool is_enum = false;
+  const std::string_view* enum_names = nullptr;
+  std::size_t enum_count = 0;
+};
+
+template <class VT>
+inline constexpr auto enum_names_of = [] {
+  std::array<std::string_view, std::tuple_size_v<std::remove_cvref_t<decltype(VT::values)>>> out{};
+  for (std::size_t k = 0; k < out.size(); ++k) out[k] = VT::values[k].second;
+  return out;
+}();
+
 template <class T, std::size_t I>
-ColumnInfo column_info() {
+constexpr ColumnSeed column_seed() {
   using F = std::remove_cv_t<reflect::field_type<I, T>>;
   static_assert(storable<F>,
                 "tenantry: an entity field has a type with no column mapping; use a supported type or "
                 "specialise tenantry::type_mapping<T>");
-  using VT = value_traits<F>;
-  ColumnInfo c;
-  c.name = std::string(reflect::field_name<T, I>);
-  c.kind = VT::kind;
-  if constexpr (requires { VT::int_bytes; }) c.int_bytes = VT::int_bytes;
-  if constexpr (requires { VT::real_bytes; }) c.real_bytes = VT::real_bytes;
-  if constexpr (requires { VT::max_length; }) c.max_length = VT::max_length;
-  if constexpr (requires { VT::sql_type(); }) c.sql_type = std::string(VT::sql_type());  // Varchar, Decimal
-  c.nullable = VT::nullable;
-  c.is_org = is_org_type<F>;
-  if constexpr (requires { VT::is_enum; }) {
-    c.is_enum = true;
-    for (const auto& [value, name] : VT::values) c.enum_values.emplace_back(name);
+  ColumnSeed c;
+  c.name = reflect::field_name<T, I>;
+  if constexpr (storable<F>) {  // else only the rule above is reported
+    using VT = value_traits<F>;
+    c.kind = VT::kind;
+    if constexpr (requires { VT::int_bytes; }) c.int_bytes = VT::int_bytes;
+    if constexpr (requires { VT::real_bytes; }) c.real_bytes = VT::real_bytes;
+    if constexpr (requires { VT::max_length; }) c.max_length = VT::max_length;
+    if constexpr (requires { VT::sql_type(); }) c.sql_type = &VT::sql_type;
+    c.nullable = VT::nullable;
+    c.is_org = is_org_type<F>;
+    if constexpr (requires { VT::is_enum; }) {
+      c.is_enum = true;
+      c.enum_names = enum_names_of<VT>.data();
+      c.enum_count = enum_names_of<VT>.size();
+    }
   }
   return c;
 }
 
 template <class T>
-TableInfo build_declared_table_info();
+inline constexpr auto column_seeds = []<std::size_t... I>(std::index_sequence<I...>) {
+  return std::array<ColumnSeed, sizeof...(I)>{column_seed<T, I>()...};
+}(std::make_index_sequence<reflect::field_count<T>>{});
+
+[[gnu::noinline]] inline void add_columns(TableInfo& t, const ColumnSeed* seeds, std::size_t n) {
+  t.columns.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const ColumnSeed& s = seeds[i];
+    ColumnInfo& c = t.columns.emplace_back();
+    c.name = std::string(s.name);
+    c.kind = s.kind;
+    c.int_bytes = s.int_bytes;
+    c.real_bytes = s.real_bytes;
+    c.max_length = s.max_length;
+    if (s.sql_type) c.sql_type = s.sql_type();
+    c.nullable = s.nullable;
+    c.is_org = s.is_org;
+    c.is_enum = s.is_enum;
+    for (std::size_t k = 0; k < s.enum_count; ++k) c.enum_values.emplace_back(s.enum_names[k]);
+  }
+}
+
+/// The columns of a declaration (ColumnList<T> without its T).
+struct ColumnSpan {
+  const std::size_t* index;
+  const bool* descending;
+  std::size_t size;
+  template <class T>
+  explicit ColumnSpan(const ColumnList<T>& l) : index(l.index.data()), descending(l.descending.data()), size(l.size) {}
+  std::vector<std::size_t> vector() const {
+    return std::vector<std::size_t>(index, index + static_cast<std::ptrdiff_t>(size));
+  }
+};
+
+/// A column(&T::m)... declaration's settings (ColumnDecl<T> without its T).
+struct ColumnSettings {
+  std::size_t field;
+  std::string_view rename, type_override;
+  DefaultKind default_kind;
+  Literal default_literal;
+  std::string_view default_sql;
+  bool identity, serial, check_named;
+  std::string_view check_name;
+  bool write_once;
+};
+
+[[gnu::noinline]] inline void apply_column(TableInfo& t, const ColumnSettings& c) {
+  ColumnInfo& col = t.columns[c.field];
+  if (!c.rename.empty()) col.name = std::string(c.rename);
+  if (!c.type_override.empty()) col.sql_type = std::string(c.type_override);
+  col.default_kind = c.default_kind;
+  col.default_literal = c.default_literal;
+  col.default_sql = std::string(c.default_sql);
+  col.identity = c.identity;
+  col.serial = c.serial;
+  col.check_named = c.check_named;
+  col.check_name = std::string(c.check_name);
+  col.write_once = c.write_once;
+}
+
+inline std::vector<std::string_view> column_names_of(const TableInfo& t, const std::vector<std::size_t>& cols) {
+  std::vector<std::string_view> parts;
+  for (auto i : cols) parts.push_back(t.columns[i].name);
+  return parts;
+}
+
+[[gnu::noinline]] inline void add_unique(TableInfo& t, ColumnSpan cols, std::string_view name, bool name_given, bool global) {
+  UniqueInfo u;
+  u.columns = cols.vector();
+  u.name = name.empty() && !name_given ? constraint_name("uq", t.name, column_names_of(t, u.columns)) : std::string(name);
+  u.global = global;
+  t.uniques.push_back(std::move(u));
+}
+
+[[gnu::noinline]] inline void add_index(TableInfo& t, ColumnSpan cols, bool unique, std::string_view where,
+                                        std::string_view name, bool global) {
+  IndexInfo ix;
+  ix.columns = cols.vector();
+  ix.descending.assign(cols.descending, cols.descending + static_cast<std::ptrdiff_t>(cols.size));
+  ix.unique = unique;
+  ix.where = std::string(where);
+  ix.global = global;
+  ix.name = name.empty() ? constraint_name(unique ? "ux" : "ix", t.name, column_names_of(t, ix.columns)) : std::string(name);
+  t.indexes.push_back(std::move(ix));
+}
+
+[[gnu::noinline]] inline void add_check(TableInfo& t, std::size_t column, std::string_view op, const Literal& value,
+                                        std::string_view raw_name, std::string_view raw_sql, std::string_view full_name,
+                                        bool name_given) {
+  CheckInfo ck;
+  if (column != reflect::npos) {
+    ck.column = column;
+    ck.op = std::string(op);
+    ck.value = value;
+    const std::string_view opname = op == "=" ? "eq" : op == "<>" ? "ne" : op == "<" ? "lt"
+                                  : op == "<=" ? "le" : op == ">" ? "gt" : "ge";
+    ck.name = constraint_name("ck", t.name, {t.columns[column].name, opname});
+  } else {
+    ck.raw_sql = std::string(raw_sql);
+    ck.name = constraint_name("ck", t.name, {raw_name});
+  }
+  if (name_given) ck.name = std::string(full_name);
+  t.checks.push_back(std::move(ck));
+}
+
+// `parent` is the referenced table (t itself for a self-reference, which is still being built).
+[[gnu::noinline]] inline void add_foreign_key(TableInfo& t, ColumnSpan cols, const TableInfo& pt, ColumnSpan parent,
+                                              on_delete action, std::string_view name, bool name_given) {
+  ForeignKeyInfo fk;
+  fk.columns = cols.vector();
+  fk.action = action;
+  fk.parent_table = pt.name;
+  for (std::size_t k = 0; k < parent.size; ++k) fk.parent_columns.push_back(pt.columns[parent.index[k]].name);
+  // Child and parent both org-scoped, the reference naming neither org: make it
+  // (org, columns) -> parent (org, columns), so the database itself refuses a child
+  // of one org pointing at a parent of another, and a parent's delete never reaches
+  // another org's children. The parent has a matching UNIQUE: its key's or a
+  // global unique's org-including twin (added in finish_table_info), or a declared one
+  // (entity.hpp rule 5 refuses any other target at compile time).
+  const std::vector<std::size_t> parent_cols = parent.vector();
+  const bool names_org = std::find(fk.columns.begin(), fk.columns.end(), t.org_column) != fk.columns.end() ||
+                         std::find(parent_cols.begin(), parent_cols.end(), pt.org_column) != parent_cols.end();
+  if (t.org_scoped() && pt.org_scoped() && !names_org) fk.parent_org_column = pt.columns[pt.org_column].name;
+  fk.parent_org_leading = pt.org_leading_keys;
+  fk.name = name_given ? std::string(name) : constraint_name("fk", t.name, column_names_of(t, fk.columns));
+  t.foreign_keys.push_back(std::move(fk));
+}
 
 /// The constraints a table with platform rows (a nullable org column) needs besides its
 /// declared ones (entity.hpp, rule 9):
@@ -327,143 +485,9 @@ inline void add_platform_rules(TableInfo& t) {
   }
 }
 
-template <class T>
-TableInfo build_table_info() {
-  // org_field<T> states the rule when T has no entity declaration (entity.hpp); it is one
-  // instantiation however many places ask, so the message appears once. Nothing more is compiled
-  // for an undeclared struct.
-  (void)org_field<T>;
-  if constexpr (declared_entity<T>) return build_declared_table_info<T>();
-  else return TableInfo{};
-}
-
-template <class T>
-TableInfo build_declared_table_info() {
-  static_assert(reflect::check_entity_shape<T>());
-  TableInfo t;
-  t.name = std::string(entity<T>::table);
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (t.columns.push_back(column_info<T, I>()), ...);
-  }(std::make_index_sequence<reflect::field_count<T>>{});
-  t.org_column = org_field<T>;
-  t.schema_scoped = schema_scoped<T>;
-
-  constexpr auto pk = entity<T>::primary_key;
-  static_assert(std::is_same_v<std::remove_cv_t<decltype(pk)>, KeyDecl<T>>,
-                "tenantry: primary_key must be key(&ThisStruct::member, ...) naming this entity's members");
-  t.primary_key = to_vector(pk.columns);
-  t.primary_key_named = pk.name_given;
-  t.declared_primary_key_name = std::string(pk.name);
-  t.org_leading_keys = t.org_scoped() && entity_org_leading_keys<T>();
-  if (t.org_leading_keys) t.primary_key = org_first(t.primary_key, t.org_column);
-
-  std::apply(
-      [&](const auto&... decl) {
-        (
-            [&](const auto& c) {
-              using D = std::remove_cvref_t<decltype(c)>;
-              static_assert(std::is_same_v<D, ColumnDecl<T>>,
-                            "tenantry: entity<T>::columns holds column(&T::member)... of this entity only");
-              ColumnInfo& col = t.columns[c.field];
-              if (!c.rename.empty()) col.name = std::string(c.rename);
-              if (!c.type_override.empty()) col.sql_type = std::string(c.type_override);
-              col.default_kind = c.default_kind;
-              col.default_literal = c.default_literal;
-              col.default_sql = std::string(c.default_sql_text);
-              col.identity = c.identity_key;
-              col.serial = c.serial_key;
-              col.check_named = c.check_name_given;
-              col.check_name = std::string(c.check_name_text);
-              col.write_once = c.write_once_flag;
-            }(decl),
-            ...);
-      },
-      entity_columns<T>());
-
-  const auto names_of = [&](const std::vector<std::size_t>& cols) {
-    std::vector<std::string_view> parts;
-    for (auto i : cols) parts.push_back(t.columns[i].name);
-    return parts;
-  };
-
-  std::apply(
-      [&](const auto&... decl) {
-        (
-            [&](const auto& c) {
-              using D = std::remove_cvref_t<decltype(c)>;
-              if constexpr (std::is_same_v<D, UniqueDecl<T>>) {
-                UniqueInfo u;
-                u.columns = to_vector(c.columns);
-                u.name = c.name.empty() && !c.name_given ? constraint_name("uq", t.name, names_of(u.columns))
-                                                         : std::string(c.name);
-                u.global = c.global;
-                t.uniques.push_back(std::move(u));
-              } else if constexpr (std::is_same_v<D, IndexDecl<T>>) {
-                IndexInfo ix;
-                ix.columns = to_vector(c.columns);
-                ix.descending.assign(c.columns.descending.begin(),
-                                     c.columns.descending.begin() + static_cast<std::ptrdiff_t>(c.columns.size));
-                ix.unique = c.is_unique;
-                ix.where = std::string(c.where_sql);
-                ix.global = c.global;
-                ix.name = c.name.empty() ? constraint_name(c.is_unique ? "ux" : "ix", t.name, names_of(ix.columns))
-                                         : std::string(c.name);
-                t.indexes.push_back(std::move(ix));
-              } else if constexpr (std::is_same_v<D, CheckDecl<T>> || std::is_same_v<D, CheckDecl<void>>) {
-                CheckInfo ck;
-                if (c.column != reflect::npos) {
-                  ck.column = c.column;
-                  ck.op = std::string(c.op);
-                  ck.value = c.value;
-                  const std::string_view opname = c.op == "=" ? "eq" : c.op == "<>" ? "ne" : c.op == "<" ? "lt"
-                                                : c.op == "<=" ? "le" : c.op == ">" ? "gt" : "ge";
-                  ck.name = constraint_name("ck", t.name, {t.columns[c.column].name, opname});
-                } else {
-                  ck.raw_sql = std::string(c.raw_sql);
-                  ck.name = constraint_name("ck", t.name, {c.raw_name});
-                }
-                if (c.name_given) ck.name = std::string(c.full_name);
-                t.checks.push_back(std::move(ck));
-              } else if constexpr (requires { c.parent_columns; }) {
-                static_assert(std::is_same_v<decltype(c.columns), ColumnList<T>>,
-                              "tenantry: a foreign key of entity<T> must start from T's own members");
-                ForeignKeyInfo fk;
-                fk.columns = to_vector(c.columns);
-                fk.action = c.action;
-                [&]<class Parent>(const ColumnList<Parent>& parent) {
-                  static_assert(declared_entity<Parent>,
-                                "tenantry: a foreign key references a struct with no tenantry::entity declaration");
-                  // A self-reference must read the table being built: table_info<T>() is
-                  // still initialising.
-                  const TableInfo* ptp = &t;
-                  if constexpr (!std::is_same_v<Parent, T>) ptp = &table_info<Parent>();
-                  const TableInfo& pt = *ptp;
-                  fk.parent_table = pt.name;
-                  for (std::size_t k = 0; k < parent.size; ++k) fk.parent_columns.push_back(pt.columns[parent.index[k]].name);
-                  // Child and parent both org-scoped, the reference naming neither org: make it
-                  // (org, columns) -> parent (org, columns), so the database itself refuses a child
-                  // of one org pointing at a parent of another, and a parent's delete never reaches
-                  // another org's children. The parent has a matching UNIQUE: its key's or a
-                  // global unique's org-including twin (added below), or a declared one
-                  // (entity.hpp rule 5 refuses any other target at compile time).
-                  const std::vector<std::size_t> parent_cols = to_vector(parent);
-                  const bool names_org = std::find(fk.columns.begin(), fk.columns.end(), t.org_column) != fk.columns.end() ||
-                                         std::find(parent_cols.begin(), parent_cols.end(), pt.org_column) != parent_cols.end();
-                  if (t.org_scoped() && pt.org_scoped() && !names_org) fk.parent_org_column = pt.columns[pt.org_column].name;
-                  fk.parent_org_leading = pt.org_leading_keys;
-                }(c.parent_columns);
-                fk.name = c.name_given ? std::string(c.name) : constraint_name("fk", t.name, names_of(fk.columns));
-                t.foreign_keys.push_back(std::move(fk));
-              } else {
-                static_assert(always_false<D>,
-                              "tenantry: entity<T>::constraints holds unique(), index(), unique_index(), check(), "
-                              "check_sql() or foreign_key() of this entity only");
-              }
-            }(decl),
-            ...);
-      },
-      entity_constraints<T>());
-
+// What follows from the declarations: org-leading keys, the org-including twins, and
+// the platform rows' constraints.
+[[gnu::noinline]] inline void finish_table_info(TableInfo& t) {
   // Org-leading keys: every UNIQUE and unique index gets the org first (a UNIQUE that lacked the
   // org becomes unique per org). Plain indexes are left as declared.
   if (t.org_leading_keys) {
@@ -493,7 +517,7 @@ TableInfo build_declared_table_info() {
     const auto twin = [&](const std::vector<std::size_t>& of, const std::string& of_name) {
       std::vector<std::size_t> cols{t.org_column};
       cols.insert(cols.end(), of.begin(), of.end());
-      return UniqueInfo{constraint_name("uq", t.name, names_of(cols)), cols, true, of_name, false};
+      return UniqueInfo{constraint_name("uq", t.name, column_names_of(t, cols)), cols, true, of_name, false};
     };
     std::vector<UniqueInfo> uniques;
     if (!has_org(t.primary_key)) {
@@ -510,6 +534,88 @@ TableInfo build_declared_table_info() {
     t.uniques = std::move(uniques);
   }
   if (t.org_optional()) add_platform_rules(t);
+}
+
+template <class T>
+TableInfo build_declared_table_info();
+
+template <class T>
+TableInfo build_table_info() {
+  // org_field<T> states the rule when T has no entity declaration (entity.hpp); it is one
+  // instantiation however many places ask, so the message appears once. Nothing more is compiled
+  // for an undeclared struct.
+  (void)org_field<T>;
+  if constexpr (declared_entity<T>) return build_declared_table_info<T>();
+  else return TableInfo{};
+}
+
+template <class T>
+TableInfo build_declared_table_info() {
+  static_assert(reflect::check_entity_shape<T>());
+  TableInfo t;
+  t.name = std::string(entity<T>::table);
+  add_columns(t, column_seeds<T>.data(), column_seeds<T>.size());
+  t.org_column = org_field<T>;
+  t.schema_scoped = schema_scoped<T>;
+
+  constexpr auto pk = entity<T>::primary_key;
+  static_assert(std::is_same_v<std::remove_cv_t<decltype(pk)>, KeyDecl<T>>,
+                "tenantry: primary_key must be key(&ThisStruct::member, ...) naming this entity's members");
+  t.primary_key = to_vector(pk.columns);
+  t.primary_key_named = pk.name_given;
+  t.declared_primary_key_name = std::string(pk.name);
+  t.org_leading_keys = t.org_scoped() && entity_org_leading_keys<T>();
+  if (t.org_leading_keys) t.primary_key = org_first(t.primary_key, t.org_column);
+
+  std::apply(
+      [&](const auto&... decl) {
+        (
+            [&](const auto& c) {
+              using D = std::remove_cvref_t<decltype(c)>;
+              static_assert(std::is_same_v<D, ColumnDecl<T>>,
+                            "tenantry: entity<T>::columns holds column(&T::member)... of this entity only");
+              apply_column(t, ColumnSettings{c.field, c.rename, c.type_override, c.default_kind, c.default_literal,
+                                             c.default_sql_text, c.identity_key, c.serial_key, c.check_name_given,
+                                             c.check_name_text, c.write_once_flag});
+            }(decl),
+            ...);
+      },
+      entity_columns<T>());
+
+  std::apply(
+      [&](const auto&... decl) {
+        (
+            [&](const auto& c) {
+              using D = std::remove_cvref_t<decltype(c)>;
+              if constexpr (std::is_same_v<D, UniqueDecl<T>>) {
+                add_unique(t, ColumnSpan(c.columns), c.name, c.name_given, c.global);
+              } else if constexpr (std::is_same_v<D, IndexDecl<T>>) {
+                add_index(t, ColumnSpan(c.columns), c.is_unique, c.where_sql, c.name, c.global);
+              } else if constexpr (std::is_same_v<D, CheckDecl<T>> || std::is_same_v<D, CheckDecl<void>>) {
+                add_check(t, c.column, c.op, c.value, c.raw_name, c.raw_sql, c.full_name, c.name_given);
+              } else if constexpr (requires { c.parent_columns; }) {
+                static_assert(std::is_same_v<decltype(c.columns), ColumnList<T>>,
+                              "tenantry: a foreign key of entity<T> must start from T's own members");
+                [&]<class Parent>(const ColumnList<Parent>& parent) {
+                  static_assert(declared_entity<Parent>,
+                                "tenantry: a foreign key references a struct with no tenantry::entity declaration");
+                  // A self-reference must read the table being built: table_info<T>() is
+                  // still initialising.
+                  const TableInfo* ptp = &t;
+                  if constexpr (!std::is_same_v<Parent, T>) ptp = &table_info<Parent>();
+                  add_foreign_key(t, ColumnSpan(c.columns), *ptp, ColumnSpan(parent), c.action, c.name, c.name_given);
+                }(c.parent_columns);
+              } else {
+                static_assert(always_false<D>,
+                              "tenantry: entity<T>::constraints holds unique(), index(), unique_index(), check(), "
+                              "check_sql() or foreign_key() of this entity only");
+              }
+            }(decl),
+            ...);
+      },
+      entity_constraints<T>());
+
+  finish_table_info(t);
   if constexpr (declares_through<T>() && scope_foreign_key<T>() != reflect::npos) {
     using P = scope_parent_t<T>;
     constexpr auto fk = std::get<scope_foreign_key<T>()>(declared_constraints<T>());

@@ -878,18 +878,30 @@ concept user_mapped = requires(const T& v) {
 /// Names of an enum's enumerators, in value order. Found by reflection for enumerators valued
 /// 0..63; specialise with `static constexpr std::array<std::pair<E, std::string_view>, N> values`
 /// for enums outside that range or to store other text than the enumerator names.
+namespace detail {
+// Every probe's name, each evaluated once (an enum_name_impl call per probe, not three).
+template <class E, int... V>
+inline constexpr std::array<std::string_view, sizeof...(V)> enum_probe_names{reflect::detail::enum_name_impl<E, V>()...};
+
+template <class E, int... V>
+constexpr auto enum_reflected_values(std::integer_sequence<int, V...>) {
+  constexpr auto& names = enum_probe_names<E, V...>;
+  constexpr std::size_t n = [] {
+    std::size_t count = 0;
+    for (const auto& name : names) count += name.empty() ? 0 : 1;
+    return count;
+  }();
+  std::array<std::pair<E, std::string_view>, n> out{};
+  std::size_t k = 0;
+  for (std::size_t v = 0; v < names.size(); ++v)
+    if (!names[v].empty()) out[k++] = {static_cast<E>(static_cast<int>(v)), names[v]};
+  return out;
+}
+}  // namespace detail
+
 template <class E>
 struct enum_traits {
-  static constexpr auto values = []<int... V>(std::integer_sequence<int, V...>) {
-    constexpr std::size_t n = ((reflect::detail::enum_name_impl<E, V>().empty() ? 0 : 1) + ... + 0);
-    std::array<std::pair<E, std::string_view>, n> out{};
-    std::size_t k = 0;
-    ((reflect::detail::enum_name_impl<E, V>().empty()
-          ? void()
-          : void(out[k++] = {static_cast<E>(V), reflect::detail::enum_name_impl<E, V>()})),
-     ...);
-    return out;
-  }(std::make_integer_sequence<int, reflect::enum_probe_limit>{});
+  static constexpr auto values = detail::enum_reflected_values<E>(std::make_integer_sequence<int, reflect::enum_probe_limit>{});
   static_assert(values.size() > 0, "tenantry: enum has no enumerators in 0..63; specialise tenantry::enum_traits");
 };
 

@@ -1,4 +1,5 @@
 // expect: no column mapping
+// errors: 1
 #include "support/entities.hpp"
 
 #include <tenantry/sqlite.hpp>
