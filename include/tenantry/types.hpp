@@ -879,11 +879,16 @@ constexpr std::string_view enum_to_text(E value) noexcept {
 }
 
 /// The enumerator stored as `text`; nullopt for text that names none.
+// One comparison per enumerator, unrolled: each name is a constant, so a compiler compares the
+// length and the bytes inline instead of calling memcmp per name (an enum column is read per row).
 template <class E>
 constexpr std::optional<E> enum_from_text(std::string_view text) noexcept {
-  for (const auto& [v, name] : enum_traits<E>::values)
-    if (name == text) return v;
-  return std::nullopt;
+  constexpr auto& values = enum_traits<E>::values;
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    std::optional<E> out;
+    (void)((text == values[I].second ? (out = values[I].first, true) : false) || ...);
+    return out;
+  }(std::make_index_sequence<values.size()>{});
 }
 
 template <class T>
@@ -939,7 +944,7 @@ struct value_traits<std::string> {
   template <class S>
   static void bind(S& s, int i, const std::string& v) { s.bind_text(i, v); }
   template <class S>
-  static void read(S& s, int c, std::string& out) { out.assign(s.column_text(c)); }
+  [[gnu::always_inline]] static void read(S& s, int c, std::string& out) { out.assign(s.column_text(c)); }
 };
 
 template <class T>
@@ -952,7 +957,7 @@ struct value_traits<T> {
   template <class S>
   static void bind(S& s, int i, T v) { s.bind_int(i, detail::checked_to_int64(v)); }
   template <class S>
-  static void read(S& s, int c, T& out) {
+  [[gnu::always_inline]] static void read(S& s, int c, T& out) {
     if constexpr (std::is_same_v<T, std::int64_t>) out = s.column_int(c);
     else out = detail::checked_from_int64<T>(s.column_int(c));
   }
@@ -967,7 +972,7 @@ struct value_traits<T> {
   template <class S>
   static void bind(S& s, int i, T v) { s.bind_double(i, static_cast<double>(v)); }
   template <class S>
-  static void read(S& s, int c, T& out) { out = static_cast<T>(s.column_double(c)); }
+  [[gnu::always_inline]] static void read(S& s, int c, T& out) { out = static_cast<T>(s.column_double(c)); }
 };
 
 template <>
@@ -977,7 +982,7 @@ struct value_traits<bool> {
   template <class S>
   static void bind(S& s, int i, bool v) { s.bind_bool(i, v); }
   template <class S>
-  static void read(S& s, int c, bool& out) { out = s.column_bool(c); }
+  [[gnu::always_inline]] static void read(S& s, int c, bool& out) { out = s.column_bool(c); }
 };
 
 template <>
@@ -987,7 +992,7 @@ struct value_traits<Uuid> {
   template <class S>
   static void bind(S& s, int i, const Uuid& v) { s.bind_uuid(i, v); }
   template <class S>
-  static void read(S& s, int c, Uuid& out) { out = s.column_uuid(c); }
+  [[gnu::always_inline]] static void read(S& s, int c, Uuid& out) { out = s.column_uuid(c); }
 };
 
 template <>
@@ -997,7 +1002,7 @@ struct value_traits<OrgId> {
   template <class S>
   static void bind(S& s, int i, const OrgId& v) { s.bind_uuid(i, v.value); }
   template <class S>
-  static void read(S& s, int c, OrgId& out) { out.value = s.column_uuid(c); }
+  [[gnu::always_inline]] static void read(S& s, int c, OrgId& out) { out.value = s.column_uuid(c); }
 };
 
 /// Text org keys are checked whenever they are bound: an invalid one is a ValueError and nothing
@@ -1014,7 +1019,7 @@ struct value_traits<TextOrgId> {
     s.bind_text(i, v.value);
   }
   template <class S>
-  static void read(S& s, int c, TextOrgId& out) { out.value.assign(s.column_text(c)); }
+  [[gnu::always_inline]] static void read(S& s, int c, TextOrgId& out) { out.value.assign(s.column_text(c)); }
 };
 
 template <>
@@ -1025,7 +1030,7 @@ struct value_traits<IntOrgId> {
   template <class S>
   static void bind(S& s, int i, const IntOrgId& v) { s.bind_int(i, v.value); }
   template <class S>
-  static void read(S& s, int c, IntOrgId& out) { out.value = s.column_int(c); }
+  [[gnu::always_inline]] static void read(S& s, int c, IntOrgId& out) { out.value = s.column_int(c); }
 };
 
 template <>
@@ -1035,7 +1040,7 @@ struct value_traits<Timestamp> {
   template <class S>
   static void bind(S& s, int i, Timestamp v) { s.bind_timestamp(i, v); }
   template <class S>
-  static void read(S& s, int c, Timestamp& out) { out = s.column_timestamp(c); }
+  [[gnu::always_inline]] static void read(S& s, int c, Timestamp& out) { out = s.column_timestamp(c); }
 };
 
 template <>
@@ -1076,12 +1081,16 @@ struct value_traits<E> {
     s.bind_text(i, text);
   }
   template <class S>
-  static void read(S& s, int c, E& out) {
+  [[gnu::always_inline]] static void read(S& s, int c, E& out) {
     const std::string_view text = s.column_text(c);
-    if (auto v = enum_from_text<E>(text)) {
+    if (auto v = enum_from_text<E>(text)) [[likely]] {
       out = *v;
       return;
     }
+    unknown_name(s, c, text);
+  }
+  template <class S>
+  [[noreturn, gnu::cold, gnu::noinline]] static void unknown_name(const S& s, int c, std::string_view text) {
     std::string known;
     for (const auto& [value, name] : values) known += (known.empty() ? "" : ", ") + std::string(name);
     throw ValueError("tenantry: " + detail::column_label(s, c) + " holds '" + std::string(text.substr(0, 64)) +

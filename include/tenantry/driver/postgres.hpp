@@ -266,11 +266,16 @@ struct Session {
   /// a dead connection with an error too; checking first gives one consistent exception and
   /// never sends anything on a socket we already know is dead.
   void ensure_usable() {
-    if (streaming) [[unlikely]]
+    if (!streaming && broken.empty() && PQstatus(conn) == CONNECTION_OK) [[likely]]
+      return;
+    unusable();
+  }
+  // The errors out of line, so that the check above inlines into every execution.
+  [[noreturn, gnu::cold, gnu::noinline]] void unusable() {
+    if (streaming)
       throw UsageError("tenantry: postgres: a query's rows are being streamed on this connection (for_each_row); "
                        "nothing else can run on it until they are read: use another connection, or fetch() the rows "
                        "first");
-    if (broken.empty() && PQstatus(conn) == CONNECTION_OK) return;
     if (broken.empty()) broken = trimmed(PQerrorMessage(conn));
     throw ConnectionError("tenantry: postgres: the connection is broken (" + broken + "); open a new one", "08003");
   }
@@ -559,11 +564,11 @@ class Statement {
 
   // ---- reading (0-based), valid after step() returned true -----------------------------------
   int column_count() const { return result_ ? PQnfields(result_.get()) : described_columns_; }
-  bool column_is_null(int c) const {
+  [[gnu::always_inline]] bool column_is_null(int c) const {
     check_cell(c);
     return PQgetisnull(result_.get(), row_, c) != 0;
   }
-  std::int64_t column_int(int c) const {
+  [[gnu::always_inline]] std::int64_t column_int(int c) const {
     const Cell v = cell(c, "an integer");
     switch (v.type) {
       case oid::int8: return static_cast<std::int64_t>(detail::get_be<std::uint64_t>(sized(v, 8)));
@@ -598,7 +603,7 @@ class Statement {
   }
   /// Text-like columns only (text, varchar, char(n), name, json, jsonb, xml) and bytea's raw
   /// bytes; a NULL reads as empty. Valid until reset(). Cast other types to text in the SQL.
-  std::string_view column_text(int c) const {
+  [[gnu::always_inline]] std::string_view column_text(int c) const {
     const Cell v = cell_or_null(c);
     if (v.data == nullptr) return {};
     if (!detail::readable_as_text(v.type) && v.type != oid::bytea) mistyped(v, "text (cast it with ::text in the SQL)");
@@ -664,7 +669,7 @@ class Statement {
     text.assign(buf, r.ptr);
     return text;
   }
-  Uuid column_uuid(int c) const {
+  [[gnu::always_inline]] Uuid column_uuid(int c) const {
     const Cell v = cell(c, "a UUID");
     if (v.type == oid::uuid || (v.type == oid::bytea && v.size == 16)) {
       Uuid u;
@@ -679,7 +684,7 @@ class Statement {
     const char* n = result_ ? PQfname(result_.get(), c) : nullptr;
     return n != nullptr ? n : "?";
   }
-  Timestamp column_timestamp(int c) const {
+  [[gnu::always_inline]] Timestamp column_timestamp(int c) const {
     const Cell v = cell(c, "a timestamp");
     std::int64_t micros = 0;
     switch (v.type) {
@@ -1618,7 +1623,7 @@ class Statement {
     column_type_ = column_types_.data();
   }
 
-  void check_cell(int c) const {
+  [[gnu::always_inline]] void check_cell(int c) const {
     // rows_ is 0 without a result; an unsigned c below 0 is above any column count.
     if (row_ >= rows_ || static_cast<unsigned>(c) >= static_cast<unsigned>(columns_)) [[unlikely]]
       bad_cell(c);
@@ -1632,7 +1637,7 @@ class Statement {
   /// The current row's value in column c; throws ValueError for NULL (the caller wanted `what`).
   // The checks stay inline and their errors out of line, so that the readers inline into a
   // repository's row loop.
-  Cell cell(int c, const char* what) const {
+  [[gnu::always_inline]] Cell cell(int c, const char* what) const {
     const Cell v = cell_or_null(c);
     if (v.data == nullptr) [[unlikely]]
       null_cell(c, what);
@@ -1643,7 +1648,7 @@ class Statement {
   }
   /// The current row's value in column c, with a null data pointer for NULL. libpq gives a NULL
   /// cell length 0, so only an empty value needs PQgetisnull.
-  Cell cell_or_null(int c) const {
+  [[gnu::always_inline]] Cell cell_or_null(int c) const {
     check_cell(c);
     const PGresult* r = result_.get();
     Cell v{PQgetvalue(r, row_, c), PQgetlength(r, row_, c), column_type_[c], c};
