@@ -488,7 +488,7 @@ class Statement {
 
   // ---- binding (1-based) ----------------------------------------------------------------------
   void bind_null(int i) { bind(i, Value::null, [](Param&) {}); }
-  void bind_int(int i, std::int64_t v) {
+  [[gnu::always_inline]] void bind_int(int i, std::int64_t v) {
     if (Param* p = natural_slot(i, oid::int8)) [[likely]] {
       p->value = Value::integer;
       p->i = v;
@@ -498,7 +498,7 @@ class Statement {
   }
   void bind_double(int i, double v) { bind(i, Value::real, [&](Param& p) { p.d = v; }); }
   void bind_bool(int i, bool v) { bind(i, Value::boolean, [&](Param& p) { p.i = v ? 1 : 0; }); }
-  void bind_text(int i, std::string_view v) {
+  [[gnu::always_inline]] void bind_text(int i, std::string_view v) {
     // The common case first: a text column, the caller's bytes sent as they are.
     if (Param* p = natural_slot(i, oid::text)) [[likely]] {
       if (v.size() >= static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
@@ -519,7 +519,7 @@ class Statement {
     const std::string_view bytes(reinterpret_cast<const char*>(v.data()), v.size());
     bind(i, Value::blob, [&](Param& p) { p.ext = sized_bytes(bytes); });
   }
-  void bind_uuid(int i, const Uuid& v) {
+  [[gnu::always_inline]] void bind_uuid(int i, const Uuid& v) {
     if (Param* p = natural_slot(i, oid::uuid)) [[likely]] {
       p->value = Value::uuid;
       p->uuid = v.bytes;
@@ -527,7 +527,7 @@ class Statement {
     }
     bind(i, Value::uuid, [&](Param& p) { p.uuid = v.bytes; });
   }
-  void bind_timestamp(int i, Timestamp v) {
+  [[gnu::always_inline]] void bind_timestamp(int i, Timestamp v) {
     // The same range SQLite's ISO text can hold, so a value is storable in both or in neither.
     if (v.micros < Timestamp::min_micros || v.micros > Timestamp::max_micros)
       throw ValueError("tenantry: timestamp outside years 0001-9999: " + std::to_string(v.micros) + " us");
@@ -867,8 +867,9 @@ class Statement {
 
  private:
 
+  // The general path (conversions, errors), out of line: the bind_* fast paths inline.
   template <class Set>
-  void bind(int i, Value value, Set&& set) {
+  [[gnu::noinline]] void bind(int i, Value value, Set&& set) {
     Param& p = slot(i);
     p.clear();
     p.value = value;
@@ -1482,7 +1483,14 @@ class Statement {
                        std::string(sql_->substr(0, 200)) + ")");
     if (s.server_prepared && !prepared_) prepare_on_server();
     detail::Result r = send();
-    if (succeeded(r)) return take(std::move(r));
+    if (succeeded(r)) [[likely]]
+      return take(std::move(r));
+    execute_failed(std::move(r));
+  }
+
+  // execute() after a failed execution: out of line, so the successful path stays short.
+  [[gnu::noinline]] void execute_failed(detail::Result r) {
+    detail::Session& s = *session_;
     if (detail::abandon_copy(s.conn, r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR))
       throw UsageError("tenantry: postgres: COPY through a prepared statement is not supported");
     // The server session does not have the statement: a pooler gave us another session than
