@@ -144,17 +144,24 @@ template <class A0, class... A>
 struct first_arg<A0, A...> {
   using type = std::remove_cvref_t<A0>;
 };
-/// True when a repository call with arguments A... passes an org (of any org type) first.
+/// True when a repository call with arguments A... passes an org (of any org type, or
+/// tenantry::platform) first.
 template <class... A>
-inline constexpr bool passes_org_first = org_id_type<typename first_arg<A...>::type>;
+inline constexpr bool passes_org_first = org_id_type<typename first_arg<A...>::type> ||
+                                         std::is_same_v<typename first_arg<A...>::type, PlatformScope>;
 /// True when a repository call with arguments A... passes an org of type O first.
 template <class O, class... A>
 inline constexpr bool passes_this_org_first = std::is_same_v<typename first_arg<A...>::type, O>;
+/// True when it passes tenantry::platform first.
+template <class... A>
+inline constexpr bool passes_platform_first = std::is_same_v<typename first_arg<A...>::type, PlatformScope>;
 /// True when set(org, key, member, value)'s member (the third argument) is the org column.
 template <class M>
 inline constexpr bool is_org_member = false;
 template <class T, class K>
 inline constexpr bool is_org_member<BasicOrgId<K> T::*> = true;
+template <class T, class K>
+inline constexpr bool is_org_member<std::optional<BasicOrgId<K>> T::*> = true;
 template <class... A>
 struct sets_org_column : std::false_type {};
 template <class O, class K, class M, class... R>
@@ -209,7 +216,9 @@ class Repository<E, AnyDialect, Database> {
  private:
   template <class... A>
   static constexpr bool org_rule_kept() {
-    if constexpr (is_org_scoped) return detail::passes_this_org_first<org_id_of<E>, A...>;
+    if constexpr (is_org_scoped)
+      return detail::passes_this_org_first<org_id_of<E>, A...> ||
+             (org_column_optional<E> && detail::passes_platform_first<A...>);
     else return !detail::passes_org_first<A...>;
   }
 

@@ -272,15 +272,36 @@ std::vector<std::string> create_index_sql(const TableInfo& t, DdlOptions opt = {
 /// row. A statement without org context therefore fails loudly rather than reading nothing.
 /// The scalar subquery makes the planner evaluate it once per statement (an InitPlan, also
 /// usable as an index condition), not once per row.
+///
+/// For a table with platform rows (an optional org column) the current org is NULL in the
+/// platform context (platform_setting 'on'), without reading org_setting, so the org equality
+/// matches no row there; rls_platform_sql is the other half of that table's policy.
 template <class D>
 std::string rls_current_org_sql(const ColumnInfo& org) {
-  std::string out = "(SELECT CAST(COALESCE(NULLIF(current_setting(";
+  std::string out = "(SELECT CAST(";
+  if (org.nullable) {
+    out += "CASE WHEN current_setting(";
+    detail::quote_string(out, platform_setting);
+    out += ", true) = 'on' THEN NULL ELSE ";
+  }
+  out += "COALESCE(NULLIF(current_setting(";
   detail::quote_string(out, org_setting);
   out += ", true), ''), current_setting(";
   detail::quote_string(out, org_setting_missing);
-  out += ")) AS ";
+  out += "))";
+  if (org.nullable) out += " END";
+  out += " AS ";
   out += D::column_type(org);
   out += "))";
+  return out;
+}
+
+/// True in the platform context, as the policies of tables with platform rows read it: also a
+/// scalar subquery, evaluated once per statement.
+inline std::string rls_platform_sql() {
+  std::string out = "(SELECT current_setting(";
+  detail::quote_string(out, platform_setting);
+  out += ", true) = 'on')";
   return out;
 }
 
@@ -288,10 +309,26 @@ std::string rls_current_org_sql(const ColumnInfo& org) {
 inline std::string row_level_security_policy_name(const TableInfo& t) { return t.name + "_org_isolation"; }
 
 namespace detail {
+/// `<col> = <current org>`, the row-level security org match of column `col` (the org column
+/// `org`). For a nullable org column (platform rows) also the platform scope's rows:
+///   (<col> = <current org>) OR (<col> IS NULL AND <platform context>)
+/// parenthesized as a whole when `nested` (inside a parent's EXISTS).
+template <class D>
+void rls_org_matches(std::string& out, const std::string& col, const ColumnInfo& org, bool nested) {
+  if (!org.nullable) {
+    out += col + " = " + rls_current_org_sql<D>(org);
+    return;
+  }
+  if (nested) out += '(';
+  out += "(" + col + " = " + rls_current_org_sql<D>(org) + ") OR (" + col + " IS NULL AND " + rls_platform_sql() + ")";
+  if (nested) out += ')';
+}
+
 /// EXISTS (SELECT 1 FROM parent AS "p<n>" WHERE "p<n>".key = <fk> AND <the parent in the current
 /// org>), through the chain of parents: the row-level security form of sql_writer.hpp's filter.
 template <class D>
 void rls_parent_in_org(std::string& out, const TableInfo& child, const std::string& fk, const DdlOptions& opt, int& n) {
+  // (a parent row of no org belongs to the platform scope, and so does its child)
   const TableInfo& p = *child.scope_parent;
   std::string alias;
   D::quote(alias, "p" + std::to_string(n++));
@@ -301,10 +338,9 @@ void rls_parent_in_org(std::string& out, const TableInfo& child, const std::stri
   D::quote(out, p.columns.at(child.scope_parent_column).name);
   out += " = " + fk + " AND ";
   if (p.org_scoped()) {
-    out += alias + '.';
-    D::quote(out, p.columns[p.org_column].name);
-    out += " = ";
-    out += rls_current_org_sql<D>(p.columns[p.org_column]);
+    std::string col = alias + '.';
+    D::quote(col, p.columns[p.org_column].name);
+    rls_org_matches<D>(out, col, p.columns[p.org_column], true);
   } else {
     std::string next = alias + '.';
     D::quote(next, p.columns.at(p.scope_column).name);
@@ -320,10 +356,9 @@ template <class D>
 std::string row_level_security_predicate(const TableInfo& t, const DdlOptions& opt = {}) {
   std::string predicate;
   if (t.org_scoped()) {
-    const ColumnInfo& org = t.columns[t.org_column];
-    D::quote(predicate, org.name);
-    predicate += " = ";
-    predicate += rls_current_org_sql<D>(org);
+    std::string col;
+    D::quote(col, t.columns[t.org_column].name);
+    detail::rls_org_matches<D>(predicate, col, t.columns[t.org_column], false);
   } else if (t.parent_scoped()) {
     std::string fk;
     D::quote(fk, t.name);
@@ -343,6 +378,11 @@ std::string row_level_security_predicate(const TableInfo& t, const DdlOptions& o
 /// (TO role), else it applies to every role. Empty for global tables and for dialects without
 /// row-level security. Only opt.schema and opt.rls_role are read. pg::verify_rls (rls.hpp)
 /// checks a live database against exactly these statements.
+///
+/// A table with platform rows (an optional org column) gets one policy covering both scopes:
+///   org = <current org> OR (org IS NULL AND <platform context>)
+/// so an org context shows that org's rows only, the platform context (platform_setting) the
+/// rows of no org only, and neither fails (OrgContextMissing) as for every org-scoped table.
 template <class D>
 std::vector<std::string> row_level_security_sql(const TableInfo& t, const DdlOptions& opt = {}) {
   std::vector<std::string> out;

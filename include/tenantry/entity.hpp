@@ -495,6 +495,13 @@ consteval ColumnDecl<T> column(M T::*member) {
 //     IntOrgId (bigint keys); that type is the entity's org type, org_id_of<T>. Every operation
 //     on it takes an org of that type and touches only that org's rows. (It may also say
 //     `static constexpr auto scope = tenantry::Scope::org;`.)
+//   * org-scoped with platform rows: its org field is a std::optional<OrgId> (a nullable org
+//     column: audit events, OTP codes, service registrations that exist before or outside any
+//     tenant). Calls with an org still touch only that org's rows (never a row of no org), and the
+//     rows of no org are reached only through the named scope tenantry::platform, passed in place
+//     of the org (PlatformScope, types.hpp). It is org-scoped in every other respect: the org-less
+//     (global) call forms do not compile, and it gets the row-level security policy. Platform
+//     rows are UUID-only for now: std::optional<TextOrgId> / std::optional<IntOrgId> are refused.
 //   * schema-scoped: no org column, and its entity<T> declares
 //         static constexpr auto scope = tenantry::per_org_schema;   // [using org_type = TextOrgId;]
 //     It lives in each org's schema (OrgSchemas, schema per org, PostgreSQL only); every
@@ -509,8 +516,8 @@ consteval ColumnDecl<T> column(M T::*member) {
 //   1. no OrgId field and no `scope = tenantry::global`: refused;
 //   2. an OrgId field and `scope = tenantry::global`: refused;
 //   3. a field named org_id, stored as column "org_id", or named like the entity's org column,
-//      is an org id (OrgId, TextOrgId, IntOrgId); std::optional<OrgId> (rows of no org) is
-//      refused until platform rows are supported (issue 10, class 3);
+//      is the entity's org field: an org id (OrgId, TextOrgId, IntOrgId) or a std::optional<OrgId>
+//      (platform rows; an optional TextOrgId/IntOrgId is refused);
 //   4. a global entity has no foreign key to an org-scoped entity (a child scoped only through
 //      its parent is readable by every org);
 //   5. a foreign key between org-scoped entities has one org type on both sides, pairs the
@@ -538,9 +545,15 @@ consteval ColumnDecl<T> column(M T::*member) {
 //  15. rules 6 and 7 hold with the foreign key of the scope in place of the org column: its
 //      UNIQUEs include it (or say .global_unique()), and its primary key includes it or is one
 //      Uuid or identity() column.
-// An entity scoped by its schema (`scope = tenantry::per_org_schema`, below) is checked too:
-//  16. it has no org id field (rule 3 applies to it too); its org type is entity<T>::org_type
-//      (OrgId by default).
+//  16. an entity whose org column is optional has no org_leading_keys and no org column in its
+//      primary key (a key column is never NULL). Its tables also get, from schema.hpp: for each
+//      UNIQUE (org, cols) a unique index on (cols) WHERE org IS NULL (platform rows are unique
+//      among themselves: NULLs are distinct in a UNIQUE), and for each tenant-safe foreign key
+//      (org, cols) -> parent (org, key) a CHECK (org IS NOT NULL OR cols are NULL), because a
+//      composite key with a NULL column is not checked at all (MATCH SIMPLE) and a platform row
+//      could otherwise point at any org's parent.
+//  17. an entity scoped by its schema (`scope = tenantry::per_org_schema`, below) has no org id
+//      field (rule 3 applies to it too); its org type is entity<T>::org_type (OrgId by default).
 // Entity sets (create_tables<Es...>, schema_sql<D, Es...>, OrgSchemas<Es...>) also refuse two
 // entities declaring one table with different scopes (check_entity_set below), and table_info
 // does the same at run time across the whole process (schema.hpp).
@@ -572,6 +585,9 @@ struct ThroughParent {
 template <auto Member>
 inline constexpr ThroughParent<Member> through{};
 
+// tenantry::platform, the scope of the rows that belong to no org, is declared in types.hpp
+// (PlatformScope) next to OrgId.
+
 /// True for entities whose tenantry::entity<T> specialisation is visible.
 template <class T>
 concept declared_entity = requires {
@@ -584,14 +600,37 @@ concept declared_entity = requires {
 inline constexpr std::string_view default_org_column = "org_id";
 
 namespace detail {
+/// True for std::optional<OrgId / TextOrgId / IntOrgId> (a nullable org column).
+template <class F>
+inline constexpr bool is_optional_org = false;
+template <class K>
+inline constexpr bool is_optional_org<std::optional<BasicOrgId<K>>> = true;
+
+/// True for the types an org column can have: an org id (OrgId, TextOrgId, IntOrgId: every row
+/// has an org) or a std::optional of one (rows of no org, "platform rows": see PlatformScope;
+/// only std::optional<OrgId> passes the entity rules).
+template <class F>
+inline constexpr bool is_org_type = is_org_id<F>::value || is_optional_org<F>;
+
+/// The org id type of an org column type (the optional's value type for a nullable one).
+template <class F>
+struct org_of_column {
+  using type = F;
+};
+template <class K>
+struct org_of_column<std::optional<BasicOrgId<K>>> {
+  using type = BasicOrgId<K>;
+};
+
 template <class T, std::size_t... I>
 consteval std::size_t org_field_index(std::index_sequence<I...>) {
   std::size_t found = reflect::npos, count = 0;
-  ((is_org_id<std::remove_cv_t<reflect::field_type<I, T>>>::value ? (found = I, ++count, 0) : 0), ...);
+  ((is_org_type<std::remove_cv_t<reflect::field_type<I, T>>> ? (found = I, ++count, 0) : 0), ...);
   return count > 1 ? reflect::npos - 1 : found;
 }
 
-/// T's OrgId field without any rule checked (npos: none; npos - 1: several).
+/// T's OrgId (or std::optional<OrgId>) field without any rule checked (npos: none; npos - 1:
+/// several).
 template <class T>
 inline constexpr std::size_t raw_org_field = org_field_index<T>(std::make_index_sequence<reflect::field_count<T>>{});
 
@@ -649,7 +688,7 @@ struct org_id_of_impl {
 template <class T>
   requires(raw_org_field<T> < reflect::npos - 1)
 struct org_id_of_impl<T> {
-  using type = std::remove_cv_t<reflect::field_type<raw_org_field<T>, T>>;
+  using type = typename org_of_column<std::remove_cv_t<reflect::field_type<raw_org_field<T>, T>>>::type;
 };
 template <class T>
   requires(raw_org_field<T> == reflect::npos && !declares_through<T>() && requires { typename entity<T>::org_type; })
@@ -691,12 +730,24 @@ consteval bool is_identity_field(std::size_t i) {
   return found;
 }
 
-template <class F>
-inline constexpr bool is_optional_org = false;
-template <class K>
-inline constexpr bool is_optional_org<std::optional<BasicOrgId<K>>> = true;
+/// True when T's org field is a std::optional org id (no rule checked).
+template <class T>
+consteval bool raw_org_is_optional() {
+  constexpr std::size_t org = raw_org_field<T>;
+  if constexpr (org < reflect::npos - 1) return is_optional_org<std::remove_cv_t<reflect::field_type<org, T>>>;
+  else return false;
+}
 
-/// Rule 3: every field named like the org column is an OrgId, and no field is an optional one.
+/// True when some field of T is a std::optional org id.
+template <class T>
+consteval bool has_optional_org_field() {
+  return []<std::size_t... I>(std::index_sequence<I...>) {
+    return (is_optional_org<std::remove_cv_t<reflect::field_type<I, T>>> || ...);
+  }(std::make_index_sequence<reflect::field_count<T>>{});
+}
+
+/// Rule 3: every field named like the org column is the org field (an OrgId or a
+/// std::optional<OrgId>).
 template <class T>
 consteval bool org_named_fields_are_org_ids() {
   constexpr std::size_t org = raw_org_field<T>;
@@ -706,15 +757,9 @@ consteval bool org_named_fields_are_org_ids() {
       if constexpr (org < reflect::npos - 1) return n == column_name_of<T, org>();
       return false;
     };
-    return ((is_org_id<std::remove_cv_t<reflect::field_type<I, T>>>::value ||
+    return ((is_org_type<std::remove_cv_t<reflect::field_type<I, T>>> ||
              (!org_like(reflect::field_name<T, I>) && !org_like(column_name_of<T, I>()))) &&
             ...);
-  }(std::make_index_sequence<reflect::field_count<T>>{});
-}
-template <class T>
-consteval bool has_optional_org_field() {
-  return []<std::size_t... I>(std::index_sequence<I...>) {
-    return (is_optional_org<std::remove_cv_t<reflect::field_type<I, T>>> || ...);
   }(std::make_index_sequence<reflect::field_count<T>>{});
 }
 
@@ -971,6 +1016,13 @@ consteval bool key_is_not_an_oracle() {
   }
 }
 
+/// Rule 9: whether T's primary key names its org column.
+template <class T>
+consteval bool primary_key_names_org() {
+  if constexpr (!std::is_same_v<std::remove_cv_t<decltype(entity<T>::primary_key)>, KeyDecl<T>>) return false;
+  else return entity<T>::primary_key.columns.contains(raw_org_field<T>);
+}
+
 /// Rule 8.
 template <class T>
 consteval bool declares_any_global_unique() {
@@ -1033,7 +1085,7 @@ consteval bool check_parent_scope_rules() {
   return true;
 }
 
-/// Rule 16, and rule 3, for an entity declaring scope = tenantry::per_org_schema.
+/// Rule 17, and rule 3, for an entity declaring scope = tenantry::per_org_schema.
 template <class T>
 consteval bool check_schema_scoped_rules() {
   constexpr bool org = has_org_field<T>;
@@ -1053,16 +1105,25 @@ consteval bool check_schema_scoped_rules() {
 template <class T>
 consteval bool check_org_or_global_rules() {
   constexpr bool org = has_org_field<T>;
-  static_assert(org || declares_global<T>() || declares_through<T>() || has_optional_org_field<T>(),
+  static_assert(org || declares_global<T>() || declares_through<T>(),
                 "tenantry: an entity with no OrgId field must declare `static constexpr auto scope = tenantry::global;` "
                 "in its tenantry::entity<T> (being global is never implicit)");
   static_assert(!org || !declares_global<T>(),
                 "tenantry: an entity with an OrgId field is org-scoped and cannot declare scope = tenantry::global");
-  static_assert(!has_optional_org_field<T>(),
-                "tenantry: std::optional<OrgId> (rows of no org) needs the platform scope of issue 10 class 3, which is "
-                "not supported yet: use tenantry::OrgId");
-  static_assert(has_optional_org_field<T>() || org_named_fields_are_org_ids<T>(),
-                "tenantry: a field named or stored as the org column (org_id) must be a tenantry::OrgId");
+  static_assert(org_named_fields_are_org_ids<T>(),
+                "tenantry: a field named or stored as the org column (org_id) must be a tenantry::OrgId (or a "
+                "std::optional<OrgId>)");
+  if constexpr (raw_org_is_optional<T>()) {
+    static_assert(std::is_same_v<std::remove_cv_t<reflect::field_type<raw_org_field<T>, T>>, std::optional<OrgId>>,
+                  "tenantry: platform rows (an optional org column) need a std::optional<tenantry::OrgId>: an optional "
+                  "TextOrgId or IntOrgId org column is not supported yet");
+    static_assert(!declares_org_leading_keys<T>(),
+                  "tenantry: org_leading_keys needs an org in every row, and this entity's org column is optional "
+                  "(std::optional<OrgId>)");
+    static_assert(!primary_key_names_org<T>(),
+                  "tenantry: the primary key of an entity whose org column is optional (std::optional<OrgId>) cannot "
+                  "include the org column (a key column is never NULL)");
+  }
   if constexpr (declares_through<T>()) {
     static_assert(check_parent_scope_rules<T>());
   } else if constexpr (!org) {
@@ -1154,6 +1215,11 @@ concept binds_org_param = org_scoped<T> || parent_scoped<T>;
 /// The entity whose rows give a parent-scoped T's rows their org (void for other entities).
 template <class T>
 using scope_parent_t = typename detail::scope_parent<T>::type;
+
+/// True for org-scoped entities whose org column is optional (a std::optional<OrgId> field):
+/// they have platform rows, reached through tenantry::platform only.
+template <class T>
+concept org_column_optional = org_scoped<T> && detail::raw_org_is_optional<T>();
 
 /// The org type entity T's calls take (OrgId, TextOrgId or IntOrgId): its org field's type, its
 /// parent's org type for an entity scoped through its parent, or the org_type a schema-scoped

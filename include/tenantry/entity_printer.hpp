@@ -17,9 +17,10 @@
 // zone to sql_type(...), gen_random_uuid() / now() to default_uuid() / default_now(), other
 // defaults to default_sql() with the catalog's own text.
 //
-// The org column. A table is printed org-scoped when it has one NOT NULL uuid column that
+// The org column. A table is printed org-scoped when it has one uuid column that
 // references the organizations table (a table named organizations, orgs or tenants), or, failing
-// that, one named org_id, organization_id or tenant_id; the field is then a tenantry::OrgId.
+// that, one named org_id, organization_id or tenant_id; the field is then a tenantry::OrgId, or a
+// std::optional<tenantry::OrgId> when the column may be NULL (platform rows, docs/tenancy.md).
 // A table without one is printed scoped through its parent (`scope = tenantry::through<&T::fk>`)
 // when its one foreign key to an org-scoped table (or to a table scoped through its parent) is a
 // NOT NULL column referencing that table's primary key or a UNIQUE of it; its other references to
@@ -278,9 +279,10 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
       fields.insert(f);
       p.field[c.name] = f;
     }
+    // NULL allowed: the table has platform rows (std::optional<OrgId>, docs/tenancy.md).
     const auto org_candidate = [&](const Column& c) {
       const std::string ty = lower(c.type);
-      return c.not_null && (s.postgres ? ty == "uuid" : (ty == "text" || ty == "uuid"));
+      return s.postgres ? ty == "uuid" : (ty == "text" || ty == "uuid");
     };
     std::vector<std::string> by_fk, by_name;
     for (const ForeignKey& fk : t.foreign_keys)
@@ -292,13 +294,19 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
         if (org_candidate(c)) by_name.push_back(c.name);
         else
           note(t.name, "column " + c.name +
-                           " is named like an org column but is not a NOT NULL uuid: the table is "
+                           " is named like an org column but is not a uuid: the table is "
                            "printed, but tenantry refuses a field of that name that is not a tenantry::OrgId");
       }
     if (by_fk.size() == 1) p.org_column = by_fk[0];
     else if (by_fk.empty() && by_name.size() == 1) p.org_column = by_name[0];
     else if (by_fk.size() + by_name.size() > 1)
       note(t.name, "several columns could be the org column; printed global: choose one and make it a tenantry::OrgId");
+    if (!p.org_column.empty() && !t.column(p.org_column)->not_null)
+      note(t.name, "org column " + p.org_column +
+                       " may be NULL: printed std::optional<tenantry::OrgId>; its rows of no org are platform rows, "
+                       "reached only through tenantry::platform; tenantry adds a unique index WHERE " +
+                       p.org_column +
+                       " IS NULL per UNIQUE with the org, and a CHECK per reference to an org-scoped table");
     if (!s.postgres) {
       // The CHECKs tenantry writes for a field type on SQLite, under any name (the field then
       // says check_named() unless it is tenantry's ck_<table>_<column>_<bool|json|length>).
@@ -407,7 +415,7 @@ inline PrintedEntities print_entities(const Schema& s, const PrintOptions& opt =
     for (const Column& c : t.columns) {
       Mapped m;
       if (c.name == p.org_column) {
-        m.type = "tenantry::OrgId";
+        m.type = "tenantry::OrgId";  // std::optional<> below when the column may be NULL
         if (!s.postgres && sql_text::normalize_type(c.type) != "text") m.sql_type = c.type;
       } else if (s.postgres) {
         m = map_postgres(c);

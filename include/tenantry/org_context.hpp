@@ -83,6 +83,39 @@ auto in_org_context(Conn& conn, const O& org, F&& f) {
   return f();
 }
 
+/// Runs f() in the platform scope's database context (types.hpp, PlatformScope): like
+/// in_org_context, on a connection that asks for it, in a transaction that first sets the platform
+/// context (platform_setting on and org_setting empty for row-level security; the search path
+/// `public` alone for schema per org, where platform rows live in shared tables).
+template <class Conn, class F>
+auto in_platform_context(Conn& conn, F&& f) {
+  if constexpr (requires(Conn& c) {
+                  { c.org_context_enabled() } -> std::convertible_to<bool>;
+                  c.set_platform_context();
+                }) {
+    bool needed = conn.org_context_enabled();
+    if constexpr (requires { conn.platform_context_needed(); }) needed = conn.platform_context_needed();
+    if (needed) {
+      if (conn.in_transaction()) {
+        conn.set_platform_context();
+        return f();
+      }
+      auto tx = conn.transaction();
+      conn.set_platform_context();
+      if constexpr (std::is_void_v<decltype(f())>) {
+        f();
+        tx.commit();
+        return;
+      } else {
+        auto result = f();
+        tx.commit();
+        return result;
+      }
+    }
+  }
+  return f();
+}
+
 /// in_org_context for an operation that runs exactly one statement. Where the connection can
 /// send the org's context with that statement (pg::Connection::org_statement_pipelined: row-level
 /// security outside a transaction), both go in one round trip as one implicit transaction,
@@ -92,7 +125,8 @@ auto in_org_context(Conn& conn, const O& org, F&& f) {
 /// UUID orgs (OrgId); a text or integer org takes in_org_context's transaction.
 template <class Conn, org_id_type O, class F>
 auto in_org_statement(Conn& conn, const O& org, F&& f) {
-  // OrgId only: the other org types' converting constructor exists to refuse them (static_assert).
+  // OrgId only: the connection's pipelined forms take an OrgId, and another org type would
+  // otherwise pass this check through BasicOrgId's (refusing) converting constructor.
   if constexpr (std::is_same_v<O, OrgId> && requires(Conn& c) {
                   { c.org_statement_pipelined(org) } -> std::convertible_to<bool>;
                   c.pipeline_org(org);

@@ -40,6 +40,12 @@
 //
 // SQLite has no schemas: using OrgSchemas with sqlite::Connection does not compile, and with a
 // Database that turns out to be SQLite it throws UsageError.
+//
+// Platform rows (entities whose org column is a std::optional<OrgId>) are not in any org's
+// schema: such an entity cannot be part of a set (compile error) and its table lives in public,
+// shared, filtered by org_id like any shared table. A tenantry::platform call on a connection
+// with org_schemas sets the search path to `public` alone for its transaction, so it can only
+// ever name public's tables.
 #pragma once
 
 #include "tenantry/ddl.hpp"
@@ -168,6 +174,11 @@ struct OrgSchemas {
   static_assert(detail::one_org_key((detail::org_keys_of<Es> | ...)),
                 "tenantry: the entities of one OrgSchemas<...> set have one org type (OrgId, TextOrgId or IntOrgId), "
                 "which names their schemas");
+  static_assert(
+      !(org_column_optional<Es> || ...),
+      "tenantry: OrgSchemas<...> cannot hold an entity whose org column is optional: its rows of no org belong "
+      "in no org's schema, so its table stays shared in public (org calls filter by org, tenantry::platform "
+      "reads org IS NULL)");
 
   static_assert((detail::schema_references_stay_in<Es>(std::type_identity<std::tuple<Es...>>{}) && ...),
                 "tenantry: a per_org_schema entity's foreign key to an org-scoped entity must name one of the same "

@@ -40,11 +40,11 @@
 //   * statements left part-way through their rows are reset (a half-read SELECT would otherwise
 //     hand its remaining rows to the next user of that statement; with SQLite it would also keep
 //     an old read snapshot alive);
-//   * PostgreSQL: PoolOptions::postgres_reset runs (default `RESET app.current_org_id`). The org
-//     context tenantry sets is transaction-local (set_config(..., true)) and is already gone with
-//     the transaction; this guards against a session-level one made with raw SQL
-//     (SET app.current_org_id / set_config(..., false)), which would otherwise follow the
-//     connection to its next user. It costs one round trip per lease; set it to "" when the
+//   * PostgreSQL: PoolOptions::postgres_reset runs (default `RESET app.current_org_id; RESET
+//     app.platform_scope`). The org and platform contexts tenantry sets are transaction-local
+//     (set_config(..., true)) and are already gone with the transaction; this guards against a
+//     session-level one made with raw SQL (SET app.current_org_id / set_config(..., false)),
+//     which would otherwise follow the connection to its next user. It costs one round trip per lease; set it to "" when the
 //     application never sets session-level state, or to "RESET ALL" to clear every SET. (Not
 //     "DISCARD ALL": it also drops the server-side prepared statements tenantry has cached.)
 // If any of this fails the connection is closed, never pooled, and its slot is reopened on demand.
@@ -141,7 +141,7 @@ struct PoolOptions {
   /// A connection idle at least this long is checked with `SELECT 1` before it is handed out.
   std::chrono::milliseconds idle_check_after{30'000};
   /// Run on every PostgreSQL connection when it comes back (see the file comment); "" for none.
-  std::string postgres_reset = "RESET " + std::string(org_setting);
+  std::string postgres_reset = "RESET " + std::string(org_setting) + "; RESET " + std::string(platform_setting);
   /// How each connection is opened (ConnectOptions, sqlite::Options or pg::Options).
   typename detail::connect_options<Conn>::type connect{};
 };

@@ -329,6 +329,15 @@ struct reaches_org_scoped<Junction<L, R, All>>
     : std::bool_constant<reaches_org_scoped<L>::value || reaches_org_scoped<R>::value> {};
 template <class P>
 struct reaches_org_scoped<Negation<P>> : reaches_org_scoped<P> {};
+/// True for a predicate that reads, through a subquery, an org-scoped table whose org column is
+/// a plain OrgId (every row has an org): it cannot be part of a tenantry::platform call.
+template <class P>
+struct reaches_org_only : std::false_type {};
+template <class L, class R, bool All>
+struct reaches_org_only<Junction<L, R, All>>
+    : std::bool_constant<reaches_org_only<L>::value || reaches_org_only<R>::value> {};
+template <class P>
+struct reaches_org_only<Negation<P>> : reaches_org_only<P> {};
 
 /// The org types (detail::org_key_bit) of the tables a predicate reads through subqueries: one
 /// statement may hold one org type only.

@@ -13,6 +13,10 @@
 //   * with an org, the statement runs in the org's database context (org_context.hpp): the
 //     row-level security setting and the schema search_path are set, so on a connection with
 //     RLS an unfiltered raw read still sees only that org's rows;
+//   * with tenantry::platform (types.hpp, PlatformScope) in place of the org, the statement runs
+//     in the platform context: on a connection with RLS the tables whose org column is optional
+//     show their rows of no org only, and plain org-scoped tables fail (OrgContextMissing); the
+//     arguments start at $1 (there is no org to bind);
 //   * result columns are mapped to the struct's fields by name; a field without a column, or a
 //     column without a field, is a UsageError naming it.
 // Every use is spelled raw_query / raw_execute, so a review can find them all with one grep.
@@ -121,6 +125,16 @@ std::vector<R> raw_query(Conn& conn, const O& org, std::string_view sql, const A
   }
 }
 
+/// Rows of raw SQL run in the platform context, args from $1; see the header comment.
+template <class R, class Conn, class... Args>
+std::vector<R> raw_query(Conn& conn, PlatformScope p, std::string_view sql, const Args&... args) {
+  if constexpr (requires { conn.visit([](auto&) {}); }) {
+    return conn.visit([&](auto& c) { return raw_query<R>(c, p, sql, args...); });
+  } else {
+    return in_platform_context(conn, [&] { return raw_detail::query<Conn, R, OrgId>(conn, nullptr, sql, args...); });
+  }
+}
+
 /// Rows of raw SQL on global tables: no org, args from $1.
 template <class R, class Conn, class... Args>
   requires(!org_id_type<Conn>)
@@ -141,6 +155,16 @@ std::int64_t raw_execute(Conn& conn, const O& org, std::string_view sql, const A
   } else {
     require_org(org, "raw_execute");
     return in_org_context(conn, org, [&] { return raw_detail::execute(conn, &org, sql, args...); });
+  }
+}
+
+/// Runs raw SQL in the platform context, args from $1; returns the rows changed.
+template <class Conn, class... Args>
+std::int64_t raw_execute(Conn& conn, PlatformScope p, std::string_view sql, const Args&... args) {
+  if constexpr (requires { conn.visit([](auto&) {}); }) {
+    return conn.visit([&](auto& c) { return raw_execute(c, p, sql, args...); });
+  } else {
+    return in_platform_context(conn, [&] { return raw_detail::execute<Conn, OrgId>(conn, nullptr, sql, args...); });
   }
 }
 

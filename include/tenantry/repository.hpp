@@ -27,6 +27,13 @@
 //     OrgMismatch (OrgMismatch::ParentNotInOrg): insert, insert_many, upsert, and an update,
 //     set or update_where that moves the foreign key. The check is in the statement itself
 //     (sql_writer.hpp); only the choice of error reads afterwards.
+//   * an entity whose org field is a std::optional<OrgId> also has rows of no org (platform rows,
+//     types.hpp PlatformScope). Its org calls are the ones above and reach only that org's rows;
+//     a row given to one with no org (std::nullopt) is an OrgMismatch, like one of another org.
+//     The same operations with tenantry::platform in place of the org reach only the rows of no
+//     org (`org IS NULL`), and a row given to them must have no org (else OrgMismatch; an engaged
+//     nil org counts as none). Passing tenantry::platform for a plain OrgId entity does not
+//     compile.
 //
 // Each call is described as a stmt::Statement (statements.hpp), whose SQL is written once per
 // (description, dialect) and interned (statement_cache.hpp); the call then looks up the
@@ -126,6 +133,8 @@ class Repository {
   using org_type = org_id_of<E>;
   /// True when the calls take an org: E has an org column, or is scoped by its schema.
   static constexpr bool is_org_scoped = takes_org<E>;
+  /// True when E's org column is optional: the tenantry::platform forms below are available.
+  static constexpr bool has_platform_rows = org_column_optional<E>;
   static_assert(!schema_scoped<E> || D::is_postgres,
                 "tenantry: an entity with scope = tenantry::per_org_schema lives in per-org schemas, which only "
                 "PostgreSQL has (OrgSchemas with pg::Options::org_schemas)");
@@ -238,7 +247,7 @@ class Repository {
   bool set(org_type org, const key_type& key, M E::*member, V&& value) {
     static_assert(is_org_scoped, "tenantry: this entity is global (it has no OrgId field): call set(key, member, value)");
     require_org(org);
-    static_assert(!is_org_id<M>::value, "tenantry: the org column cannot be changed");
+    static_assert(!detail::is_org_type<M>, "tenantry: the org column cannot be changed");
     return in_org(org, [&] { return set_impl(column_org(org), key, member, M(std::forward<V>(value))); });
   }
 
@@ -291,6 +300,105 @@ class Repository {
     return in_org(org, [&] { return update_where_impl(&org, pred, assignments...); });
   }
 
+  // ---- the platform scope (entities whose org column is optional) ----------------------------
+  // The org-scoped operations above with tenantry::platform in place of the org: each reaches
+  // only the rows of no org. Rows given to them must have no org (std::nullopt).
+
+  void insert(PlatformScope, E& row) {
+    require_platform();
+    adopt_platform(row);
+    in_platform([&] { insert_impl(nullptr, row); });
+  }
+  E insert(PlatformScope p, const E& row) {
+    E copy = row;
+    insert(p, copy);
+    return copy;
+  }
+  E insert(PlatformScope p, E&& row) {
+    insert(p, row);
+    return std::move(row);
+  }
+  template <std::ranges::range R>
+    requires std::is_same_v<std::ranges::range_value_t<R>, E>
+  void insert_many(PlatformScope, R& rows) {
+    require_platform();
+    for (E& row : rows) adopt_platform(row);
+    in_platform([&] { insert_many_impl(nullptr, rows); });
+  }
+  std::optional<E> find(PlatformScope, const key_type& key) {
+    require_platform();
+    return in_platform([&] { return find_impl(nullptr, key); });
+  }
+  /// The rows of no org whose keys are among `keys`; a key of an org's row finds nothing.
+  template <std::ranges::input_range K>
+    requires std::is_convertible_v<std::ranges::range_reference_t<const K&>, key_type>
+  std::vector<E> find_many(PlatformScope, const K& keys) {
+    require_platform();
+    return in_platform([&] { return find_many_impl(nullptr, keys); });
+  }
+  template <class... Args>
+  std::vector<E> list(PlatformScope, const Args&... args) {
+    require_platform<Args...>();
+    return in_platform([&] { return list_impl(nullptr, args...); });
+  }
+  template <class... Args>
+  std::int64_t count(PlatformScope, const Args&... pred) {
+    require_platform<Args...>();
+    return in_platform([&] { return count_impl(nullptr, pred...); });
+  }
+  template <class... Args>
+  bool exists(PlatformScope, const Args&... pred) {
+    require_platform<Args...>();
+    return in_platform([&] { return exists_impl(nullptr, pred...); });
+  }
+  bool update(PlatformScope, const E& row) {
+    require_platform();
+    check_platform(row);
+    return in_platform([&] { return update_impl(nullptr, row, nullptr); });
+  }
+  bool update(PlatformScope, const E& row, const ColumnSelection<E>& cols) {
+    require_platform();
+    check_platform(row);
+    return in_platform([&] { return update_impl(nullptr, row, &cols); });
+  }
+  template <class M, class V>
+  bool set(PlatformScope, const key_type& key, M E::*member, V&& value) {
+    require_platform();
+    static_assert(!detail::is_org_type<M>, "tenantry: the org column cannot be changed");
+    return in_platform([&] { return set_impl(nullptr, key, member, M(std::forward<V>(value))); });
+  }
+  void upsert(PlatformScope, E& row, const ConflictTarget<E>& target) {
+    require_platform();
+    adopt_platform(row);
+    in_platform([&] { upsert_impl(nullptr, row, target); });
+  }
+  E upsert(PlatformScope p, const E& row, const ConflictTarget<E>& target) {
+    E copy = row;
+    upsert(p, copy, target);
+    return copy;
+  }
+  /// put(org, row, target) for a row of no org: a conflict with an org's row writes nothing and
+  /// throws UniqueViolation.
+  void put(PlatformScope, const E& row, const ConflictTarget<E>& target) {
+    require_platform();
+    check_platform(row);
+    in_platform([&] { put_impl(nullptr, row, target); });
+  }
+  bool erase(PlatformScope, const key_type& key) {
+    require_platform();
+    return in_platform([&] { return erase_impl(nullptr, key); });
+  }
+  template <predicate P>
+  std::int64_t erase_where(PlatformScope, const P& pred) {
+    require_platform<P>();
+    return in_platform([&] { return erase_where_impl(nullptr, pred); });
+  }
+  template <predicate P, class... As>
+  std::int64_t update_where(PlatformScope, const P& pred, const As&... assignments) {
+    require_platform<P>();
+    return in_platform([&] { return update_where_impl(nullptr, pred, assignments...); });
+  }
+
   // ---- global operations (entities without an OrgId field) ---------------------------------
   // Each is a template so that the static_assert fires only when an org-scoped entity calls it,
   // with a message that says why.
@@ -316,7 +424,7 @@ class Repository {
   }
 
   template <class K>
-    requires std::is_convertible_v<const K&, key_type> && (!org_id_type<K>)
+    requires std::is_convertible_v<const K&, key_type> && (!org_id_type<K>) && (!std::is_same_v<K, PlatformScope>)
   std::optional<E> find(const K& key) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call find(org, key); a read without an org would search every tenant");
     return find_impl(nullptr, key_type(key));
@@ -330,21 +438,21 @@ class Repository {
   }
 
   template <class... Args>
-    requires((!org_id_type<Args>) && ...)
+    requires((!org_id_type<Args> && !std::is_same_v<Args, PlatformScope>) && ...)
   std::vector<E> list(const Args&... args) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call list(org, ...); a read without an org would return every tenant's rows");
     return list_impl(nullptr, args...);
   }
 
   template <class... Args>
-    requires((!org_id_type<Args>) && ...)
+    requires((!org_id_type<Args> && !std::is_same_v<Args, PlatformScope>) && ...)
   std::int64_t count(const Args&... pred) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call count(org, ...)");
     return count_impl(nullptr, pred...);
   }
 
   template <class... Args>
-    requires((!org_id_type<Args>) && ...)
+    requires((!org_id_type<Args> && !std::is_same_v<Args, PlatformScope>) && ...)
   bool exists(const Args&... pred) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call exists(org, ...)");
     return exists_impl(nullptr, pred...);
@@ -364,7 +472,7 @@ class Repository {
   }
 
   template <class K, class M, class V>
-    requires std::is_convertible_v<const K&, key_type> && (!org_id_type<K>)
+    requires std::is_convertible_v<const K&, key_type> && (!org_id_type<K>) && (!std::is_same_v<K, PlatformScope>)
   bool set(const K& key, M E::*member, V&& value) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call set(org, key, member, value)");
     return set_impl(nullptr, key_type(key), member, M(std::forward<V>(value)));
@@ -385,7 +493,7 @@ class Repository {
   }
 
   template <class K>
-    requires std::is_convertible_v<const K&, key_type> && (!org_id_type<K>)
+    requires std::is_convertible_v<const K&, key_type> && (!org_id_type<K>) && (!std::is_same_v<K, PlatformScope>)
   bool erase(const K& key) {
     static_assert(!is_org_scoped, "tenantry: this entity is org-scoped: call erase(org, key)");
     return erase_impl(nullptr, key_type(key));
@@ -424,22 +532,33 @@ class Repository {
     std::vector<std::size_t> insert_cols, generated_cols, update_cols, key_cols;
     bool insert_all = false;  // insert_cols is every field in order (no generated column)
   };
+  static FixedSql make_fixed(bool platform) {
+    const TableInfo& t = table_info<E>();
+    const auto in_scope = [platform](stmt::Statement st) {
+      st.platform = platform;
+      return st;
+    };
+    FixedSql s;
+    s.insert_cols = sql::insert_columns(t);
+    s.insert_all = s.insert_cols.size() == field_count;
+    for (std::size_t k = 0; k < s.insert_cols.size() && s.insert_all; ++k) s.insert_all = s.insert_cols[k] == k;
+    s.generated_cols = sql::generated_columns(t);
+    s.update_cols = sql::updatable_columns(t);
+    s.key_cols = sql::key_columns(t);
+    s.insert = cached_sql<D>(statements::insert<E>());
+    s.find = cached_sql<D>(in_scope(statements::find<E>()));
+    s.update = cached_sql<D>(in_scope(statements::update<E>(s.update_cols)));
+    s.erase = cached_sql<D>(in_scope(statements::erase<E>()));
+    return s;
+  }
   static const FixedSql& fixed() {
-    static const FixedSql f = [] {
-      const TableInfo& t = table_info<E>();
-      FixedSql s;
-      s.insert_cols = sql::insert_columns(t);
-      s.insert_all = s.insert_cols.size() == field_count;
-      for (std::size_t k = 0; k < s.insert_cols.size() && s.insert_all; ++k) s.insert_all = s.insert_cols[k] == k;
-      s.generated_cols = sql::generated_columns(t);
-      s.update_cols = sql::updatable_columns(t);
-      s.key_cols = sql::key_columns(t);
-      s.insert = cached_sql<D>(statements::insert<E>());
-      s.find = cached_sql<D>(statements::find<E>());
-      s.update = cached_sql<D>(statements::update<E>(s.update_cols));
-      s.erase = cached_sql<D>(statements::erase<E>());
-      return s;
-    }();
+    static const FixedSql f = make_fixed(false);
+    return f;
+  }
+  /// fixed(), or its platform-scope twin when the call has no org (platform_call).
+  static const FixedSql& fixed(const org_type* org) {
+    if (!platform_call(org)) return fixed();
+    static const FixedSql f = make_fixed(true);
     return f;
   }
 
@@ -544,7 +663,11 @@ class Repository {
   }
 
   void check_org(org_type org, const E& row) const {
-    if constexpr (org_scoped<E>) {
+    if constexpr (has_platform_rows) {
+      const std::optional<org_type>& r = boost::pfr::get<org_field<E>>(row);
+      if (!r) throw OrgMismatch(table().name, org.to_string(), "none (a platform row: use tenantry::platform)");
+      if (!r->is_nil() && *r != org) throw OrgMismatch(table().name, org.to_string(), r->to_string());
+    } else if constexpr (org_scoped<E>) {
       const org_type& r = boost::pfr::get<org_field<E>>(row);
       if (!r.is_nil() && r != org) throw OrgMismatch(table().name, org.to_string(), r.to_string());
     }
@@ -554,6 +677,46 @@ class Repository {
       check_org(org, row);
       boost::pfr::get<org_field<E>>(row) = org;
     }
+  }
+
+  // The platform scope: the entity must have platform rows (a compile error otherwise), and a
+  // row must carry no org.
+  template <class... Args>
+  static constexpr void require_platform() {
+    static_assert(has_platform_rows || parent_scoped<E>,
+                  "tenantry: tenantry::platform reaches rows of no org, and this entity has none: only an entity whose "
+                  "org column is a std::optional<OrgId> has them (call with an OrgId, or without one for a global "
+                  "entity)");
+    static_assert(!parent_scoped<E>,
+                  "tenantry: a repository of a table scoped through its parent takes an org, never tenantry::platform: "
+                  "read the rows under its parent's rows of no org with a query, fetch(conn, tenantry::platform, ...)");
+    static_assert(!(query_detail::reaches_org_only<Args>::value || ...),
+                  "tenantry: a subquery of a tenantry::platform call reads a table whose every row has an org (its org "
+                  "column is a plain OrgId)");
+  }
+  void check_platform(const E& row) const {
+    if constexpr (has_platform_rows) {
+      const std::optional<OrgId>& r = boost::pfr::get<org_field<E>>(row);
+      if (r && !r->is_nil()) throw OrgMismatch(table().name, "none (tenantry::platform)", r->to_string());
+    }
+  }
+  void adopt_platform(E& row) const {
+    if constexpr (has_platform_rows) {
+      check_platform(row);
+      boost::pfr::get<org_field<E>>(row) = std::nullopt;
+    }
+  }
+  template <class F>
+  auto in_platform(F&& f) {
+    return in_platform_context(*conn_, std::forward<F>(f));
+  }
+  // An org-scoped entity's impl called without an org runs in the platform scope (only the
+  // tenantry::platform forms do that; the writer refuses it for a plain OrgId table).
+  // (A schema-scoped entity's calls also pass no org to the impls, column_org: never platform.)
+  static constexpr bool platform_call(const org_type* org) { return has_platform_rows && org == nullptr; }
+  static stmt::Statement scoped(stmt::Statement s, const org_type* org) {
+    s.platform = platform_call(org);
+    return s;
   }
 
   // Binds the org (when scoped) and the key; returns the next parameter number.
@@ -580,9 +743,9 @@ class Repository {
   }
 
   // Binds the row's insert columns as parameters p, p + 1, ...; with OrgFromCall, an org-scoped
-  // row's org column is bound from `org` instead of the row. When the insert columns are all the
-  // fields in order (no generated column), one inline bind per field, its type known: no call
-  // through the per-field binders.
+  // row's org column is bound from `org` (NULL without one: the platform scope) instead of the
+  // row. When the insert columns are all the fields in order (no generated column), one inline
+  // bind per field, its type known: no call through the per-field binders.
   template <bool OrgFromCall>
   static void bind_insert_columns(Stmt& s, int p, const E& row, [[maybe_unused]] const org_type* org) {
     const FixedSql& f = fixed();
@@ -590,8 +753,12 @@ class Repository {
       reflect::for_each_field(row, [&](const auto& field, auto I) {
         const int param = p + static_cast<int>(I.value);
         if constexpr (OrgFromCall && org_scoped<E>) {
-          if constexpr (I.value == org_field<E>) bind_value(s, param, *org);
-          else bind_value(s, param, field);
+          if constexpr (I.value == org_field<E>) {
+            if (org) bind_value(s, param, *org);
+            else s.bind_null(param);  // the platform scope: a row of no org
+          } else {
+            bind_value(s, param, field);
+          }
         } else {
           bind_value(s, param, field);
         }
@@ -601,7 +768,8 @@ class Repository {
     for (auto i : f.insert_cols) {
       if constexpr (OrgFromCall && org_scoped<E>) {
         if (i == org_field<E>) {
-          bind_value(s, p++, *org);
+          if (org) bind_value(s, p++, *org);
+          else s.bind_null(p++);
           continue;
         }
       }
@@ -723,7 +891,13 @@ class Repository {
       std::vector<key_type> all;
       for (const auto& k : keys) all.emplace_back(k);
       if (all.empty()) return out;
-      static const Sql sql = cached_sql<D>(statements::find_many<E>());
+      static const Sql org_sql = cached_sql<D>(statements::find_many<E>());
+      Sql sql = org_sql;
+      if constexpr (has_platform_rows) {
+        // Only an entity with platform rows has this statement (the writer refuses it for others).
+        static const Sql platform_sql = cached_sql<D>(scoped(statements::find_many<E>(), nullptr));
+        if (platform_call(org)) sql = platform_sql;
+      }
       Run run(*conn_, sql);
       int p = 1;
       if (org) bind_value(*run, p++, *org);
@@ -742,7 +916,7 @@ class Repository {
       for (const auto& k : keys) all.emplace_back(k);
       if (all.empty()) return out;
       const std::vector<bool> repeated = repeated_keys(all);
-      Run run(*conn_, fixed().find);
+      Run run(*conn_, fixed(org).find);
       for (std::size_t i = 0; i < all.size(); ++i) {
         if (repeated[i]) continue;
         bind_org_key(*run, org, all[i]);
@@ -778,7 +952,7 @@ class Repository {
   }
 
   std::optional<E> find_impl(const org_type* org, const key_type& key) {
-    Run run(*conn_, fixed().find);
+    Run run(*conn_, fixed(org).find);
     bind_org_key(*run, org, key);
     std::optional<E> out;  // one return of one object: constructed in the caller's (NRVO)
     if (run.step()) read_row(*run, out.emplace());
@@ -787,7 +961,7 @@ class Repository {
 
   bool update_impl(const org_type* org, const E& row, const ColumnSelection<E>* only) {
     if (only == nullptr) {
-      const FixedSql& f = fixed();
+      const FixedSql& f = fixed(org);
       Run run(*conn_, f.update);
       int p = bind_row_key(*run, org, row);
       for (auto i : f.update_cols) binders[i](*run, p++, row);
@@ -796,7 +970,7 @@ class Repository {
     }
     std::vector<std::size_t> cols(only->columns.index.begin(), only->columns.index.begin() + only->columns.size);
     for (auto i : cols) check_settable(i);
-    const Sql s = cached_sql<D>(statements::update<E>(cols));
+    const Sql s = cached_sql<D>(scoped(statements::update<E>(cols), org));
     Run run(*conn_, s);
     int p = bind_row_key(*run, org, row);
     for (auto i : cols) binders[i](*run, p++, row);
@@ -838,9 +1012,9 @@ class Repository {
     const std::size_t index = reflect::runtime_index_of(member);
     check_settable(index);
     // One statement per column, memoized by field index: nothing described or hashed per call.
-    thread_local std::array<Sql, field_count> by_field{};
-    Sql& s = by_field[index];
-    if (s.text == nullptr) s = cached_sql<D>(statements::update<E>({index}));
+    thread_local std::array<Sql, field_count> by_field{}, platform_by_field{};
+    Sql& s = (platform_call(org) ? platform_by_field : by_field)[index];
+    if (s.text == nullptr) s = cached_sql<D>(scoped(statements::update<E>({index}), org));
     Run run(*conn_, s);
     int p = bind_org_key(*run, org, key);
     bind_value(*run, p, value);
@@ -856,15 +1030,18 @@ class Repository {
   // The upsert statement of `target`. A program has a handful of conflict targets per entity, so
   // a short per-thread list compared by value finds it without building the shape key.
   template <bool ReadBack>
-  static Sql upsert_sql(const ConflictTarget<E>& target) {
+  static Sql upsert_sql(const ConflictTarget<E>& target, bool platform) {
     const auto same = [](const detail::ColumnList<E>& a, const detail::ColumnList<E>& b) {
       return a.size == b.size && std::equal(a.index.begin(), a.index.begin() + a.size, b.index.begin());
     };
-    thread_local std::vector<std::pair<ConflictTarget<E>, Sql>> known;
+    thread_local std::vector<std::pair<ConflictTarget<E>, Sql>> org_known, platform_known;
+    auto& known = platform ? platform_known : org_known;
     for (const auto& [t, s] : known)
       if (t.do_nothing == target.do_nothing && same(t.columns, target.columns) && same(t.set, target.set)) return s;
     for (auto i : statements::upsert_set(target)) check_settable(i);
-    const Sql s = cached_sql<D>(statements::upsert<E>(target, ReadBack));
+    stmt::Statement d = statements::upsert<E>(target, ReadBack);
+    d.platform = platform;
+    const Sql s = cached_sql<D>(d);
     known.emplace_back(target, s);
     return s;
   }
@@ -882,7 +1059,7 @@ class Repository {
   }
 
   void upsert_impl(const org_type* org, E& row, const ConflictTarget<E>& target) {
-    Run run(*conn_, upsert_sql<true>(target));
+    Run run(*conn_, upsert_sql<true>(target, platform_call(org)));
     int p = 1;
     if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
     else (void)org;
@@ -898,9 +1075,10 @@ class Repository {
   }
 
   // The row is const: its org column is bound from the call's org (check_org has refused any
-  // other), so a nil org field needs no copy of the row.
+  // other), so a nil org field needs no copy of the row; in the platform scope (no org) it is
+  // bound NULL (check_platform has refused a row of an org).
   void put_impl(const org_type* org, const E& row, const ConflictTarget<E>& target) {
-    Run run(*conn_, upsert_sql<false>(target));
+    Run run(*conn_, upsert_sql<false>(target, platform_call(org)));
     int p = 1;
     if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
     bind_insert_columns<true>(*run, p, row, org);
@@ -916,7 +1094,7 @@ class Repository {
   }
 
   bool erase_impl(const org_type* org, const key_type& key) {
-    Run run(*conn_, fixed().erase);
+    Run run(*conn_, fixed(org).erase);
     bind_org_key(*run, org, key);
     run.step();
     return run->changes() > 0;
@@ -998,7 +1176,7 @@ class Repository {
     constexpr bool keyset = (std::is_same_v<Args, After<E>> || ...);
     if constexpr (keyset) {
       // The description (and its keyset field list) is needed to bind: build it, find its text.
-      const stmt::Statement d = statements::filtered<E>(verb, args...);
+      const stmt::Statement d = scoped(statements::filtered<E>(verb, args...), org);
       Run run(*conn_, cached_sql<D>(d));
       int p = org ? 2 : 1;
       if (org) bind_value(*run, 1, *org);
@@ -1011,9 +1189,10 @@ class Repository {
       return run;
     } else {
       stmt::ShapeKey key;
-      key.add(static_cast<std::uint32_t>(verb));
+      key.add(static_cast<std::uint32_t>(verb) | (platform_call(org) ? 0x100u : 0u));
       (shape_argument(key, args), ...);
-      const Sql s = memo_sql<D, std::tuple<E, Args...>>(key, [&] { return statements::filtered<E>(verb, args...); });
+      const Sql s = memo_sql<D, std::tuple<E, Args...>>(
+          key, [&] { return scoped(statements::filtered<E>(verb, args...), org); });
       Run run(*conn_, s);
       bind_filtered(*run, org, org ? 2 : 1, pg, args...);
       return run;
@@ -1072,9 +1251,11 @@ class Repository {
     std::vector<std::size_t> cols{assignments.index...};
     for (auto i : cols) check_settable(i);
     stmt::ShapeKey key;
+    key.add(platform_call(org) ? 1u : 0u);
     (key.add(static_cast<std::uint32_t>(assignments.index)), ...);
     query_detail::shape_of(pred, key);
-    const Sql s = memo_sql<D, std::tuple<E, P, As...>>(key, [&] { return statements::update_where<E>(cols, pred); });
+    const Sql s = memo_sql<D, std::tuple<E, P, As...>>(
+        key, [&] { return scoped(statements::update_where<E>(cols, pred), org); });
     Run run(*conn_, s);
     int p = 1;
     if (org) bind_value(*run, p++, *org);

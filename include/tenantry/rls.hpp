@@ -95,6 +95,11 @@ struct ExpectedPolicy {
   std::string roles, qual, with_check;
 };
 
+/// What the expected policy depends on: the org column's type, and whether it is nullable (a
+/// table with platform rows has the two-scope policy, ddl.hpp).
+inline std::string expected_key(const ColumnInfo& org) {
+  return PgDialect::column_type(org) + (org.nullable ? " NULL" : "");
+}
 inline std::string quoted(std::string_view ident) {
   std::string out;
   PgDialect::quote(out, ident);
@@ -108,6 +113,7 @@ inline std::string quoted(std::string_view ident) {
 /// connected role is subject to it. Global tables in the list are skipped.
 inline std::vector<RlsMismatch> rls_mismatches(Connection& conn, const std::vector<const TableInfo*>& tables,
                                                const RlsVerifyOptions& opt = {}) {
+  using detail::expected_key;
   using detail::query;
   using detail::text_or;
   std::vector<RlsMismatch> out;
@@ -161,14 +167,14 @@ inline std::vector<RlsMismatch> rls_mismatches(Connection& conn, const std::vect
     for (const TableInfo* t : tables) {
       if (!t->org_scoped()) continue;
       const ColumnInfo& org = t->columns[t->org_column];
-      const auto key = std::pair{org.name, PgDialect::column_type(org)};
+      const auto key = std::pair{org.name, expected_key(org)};
       if (expected.contains(key)) continue;
       TableInfo shape;
       shape.name = "tenantry_rls_probe_" + std::to_string(probe++);
       shape.columns = {org};
       shape.org_column = 0;
       conn.execute("CREATE TEMPORARY TABLE " + detail::quoted(shape.name) + " (" + detail::quoted(org.name) +
-                   " " + key.second + ")");
+                   " " + PgDialect::column_type(org) + ")");
       // A role that does not exist cannot be named in a policy (reported above): probe with
       // PUBLIC and expect the name.
       const DdlOptions ddl{.rls_role = role_exists ? opt.rls_role : std::string(), .schema = "pg_temp"};
@@ -265,7 +271,7 @@ inline std::vector<RlsMismatch> rls_mismatches(Connection& conn, const std::vect
       continue;
     }
     const detail::ExpectedPolicy& want =
-        t->org_scoped() ? expected[{t->columns[t->org_column].name, PgDialect::column_type(t->columns[t->org_column])}]
+        t->org_scoped() ? expected[{t->columns[t->org_column].name, detail::expected_key(t->columns[t->org_column])}]
                         : expected_through[name];
     const std::string policy = row_level_security_policy_name(*t);
     bool have_policy = false;

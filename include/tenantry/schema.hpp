@@ -128,6 +128,9 @@ struct TableInfo {
   /// filters by it. A schema-scoped table takes the org too, but only to choose its schema: its
   /// statements have nothing to filter by (and it has no RLS policy).
   bool takes_org() const noexcept { return org_scoped() || parent_scoped(); }
+  /// The org column is nullable (a std::optional<OrgId> field): the table has platform rows,
+  /// rows of no org, reached through tenantry::platform only (types.hpp, PlatformScope).
+  bool org_optional() const noexcept { return org_scoped() && columns[org_column].nullable; }
   bool has_generated() const noexcept {
     for (const auto& c : columns)
       if (c.generated()) return true;
@@ -242,7 +245,7 @@ ColumnInfo column_info() {
   if constexpr (requires { VT::max_length; }) c.max_length = VT::max_length;
   if constexpr (requires { VT::sql_type(); }) c.sql_type = std::string(VT::sql_type());  // Varchar, Decimal
   c.nullable = VT::nullable;
-  c.is_org = is_org_id<F>::value;
+  c.is_org = is_org_type<F>;
   if constexpr (requires { VT::is_enum; }) {
     c.is_enum = true;
     for (const auto& [value, name] : VT::values) c.enum_values.emplace_back(name);
@@ -252,6 +255,77 @@ ColumnInfo column_info() {
 
 template <class T>
 TableInfo build_declared_table_info();
+
+/// The constraints a table with platform rows (a nullable org column) needs besides its
+/// declared ones (entity.hpp, rule 9):
+///   * for each UNIQUE or unique index that includes the org, a unique index on its other
+///     columns WHERE org IS NULL: a UNIQUE treats NULLs as distinct, so two platform rows with
+///     the same value would both be accepted. Named ux_<table>_<columns>_platform.
+///   * for each tenant-safe foreign key (org, cols) -> parent (org, key), a CHECK that a row of
+///     no org has cols NULL: a composite key with a NULL column is not checked (MATCH SIMPLE,
+///     and SQLite has no other), so a platform row could otherwise point at any org's parent.
+///     Named ck_<table>_<columns>_platform. Platform rows reference no org-scoped row.
+inline void add_platform_rules(TableInfo& t) {
+  const std::string& org = t.columns[t.org_column].name;
+  std::string org_is_null;
+  org_is_null += '"';
+  org_is_null += org;
+  org_is_null += "\" IS NULL";
+  const auto names_of = [&](const std::vector<std::size_t>& cols) {
+    std::vector<std::string_view> parts;
+    for (auto i : cols) parts.push_back(t.columns[i].name);
+    parts.push_back("platform");
+    return parts;
+  };
+  const auto without_org = [&](std::vector<std::size_t> cols) {
+    cols.erase(std::remove(cols.begin(), cols.end(), t.org_column), cols.end());
+    return cols;
+  };
+  const auto has_org = [&](const std::vector<std::size_t>& cols) {
+    return std::find(cols.begin(), cols.end(), t.org_column) != cols.end();
+  };
+  std::vector<IndexInfo> platform;
+  for (const UniqueInfo& u : t.uniques) {
+    if (u.implicit || !has_org(u.columns)) continue;  // twins double a key unique without the org
+    IndexInfo ix;
+    ix.columns = without_org(u.columns);
+    if (ix.columns.empty()) continue;
+    ix.descending.assign(ix.columns.size(), false);
+    ix.unique = true;
+    ix.where = org_is_null;
+    ix.name = constraint_name("ux", t.name, names_of(ix.columns));
+    platform.push_back(std::move(ix));
+  }
+  for (const IndexInfo& u : t.indexes) {
+    if (!u.unique || !has_org(u.columns)) continue;
+    IndexInfo ix;
+    for (std::size_t k = 0; k < u.columns.size(); ++k)
+      if (u.columns[k] != t.org_column) {
+        ix.columns.push_back(u.columns[k]);
+        ix.descending.push_back(k < u.descending.size() && u.descending[k]);
+      }
+    if (ix.columns.empty()) continue;
+    ix.unique = true;
+    ix.where = u.where.empty() ? org_is_null : "(" + u.where + ") AND " + org_is_null;
+    ix.name = constraint_name("ux", t.name, names_of(ix.columns));
+    platform.push_back(std::move(ix));
+  }
+  for (auto& ix : platform) t.indexes.push_back(std::move(ix));
+  for (const ForeignKeyInfo& fk : t.foreign_keys) {
+    if (!fk.tenant_safe() && !has_org(fk.columns)) continue;
+    const auto cols = without_org(fk.columns);
+    if (cols.empty()) continue;
+    CheckInfo ck;
+    ck.name = constraint_name("ck", t.name, names_of(cols));
+    ck.raw_sql = '"' + org + "\" IS NOT NULL OR (";
+    for (std::size_t k = 0; k < cols.size(); ++k) {
+      if (k) ck.raw_sql += " AND ";
+      ck.raw_sql += '"' + t.columns[cols[k]].name + "\" IS NULL";
+    }
+    ck.raw_sql += ')';
+    t.checks.push_back(std::move(ck));
+  }
+}
 
 template <class T>
 TableInfo build_table_info() {
@@ -435,6 +509,7 @@ TableInfo build_declared_table_info() {
     }
     t.uniques = std::move(uniques);
   }
+  if (t.org_optional()) add_platform_rules(t);
   if constexpr (declares_through<T>() && scope_foreign_key<T>() != reflect::npos) {
     using P = scope_parent_t<T>;
     constexpr auto fk = std::get<scope_foreign_key<T>()>(declared_constraints<T>());

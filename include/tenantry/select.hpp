@@ -295,6 +295,21 @@ constexpr bool part_reaches_org_scoped() {
   else return reaches_org_scoped<P>::value;
 }
 template <class Part>
+constexpr bool part_reaches_org_only() {
+  using P = typename part_predicate<Part>::type;
+  if constexpr (std::is_void_v<P>) return false;
+  else return reaches_org_only<P>::value;
+}
+/// An entity with no rows of no org among those that take an org: org-scoped with a plain OrgId
+/// column, scoped by its schema, or scoped through a parent (chain) that is.
+template <class E>
+constexpr bool org_only() {
+  if constexpr (schema_scoped<E>) return true;  // its rows are in an org's schema, none in public
+  else if constexpr (org_scoped<E>) return !org_column_optional<E>;
+  else if constexpr (parent_scoped<E>) return org_only<scope_parent_t<E>>();
+  else return false;
+}
+template <class Part>
 constexpr unsigned part_org_keys() {
   using P = typename part_predicate<Part>::type;
   if constexpr (std::is_void_v<P>) return 0u;
@@ -348,6 +363,12 @@ class Query<R, std::tuple<Outs...>, query_detail::list<Srcs...>, std::tuple<Part
   /// org only.
   static constexpr bool reads_org_scoped =
       (takes_org<query_detail::source_entity<Srcs>> || ...) || (query_detail::part_reaches_org_scoped<Parts>() || ...);
+  /// True when a table of the query (or of a subquery) has no rows of no org: org-scoped with a
+  /// plain OrgId column, or scoped through such a parent. The query cannot run in the platform
+  /// scope (tenantry::platform).
+  static constexpr bool reads_org_only =
+      (query_detail::org_only<query_detail::source_entity<Srcs>>() || ...) ||
+      (query_detail::part_reaches_org_only<Parts>() || ...);
   /// The org types of its tables (detail::org_key_bit); it runs only when there is one.
   static constexpr unsigned org_keys =
       (detail::org_keys_of<query_detail::source_entity<Srcs>> | ... | 0u) | (query_detail::part_org_keys<Parts>() | ... | 0u);
@@ -752,6 +773,10 @@ struct query_detail::reaches_org_scoped<Exists<Q>> : std::bool_constant<Q::reads
 template <class Src, class M, class Q>
 struct query_detail::reaches_org_scoped<InSubquery<Src, M, Q>> : std::bool_constant<Q::reads_org_scoped> {};
 template <class Q>
+struct query_detail::reaches_org_only<Exists<Q>> : std::bool_constant<Q::reads_org_only> {};
+template <class Src, class M, class Q>
+struct query_detail::reaches_org_only<InSubquery<Src, M, Q>> : std::bool_constant<Q::reads_org_only> {};
+template <class Q>
 struct query_detail::org_keys_in<Exists<Q>> : std::integral_constant<unsigned, Q::org_keys> {};
 template <class Src, class M, class Q>
 struct query_detail::org_keys_in<InSubquery<Src, M, Q>>
@@ -796,9 +821,10 @@ InSubquery<Src, M, Q> not_in(Column<Src, M> c, Q q) {
 namespace query_detail {
 
 template <class D, class Q>
-stmt::Statement describe_top(const Q& q) {
+stmt::Statement describe_top(const Q& q, bool platform = false) {
   stmt::Statement s;
   q.describe(s, static_cast<const void*>(nullptr));
+  s.platform = platform;
   return s;
 }
 
@@ -815,9 +841,13 @@ template <class Conn, class Q, class OnRow>
 void run(Conn& conn, const typename Q::org_type* org, const Q& q, bool stream, OnRow&& on_row) {
   using D = typename Conn::dialect;
   static_assert(Q::check_row());
+  // Without an org, a query reading org-scoped tables runs in the platform scope (only the
+  // tenantry::platform forms call it so; the writer refuses a plain OrgId table there).
+  const bool platform = org == nullptr && Q::reads_org_scoped;
   stmt::ShapeKey key;
+  key.add(platform ? 1u : 0u);
   q.shape(key);
-  const Sql sql = memo_sql<D, Q>(key, [&] { return describe_top<D>(q); });
+  const Sql sql = memo_sql<D, Q>(key, [&] { return describe_top<D>(q, platform); });
   auto& s = conn.prepare(sql);
   const StatementLease lease(&s);
   ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
@@ -854,6 +884,12 @@ constexpr bool refuse_org_for() {
     return false;
   }
 }
+template <class Q>
+constexpr void require_platform_for() {
+  static_assert(!Q::reads_org_only,
+                "tenantry: tenantry::platform reaches rows of no org, and this query reads a table whose org column is a "
+                "plain OrgId (every row has an org), a table scoped through one, or one scoped by its schema");
+}
 
 }  // namespace query_detail
 
@@ -871,6 +907,17 @@ void each_row(Conn& conn, const typename Q::org_type* org, const Q& q, bool stre
     in_org_context(conn, *org, [&] { run(conn, org, q, stream, on_stmt); });
   } else {
     run(conn, nullptr, q, stream, on_stmt);
+  }
+}
+
+/// each_row in the platform scope: the query's org-scoped tables give their rows of no org only.
+template <class Conn, class Q, class OnStmt>
+void each_platform_row(Conn& conn, const Q& q, bool stream, OnStmt&& on_stmt) {
+  (void)refuse_org_for<Q, typename Q::org_type>();
+  if constexpr (requires { conn.visit([](auto&) {}); }) {
+    conn.visit([&](auto& c) { each_platform_row(c, q, stream, on_stmt); });
+  } else {
+    in_platform_context(conn, [&] { run(conn, nullptr, q, stream, on_stmt); });
   }
 }
 
@@ -931,6 +978,50 @@ std::optional<typename Q::row_type> fetch_one(Conn& conn, const O& org, const Q&
   return out;
 }
 
+/// Calls f(row) for each row of the query in the platform scope (types.hpp, PlatformScope):
+/// every org-scoped table it reads, joins or subqueries must have an optional org column (or be
+/// scoped through such a parent), and only its rows of no org take part (`org IS NULL`; for a
+/// table scoped through its parent, the rows whose parent has no org).
+template <class Conn, class Q, class F>
+  requires query_detail::is_query<Q>::value
+void for_each_row(Conn& conn, PlatformScope, const Q& q, F&& f) {
+  query_detail::require_platform_for<Q>();
+  typename Q::row_type row{};
+  query_detail::each_platform_row(conn, q, false, [&](auto& s) {
+    Q::read_row(s, row);
+    f(std::as_const(row));
+  });
+}
+/// stream_each_row in the platform scope (see for_each_row above).
+template <class Conn, class Q, class F>
+  requires query_detail::is_query<Q>::value
+void stream_each_row(Conn& conn, PlatformScope, const Q& q, F&& f) {
+  query_detail::require_platform_for<Q>();
+  typename Q::row_type row{};
+  query_detail::each_platform_row(conn, q, true, [&](auto& s) {
+    Q::read_row(s, row);
+    f(std::as_const(row));
+  });
+}
+template <class Conn, class Q>
+  requires query_detail::is_query<Q>::value
+std::vector<typename Q::row_type> fetch(Conn& conn, PlatformScope, const Q& q) {
+  query_detail::require_platform_for<Q>();
+  std::vector<typename Q::row_type> out;
+  query_detail::each_platform_row(conn, q, false, [&](auto& s) { Q::read_row(s, out.emplace_back()); });
+  return out;
+}
+template <class Conn, class Q>
+  requires query_detail::is_query<Q>::value
+std::optional<typename Q::row_type> fetch_one(Conn& conn, PlatformScope, const Q& q) {
+  query_detail::require_platform_for<Q>();
+  std::optional<typename Q::row_type> out;
+  query_detail::each_platform_row(conn, q, false, [&](auto& s) {
+    if (!out) Q::read_row(s, out.emplace());
+  });
+  return out;
+}
+
 /// A query over global tables only: no org.
 template <class Conn, class Q, class F>
   requires query_detail::is_query<Q>::value
@@ -983,15 +1074,15 @@ constexpr bool check_into(std::index_sequence<I...>) {
     using T = output_traits<O>;
     static_assert(std::is_same_v<strip_optional_t<typename T::value>, strip_optional_t<M>>,
                   "tenantry: each selected output must have the type of the column it is inserted into");
-    static_assert(!is_org_id<M>::value,
+    static_assert(!detail::is_org_type<M>,
                   "tenantry: an INSERT ... SELECT never names the org column: rows are written in the call's org");
     return true;
   }() && ...);
 }
 
 template <class Target, class Q, class... Ms>
-stmt::Statement describe_insert_select(const Into<Target, Ms...>& into, const Q& q) {
-  stmt::Statement s = describe_top<void>(q);
+stmt::Statement describe_insert_select(const Into<Target, Ms...>& into, const Q& q, bool platform = false) {
+  stmt::Statement s = describe_top<void>(q, platform);
   s.verb = stmt::Verb::insert_select;
   const TableInfo& t = table_info<Target>();
   s.target = &t;
@@ -1045,11 +1136,49 @@ std::int64_t insert_select(Conn& conn, const org_id_of<Target>& org, const Into<
   }
 }
 
+/// INSERT ... SELECT in the platform scope: the rows are written with no org (NULL), and every
+/// org-scoped table the SELECT reads contributes its rows of no org only. Target and every
+/// org-scoped table read must have an optional org column.
+template <class Target, class Conn, class Q, class... Ms>
+  requires query_detail::is_query<Q>::value
+std::int64_t insert_select(Conn& conn, PlatformScope p, const Into<Target, Ms...>& into, const Q& q) {
+  static_assert(org_column_optional<Target>,
+                "tenantry: tenantry::platform writes rows of no org, and the target's org column is not optional "
+                "(std::optional<OrgId>)");
+  query_detail::require_platform_for<Q>();
+  static_assert(std::tuple_size_v<decltype(q.outputs)> == sizeof...(Ms),
+                "tenantry: INSERT ... SELECT needs one selected output per column of into(...)");
+  static_assert(query_detail::check_into<Target, Q, Ms...>(std::make_index_sequence<sizeof...(Ms)>{}));
+  if constexpr (requires { conn.visit([](auto&) {}); }) {
+    return conn.visit([&](auto& c) { return insert_select(c, p, into, q); });
+  } else {
+    using D = typename Conn::dialect;
+    return in_platform_context(conn, [&] {
+      const Sql sql = cached_sql<D>(query_detail::describe_insert_select(into, q, true));
+      auto& s = conn.prepare(sql);
+      const StatementLease lease(&s);
+      query_detail::ResetOnExit<std::remove_reference_t<decltype(s)>> guard{s};
+      int next = 1;
+      q.bind(s, next);
+      while (s.step()) {
+      }
+      return s.changes();
+    });
+  }
+}
+
 /// The SQL text a query runs in dialect D, for review and golden tests.
 template <class D, class Q>
   requires query_detail::is_query<Q>::value
 std::string sql_of(const Q& q) {
   return write_sql<D>(query_detail::describe_top<D>(q));
+}
+/// The SQL text the query runs in the platform scope (fetch(conn, tenantry::platform, q)).
+template <class D, class Q>
+  requires query_detail::is_query<Q>::value
+std::string sql_of(PlatformScope, const Q& q) {
+  query_detail::require_platform_for<Q>();
+  return write_sql<D>(query_detail::describe_top<D>(q, Q::reads_org_scoped));
 }
 
 }  // namespace tenantry

@@ -21,6 +21,12 @@
 // row whose parent is not a row of the org is not written (the repository then throws); its
 // UPDATE that sets the foreign key also requires the new parent in the org; its upsert's DO
 // UPDATE touches only an existing row whose parent is in the org.
+//
+// In the platform scope (Statement::platform) the places of the org equalities get
+// `<alias>.<org column> IS NULL` instead, and there is no org parameter: only tables whose org
+// column is optional can be part of such a statement (the writer throws UsageError for any other
+// org-scoped table, and for a table scoped through its parent), and an INSERT ... SELECT writes
+// NULL as the org. No statement form reaches every row, or an org's row, in the platform scope.
 #pragma once
 
 #include "tenantry/error.hpp"
@@ -39,8 +45,10 @@ namespace stmt {
 
 /// True when any source of `s` or of its subqueries is org-scoped or scoped through its parent:
 /// the statement then takes the org as parameter 1. Inserts into an org-scoped table carry the
-/// org in their row and take no separate org parameter; inserts into a parent-scoped one do.
+/// org in their row and take no separate org parameter; inserts into a parent-scoped one do. The
+/// platform scope has no org parameter.
 inline bool needs_org(const Statement& s) {
+  if (s.platform) return false;
   if (s.verb == Verb::insert || s.verb == Verb::insert_rows || s.verb == Verb::upsert || s.verb == Verb::insert_unnest)
     return !s.sources.empty() && s.sources.front().table->parent_scoped();
   if (s.verb == Verb::insert_select && s.target->takes_org()) return true;
@@ -109,6 +117,7 @@ class Writer {
   int alias_counter_ = 0;
   int parent_alias_counter_ = 0;
   bool org_param_ = false;
+  bool platform_ = false;
   // A parent-scoped table's new foreign key value (an UPDATE's SET parameter, an INSERT ...
   // SELECT's output), whose parent the top-level WHERE requires in the org.
   std::string new_parent_value_;
@@ -138,11 +147,23 @@ class Writer {
     }
     quote(t.columns[t.org_column].name);
   }
-  // "<alias>.org = $1": the one place org equalities are written.
+  // "<alias>.org = $1": the one place org equalities are written; in the platform scope
+  // "<alias>.org IS NULL", on tables whose org column is optional only.
   void org_equals_param(std::size_t source) {
+    if (platform_) {
+      require_platform_rows(table(*scopes_.back().s, source));
+      org_column(source);
+      out_ += " IS NULL";
+      return;
+    }
     org_column(source);
     out_ += " = ";
     placeholder(1);
+  }
+  static void require_platform_rows(const TableInfo& t) {
+    if (!t.org_optional())
+      throw UsageError("tenantry: the platform scope reaches rows of no org, and every row of '" + t.name +
+                       "' has an org (its org column is not optional)");
   }
 
   // The org filter of source `source` at the current level: its org equality when it is
@@ -161,7 +182,8 @@ class Writer {
   }
 
   // EXISTS (SELECT 1 FROM parent AS "p<n>" WHERE "p<n>".key = <fk> AND <parent in the org>):
-  // the parent row `fk` names belongs to the org, through the whole chain of parents.
+  // the parent row `fk` names belongs to the org, through the whole chain of parents (in the
+  // platform scope: the chain ends at a row of no org of a table whose org column is optional).
   void parent_in_org(const TableInfo& child, const std::string& fk) {
     const TableInfo& p = *child.scope_parent;
     std::string alias;
@@ -177,7 +199,14 @@ class Writer {
     out_ += " = ";
     out_ += fk;
     out_ += " AND ";
-    if (p.org_scoped()) {
+    if (p.org_scoped() && platform_) {
+      // The platform scope: the chain ends at a row of no org (a child of a platform row).
+      require_platform_rows(p);
+      out_ += alias;
+      out_ += '.';
+      quote(p.columns[p.org_column].name);
+      out_ += " IS NULL";
+    } else if (p.org_scoped()) {
       out_ += alias;
       out_ += '.';
       quote(p.columns[p.org_column].name);
@@ -350,7 +379,7 @@ class Writer {
         out_ += first ? "" : " AND ";
         first = false;
         org_filter(k);
-        if (src.table->org_scoped() && table(s, 0).org_scoped()) {
+        if (!platform_ && src.table->org_scoped() && table(s, 0).org_scoped()) {  // platform: both are IS NULL
           out_ += " AND ";
           org_column(k);
           out_ += " = ";
@@ -694,18 +723,35 @@ class Writer {
     bool target_has_org = false;
     for (auto i : s.conflict) target_has_org |= (i == t.org_column);
     out_ += " ON CONFLICT (";
-    if (t.org_leading_keys && !target_has_org) {
+    if (platform_ && target_has_org) {
+      // A platform row conflicts through the unique index on the other columns WHERE org IS
+      // NULL (schema.hpp, add_platform_rules); UNIQUE (org, ...) never sees two NULL orgs equal.
+      require_platform_rows(t);
+      bool first = true;
+      for (auto c : s.conflict) {
+        if (c == t.org_column) continue;
+        if (!first) out_ += ", ";
+        first = false;
+        quote(t.columns[c].name);
+      }
+      out_ += ") WHERE ";
+      quote(t.columns[t.org_column].name);
+      out_ += " IS NULL";
+    } else if (t.org_leading_keys && !target_has_org) {
       // Org-leading keys: the declared target is unique only together with the org (schema.hpp),
       // so the org leads the target and a conflict can only be with a row of the same org.
       quote(t.columns[t.org_column].name);
       out_ += ", ";
       target_has_org = true;
     }
-    for (std::size_t k = 0; k < s.conflict.size(); ++k) {
-      if (k) out_ += ", ";
-      quote(t.columns[s.conflict[k]].name);
+    if (!(platform_ && target_has_org)) {
+      for (std::size_t k = 0; k < s.conflict.size(); ++k) {
+        if (k) out_ += ", ";
+        quote(t.columns[s.conflict[k]].name);
+      }
+      out_ += ')';
     }
-    out_ += ") DO UPDATE SET ";
+    out_ += " DO UPDATE SET ";
     if (s.do_nothing || s.set.empty()) {
       // A no-op assignment instead of DO NOTHING, so RETURNING yields the existing row on
       // conflict (DO NOTHING returns nothing).
@@ -726,7 +772,9 @@ class Writer {
       quote(t.name);
       out_ += '.';
       quote(t.columns[t.org_column].name);
-      out_ += " = excluded.";
+      // With an optional org, NULL (a platform row) must equal NULL and differ from any org.
+      if (t.org_optional()) out_ += D::is_postgres ? " IS NOT DISTINCT FROM excluded." : " IS excluded.";
+      else out_ += " = excluded.";
       quote(t.columns[t.org_column].name);
     }
     if (t.parent_scoped()) {
@@ -747,6 +795,7 @@ class Writer {
   void statement(const Statement& s) {
     if (s.sources.empty()) throw UsageError("tenantry: a statement needs a table");
     const TableInfo& t = table(s, 0);
+    platform_ = s.platform;
     org_param_ = needs_org(s);
     next_ = org_param_ ? 2 : 1;
     const int key_start = next_;
@@ -834,9 +883,14 @@ class Writer {
         const std::size_t at = out_.size();
         select_body(select, false, key_start);
         if (tt.org_scoped()) {
-          // "$1, " ahead of the outputs, for the org column.
+          // "$1, " ahead of the outputs, for the org column ("NULL, " in the platform scope).
           std::string org;
-          D::placeholder(org, 1);
+          if (platform_) {
+            require_platform_rows(tt);
+            org = "NULL";
+          } else {
+            D::placeholder(org, 1);
+          }
           org += ", ";
           out_.insert(at + (select.distinct ? 16 : 7), org);  // after "SELECT " / "SELECT DISTINCT "
         }

@@ -14,7 +14,8 @@
 // never escape the org filter it is ANDed with.
 //
 // Parameters are numbered by one rule, which the binder follows (repository.hpp, select.hpp):
-//   $1 the org (when any source is org-scoped; every org equality reuses it), then the key
+//   $1 the org (when any source is org-scoped; every org equality reuses it; none in the
+//   platform scope, whose org conditions are `IS NULL`), then the key
 //   columns (by-key statements), then the INSERT values, then the SET values, then the values
 //   in the SELECT list (INSERT ... SELECT constants), then the ON predicates, then the WHERE
 //   predicate's values in node order (subqueries depth first), then the keyset row's values,
@@ -131,6 +132,10 @@ struct Statement {
   bool has_offset = false;
   /// Keyset pagination: only rows after a given row in `order` (whose last terms are the key).
   bool keyset = false;
+  /// The platform scope (types.hpp, PlatformScope): every org-scoped source, here and in the
+  /// subqueries, is filtered by `org IS NULL` instead of `org = $1`, and there is no org
+  /// parameter. The writer refuses it for a table whose org column is not optional.
+  bool platform = false;
   small_vector<Node, 8> where;
   small_vector<Node, 2> on;
   small_vector<ColRef, 2> group_by;
@@ -176,7 +181,7 @@ inline std::size_t hash(const Statement& s) noexcept {
   std::size_t h = std::size_t(s.verb) | (std::size_t(s.by_key) << 8) | (std::size_t(s.distinct) << 9) |
                   (std::size_t(s.has_limit) << 10) | (std::size_t(s.has_offset) << 11) | (std::size_t(s.do_nothing) << 12) |
                   (std::size_t(s.keyset) << 13) | (std::size_t(s.read_back) << 14) |
-                  (std::size_t(s.key_array) << 15);
+                  (std::size_t(s.key_array) << 15) | (std::size_t(s.platform) << 16);
   for (const Source& src : s.sources) {
     detail::mix(h, std::hash<const void*>{}(src.table));
     detail::mix(h, (std::size_t(src.join) << 32) | (std::size_t{src.on_begin} << 16) | src.on_end);

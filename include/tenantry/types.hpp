@@ -409,6 +409,29 @@ concept org_id_type = is_org_id<std::remove_cvref_t<T>>::value;
 /// set_config(..., true), so it lasts until the end of the transaction and no longer.
 inline constexpr std::string_view org_setting = "app.current_org_id";
 
+/// The PostgreSQL setting that puts a transaction in the platform scope (see
+/// PlatformScope): 'on' while a tenantry::platform call runs (set with set_config(..., true), with
+/// org_setting emptied). The policies of tables whose org column is optional then show the rows
+/// of no org only; every other org-scoped table's policy fails (OrgContextMissing). A separate
+/// setting, not a reserved value of org_setting: no org key can ever mean "platform".
+inline constexpr std::string_view platform_setting = "app.platform_scope";
+
+/// The scope of the rows that belong to no org ("platform rows"), passed in place of an OrgId
+/// to a repository or query call on entities whose org column is a std::optional<OrgId>:
+///   events.insert(tenantry::platform, event);       // org_id NULL
+///   events.list(tenantry::platform, pred);          // WHERE org_id IS NULL AND (pred)
+///   fetch(db, tenantry::platform, query);           // every org-scoped table: org IS NULL
+/// It reaches exactly the rows whose org is NULL: never all rows, never a row of an org. Passing
+/// it for an entity whose org column is a plain OrgId does not compile (every row has an org),
+/// and neither does a query naming such a table. On PostgreSQL with row-level security the call
+/// runs in the platform context (platform_setting above), in which the policies of these
+/// tables show the rows of no org only, and those of plain org-scoped tables fail
+/// (OrgContextMissing).
+struct PlatformScope {
+  explicit constexpr PlatformScope() = default;
+};
+inline constexpr PlatformScope platform{};
+
 /// What the row-level security policies read in place of org_setting when it is unset or empty:
 /// a setting name no session can create (it is not dotted identifiers), so reading it fails with
 /// "unrecognized configuration parameter" (42704) naming the problem. The driver maps that error

@@ -1,18 +1,15 @@
-// expect: std::optional<OrgId> \(rows of no org\) needs the platform scope of issue 10 class 3
-// A nullable org column made the entity global (no OrgId field): every org's rows readable.
-#include "support/entities.hpp"
+// expect: this entity is org-scoped: call list\(org, \.\.\.\)
+// errors: 1
+// std::optional<OrgId> (rows of no org allowed) is org-scoped: the org-less call of a global
+// entity does not compile; its rows of no org are reached through tenantry::platform only.
+#include "support/platform_entities.hpp"
 
 #include <tenantry/sqlite.hpp>
 
 using namespace tenantry;
 
-struct AuditEvent { Uuid id; std::optional<OrgId> org_id; std::string what; };
-template <> struct tenantry::entity<AuditEvent> {
-  static constexpr std::string_view table = "audit_events";
-  static constexpr auto primary_key = key(&AuditEvent::id);
-};
 int main() {
   sqlite::Connection db(":memory:");
-  Repository<AuditEvent, SqliteDialect> events{db};
+  Repository<platform_fixtures::AuditEvent, SqliteDialect> events{db};
   (void)events.list();
 }

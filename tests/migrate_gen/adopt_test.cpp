@@ -668,6 +668,7 @@ TEST_CASE("adopt: what the printer cannot declare is said, and tenant isolation 
     CREATE TABLE audit (id INTEGER PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations (id),
                         comment_id INTEGER REFERENCES comments (id));
     CREATE TABLE legacy (id INTEGER PRIMARY KEY, org_id INTEGER, total NUMERIC(30,4), rate NUMERIC(6,3));
+    CREATE TABLE audit_events (id TEXT PRIMARY KEY, org_id TEXT REFERENCES organizations (id), code TEXT NOT NULL);
   )sql");
   const auto printed = tenantry::catalog::print_entities(tenantry::catalog::read_schema(db));
   INFO(printed.text);
@@ -708,7 +709,13 @@ TEST_CASE("adopt: what the printer cannot declare is said, and tenant isolation 
   // A child whose key of its parent may be NULL would be readable by every org: never silently.
   CHECK(noted("attachments: is printed global, and its rows would be readable by every org"));
   CHECK_FALSE(contains(printed.text, "foreign_key(&Attachment::task_id"));
-  CHECK(noted("legacy: column org_id is named like an org column but is not a NOT NULL uuid"));
+  CHECK(noted("legacy: column org_id is named like an org column but is not a uuid"));
+  // A nullable org column: platform rows (std::optional<OrgId>), org-scoped, never global.
+  CHECK(contains(printed.text,
+                 "struct AuditEvent {  // table audit_events\n  std::optional<std::string> id;\n"
+                 "  std::optional<tenantry::OrgId> org_id;"));
+  CHECK(noted("audit_events: org column org_id may be NULL: printed std::optional<tenantry::OrgId>"));
+  CHECK_FALSE(noted("audit_events: is printed global"));
   // More digits than SQLite's numbers keep: exact, stored as BLOBs from now on; said.
   CHECK(contains(printed.text, "std::optional<tenantry::Decimal<30, 4>> total;"));
   CHECK(noted("legacy: column total is tenantry::Decimal<30, 4>, which SQLite stores as an order-preserving BLOB"));

@@ -23,11 +23,18 @@
 // differ only in case, hold quotes and semicolons, are 64 bytes long or not ASCII) on SQLite,
 // PostgreSQL shared, row-level security and schema per org (tests/support/org_key_backends.hpp).
 //
+// A third model does the same for platform rows (types.hpp, PlatformScope): audit_events,
+// whose org column is optional, holds rows of five orgs and rows of no org, and every operation
+// runs in a random one of the six scopes (tenantry::platform being the sixth), naming ids of
+// every scope and rows carrying a wrong scope. A leak is a row of another scope returned or
+// changed, or a row stored in a scope the model does not have it in.
+//
 // Backends: ORG_ISOLATION_BACKENDS (SQLite file, PostgreSQL, PostgreSQL without server-side
 // prepares, both through connect(url), schema per org) plus PostgresRlsApp below: row-level
 // security with org_context, the tables owned by one role and used by another, neither
 // superuser nor BYPASSRLS, so the database's policy is in force under every operation.
 #include "support/backends.hpp"
+#include "support/platform_entities.hpp"
 #include "support/org_key_backends.hpp"
 
 #include <unistd.h>
@@ -40,6 +47,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -121,9 +129,10 @@ struct PostgresRlsApp {
                     "; GRANT USAGE ON SCHEMA public TO " + r.app);
     {
       Conn owner(as_role(parity::Postgres::url(), r.owner));
-      owner.execute(schema_sql<Dialect, fixtures::Organization, ApiToken, TokenSecret>(DdlOptions{.row_level_security = true}));
+      owner.execute(schema_sql<Dialect, fixtures::Organization, ApiToken, TokenSecret, platform_fixtures::AuditEvent>(
+          DdlOptions{.row_level_security = true}));
       owner.execute("GRANT SELECT, INSERT ON organizations TO " + r.app +
-                    "; GRANT SELECT, INSERT, UPDATE, DELETE ON api_tokens, model_token_secrets TO " + r.app);
+                    "; GRANT SELECT, INSERT, UPDATE, DELETE ON api_tokens, model_token_secrets, audit_events TO " + r.app);
     }
     return Conn(as_role(parity::Postgres::url(), r.app), pg::Options{.org_context = true});
   }
@@ -930,6 +939,500 @@ void run_model() {
 }
 
 }  // namespace
+
+// ---- the platform-row model ---------------------------------------------------------------------
+
+namespace {
+
+using platform_fixtures::AuditEvent;
+
+/// An event as the test knows it; scope "" is the platform scope (no org).
+struct Event {
+  std::string scope, id, code, what;
+  int level = 0;
+  friend bool operator==(const Event&, const Event&) = default;
+};
+std::string describe(const Event& e) {
+  return "{" + (e.scope.empty() ? std::string("platform") : e.scope.substr(0, 8)) + " " + e.id.substr(0, 8) + " " +
+         e.code + " " + e.what + " " + std::to_string(e.level) + "}";
+}
+Event event_of(const AuditEvent& e) {
+  return Event{e.org_id ? e.org_id->to_string() : std::string(), e.id.to_string(), e.code, e.what, e.level};
+}
+
+template <class B>
+void create_events_table(typename B::Conn& conn) {
+  if constexpr (is_rls<B>) {
+    (void)conn;  // created with its policy by the owner (PostgresRlsApp::open)
+  } else if constexpr (std::is_same_v<typename B::Conn, Database>) {
+    conn.execute(conn.is_postgres() ? platform_fixtures::events_schema<PgDialect>()
+                                    : platform_fixtures::events_schema<SqliteDialect>());
+  } else {
+    conn.execute(platform_fixtures::events_schema<typename B::Conn::dialect>());
+  }
+}
+
+template <class B>
+class PlatformRun {
+ public:
+  using Conn = typename B::Conn;
+  PlatformRun(std::uint64_t seed, int orgs) : rng_(seed) {
+    create_events_table<B>(conn_);
+    for (int i = 0; i < orgs; ++i) orgs_.push_back(parity::add_org(conn_, "platform-model-" + std::to_string(i)));
+  }
+  int leaks = 0, mismatches = 0, ops = 0;
+  std::map<std::string, int> counts;
+  std::string current;
+
+  void step(bool in_tx) {
+    ++ops;
+    const int pick = uniform(0, 99);
+    const std::optional<OrgId> scope = any_scope();
+    current = "pick " + std::to_string(pick) + " in " + name(scope);
+    if (pick < 11) insert(scope, in_tx);
+    else if (pick < 14) insert_many(scope, in_tx);
+    else if (pick < 18) insert_wrong_scope(scope);
+    else if (pick < 25) find(scope);
+    else if (pick < 30) find_many(scope);
+    else if (pick < 40) list(scope);
+    else if (pick < 46) count_exists(scope);
+    else if (pick < 54) update(scope, in_tx);
+    else if (pick < 60) set(scope);
+    else if (pick < 64) upsert_on_code(scope);
+    else if (pick < 67) put_on_code(scope);
+    else if (pick < 73) upsert_on_id(scope, in_tx);
+    else if (pick < 81) erase(scope);
+    else if (pick < 85) erase_where(scope);
+    else if (pick < 89) update_where(scope);
+    else if (pick < 92) query(scope);
+    else if (!in_tx) transaction();
+    else find(scope);
+  }
+
+  void check_table(const char* when) {
+    std::map<std::string, Event> stored;
+    parity::raw_query(raw_conn<B>(conn_),
+                      "SELECT COALESCE(CAST(org_id AS TEXT), ''), CAST(id AS TEXT), code, what, level FROM audit_events",
+                      [&](auto& st) {
+                        Event e{std::string(st.column_text(0)), std::string(st.column_text(1)),
+                                std::string(st.column_text(2)), std::string(st.column_text(3)),
+                                static_cast<int>(st.column_int(4))};
+                        stored[e.id] = e;
+                      });
+    for (const auto& [id, e] : model_)
+      if (!stored.count(id)) fail(when, "missing " + describe(e));
+      else if (!(stored[id] == e)) {
+        if (stored[id].scope != e.scope) ++leaks;
+        fail(when, "stored " + describe(stored[id]) + ", model " + describe(e));
+      }
+    for (const auto& [id, e] : stored)
+      if (!model_.count(id)) {
+        ++leaks;
+        fail(when, "unexpected " + describe(e));
+      }
+  }
+  Conn& conn() { return conn_; }
+  std::size_t rows() const { return model_.size(); }
+  std::size_t platform_rows() const {
+    return static_cast<std::size_t>(std::count_if(model_.begin(), model_.end(), [](const auto& kv) { return kv.second.scope.empty(); }));
+  }
+
+ private:
+  Conn conn_ = B::open();
+  parity::Repo<B, AuditEvent> events_{conn_};
+  std::mt19937_64 rng_;
+  std::vector<OrgId> orgs_;
+  std::map<std::string, Event> model_;  // by id (the primary key is the id alone)
+  int fresh_ = 0;
+
+  static std::string key(const std::optional<OrgId>& s) { return s ? s->to_string() : std::string(); }
+  static std::string name(const std::optional<OrgId>& s) { return s ? s->to_string().substr(0, 8) : std::string("platform"); }
+  int uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  bool chance(int percent) { return uniform(0, 99) < percent; }
+  std::optional<OrgId> any_scope() {
+    const int k = uniform(0, static_cast<int>(orgs_.size()));  // one in six: the platform scope
+    if (k == static_cast<int>(orgs_.size())) return std::nullopt;
+    return orgs_[static_cast<std::size_t>(k)];
+  }
+  std::optional<OrgId> other_scope(const std::optional<OrgId>& not_this) {
+    std::optional<OrgId> s = any_scope();
+    while (s == not_this) s = any_scope();
+    return s;
+  }
+  std::string pool_code() { return "c" + std::to_string(uniform(0, 4)); }  // collides within and across scopes
+
+  void fail(const std::string& op, const std::string& what) {
+    ++mismatches;
+    if (mismatches <= 20) FAIL_CHECK(B::name << ": platform model: " << op << " (" << current << "): " << what);
+  }
+  void check_scope(const std::string& op, const std::optional<OrgId>& s, const AuditEvent& e) {
+    if (e.org_id != s) {
+      ++leaks;
+      fail(op, "returned a row of another scope: " + describe(event_of(e)));
+    }
+  }
+  std::vector<Event> of(const std::optional<OrgId>& s) const {
+    std::vector<Event> out;
+    for (const auto& [id, e] : model_)
+      if (e.scope == key(s)) out.push_back(e);
+    return out;
+  }
+  const Event* code_taken(const std::optional<OrgId>& s, const std::string& code, const std::string& but = {}) const {
+    for (const auto& [id, e] : model_)
+      if (e.scope == key(s) && e.code == code && id != but) return &e;
+    return nullptr;
+  }
+  const Event* in_scope(const std::optional<OrgId>& s, const std::string& id) const {
+    auto it = model_.find(id);
+    return it != model_.end() && it->second.scope == key(s) ? &it->second : nullptr;
+  }
+  /// An id to name: the scope's own, any scope's (the probe), or nobody's.
+  std::string probe_id(const std::optional<OrgId>& s) {
+    const int k = uniform(0, 9);
+    if (k < 5) {
+      const auto own = of(s);
+      if (!own.empty()) return own[static_cast<std::size_t>(uniform(0, static_cast<int>(own.size()) - 1))].id;
+    }
+    if (k < 9 && !model_.empty()) {
+      auto it = model_.begin();
+      std::advance(it, uniform(0, static_cast<int>(model_.size()) - 1));
+      return it->first;
+    }
+    return Uuid::random().to_string();
+  }
+  AuditEvent fresh(const std::optional<OrgId>& s, std::string code) {
+    AuditEvent e = platform_fixtures::make_event(std::move(code), s, uniform(0, 3));
+    e.what = "w" + std::to_string(uniform(0, 9));
+    return e;
+  }
+  // Each call in its scope: tenantry::platform for none.
+  template <class F>
+  decltype(auto) in(const std::optional<OrgId>& s, F&& f) {
+    if (s) return f(*s);
+    return f(platform);
+  }
+  template <class Ex, class F>
+  void expect_failure(const std::string& op, bool in_tx, F&& f) {
+    std::optional<Transaction<Conn>> sp;
+    if (in_tx) sp.emplace(conn_.transaction());
+    try {
+      f();
+      fail(op, "succeeded, the model expected a failure");
+    } catch (const Ex&) {
+    }
+    if (sp) sp->rollback();
+  }
+
+  void insert(const std::optional<OrgId>& s, bool in_tx) {
+    ++counts["insert"];
+    AuditEvent e = fresh(s, pool_code());
+    if (chance(10) && !model_.empty()) e.id = Uuid::parse(model_.begin()->first);  // an id of any scope
+    const bool clash = model_.count(e.id.to_string()) > 0 || code_taken(s, e.code) != nullptr;
+    if (clash) {
+      expect_failure<UniqueViolation>("insert", in_tx, [&] { in(s, [&](auto sc) { events_.insert(sc, e); }); });
+    } else {
+      in(s, [&](auto sc) { events_.insert(sc, e); });
+      model_[e.id.to_string()] = event_of(e);
+      if (!s) ++counts["insert of a platform row"];
+    }
+  }
+  // Three rows at once (one unnest statement on PostgreSQL), a code of the pool now and then.
+  void insert_many(const std::optional<OrgId>& s, bool in_tx) {
+    ++counts["insert_many"];
+    std::vector<AuditEvent> batch;
+    for (int i = 0; i < 3; ++i) batch.push_back(fresh(s, chance(20) ? pool_code() : "n" + std::to_string(++fresh_)));
+    bool clash = false;
+    std::set<std::string> codes;
+    for (const auto& e : batch) clash = clash || code_taken(s, e.code) != nullptr || !codes.insert(e.code).second;
+    if (clash) {
+      expect_failure<UniqueViolation>("insert_many", in_tx, [&] { in(s, [&](auto sc) { events_.insert_many(sc, batch); }); });
+      return;
+    }
+    in(s, [&](auto sc) { events_.insert_many(sc, batch); });
+    for (const auto& e : batch) model_[e.id.to_string()] = event_of(e);
+  }
+  void insert_wrong_scope(const std::optional<OrgId>& s) {
+    ++counts["insert of another scope's row"];
+    AuditEvent e = fresh(other_scope(s), "x" + std::to_string(++fresh_));
+    try {
+      in(s, [&](auto sc) { events_.insert(sc, e); });
+      ++leaks;
+      fail("insert of another scope's row", "accepted");
+    } catch (const OrgMismatch&) {
+    }
+    std::vector<AuditEvent> batch{fresh(s, "x" + std::to_string(++fresh_)), e};
+    try {
+      in(s, [&](auto sc) { events_.insert_many(sc, batch); });
+      ++leaks;
+      fail("insert_many with another scope's row", "accepted");
+    } catch (const OrgMismatch&) {
+    }
+    AuditEvent existing = e;
+    if (!model_.empty()) {
+      const Event& any = model_.begin()->second;
+      if (any.scope != key(s)) {
+        existing.id = Uuid::parse(any.id);
+        existing.org_id = any.scope.empty() ? std::nullopt : std::optional<OrgId>(OrgId::parse(any.scope));
+        try {
+          in(s, [&](auto sc) { (void)events_.update(sc, existing); });
+          ++leaks;
+          fail("update of another scope's row", "accepted");
+        } catch (const OrgMismatch&) {
+        }
+      }
+    }
+  }
+  void find(const std::optional<OrgId>& s) {
+    ++counts["find"];
+    const std::string id = probe_id(s);
+    const auto got = in(s, [&](auto sc) { return events_.find(sc, Uuid::parse(id)); });
+    const Event* want = in_scope(s, id);
+    if (got) check_scope("find", s, *got);
+    if (!want != !got) fail("find", std::string(got ? "found " : "found nothing for ") + id);
+    else if (want && !(event_of(*got) == *want)) fail("find", "found " + describe(event_of(*got)) + ", model " + describe(*want));
+  }
+  // Six ids of any scope (repeats allowed): the scope's rows among them, each once.
+  void find_many(const std::optional<OrgId>& s) {
+    ++counts["find_many"];
+    std::vector<Uuid> keys;
+    std::set<std::string> want;
+    for (int i = 0; i < 6; ++i) {
+      keys.push_back(Uuid::parse(probe_id(s)));
+      if (in_scope(s, keys.back().to_string())) want.insert(keys.back().to_string());
+    }
+    const auto got = in(s, [&](auto sc) { return events_.find_many(sc, keys); });
+    std::set<std::string> have;
+    for (const auto& e : got) {
+      check_scope("find_many", s, e);
+      const Event* m = in_scope(s, e.id.to_string());
+      if (m && !(event_of(e) == *m)) fail("find_many", "found " + describe(event_of(e)) + ", model " + describe(*m));
+      have.insert(e.id.to_string());
+    }
+    if (have != want || got.size() != have.size()) {
+      if (have.size() > want.size()) ++leaks;
+      fail("find_many", std::to_string(got.size()) + " rows, the model " + std::to_string(want.size()));
+    }
+  }
+  void list(const std::optional<OrgId>& s) {
+    ++counts["list"];
+    const int level = uniform(0, 3);
+    const std::string code = pool_code();
+    // A user predicate with OR at the top: it must stay inside the scope's filter.
+    const auto got = in(s, [&](auto sc) {
+      return events_.list(sc, col(&AuditEvent::level) >= level || col(&AuditEvent::code) == code, order_by(&AuditEvent::id));
+    });
+    std::vector<Event> want;
+    for (const auto& e : of(s))
+      if (e.level >= level || e.code == code) want.push_back(e);
+    std::sort(want.begin(), want.end(), [](const Event& a, const Event& b) { return a.id < b.id; });
+    std::vector<Event> rows;
+    for (const auto& e : got) {
+      check_scope("list", s, e);
+      rows.push_back(event_of(e));
+    }
+    std::sort(rows.begin(), rows.end(), [](const Event& a, const Event& b) { return a.id < b.id; });
+    if (rows != want) fail("list", std::to_string(rows.size()) + " rows, the model " + std::to_string(want.size()));
+  }
+  void count_exists(const std::optional<OrgId>& s) {
+    ++counts["count/exists"];
+    const auto own = of(s);
+    if (in(s, [&](auto sc) { return events_.count(sc); }) != static_cast<std::int64_t>(own.size())) fail("count", "differs");
+    const std::string id = probe_id(s);
+    const bool got = in(s, [&](auto sc) { return events_.exists(sc, col(&AuditEvent::id) == Uuid::parse(id)); });
+    if (got != (in_scope(s, id) != nullptr)) {
+      if (got) ++leaks;
+      fail("exists by id", "differs for " + id);
+    }
+  }
+  void update(const std::optional<OrgId>& s, bool in_tx) {
+    ++counts["update"];
+    const std::string id = probe_id(s);
+    const Event* target = in_scope(s, id);
+    Event next = target ? *target : Event{key(s), id, "u" + std::to_string(++fresh_), "w", 0};
+    next.what = "upd" + std::to_string(uniform(0, 99));
+    next.level = uniform(0, 3);
+    if (chance(40)) next.code = pool_code();
+    AuditEvent e{Uuid::parse(id), s, next.code, next.what, next.level};
+    if (target && code_taken(s, next.code, id)) {
+      expect_failure<UniqueViolation>("update", in_tx, [&] { in(s, [&](auto sc) { (void)events_.update(sc, e); }); });
+      return;
+    }
+    const bool changed = in(s, [&](auto sc) { return events_.update(sc, e); });
+    if (changed != (target != nullptr)) {
+      if (changed) ++leaks;
+      fail("update", std::string("returned ") + (changed ? "true" : "false") + " for " + id);
+    }
+    if (target) model_[id] = next;
+  }
+  void set(const std::optional<OrgId>& s) {
+    ++counts["set"];
+    const std::string id = probe_id(s);
+    const int level = uniform(0, 3);
+    const bool changed = in(s, [&](auto sc) { return events_.set(sc, Uuid::parse(id), &AuditEvent::level, level); });
+    const Event* target = in_scope(s, id);
+    if (changed != (target != nullptr)) {
+      if (changed) ++leaks;
+      fail("set", std::string("returned ") + (changed ? "true" : "false") + " for " + id);
+    }
+    if (target) model_[id].level = level;
+  }
+  void upsert_on_code(const std::optional<OrgId>& s) {
+    ++counts["upsert on (org, code)"];
+    AuditEvent e = fresh(s, pool_code());
+    const Event* existing = code_taken(s, e.code);
+    const AuditEvent back = in(s, [&](auto sc) {
+      return events_.upsert(sc, std::as_const(e), on_conflict(&AuditEvent::org_id, &AuditEvent::code));
+    });
+    check_scope("upsert on code", s, back);
+    Event want = event_of(e);
+    if (existing) want.id = existing->id;
+    if (!(event_of(back) == want)) fail("upsert on code", "read back " + describe(event_of(back)) + ", model " + describe(want));
+    model_[want.id] = want;
+  }
+  // The upsert without RETURNING: the table comparison at each checkpoint checks what it wrote.
+  void put_on_code(const std::optional<OrgId>& s) {
+    ++counts["put on (org, code)"];
+    AuditEvent e = fresh(s, pool_code());
+    Event want = event_of(e);
+    if (const Event* existing = code_taken(s, e.code)) want.id = existing->id;
+    in(s, [&](auto sc) { events_.put(sc, std::as_const(e), on_conflict(&AuditEvent::org_id, &AuditEvent::code)); });
+    model_[want.id] = want;
+  }
+  void upsert_on_id(const std::optional<OrgId>& s, bool in_tx) {
+    ++counts["upsert on id"];
+    const std::string id = probe_id(s);
+    AuditEvent e = fresh(s, chance(50) ? pool_code() : "v" + std::to_string(++fresh_));
+    e.id = Uuid::parse(id);
+    const Event* own = in_scope(s, id);
+    const bool elsewhere = !own && model_.count(id) > 0;
+    if (elsewhere || code_taken(s, e.code, id)) {
+      if constexpr (is_rls<B>)
+        expect_failure<DatabaseError>("upsert on id", in_tx, [&] { in(s, [&](auto sc) { (void)events_.upsert(sc, std::as_const(e), on_conflict(&AuditEvent::id)); }); });
+      else
+        expect_failure<UniqueViolation>("upsert on id", in_tx, [&] { in(s, [&](auto sc) { (void)events_.upsert(sc, std::as_const(e), on_conflict(&AuditEvent::id)); }); });
+      return;
+    }
+    const AuditEvent back = in(s, [&](auto sc) { return events_.upsert(sc, std::as_const(e), on_conflict(&AuditEvent::id)); });
+    check_scope("upsert on id", s, back);
+    model_[id] = event_of(e);
+  }
+  void erase(const std::optional<OrgId>& s) {
+    ++counts["erase"];
+    const std::string id = probe_id(s);
+    const bool removed = in(s, [&](auto sc) { return events_.erase(sc, Uuid::parse(id)); });
+    const bool want = in_scope(s, id) != nullptr;
+    if (want) model_.erase(id);
+    if (removed != want) {
+      if (removed) ++leaks;
+      fail("erase", std::string("returned ") + (removed ? "true" : "false") + " for " + id);
+    }
+  }
+  void erase_where(const std::optional<OrgId>& s) {
+    ++counts["erase_where"];
+    const int level = uniform(0, 3);
+    const std::string code = pool_code();
+    std::int64_t want = 0;
+    for (auto it = model_.begin(); it != model_.end();)
+      if (it->second.scope == key(s) && (it->second.level == level || it->second.code == code)) {
+        it = model_.erase(it);
+        ++want;
+      } else {
+        ++it;
+      }
+    const std::int64_t got =
+        in(s, [&](auto sc) { return events_.erase_where(sc, col(&AuditEvent::level) == level || col(&AuditEvent::code) == code); });
+    if (got != want) {
+      if (got > want) ++leaks;
+      fail("erase_where", std::to_string(got) + " rows, the model " + std::to_string(want));
+    }
+  }
+  void update_where(const std::optional<OrgId>& s) {
+    ++counts["update_where"];
+    const int level = uniform(0, 3);
+    const std::string what = "bulk" + std::to_string(uniform(0, 99));
+    std::int64_t want = 0;
+    for (auto& [id, e] : model_)
+      if (e.scope == key(s) && (e.level == level || e.code == "c0")) {
+        e.what = what;
+        ++want;
+      }
+    const std::int64_t got = in(s, [&](auto sc) {
+      return events_.update_where(sc, col(&AuditEvent::level) == level || col(&AuditEvent::code) == "c0",
+                                  assign(col(&AuditEvent::what), what));
+    });
+    if (got != want) {
+      if (got > want) ++leaks;
+      fail("update_where", std::to_string(got) + " rows, the model " + std::to_string(want));
+    }
+  }
+  void query(const std::optional<OrgId>& s) {
+    ++counts["query"];
+    const auto q = select(col(&AuditEvent::code), count()).from<AuditEvent>().group_by(col(&AuditEvent::code));
+    const auto got = in(s, [&](auto sc) { return fetch(conn_, sc, q); });
+    std::map<std::string, std::int64_t> want, have;
+    for (const auto& e : of(s)) ++want[e.code];
+    for (const auto& [code, n] : got) have[code] = n;
+    if (have != want) {
+      std::int64_t total = 0;
+      for (const auto& [c, n] : have) total += n;
+      if (total > static_cast<std::int64_t>(of(s).size())) ++leaks;
+      fail("query", "grouped counts differ");
+    }
+  }
+  void transaction() {
+    ++counts["transaction"];
+    const auto before = model_;
+    auto tx = conn_.transaction();
+    const int n = uniform(2, 8);
+    for (int i = 0; i < n; ++i) step(true);
+    if (chance(60)) {
+      tx.commit();
+      ++counts["committed"];
+    } else {
+      tx.rollback();
+      model_ = before;
+      ++counts["rolled back"];
+    }
+  }
+};
+
+template <class B>
+void run_platform_model() {
+  const std::uint64_t seed = env_or("TENANTRY_MODEL_SEED", std::random_device{}());
+  const int ops = static_cast<int>(env_or("TENANTRY_MODEL_OPS", 3000)) / 2;
+  INFO(B::name << ": TENANTRY_MODEL_SEED=" << seed);
+  PlatformRun<B> run(seed, 5);
+  try {
+    while (run.ops < ops) {
+      run.step(false);
+      if (run.ops % 250 == 0) run.check_table("checkpoint");
+    }
+  } catch (const std::exception& e) {
+    FAIL(B::name << ": platform model: operation " << run.ops << " (" << run.current << ") threw: " << e.what());
+  }
+  run.check_table("end");
+  if constexpr (is_rls<B>)
+    CHECK_THROWS_AS(parity::raw_count(run.conn(), "SELECT COUNT(*) FROM audit_events"), OrgContextMissing);
+  std::cout << "platform-row model [" << B::name << (B::is_postgres ? "" : ", sqlite") << "] seed " << seed << ": "
+            << run.ops << " operations, " << run.rows() << " rows (" << run.platform_rows()
+            << " of no org), leaks " << run.leaks << ", other mismatches " << run.mismatches - run.leaks << "\n  ";
+  for (const auto& [op, n] : run.counts) std::cout << op << " " << n << "; ";
+  std::cout << '\n';
+  CHECK(run.leaks == 0);
+  CHECK(run.mismatches == 0);
+  for (const char* op : {"insert", "insert_many", "insert of another scope's row", "find", "find_many", "list",
+                         "update", "set", "upsert on (org, code)", "put on (org, code)", "upsert on id", "erase", "erase_where", "update_where", "query",
+                         "transaction", "committed", "rolled back"})
+    CHECK(run.counts[op] > 0);
+  CHECK(run.counts["insert of a platform row"] > 0);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("isolation model: platform rows and five orgs, random operations in every scope, zero leaks",
+                   "[parity][org][model][platform]", ORG_ISOLATION_BACKENDS, PostgresRlsApp) {
+  run_platform_model<TestType>();
+}
 
 TEMPLATE_TEST_CASE("isolation model: random operations over five orgs match the model, zero leaks",
                    "[parity][org][model]", ORG_ISOLATION_BACKENDS, PostgresRlsApp) {

@@ -6,6 +6,7 @@
 // this strategy (parity::PostgresOrgSchemas).
 #include "support/entities.hpp"
 #include "support/pg_database.hpp"
+#include "support/platform_entities.hpp"
 #include "support/sqlite_db.hpp"  // testdb::make_token, expect_throw
 
 #include <tenantry/pool.hpp>
@@ -363,6 +364,37 @@ TEST_CASE("org schemas: with row-level security too, both are set per transactio
   CHECK(text(app, "SELECT current_setting('app.current_org_id', true)") == c.to_string());
   CHECK(text(app, default_path_sql) == "\"" + org_schema_name(c) + "\", public");
   tx.commit();
+}
+
+TEST_CASE("org schemas: platform rows stay in public; a platform call puts public alone on the path",
+          "[pg][tenancy][org_schema][platform]") {
+  using platform_fixtures::AuditEvent;
+  SchemaDatabase db;
+  create_tables<AuditEvent>(db.admin);  // shared, in public (RLS as this role: rls_test.cpp)
+  pg::Connection app = db.connect(pg::Options{.org_context = true});
+  Repository<AuditEvent, PgDialect> events{app};
+  Repository<ApiToken, PgDialect> tokens{app};
+  events.insert(platform, platform_fixtures::make_event("p"));
+  events.insert(db.a, platform_fixtures::make_event("a", db.a));
+  tokens.insert(db.a, testdb::make_token("a1"));
+  auto tx = app.transaction();
+  CHECK(events.count(platform) == 1);
+  CHECK(text(app, default_path_sql) == "public");
+  CHECK(text(app, "SELECT current_setting('app.platform_scope', true)") == "on");
+  CHECK(text(app, "SELECT current_setting('app.current_org_id', true)") == "");
+  // The org's own tables are not on the path in the platform scope.
+  CHECK_THROWS_AS(scalar(app, "SELECT count(*) FROM api_tokens"), DatabaseError);
+  tx.rollback();
+  auto tx2 = app.transaction();
+  CHECK(events.count(platform) == 1);
+  // Back to an org in the same transaction: the platform setting is off again.
+  CHECK(tokens.count(db.a) == 1);
+  CHECK(events.count(db.a) == 1);
+  CHECK(text(app, "SELECT current_setting('app.platform_scope', true)") == "");
+  CHECK(text(app, default_path_sql) == "\"" + org_schema_name(db.a) + "\", public");
+  CHECK(scalar(app, "SELECT count(*) FROM audit_events") == 2);  // one table, both scopes' rows
+  tx2.commit();
+  CHECK(scalar(db.admin, "SELECT count(*) FROM public.audit_events") == 2);
 }
 
 TEST_CASE("org schemas: a Database chosen at run time, and SQLite refused", "[pg][tenancy][org_schema]") {

@@ -5,7 +5,9 @@
 #include "support/entities.hpp"
 #include "support/expect_throw.hpp"
 #include "support/pg_database.hpp"
+#include "support/platform_entities.hpp"
 
+#include <tenantry/pool.hpp>
 #include <tenantry/postgres.hpp>
 
 #include <catch2/catch.hpp>
@@ -592,4 +594,263 @@ TEST_CASE("row-level security TO a role: it binds that role, verify_rls checks i
   CHECK(joined(problems(outsider, rls_tables, {.rls_role = "tenantry_no_such_role"})) ==
         "role: the policies' role tenantry_no_such_role does not exist\n"
         "api_tokens: policy api_tokens_org_isolation applies TO tenantry_rls_reader, not tenantry_no_such_role\n");
+}
+
+// ---- platform rows (an optional org column): one policy, two scopes ------------------------------
+
+namespace {
+
+using platform_fixtures::AuditEvent;
+using platform_fixtures::make_event;
+
+/// RlsDatabase plus audit_events (org column optional) under row-level security, the reader
+/// granted DML on both tables; rows: two of org a, one of org b, two of no org.
+struct PlatformRlsDatabase : RlsDatabase {
+  PlatformRlsDatabase() {
+    pg::Connection owner(as_role(url, owner_role));
+    owner.execute(platform_fixtures::events_schema<PgDialect>(DdlOptions{.row_level_security = true}));
+    owner.execute(std::string("GRANT SELECT, INSERT, UPDATE, DELETE ON audit_events TO ") + reader_role +
+                  "; GRANT SELECT, INSERT, UPDATE, DELETE ON api_tokens TO " + reader_role);
+    pg::Connection app(as_role(url, reader_role), pg::Options{.org_context = true});
+    Repository<AuditEvent, PgDialect> events{app};
+    events.insert(a, make_event("a1", a));
+    events.insert(a, make_event("a2", a));
+    events.insert(b, make_event("b1", b));
+    events.insert(platform, make_event("p1"));
+    events.insert(platform, make_event("p2"));
+  }
+};
+
+std::vector<std::string> texts(pg::Connection& c, const std::string& sql) {
+  std::vector<std::string> out;
+  pg::Statement& st = c.prepare(intern_sql(sql));
+  pg::StatementScope scope(st);
+  while (st.step()) out.push_back(st.column_is_null(0) ? std::string("<null>") : std::string(st.column_text(0)));
+  return out;
+}
+
+void set_platform(pg::Connection& c) {
+  c.execute("SELECT set_config('app.platform_scope', 'on', true), set_config('app.current_org_id', '', true)");
+}
+
+}  // namespace
+
+TEST_CASE("row-level security, platform rows: the platform context shows the rows of no org only, raw SQL too",
+          "[pg][tenancy][rls][platform]") {
+  PlatformRlsDatabase db;
+  pg::Connection reader(as_role(db.url, reader_role));
+  // No context: loud, as for every org-scoped table.
+  CHECK_THROWS_AS(scalar(reader, "SELECT count(*) FROM audit_events"), OrgContextMissing);
+  {
+    auto tx = reader.transaction();
+    set_platform(reader);
+    CHECK(texts(reader, "SELECT code FROM audit_events ORDER BY code") == std::vector<std::string>{"p1", "p2"});
+    CHECK(scalar(reader, "SELECT count(*) FROM audit_events WHERE org_id IS NOT NULL") == 0);
+    // The platform context is no context for a table whose every row has an org.
+    CHECK_THROWS_AS(scalar(reader, "SELECT count(*) FROM api_tokens"), OrgContextMissing);
+  }
+  {
+    auto tx = reader.transaction();
+    set_platform(reader);
+    // WITH CHECK: no row of an org written in the platform context.
+    CHECK_THROWS_AS(reader.execute("INSERT INTO audit_events (id, org_id, code, what, level) VALUES (gen_random_uuid(), '" +
+                                   db.a.to_string() + "', 'in', 'w', 1)"),
+                    DatabaseError);
+  }
+  {
+    auto tx = reader.transaction();
+    set_platform(reader);
+    // A platform row cannot be moved into an org either.
+    CHECK_THROWS_AS(reader.execute("UPDATE audit_events SET org_id = '" + db.a.to_string() + "'"), DatabaseError);
+  }
+  {
+    auto tx = reader.transaction();
+    reader.execute("SELECT set_config('app.current_org_id', '" + db.a.to_string() + "', true)");
+    CHECK(texts(reader, "SELECT code FROM audit_events ORDER BY code") == std::vector<std::string>{"a1", "a2"});
+    CHECK(scalar(reader, "SELECT count(*) FROM audit_events WHERE org_id IS NULL") == 0);
+    CHECK_THROWS_AS(reader.execute("INSERT INTO audit_events (id, org_id, code, what, level) VALUES (gen_random_uuid(), "
+                                   "NULL, 'in', 'w', 1)"),
+                    DatabaseError);
+  }
+  {
+    // Both set (only raw SQL can do that): the platform wins, never the union.
+    auto tx = reader.transaction();
+    reader.execute("SELECT set_config('app.platform_scope', 'on', true), set_config('app.current_org_id', '" +
+                   db.a.to_string() + "', true)");
+    CHECK(texts(reader, "SELECT code FROM audit_events ORDER BY code") == std::vector<std::string>{"p1", "p2"});
+  }
+  CHECK_THROWS_AS(scalar(reader, "SELECT count(*) FROM audit_events"), OrgContextMissing);
+}
+
+TEST_CASE("row-level security, platform rows: repositories switch between org and platform scope",
+          "[pg][tenancy][rls][platform]") {
+  PlatformRlsDatabase db;
+  pg::Connection app(as_role(db.url, reader_role), pg::Options{.org_context = true});
+  Repository<AuditEvent, PgDialect> events{app};
+  Repository<ApiToken, PgDialect> tokens{app};
+  CHECK(events.count(db.a) == 2);
+  CHECK(events.count(platform) == 2);
+  CHECK(events.count(db.b) == 1);
+  {
+    // One transaction, the scope changing per call: each statement sees its own scope only.
+    auto tx = app.transaction();
+    CHECK(events.list(platform).size() == 2);
+    CHECK(events.list(db.a).size() == 2);
+    tokens.insert(db.a, token("t1"));
+    CHECK(events.count(platform) == 2);
+    CHECK(tokens.count(db.a) == 1);
+    CHECK(events.erase_where(platform, col(&AuditEvent::level) >= 0) == 2);
+    CHECK(events.count(db.a) == 2);
+    tx.rollback();
+  }
+  CHECK(events.count(platform) == 2);
+  CHECK(fetch(app, platform, select(count()).from<AuditEvent>()) == std::vector<std::tuple<std::int64_t>>{{2}});
+  CHECK(events.upsert(platform, make_event("p1"), on_conflict(&AuditEvent::org_id, &AuditEvent::code)).what == "what p1");
+  CHECK(events.count(platform) == 2);
+  // Raw SQL in the platform context: an unfiltered read sees the rows of no org only.
+  struct Code {
+    std::string code;
+  };
+  const auto raw = raw_query<Code>(app, platform, "SELECT code FROM audit_events ORDER BY code");
+  REQUIRE(raw.size() == 2);
+  CHECK(raw[0].code == "p1");
+  CHECK(raw_execute(app, platform, "UPDATE audit_events SET level = $1", 5) == 2);
+  CHECK(events.find(db.a, events.list(db.a).front().id)->level == 1);
+  CHECK_THROWS_AS(raw_query<Code>(app, platform, "SELECT user_id AS code FROM api_tokens"), OrgContextMissing);
+}
+
+TEST_CASE("row-level security, platform rows: read once per statement; verify_rls accepts exactly the policy",
+          "[pg][tenancy][rls][platform][verify]") {
+  PlatformRlsDatabase db;
+  pg::Connection owner(as_role(db.url, owner_role));
+  pg::Connection reader(as_role(db.url, reader_role));
+  {
+    auto tx = reader.transaction();
+    set_platform(reader);
+    std::string plan;
+    pg::Statement& st = reader.prepare(intern_sql("EXPLAIN SELECT count(*) FROM audit_events"));
+    pg::StatementScope scope(st);
+    while (st.step()) plan += std::string(st.column_text(0)) + "\n";
+    INFO(plan);
+    CHECK_THAT(plan, Contains("InitPlan"));
+    CHECK_THAT(plan, !Contains("current_setting"));  // nowhere per row
+  }
+  const std::vector<const TableInfo*> tables{&table_info<ApiToken>(), &table_info<AuditEvent>()};
+  CHECK(problems(reader, tables).empty());
+  // The plain org policy on a table with platform rows: its rows of no org unreachable, reported.
+  owner.execute("ALTER POLICY audit_events_org_isolation ON audit_events USING (org_id = "
+                "(SELECT CAST(current_setting('app.current_org_id') AS UUID)))");
+  const auto p = problems(reader, tables);
+  INFO(joined(p));
+  REQUIRE(p.size() == 1);
+  CHECK_THAT(p[0], Contains("audit_events") && Contains("app.platform_scope"));
+}
+
+TEST_CASE("row-level security, platform rows: a pooled connection never carries a session-level platform scope",
+          "[pg][tenancy][rls][platform][pool]") {
+  PlatformRlsDatabase db;
+  Pool<pg::Connection> pool{as_role(db.url, reader_role), {.size = 1, .connect = pg::Options{.org_context = true}}};
+  {
+    auto conn = pool.acquire();
+    conn->execute("SELECT set_config('app.platform_scope', 'on', false)");  // raw SQL, session level
+  }
+  auto conn = pool.acquire();
+  CHECK(text(*conn, "SELECT coalesce(current_setting('app.platform_scope', true), '')") == "");
+  // So raw SQL in org a's context sees org a's rows, not the rows of no org.
+  auto tx = conn->transaction();
+  conn->set_org_context(db.a);
+  CHECK(texts(*conn, "SELECT code FROM audit_events ORDER BY code") == std::vector<std::string>{"a1", "a2"});
+}
+
+TEST_CASE("row-level security, platform rows: a table scoped through audit_events; find_many, put, insert_many",
+          "[pg][tenancy][rls][platform][parent]") {
+  using platform_fixtures::EventNote;
+  PlatformRlsDatabase db;
+  {
+    pg::Connection owner(as_role(db.url, owner_role));
+    owner.execute(schema_sql<PgDialect, EventNote>(DdlOptions{.row_level_security = true}));
+    owner.execute(std::string("GRANT SELECT, INSERT, UPDATE, DELETE ON event_notes TO ") + reader_role);
+  }
+  pg::Connection app(as_role(db.url, reader_role), pg::Options{.org_context = true});
+  Repository<AuditEvent, PgDialect> events{app};
+  Repository<EventNote, PgDialect> notes{app};
+  const auto ids = [&](auto scope) {
+    std::vector<Uuid> out;
+    for (const auto& e : events.list(scope, order_by(&AuditEvent::code))) out.push_back(e.id);
+    return out;
+  };
+  const auto of_a = ids(db.a), of_b = ids(db.b), of_platform = ids(platform);
+  notes.insert(db.a, EventNote{Uuid::random(), of_a[0], "a"});
+  CHECK_THROWS_AS(notes.insert(db.a, EventNote{Uuid::random(), of_platform[0], "steal"}), OrgMismatch);
+  // The policy alone (raw SQL): in the platform context a note goes under a platform event only.
+  CHECK(raw_execute(app, platform, "INSERT INTO event_notes (id, event_id, text) VALUES ($1, $2, 'p')", Uuid::random(),
+                    of_platform[0]) == 1);
+  CHECK_THROWS_AS(raw_execute(app, platform, "INSERT INTO event_notes (id, event_id, text) VALUES ($1, $2, 'x')",
+                              Uuid::random(), of_a[0]),
+                  DatabaseError);
+  // (with an org, $1 is the org and the arguments follow)
+  CHECK_THROWS_AS(raw_execute(app, db.b,
+                              "INSERT INTO event_notes (id, event_id, text) VALUES ($2, $3, 'x' || CAST($1 AS TEXT))",
+                              Uuid::random(), of_platform[1]),
+                  DatabaseError);
+  struct Text {
+    std::string text;
+  };
+  // Unfiltered reads: only the policy decides (with an org, $1 is the org).
+  const auto raw_texts = [&](auto scope) {
+    constexpr bool is_platform = std::is_same_v<decltype(scope), PlatformScope>;
+    const std::string sql = is_platform ? "SELECT text FROM event_notes ORDER BY text"
+                                        : "SELECT text FROM event_notes WHERE CAST($1 AS UUID) IS NOT NULL ORDER BY text";
+    std::vector<std::string> out;
+    for (const auto& r : raw_query<Text>(app, scope, sql)) out.push_back(r.text);
+    return out;
+  };
+  CHECK(raw_texts(platform) == std::vector<std::string>{"p"});
+  CHECK(raw_texts(db.a) == std::vector<std::string>{"a"});
+  CHECK(raw_texts(db.b).empty());
+  const auto q = select(col(&EventNote::text)).from<EventNote>();
+  CHECK(fetch(app, platform, q) == std::vector<std::tuple<std::string>>{{"p"}});
+  CHECK(fetch(app, db.a, q) == std::vector<std::tuple<std::string>>{{"a"}});
+  const std::vector<const TableInfo*> tables{&table_info<ApiToken>(), &table_info<AuditEvent>(), &table_info<EventNote>()};
+  const auto p = problems(app, tables);
+  INFO(joined(p));
+  CHECK(p.empty());
+  // The performance forms under the policy.
+  std::vector<Uuid> all = of_a;
+  all.insert(all.end(), of_b.begin(), of_b.end());
+  all.insert(all.end(), of_platform.begin(), of_platform.end());
+  CHECK(events.find_many(platform, all).size() == 2);
+  CHECK(events.find_many(db.a, all).size() == 2);
+  events.put(platform, make_event("p3"), on_conflict(&AuditEvent::org_id, &AuditEvent::code));
+  std::vector<AuditEvent> batch{make_event("m1"), make_event("m2"), make_event("m3")};
+  events.insert_many(platform, batch);
+  CHECK(events.count(platform) == 6);
+  CHECK(events.count(db.a) == 2);
+  std::vector<AuditEvent> wrong{make_event("m4"), make_event("m5", db.a)};
+  CHECK_THROWS_AS(events.insert_many(platform, wrong), OrgMismatch);
+  CHECK(events.count(platform) == 6);
+}
+
+TEST_CASE("platform rows: a platform call never runs under an org's statement_timeout", "[pg][tenancy][platform]") {
+  PlatformRlsDatabase db;
+  const OrgId limited = db.a;
+  pg::Connection app(as_role(db.url, reader_role),
+                     pg::Options{.org_context = true, .statement_timeout = [limited](const OrgId& org) {
+                                   return org == limited ? std::chrono::milliseconds(4321) : std::chrono::milliseconds(0);
+                                 }});
+  Repository<AuditEvent, PgDialect> events{app};
+  struct Setting {
+    std::string value;
+  };
+  auto tx = app.transaction();
+  const auto before = raw_query<Setting>(app, platform, "SELECT current_setting('statement_timeout') AS value");
+  CHECK(events.count(db.a) == 2);
+  CHECK(raw_query<Setting>(app, db.a,
+                                  "SELECT current_setting('statement_timeout') AS value WHERE CAST($1 AS UUID) IS NOT NULL").at(0).value == "4321ms");
+  // The platform scope has no limit of its own: the transaction's setting comes back.
+  CHECK(events.count(platform) == 2);
+  CHECK(raw_query<Setting>(app, platform, "SELECT current_setting('statement_timeout') AS value").at(0).value ==
+        before.at(0).value);
+  CHECK(raw_query<Setting>(app, db.a,
+                                  "SELECT current_setting('statement_timeout') AS value WHERE CAST($1 AS UUID) IS NOT NULL").at(0).value == "4321ms");
 }

@@ -1977,9 +1977,19 @@ class Connection {
   template <org_id_type O>
   void set_org_context(const O& org) {
     if (depth_ == 0) throw UsageError("tenantry: postgres: the org context is set inside a transaction only");
-    if (org_set_ && std::holds_alternative<O>(org_in_transaction_) && std::get<O>(org_in_transaction_) == org) return;
+    if (org_set_ && !platform_in_transaction_ && std::holds_alternative<O>(org_in_transaction_) &&
+        std::get<O>(org_in_transaction_) == org)
+      return;
     org.check("(org context)");
     if (statement_timeout_) set_statement_timeout(org);
+    if (platform_maybe_set_ && org_context_) {
+      // This transaction was in the platform scope: leave it before the org is set.
+      static const Sql off_sql = intern_sql("SELECT set_config('" + std::string(platform_setting) + "', '', true)");
+      Statement& st = prepare(off_sql);
+      StatementScope scope(st);
+      st.step();
+    }
+    platform_in_transaction_ = false;
     if (!org_context_ && !org_schemas_) {
       org_in_transaction_.template emplace<O>(org);
       org_set_ = true;
@@ -2017,6 +2027,40 @@ class Connection {
       if (!st.step()) throw OrgNotProvisioned(org.to_string(), schema);
     }
     org_in_transaction_.template emplace<O>(org);
+    org_set_ = true;
+  }
+
+  /// Whether a tenantry::platform call needs a transaction that sets its context: with
+  /// row-level security or schema per org, or when the open transaction holds an org's
+  /// statement_timeout (which the platform call must not inherit).
+  bool platform_context_needed() const noexcept { return org_context_ || org_schemas_ || timeout_set_; }
+
+  /// Sets the platform scope (types.hpp, PlatformScope) for the rest of the current
+  /// transaction: platform_setting 'on' and org_setting empty (org_context), and/or the search
+  /// path `public` alone (org_schemas: platform rows live in shared tables), all with
+  /// set_config(..., true); an org's statement_timeout set earlier in the transaction is taken
+  /// back (the platform scope has none of its own). Repositories and queries call it before each
+  /// tenantry::platform call.
+  void set_platform_context() {
+    if (depth_ == 0) throw UsageError("tenantry: postgres: the platform context is set inside a transaction only");
+    if (org_set_ && platform_in_transaction_) return;
+    if (timeout_set_) apply_statement_timeout(std::chrono::milliseconds(0));
+    if (!org_context_ && !org_schemas_) {
+      platform_in_transaction_ = true;
+      org_set_ = true;
+      return;
+    }
+    static const std::string rls_part = "set_config('" + std::string(org_setting) + "', '', true), set_config('" +
+                                        std::string(platform_setting) + "', 'on', true)";
+    static const std::string path_part = "set_config('search_path', 'public', true)";
+    static const Sql rls_sql = intern_sql("SELECT " + rls_part);
+    static const Sql path_sql = intern_sql("SELECT " + path_part);
+    static const Sql both_sql = intern_sql("SELECT " + path_part + ", " + rls_part);
+    Statement& st = prepare(org_schemas_ ? (org_context_ ? both_sql : path_sql) : rls_sql);
+    StatementScope scope(st);
+    st.step();
+    platform_maybe_set_ = true;
+    platform_in_transaction_ = true;
     org_set_ = true;
   }
 
@@ -2065,7 +2109,7 @@ class Connection {
     if (session().prelude != detail::Session::Prelude::off)
       throw UsageError("tenantry: postgres: a transaction opened inside an operation sent as one statement "
                        "(Connection::pipeline_org)");
-    if (depth_ == 0) org_set_ = timeout_set_ = false;  // a new transaction starts with no org context
+    if (depth_ == 0) org_set_ = timeout_set_ = platform_maybe_set_ = false;  // a new transaction starts with no org context
     if (depth_ == 0) detail::exec_simple(session(), "BEGIN");
     else detail::exec_simple(session(), savepoint(depth_).begin.c_str());
     ++depth_;
@@ -2143,6 +2187,10 @@ class Connection {
   void set_statement_timeout(const O& org) {
     const std::chrono::milliseconds limit = statement_timeout_(org);
     if (limit.count() < 0) throw UsageError("tenantry: postgres: a negative statement_timeout for org " + org.to_string());
+    apply_statement_timeout(limit);
+  }
+  /// `limit` (0: the value the transaction had before any org's limit) as the statement_timeout.
+  void apply_statement_timeout(std::chrono::milliseconds limit) {
     if (limit.count() == 0 && !timeout_set_) return;  // the transaction's own setting stands
     static const Sql first_sql = intern_sql(
         "SELECT before.setting, set_config('statement_timeout', $1, true) FROM "
@@ -2177,6 +2225,8 @@ class Connection {
   OrgStatementTimeout statement_timeout_;  // Options::statement_timeout
   bool timeout_set_ = false;               // a per-org statement_timeout is set in the open transaction
   std::string timeout_before_;             // the value it replaced
+  bool platform_in_transaction_ = false;  // with org_set_: the context is the platform scope
+  bool platform_maybe_set_ = false;       // set_platform_context ran in the open transaction
 };
 
 }  // namespace tenantry::pg
