@@ -57,6 +57,8 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <ranges>
@@ -607,6 +609,7 @@ class Repository {
   struct FixedSql {
     Sql insert, find, update, erase;
     std::vector<std::size_t> insert_cols, generated_cols, update_cols, key_cols;
+    bool insert_all = false;  // insert_cols is every field in order (no generated column)
   };
   static FixedSql make_fixed(bool platform) {
     const TableInfo& t = table_info<E>();
@@ -616,6 +619,8 @@ class Repository {
     };
     FixedSql s;
     s.insert_cols = sql::insert_columns(t);
+    s.insert_all = s.insert_cols.size() == field_count;
+    for (std::size_t k = 0; k < s.insert_cols.size() && s.insert_all; ++k) s.insert_all = s.insert_cols[k] == k;
     s.generated_cols = sql::generated_columns(t);
     s.update_cols = sql::updatable_columns(t);
     s.key_cols = sql::key_columns(t);
@@ -788,13 +793,48 @@ class Repository {
     reflect::for_each_field(out, [&](auto& field, auto I) { read_value(s, static_cast<int>(I.value), field); });
   }
 
+  // Binds the row's insert columns as parameters p, p + 1, ...; with OrgFromCall, an org-scoped
+  // row's org column is bound from `org` (NULL without one: the platform scope) instead of the
+  // row. When the insert columns are all the fields in order (no generated column), one inline
+  // bind per field, its type known: no call through the per-field binders.
+  template <bool OrgFromCall>
+  static void bind_insert_columns(Stmt& s, int p, const E& row, [[maybe_unused]] const org_type* org) {
+    const FixedSql& f = fixed();
+    if (f.insert_all) [[likely]] {
+      reflect::for_each_field(row, [&](const auto& field, auto I) {
+        const int param = p + static_cast<int>(I.value);
+        if constexpr (OrgFromCall && org_scoped<E>) {
+          if constexpr (I.value == org_field<E>) {
+            if (org) bind_value(s, param, *org);
+            else s.bind_null(param);  // the platform scope: a row of no org
+          } else {
+            bind_value(s, param, field);
+          }
+        } else {
+          bind_value(s, param, field);
+        }
+      });
+      return;
+    }
+    for (auto i : f.insert_cols) {
+      if constexpr (OrgFromCall && org_scoped<E>) {
+        if (i == org_field<E>) {
+          if (org) bind_value(s, p++, *org);
+          else s.bind_null(p++);
+          continue;
+        }
+      }
+      binders[i](s, p++, row);
+    }
+  }
+
   // The org is in the row of an org-scoped entity; a parent-scoped one's INSERT takes it as $1.
   void insert_impl(const org_type* org, E& row) {
     const FixedSql& f = fixed();
     Run run(*conn_, f.insert);
     int p = 1;
     if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
-    for (auto i : f.insert_cols) binders[i](*run, p++, row);
+    bind_insert_columns<false>(*run, p, row, org);
     const bool has_row = run.step();
     if constexpr (parent_scoped<E>)
       if (f.generated_cols.empty() ? run->changes() == 0 : !has_row) throw parent_not_in_org(*org);
@@ -921,16 +961,45 @@ class Repository {
       while (run.step()) read_row(*run, out.emplace_back());
     } else {
       // In process a prepared find per key is as fast as one statement; a key given twice is
-      // looked up once, as the PostgreSQL statement finds its row once.
-      std::vector<key_type> seen;
-      for (const auto& k : keys) {
-        const key_type key(k);
-        if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
-        seen.push_back(key);
-        if (auto row = find_impl(org, key)) out.push_back(std::move(*row));
+      // looked up once, as the PostgreSQL statement finds its row once. One lease on the find
+      // statement for all the keys, reset between them; each row read in place.
+      std::vector<key_type> all;
+      for (const auto& k : keys) all.emplace_back(k);
+      if (all.empty()) return out;
+      const std::vector<bool> repeated = repeated_keys(all);
+      Run run(*conn_, fixed(org).find);
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        if (repeated[i]) continue;
+        bind_org_key(*run, org, all[i]);
+        if (run.step()) read_row(*run, out.emplace_back());
+        run->reset();
       }
     }
     return out;
+  }
+
+  // repeated[i]: keys[i] equals an earlier key. Ordered keys are sorted by position (n log n);
+  // a short list, or keys without an order, is searched linearly.
+  static std::vector<bool> repeated_keys(const std::vector<key_type>& keys) {
+    std::vector<bool> repeated(keys.size());
+    if constexpr (std::totally_ordered<key_type>) {
+      if (keys.size() > 16) {
+        std::vector<std::uint32_t> order(keys.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+        std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+          if (keys[a] < keys[b]) return true;
+          if (keys[b] < keys[a]) return false;
+          return a < b;  // equal keys by position: the first occurrence sorts first
+        });
+        for (std::size_t k = 1; k < order.size(); ++k)
+          if (keys[order[k]] == keys[order[k - 1]]) repeated[order[k]] = true;
+        return repeated;
+      }
+    }
+    for (std::size_t i = 1; i < keys.size(); ++i)
+      repeated[i] = std::find(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(i), keys[i]) !=
+                    keys.begin() + static_cast<std::ptrdiff_t>(i);
+    return repeated;
   }
 
   std::optional<E> find_impl(const org_type* org, const key_type& key) {
@@ -1038,7 +1107,7 @@ class Repository {
     int p = 1;
     if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
     else (void)org;
-    for (auto i : fixed().insert_cols) binders[i](*run, p++, row);
+    bind_insert_columns<false>(*run, p, row, org);
     if (!run.step()) {
       // Parent-scoped: nothing was inserted because the row's parent is not the org's, or the
       // conflicting row's parent is not (the guarded DO UPDATE refused it).
@@ -1056,16 +1125,7 @@ class Repository {
     Run run(*conn_, upsert_sql<false>(target, platform_call(org)));
     int p = 1;
     if constexpr (parent_scoped<E>) bind_value(*run, p++, *org);
-    for (auto i : fixed().insert_cols) {
-      if constexpr (org_scoped<E>) {
-        if (i == org_field<E>) {
-          if (org) bind_value(*run, p++, *org);
-          else run->bind_null(p++);
-          continue;
-        }
-      }
-      binders[i](*run, p++, row);
-    }
+    bind_insert_columns<true>(*run, p, row, org);
     run.step();
     // Every conflict in our org updates the row (DO NOTHING is a no-op assignment, statements.hpp),
     // so no change means the guarded DO UPDATE met another org's row, or (parent-scoped) the

@@ -23,6 +23,8 @@
 #include "tenantry/sql_writer.hpp"
 #include "tenantry/statement.hpp"
 
+#include <algorithm>
+#include <cstddef>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
@@ -46,9 +48,19 @@ template <class D, class Site, class Describe>
 Sql memo_sql(const stmt::ShapeKey& key, Describe&& describe) {
   if (!key.usable) return cached_sql<D>(describe());
   // A call site has a handful of shapes; past this many the rest take the full path.
+  // A fixed array in a constant-initialised thread_local (ShapeKey and Sql are plain values):
+  // no allocation and no lazy-initialisation check on the way to a hit.
   static constexpr std::size_t max_shapes = 16;
-  thread_local std::vector<std::pair<stmt::ShapeKey, Sql>> known;
-  for (const auto& [k, sql] : known) {
+  struct Known {
+    struct Entry {
+      stmt::ShapeKey key;
+      Sql sql;
+    } entries[max_shapes];
+    std::size_t size;
+  };
+  static thread_local Known known{};
+  for (std::size_t i = 0; i < known.size; ++i) {
+    const auto& [k, sql] = known.entries[i];
     if (k == key) {
 #ifndef NDEBUG
       if (cached_sql<D>(describe()).text != sql.text)
@@ -59,7 +71,13 @@ Sql memo_sql(const stmt::ShapeKey& key, Describe&& describe) {
     }
   }
   const Sql out = cached_sql<D>(describe());
-  if (known.size() < max_shapes) known.emplace_back(key, out);
+  if (known.size < max_shapes) {
+    auto& e = known.entries[known.size++];
+    e.key.size = key.size;  // the words in use only: the others were never written
+    e.key.usable = key.usable;
+    std::copy_n(key.words, key.size, e.key.words);
+    e.sql = out;
+  }
   return out;
 }
 

@@ -9,12 +9,13 @@
 // org's rows. Every use of a cached statement therefore holds a lease for as long as it binds
 // and steps, and a second lease on the same statement is refused before anything is bound.
 // Leases are per thread (a connection is used by one thread at a time) and cost a push and a
-// pop on a short vector.
+// pop on a short per-thread array.
 #pragma once
 
 #include "tenantry/error.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <vector>
 
 namespace tenantry {
@@ -28,22 +29,72 @@ class StatementLease {
 
   /// The two halves, for holders that move (the repository's statement runner).
   static void acquire(const void* s) {
-    auto& held = leased();
-    if (std::find(held.begin(), held.end(), s) != held.end())
-      throw UsageError(
-          "tenantry: this statement is still being read (a call with the same SQL on the same connection from inside "
-          "for_each_row): finish the loop first, or use another connection");
-    held.push_back(s);
+    Held& h = held;
+    for (std::size_t k = 0; k < h.size; ++k)
+      if (h.items[k] == s) [[unlikely]]
+        refuse();
+    if (h.size == Held::capacity || h.spilled != 0) [[unlikely]]
+      return acquire_more(s);
+    h.items[h.size++] = s;
   }
   static void release(const void* s) noexcept {
-    auto& held = leased();
-    if (auto it = std::find(held.rbegin(), held.rend(), s); it != held.rend()) held.erase(std::next(it).base());
+    Held& h = held;
+    // Leases end in the reverse order they began, so the last one is the usual match.
+    if (h.size > 0 && h.items[h.size - 1] == s) [[likely]] {
+      --h.size;
+      return;
+    }
+    release_more(s);
   }
 
  private:
-  static std::vector<const void*>& leased() {
-    thread_local std::vector<const void*> held;
-    return held;
+  // Held statements, at most once each (a second lease is refused), so the order does not
+  // matter. A fixed array in a constant-initialised thread_local: no allocation, no lazy
+  // initialisation check per use; nesting deeper than its capacity goes on in a vector.
+  struct Held {
+    static constexpr std::size_t capacity = 16;
+    const void* items[capacity];
+    std::size_t size;
+    std::size_t spilled;  // how many more() holds
+  };
+  static inline thread_local Held held{};
+
+  static std::vector<const void*>& more() {
+    thread_local std::vector<const void*> rest;
+    return rest;
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] static void refuse() {
+    throw UsageError(
+        "tenantry: this statement is still being read (a call with the same SQL on the same connection from inside "
+        "for_each_row): finish the loop first, or use another connection");
+  }
+  [[gnu::noinline]] static void acquire_more(const void* s) {
+    auto& rest = more();
+    if (std::find(rest.begin(), rest.end(), s) != rest.end()) refuse();
+    Held& h = held;
+    if (h.size < Held::capacity) {
+      h.items[h.size++] = s;
+      return;
+    }
+    rest.push_back(s);
+    ++h.spilled;
+  }
+  [[gnu::noinline]] static void release_more(const void* s) noexcept {
+    Held& h = held;
+    if (h.spilled != 0) {
+      auto& rest = more();
+      if (auto it = std::find(rest.begin(), rest.end(), s); it != rest.end()) {
+        rest.erase(it);
+        --h.spilled;
+        return;
+      }
+    }
+    for (std::size_t k = 0; k < h.size; ++k) {
+      if (h.items[k] == s) {
+        h.items[k] = h.items[--h.size];
+        return;
+      }
+    }
   }
   const void* s_;
 };

@@ -914,11 +914,25 @@ constexpr std::string_view enum_to_text(E value) noexcept {
 }
 
 /// The enumerator stored as `text`; nullopt for text that names none.
+// One comparison per enumerator, unrolled: each name is a constant, so a compiler compares the
+// length and the bytes inline instead of calling memcmp per name (an enum column is read per row).
+namespace detail {
+template <class E, std::size_t I>
+[[gnu::always_inline]] constexpr bool enum_named(std::string_view text) noexcept {
+  constexpr std::string_view name = enum_traits<E>::values[I].second;
+  return text.size() == name.size() && std::char_traits<char>::compare(text.data(), name.data(), name.size()) == 0;
+}
+template <class E, std::size_t... I>
+[[gnu::always_inline]] constexpr std::optional<E> enum_find(std::string_view text, std::index_sequence<I...>) noexcept {
+  std::optional<E> out;
+  (void)((enum_named<E, I>(text) ? (out = enum_traits<E>::values[I].first, true) : false) || ...);
+  return out;
+}
+}  // namespace detail
+
 template <class E>
-constexpr std::optional<E> enum_from_text(std::string_view text) noexcept {
-  for (const auto& [v, name] : enum_traits<E>::values)
-    if (name == text) return v;
-  return std::nullopt;
+[[gnu::always_inline]] constexpr std::optional<E> enum_from_text(std::string_view text) noexcept {
+  return detail::enum_find<E>(text, std::make_index_sequence<enum_traits<E>::values.size()>{});
 }
 
 template <class T>
@@ -972,9 +986,9 @@ struct value_traits<std::string> {
   static constexpr Kind kind = Kind::text;
   static constexpr bool nullable = false;
   template <class S>
-  static void bind(S& s, int i, const std::string& v) { s.bind_text(i, v); }
+  [[gnu::always_inline]] static void bind(S& s, int i, const std::string& v) { s.bind_text(i, v); }
   template <class S>
-  static void read(S& s, int c, std::string& out) { out.assign(s.column_text(c)); }
+  [[gnu::always_inline]] static void read(S& s, int c, std::string& out) { out.assign(s.column_text(c)); }
 };
 
 template <class T>
@@ -985,9 +999,9 @@ struct value_traits<T> {
   /// Bytes PostgreSQL needs to hold every value: unsigned types take the next wider type.
   static constexpr int int_bytes = std::is_unsigned_v<T> && sizeof(T) < 8 ? int(sizeof(T)) * 2 : int(sizeof(T));
   template <class S>
-  static void bind(S& s, int i, T v) { s.bind_int(i, detail::checked_to_int64(v)); }
+  [[gnu::always_inline]] static void bind(S& s, int i, T v) { s.bind_int(i, detail::checked_to_int64(v)); }
   template <class S>
-  static void read(S& s, int c, T& out) {
+  [[gnu::always_inline]] static void read(S& s, int c, T& out) {
     if constexpr (std::is_same_v<T, std::int64_t>) out = s.column_int(c);
     else out = detail::checked_from_int64<T>(s.column_int(c));
   }
@@ -1002,7 +1016,7 @@ struct value_traits<T> {
   template <class S>
   static void bind(S& s, int i, T v) { s.bind_double(i, static_cast<double>(v)); }
   template <class S>
-  static void read(S& s, int c, T& out) { out = static_cast<T>(s.column_double(c)); }
+  [[gnu::always_inline]] static void read(S& s, int c, T& out) { out = static_cast<T>(s.column_double(c)); }
 };
 
 template <>
@@ -1010,9 +1024,9 @@ struct value_traits<bool> {
   static constexpr Kind kind = Kind::boolean;
   static constexpr bool nullable = false;
   template <class S>
-  static void bind(S& s, int i, bool v) { s.bind_bool(i, v); }
+  [[gnu::always_inline]] static void bind(S& s, int i, bool v) { s.bind_bool(i, v); }
   template <class S>
-  static void read(S& s, int c, bool& out) { out = s.column_bool(c); }
+  [[gnu::always_inline]] static void read(S& s, int c, bool& out) { out = s.column_bool(c); }
 };
 
 template <>
@@ -1020,9 +1034,9 @@ struct value_traits<Uuid> {
   static constexpr Kind kind = Kind::uuid;
   static constexpr bool nullable = false;
   template <class S>
-  static void bind(S& s, int i, const Uuid& v) { s.bind_uuid(i, v); }
+  [[gnu::always_inline]] static void bind(S& s, int i, const Uuid& v) { s.bind_uuid(i, v); }
   template <class S>
-  static void read(S& s, int c, Uuid& out) { out = s.column_uuid(c); }
+  [[gnu::always_inline]] static void read(S& s, int c, Uuid& out) { out = s.column_uuid(c); }
 };
 
 template <>
@@ -1030,9 +1044,9 @@ struct value_traits<OrgId> {
   static constexpr Kind kind = Kind::uuid;
   static constexpr bool nullable = false;
   template <class S>
-  static void bind(S& s, int i, const OrgId& v) { s.bind_uuid(i, v.value); }
+  [[gnu::always_inline]] static void bind(S& s, int i, const OrgId& v) { s.bind_uuid(i, v.value); }
   template <class S>
-  static void read(S& s, int c, OrgId& out) { out.value = s.column_uuid(c); }
+  [[gnu::always_inline]] static void read(S& s, int c, OrgId& out) { out.value = s.column_uuid(c); }
 };
 
 /// Text org keys are checked whenever they are bound: an invalid one is a ValueError and nothing
@@ -1049,7 +1063,7 @@ struct value_traits<TextOrgId> {
     s.bind_text(i, v.value);
   }
   template <class S>
-  static void read(S& s, int c, TextOrgId& out) { out.value.assign(s.column_text(c)); }
+  [[gnu::always_inline]] static void read(S& s, int c, TextOrgId& out) { out.value.assign(s.column_text(c)); }
 };
 
 template <>
@@ -1060,7 +1074,7 @@ struct value_traits<IntOrgId> {
   template <class S>
   static void bind(S& s, int i, const IntOrgId& v) { s.bind_int(i, v.value); }
   template <class S>
-  static void read(S& s, int c, IntOrgId& out) { out.value = s.column_int(c); }
+  [[gnu::always_inline]] static void read(S& s, int c, IntOrgId& out) { out.value = s.column_int(c); }
 };
 
 template <>
@@ -1068,9 +1082,9 @@ struct value_traits<Timestamp> {
   static constexpr Kind kind = Kind::timestamp;
   static constexpr bool nullable = false;
   template <class S>
-  static void bind(S& s, int i, Timestamp v) { s.bind_timestamp(i, v); }
+  [[gnu::always_inline]] static void bind(S& s, int i, Timestamp v) { s.bind_timestamp(i, v); }
   template <class S>
-  static void read(S& s, int c, Timestamp& out) { out = s.column_timestamp(c); }
+  [[gnu::always_inline]] static void read(S& s, int c, Timestamp& out) { out = s.column_timestamp(c); }
 };
 
 template <>
@@ -1111,12 +1125,16 @@ struct value_traits<E> {
     s.bind_text(i, text);
   }
   template <class S>
-  static void read(S& s, int c, E& out) {
+  [[gnu::always_inline]] static void read(S& s, int c, E& out) {
     const std::string_view text = s.column_text(c);
-    if (auto v = enum_from_text<E>(text)) {
+    if (auto v = enum_from_text<E>(text)) [[likely]] {
       out = *v;
       return;
     }
+    unknown_name(s, c, text);
+  }
+  template <class S>
+  [[noreturn, gnu::cold, gnu::noinline]] static void unknown_name(const S& s, int c, std::string_view text) {
     std::string known;
     for (const auto& [value, name] : values) known += (known.empty() ? "" : ", ") + std::string(name);
     throw ValueError("tenantry: " + detail::column_label(s, c) + " holds '" + std::string(text.substr(0, 64)) +
@@ -1176,7 +1194,7 @@ struct value_traits<T> : value_traits<typename type_mapping<T>::storage> {
 
 /// Binds any storable value, with a readable error for types that have no mapping.
 template <class S, class T>
-void bind_value(S& s, int index, const T& v) {
+[[gnu::always_inline]] inline void bind_value(S& s, int index, const T& v) {
   static_assert(storable<T>,
                 "tenantry: this field type has no column mapping; use a supported type or "
                 "specialise tenantry::type_mapping<T>");

@@ -2,12 +2,16 @@
 #include "support/entities.hpp"
 
 #include <tenantry/reflect.hpp>
+#include <tenantry/statement_lease.hpp>
 #include <tenantry/types.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <limits>
+#include <memory>
 #include <set>
+#include <string>
+#include <vector>
 
 using namespace tenantry;
 
@@ -34,6 +38,12 @@ TEST_CASE("enum names are reflected in value order", "[types]") {
   STATIC_REQUIRE(enum_from_text<fixtures::Color>("blue") == fixtures::Color::blue);
   STATIC_REQUIRE(!enum_from_text<fixtures::Color>("purple").has_value());
   STATIC_REQUIRE(enum_to_text(static_cast<fixtures::Color>(9)).empty());
+  // At run time too (one inline comparison per name): a prefix, an extension or another case
+  // of a name is none.
+  const std::vector<std::string> texts{"blue", "blu", "bluee", "Blue", "", "red"};
+  CHECK(enum_from_text<fixtures::Color>(texts[0]) == fixtures::Color::blue);
+  for (std::size_t i = 1; i < 5; ++i) CHECK_FALSE(enum_from_text<fixtures::Color>(texts[i]).has_value());
+  CHECK(enum_from_text<fixtures::Color>(texts[5]) == fixtures::Color::red);
 }
 
 TEST_CASE("UUIDs parse, print and generate", "[types]") {
@@ -91,4 +101,29 @@ TEST_CASE("user types map onto stored types", "[types]") {
   STATIC_REQUIRE(value_traits<std::uint32_t>::int_bytes == 8);
   STATIC_REQUIRE(value_traits<std::int16_t>::int_bytes == 2);
   STATIC_REQUIRE(value_traits<fixtures::Color>::kind == Kind::text);
+}
+
+TEST_CASE("a statement lease is refused while the statement is held, however deep the nesting", "[lease]") {
+  // Past 16 held statements the leases go on in a vector: the refusal must hold on both sides.
+  std::vector<int> statements(40);
+  std::vector<std::unique_ptr<StatementLease>> held;
+  for (int& s : statements) {
+    held.push_back(std::make_unique<StatementLease>(&s));
+    for (const int& t : statements) {
+      if (&t > &s) break;
+      CHECK_THROWS_AS(StatementLease(&t), UsageError);
+    }
+  }
+  // Released out of order (every other one, from the middle), each can be leased again, and
+  // only it.
+  for (std::size_t k = 5; k < statements.size(); k += 2) {
+    held[k].reset();
+    {
+      const StatementLease again(&statements[k]);
+      CHECK_THROWS_AS(StatementLease(&statements[k]), UsageError);
+    }
+    CHECK_THROWS_AS(StatementLease(&statements[k - 1]), UsageError);
+  }
+  held.clear();
+  for (int& s : statements) CHECK_NOTHROW(StatementLease(&s));
 }

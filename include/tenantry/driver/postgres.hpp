@@ -268,11 +268,16 @@ struct Session {
   /// a dead connection with an error too; checking first gives one consistent exception and
   /// never sends anything on a socket we already know is dead.
   void ensure_usable() {
-    if (streaming) [[unlikely]]
+    if (!streaming && broken.empty() && PQstatus(conn) == CONNECTION_OK) [[likely]]
+      return;
+    unusable();
+  }
+  // The errors out of line, so that the check above inlines into every execution.
+  [[noreturn, gnu::cold, gnu::noinline]] void unusable() {
+    if (streaming)
       throw UsageError("tenantry: postgres: a query's rows are being streamed on this connection (for_each_row); "
                        "nothing else can run on it until they are read: use another connection, or fetch() the rows "
                        "first");
-    if (broken.empty() && PQstatus(conn) == CONNECTION_OK) return;
     if (broken.empty()) broken = trimmed(PQerrorMessage(conn));
     throw ConnectionError("tenantry: postgres: the connection is broken (" + broken + "); open a new one", "08003");
   }
@@ -485,7 +490,7 @@ class Statement {
 
   // ---- binding (1-based) ----------------------------------------------------------------------
   void bind_null(int i) { bind(i, Value::null, [](Param&) {}); }
-  void bind_int(int i, std::int64_t v) {
+  [[gnu::always_inline]] void bind_int(int i, std::int64_t v) {
     if (Param* p = natural_slot(i, oid::int8)) [[likely]] {
       p->value = Value::integer;
       p->i = v;
@@ -495,7 +500,7 @@ class Statement {
   }
   void bind_double(int i, double v) { bind(i, Value::real, [&](Param& p) { p.d = v; }); }
   void bind_bool(int i, bool v) { bind(i, Value::boolean, [&](Param& p) { p.i = v ? 1 : 0; }); }
-  void bind_text(int i, std::string_view v) {
+  [[gnu::always_inline]] void bind_text(int i, std::string_view v) {
     // The common case first: a text column, the caller's bytes sent as they are.
     if (Param* p = natural_slot(i, oid::text)) [[likely]] {
       if (v.size() >= static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
@@ -516,7 +521,7 @@ class Statement {
     const std::string_view bytes(reinterpret_cast<const char*>(v.data()), v.size());
     bind(i, Value::blob, [&](Param& p) { p.ext = sized_bytes(bytes); });
   }
-  void bind_uuid(int i, const Uuid& v) {
+  [[gnu::always_inline]] void bind_uuid(int i, const Uuid& v) {
     if (Param* p = natural_slot(i, oid::uuid)) [[likely]] {
       p->value = Value::uuid;
       p->uuid = v.bytes;
@@ -524,7 +529,7 @@ class Statement {
     }
     bind(i, Value::uuid, [&](Param& p) { p.uuid = v.bytes; });
   }
-  void bind_timestamp(int i, Timestamp v) {
+  [[gnu::always_inline]] void bind_timestamp(int i, Timestamp v) {
     // The same range SQLite's ISO text can hold, so a value is storable in both or in neither.
     if (v.micros < Timestamp::min_micros || v.micros > Timestamp::max_micros)
       throw ValueError("tenantry: timestamp outside years 0001-9999: " + std::to_string(v.micros) + " us");
@@ -561,11 +566,11 @@ class Statement {
 
   // ---- reading (0-based), valid after step() returned true -----------------------------------
   int column_count() const { return result_ ? PQnfields(result_.get()) : described_columns_; }
-  bool column_is_null(int c) const {
+  [[gnu::always_inline]] bool column_is_null(int c) const {
     check_cell(c);
     return PQgetisnull(result_.get(), row_, c) != 0;
   }
-  std::int64_t column_int(int c) const {
+  [[gnu::always_inline]] std::int64_t column_int(int c) const {
     const Cell v = cell(c, "an integer");
     switch (v.type) {
       case oid::int8: return static_cast<std::int64_t>(detail::get_be<std::uint64_t>(sized(v, 8)));
@@ -600,7 +605,7 @@ class Statement {
   }
   /// Text-like columns only (text, varchar, char(n), name, json, jsonb, xml) and bytea's raw
   /// bytes; a NULL reads as empty. Valid until reset(). Cast other types to text in the SQL.
-  std::string_view column_text(int c) const {
+  [[gnu::always_inline]] std::string_view column_text(int c) const {
     const Cell v = cell_or_null(c);
     if (v.data == nullptr) return {};
     if (!detail::readable_as_text(v.type) && v.type != oid::bytea) mistyped(v, "text (cast it with ::text in the SQL)");
@@ -666,7 +671,7 @@ class Statement {
     text.assign(buf, r.ptr);
     return text;
   }
-  Uuid column_uuid(int c) const {
+  [[gnu::always_inline]] Uuid column_uuid(int c) const {
     const Cell v = cell(c, "a UUID");
     if (v.type == oid::uuid || (v.type == oid::bytea && v.size == 16)) {
       Uuid u;
@@ -681,7 +686,7 @@ class Statement {
     const char* n = result_ ? PQfname(result_.get(), c) : nullptr;
     return n != nullptr ? n : "?";
   }
-  Timestamp column_timestamp(int c) const {
+  [[gnu::always_inline]] Timestamp column_timestamp(int c) const {
     const Cell v = cell(c, "a timestamp");
     std::int64_t micros = 0;
     switch (v.type) {
@@ -864,8 +869,9 @@ class Statement {
 
  private:
 
+  // The general path (conversions, errors), out of line: the bind_* fast paths inline.
   template <class Set>
-  void bind(int i, Value value, Set&& set) {
+  [[gnu::noinline]] void bind(int i, Value value, Set&& set) {
     Param& p = slot(i);
     p.clear();
     p.value = value;
@@ -1479,7 +1485,14 @@ class Statement {
                        std::string(sql_->substr(0, 200)) + ")");
     if (s.server_prepared && !prepared_) prepare_on_server();
     detail::Result r = send();
-    if (succeeded(r)) return take(std::move(r));
+    if (succeeded(r)) [[likely]]
+      return take(std::move(r));
+    execute_failed(std::move(r));
+  }
+
+  // execute() after a failed execution: out of line, so the successful path stays short.
+  [[gnu::noinline]] void execute_failed(detail::Result r) {
+    detail::Session& s = *session_;
     if (detail::abandon_copy(s.conn, r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR))
       throw UsageError("tenantry: postgres: COPY through a prepared statement is not supported");
     // The server session does not have the statement: a pooler gave us another session than
@@ -1620,7 +1633,7 @@ class Statement {
     column_type_ = column_types_.data();
   }
 
-  void check_cell(int c) const {
+  [[gnu::always_inline]] void check_cell(int c) const {
     // rows_ is 0 without a result; an unsigned c below 0 is above any column count.
     if (row_ >= rows_ || static_cast<unsigned>(c) >= static_cast<unsigned>(columns_)) [[unlikely]]
       bad_cell(c);
@@ -1634,7 +1647,7 @@ class Statement {
   /// The current row's value in column c; throws ValueError for NULL (the caller wanted `what`).
   // The checks stay inline and their errors out of line, so that the readers inline into a
   // repository's row loop.
-  Cell cell(int c, const char* what) const {
+  [[gnu::always_inline]] Cell cell(int c, const char* what) const {
     const Cell v = cell_or_null(c);
     if (v.data == nullptr) [[unlikely]]
       null_cell(c, what);
@@ -1645,7 +1658,7 @@ class Statement {
   }
   /// The current row's value in column c, with a null data pointer for NULL. libpq gives a NULL
   /// cell length 0, so only an empty value needs PQgetisnull.
-  Cell cell_or_null(int c) const {
+  [[gnu::always_inline]] Cell cell_or_null(int c) const {
     check_cell(c);
     const PGresult* r = result_.get();
     Cell v{PQgetvalue(r, row_, c), PQgetlength(r, row_, c), column_type_[c], c};

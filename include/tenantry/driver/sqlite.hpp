@@ -261,8 +261,8 @@ class Statement {
 
   // ---- reading (0-based), valid after step() returned true
   int column_count() const { return sqlite3_column_count(stmt_); }
-  bool column_is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
-  std::int64_t column_int(int c) const {
+  [[gnu::always_inline]] bool column_is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+  [[gnu::always_inline]] std::int64_t column_int(int c) const {
     if (sqlite3_column_type(stmt_, c) != SQLITE_INTEGER) mistyped(c, "an integer");
     return sqlite3_column_int64(stmt_, c);
   }
@@ -276,7 +276,7 @@ class Statement {
     if (v != 0 && v != 1) throw ValueError("tenantry: stored boolean is " + std::to_string(v) + ", not 0 or 1");
     return v != 0;
   }
-  std::string_view column_text(int c) const {
+  [[gnu::always_inline]] std::string_view column_text(int c) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
     const int n = sqlite3_column_bytes(stmt_, c);
     return p == nullptr ? std::string_view{} : std::string_view(p, static_cast<std::size_t>(n));
@@ -305,7 +305,7 @@ class Statement {
     number_text_.assign(buf, r.ptr);
     return number_text_;
   }
-  Uuid column_uuid(int c) const {
+  [[gnu::always_inline]] Uuid column_uuid(int c) const {
     // The length first: it converts nothing for text or a blob (so the storage class is still
     // known afterwards), and only a 16-byte value needs the storage class at all.
     if (sqlite3_column_bytes(stmt_, c) == 16 && sqlite3_column_type(stmt_, c) == SQLITE_BLOB) {
@@ -318,7 +318,7 @@ class Statement {
     if (auto u = Uuid::try_parse(text)) return *u;
     not_a(text, "a UUID");
   }
-  Timestamp column_timestamp(int c) const {
+  [[gnu::always_inline]] Timestamp column_timestamp(int c) const {
     // Unix seconds, as SQLite's unixepoch() writes them: an INTEGER in an untyped column, or
     // digits in a TEXT column (whose affinity turned the integer into text). Only seconds within
     // years 0001-9999 are a Timestamp: beyond them the multiplication would overflow, or give a
