@@ -11,10 +11,10 @@
 #include "app/queries.hpp"
 #include "app/repositories.hpp"
 
+#include "support/golden.hpp"
+
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -350,18 +350,8 @@ TEST_CASE("app queries: the SQL of each, pinned for both dialects", "[app][queri
   for (const auto& [file, actual] :
        {std::pair{std::string("app_queries.sqlite.sql"), all(std::type_identity<tenantry::SqliteDialect>{})},
         std::pair{std::string("app_queries.postgres.sql"), all(std::type_identity<tenantry::PgDialect>{})}}) {
-    const std::string path = std::string(TENANTRY_SOURCE_DIR) + "/tests/golden/" + file;
-    if (std::getenv("TENANTRY_UPDATE_GOLDEN") != nullptr) {
-      std::ofstream(path, std::ios::binary) << actual;
-      WARN("updated " << path);
-      continue;
-    }
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE(in.good());
-    std::stringstream expected;
-    expected << in.rdbuf();
     INFO(file);
-    CHECK(actual == expected.str());
+    golden::check_golden(file, actual);
   }
 }
 

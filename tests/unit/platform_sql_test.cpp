@@ -11,11 +11,10 @@
 #include <tenantry/sql_writer.hpp>
 #include <tenantry/statements.hpp>
 
+#include "support/golden.hpp"
+
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 using namespace tenantry;
@@ -43,20 +42,6 @@ struct tenantry::entity<TokenNote> {
 };
 
 namespace {
-
-void check_platform_golden(const std::string& name, const std::string& actual) {
-  const std::string path = std::string(TENANTRY_SOURCE_DIR) + "/tests/golden/" + name;
-  if (std::getenv("TENANTRY_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path, std::ios::binary) << actual;
-    WARN("updated " << path);
-    return;
-  }
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream expected;
-  expected << in.rdbuf();
-  CHECK(actual == expected.str());
-}
 
 stmt::Statement in_platform(stmt::Statement s) {
   s.platform = true;
@@ -118,11 +103,11 @@ std::string platform_sql() {
 }  // namespace
 
 TEST_CASE("platform rows: SQLite DDL and statements", "[golden][sqlite][platform]") {
-  check_platform_golden("platform.sqlite.sql", platform_sql<SqliteDialect>());
+  golden::check_golden("platform.sqlite.sql", platform_sql<SqliteDialect>());
 }
 
 TEST_CASE("platform rows: PostgreSQL DDL, policy and statements", "[golden][postgres][platform]") {
-  check_platform_golden("platform.postgres.sql", platform_sql<PgDialect>());
+  golden::check_golden("platform.postgres.sql", platform_sql<PgDialect>());
 }
 
 TEST_CASE("platform rows: the table description", "[platform]") {
