@@ -79,13 +79,7 @@ inline std::string fresh_url(Dialect d, std::optional<TempSqlite>& file) {
   return file->url();
 }
 
-/// `url` with its user replaced by `role` (the test server trusts loopback logins).
-inline std::string as_role(const std::string& url, const std::string& role) {
-  const auto scheme = url.find("://") + 3;
-  const auto at = url.find('@', scheme);
-  const auto rest = at == std::string::npos || url.find('/', scheme) < at ? scheme : at + 1;
-  return url.substr(0, scheme) + role + "@" + url.substr(rest);
-}
+using tenantry_test::as_role;  // support/pg_database.hpp
 
 // ---- plain queries -------------------------------------------------------------------------------
 

@@ -103,11 +103,7 @@ std::string psql_timestamp(const Timestamp& t) {
   return iso + "+00";
 }
 
-Bytes bytes(std::initializer_list<int> values) {
-  Bytes out;
-  for (int v : values) out.push_back(static_cast<std::byte>(v));
-  return out;
-}
+using parity::bytes;  // support/backends.hpp
 
 constexpr std::int64_t jan2_030405_123456 = 1'704'164'645'123'456;  // 2024-01-02T03:04:05.123456Z
 

@@ -75,15 +75,15 @@ struct tenantry::entity<TokenSecret> {
   static constexpr auto constraints = std::tuple{foreign_key(&TokenSecret::token_id, &ApiToken::id, on_delete::cascade)};
 };
 
+// Named, so that a unity build of tests/parity (tests/CMakeLists.txt) keeps this file's
+// using-declarations and helpers to itself.
+namespace isolation_model_test {
+
 namespace {
 
 // ---- PostgreSQL with row-level security, as an application role -------------------------------
 
-std::string as_role(const std::string& url, const std::string& role) {
-  const auto scheme = url.find("://") + 3;
-  const auto at = url.find('@', scheme);
-  return url.substr(0, scheme) + role + url.substr(at);
-}
+using tenantry_test::as_role;  // support/pg_database.hpp
 
 /// The fixture schema created with DdlOptions{row_level_security} by an owner role; the returned
 /// connection is an application role granted DML only, with pg::Options{org_context}. Plain SQL
@@ -1658,3 +1658,5 @@ TEMPLATE_TEST_CASE("isolation model: text org keys (two cases, quotes, 64 bytes,
                    org_key_backends::PostgresSchemas<org_key_backends::TextKeys>) {
   run_text_model<TestType>();
 }
+
+}  // namespace isolation_model_test

@@ -21,6 +21,10 @@
 #include <string>
 #include <vector>
 
+// Named, so that a unity build of tests/parity (tests/CMakeLists.txt) keeps this file's
+// using-directives and helpers to itself.
+namespace org_keys_test {
+
 using namespace tenantry;
 using namespace org_keys;
 using namespace org_key_backends;
@@ -590,3 +594,5 @@ TEST_CASE("org keys: a per-org statement_timeout is the org's own, keyed exactly
     CHECK_NOTHROW(sleep_in(conn, TextOrgId{"007"}, 0.06));
   }
 }
+
+}  // namespace org_keys_test

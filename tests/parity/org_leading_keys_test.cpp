@@ -9,6 +9,10 @@
 #include <string>
 #include <vector>
 
+// Named, so that a unity build of tests/parity (tests/CMakeLists.txt) keeps this file's
+// using-declarations and helpers to itself.
+namespace org_leading_keys_test {
+
 using namespace tenantry;
 using citus::Account;
 using citus::Invoice;
@@ -130,3 +134,5 @@ TEMPLATE_TEST_CASE("org-leading keys: references stay inside the org", "[parity]
     CHECK(after->org_id == f.b);
   }
 }
+
+}  // namespace org_leading_keys_test

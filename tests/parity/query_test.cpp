@@ -19,17 +19,17 @@
 #include <tuple>
 #include <vector>
 
+// Named, so that a unity build of tests/parity (tests/CMakeLists.txt) keeps this file's
+// using-directives and helpers to itself.
+namespace query_test {
+
 using namespace tenantry;
 using namespace qfx;
 using testdb::expect_throw;
 
 namespace {
 
-std::string as_role(const std::string& url, const std::string& role) {
-  const auto scheme = url.find("://") + 3;
-  const auto at = url.find('@', scheme);
-  return url.substr(0, scheme) + role + url.substr(at);
-}
+using tenantry_test::as_role;  // support/pg_database.hpp
 
 /// The query tables with row-level security, owned by one role and used by another that is
 /// neither owner, superuser nor BYPASSRLS, through pg::Options{org_context}.
@@ -833,3 +833,5 @@ TEMPLATE_TEST_CASE("a nested use of a statement being read is refused, never reb
   // And the statement is usable again after the refused attempt.
   CHECK(fetch(w.conn, b.org, q).size() == b.keys.size());
 }
+
+}  // namespace query_test

@@ -25,11 +25,7 @@ using testdb::expect_throw;
 
 namespace {
 
-Bytes bytes(std::initializer_list<int> values) {
-  Bytes out;
-  for (int v : values) out.push_back(static_cast<std::byte>(v));
-  return out;
-}
+using parity::bytes;  // support/backends.hpp
 
 const Json messy_json{R"({ "a" : [1, 2.5, {"b": "c\"d"}], "u": "é", "n": null })"};
 // PostgreSQL stores JSON as JSONB, which keeps the document's meaning, not its text: whitespace

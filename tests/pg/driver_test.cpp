@@ -5,6 +5,7 @@
 // the pooler mode without server-side statements, changes(), and a backend killed under us.
 #include "support/expect_throw.hpp"
 #include "support/pg_database.hpp"
+#include "support/pg_scalar.hpp"
 
 #include <tenantry/postgres.hpp>
 #include <tenantry/tenantry.hpp>  // Database, connect()
@@ -25,19 +26,13 @@
 #include <vector>
 
 using namespace tenantry;
+using testdb::scalar;
 using Catch::Matchers::Contains;
 using PgConn = tenantry::pg::Connection;
 using tenantry::pg::StatementScope;
 using testdb::expect_throw;
 
 namespace {
-
-std::int64_t query_int(PgConn& conn, const std::string& sql) {
-  auto& st = conn.prepare(intern_sql(sql));
-  StatementScope scope(st);
-  REQUIRE(st.step());
-  return st.column_int(0);
-}
 
 bool query_bool(PgConn& conn, const std::string& sql) {
   auto& st = conn.prepare(intern_sql(sql));
@@ -274,7 +269,7 @@ TEST_CASE("pg driver: connects with a URL and with a keyword string", "[pg][driv
       db_any.execute("INSERT INTO via_database VALUES (1)");
       tx.commit();
     }
-    CHECK(query_int(conn, "SELECT count(*) FROM via_database") == 1);
+    CHECK(scalar(conn, "SELECT count(*) FROM via_database") == 1);
   }
 }
 
@@ -399,7 +394,7 @@ TEST_CASE("pg driver: every type round-trips through a real table", "[pg][driver
   // Floats as the server has them.
   CHECK(query_text(conn, "SELECT d::text FROM everything WHERE id = 2") == "0.1");
   CHECK(query_text(conn, "SELECT r::text FROM everything WHERE id = 1") == "-3.5");
-  CHECK(query_int(conn, "SELECT length(t) FROM everything WHERE id = 3") == 100000);
+  CHECK(scalar(conn, "SELECT length(t) FROM everything WHERE id = 3") == 100000);
 
   SECTION("jsonb comes back in the server's normal form") {
     conn.execute("UPDATE everything SET j = '{\"b\":[1,2],   \"a\":null}' WHERE id = 1");
@@ -465,7 +460,7 @@ TEST_CASE("pg driver: values bound to other column types are converted", "[pg][d
     });
     CHECK(query_text(conn, "SELECT n::text FROM mixed") == "-12345678901234");
     CHECK(query_text(conn, "SELECT t FROM mixed") == u.to_string());
-    CHECK(query_int(conn, "SELECT i FROM mixed") == 1);
+    CHECK(scalar(conn, "SELECT i FROM mixed") == 1);
     CHECK(query_text(conn, "SELECT dt::text FROM mixed") == "2024-05-01");
     CHECK(query_text(conn, "SELECT to_char(tn, 'YYYY-MM-DD HH24:MI:SS.US') FROM mixed") ==
           "2024-05-01 12:30:45.123456");
@@ -518,7 +513,7 @@ TEST_CASE("pg driver: values bound to other column types are converted", "[pg][d
     });
     CHECK(query_text(conn, "SELECT n::text FROM mixed") == "2.5");
     CHECK(query_text(conn, "SELECT t FROM mixed") == at.to_iso());
-    CHECK(query_int(conn, "SELECT i FROM mixed") == -42);
+    CHECK(scalar(conn, "SELECT i FROM mixed") == -42);
     CHECK(query_text(conn, "SELECT d::text FROM mixed") == "1");
     CHECK(query_text(conn, "SELECT u::text FROM mixed") == u.to_string());
     CHECK(query_text(conn, "SELECT j::text || js::text || c FROM mixed") == "[true]5123");
@@ -710,7 +705,7 @@ TEST_CASE("pg driver: constraint violations name their table and constraint", "[
     CHECK(e.constraint() == "ex_slots");
   }
   // The connection is fine afterwards (no transaction was open).
-  CHECK(query_int(conn, "SELECT count(*) FROM parents") == 1);
+  CHECK(scalar(conn, "SELECT count(*) FROM parents") == 1);
 }
 
 TEST_CASE("pg driver: other errors carry their SQLSTATE", "[pg][driver][errors]") {
@@ -753,7 +748,7 @@ TEST_CASE("pg driver: other errors carry their SQLSTATE", "[pg][driver][errors]"
     CHECK(e.code() == "57014");
     conn.execute("RESET statement_timeout");
   }
-  CHECK(query_int(conn, "SELECT 5") == 5);
+  CHECK(scalar(conn, "SELECT 5") == 5);
 }
 
 // ---- transactions ------------------------------------------------------------------------------
@@ -958,7 +953,7 @@ TEST_CASE("pg driver: statements are prepared once per connection and cached", "
   CHECK(run(21) == 42);
   CHECK(run(-5) == -10);
   const auto prepared_named = [&](const std::string& name) {
-    return query_int(conn, "SELECT count(*) FROM pg_prepared_statements WHERE name = '" + name + "'");
+    return scalar(conn, "SELECT count(*) FROM pg_prepared_statements WHERE name = '" + name + "'");
   };
   CHECK(prepared_named(a_name) == 1);
 
@@ -995,10 +990,10 @@ TEST_CASE("pg driver: statements are prepared once per connection and cached", "
     {
       auto tx = conn.transaction();
       CHECK_THROWS_AS(conn.prepare(fresh), StatementNameCollision);
-      CHECK(query_int(conn, "SELECT count(*) FROM victims") == 2);
+      CHECK(scalar(conn, "SELECT count(*) FROM victims") == 2);
       tx.commit();
     }
-    CHECK(query_int(conn, "SELECT count(*) FROM victims") == 2);
+    CHECK(scalar(conn, "SELECT count(*) FROM victims") == 2);
   }
   SECTION("a name taken on the session by the same SQL is used as it is") {
     const Sql fresh = intern_sql("SELECT 7 AS seven /* driver_test: name taken */");
@@ -1011,13 +1006,13 @@ TEST_CASE("pg driver: statements are prepared once per connection and cached", "
     REQUIRE(PQresultStatus(r) == PGRES_COMMAND_OK);
     PQclear(r);
     const auto before = conn.statement_stats();
-    CHECK(query_int(conn, *fresh.text) == 7);
+    CHECK(scalar(conn, *fresh.text) == 7);
     CHECK(conn.statement_stats().found == before.found + 1);
     CHECK(conn.statement_stats().prepared == before.prepared);
   }
   SECTION("clear_statement_cache forgets them here and on the server") {
     conn.clear_statement_cache();
-    CHECK(query_int(conn, "SELECT count(*) FROM pg_prepared_statements") == 1);  // this query itself
+    CHECK(scalar(conn, "SELECT count(*) FROM pg_prepared_statements") == 1);  // this query itself
     auto& again = conn.prepare(twice);
     StatementScope scope(again);
     again.bind_int(1, 50);
@@ -1071,7 +1066,7 @@ TEST_CASE("pg driver: preparing runs in one transaction, leaves none behind, and
     conn.prepare(intern_sql("SELECT x FROM kept WHERE x = $1 /* driver_test: prepare */"));
     tx.commit();
   }
-  CHECK(query_int(conn, "SELECT count(*) FROM kept") == 1);
+  CHECK(scalar(conn, "SELECT count(*) FROM kept") == 1);
 
   // SQL the server refuses: the error, as from any statement; outside a transaction nothing
   // stays open, inside one the transaction is aborted.
@@ -1079,13 +1074,13 @@ TEST_CASE("pg driver: preparing runs in one transaction, leaves none behind, and
   CHECK(expect_throw<DatabaseError>([&] { conn.prepare(bad); }).code() == "42601");
   CHECK(status() == PQTRANS_IDLE);
   CHECK(PQpipelineStatus(conn.native()) == PQ_PIPELINE_OFF);
-  CHECK(query_int(conn, "SELECT count(*) FROM kept") == 1);
+  CHECK(scalar(conn, "SELECT count(*) FROM kept") == 1);
   {
     auto tx = conn.transaction();
     CHECK(expect_throw<DatabaseError>([&] { conn.prepare(bad); }).code() == "42601");
     CHECK(expect_throw<DatabaseError>([&] { conn.execute("SELECT 1"); }).code() == "25P02");
   }
-  CHECK(query_int(conn, "SELECT count(*) FROM kept") == 1);
+  CHECK(scalar(conn, "SELECT count(*) FROM kept") == 1);
   // And in a failed transaction, preparing reports the failed transaction.
   {
     auto tx = conn.transaction();
@@ -1093,7 +1088,7 @@ TEST_CASE("pg driver: preparing runs in one transaction, leaves none behind, and
     const Sql later = intern_sql("SELECT 2 /* driver_test: prepare in a failed transaction */");
     CHECK(expect_throw<DatabaseError>([&] { conn.prepare(later); }).code() == "25P02");
   }
-  CHECK(query_int(conn, "SELECT 3 /* driver_test: prepare */") == 3);
+  CHECK(scalar(conn, "SELECT 3 /* driver_test: prepare */") == 3);
 }
 
 TEST_CASE("pg driver: changes() counts the rows the last execution touched", "[pg][driver]") {
@@ -1189,11 +1184,11 @@ TEST_CASE("pg driver: server_prepared = false sends typed values with every exec
     CHECK_FALSE(upd.step());
     CHECK(upd.changes() == 1);
   }
-  CHECK(query_int(conn, "SELECT n FROM pooled") == 77);
+  CHECK(scalar(conn, "SELECT n FROM pooled") == 77);
   CHECK(query_text(conn, "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM pooled") ==
         "2024-01-02 03:04:05");
   // Nothing was ever prepared on the server.
-  CHECK(query_int(conn, "SELECT count(*) FROM pg_prepared_statements") == 0);
+  CHECK(scalar(conn, "SELECT count(*) FROM pg_prepared_statements") == 0);
   // Integers travel as bigint: a value too big for the column is the server's error here.
   {
     auto& upd = conn.prepare(intern_sql("UPDATE pooled SET n = $1"));
@@ -1206,7 +1201,7 @@ TEST_CASE("pg driver: server_prepared = false sends typed values with every exec
     auto tx = conn.transaction();
     conn.execute("DELETE FROM pooled");
   }
-  CHECK(query_int(conn, "SELECT count(*) FROM pooled") == 1);
+  CHECK(scalar(conn, "SELECT count(*) FROM pooled") == 1);
 }
 
 TEST_CASE("pg driver: a bound Timestamp does not depend on the session's TimeZone, prepared or not",
@@ -1263,7 +1258,7 @@ TEST_CASE("pg driver: a bound Timestamp does not depend on the session's TimeZon
 TEST_CASE("pg driver: execute runs scripts, keeps notices off stderr and refuses COPY", "[pg][driver]") {
   PgConn conn{tenantry_test::pg_url()};
   conn.execute("CREATE TABLE script (x integer); INSERT INTO script VALUES (1), (2);");
-  CHECK(query_int(conn, "SELECT count(*) FROM script") == 2);
+  CHECK(scalar(conn, "SELECT count(*) FROM script") == 2);
   conn.execute("");
   conn.execute("-- only a comment");
 
@@ -1271,7 +1266,7 @@ TEST_CASE("pg driver: execute runs scripts, keeps notices off stderr and refuses
   const auto e = expect_throw<DatabaseError>(
       [&] { conn.execute("INSERT INTO script VALUES (3); INSERT INTO script VALUES ('three')"); });
   CHECK(e.code() == "22P02");
-  CHECK(query_int(conn, "SELECT count(*) FROM script") == 2);
+  CHECK(scalar(conn, "SELECT count(*) FROM script") == 2);
 
   SECTION("notices and warnings are not printed") {
     std::fflush(stderr);
@@ -1291,13 +1286,13 @@ TEST_CASE("pg driver: execute runs scripts, keeps notices off stderr and refuses
   }
   SECTION("COPY to or from the client is refused and the connection stays usable") {
     CHECK_THROWS_AS(conn.execute("COPY script TO STDOUT"), UsageError);
-    CHECK(query_int(conn, "SELECT count(*) FROM script") == 2);
+    CHECK(scalar(conn, "SELECT count(*) FROM script") == 2);
     CHECK_THROWS_AS(conn.execute("COPY script FROM STDIN"), UsageError);
-    CHECK(query_int(conn, "SELECT count(*) FROM script") == 2);
+    CHECK(scalar(conn, "SELECT count(*) FROM script") == 2);
     auto& copy = conn.prepare(intern_sql("COPY script TO STDOUT"));
     StatementScope scope(copy);
     CHECK_THROWS_AS(copy.step(), UsageError);
-    CHECK(query_int(conn, "SELECT count(*) FROM script") == 2);
+    CHECK(scalar(conn, "SELECT count(*) FROM script") == 2);
   }
 }
 
@@ -1321,7 +1316,7 @@ TEST_CASE("pg driver: a killed backend is a ConnectionError, then and on every l
   const std::string url = tenantry_test::pg_url();
   PgConn victim{url};
   PgConn killer{url};
-  const std::int64_t pid = query_int(victim, "SELECT pg_backend_pid()");
+  const std::int64_t pid = scalar(victim, "SELECT pg_backend_pid()");
   auto& cached = victim.prepare(intern_sql("SELECT 'cached before the kill'"));
 
   const auto every_call_fails_at_once = [&](bool cache_cleared = false) {
@@ -1330,7 +1325,7 @@ TEST_CASE("pg driver: a killed backend is a ConnectionError, then and on every l
     CHECK_THROWS_AS(victim.prepare(intern_sql("SELECT 'prepared after the kill'")), ConnectionError);
     if (!cache_cleared) CHECK_THROWS_AS(cached.step(), ConnectionError);
     CHECK_THROWS_AS(victim.transaction(), ConnectionError);
-    CHECK_THROWS_AS(query_int(victim, "SELECT pg_backend_pid()"), ConnectionError);
+    CHECK_THROWS_AS(scalar(victim, "SELECT pg_backend_pid()"), ConnectionError);
     CHECK(steady_clock::now() - start < seconds(1));
     CHECK_FALSE(victim.in_transaction());
   };
@@ -1351,7 +1346,7 @@ TEST_CASE("pg driver: a killed backend is a ConnectionError, then and on every l
       CHECK(victim.in_transaction());  // until the scope ends
     }
     every_call_fails_at_once();
-    CHECK(query_int(killer, "SELECT count(*) FROM pg_tables WHERE tablename = 'doomed'") == 0);
+    CHECK(scalar(killer, "SELECT count(*) FROM pg_tables WHERE tablename = 'doomed'") == 0);
   }
   SECTION("commit after the kill") {
     auto outer = victim.transaction();

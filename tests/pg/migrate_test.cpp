@@ -6,6 +6,7 @@
 #include "support/expect_throw.hpp"
 #include "support/migration_dir.hpp"
 #include "support/pg_database.hpp"
+#include "support/pg_scalar.hpp"
 
 #include <tenantry/migrate.hpp>
 #include <tenantry/postgres.hpp>
@@ -29,6 +30,7 @@
 #include <vector>
 
 using namespace tenantry;
+using testdb::scalar;
 using testdb::expect_throw;
 using migrate::Direction;
 using migrate::Progress;
@@ -69,16 +71,6 @@ void write_basic(const MigrationDir& dir) {
 
 // ---- plain queries through the driver interface ------------------------------------------------
 
-std::int64_t query_int(PgConn& conn, const std::string& sql) {
-  auto& st = conn.prepare(intern_sql(sql));
-  struct Reset {
-    decltype(st)& s;
-    ~Reset() { s.reset(); }
-  } reset{st};
-  REQUIRE(st.step());
-  return st.column_int(0);
-}
-
 /// Every row of a query whose columns are all text, each row joined with '|'.
 std::vector<std::string> query_rows(PgConn& conn, const std::string& sql) {
   auto& st = conn.prepare(intern_sql(sql));
@@ -99,7 +91,7 @@ std::vector<std::string> query_rows(PgConn& conn, const std::string& sql) {
 }
 
 bool table_exists(PgConn& conn, const std::string& name) {
-  return query_int(conn, "SELECT count(*)::bigint FROM pg_catalog.pg_tables WHERE schemaname = 'public' AND tablename = '" +
+  return scalar(conn, "SELECT count(*)::bigint FROM pg_catalog.pg_tables WHERE schemaname = 'public' AND tablename = '" +
                              name + "'") == 1;
 }
 
@@ -137,7 +129,7 @@ Versions recorded_versions(PgConn& conn) {
 
 /// Advisory locks held in the current database, by anyone.
 std::int64_t advisory_locks(PgConn& conn) {
-  return query_int(conn,
+  return scalar(conn,
                    "SELECT count(*)::bigint FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted"
                    " AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())");
 }
@@ -172,9 +164,9 @@ TEST_CASE("pg: migrations apply once; a second run does nothing", "[pg][migrate]
 
   const migrate::RunResult first = runner.up();
   CHECK(first.versions == Versions{1, 2, 3, 4});
-  CHECK(query_int(conn, "SELECT count(*)::bigint FROM accounts WHERE name = 'admin; not a statement end'") == 1);
-  CHECK(query_int(conn, "SELECT note_count()") == 0);
-  CHECK(query_int(conn, "SELECT count(*)::bigint FROM pg_catalog.pg_indexes WHERE indexname IN"
+  CHECK(scalar(conn, "SELECT count(*)::bigint FROM accounts WHERE name = 'admin; not a statement end'") == 1);
+  CHECK(scalar(conn, "SELECT note_count()") == 0);
+  CHECK(scalar(conn, "SELECT count(*)::bigint FROM pg_catalog.pg_indexes WHERE indexname IN"
                         " ('ix_accounts_name', 'ix_notes_body', 'ix_notes_account')") == 3);
   REQUIRE(events.size() == 8);
   CHECK(events[7].event == Progress::Event::finished);
@@ -238,7 +230,7 @@ TEST_CASE("pg: up, down, up leaves an identical schema", "[pg][migrate]") {
   SECTION("part of the way (a column dropped and added back)") {
     CHECK(runner.down(2).versions == Versions{4, 3});
     CHECK(recorded_versions(conn) == Versions{1, 2});
-    CHECK(query_int(conn, "SELECT count(*)::bigint FROM information_schema.columns WHERE column_name = 'email'") == 0);
+    CHECK(scalar(conn, "SELECT count(*)::bigint FROM information_schema.columns WHERE column_name = 'email'") == 0);
     CHECK(runner.up().versions == Versions{3, 4});
     CHECK(schema_rows(conn) == full);
   }
@@ -377,7 +369,7 @@ TEST_CASE("pg: no-transaction migrations, dirty state and force()", "[pg][migrat
     runner.force(1);
     CHECK(recorded_versions(conn) == Versions{1});
     CHECK(runner.up().versions == Versions{2, 3});
-    CHECK(query_int(conn, "SELECT count(*)::bigint FROM _tenantry_migrations WHERE dirty") == 0);
+    CHECK(scalar(conn, "SELECT count(*)::bigint FROM _tenantry_migrations WHERE dirty") == 0);
   }
 
   SECTION("a no-transaction file with its own transaction that fails inside it") {
@@ -394,10 +386,10 @@ TEST_CASE("pg: no-transaction migrations, dirty state and force()", "[pg][migrat
     // Its transaction was rolled back (the connection works, the column is not there); the index
     // built before it stays, and the record says dirty.
     CHECK_FALSE(conn.in_transaction());
-    CHECK(query_int(conn, "SELECT count(*)::bigint FROM information_schema.columns WHERE table_name = 'people'"
+    CHECK(scalar(conn, "SELECT count(*)::bigint FROM information_schema.columns WHERE table_name = 'people'"
                           " AND column_name = 'name'") == 0);
-    CHECK(query_int(conn, "SELECT count(*)::bigint FROM pg_catalog.pg_indexes WHERE indexname = 'ix_people_email'") == 1);
-    CHECK(query_int(conn, "SELECT count(*)::bigint FROM _tenantry_migrations WHERE dirty") == 1);
+    CHECK(scalar(conn, "SELECT count(*)::bigint FROM pg_catalog.pg_indexes WHERE indexname = 'ix_people_email'") == 1);
+    CHECK(scalar(conn, "SELECT count(*)::bigint FROM _tenantry_migrations WHERE dirty") == 1);
 
     conn.execute("DROP INDEX ix_people_email");
     dir.write("0002_own_tx.up.sql",
@@ -406,7 +398,7 @@ TEST_CASE("pg: no-transaction migrations, dirty state and force()", "[pg][migrat
               "BEGIN;\nALTER TABLE people ADD COLUMN name TEXT;\nUPDATE people SET name = 'x';\nCOMMIT;\n");
     runner.force(1);
     CHECK(runner.up().versions == Versions{2});
-    CHECK(query_int(conn, "SELECT count(*)::bigint FROM people WHERE name = 'x'") == 2);
+    CHECK(scalar(conn, "SELECT count(*)::bigint FROM people WHERE name = 'x'") == 2);
   }
 
   SECTION("an unfinished record is refused at once: the advisory lock rules out a live runner") {
@@ -436,13 +428,13 @@ TEST_CASE("pg: the advisory lock is held for the whole run", "[pg][migrate]") {
   const std::string url = tenantry_test::pg_url();
   PgConn conn{url};
   PgConn observer{url};
-  const std::int64_t pid = query_int(conn, "SELECT pg_backend_pid()::bigint");
+  const std::int64_t pid = scalar(conn, "SELECT pg_backend_pid()::bigint");
   std::vector<std::int64_t> held;
   migrate::Options options;
   options.progress = [&](const Progress& p) {
     if (p.event != Progress::Event::finished) return;
     // The key is split across classid (high 32 bits) and objid (low 32 bits).
-    held.push_back(query_int(observer,
+    held.push_back(scalar(observer,
                              "SELECT count(*)::bigint FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted"
                              " AND pid = " + std::to_string(pid) +
                              " AND ((classid::bigint << 32) | objid::bigint) = " +
@@ -510,8 +502,8 @@ TEST_CASE("pg: two runners at once apply every migration exactly once", "[pg][mi
            (result_b.versions == all && result_a.versions.empty())));
     CHECK(result_a.skipped.empty());
     CHECK(result_b.skipped.empty());
-    CHECK(query_int(a, "SELECT count(*)::bigint FROM log") == 6);
-    CHECK(query_int(a, "SELECT count(DISTINCT version)::bigint FROM log") == 6);
+    CHECK(scalar(a, "SELECT count(*)::bigint FROM log") == 6);
+    CHECK(scalar(a, "SELECT count(DISTINCT version)::bigint FROM log") == 6);
     CHECK(recorded_versions(a) == all);
     CHECK(advisory_locks(a) == 0);
   }

@@ -8,6 +8,7 @@
 #include "support/pg_database.hpp"
 #include "support/platform_entities.hpp"
 #include "support/sqlite_db.hpp"  // testdb::make_token, expect_throw
+#include "support/pg_scalar.hpp"
 
 #include <tenantry/pool.hpp>
 #include <tenantry/tenantry.hpp>
@@ -20,6 +21,9 @@
 #include <vector>
 
 using namespace tenantry;
+using testdb::scalar;
+using testdb::text;
+using testdb::texts;
 using fixtures::ApiToken;
 using fixtures::Organization;
 using fixtures::Part;
@@ -31,31 +35,6 @@ namespace {
 // Tokens and widgets per org; parts reference widgets in the same schema, tokens reference the
 // shared organizations table in public.
 using TenantTables = OrgSchemas<ApiToken, Widget, Part>;
-
-std::int64_t scalar(pg::Connection& c, const std::string& sql, const std::string& arg = {}) {
-  pg::Statement& st = c.prepare(intern_sql(sql));
-  pg::StatementScope scope(st);
-  if (sql.find("$1") != std::string::npos) st.bind_text(1, arg);
-  REQUIRE(st.step());
-  return st.column_int(0);
-}
-
-std::string text(pg::Connection& c, const std::string& sql, const std::string& arg = {}) {
-  pg::Statement& st = c.prepare(intern_sql(sql));
-  pg::StatementScope scope(st);
-  if (sql.find("$1") != std::string::npos) st.bind_text(1, arg);
-  if (!st.step()) return "<no row>";
-  return st.column_is_null(0) ? std::string("<null>") : std::string(st.column_text(0));
-}
-
-std::vector<std::string> texts(pg::Connection& c, const std::string& sql, const std::string& arg = {}) {
-  pg::Statement& st = c.prepare(intern_sql(sql));
-  pg::StatementScope scope(st);
-  if (sql.find("$1") != std::string::npos) st.bind_text(1, arg);
-  std::vector<std::string> out;
-  while (st.step()) out.emplace_back(st.column_text(0));
-  return out;
-}
 
 /// Rows of `table` in org's schema, read with a qualified name (no search path involved).
 std::int64_t rows_in_schema(pg::Connection& c, const OrgId& org, const std::string& table) {

@@ -6,6 +6,7 @@
 #include "support/expect_throw.hpp"
 #include "support/pg_database.hpp"
 #include "support/platform_entities.hpp"
+#include "support/pg_scalar.hpp"
 
 #include <tenantry/pool.hpp>
 #include <tenantry/postgres.hpp>
@@ -21,6 +22,9 @@
 #include <vector>
 
 using namespace tenantry;
+using testdb::scalar;
+using testdb::text;
+using testdb::texts;
 using Catch::Matchers::Contains;
 using testdb::expect_throw;
 using fixtures::ApiToken;
@@ -31,27 +35,7 @@ namespace {
 constexpr const char* owner_role = "tenantry_rls_owner";
 constexpr const char* reader_role = "tenantry_rls_reader";
 
-// The same database, connected as another role (the test server trusts loopback logins).
-std::string as_role(const std::string& url, const std::string& role) {
-  const auto scheme = url.find("://") + 3;
-  const auto at = url.find('@', scheme);
-  return url.substr(0, scheme) + role + url.substr(at);
-}
-
-std::int64_t scalar(pg::Connection& c, const std::string& sql) {
-  pg::Statement& st = c.prepare(intern_sql(sql));
-  pg::StatementScope scope(st);
-  const bool row = st.step();  // outside REQUIRE: an exception must reach the caller's CHECK_THROWS
-  REQUIRE(row);
-  return st.column_int(0);
-}
-
-std::string text(pg::Connection& c, const std::string& sql) {
-  pg::Statement& st = c.prepare(intern_sql(sql));
-  pg::StatementScope scope(st);
-  REQUIRE(st.step());
-  return st.column_is_null(0) ? std::string("<null>") : std::string(st.column_text(0));
-}
+using tenantry_test::as_role;  // support/pg_database.hpp
 
 ApiToken token(const std::string& prefix) {
   return ApiToken{Uuid::random(), OrgId{}, "u1", "n", prefix, "h", "s", fixtures::TokenStatus::active, std::nullopt,
@@ -696,14 +680,6 @@ struct PlatformRlsDatabase : RlsDatabase {
     events.insert(platform, make_event("p2"));
   }
 };
-
-std::vector<std::string> texts(pg::Connection& c, const std::string& sql) {
-  std::vector<std::string> out;
-  pg::Statement& st = c.prepare(intern_sql(sql));
-  pg::StatementScope scope(st);
-  while (st.step()) out.push_back(st.column_is_null(0) ? std::string("<null>") : std::string(st.column_text(0)));
-  return out;
-}
 
 void set_platform(pg::Connection& c) {
   c.execute("SELECT set_config('app.platform_scope', 'on', true), set_config('app.current_org_id', '', true)");

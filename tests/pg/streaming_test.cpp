@@ -5,6 +5,7 @@
 // statement while its rows are pending, or read another org's rows.
 #include "support/expect_throw.hpp"
 #include "support/pg_database.hpp"
+#include "support/pg_scalar.hpp"
 
 #include <tenantry/postgres.hpp>
 
@@ -18,6 +19,7 @@
 #include <vector>
 
 using namespace tenantry;
+using testdb::scalar;
 using Catch::Matchers::Contains;
 using PgConn = tenantry::pg::Connection;
 using tenantry::pg::StatementScope;
@@ -41,13 +43,6 @@ struct tenantry::entity<stream_fx::Item> {
 using stream_fx::Item;
 
 namespace {
-
-std::int64_t query_int(PgConn& conn, const std::string& sql) {
-  auto& st = conn.prepare(intern_sql(sql));
-  StatementScope scope(st);
-  REQUIRE(st.step());
-  return st.column_int(0);
-}
 
 const Sql series = intern_sql("SELECT x FROM generate_series(1, $1::int) AS x");
 
@@ -98,12 +93,12 @@ TEST_CASE("pg streaming: nothing else runs on the connection while rows are pend
     st.stream_next_execution();
     REQUIRE(st.step());
     CHECK_THAT(expect_throw<UsageError>([&] { conn.execute("SELECT 1"); }).what(), Contains("being streamed"));
-    CHECK_THROWS_AS(query_int(conn, "SELECT 2"), UsageError);
+    CHECK_THROWS_AS(scalar(conn, "SELECT 2"), UsageError);
     CHECK_THROWS_AS(conn.transaction(), UsageError);
     REQUIRE(st.step());
     CHECK(st.column_int(0) == 2);  // the stream itself goes on
   }                                // reset: the other 99,998 rows are read and dropped
-  CHECK(query_int(conn, "SELECT 3") == 3);
+  CHECK(scalar(conn, "SELECT 3") == 3);
   CHECK(PQtransactionStatus(conn.native()) == PQTRANS_IDLE);
 }
 
@@ -120,7 +115,7 @@ TEST_CASE("pg streaming: an abandoned stream inside a transaction leaves the tra
   }
   conn.execute("INSERT INTO kept VALUES (1)");
   tx.commit();
-  CHECK(query_int(conn, "SELECT count(*) FROM kept") == 1);
+  CHECK(scalar(conn, "SELECT count(*) FROM kept") == 1);
 }
 
 TEST_CASE(
@@ -138,12 +133,12 @@ TEST_CASE(
     CHECK(e.code() == "22012");  // division_by_zero
     CHECK(rows <= 2);
   }
-  CHECK(query_int(conn, "SELECT 4") == 4);
+  CHECK(scalar(conn, "SELECT 4") == 4);
 }
 
 TEST_CASE("pg streaming: a statement the server lost is prepared again before the first row", "[pg][stream]") {
   PgConn conn{tenantry_test::pg_url()};
-  CHECK(query_int(conn, "SELECT 5") == 5);  // prepares something
+  CHECK(scalar(conn, "SELECT 5") == 5);  // prepares something
   {
     auto& st = conn.prepare(series);
     StatementScope scope(st);

@@ -189,12 +189,7 @@ std::vector<Item> dump(Conn& c) {
 
 // ---- PostgreSQL roles for row-level security ---------------------------------------------------
 
-/// The same URL, logged in as `role` (the test server trusts loopback logins).
-inline std::string as_role(const std::string& url, const std::string& role) {
-  const auto scheme = url.find("://") + 3;
-  const auto at = url.find('@', scheme);
-  return url.substr(0, scheme) + role + url.substr(at);
-}
+using tenantry_test::as_role;  // support/pg_database.hpp
 
 /// The database name in a postgresql:// URL.
 inline std::string database_of(const std::string& url) {

@@ -74,10 +74,10 @@ Bytes bytes_of(std::string_view s) {
 }
 
 /// A database with the app's schema, the org keys table and vault_secrets, and two orgs.
-struct World {
+struct VaultWorld {
   Database db;
   OrgId acme, globex;
-  explicit World(const std::string& url) : db(tenantry::connect(url)) {
+  explicit VaultWorld(const std::string& url) : db(tenantry::connect(url)) {
     app::create_app_schema(db);
     tenantry::create_tables<OrgKeyRecord, Vault>(db);
     app::OrgRepository<tenantry::AnyDialect> orgs(db);
@@ -107,7 +107,7 @@ struct World {
 
 TEST_CASE("encrypted: a secret round-trips through the database, sealed differently each time", "[encrypted]") {
   svctest::on_each_backend([](const svctest::Backend& b) {
-    World w(b.url);
+    VaultWorld w(b.url);
     OrgKeys keys(PlatformKey::generate());
     CHECK(keys.provision(w.db, w.acme) == 1);
     CHECK(keys.provision(w.db, w.acme) == 1);  // idempotent
@@ -144,7 +144,7 @@ TEST_CASE("encrypted: a secret round-trips through the database, sealed differen
 
 TEST_CASE("encrypted: a ciphertext copied into another org's row does not open there", "[encrypted]") {
   svctest::on_each_backend([](const svctest::Backend& b) {
-    World w(b.url);
+    VaultWorld w(b.url);
     OrgKeys keys(PlatformKey::generate());
     keys.provision(w.db, w.acme);
     keys.provision(w.db, w.globex);
@@ -170,7 +170,7 @@ TEST_CASE("encrypted: a ciphertext copied into another org's row does not open t
 
 TEST_CASE("encrypted: a ciphertext moved to another column or table does not open", "[encrypted]") {
   svctest::on_each_backend([](const svctest::Backend& b) {
-    World w(b.url);
+    VaultWorld w(b.url);
     OrgKeys keys(PlatformKey::generate());
     keys.provision(w.db, w.acme);
     const Vault v = w.add_vault(keys, w.acme, "openai", "acme-secret");
@@ -187,7 +187,7 @@ TEST_CASE("encrypted: a ciphertext moved to another column or table does not ope
 
 TEST_CASE("encrypted: tampered and malformed ciphertexts are TamperedCiphertext", "[encrypted]") {
   svctest::on_each_backend([](const svctest::Backend& b) {
-    World w(b.url);
+    VaultWorld w(b.url);
     OrgKeys keys(PlatformKey::generate());
     keys.provision(w.db, w.acme);
     const std::string good = keys.seal(w.db, w.acme, note, std::string("hello"));
@@ -215,7 +215,7 @@ TEST_CASE("encrypted: tampered and malformed ciphertexts are TamperedCiphertext"
 
 TEST_CASE("encrypted: a wrong platform key and missing keys are told apart", "[encrypted]") {
   svctest::on_each_backend([](const svctest::Backend& b) {
-    World w(b.url);
+    VaultWorld w(b.url);
     OrgKeys keys(PlatformKey::generate());
     keys.provision(w.db, w.acme);
     const Vault v = w.add_vault(keys, w.acme, "openai", "acme-secret");
@@ -281,7 +281,7 @@ struct Seeded {
   Uuid toolset, alias;
 };
 
-Seeded seed(World& w, OrgKeys& keys) {
+Seeded seed(VaultWorld& w, OrgKeys& keys) {
   keys.provision(w.db, w.acme);
   keys.provision(w.db, w.globex);
   Seeded s;
@@ -307,7 +307,7 @@ Seeded seed(World& w, OrgKeys& keys) {
 }
 
 /// Every stored envelope of acme and globex, in a fixed order, to compare before and after.
-std::vector<std::string> envelopes(World& w) {
+std::vector<std::string> envelopes(VaultWorld& w) {
   std::vector<std::string> out;
   for (OrgId org : {w.acme, w.globex})
     for (const Vault& v : w.vaults(org)) out.push_back(v.api_key.envelope());
@@ -319,7 +319,7 @@ std::vector<std::string> envelopes(World& w) {
 }
 
 template <class Keys>
-void check_all_open(World& w, Keys& keys) {
+void check_all_open(VaultWorld& w, Keys& keys) {
   const auto rows = w.vaults(w.acme);
   REQUIRE(rows.size() == 6);
   for (std::size_t i = 0; i < rows.size(); ++i)
@@ -337,7 +337,7 @@ void check_all_open(World& w, Keys& keys) {
 
 TEST_CASE("encrypted: rotation re-seals every value of the org under a new key in one call", "[encrypted]") {
   svctest::on_each_backend([](const svctest::Backend& b) {
-    World w(b.url);
+    VaultWorld w(b.url);
     OrgKeys keys(PlatformKey::generate());
     seed(w, keys);
     const auto before = envelopes(w);
@@ -381,7 +381,7 @@ TEST_CASE("encrypted: rotation re-seals every value of the org under a new key i
 
 TEST_CASE("encrypted: a rotation that fails half-way changes nothing", "[encrypted]") {
   svctest::on_each_backend([](const svctest::Backend& b) {
-    World w(b.url);
+    VaultWorld w(b.url);
     OrgKeys keys(PlatformKey::generate());
     seed(w, keys);
     const auto before = envelopes(w);
@@ -434,7 +434,7 @@ TEST_CASE("encrypted: a rotation that fails half-way changes nothing", "[encrypt
 
 TEST_CASE("encrypted: no secret is on disk in clear (SQLite file bytes, pg_dump)", "[encrypted]") {
   const std::string marker = "PLAINTEXT-MARKER-7f3a9c";
-  const auto fill = [&](World& w, OrgKeys& keys) {
+  const auto fill = [&](VaultWorld& w, OrgKeys& keys) {
     keys.provision(w.db, w.acme);
     for (int i = 0; i < 20; ++i) w.add_vault(keys, w.acme, "row-" + std::to_string(i), marker + std::to_string(i));
     app::Toolset t{.user_id = "u1", .toolset_type = "web-search", .slug = "exa",
@@ -446,7 +446,7 @@ TEST_CASE("encrypted: no secret is on disk in clear (SQLite file bytes, pg_dump)
   {
     svctest::TempFile file("clear");
     {
-      World w(file.url());
+      VaultWorld w(file.url());
       OrgKeys keys(platform);
       fill(w, keys);
       CHECK(keys.open(w.db, w.acme, api_key, w.vaults(w.acme).at(0).api_key) == marker + "0");
@@ -460,7 +460,7 @@ TEST_CASE("encrypted: no secret is on disk in clear (SQLite file bytes, pg_dump)
   {
     const std::string url = tenantry_test::pg_url();
     {
-      World w(url);
+      VaultWorld w(url);
       OrgKeys keys(platform);
       fill(w, keys);
     }

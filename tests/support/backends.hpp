@@ -52,6 +52,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -418,6 +419,13 @@ inline bool native_in_transaction(tenantry::pg::Connection& c) {
 }
 inline bool native_in_transaction(tenantry::Database& db) {
   return db.visit([](auto& c) { return native_in_transaction(c); });
+}
+
+/// Bytes from small integers: bytes({0x00, 0xff}) (the blob values the round-trip tests store).
+inline tenantry::Bytes bytes(std::initializer_list<int> values) {
+  tenantry::Bytes out;
+  for (int v : values) out.push_back(static_cast<std::byte>(v));
+  return out;
 }
 
 }  // namespace parity

@@ -190,12 +190,7 @@ using AnySqlite = AnyUrlOf<K, false>;
 template <class K>
 using AnyPostgres = AnyUrlOf<K, true>;
 
-/// The same database URL, as another role (the test server trusts loopback logins).
-inline std::string as_role(const std::string& url, const std::string& role) {
-  const auto scheme = url.find("://") + 3;
-  const auto at = url.find('@', scheme);
-  return url.substr(0, scheme) + role + url.substr(at);
-}
+using tenantry_test::as_role;  // support/pg_database.hpp
 
 /// Row-level security: the tables belong to a role that is neither superuser nor BYPASSRLS,
 /// with ENABLE and FORCE, and the repositories run as that role with org_context on. Plain SQL

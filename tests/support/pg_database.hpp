@@ -211,4 +211,13 @@ inline std::string pg_url() {
   return url;
 }
 
+/// `url` (a postgresql:// URL) with its user replaced by `role`, for tests that connect to the
+/// same database as another role (the test server trusts loopback logins).
+inline std::string as_role(const std::string& url, const std::string& role) {
+  const auto scheme = url.find("://") + 3;
+  const auto at = url.find('@', scheme);
+  const auto rest = at == std::string::npos || url.find('/', scheme) < at ? scheme : at + 1;
+  return url.substr(0, scheme) + role + "@" + url.substr(rest);
+}
+
 }  // namespace tenantry_test

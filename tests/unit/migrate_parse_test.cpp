@@ -11,6 +11,10 @@
 #include <vector>
 
 using tenantry::MigrationError;
+// Named, so that a unity build of tests/unit (tests/CMakeLists.txt) keeps this file's
+// using-directives and helpers to itself.
+namespace migrate_parse_test {
+
 using namespace tenantry::migrate;
 
 namespace {
@@ -297,3 +301,5 @@ TEST_CASE("the PostgreSQL advisory lock key is fixed", "[unit][migrate]") {
   // let old and new runners run at the same time.
   STATIC_REQUIRE(advisory_lock_key == 5779008217442347500LL);
 }
+
+}  // namespace migrate_parse_test

@@ -24,6 +24,10 @@
 #include <sstream>
 #include <string>
 
+// Named, so that a unity build of tests/unit (tests/CMakeLists.txt) keeps this file's
+// using-directives and helpers to itself.
+namespace org_keys_test {
+
 using namespace tenantry;
 using namespace org_keys;
 
@@ -220,3 +224,5 @@ TEST_CASE("observed orgs: every key type, each org its own (AnyOrgId, per-org co
   CHECK(observer.stats(&uuid).calls == 7);
   CHECK(observer.stats(nullptr).calls == 1);
 }
+
+}  // namespace org_keys_test

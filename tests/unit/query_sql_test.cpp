@@ -16,6 +16,10 @@
 #include <string>
 #include <vector>
 
+// Named, so that a unity build of tests/unit (tests/CMakeLists.txt) keeps this file's
+// using-directives and helpers to itself.
+namespace query_sql_test {
+
 using namespace tenantry;
 using namespace qfx;
 
@@ -161,3 +165,5 @@ TEST_CASE("a table scoped through its parent is filtered through the parent in e
   static_assert(std::is_same_v<scope_parent_t<SecretHistory>, MemberSecret> && std::is_same_v<scope_parent_t<MemberSecret>, Member>);
   static_assert(scope_of<MemberSecret> == Scope::parent && scope_of<Account> == Scope::global);
 }
+
+}  // namespace query_sql_test
