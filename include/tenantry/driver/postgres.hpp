@@ -2172,6 +2172,7 @@ class Connection {
   /// is not, preparing it is a round trip, and with schema per org must happen in the org's
   /// schema, where its unqualified tables are).
   bool ready_for_pipeline(const Sql& sql) const noexcept {
+    if (session_ && !session_->server_prepared) return true;  // nothing to prepare
     return sql.id < statements_.size() && statements_[sql.id] && statements_[sql.id]->ready_for_pipeline();
   }
 
@@ -2217,7 +2218,6 @@ class Connection {
     if (org_context_) context.values.push_back(org.to_string());
     if (org_schemas_) {
       context.schema = org_schema_name(org);
-      context.values.push_back('"' + context.schema + "\", public");
       context.values.push_back('"' + context.schema + '"');
     }
     if (timeout) context.values.push_back(std::to_string(statement_timeout_(org).count()));
@@ -2337,23 +2337,22 @@ class Connection {
     std::string schema, org;  // for OrgNotProvisioned
   };
 
-  /// One SELECT of set_config calls: the RLS setting ($1), the search path from an existing
-  /// schema (path, then the schema for the regnamespace cast, which fails with 3F000 when there
-  /// is no such schema), the statement_timeout; parameters numbered in that order.
+  /// One SELECT of set_config calls: the RLS setting, the search path from an existing schema
+  /// (the quoted schema name through a regnamespace cast, which fails with 3F000 when there is
+  /// no such schema), the statement_timeout; parameters numbered in that order.
   static const std::string& batch_context_sql(bool rls, bool schemas, bool timeout) {
     static const std::array<std::string, 8> texts = [] {
       std::array<std::string, 8> out;
       for (unsigned flags = 0; flags < 8; ++flags) {
-        std::string sets, from;
+        std::string sets;
         int n = 0;
         const auto add = [&](const std::string& part) { sets += (sets.empty() ? "" : ", ") + part; };
         if (flags & 1u) add("set_config('" + std::string(org_setting) + "', $" + std::to_string(++n) + ", true)");
-        if (flags & 2u) {
-          add("set_config('search_path', $" + std::to_string(++n) + ", true)");
-          from = " FROM (SELECT $" + std::to_string(++n) + "::text::regnamespace) AS org_schema";
-        }
+        // The path is made from the regnamespace cast's output, so the cast cannot be left out.
+        if (flags & 2u)
+          add("set_config('search_path', $" + std::to_string(++n) + "::text::regnamespace::text || ', public', true)");
         if (flags & 4u) add("set_config('statement_timeout', $" + std::to_string(++n) + ", true)");
-        out[flags] = "SELECT " + sets + from;
+        out[flags] = "SELECT " + sets;
       }
       return out;
     }();
