@@ -398,8 +398,8 @@ class Batch {
   /// UPDATE of one column of the org's row `key`: set(id, &ApiToken::status, TokenStatus::revoked).
   template <class E, class M, class V>
   std::size_t set(const key_t<E>& key, M E::*member, V&& value) {
-    if constexpr (accepts<E>()) {
-      static_assert(!detail::is_org_type<M>, "tenantry: the org column cannot be changed");
+    static_assert(!detail::is_org_type<M>, "tenantry: the org column cannot be changed");
+    if constexpr (accepts<E>() && !detail::is_org_type<M>) {
       const std::size_t index = reflect::runtime_index_of(member);
       detail::batch_parts<Conn, O, E>::check_key(*conn_);
       detail::batch_parts<Conn, O, E>::check_settable(index);
