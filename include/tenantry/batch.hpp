@@ -52,6 +52,8 @@
 
 #include <cstddef>
 #include <memory>
+#include <memory_resource>
+#include <new>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -149,7 +151,8 @@ struct BatchParts {
     });
   }
   static void check_key(Conn& conn) {
-    on_driver(conn, [&](auto repo) { repo.require_org_schema(); });
+    if constexpr (schema_scoped<E>) on_driver(conn, [&](auto repo) { repo.require_org_schema(); });
+    else (void)conn;
   }
   static void check_settable(std::size_t i) {
     const TableInfo& t = table();
@@ -357,10 +360,10 @@ class Batch {
 
   /// A batch for `org` on `conn`. A nil org (or an invalid text org) is refused here.
   Batch(Conn& conn, const O& org) : conn_(&conn), org_(require_org(org, "a batch")) {}
-  Batch(Batch&&) noexcept = default;
-  Batch& operator=(Batch&&) noexcept = default;
+  // Not movable: the statements live in the batch's own buffer.
   Batch(const Batch&) = delete;
   Batch& operator=(const Batch&) = delete;
+  ~Batch() { clear(); }
 
   const O& org() const noexcept { return org_; }
   /// Statements added since the last run().
@@ -377,7 +380,7 @@ class Batch {
       detail::batch_parts<Conn, O, E>::adopt(*conn_, org_, copy);
       E* back = nullptr;
       if constexpr (std::is_lvalue_reference_v<R> && !std::is_const_v<std::remove_reference_t<R>>) back = &row;
-      return add(std::make_unique<detail::BatchInsert<Conn, O, E>>(std::move(copy), back));
+      return add<detail::BatchInsert<Conn, O, E>>(std::move(copy), back);
     } else {
       return 0;
     }
@@ -389,7 +392,7 @@ class Batch {
   std::size_t update(const E& row) {
     if constexpr (accepts<E>()) {
       detail::batch_parts<Conn, O, E>::check(*conn_, org_, row);
-      return add(std::make_unique<detail::BatchUpdate<Conn, O, E>>(row));
+      return add<detail::BatchUpdate<Conn, O, E>>(row);
     } else {
       return 0;
     }
@@ -405,7 +408,7 @@ class Batch {
       detail::batch_parts<Conn, O, E>::check_settable(index);
       Sql sql{};
       if constexpr (detail::pipelining_connection<Conn>) sql = detail::batch_parts<Conn, O, E>::set_sql(index);
-      return add(std::make_unique<detail::BatchSet<Conn, O, E, M>>(key, member, M(std::forward<V>(value)), sql));
+      return add<detail::BatchSet<Conn, O, E, M>>(key, member, M(std::forward<V>(value)), sql);
     } else {
       return 0;
     }
@@ -416,7 +419,7 @@ class Batch {
   std::size_t erase(const key_t<E>& key) {
     if constexpr (accepts<E>()) {
       detail::batch_parts<Conn, O, E>::check_key(*conn_);
-      return add(std::make_unique<detail::BatchErase<Conn, O, E>>(key));
+      return add<detail::BatchErase<Conn, O, E>>(key);
     } else {
       return 0;
     }
@@ -428,7 +431,7 @@ class Batch {
   std::size_t put(const E& row, const ConflictTarget<E>& target) {
     if constexpr (accepts<E>()) {
       detail::batch_parts<Conn, O, E>::check(*conn_, org_, row);
-      return add(std::make_unique<detail::BatchPut<Conn, O, E>>(row, target));
+      return add<detail::BatchPut<Conn, O, E>>(row, target);
     } else {
       return 0;
     }
@@ -436,8 +439,11 @@ class Batch {
 
   /// Runs every statement added, in order, all or nothing, and empties the batch.
   BatchResult run() {
-    std::vector<std::unique_ptr<Op>> ops = std::move(ops_);
-    ops_.clear();
+    struct Clear {  // the batch is empty again, whatever happens
+      Batch& b;
+      ~Clear() { b.clear(); }
+    } clear_at_end{*this};
+    auto& ops = ops_;
     BatchResult out;
     out.changed_.resize(ops.size());
     if (ops.empty()) return out;
@@ -481,12 +487,28 @@ class Batch {
     return takes_org<E> && std::is_same_v<org_id_of<E>, O>;
   }
 
-  std::size_t add(std::unique_ptr<Op> op) {
-    ops_.push_back(std::move(op));
+  /// Constructs statement T in the batch's buffer.
+  template <class T, class... A>
+  std::size_t add(A&&... a) {
+    void* at = arena_.allocate(sizeof(T), alignof(T));
+    Op* op = ::new (at) T(std::forward<A>(a)...);
+    try {
+      ops_.push_back(op);
+    } catch (...) {
+      op->~Op();
+      throw;
+    }
     return ops_.size() - 1;
   }
 
-  void run_pipelined(std::vector<std::unique_ptr<Op>>& ops, BatchResult& out, std::size_t& at, bool& written)
+  void clear() noexcept {
+    for (Op* op : ops_) op->~Op();
+    ops_.clear();
+    ops_.shrink_to_fit();  // its storage is the arena's, released next
+    arena_.release();
+  }
+
+  void run_pipelined(std::pmr::vector<Op*>& ops, BatchResult& out, std::size_t& at, bool& written)
     requires detail::pipelining_connection<Conn>
   {
     using Stmt = typename Conn::statement;
@@ -494,7 +516,7 @@ class Batch {
     // a pipeline cannot prepare in its middle.
     // With schema per org that is done in the org's context, where the tables are: so a
     // batch's first use of a statement costs what the single call's first use does.
-    std::vector<Stmt*> statements(ops.size());
+    std::pmr::vector<Stmt*> statements(ops.size(), &arena_);
     bool ready = true;
     for (const auto& op : ops) ready = ready && conn_->ready_for_pipeline(op->sql());
     const auto prepare = [&] {
@@ -528,7 +550,11 @@ class Batch {
 
   Conn* conn_;
   O org_;
-  std::vector<std::unique_ptr<Op>> ops_;
+  // The statements, in a buffer of the batch's own (then in blocks the arena allocates): no
+  // allocation per statement. Released by run().
+  alignas(std::max_align_t) std::byte buffer_[1024];
+  std::pmr::monotonic_buffer_resource arena_{buffer_, sizeof buffer_};
+  std::pmr::vector<Op*> ops_{&arena_};
 };
 
 }  // namespace tenantry

@@ -2222,7 +2222,7 @@ class Connection {
     }
     if (timeout) context.values.push_back(std::to_string(statement_timeout_(org).count()));
     if (context.values.empty()) context.sql = nullptr;
-    context.org = org.to_string();
+    if (org_schemas_) context.org = org.to_string();
     pipeline(&context, count, queue, take);
   }
 
