@@ -326,11 +326,12 @@ void with_runner(Side& side, Op op, bool vacuum, F&& f) {
                              return s.set_updated_at(d.keys[i].org, d.keys[i].id, Timestamp{base_micros + c + 1});
                            }));
     case Op::batch_set_10:  // ten of an org's rows, a window that moves on each round of the orgs
-      return by_org("batch_set_10: a row was not updated", [](Side& s, const Dataset& d, std::size_t k, std::int64_t c) {
-        const std::vector<Uuid>& ids = ids_per_org()[k];
-        const std::size_t at = static_cast<std::size_t>(c) / org_count * 10 % (ids.size() - 9);
-        return s.set_batch(d.orgs[k], ids.data() + at, 10, Timestamp{base_micros + c + 1}) == 10;
-      });
+      return by_org("batch_set_10: a row was not updated",
+                    [](Side& s, const Dataset& d, std::size_t k, std::int64_t c) {
+                      const std::vector<Uuid>& ids = ids_per_org()[k];
+                      const std::size_t at = static_cast<std::size_t>(c) / org_count * 10 % (ids.size() - 9);
+                      return s.set_batch(d.orgs[k], ids.data() + at, 10, Timestamp{base_micros + c + 1}) == 10;
+                    });
     case Op::upsert:  // an existing (org, token_prefix): the DO UPDATE path, the stored row read back
       return run(cycle_run(side, vacuum, "upsert: the existing row's id did not come back", data.order.size(),
                            [copies = data.rows](Side& s, const Dataset& d, std::size_t i, std::int64_t c) mutable {

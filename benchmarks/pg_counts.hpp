@@ -200,14 +200,13 @@ inline std::int64_t raw_statements_per_call(Op op) {
   if (op == Op::batch_set_10) return 12;
   return 1;
 }
-inline std::int64_t raw_round_trips_per_call(Op op) {
-  return op == Op::batch_set_10 ? 1 : raw_statements_per_call(op);
-}
+inline std::int64_t raw_round_trips_per_call(Op op) { return op == Op::batch_set_10 ? 1 : raw_statements_per_call(op); }
 
 inline void check_raw(Op op, const WireCounts& c) {
   const auto check = [&](const char* what, std::int64_t got) {
-    const std::int64_t want =
-        (std::string_view(what) == "round trips" ? raw_round_trips_per_call(op) : raw_statements_per_call(op)) * c.calls;
+    const std::int64_t want = (std::string_view(what) == "round trips" ? raw_round_trips_per_call(op)
+                                                                       : raw_statements_per_call(op)) *
+                              c.calls;
     if (got != want)
       throw std::runtime_error(std::string("counts: the ") + what + " of the raw " + op_name(op) + " came out at " +
                                std::to_string(got) + " for " + std::to_string(c.calls) + " calls, its code says " +

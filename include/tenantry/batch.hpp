@@ -245,7 +245,9 @@ class BatchUpdate final : public BatchOp<Conn, O> {
   explicit BatchUpdate(E row) : row_(std::move(row)) {}
   std::string describe() const override { return "update of " + P::table().name; }
   bool pipelines() const override { return !parent_scoped<E>; }
-  bool run(Conn& conn, const O& org) override { return Repository<E, typename Conn::dialect, Conn>(conn).update(org, row_); }
+  bool run(Conn& conn, const O& org) override {
+    return Repository<E, typename Conn::dialect, Conn>(conn).update(org, row_);
+  }
   const Sql& sql() const override {
     if constexpr (pipelining_connection<Conn>) return P::update_sql();
     else throw UsageError("tenantry: internal error: not a pipelining connection");
@@ -299,7 +301,9 @@ class BatchErase final : public BatchOp<Conn, O> {
   explicit BatchErase(key_t<E> key) : key_(std::move(key)) {}
   std::string describe() const override { return "erase from " + P::table().name; }
   bool pipelines() const override { return true; }
-  bool run(Conn& conn, const O& org) override { return Repository<E, typename Conn::dialect, Conn>(conn).erase(org, key_); }
+  bool run(Conn& conn, const O& org) override {
+    return Repository<E, typename Conn::dialect, Conn>(conn).erase(org, key_);
+  }
   const Sql& sql() const override {
     if constexpr (pipelining_connection<Conn>) return P::erase_sql();
     else throw UsageError("tenantry: internal error: not a pipelining connection");
@@ -508,9 +512,8 @@ class Batch {
     arena_.release();
   }
 
-  void run_pipelined(std::pmr::vector<Op*>& ops, BatchResult& out, std::size_t& at, bool& written)
-    requires detail::pipelining_connection<Conn>
-  {
+  void run_pipelined(std::pmr::vector<Op*>& ops, BatchResult& out, std::size_t& at,
+                     bool& written) requires detail::pipelining_connection<Conn> {
     using Stmt = typename Conn::statement;
     // Every statement prepared first (a round trip on its first use on this connection only):
     // a pipeline cannot prepare in its middle.

@@ -1,4 +1,4 @@
-// expect: this entity's org type is not the batch's \(OrgId, TextOrgId, IntOrgId\): a batch runs for one org of one type
+// expect: this entity's org type is not the batch's \(OrgId, TextOrgId, IntOrgId\)
 // errors: 1
 // A batch of a UUID org cannot write a row of an entity keyed by integer orgs: the batch's org
 // does not name any of that entity's orgs.

@@ -1,4 +1,4 @@
-// expect: this entity's org type is not the batch's \(OrgId, TextOrgId, IntOrgId\): a batch runs for one org of one type
+// expect: this entity's org type is not the batch's \(OrgId, TextOrgId, IntOrgId\)
 // errors: 1
 // A batch of a text org cannot insert a row of a UUID-keyed entity.
 #include "support/entities.hpp"

@@ -93,8 +93,9 @@ TEMPLATE_TEST_CASE("a batch writes its statements in order, for its org, and rep
   CHECK(batch.run().size() == 0);
 }
 
-TEMPLATE_TEST_CASE("a batch is all or nothing: a failing statement throws its typed error, names itself, writes nothing",
-                   "[parity][batch]", ORG_ISOLATION_BACKENDS) {
+TEMPLATE_TEST_CASE(
+    "a batch is all or nothing: a failing statement throws its typed error, names itself, writes nothing",
+    "[parity][batch]", ORG_ISOLATION_BACKENDS) {
   Fixture<TestType> f;
   ApiToken existing = testdb::make_token("taken");
   f.tokens.insert(f.a, existing);

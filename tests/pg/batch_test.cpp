@@ -110,7 +110,8 @@ Traffic traffic(pg::Connection& c, F&& f) {
   while (std::fgets(line, sizeof line, trace) != nullptr) {
     const std::string_view l(line);
     if (l.starts_with("B") && l.find("\tReadyForQuery") != std::string_view::npos) ++t.round_trips;
-    if (l.starts_with("F") && (l.find("\tBind\t") != std::string_view::npos || l.find("\tQuery\t") != std::string_view::npos))
+    if (l.starts_with("F") &&
+        (l.find("\tBind\t") != std::string_view::npos || l.find("\tQuery\t") != std::string_view::npos))
       ++t.statements;
   }
   std::fclose(trace);
@@ -230,8 +231,9 @@ TEST_CASE("batch: a batch never spans two orgs: org a's setting does not survive
   CHECK(scalar(admin, "SELECT count(*) FROM api_tokens WHERE name = 'overwritten'") == 0);
 }
 
-TEST_CASE("batch: a failing statement rolls the batch back in the same round trip plus a ROLLBACK; the connection goes on",
-          "[pg][batch][rls]") {
+TEST_CASE(
+    "batch: a failing statement rolls the batch back in the same round trip plus a ROLLBACK; the connection goes on",
+    "[pg][batch][rls]") {
   RlsDatabase db;
   pg::Connection conn(db.owner_url(), pg::Options{.org_context = true});
   Repository<ApiToken, PgDialect> tokens{conn};
