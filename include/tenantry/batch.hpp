@@ -40,8 +40,10 @@
 // (a conflict with another org's row, a parent that is not the org's) are found by reading the
 // result, which a pipeline only gives after its COMMIT.
 //
-// run() empties the batch, whatever its outcome; add statements again to reuse it. Statements
-// of a pipelined batch are not reported to a statement observer (observe.hpp) one by one.
+// run() empties the batch, whatever its outcome; add statements again to reuse it. A statement
+// observer (observe.hpp) is told of each statement with the batch's org; in a pipelined batch
+// once its result is read (a failed batch: the failed statement only), with the time that took
+// as its duration (the round trip is the batch's, not one statement's).
 #pragma once
 
 #include "tenantry/error.hpp"

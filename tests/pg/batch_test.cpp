@@ -16,6 +16,7 @@
 
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -360,4 +361,46 @@ TEST_CASE("batch: schema per org: one round trip in the org's schema; an org wit
   CHECK_THROWS_AS(refused.run(), OrgNotProvisioned);
   CHECK(PQtransactionStatus(conn.native()) == PQTRANS_IDLE);
   CHECK(scalar(conn, "SELECT count(*) FROM public.api_tokens") == 6);  // the view over every org's table
+}
+
+TEST_CASE("batch: a statement observer is told of each pipelined statement, with the batch's org",
+          "[pg][batch][observe]") {
+  RlsDatabase db;
+  std::vector<std::pair<std::string, std::int64_t>> seen;  // (org, affected) of each statement
+  std::vector<ErrorKind> errors;
+  auto observer = std::make_shared<StatementObserver>(ObserverOptions{.on_statement = [&](const StatementEvent& e) {
+    seen.emplace_back(e.org != nullptr ? e.org->to_string() : "", e.affected);
+    errors.push_back(e.error);
+  }});
+  pg::Connection conn(db.owner_url(), pg::Options{.org_context = true});
+  Repository<ApiToken, PgDialect> tokens{conn};
+  const ApiToken row = tokens.insert(db.a, token("row"));
+  {
+    Batch warm(conn, db.a);
+    warm.insert(token("warm"));
+    warm.set(row.id, &ApiToken::name, std::string("warm"));
+    warm.run();
+  }
+  conn.set_observer(observer);
+  Batch batch(conn, db.a);
+  batch.insert(token("one"));
+  batch.set(row.id, &ApiToken::name, std::string("set"));
+  batch.set(Uuid::random(), &ApiToken::name, std::string("nobody"));
+  batch.run();
+  REQUIRE(seen.size() == 3);
+  for (const auto& [org, affected] : seen) CHECK(org == db.a.to_string());
+  CHECK(seen[0].second == 1);
+  CHECK(seen[1].second == 1);
+  CHECK(seen[2].second == 0);
+  for (ErrorKind k : errors) CHECK(k == ErrorKind::none);
+
+  seen.clear();
+  errors.clear();
+  Batch failing(conn, db.a);
+  failing.insert(token("two"));
+  failing.insert(token("one"));  // taken
+  CHECK_THROWS_AS(failing.run(), UniqueViolation);
+  REQUIRE(seen.size() == 1);  // the failed statement; the one before it was rolled back with it
+  CHECK(errors[0] == ErrorKind::unique_violation);
+  CHECK(seen[0].first == db.a.to_string());
 }

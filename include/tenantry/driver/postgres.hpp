@@ -809,19 +809,33 @@ class Statement {
   /// one throws the typed error step() would (a server session that lost the statement marks
   /// it to be prepared again), a successful one becomes the current result. True when it has a
   /// row, which is then current: read it with column_*() (step() moves to the next row).
+  ///
+  /// With a statement observer (observe.hpp) the execution is reported here, when its result
+  /// is taken: its rows, changes or error are its own, its duration only the reading of its
+  /// result (the round trip is the whole pipeline's, not one statement's).
   bool take_pipelined(detail::Result r) {
     detail::Session& s = *session_;
+    const bool observed = s.watch.observer != nullptr && !s.watch.in_hook;
+    if (observed) [[unlikely]]
+      observed_.begin(s.watch);
     if (!succeeded(r)) {
       if (s.server_prepared && detail::sqlstate(r.get()) == "26000") {
         ++s.stats.lost;
         prepared_ = false;
       }
-      detail::throw_error(s, r.get(), *sql_);
+      try {
+        detail::throw_error(s, r.get(), *sql_);
+      } catch (const std::exception& e) {
+        if (observed) end_observed(true, &e);
+        throw;
+      }
     }
     rows_ = PQntuples(r.get());
     result_ = std::move(r);
     row_ = 0;
     read_columns();
+    if (observed) [[unlikely]]
+      end_observed(false, nullptr);
     return rows_ > 0;
   }
 
