@@ -34,7 +34,9 @@
 // calls take one each (pg::Connection::run_pipelined). Inside the caller's transaction a batch
 // joins it through a savepoint (a failure rolls back the batch only): savepoint, org context
 // (only when the transaction does not hold this org yet), the statements in one pipeline,
-// release. On SQLite, and through a Database, the same statements run one after the other in
+// release. A server session that lost one of the statements (26000) fails the pipeline with
+// nothing written; outside a transaction it is sent once more in a transaction of its own, the
+// statements prepared again in it. On SQLite, and through a Database, the same statements run one after the other in
 // one transaction. Batches with a put(), or a write to an entity scoped through its parent, run
 // one statement at a time on PostgreSQL too (in one transaction, just as atomic): their refusals
 // (a conflict with another org's row, a parent that is not the org's) are found by reading the
@@ -524,17 +526,21 @@ class Batch {
     std::pmr::vector<Stmt*> statements(ops.size(), &arena_);
     bool ready = true;
     for (const auto& op : ops) ready = ready && conn_->ready_for_pipeline(op->sql());
-    const auto prepare = [&] {
+    const auto prepare = [&](bool again) {
       for (at = 0; at < ops.size(); ++at) {
         statements[at] = &conn_->prepare(ops[at]->sql());
+        if (again) statements[at]->prepare_again();
         statements[at]->prepare_for_pipeline();
       }
       at = ops.size();
     };
-    if (ready) prepare();
-    else in_org_context(*conn_, org_, prepare);
+    if (ready) prepare(false);
+    else in_org_context(*conn_, org_, [&] { prepare(false); });
+    // A server session that lost a statement fails the pipeline (nothing written); the
+    // connection then runs it once more in a transaction of its own, every statement prepared
+    // again there (Connection::run_pipelined).
     conn_->run_pipelined(
-        org_, ops.size(),
+        org_, ops.size(), [&] { prepare(true); },
         [&](std::size_t k) {
           at = k;
           detail::BatchStatementUse<Stmt> use(*statements[k]);

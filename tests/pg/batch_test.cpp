@@ -404,3 +404,35 @@ TEST_CASE("batch: a statement observer is told of each pipelined statement, with
   CHECK(errors[0] == ErrorKind::unique_violation);
   CHECK(seen[0].first == db.a.to_string());
 }
+
+TEST_CASE("batch: a server session that lost the batch's statements: prepared again, run once more, written once",
+          "[pg][batch]") {
+  RlsDatabase db;
+  pg::Connection conn(db.owner_url(), pg::Options{.org_context = true});
+  Repository<ApiToken, PgDialect> tokens{conn};
+  const ApiToken row = tokens.insert(db.a, token("row"));
+  {
+    Batch warm(conn, db.a);
+    warm.insert(token("warm"));
+    warm.set(row.id, &ApiToken::name, std::string("warm"));
+    warm.run();
+  }
+  conn.execute("DEALLOCATE ALL");  // the server forgets them; the connection does not know
+  const auto lost = conn.statement_stats().lost;
+  Batch batch(conn, db.a);
+  batch.insert(token("one"));
+  batch.set(row.id, &ApiToken::name, std::string("set"));
+  const BatchResult done = batch.run();
+  CHECK(done.changed(0));
+  CHECK(done.changed(1));
+  CHECK(conn.statement_stats().lost > lost);
+  CHECK(tokens.count(db.a) == 3);
+  CHECK(tokens.find(db.a, row.id)->name == "set");
+  CHECK(PQtransactionStatus(conn.native()) == PQTRANS_IDLE);
+  // Prepared again: the next batch is one round trip.
+  Batch next(conn, db.a);
+  next.insert(token("two"));
+  next.set(row.id, &ApiToken::name, std::string("again"));
+  CHECK(traffic(conn, [&] { next.run(); }).round_trips == 1);
+  CHECK(tokens.count(db.a) == 4);
+}

@@ -788,6 +788,10 @@ class Statement {
   }
   /// True when the statement can be queued as it is (prepared on the server, or never is).
   bool ready_for_pipeline() const noexcept { return !session_->server_prepared || prepared_; }
+  /// Makes prepare_for_pipeline() prepare (or find) the statement on the server again: for a
+  /// pipeline that failed because a server session lacked one of its statements, which only the
+  /// first of them could tell.
+  void prepare_again() noexcept { prepared_ = false; }
 
   /// Queues one execution with the bound parameters in the connection's open pipeline (results
   /// in binary, as step() asks for them). False when libpq could not queue it. The parameters
@@ -2212,6 +2216,17 @@ class Connection {
   /// released; a failure rolls back to the savepoint, so the caller's transaction goes on.
   template <org_id_type O, class Queue, class Take>
   void run_pipelined(const O& org, std::size_t count, Queue&& queue, Take&& take) {
+    run_pipelined(org, count, [] {}, queue, take);
+  }
+
+  /// run_pipelined, and when a server session turns out to lack one of the statements (26000:
+  /// DEALLOCATE, a restart, a pooler that gave the pipeline another session) outside a
+  /// transaction, once more in one transaction of its own, so that preparing and executing
+  /// share one server session: BEGIN, the org's context, prepare_again() (which prepares every
+  /// statement of the batch again), the statements in one pipeline, COMMIT. Nothing of the
+  /// failed pipeline was written, so nothing is written twice.
+  template <org_id_type O, class PrepareAgain, class Queue, class Take>
+  void run_pipelined(const O& org, std::size_t count, PrepareAgain&& prepare_again, Queue&& queue, Take&& take) {
     detail::Session& s = session();
     s.ensure_usable();
     if (s.prelude != detail::Session::Prelude::off)
@@ -2237,7 +2252,37 @@ class Connection {
     if (timeout) context.values.push_back(std::to_string(statement_timeout_(org).count()));
     if (context.values.empty()) context.sql = nullptr;
     if (org_schemas_) context.org = org.to_string();
-    pipeline(&context, count, queue, take);
+    try {
+      pipeline(&context, count, queue, take);
+      return;
+    } catch (const DatabaseError& e) {
+      if (e.code() != "26000" || !s.server_prepared) throw;
+    }
+    // The retry, on one server session: its own transaction, outside Transaction's count (no
+    // operation can run in it: the context and the statements are sent from here only).
+    detail::exec_simple(s, "BEGIN");
+    try {
+      if (context.sql != nullptr) {
+        std::vector<const char*> values;
+        for (const std::string& v : context.values) values.push_back(v.c_str());
+        detail::Result r(PQexecParams(s.conn, context.sql->c_str(), static_cast<int>(values.size()), nullptr,
+                                      values.data(), nullptr, nullptr, 0));
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+          if (!context.schema.empty() && detail::sqlstate(r.get()) == "3F000")
+            throw OrgNotProvisioned(context.org, context.schema);
+          detail::throw_error(s, r.get(), *context.sql);
+        }
+      }
+      prepare_again();
+      pipeline(nullptr, count, queue, take);
+      const detail::Result r = detail::exec_simple(s, "COMMIT");
+      if (std::string_view(PQcmdStatus(r.get())) == "ROLLBACK")
+        throw DatabaseError("tenantry: postgres: COMMIT of a batch rolled it back; nothing was written", "25P02");
+    } catch (...) {
+      if (s.broken.empty() && PQstatus(s.conn) == CONNECTION_OK && PQtransactionStatus(s.conn) != PQTRANS_IDLE)
+        PQclear(PQexec(s.conn, "ROLLBACK"));
+      throw;
+    }
   }
 
   // ---- used by Transaction -------------------------------------------------------------------
