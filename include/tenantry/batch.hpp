@@ -36,11 +36,11 @@
 // (only when the transaction does not hold this org yet), the statements in one pipeline,
 // release. A server session that lost one of the statements (26000) fails the pipeline with
 // nothing written; outside a transaction it is sent once more in a transaction of its own, the
-// statements prepared again in it. On SQLite, and through a Database, the same statements run one after the other in
-// one transaction. Batches with a put(), or a write to an entity scoped through its parent, run
-// one statement at a time on PostgreSQL too (in one transaction, just as atomic): their refusals
-// (a conflict with another org's row, a parent that is not the org's) are found by reading the
-// result, which a pipeline only gives after its COMMIT.
+// statements prepared again in it. On SQLite, and through a Database, the same statements run
+// one after the other in one transaction. Batches with a put(), or a write to an entity scoped
+// through its parent, run one statement at a time on PostgreSQL too (in one transaction, just as
+// atomic): their refusals (a conflict with another org's row, a parent that is not the org's)
+// are found by reading the result, which a pipeline only gives after its COMMIT.
 //
 // run() empties the batch, whatever its outcome; add statements again to reuse it. A statement
 // observer (observe.hpp) is told of each statement with the batch's org; in a pipelined batch
