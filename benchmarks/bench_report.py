@@ -47,6 +47,7 @@ OPS = [
     ("count", "count one org's rows", True),
     ("join_100", "query: a user's tokens joined to their owner (100 rows)", True),
     ("count_per_status", "query: an org's tokens counted per status (GROUP BY)", True),
+    ("batch_set_10", "batch: 10 set() of one org in one transaction (raw: by hand; libpq pipeline on PostgreSQL)", False),
 ]
 BULK_SIDES = [
     ("raw", "raw: prepared INSERT per row, in a transaction"),

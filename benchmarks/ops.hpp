@@ -2,7 +2,9 @@
 //
 // A side is any type with the repository's operations on bench::Token:
 //   insert(org, row&), insert_many(org, rows&), find(org, id), find_many(org, ids), list(org, user), count(org),
-//   upsert(org, row&), set_updated_at(org, id, ts), erase(org, id), execute(sql)
+//   upsert(org, row&), set_updated_at(org, id, ts), erase(org, id), execute(sql),
+//   set_batch(org, ids, n, ts) (n set_updated_at of one org in one transaction: a tenantry::Batch,
+//   and on the raw side the same statements by hand, in one libpq pipeline on PostgreSQL)
 // and the two queries across entities (select.hpp): join(org, user) (a user's tokens with the
 // owner's e-mail, bench_sql.hpp's tokens_with_owner) and per_status(org) (tokens_per_status).
 // TenantryApi below forwards them to a tenantry::Repository; RawSqlite / RawPg implement them with
@@ -13,6 +15,7 @@
 #include "bench_model.hpp"
 
 #include <benchmark/benchmark.h>
+#include <tenantry/batch.hpp>
 #include <tenantry/query.hpp>
 #include <tenantry/repository.hpp>
 #include <tenantry/select.hpp>
@@ -58,6 +61,14 @@ class TenantryApi {
   void put(OrgId org, const Token& row) { repo_.put(org, row, by_prefix); }
   bool set_updated_at(OrgId org, const Uuid& id, Timestamp ts) { return repo_.set(org, id, &Token::updated_at, ts); }
   bool erase(OrgId org, const Uuid& id) { return repo_.erase(org, id); }
+  std::int64_t set_batch(OrgId org, const Uuid* ids, std::size_t n, Timestamp ts) {
+    tenantry::Batch batch(*conn_, org);
+    for (std::size_t k = 0; k < n; ++k) batch.set(ids[k], &Token::updated_at, ts);
+    const tenantry::BatchResult done = batch.run();
+    std::int64_t changed = 0;
+    for (std::size_t k = 0; k < done.size(); ++k) changed += done.changed(k) ? 1 : 0;
+    return changed;
+  }
   std::vector<TokenWithOwner> join(OrgId org, const std::string& user) {
     return tenantry::fetch(*conn_, org, tokens_with_owner(user));
   }
@@ -224,7 +235,8 @@ enum class Op {
   erase,
   count,
   join,
-  per_status
+  per_status,
+  batch_set_10
 };
 
 inline constexpr Op all_ops[] = {Op::insert,
@@ -239,7 +251,8 @@ inline constexpr Op all_ops[] = {Op::insert,
                                  Op::erase,
                                  Op::count,
                                  Op::join,
-                                 Op::per_status};
+                                 Op::per_status,
+                                 Op::batch_set_10};
 
 inline const char* op_name(Op op) {
   switch (op) {
@@ -256,6 +269,7 @@ inline const char* op_name(Op op) {
     case Op::count: return "count";
     case Op::join: return "join_100";
     case Op::per_status: return "count_per_status";
+    case Op::batch_set_10: return "batch_set_10";
   }
   return "?";
 }
@@ -311,6 +325,13 @@ void with_runner(Side& side, Op op, bool vacuum, F&& f) {
                            [](Side& s, const Dataset& d, std::size_t i, std::int64_t c) {
                              return s.set_updated_at(d.keys[i].org, d.keys[i].id, Timestamp{base_micros + c + 1});
                            }));
+    case Op::batch_set_10:  // ten of an org's rows, a window that moves on each round of the orgs
+      return by_org("batch_set_10: a row was not updated",
+                    [](Side& s, const Dataset& d, std::size_t k, std::int64_t c) {
+                      const std::vector<Uuid>& ids = ids_per_org()[k];
+                      const std::size_t at = static_cast<std::size_t>(c) / org_count * 10 % (ids.size() - 9);
+                      return s.set_batch(d.orgs[k], ids.data() + at, 10, Timestamp{base_micros + c + 1}) == 10;
+                    });
     case Op::upsert:  // an existing (org, token_prefix): the DO UPDATE path, the stored row read back
       return run(cycle_run(side, vacuum, "upsert: the existing row's id did not come back", data.order.size(),
                            [copies = data.rows](Side& s, const Dataset& d, std::size_t i, std::int64_t c) mutable {
@@ -515,6 +536,10 @@ void cross_check(A& a, B& b, bool vacuum) {
   if (!a.set_updated_at(d.scratch, rows[2].id, ts) || !b.set_updated_at(d.scratch, rows[2].id, ts)) fail("set");
   if (!a.erase(d.scratch, rows[3].id) || !b.erase(d.scratch, rows[3].id)) fail("erase");
   if (a.erase(d.scratch, rows[3].id) || b.erase(d.scratch, rows[3].id)) fail("erase twice");
+  {
+    const Uuid ids[3] = {rows[0].id, rows[3].id, rows[1].id};  // rows[3] is gone: 2 of 3 change
+    if (a.set_batch(d.scratch, ids, 3, ts) != 2 || b.set_batch(d.scratch, ids, 3, ts) != 2) fail("set_batch");
+  }
   const auto sa = a.list(d.scratch, d.scratch_user), sb = b.list(d.scratch, d.scratch_user);
   if (sa.size() != 3 || sa != sb) fail("rows written");
   // A scratch-org token naming a user that exists only in org 0: the join must not reach org 0's

@@ -164,6 +164,22 @@ class RawSqlite {
     return sqlite3_changes(db_) > 0;
   }
 
+  /// n set_updated_at in one transaction: BEGIN IMMEDIATE, the n prepared UPDATEs, COMMIT.
+  std::int64_t set_batch(OrgId org, const Uuid* ids, std::size_t n, Timestamp ts) {
+    run_done(begin_);
+    std::int64_t changed = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      char o[36], k[36], t[27];
+      bind_uuid(set_, 1, org.value, o);
+      bind_uuid(set_, 2, ids[j], k);
+      bind_timestamp(set_, 3, ts, t);
+      run_done(set_);
+      changed += sqlite3_changes(db_) > 0 ? 1 : 0;
+    }
+    run_done(commit_);
+    return changed;
+  }
+
   bool erase(OrgId org, const Uuid& id) {
     char o[36], k[36];
     bind_uuid(erase_, 1, org.value, o);

@@ -28,6 +28,9 @@
 
 #include "tenantry/version.hpp"  // the version and the compiler checks, in every header
 
+#include <cstddef>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -38,6 +41,25 @@ namespace tenantry {
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+
+  /// For an error raised by one statement of a Batch (batch.hpp): that statement's position in
+  /// the batch (0 for the first one added); empty otherwise. what() then names it too.
+  std::optional<std::size_t> batch_statement() const noexcept { return batch_statement_; }
+  const char* what() const noexcept override { return named_ ? named_->c_str() : std::runtime_error::what(); }
+
+  /// Used by batch.hpp: names the statement of the batch that raised this error, and whether
+  /// the batch was written all the same (a value of a committed batch that could not be read back).
+  void set_batch_statement(std::size_t k, std::size_t of, const std::string& statement, bool written = false) {
+    batch_statement_ = k;
+    named_ = std::make_shared<const std::string>(
+        "tenantry: statement " + std::to_string(k + 1) + " of " + std::to_string(of) + " in the batch (" + statement +
+        (written ? "): the batch was written, but " : ") failed, and nothing of the batch was written: ") +
+        std::runtime_error::what());
+  }
+
+ private:
+  std::optional<std::size_t> batch_statement_;
+  std::shared_ptr<const std::string> named_;  // shared: copying an exception stays noexcept
 };
 
 /// The caller broke a precondition (e.g. a transaction committed twice, a statement misused).

@@ -198,6 +198,13 @@ class StatementRun {
 
 // ---- the repository --------------------------------------------------------------------------
 
+namespace detail {
+/// batch.hpp's access to a repository's statements, bindings and readers, split so that a
+/// batch can queue a statement in a pipeline and read its result later.
+template <class E, class D, class Conn>
+struct BatchParts;
+}  // namespace detail
+
 /// Repository<E, D> works on the connection type of dialect D's driver; Repository<E> (AnyDialect)
 /// works on a tenantry::Database chosen at run time (database.hpp).
 template <class E, class D = AnyDialect, class Conn = typename connection_for<D>::type>
@@ -214,6 +221,8 @@ class Repository {
   static constexpr bool is_org_scoped = takes_org<E>;
   /// True when E's org column is optional: the tenantry::platform forms below are available.
   static constexpr bool has_platform_rows = org_column_optional<E>;
+  template <class E2, class D2, class C2>
+  friend struct detail::BatchParts;
   static_assert(!schema_scoped<E> || D::is_postgres,
                 "tenantry: an entity with scope = tenantry::per_org_schema lives in per-org schemas, which only "
                 "PostgreSQL has (OrgSchemas with pg::Options::org_schemas)");

@@ -2,6 +2,7 @@
 // (link tenantry::tenantry).
 #pragma once
 
+#include "tenantry/batch.hpp"
 #include "tenantry/database.hpp"
 #include "tenantry/pool.hpp"
 #include "tenantry/postgres.hpp"

@@ -316,6 +316,88 @@ TEST_CASE("PgBouncer: a pipelined one-statement insert_many never spans two orgs
   CHECK_FALSE(shared.empty());
 }
 
+TEST_CASE("PgBouncer: a pipelined batch never spans two orgs, on server sessions the clients share",
+          "[reliability][pgbouncer][rls][batch]") {
+  const std::string direct = tenantry_test::pg_url();
+  const std::string bouncer = through_bouncer(direct);
+  rel::create_rls_tables(direct);
+  const std::string app_url = rel::as_role(bouncer, rel::rls_owner);
+  const pg::Options app_options{.server_prepared = false, .org_context = true};
+  const std::vector<OrgId> orgs{OrgId::random(), OrgId::random()};
+  const std::string setting = "SELECT coalesce(current_setting('app.current_org_id', true), '')";
+
+  std::vector<pg::Connection> clients;
+  for (int c = 0; c < 2; ++c) clients.emplace_back(app_url, app_options);
+  std::map<std::string, OrgId> written;       // name -> the org of the batch that wrote it
+  std::map<std::string, Uuid> ids;            // name -> id
+  std::set<std::int64_t> backends[2];
+  std::string last_name[2];                   // the last row each org wrote
+  const int rounds = rel::scaled(30);
+  for (int round = 0; round < rounds; ++round) {
+    for (int c = 0; c < 2; ++c) {
+      pg::Connection& conn = clients[static_cast<std::size_t>(c)];
+      const int o = (round + c) % 2;
+      const OrgId& org = orgs[static_cast<std::size_t>(o)];
+      Batch batch(conn, org);
+      for (int k = 0; k < 2; ++k) {
+        Item i;
+        i.id = Uuid::random();
+        i.owner = "c" + std::to_string(c);
+        i.name = i.owner + "-" + std::to_string(round) + "-" + std::to_string(k);
+        i.version = 1;
+        written.emplace(i.name, org);
+        ids.emplace(i.name, i.id);
+        batch.insert(i);
+      }
+      // The other org's last row, by key: this batch's org cannot reach it.
+      const std::string& theirs = last_name[1 - o];
+      if (!theirs.empty()) batch.set(ids.at(theirs), &Item::version, std::int64_t{-1});
+      const BatchResult done = batch.run();
+      if (!theirs.empty()) CHECK_FALSE(done.changed(2));
+      last_name[o] = "c" + std::to_string(c) + "-" + std::to_string(round) + "-1";
+      backends[c].insert(rel::raw_int(conn, "SELECT pg_backend_pid()"));
+      INFO("client " << c << " round " << round);
+      // Nothing of the org stays on whatever server session ran the pipeline.
+      CHECK(rel::raw_text(clients[0], setting).empty());
+      CHECK(rel::raw_text(clients[1], setting).empty());
+      CHECK(rel::fails_without_org(clients[1 - c], "SELECT count(*) FROM rel_items"));
+    }
+    // A failing batch (a name its org has already) writes nothing, and the client goes on.
+    Batch failing(clients[0], orgs[0]);
+    Item dup;
+    dup.id = Uuid::random();
+    dup.owner = "dup";
+    dup.name = last_name[0];
+    Item fresh = dup;
+    fresh.id = Uuid::random();
+    fresh.name = "never-" + std::to_string(round);
+    failing.insert(fresh);
+    failing.insert(dup);
+    CHECK_THROWS_AS(failing.run(), UniqueViolation);
+    CHECK(rel::raw_text(clients[0], setting).empty());
+  }
+  // Every row is in the org of the batch that wrote it, unchanged by the other org.
+  pg::Connection admin(direct);
+  CHECK(rel::raw_int(admin, "SELECT count(*) FROM rel_items WHERE version <> 1 OR owner = 'dup'") == 0);
+  for (int o = 0; o < 2; ++o) {
+    Repository<Item, PgDialect> items{clients[0]};
+    const OrgId& org = orgs[static_cast<std::size_t>(o)];
+    std::size_t expected = 0;
+    for (const auto& [name, in] : written) expected += in == org ? 1 : 0;
+    const auto listed = items.list(org);
+    CHECK(listed.size() == expected);
+    for (const Item& i : listed) {
+      CHECK(i.org_id == org);
+      CHECK(written.at(i.name) == org);
+    }
+  }
+  std::set<std::int64_t> shared;
+  for (auto pid : backends[0])
+    if (backends[1].count(pid)) shared.insert(pid);
+  INFO("server sessions: client 0 " << backends[0].size() << ", client 1 " << backends[1].size());
+  CHECK_FALSE(shared.empty());
+}
+
 // Not run by default: what happens with server-side prepared statements through transaction
 // pooling (PgBouncer before 1.21 does not track them). Prints the failures it observes.
 TEST_CASE("PgBouncer: observe server_prepared = true (not run by default)", "[.][pgbouncer][observe]") {

@@ -61,6 +61,7 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -773,6 +774,74 @@ class Statement {
   const std::string& name() const noexcept { return name_; }
   const PGresult* result() const noexcept { return result_.get(); }
   std::span<const Oid> param_types() const noexcept { return param_types_; }
+
+  // ---- pipelined batches (Connection::run_pipelined, batch.hpp) ------------------------------
+  // A batch binds, queues and resets each statement in turn inside one libpq pipeline, and
+  // hands each its result once the pipeline's sync point has been read. These sit beside
+  // step()'s path (execute, send, take) rather than in it.
+
+  /// Prepares and describes the statement on the server now, when it is not (a statement
+  /// cannot be prepared in the middle of a pipeline, and binding needs its parameter types).
+  void prepare_for_pipeline() {
+    session_->ensure_usable();
+    if (session_->server_prepared && !prepared_) prepare_on_server();
+  }
+  /// True when the statement can be queued as it is (prepared on the server, or never is).
+  bool ready_for_pipeline() const noexcept { return !session_->server_prepared || prepared_; }
+  /// Makes prepare_for_pipeline() prepare (or find) the statement on the server again: for a
+  /// pipeline that failed because a server session lacked one of its statements, which only the
+  /// first of them could tell.
+  void prepare_again() noexcept { prepared_ = false; }
+
+  /// Queues one execution with the bound parameters in the connection's open pipeline (results
+  /// in binary, as step() asks for them). False when libpq could not queue it. The parameters
+  /// are copied into libpq's buffer here: the statement may be reset and bound again at once.
+  bool queue_in_pipeline() {
+#ifdef LIBPQ_HAS_PIPELINING
+    detail::Session& s = *session_;
+    const int count = gather_params();  // the arrays libpq is given, as send() fills them
+    return (s.server_prepared ? PQsendQueryPrepared(s.conn, name_.c_str(), count, values_.data(), lengths_.data(),
+                                                    formats_.data(), 1)
+                              : PQsendQueryParams(s.conn, sql_->c_str(), count, types_.data(), values_.data(),
+                                                  lengths_.data(), formats_.data(), 1)) == 1;
+#else
+    return false;
+#endif
+  }
+
+  /// Takes the result of this statement's queued execution as step() takes its own: a failed
+  /// one throws the typed error step() would (a server session that lost the statement marks
+  /// it to be prepared again), a successful one becomes the current result. True when it has a
+  /// row, which is then current: read it with column_*() (step() moves to the next row).
+  ///
+  /// With a statement observer (observe.hpp) the execution is reported here, when its result
+  /// is taken: its rows, changes or error are its own, its duration only the reading of its
+  /// result (the round trip is the whole pipeline's, not one statement's).
+  bool take_pipelined(detail::Result r) {
+    detail::Session& s = *session_;
+    const bool observed = s.watch.observer != nullptr && !s.watch.in_hook;
+    if (observed) [[unlikely]]
+      observed_.begin(s.watch);
+    if (!succeeded(r)) {
+      if (s.server_prepared && detail::sqlstate(r.get()) == "26000") {
+        ++s.stats.lost;
+        prepared_ = false;
+      }
+      try {
+        detail::throw_error(s, r.get(), *sql_);
+      } catch (const std::exception& e) {
+        if (observed) end_observed(true, &e);
+        throw;
+      }
+    }
+    rows_ = PQntuples(r.get());
+    result_ = std::move(r);
+    row_ = 0;
+    read_columns();
+    if (observed) [[unlikely]]
+      end_observed(false, nullptr);
+    return rows_ > 0;
+  }
 
  private:
   // array: an encoded array parameter (bind_array), never encoded again.
@@ -2106,6 +2175,116 @@ class Connection {
     return PipelinedOrg(s);
   }
 
+  // ---- pipelined batches (batch.hpp) ---------------------------------------------------------
+
+  /// True when run_pipelined can send a batch in one pipeline (a libpq with pipeline mode).
+  static constexpr bool can_pipeline() noexcept {
+#ifdef LIBPQ_HAS_PIPELINING
+    return true;
+#else
+    return false;
+#endif
+  }
+
+  /// True when the statement for `sql` is cached and ready to be queued in a pipeline (when it
+  /// is not, preparing it is a round trip, and with schema per org must happen in the org's
+  /// schema, where its unqualified tables are).
+  bool ready_for_pipeline(const Sql& sql) const noexcept {
+    if (session_ && !session_->server_prepared) return true;  // nothing to prepare
+    return sql.id < statements_.size() && statements_[sql.id] && statements_[sql.id]->ready_for_pipeline();
+  }
+
+  /// Runs `count` statements of one org as one libpq pipeline. queue(k) binds statement k and
+  /// queues it (Statement::queue_in_pipeline; every statement prepared before, with
+  /// prepare_for_pipeline); take(k, result) hands statement k its result
+  /// (Statement::take_pipelined, which throws a failed statement's error).
+  ///
+  /// Outside a transaction: BEGIN, the org's context (the RLS setting, the schema's search path,
+  /// the org's statement_timeout: whichever this connection sets, all with set_config(..., true)
+  /// so they end with the transaction), the statements and COMMIT go with one sync, in one round
+  /// trip. A statement that fails makes the server skip the rest up to the sync, COMMIT
+  /// included: the transaction is rolled back (one more round trip, on that path only), nothing
+  /// of the batch is written, and take() is called for the failed statement alone, to throw its
+  /// error. A value that cannot be bound (queue throws) sends ROLLBACK in place of COMMIT.
+  /// Schema per org: the search path is set only from an existing schema (the regnamespace cast
+  /// fails otherwise), so a missing schema is OrgNotProvisioned and no statement runs against
+  /// public. Behind PgBouncer in transaction pooling the pipeline up to its sync stays on one
+  /// server session.
+  ///
+  /// Inside the caller's transaction it joins it: a savepoint, the org set in the transaction
+  /// as any operation sets it (set_org_context), the statements in one pipeline, the savepoint
+  /// released; a failure rolls back to the savepoint, so the caller's transaction goes on.
+  template <org_id_type O, class Queue, class Take>
+  void run_pipelined(const O& org, std::size_t count, Queue&& queue, Take&& take) {
+    run_pipelined(org, count, [] {}, queue, take);
+  }
+
+  /// run_pipelined, and when a server session turns out to lack one of the statements (26000:
+  /// DEALLOCATE, a restart, a pooler that gave the pipeline another session) outside a
+  /// transaction, once more in one transaction of its own, so that preparing and executing
+  /// share one server session: BEGIN, the org's context, prepare_again() (which prepares every
+  /// statement of the batch again), the statements in one pipeline, COMMIT. Nothing of the
+  /// failed pipeline was written, so nothing is written twice.
+  template <org_id_type O, class PrepareAgain, class Queue, class Take>
+  void run_pipelined(const O& org, std::size_t count, PrepareAgain&& prepare_again, Queue&& queue, Take&& take) {
+    detail::Session& s = session();
+    s.ensure_usable();
+    if (s.prelude != detail::Session::Prelude::off)
+      throw UsageError("tenantry: postgres: a batch inside an operation sent as one statement (Connection::pipeline_org)");
+    if (depth_ > 0) {
+      auto tx = transaction();
+      if (org_context_needed(org)) set_org_context(org);
+      pipeline(nullptr, count, queue, take);
+      tx.commit();
+      return;
+    }
+    org.check("(org context)");
+    BatchContext context;
+    const bool timeout = statement_timeout_ && statement_timeout_(org).count() != 0;
+    if (timeout && statement_timeout_(org).count() < 0)
+      throw UsageError("tenantry: postgres: a negative statement_timeout for org " + org.to_string());
+    context.sql = &batch_context_sql(org_context_, org_schemas_, timeout);
+    if (org_context_) context.values.push_back(org.to_string());
+    if (org_schemas_) {
+      context.schema = org_schema_name(org);
+      context.values.push_back('"' + context.schema + '"');
+    }
+    if (timeout) context.values.push_back(std::to_string(statement_timeout_(org).count()));
+    if (context.values.empty()) context.sql = nullptr;
+    if (org_schemas_) context.org = org.to_string();
+    try {
+      pipeline(&context, count, queue, take);
+      return;
+    } catch (const DatabaseError& e) {
+      if (e.code() != "26000" || !s.server_prepared) throw;
+    }
+    // The retry, on one server session: its own transaction, outside Transaction's count (no
+    // operation can run in it: the context and the statements are sent from here only).
+    detail::exec_simple(s, "BEGIN");
+    try {
+      if (context.sql != nullptr) {
+        std::vector<const char*> values;
+        for (const std::string& v : context.values) values.push_back(v.c_str());
+        detail::Result r(PQexecParams(s.conn, context.sql->c_str(), static_cast<int>(values.size()), nullptr,
+                                      values.data(), nullptr, nullptr, 0));
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+          if (!context.schema.empty() && detail::sqlstate(r.get()) == "3F000")
+            throw OrgNotProvisioned(context.org, context.schema);
+          detail::throw_error(s, r.get(), *context.sql);
+        }
+      }
+      prepare_again();
+      pipeline(nullptr, count, queue, take);
+      const detail::Result r = detail::exec_simple(s, "COMMIT");
+      if (std::string_view(PQcmdStatus(r.get())) == "ROLLBACK")
+        throw DatabaseError("tenantry: postgres: COMMIT of a batch rolled it back; nothing was written", "25P02");
+    } catch (...) {
+      if (s.broken.empty() && PQstatus(s.conn) == CONNECTION_OK && PQtransactionStatus(s.conn) != PQTRANS_IDLE)
+        PQclear(PQexec(s.conn, "ROLLBACK"));
+      throw;
+    }
+  }
+
   // ---- used by Transaction -------------------------------------------------------------------
   void begin_scope() {
     if (session().prelude != detail::Session::Prelude::off)
@@ -2205,6 +2384,127 @@ class Connection {
     if (!st.step()) throw DatabaseError("tenantry: postgres: set_config('statement_timeout') returned no row", "");
     if (!timeout_set_) timeout_before_ = std::string(st.column_text(0));
     timeout_set_ = limit.count() != 0;
+  }
+
+  // ---- pipelined batches --------------------------------------------------------------------
+
+  /// A batch's own transaction: the statement that sets the org's context in it (null: none)
+  /// and its parameters, in the order batch_context_sql numbers them.
+  struct BatchContext {
+    const std::string* sql = nullptr;
+    std::vector<std::string> values;
+    std::string schema, org;  // for OrgNotProvisioned
+  };
+
+  /// One SELECT of set_config calls: the RLS setting, the search path from an existing schema
+  /// (the quoted schema name through a regnamespace cast, which fails with 3F000 when there is
+  /// no such schema), the statement_timeout; parameters numbered in that order.
+  static const std::string& batch_context_sql(bool rls, bool schemas, bool timeout) {
+    static const std::array<std::string, 8> texts = [] {
+      std::array<std::string, 8> out;
+      for (unsigned flags = 0; flags < 8; ++flags) {
+        std::string sets;
+        int n = 0;
+        const auto add = [&](const std::string& part) { sets += (sets.empty() ? "" : ", ") + part; };
+        if (flags & 1u) add("set_config('" + std::string(org_setting) + "', $" + std::to_string(++n) + ", true)");
+        // The path is made from the regnamespace cast's output, so the cast cannot be left out.
+        if (flags & 2u)
+          add("set_config('search_path', $" + std::to_string(++n) + "::text::regnamespace::text || ', public', true)");
+        if (flags & 4u) add("set_config('statement_timeout', $" + std::to_string(++n) + ", true)");
+        out[flags] = "SELECT " + sets;
+      }
+      return out;
+    }();
+    return texts[(rls ? 1u : 0u) | (schemas ? 2u : 0u) | (timeout ? 4u : 0u)];
+  }
+
+  /// run_pipelined's pipeline: with `own`, BEGIN, its context statement and COMMIT around the
+  /// statements; without, the statements alone (the caller's transaction holds them).
+  template <class Queue, class Take>
+  void pipeline(const BatchContext* own, std::size_t count, Queue& queue, Take& take) {
+#ifdef LIBPQ_HAS_PIPELINING
+    detail::Session& s = session();
+    const auto plain = [&](const char* sql) {
+      return PQsendQueryParams(s.conn, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+    };
+    const auto unsendable = [&]() {
+      if (PQpipelineStatus(s.conn) != PQ_PIPELINE_OFF) {
+        while (PGresult* r = PQgetResult(s.conn)) PQclear(r);
+        PQexitPipelineMode(s.conn);
+      }
+      if (s.broken.empty()) s.broken = detail::trimmed(PQerrorMessage(s.conn));
+      throw ConnectionError("tenantry: postgres: cannot send to the server (" + s.broken + ")", "08006");
+    };
+    if (PQenterPipelineMode(s.conn) != 1) unsendable();
+    // Commands sent, in order: [BEGIN, context], the statements, [COMMIT or ROLLBACK].
+    std::size_t lead = 0;
+    if (own) {
+      if (!plain("BEGIN")) unsendable();
+      ++lead;
+      if (own->sql != nullptr) {
+        std::vector<const char*> values;
+        for (const std::string& v : own->values) values.push_back(v.c_str());
+        if (PQsendQueryParams(s.conn, own->sql->c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                              nullptr, nullptr, 0) != 1)
+          unsendable();
+        ++lead;
+      }
+    }
+    std::size_t queued = 0;
+    std::exception_ptr refused;  // a value that could not be bound: nothing may be kept
+    for (; queued < count; ++queued) {
+      bool sent = false;
+      try {
+        sent = queue(queued);
+      } catch (...) {
+        refused = std::current_exception();
+        break;
+      }
+      if (!sent) unsendable();
+    }
+    if (own && !plain(refused ? "ROLLBACK" : "COMMIT")) unsendable();
+    if (PQpipelineSync(s.conn) != 1) unsendable();
+    const std::size_t commands = lead + queued + (own ? 1 : 0);
+    std::vector<detail::Result> results(commands);
+    for (std::size_t q = 0; q < commands; ++q) {
+      while (PGresult* r = PQgetResult(s.conn)) {
+        if (!results[q]) results[q].reset(r);
+        else PQclear(r);
+      }
+    }
+    PQclear(PQgetResult(s.conn));  // PGRES_PIPELINE_SYNC (null when the connection is gone)
+    PQexitPipelineMode(s.conn);
+    // The first command that did not succeed; those after it were skipped (PIPELINE_ABORTED).
+    std::size_t failed = commands;
+    for (std::size_t q = 0; q < commands && failed == commands; ++q)
+      if (!results[q] || (PQresultStatus(results[q].get()) != PGRES_COMMAND_OK &&
+                          PQresultStatus(results[q].get()) != PGRES_TUPLES_OK))
+        failed = q;
+    const auto end_own = [&] {
+      if (own && s.broken.empty() && PQstatus(s.conn) == CONNECTION_OK && PQtransactionStatus(s.conn) != PQTRANS_IDLE)
+        PQclear(PQexec(s.conn, "ROLLBACK"));
+    };
+    if (refused) {
+      end_own();
+      std::rethrow_exception(refused);
+    }
+    if (failed < commands) {
+      end_own();
+      if (failed >= lead && failed < lead + queued) {
+        take(failed - lead, std::move(results[failed]));  // throws the statement's own error
+        throw DatabaseError("tenantry: postgres: a statement of a batch failed", "");
+      }
+      if (failed == 1 && own->sql != nullptr && !own->schema.empty() && detail::sqlstate(results[failed].get()) == "3F000")
+        throw OrgNotProvisioned(own->org, own->schema);
+      detail::throw_error(s, results[failed].get(), failed == 0 ? "BEGIN" : failed < lead ? *own->sql : "COMMIT");
+    }
+    if (own && std::string_view(PQcmdStatus(results[commands - 1].get())) == "ROLLBACK")
+      throw DatabaseError("tenantry: postgres: COMMIT of a batch rolled it back; nothing was written", "25P02");
+    for (std::size_t k = 0; k < queued; ++k) take(k, std::move(results[lead + k]));
+#else
+    (void)own, (void)count, (void)queue, (void)take;
+    throw UsageError("tenantry: postgres: libpq without pipeline mode");
+#endif
   }
 
   /// The commands for savepoint tenantry_<level>, built once per level per connection.
