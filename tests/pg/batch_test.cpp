@@ -6,6 +6,7 @@
 #include "support/backends.hpp"
 #include "support/entities.hpp"
 #include "support/pg_database.hpp"
+#include "support/pg_scalar.hpp"
 
 #include <tenantry/batch.hpp>
 #include <tenantry/postgres.hpp>
@@ -21,6 +22,10 @@
 #include <string_view>
 #include <vector>
 
+// Named, so that a unity build of tests/pg (tests/CMakeLists.txt) keeps this file's helpers
+// (some share their names with rls_test.cpp's) to itself.
+namespace pg_batch_test {
+
 using namespace tenantry;
 using fixtures::ApiToken;
 using fixtures::Organization;
@@ -30,26 +35,9 @@ namespace {
 
 constexpr const char* owner_role = "tenantry_rls_owner";
 
-std::string as_role(const std::string& url, const std::string& role) {
-  const auto scheme = url.find("://") + 3;
-  const auto at = url.find('@', scheme);
-  return url.substr(0, scheme) + role + url.substr(at);
-}
-
-std::string text(pg::Connection& c, const std::string& sql) {
-  pg::Statement& st = c.prepare(intern_sql(sql));
-  pg::StatementScope scope(st);
-  REQUIRE(st.step());
-  return st.column_is_null(0) ? std::string("<null>") : std::string(st.column_text(0));
-}
-
-std::int64_t scalar(pg::Connection& c, const std::string& sql) {
-  pg::Statement& st = c.prepare(intern_sql(sql));
-  pg::StatementScope scope(st);
-  const bool row = st.step();
-  REQUIRE(row);
-  return st.column_int(0);
-}
+using tenantry_test::as_role;  // support/pg_database.hpp
+using testdb::scalar;        // support/pg_scalar.hpp
+using testdb::text;
 
 const std::string org_setting_sql = "SELECT coalesce(current_setting('app.current_org_id', true), '')";
 
@@ -436,3 +424,5 @@ TEST_CASE("batch: a server session that lost the batch's statements: prepared ag
   CHECK(traffic(conn, [&] { next.run(); }).round_trips == 1);
   CHECK(tokens.count(db.a) == 4);
 }
+
+}  // namespace pg_batch_test
