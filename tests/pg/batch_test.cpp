@@ -36,7 +36,7 @@ namespace {
 constexpr const char* owner_role = "tenantry_rls_owner";
 
 using tenantry_test::as_role;  // support/pg_database.hpp
-using testdb::scalar;        // support/pg_scalar.hpp
+using testdb::scalar;          // support/pg_scalar.hpp
 using testdb::text;
 
 const std::string org_setting_sql = "SELECT coalesce(current_setting('app.current_org_id', true), '')";

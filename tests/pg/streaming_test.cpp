@@ -19,8 +19,8 @@
 #include <vector>
 
 using namespace tenantry;
-using testdb::scalar;
 using Catch::Matchers::Contains;
+using testdb::scalar;
 using PgConn = tenantry::pg::Connection;
 using tenantry::pg::StatementScope;
 using testdb::expect_throw;

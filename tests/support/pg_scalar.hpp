@@ -45,7 +45,8 @@ inline std::string text(tenantry::pg::Connection& c, const std::string& sql, con
 }
 
 /// The first column of every row, as text ("<null>" for NULL).
-inline std::vector<std::string> texts(tenantry::pg::Connection& c, const std::string& sql, const std::string& arg = {}) {
+inline std::vector<std::string> texts(tenantry::pg::Connection& c, const std::string& sql,
+                                      const std::string& arg = {}) {
   tenantry::pg::Statement& st = c.prepare(tenantry::intern_sql(sql));
   tenantry::pg::StatementScope scope(st);
   pg_scalar_detail::bind_arg(st, sql, arg);
