@@ -403,11 +403,11 @@ inline U get_be(const char* p) noexcept {
 
 /// Text-like types whose binary form is just the text bytes, so text bound to them needs neither
 /// a copy nor a terminating NUL (libpq reads text-format values up to a NUL, binary ones by length).
-constexpr bool text_bytes_type(Oid t) noexcept {
+[[gnu::always_inline]] constexpr bool text_bytes_type(Oid t) noexcept {
   return t == oid::text || t == oid::varchar || t == oid::bpchar || t == oid::name || t == oid::json;
 }
 /// Types column_text reads (their binary form is text; jsonb's after a version byte).
-constexpr bool readable_as_text(Oid t) noexcept {
+[[gnu::always_inline]] constexpr bool readable_as_text(Oid t) noexcept {
   return text_bytes_type(t) || t == oid::jsonb || t == oid::xml || t == oid::unknown || t == oid::char_;
 }
 
@@ -554,7 +554,8 @@ class Statement {
 
   /// Executes on the first call (with the bound parameters), then advances through the result.
   /// True while a row is available; false once the rows are exhausted, until reset().
-  bool step() {
+  /// Inline: a row loop calls it once per row.
+  [[gnu::always_inline]] bool step() {
     if (session_->watch.observer != nullptr && !observed_.stepping) [[unlikely]] return observed_step();
     if (stream_ != Stream::off) return stream_step();
     if (!result_) {
@@ -1719,7 +1720,7 @@ class Statement {
     throw ValueError("tenantry: column '" + column_name(v.column) + "' (" + detail::type_label(v.type) +
                      ") holds a malformed value of " + std::to_string(v.size) + " bytes");
   }
-  std::string_view text_of(const Cell& v) const {
+  [[gnu::always_inline]] std::string_view text_of(const Cell& v) const {
     if (v.type == oid::jsonb) [[unlikely]] {
       if (v.size < 1 || v.data[0] != 1) unknown_jsonb(v);
       return {v.data + 1, static_cast<std::size_t>(v.size - 1)};
