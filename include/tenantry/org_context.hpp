@@ -27,11 +27,20 @@ namespace tenantry {
 /// A nil org id is never a tenant: refusing it keeps "forgot to set the org" from reading or
 /// writing rows of nobody, or worse, matching rows that were stored with a nil org. An invalid
 /// text key (too long, not UTF-8, BasicOrgId) is a ValueError before anything is sent.
+namespace detail {
 template <org_id_type O>
-const O& require_org(const O& org, std::string_view what) {
+[[noreturn, gnu::cold, gnu::noinline]] void refuse_org(const O& org, std::string_view what) {
   if (org.is_nil()) throw UsageError("tenantry: nil org id passed to " + std::string(what));
-  if constexpr (!std::is_same_v<O, OrgId>)
-    if (!org.valid()) throw ValueError(O::invalid_message(org.value, "passed to " + std::string(what)));
+  throw ValueError(O::invalid_message(org.value, "passed to " + std::string(what)));
+}
+}  // namespace detail
+
+template <org_id_type O>
+[[gnu::always_inline]] inline const O& require_org(const O& org, std::string_view what) {
+  bool usable = !org.is_nil();
+  if constexpr (!std::is_same_v<O, OrgId>) usable = usable && org.valid();
+  if (!usable) [[unlikely]]
+    detail::refuse_org(org, what);
   return org;
 }
 
@@ -55,30 +64,37 @@ bool org_context_needed(Conn& conn, const O& org) {
 }
 }  // namespace detail
 
+namespace detail {
+/// in_org_context once the org's context is needed: in the caller's transaction, or in one of
+/// its own. Out of line, so that the check before it inlines into every operation.
 template <class Conn, org_id_type O, class F>
-auto in_org_context(Conn& conn, const O& org, F&& f) {
+[[gnu::noinline]] auto in_org_transaction(Conn& conn, const O& org, F& f) {
+  if (conn.in_transaction()) {
+    conn.set_org_context(org);
+    return f();
+  }
+  auto tx = conn.transaction();
+  conn.set_org_context(org);
+  if constexpr (std::is_void_v<decltype(f())>) {
+    f();
+    tx.commit();
+    return;
+  } else {
+    auto result = f();
+    tx.commit();
+    return result;
+  }
+}
+}  // namespace detail
+
+template <class Conn, org_id_type O, class F>
+[[gnu::always_inline]] inline auto in_org_context(Conn& conn, const O& org, F&& f) {
   [[maybe_unused]] const auto label = detail::label_org(conn, org);
   if constexpr (requires(Conn& c) {
                   { c.org_context_enabled() } -> std::convertible_to<bool>;
                   c.set_org_context(org);
                 }) {
-    if (detail::org_context_needed(conn, org)) {
-      if (conn.in_transaction()) {
-        conn.set_org_context(org);
-        return f();
-      }
-      auto tx = conn.transaction();
-      conn.set_org_context(org);
-      if constexpr (std::is_void_v<decltype(f())>) {
-        f();
-        tx.commit();
-        return;
-      } else {
-        auto result = f();
-        tx.commit();
-        return result;
-      }
-    }
+    if (detail::org_context_needed(conn, org)) return detail::in_org_transaction(conn, org, f);
   }
   return f();
 }
@@ -124,7 +140,7 @@ auto in_platform_context(Conn& conn, F&& f) {
 /// second statement in f() is refused (UsageError), never run without the org. Pipelined for
 /// UUID orgs (OrgId); a text or integer org takes in_org_context's transaction.
 template <class Conn, org_id_type O, class F>
-auto in_org_statement(Conn& conn, const O& org, F&& f) {
+[[gnu::always_inline]] inline auto in_org_statement(Conn& conn, const O& org, F&& f) {
   // OrgId only: the connection's pipelined forms take an OrgId, and another org type would
   // otherwise pass this check through BasicOrgId's (refusing) converting constructor.
   if constexpr (std::is_same_v<O, OrgId> && requires(Conn& c) {

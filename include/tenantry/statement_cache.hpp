@@ -44,34 +44,28 @@ Sql cached_sql(const stmt::Statement& s) {
 /// The SQL of a call whose description depends only on `Site` (a type naming the call site's
 /// signature) and `key`; `describe()` builds the description on a miss. An unusable key (an
 /// argument that cannot give its shape) takes the full path every time.
-template <class D, class Site, class Describe>
-Sql memo_sql(const stmt::ShapeKey& key, Describe&& describe) {
-  if (!key.usable) return cached_sql<D>(describe());
-  // A call site has a handful of shapes; past this many the rest take the full path.
-  // A fixed array in a constant-initialised thread_local (ShapeKey and Sql are plain values):
-  // no allocation and no lazy-initialisation check on the way to a hit.
+namespace detail {
+// memo_sql's per-thread list for call site Site (of dialect D). A call site has a handful of
+// shapes; past this many the rest take the full path. A fixed array in a constant-initialised
+// thread_local (ShapeKey and Sql are plain values): no allocation and no lazy-initialisation
+// check on the way to a hit.
+template <class D, class Site>
+struct KnownShapes {
   static constexpr std::size_t max_shapes = 16;
-  struct Known {
-    struct Entry {
-      stmt::ShapeKey key;
-      Sql sql;
-    } entries[max_shapes];
-    std::size_t size;
-  };
-  static thread_local Known known{};
-  for (std::size_t i = 0; i < known.size; ++i) {
-    const auto& [k, sql] = known.entries[i];
-    if (k == key) {
-#ifndef NDEBUG
-      if (cached_sql<D>(describe()).text != sql.text)
-        throw std::logic_error("tenantry: internal error: a shape key stands for two statements:\n  " + *sql.text +
-                               "\n  " + *cached_sql<D>(describe()).text);
-#endif
-      return sql;
-    }
-  }
+  struct Entry {
+    stmt::ShapeKey key;
+    Sql sql;
+  } entries[max_shapes];
+  std::size_t size;
+  static inline thread_local KnownShapes known{};
+};
+
+// A miss (or an unusable key): describe, write, remember. Out of line, so the lookup inlines.
+template <class D, class Site, class Describe>
+[[gnu::noinline]] Sql memo_miss(const stmt::ShapeKey& key, Describe& describe) {
   const Sql out = cached_sql<D>(describe());
-  if (known.size < max_shapes) {
+  auto& known = KnownShapes<D, Site>::known;
+  if (key.usable && known.size < KnownShapes<D, Site>::max_shapes) {
     auto& e = known.entries[known.size++];
     e.key.size = key.size;  // the words in use only: the others were never written
     e.key.usable = key.usable;
@@ -79,6 +73,29 @@ Sql memo_sql(const stmt::ShapeKey& key, Describe&& describe) {
     e.sql = out;
   }
   return out;
+}
+}  // namespace detail
+
+/// The SQL of a call whose description depends only on `Site` (a type naming the call site's
+/// signature) and `key`; `describe()` builds the description on a miss. An unusable key (an
+/// argument that cannot give its shape) takes the full path every time.
+template <class D, class Site, class Describe>
+[[gnu::always_inline]] inline Sql memo_sql(const stmt::ShapeKey& key, Describe&& describe) {
+  if (key.usable) [[likely]] {
+    const auto& known = detail::KnownShapes<D, Site>::known;
+    for (std::size_t i = 0; i < known.size; ++i) {
+      const auto& [k, sql] = known.entries[i];
+      if (k == key) {
+#ifndef NDEBUG
+        if (cached_sql<D>(describe()).text != sql.text)
+          throw std::logic_error("tenantry: internal error: a shape key stands for two statements:\n  " + *sql.text +
+                                 "\n  " + *cached_sql<D>(describe()).text);
+#endif
+        return sql;
+      }
+    }
+  }
+  return detail::memo_miss<D, Site>(key, describe);
 }
 
 }  // namespace tenantry

@@ -1204,6 +1204,80 @@ TEST_CASE("pg driver: server_prepared = false sends typed values with every exec
   CHECK(scalar(conn, "SELECT count(*) FROM pooled") == 1);
 }
 
+TEST_CASE("pg driver: reset() unbinds every parameter; a parameter not bound again is NULL, prepared or not",
+          "[pg][driver][bind]") {
+  // The bind_* calls write libpq's parameter arrays directly: reset() must leave none of the
+  // last execution's values (or pointers to the caller's bytes) behind.
+  for (const bool prepared : {true, false}) {
+    pg::Options options;
+    options.server_prepared = prepared;
+    PgConn conn{tenantry_test::pg_url(), options};
+    auto& st = conn.prepare(
+        intern_sql("SELECT $1::uuid IS NULL, $2::bigint IS NULL, $3::text IS NULL, $4::timestamptz IS NULL"));
+    {
+      StatementScope scope(st);
+      std::string text = "kept only until reset";
+      st.bind_uuid(1, Uuid::random());
+      st.bind_int(2, 7);
+      st.bind_text(3, text);
+      st.bind_timestamp(4, Timestamp::parse("2024-01-02T03:04:05Z"));
+      REQUIRE(st.step());
+      for (int c = 0; c < 4; ++c) CHECK_FALSE(st.column_bool(c));
+    }
+    {
+      StatementScope scope(st);
+      st.bind_int(2, 8);  // only $2 this time
+      REQUIRE(st.step());
+      CHECK(st.column_bool(0));
+      CHECK_FALSE(st.column_bool(1));
+      CHECK(st.column_bool(2));
+      CHECK(st.column_bool(3));
+    }
+    // A failed bind leaves its parameter unbound, not holding what it held before.
+    {
+      StatementScope scope(st);
+      st.bind_text(3, "before");
+      CHECK_THROWS_AS(st.bind_text(3, std::string_view("a\0b", 3)), ValueError);
+      REQUIRE(st.step());
+      CHECK(st.column_bool(2));
+    }
+  }
+}
+
+TEST_CASE("pg driver: values bound before the server lost the statement are encoded again for its new types",
+          "[pg][driver][bind]") {
+  // The fast binds write the wire form for the described type; when the statement is prepared
+  // again at execution with other parameter types (the schema changed, the server forgot it),
+  // every bound value is encoded again for the new types, and a parameter left unbound stays NULL.
+  PgConn conn{tenantry_test::pg_url()};
+  conn.execute("CREATE TABLE retyped (id bigint PRIMARY KEY, v bigint, w uuid, note text)");
+  const Sql insert = intern_sql("INSERT INTO retyped (id, v, w, note) VALUES ($1, $2, $3, $4)");
+  {
+    auto& st = conn.prepare(insert);
+    StatementScope scope(st);
+    st.bind_int(1, 1);
+    st.bind_int(2, 10);
+    st.bind_uuid(3, Uuid::random());
+    st.bind_text(4, "first");
+    CHECK_FALSE(st.step());
+  }
+  auto& st = conn.prepare(insert);
+  REQUIRE(st.param_types().size() == 4);
+  CHECK(st.param_types()[1] == pg::oid::int8);
+  conn.execute("ALTER TABLE retyped ALTER v TYPE text, ALTER w TYPE text; DEALLOCATE ALL");
+  const Uuid w = Uuid::random();
+  {
+    StatementScope scope(st);
+    st.bind_int(1, 2);
+    st.bind_int(2, 20);   // int8 when bound; text when sent
+    st.bind_uuid(3, w);   // uuid when bound; its text form when sent
+    CHECK_FALSE(st.step());  // $4 unbound: NULL
+  }
+  CHECK(st.param_types()[1] == pg::oid::text);
+  CHECK(query_text(conn, "SELECT v || ',' || w || ',' || coalesce(note, 'null') FROM retyped WHERE id = 2") ==
+        "20," + w.to_string() + ",null");
+}
+
 TEST_CASE("pg driver: a bound Timestamp does not depend on the session's TimeZone, prepared or not",
           "[pg][driver][types][timestamp]") {
   // A Timestamp into timestamp without time zone is its UTC wall clock, into date its UTC date,

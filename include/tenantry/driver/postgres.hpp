@@ -404,11 +404,11 @@ inline U get_be(const char* p) noexcept {
 
 /// Text-like types whose binary form is just the text bytes, so text bound to them needs neither
 /// a copy nor a terminating NUL (libpq reads text-format values up to a NUL, binary ones by length).
-constexpr bool text_bytes_type(Oid t) noexcept {
+[[gnu::always_inline]] constexpr bool text_bytes_type(Oid t) noexcept {
   return t == oid::text || t == oid::varchar || t == oid::bpchar || t == oid::name || t == oid::json;
 }
 /// Types column_text reads (their binary form is text; jsonb's after a version byte).
-constexpr bool readable_as_text(Oid t) noexcept {
+[[gnu::always_inline]] constexpr bool readable_as_text(Oid t) noexcept {
   return text_bytes_type(t) || t == oid::jsonb || t == oid::xml || t == oid::unknown || t == oid::char_;
 }
 
@@ -492,10 +492,13 @@ class Statement {
   // ---- binding (1-based) ----------------------------------------------------------------------
   void bind_null(int i) { bind(i, Value::null, [](Param&) {}); }
   [[gnu::always_inline]] void bind_int(int i, std::int64_t v) {
-    if (Param* p = natural_slot(i, oid::int8)) [[likely]] {
-      p->value = Value::integer;
-      p->i = v;
-      return put_small(*p, 8, [&](char* o) { detail::put_be(o, static_cast<std::uint64_t>(v)); });
+    const std::size_t k = static_cast<std::size_t>(i) - 1;
+    if (natural(k, oid::int8)) [[likely]] {
+      Param& p = params_[k];
+      p.value = Value::integer;
+      p.i = v;
+      detail::put_be(p.small.data(), static_cast<std::uint64_t>(v));
+      return wire(k, p.small.data(), 8);
     }
     bind(i, Value::integer, [&](Param& p) { p.i = v; });
   }
@@ -503,13 +506,16 @@ class Statement {
   void bind_bool(int i, bool v) { bind(i, Value::boolean, [&](Param& p) { p.i = v ? 1 : 0; }); }
   [[gnu::always_inline]] void bind_text(int i, std::string_view v) {
     // The common case first: a text column, the caller's bytes sent as they are.
-    if (Param* p = natural_slot(i, oid::text)) [[likely]] {
+    const std::size_t k = static_cast<std::size_t>(i) - 1;
+    if (natural(k, oid::text)) [[likely]] {
       if (v.size() >= static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
           (!v.empty() && std::memchr(v.data(), '\0', v.size()) != nullptr)) [[unlikely]]
         return bind(i, Value::text, [&](Param& q) { q.ext = sized_bytes(v); });  // its error
-      p->value = Value::text;
-      p->ext = v.data() != nullptr ? v : std::string_view("", 0);
-      return external(*p);
+      Param& p = params_[k];
+      p.value = Value::text;
+      p.ext = v;
+      // Any non-null pointer for empty text: a null one is sent as NULL.
+      return wire(k, v.empty() ? "" : v.data(), static_cast<int>(v.size()));
     }
     bind(i, Value::text, [&](Param& p) { p.ext = sized_bytes(v); });
   }
@@ -523,10 +529,12 @@ class Statement {
     bind(i, Value::blob, [&](Param& p) { p.ext = sized_bytes(bytes); });
   }
   [[gnu::always_inline]] void bind_uuid(int i, const Uuid& v) {
-    if (Param* p = natural_slot(i, oid::uuid)) [[likely]] {
-      p->value = Value::uuid;
-      p->uuid = v.bytes;
-      return put_small(*p, 16, [&](char* o) { std::memcpy(o, v.bytes.data(), 16); });
+    const std::size_t k = static_cast<std::size_t>(i) - 1;
+    if (natural(k, oid::uuid)) [[likely]] {
+      Param& p = params_[k];
+      p.value = Value::uuid;
+      p.uuid = v.bytes;  // uuid's binary form is its 16 bytes: sent from here
+      return wire(k, reinterpret_cast<const char*>(p.uuid.data()), 16);
     }
     bind(i, Value::uuid, [&](Param& p) { p.uuid = v.bytes; });
   }
@@ -534,17 +542,21 @@ class Statement {
     // The same range SQLite's ISO text can hold, so a value is storable in both or in neither.
     if (v.micros < Timestamp::min_micros || v.micros > Timestamp::max_micros)
       throw ValueError("tenantry: timestamp outside years 0001-9999: " + std::to_string(v.micros) + " us");
-    if (Param* p = natural_slot(i, oid::timestamptz)) [[likely]] {
-      p->value = Value::timestamp;
-      p->i = v.micros;
-      return timestamp_binary(*p);
+    const std::size_t k = static_cast<std::size_t>(i) - 1;
+    if (natural(k, oid::timestamptz)) [[likely]] {
+      Param& p = params_[k];
+      p.value = Value::timestamp;
+      p.i = v.micros;
+      detail::put_be(p.small.data(), static_cast<std::uint64_t>(v.micros - detail::pg_epoch_micros));
+      return wire(k, p.small.data(), 8);
     }
     bind(i, Value::timestamp, [&](Param& p) { p.i = v.micros; });
   }
 
   /// Executes on the first call (with the bound parameters), then advances through the result.
   /// True while a row is available; false once the rows are exhausted, until reset().
-  bool step() {
+  /// Inline: a row loop calls it once per row.
+  [[gnu::always_inline]] bool step() {
     if (session_->watch.observer != nullptr && !observed_.stepping) [[unlikely]] return observed_step();
     if (stream_ != Stream::off) return stream_step();
     if (!result_) {
@@ -723,7 +735,11 @@ class Statement {
     if (stream_ != Stream::off) end_stream();
     result_.reset();
     row_ = rows_ = columns_ = 0;
-    for (Param& p : params_) p.clear();
+    // A null value pointer is an unbound parameter (sent as NULL): that is all a parameter's
+    // state needs, since what a slot held is read again only for a pointer that is set.
+    std::fill(values_.begin(), values_.end(), nullptr);
+    if (!types_.empty()) [[unlikely]]
+      std::fill(types_.begin(), types_.end(), Oid{0});
     if (!kept_.empty()) kept_.clear();
   }
 
@@ -740,6 +756,7 @@ class Statement {
   void bind_array(int i, std::size_t n, F&& element) {
     Param& p = slot(i);
     p.clear();
+    publish(static_cast<std::size_t>(i - 1));  // unbound until the array is complete
     const Oid target = session_->server_prepared ? detail::array_element_type(param_types_[static_cast<std::size_t>(i - 1)]) : 0;
     try {
       if (target != 0 && fill_array(p.owned, i, n, target, element)) {
@@ -750,12 +767,14 @@ class Statement {
       }
     } catch (...) {
       p.clear();
+      publish(static_cast<std::size_t>(i - 1));
       throw;
     }
     p.value = Value::array;
     p.where = Where::owned;
     p.length = static_cast<int>(p.owned.size());
     p.type = 0;  // the SQL's cast gives the type
+    publish(static_cast<std::size_t>(i - 1));
   }
 
   /// Makes the next execution deliver its rows one at a time (libpq's single-row mode), for
@@ -942,27 +961,53 @@ class Statement {
   template <class Set>
   [[gnu::noinline]] void bind(int i, Value value, Set&& set) {
     Param& p = slot(i);
+    const auto k = static_cast<std::size_t>(i - 1);
     p.clear();
     p.value = value;
-    set(p);
     try {
+      set(p);
       encode(p, i);
     } catch (...) {
       p.clear();
+      publish(k);
       throw;
     }
+    publish(k);
   }
 
-  /// Parameter i's slot when the statement is prepared and the server described the parameter
-  /// as `type`, the one type a bind_* call's value is sent as without conversion (its fast
-  /// path: the same wire form encode() would choose, without the general dispatch); else null.
-  Param* natural_slot(int i, Oid type) noexcept {
-    const std::size_t index = static_cast<std::size_t>(i) - 1;
-    if (!session_->server_prepared || index >= params_.size() || param_types_[index] != type) return nullptr;
-    Param& p = params_[index];
-    p.type = 0;
-    p.ext = {};
-    return &p;
+  /// Whether parameter k (0-based) was described by the server as `type`, the one type a
+  /// bind_* call's value is sent as without conversion: its fast path, the same wire form
+  /// encode() would choose, written straight into libpq's arrays (wire()). param_types_ is
+  /// filled only by a description, so never without server-side preparation; a k from an index
+  /// below 1 wraps past any size.
+  [[gnu::always_inline]] bool natural(std::size_t k, Oid type) const noexcept {
+    return k < param_types_.size() && param_types_[k] == type;
+  }
+  /// Parameter k's wire form, in binary, in the arrays handed to libpq.
+  [[gnu::always_inline]] void wire(std::size_t k, const char* data, int length) noexcept {
+    values_[k] = data;
+    lengths_[k] = length;
+    formats_[k] = 1;
+  }
+  /// Parameter k's wire form as its slot describes it (the general path, bind_array).
+  void publish(std::size_t k) noexcept {
+    const Param& p = params_[k];
+    values_[k] = p.data();
+    lengths_[k] = p.length;
+    formats_[k] = p.format;
+    if (!types_.empty()) types_[k] = p.type;  // only without server-side preparation
+  }
+  /// The slots and libpq's arrays sized for n parameters, the arrays pointing into the slots
+  /// again (resizing may move them): every bound parameter is sent as before.
+  void resize_params(std::size_t n) {
+    const std::size_t old = params_.size();
+    params_.resize(n);
+    values_.resize(n, nullptr);
+    lengths_.resize(n, 0);
+    formats_.resize(n, 0);
+    if (!session_->server_prepared) types_.resize(n, 0);
+    for (std::size_t k = 0; k < std::min(old, n); ++k)
+      if (values_[k] != nullptr) publish(k);
   }
 
   /// libpq takes lengths as int (and the server's limit for one value is 1 GB anyway).
@@ -987,7 +1032,7 @@ class Statement {
         throw UsageError("tenantry: postgres: parameter $" + std::to_string(i) + " out of range: the statement has " +
                          std::to_string(params_.size()) + " (" + std::string(sql_->substr(0, 200)) + ")");
     } else if (index >= params_.size()) {
-      params_.resize(index + 1);  // without a description the highest index bound is the count
+      resize_params(index + 1);  // without a description the highest index bound is the count
     }
     return params_[index];
   }
@@ -1429,16 +1474,24 @@ class Statement {
     if (same) return;
     param_types_.resize(static_cast<std::size_t>(n));
     for (int k = 0; k < n; ++k) param_types_[static_cast<std::size_t>(k)] = PQparamtype(d, k);
+    // Re-prepared with other types (the schema changed under it): encode what is bound again
+    // (a set value pointer: bound since the last reset) for the new types.
+    const std::size_t old = params_.size();
     params_.resize(static_cast<std::size_t>(n));
-    // Re-prepared with other types (the schema changed under it): encode what is bound again.
-    for (int k = 0; k < n; ++k) {
-      Param& p = params_[static_cast<std::size_t>(k)];
+    values_.resize(params_.size(), nullptr);
+    lengths_.resize(params_.size(), 0);
+    formats_.resize(params_.size(), 0);
+    for (std::size_t k = 0; k < std::min(old, params_.size()); ++k) {
+      if (values_[k] == nullptr) continue;
+      Param& p = params_[k];
       try {
-        encode(p, k + 1);
+        if (p.value != Value::array) encode(p, static_cast<int>(k) + 1);
       } catch (...) {
         p.clear();
+        publish(k);
         throw;
       }
+      publish(k);
     }
   }
 
@@ -1448,37 +1501,11 @@ class Statement {
       PQclear(PQexec(s.conn, "ROLLBACK"));
   }
 
-  /// Fills the arrays handed to libpq from the bound parameters; returns their count.
-  int gather_params() {
-    const std::size_t n = params_.size();
-    if (values_.size() != n) [[unlikely]] {
-      values_.resize(n);
-      lengths_.resize(n);
-      formats_.resize(n);
-      types_.resize(n);
-    }
-    const Param* p = params_.data();
-    const char** values = values_.data();
-    int* lengths = lengths_.data();
-    int* formats = formats_.data();
-    for (std::size_t k = 0; k < n; ++k) {
-      values[k] = p[k].data();
-      lengths[k] = p[k].length;
-      formats[k] = p[k].format;
-    }
-    // Types travel only without server-side preparation (PQexecParams).
-    if (!session_->server_prepared)
-      for (std::size_t k = 0; k < n; ++k) types_[k] = p[k].type;
-    return static_cast<int>(n);
-  }
-
   /// Sends the execution with the bound parameters; results in binary (exact values, decoded per
   /// column type, see the file comment).
   detail::Result send() {
     detail::Session& s = *session_;
-    if (s.prelude == detail::Session::Prelude::armed) [[unlikely]]
-      return send_with_org();
-    const int count = gather_params();
+    const int count = static_cast<int>(values_.size());
     return detail::Result(s.server_prepared ? PQexecPrepared(s.conn, name_.c_str(), count, values_.data(),
                                                              lengths_.data(), formats_.data(), 1)
                                             : PQexecParams(s.conn, sql_->c_str(), count, types_.data(), values_.data(),
@@ -1496,7 +1523,7 @@ class Statement {
   detail::Result send_with_org() {
     detail::Session& s = *session_;
     static const std::string set_sql = "SELECT set_config('" + std::string(org_setting) + "', $1, true)";
-    const int count = gather_params();
+    const int count = static_cast<int>(values_.size());
     const char* const org_value[] = {s.prelude_org.data()};
     const int org_length[] = {static_cast<int>(s.prelude_org.size())};
     const int org_format[] = {1};  // the text's bytes, no NUL needed
@@ -1539,7 +1566,6 @@ class Statement {
   }
 
   void take(detail::Result r) {
-    if (session_->prelude == detail::Session::Prelude::armed) session_->prelude = detail::Session::Prelude::spent;
     rows_ = PQntuples(r.get());
     result_ = std::move(r);
     read_columns();
@@ -1548,14 +1574,31 @@ class Statement {
   void execute() {
     detail::Session& s = *session_;
     s.ensure_usable();
-    if (s.prelude == detail::Session::Prelude::spent) [[unlikely]]
+    if (s.prelude != detail::Session::Prelude::off) [[unlikely]]
+      return execute_with_org();
+    if (!prepared_ && s.server_prepared) [[unlikely]]
+      prepare_on_server();
+    detail::Result r = send();
+    if (succeeded(r)) [[likely]]
+      return take(std::move(r));
+    execute_failed(std::move(r));
+  }
+
+  // execute() inside Connection::pipeline_org: the first execution goes with the org's
+  // set_config (send_with_org), any later one is refused. Out of line: the usual path never
+  // looks at the prelude again.
+  [[gnu::noinline]] void execute_with_org() {
+    detail::Session& s = *session_;
+    if (s.prelude == detail::Session::Prelude::spent)
       throw UsageError("tenantry: postgres: a second statement in an operation sent as one statement with its org "
                        "context (Connection::pipeline_org); nothing was sent (" +
                        std::string(sql_->substr(0, 200)) + ")");
     if (s.server_prepared && !prepared_) prepare_on_server();
-    detail::Result r = send();
-    if (succeeded(r)) [[likely]]
+    detail::Result r = send_with_org();
+    if (succeeded(r)) {
+      s.prelude = detail::Session::Prelude::spent;
       return take(std::move(r));
+    }
     execute_failed(std::move(r));
   }
 
@@ -1576,9 +1619,12 @@ class Statement {
         detail::exec_simple(s, "BEGIN");
         try {
           prepare_on_server();  // in this transaction
-          r = send();
+          // Within pipeline_org the org's set_config goes with the retry too.
+          const bool with_org = s.prelude == detail::Session::Prelude::armed;
+          r = with_org ? send_with_org() : send();
           if (succeeded(r)) {
             detail::exec_simple(s, "COMMIT");
+            if (with_org) s.prelude = detail::Session::Prelude::spent;
             return take(std::move(r));
           }
           if (detail::abandon_copy(s.conn, r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR))
@@ -1660,7 +1706,7 @@ class Statement {
       throw UsageError("tenantry: postgres: a streamed query cannot be sent with its org context in one pipeline "
                        "(Connection::pipeline_org); run it in a transaction");
     if (s.server_prepared && !prepared_) prepare_on_server();
-    const int count = gather_params();
+    const int count = static_cast<int>(values_.size());
     const int sent = s.server_prepared ? PQsendQueryPrepared(s.conn, name_.c_str(), count, values_.data(),
                                                              lengths_.data(), formats_.data(), 1)
                                        : PQsendQueryParams(s.conn, sql_->c_str(), count, types_.data(), values_.data(),
@@ -1743,7 +1789,7 @@ class Statement {
     throw ValueError("tenantry: column '" + column_name(v.column) + "' (" + detail::type_label(v.type) +
                      ") holds a malformed value of " + std::to_string(v.size) + " bytes");
   }
-  std::string_view text_of(const Cell& v) const {
+  [[gnu::always_inline]] std::string_view text_of(const Cell& v) const {
     if (v.type == oid::jsonb) [[unlikely]] {
       if (v.size < 1 || v.data[0] != 1) unknown_jsonb(v);
       return {v.data + 1, static_cast<std::size_t>(v.size - 1)};
@@ -1839,7 +1885,9 @@ class Statement {
   const Oid* column_type_ = nullptr;  // of result_'s columns: described_types_ or column_types_
   std::vector<Oid> column_types_;     // read from a result that has no description
   std::vector<Param> params_;
-  // The arrays handed to libpq, rebuilt from params_ before each execution (capacity reused).
+  // The arrays handed to libpq, one entry per parameter, written as each parameter is bound
+  // (a null value: unbound, sent as NULL; reset() clears them). They point into params_ (the
+  // small buffers, copies) or at the caller's bytes. types_ only without server-side preparation.
   std::vector<const char*> values_;
   std::vector<int> lengths_, formats_;
   std::vector<Oid> types_;
@@ -1915,6 +1963,8 @@ class Connection {
     org_context_ = options.org_context;
     org_schemas_ = options.org_schemas;
     statement_timeout_ = std::move(options.statement_timeout);
+    has_timeout_ = static_cast<bool>(statement_timeout_);
+    any_context_ = org_context_ || org_schemas_ || has_timeout_;
     session_->watch.install(std::move(options.observer));
     const std::string timeout = std::to_string(std::max(options.connect_timeout_s, 0));
     // Keywords are applied in order and the last one wins, so the defaults come before the
@@ -1947,21 +1997,19 @@ class Connection {
   ~Connection() = default;
 
   /// The cached statement for `sql`, prepared on the server on first use on this connection.
+  /// Throws UsageError while a query's rows are streamed, ConnectionError once the connection
+  /// is known to be broken. For a statement already cached that is all it asks: whether libpq
+  /// has seen the connection fail since (PQstatus) is asked once per execution, by step().
   Statement& prepare(const Sql& sql) {
-    session().ensure_usable();
-    if (sql.id >= statements_.size()) statements_.resize(sql.id + 1);
-    auto& slot = statements_[sql.id];
-    if (!slot) {
-      tenantry::detail::StatementWatch& w = session_->watch;
-      const auto start = w.observer != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-      try {
-        slot = std::make_unique<Statement>(*session_, sql);
-      } catch (const std::exception& e) {
-        tenantry::detail::report_unprepared(w, "postgres", sql.name != nullptr ? *sql.name : "", sql.view(), start, e);
-        throw;
-      }
-    }
-    return *slot;
+    if (!session_) [[unlikely]]
+      moved_from();
+    detail::Session& s = *session_;
+    if (s.streaming || !s.broken.empty()) [[unlikely]]
+      s.unusable();
+    if (sql.id < statements_.size()) [[likely]]
+      if (Statement* cached = statements_[sql.id].get()) [[likely]]
+        return *cached;
+    return prepare_new(sql);
   }
 
   /// Runs one or more statements without parameters (DDL, SET, ...) with the simple query
@@ -2022,16 +2070,16 @@ class Connection {
   /// True when repositories must call set_org_context() before an org-scoped operation:
   /// Options::org_context (row-level security), Options::org_schemas (schema per org) or
   /// Options::statement_timeout (a per-org limit).
-  bool org_context_enabled() const noexcept { return org_context_ || org_schemas_ || statement_timeout_; }
+  bool org_context_enabled() const noexcept { return any_context_; }
   bool org_schemas_enabled() const noexcept { return org_schemas_; }
   /// org_context_enabled() for one operation of org: with only a statement_timeout configured,
   /// an org without a limit needs no transaction of its own (unless the open transaction holds
   /// another org's limit, which set_org_context() then takes back).
   template <org_id_type O>
   bool org_context_needed(const O& org) const {
+    if (!any_context_) return false;
     if (org_context_ || org_schemas_) return true;
-    if (!statement_timeout_) return false;
-    return timeout_set_ || statement_timeout_(org).count() != 0;
+    return timeout_needed(org);
   }
 
   /// Sets the org for the rest of the current transaction: app.current_org_id (org_context)
@@ -2141,8 +2189,7 @@ class Connection {
   /// transaction, with a libpq that has pipeline mode.
   bool org_statement_pipelined(const OrgId& org) const {
 #ifdef LIBPQ_HAS_PIPELINING
-    return org_context_ && !org_schemas_ && depth_ == 0 &&
-           (!statement_timeout_ || (!timeout_set_ && statement_timeout_(org).count() == 0));
+    return org_context_ && !org_schemas_ && depth_ == 0 && (!has_timeout_ || !timeout_needed(org));
 #else
     (void)org;
     return false;
@@ -2357,8 +2404,36 @@ class Connection {
   };
 
   detail::Session& session() {
-    if (!session_) throw UsageError("tenantry: postgres: use of a moved-from connection");
+    if (!session_) [[unlikely]]
+      moved_from();
     return *session_;
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] static void moved_from() {
+    throw UsageError("tenantry: postgres: use of a moved-from connection");
+  }
+
+  /// With a statement_timeout configured: whether org's operation needs its transaction for
+  /// the limit (the org has one, or the open transaction holds another org's). Out of line, so
+  /// that the checks before it inline into every operation.
+  template <org_id_type O>
+  [[gnu::noinline]] bool timeout_needed(const O& org) const {
+    return timeout_set_ || statement_timeout_(org).count() != 0;
+  }
+
+  // prepare() of a statement not cached yet: out of line, so the cached lookup inlines.
+  [[gnu::noinline]] Statement& prepare_new(const Sql& sql) {
+    session().ensure_usable();
+    if (sql.id >= statements_.size()) statements_.resize(sql.id + 1);
+    auto& slot = statements_[sql.id];
+    tenantry::detail::StatementWatch& w = session_->watch;
+    const auto start = w.observer != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    try {
+      slot = std::make_unique<Statement>(*session_, sql);
+    } catch (const std::exception& e) {
+      tenantry::detail::report_unprepared(w, "postgres", sql.name != nullptr ? *sql.name : "", sql.view(), start, e);
+      throw;
+    }
+    return *slot;
   }
 
   /// Options::statement_timeout for org, in the current transaction. The first limit set in a
@@ -2525,6 +2600,8 @@ class Connection {
   bool org_set_ = false;  // the org context (setting, search path) is org_in_transaction_ in the open transaction
   std::variant<std::monostate, OrgId, TextOrgId, IntOrgId> org_in_transaction_{};
   OrgStatementTimeout statement_timeout_;  // Options::statement_timeout
+  bool has_timeout_ = false;               // statement_timeout_ is set (for any org type)
+  bool any_context_ = false;               // org_context_ || org_schemas_ || has_timeout_: org_context_enabled()
   bool timeout_set_ = false;               // a per-org statement_timeout is set in the open transaction
   std::string timeout_before_;             // the value it replaced
   bool platform_in_transaction_ = false;  // with org_set_: the context is the platform scope
