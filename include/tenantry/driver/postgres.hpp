@@ -818,7 +818,7 @@ class Statement {
   bool queue_in_pipeline() {
 #ifdef LIBPQ_HAS_PIPELINING
     detail::Session& s = *session_;
-    const int count = gather_params();  // the arrays libpq is given, as send() fills them
+    const int count = static_cast<int>(values_.size());  // libpq's arrays, filled as each value was bound
     return (s.server_prepared ? PQsendQueryPrepared(s.conn, name_.c_str(), count, values_.data(), lengths_.data(),
                                                     formats_.data(), 1)
                               : PQsendQueryParams(s.conn, sql_->c_str(), count, types_.data(), values_.data(),
