@@ -379,7 +379,8 @@ class Batch {
 
   /// INSERT of `row` as the batch's org's row; returns the statement's position. A nil org field
   /// takes the batch's org; another org is OrgMismatch (the statement is not added). A row given
-  /// as a non-const lvalue gets its generated columns (and its org) when run() succeeds.
+  /// as a non-const lvalue gets its generated columns (and its org) when run() succeeds, so it
+  /// must outlive run(); pass std::as_const(row) for a row that ends sooner (nothing written back).
   template <class R>
   std::size_t insert(R&& row) {
     using E = std::remove_cvref_t<R>;
