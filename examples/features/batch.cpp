@@ -38,11 +38,12 @@ bool demo(Conn& db, const char* name) {
   // A batch is bound to one org: nothing added to it names an org, so none can reach another.
   Batch batch(db, acme);
   Item nuts{.id = Uuid::random(), .sku = "nut", .stock = 5};
-  batch.insert(nuts);
+  const BatchRow<Item> nuts_at = batch.insert(nuts);  // the batch copies the row
   batch.set(bolts.id, &Item::stock, std::int64_t{7});
   const std::size_t stolen = batch.set(theirs.id, &Item::stock, std::int64_t{0});  // globex's row: not acme's
   const BatchResult done = batch.run();
-  std::cout << name << ": nuts added, bolts set to " << items.find(acme, bolts.id)->stock
+  const Item& added = done.row(nuts_at);  // the row as written: acme's org, the database's columns
+  std::cout << name << ": " << added.sku << "s added, bolts set to " << items.find(acme, bolts.id)->stock
             << ", globex's row changed: " << (done.changed(stolen) ? "yes" : "no") << '\n';
 
   // All or nothing: the CHECK refuses the second statement, so the first is not kept either.
@@ -55,8 +56,8 @@ bool demo(Conn& db, const char* name) {
     refused = e.batch_statement() == 1u;
     std::cout << name << ": " << e.what() << '\n';
   }
-  return !done.changed(stolen) && refused && items.count(acme) == 2 && items.find(globex, theirs.id)->stock == 99 &&
-         items.find(acme, bolts.id)->stock == 7;
+  return !done.changed(stolen) && added.org_id == acme && refused && items.count(acme) == 2 &&
+         items.find(globex, theirs.id)->stock == 99 && items.find(acme, bolts.id)->stock == 7;
 }
 
 int main(int argc, char** argv) {

@@ -1,12 +1,13 @@
 // tenantry/batch.hpp - several independent writes for one org, sent together, all or nothing.
 //
 //   tenantry::Batch batch(conn, org);           // bound to one org; its calls take none
-//   batch.insert(invoice);                      // generated columns written back by run()
+//   const auto i = batch.insert(invoice);       // a BatchRow<Invoice>: where to read it back
 //   const auto k = batch.update(customer);
 //   batch.set(token.id, &ApiToken::status, TokenStatus::revoked);
 //   batch.erase<ApiToken>(old_token.id);
 //   tenantry::BatchResult done = batch.run();   // PostgreSQL: one round trip
 //   if (!done.changed(k)) ...                   // the org had no such customer
+//   const Invoice& written = done.row(i);       // with its org and generated columns
 //
 // The org rule. A batch is made for one org, and nothing added to it names an org: every
 // statement runs with the batch's org, bound as its parameter (a row's own org field is
@@ -20,10 +21,11 @@
 // What a statement is. insert(row), update(row), set(key, &E::member, value), erase<E>(key)
 // and put(row, target) are the repository calls of the same names (repository.hpp), with the
 // same SQL, prepared once per shape per connection and with every value bound as a parameter.
-// The values are copied when the statement is added: changing a row afterwards changes nothing
-// of the batch. insert() of a row given as a non-const lvalue writes the generated columns
-// (identity, default_now, default_uuid) back into it when run() succeeds: keep it alive until
-// then.
+// The values are copied when the statement is added: changing a row afterwards, or letting it
+// end, changes nothing of the batch, and the batch never writes into the caller's row (it keeps
+// no pointer to it). The row an insert wrote, with its org and the columns the database
+// generated (identity, default_now, default_uuid), is the result's: done.row(i), where i is
+// the BatchRow<E> insert() returned.
 //
 // run(). All the statements, in the order they were added, in one transaction: either all of
 // them are written or none is. A failing statement (unique, check or foreign key violation, a
@@ -54,6 +56,7 @@
 #include "tenantry/statement_lease.hpp"
 #include "tenantry/types.hpp"
 
+#include <any>
 #include <cstddef>
 #include <memory>
 #include <memory_resource>
@@ -65,23 +68,53 @@
 
 namespace tenantry {
 
+/// The position of an insert in its batch, typed with its entity: what Batch::insert returns and
+/// BatchResult::row takes. It converts to the statement's position (BatchResult::changed).
+template <class E>
+class BatchRow {
+ public:
+  constexpr operator std::size_t() const noexcept { return index_; }  // NOLINT: a position
+  constexpr std::size_t index() const noexcept { return index_; }
+
+ private:
+  template <class, org_id_type>
+  friend class Batch;
+  constexpr explicit BatchRow(std::size_t index) noexcept : index_(index) {}
+  std::size_t index_;
+};
+
 /// What run() reports: for each statement, in the order they were added, whether it changed a
 /// row (an insert and a put always do; an update, set or erase does not when the org has no row
-/// with that key, as the single calls return false).
+/// with that key, as the single calls return false), and the rows the inserts wrote.
 class BatchResult {
  public:
   std::size_t size() const noexcept { return changed_.size(); }
   bool changed(std::size_t k) const {
-    if (k >= changed_.size())
-      throw UsageError("tenantry: batch statement " + std::to_string(k) + " out of range: the batch had " +
-                       std::to_string(changed_.size()));
+    check(k);
     return changed_[k];
+  }
+  /// The row insert `i` wrote, as the database has it: the batch's org, and the columns the
+  /// database generated (identity, default_now, default_uuid). Owned by the result.
+  template <class E>
+  const E& row(BatchRow<E> i) const {
+    check(i.index());
+    const E* r = i.index() < rows_.size() ? std::any_cast<E>(&rows_[i.index()]) : nullptr;
+    if (r == nullptr)
+      throw UsageError("tenantry: batch statement " + std::to_string(i.index()) +
+                       " is not an insert of this entity: the BatchRow is of another batch's run");
+    return *r;
   }
 
  private:
   template <class, org_id_type>
   friend class Batch;
+  void check(std::size_t k) const {
+    if (k >= changed_.size())
+      throw UsageError("tenantry: batch statement " + std::to_string(k) + " out of range: the batch had " +
+                       std::to_string(changed_.size()));
+  }
   std::vector<bool> changed_;
+  std::vector<std::any> rows_;  // by position; an insert's row (empty for the other statements)
 };
 
 namespace detail {
@@ -120,6 +153,8 @@ class BatchOp {
   virtual void bind(Stmt& st, const O& org) const = 0;
   /// Reads the result of the statement's pipelined execution (its row, when has_row).
   virtual bool read(Stmt& st, bool has_row) = 0;
+  /// After the commit: an insert moves the row it wrote into `slot` (the result's).
+  virtual void keep(std::any& /*slot*/) {}
 };
 
 /// The repository's parts a batch statement needs (a friend of Repository).
@@ -213,12 +248,11 @@ template <class Conn, class O, class E>
 class BatchInsert final : public BatchOp<Conn, O> {
  public:
   using P = batch_parts<Conn, O, E>;
-  BatchInsert(E row, E* back) : row_(std::move(row)), back_(back) {}
+  explicit BatchInsert(E row) : row_(std::move(row)) {}
   std::string describe() const override { return "insert into " + P::table().name; }
   bool pipelines() const override { return !parent_scoped<E>; }
   bool run(Conn& conn, const O& org) override {
     Repository<E, typename Conn::dialect, Conn>(conn).insert(org, row_);
-    write_back();
     return true;
   }
   const Sql& sql() const override {
@@ -230,16 +264,12 @@ class BatchInsert final : public BatchOp<Conn, O> {
   }
   bool read(typename BatchOp<Conn, O>::Stmt& st, bool has_row) override {
     if constexpr (pipelining_connection<Conn>) P::read_generated(st, has_row, row_);
-    write_back();
     return true;
   }
+  void keep(std::any& slot) override { slot.emplace<E>(std::move(row_)); }
 
  private:
-  void write_back() {
-    if (back_ != nullptr) *back_ = row_;
-  }
-  E row_;
-  E* back_;  // the caller's row, for the generated columns (null: a copy was given)
+  E row_;  // the batch's copy; the database's generated columns are read into it
 };
 
 template <class Conn, class O, class E>
@@ -377,21 +407,20 @@ class Batch {
   /// Statements added since the last run().
   std::size_t size() const noexcept { return ops_.size(); }
 
-  /// INSERT of `row` as the batch's org's row; returns the statement's position. A nil org field
-  /// takes the batch's org; another org is OrgMismatch (the statement is not added). A row given
-  /// as a non-const lvalue gets its generated columns (and its org) when run() succeeds, so it
-  /// must outlive run(); pass std::as_const(row) for a row that ends sooner (nothing written back).
-  template <class R>
-  std::size_t insert(R&& row) {
-    using E = std::remove_cvref_t<R>;
+  /// INSERT of a copy of `row` as the batch's org's row. A nil org field takes the batch's org;
+  /// another org is OrgMismatch (the statement is not added). Returns the statement's position,
+  /// typed: after run(), BatchResult::row(i) is the row written, with its generated columns
+  /// (`row` itself is never written to, and may end before run()).
+  template <class E>
+  BatchRow<E> insert(const E& row) {
     if constexpr (accepts<E>()) {
       E copy = row;
       detail::batch_parts<Conn, O, E>::adopt(*conn_, org_, copy);
-      E* back = nullptr;
-      if constexpr (std::is_lvalue_reference_v<R> && !std::is_const_v<std::remove_reference_t<R>>) back = &row;
-      return add<detail::BatchInsert<Conn, O, E>>(std::move(copy), back);
+      const std::size_t k = add<detail::BatchInsert<Conn, O, E>>(std::move(copy));
+      has_insert_ = true;
+      return BatchRow<E>(k);
     } else {
-      return 0;
+      return BatchRow<E>(0);
     }
   }
 
@@ -465,6 +494,7 @@ class Batch {
         for (const auto& op : ops) pipelined = pipelined && op->pipelines();
         if (pipelined) {
           run_pipelined(ops, out, at, written);
+          keep_rows(out);
           return out;
         }
       }
@@ -478,6 +508,7 @@ class Batch {
       if (at < ops.size()) e.set_batch_statement(at, ops.size(), ops[at]->describe(), written);
       throw;
     }
+    keep_rows(out);
     return out;
   }
 
@@ -510,7 +541,15 @@ class Batch {
     return ops_.size() - 1;
   }
 
+  /// After the commit: the rows the inserts wrote move into the result.
+  void keep_rows(BatchResult& out) {
+    if (!has_insert_) return;
+    out.rows_.resize(ops_.size());
+    for (std::size_t k = 0; k < ops_.size(); ++k) ops_[k]->keep(out.rows_[k]);
+  }
+
   void clear() noexcept {
+    has_insert_ = false;
     for (Op* op : ops_) op->~Op();
     ops_.clear();
     ops_.shrink_to_fit();  // its storage is the arena's, released next
@@ -567,6 +606,7 @@ class Batch {
   alignas(std::max_align_t) std::byte buffer_[1024];
   std::pmr::monotonic_buffer_resource arena_{buffer_, sizeof buffer_};
   std::pmr::vector<Op*> ops_{&arena_};
+  bool has_insert_ = false;  // whether run() has rows to keep
 };
 
 }  // namespace tenantry

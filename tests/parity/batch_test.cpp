@@ -40,8 +40,10 @@ TEMPLATE_TEST_CASE("a batch writes its statements in order, for its org, and rep
   ApiToken fresh = testdb::make_token("fresh");
   Gadget g = testdb::make_gadget("g1");
   g.quantity = 7;
-  CHECK(batch.insert(fresh) == 0);
-  CHECK(batch.insert(g) == 1);  // generated id, stamp and created_at come back at run()
+  const BatchRow<ApiToken> fresh_at = batch.insert(fresh);
+  CHECK(fresh_at == 0u);
+  const BatchRow<Gadget> g_at = batch.insert(g);  // generated id, stamp and created_at: in the result
+  CHECK(g_at == 1u);
   kept.name = "renamed";
   CHECK(batch.update(kept) == 2);
   CHECK(batch.set(kept.id, &ApiToken::status, TokenStatus::revoked) == 3);
@@ -53,8 +55,6 @@ TEMPLATE_TEST_CASE("a batch writes its statements in order, for its org, and rep
   CHECK(batch.set(theirs.id, &ApiToken::name, std::string("stolen")) == 6);
   CHECK(batch.template erase<ApiToken>(theirs.id) == 7);
   CHECK(batch.size() == 8);
-  CHECK(g.id == 0);  // nothing ran yet
-
   const BatchResult done = batch.run();
   CHECK(batch.size() == 0);
   REQUIRE(done.size() == 8);
@@ -65,14 +65,19 @@ TEMPLATE_TEST_CASE("a batch writes its statements in order, for its org, and rep
   }
   CHECK_THROWS_AS(done.changed(8), UsageError);
 
-  CHECK(fresh.org_id == f.a);
-  CHECK(g.id != 0);
-  CHECK(g.org_id == f.a);
-  CHECK_FALSE(g.stamp.is_nil());
-  const auto stored = f.gadgets.find(f.a, g.id);
+  // The caller's rows are never written to; the rows written are the result's.
+  CHECK(g.id == 0);
+  CHECK(fresh.org_id.is_nil());
+  CHECK(done.row(fresh_at).org_id == f.a);
+  CHECK(done.row(fresh_at).id == fresh.id);
+  const Gadget& written = done.row(g_at);
+  CHECK(written.id != 0);
+  CHECK(written.org_id == f.a);
+  CHECK_FALSE(written.stamp.is_nil());
+  const auto stored = f.gadgets.find(f.a, written.id);
   REQUIRE(stored.has_value());
   CHECK(stored->quantity == 7);
-  CHECK(stored->stamp == g.stamp);
+  CHECK(stored->stamp == written.stamp);
   CHECK(stored->created_at == g.created_at);
 
   CHECK(f.tokens.find(f.a, fresh.id).has_value());
@@ -180,6 +185,50 @@ TEMPLATE_TEST_CASE("a batch refuses a row of another org when it is added, and r
   REQUIRE(stored.has_value());
   CHECK(stored->name == testdb::make_token("mine").name);
   CHECK_THROWS_AS(Batch(f.conn, OrgId{}), UsageError);  // a nil org is no tenant
+}
+
+TEMPLATE_TEST_CASE("a batch owns what it inserts: the rows may end before run(), the result holds what was written",
+                   "[parity][batch]", ORG_ISOLATION_BACKENDS) {
+  Fixture<TestType> f;
+  Batch batch(f.conn, f.a);
+  std::vector<BatchRow<Gadget>> at;
+  for (int i = 0; i < 3; ++i) {
+    Gadget g = testdb::make_gadget("scoped" + std::to_string(i));  // ends before run(): ASan checks
+    g.quantity = i;
+    at.push_back(batch.insert(g));
+  }
+  const BatchRow<ApiToken> token_at = batch.insert(testdb::make_token("temporary"));
+  const std::size_t update_at = batch.set(Uuid::random(), &ApiToken::name, std::string("nobody"));
+  const BatchResult done = batch.run();
+  REQUIRE(done.size() == 5);
+  for (int i = 0; i < 3; ++i) {
+    const Gadget& g = done.row(at[static_cast<std::size_t>(i)]);
+    CHECK(g.quantity == i);
+    CHECK(g.org_id == f.a);
+    const auto stored = f.gadgets.find(f.a, g.id);
+    REQUIRE(stored.has_value());
+    CHECK(stored->stamp == g.stamp);
+  }
+  CHECK(done.row(token_at).token_prefix == "temporary");
+  CHECK(f.tokens.find(f.a, done.row(token_at).id).has_value());
+  CHECK_FALSE(done.changed(update_at));
+
+  // A BatchRow names a position: one of another run, at a position that is not an insert of its
+  // entity here, or beyond the result, is refused rather than read as some other row.
+  Batch other(f.conn, f.a);
+  other.set(Uuid::random(), &ApiToken::name, std::string("x"));
+  other.set(Uuid::random(), &ApiToken::name, std::string("y"));
+  other.set(Uuid::random(), &ApiToken::name, std::string("z"));
+  other.set(Uuid::random(), &ApiToken::name, std::string("w"));
+  const BatchRow<ApiToken> fifth = other.insert(testdb::make_token("fifth"));
+  const BatchRow<ApiToken> sixth = other.insert(testdb::make_token("sixth"));
+  REQUIRE(fifth == update_at);
+  CHECK_THROWS_AS(done.row(fifth), UsageError);  // position 4 is a set() in `done`
+  CHECK_THROWS_AS(done.row(sixth), UsageError);  // out of range
+  const BatchResult done_other = other.run();
+  CHECK_THROWS_AS(done_other.row(token_at), UsageError);  // position 3 is a set() there
+  CHECK_THROWS_AS(done_other.row(at[0]), UsageError);
+  CHECK(done_other.row(sixth).token_prefix == "sixth");
 }
 
 TEMPLATE_TEST_CASE("batches of two orgs on one connection each see and write their own rows only", "[parity][batch]",

@@ -347,7 +347,7 @@ TEST_CASE("PgBouncer: a pipelined batch never spans two orgs, on server sessions
         i.version = 1;
         written.emplace(i.name, org);
         ids.emplace(i.name, i.id);
-        batch.insert(std::as_const(i));  // a copy: `i` ends before run() (no write-back into it)
+        batch.insert(i);  // `i` ends before run(): the batch holds its own copy
       }
       // The other org's last row, by key: this batch's org cannot reach it.
       const std::string& theirs = last_name[1 - o];
