@@ -7,6 +7,7 @@
 #include "support/entities.hpp"
 #include "support/pg_database.hpp"
 #include "support/pg_scalar.hpp"
+#include "support/pg_traffic.hpp"
 
 #include <tenantry/batch.hpp>
 #include <tenantry/postgres.hpp>
@@ -71,41 +72,8 @@ struct RlsDatabase {
   std::string owner_url() const { return as_role(url, owner_role); }
 };
 
-/// Round trips (the server's ReadyForQuery, one per sync point or simple query) and statements
-/// (Bind and Query messages) f sends on c, from libpq's protocol trace.
-struct Traffic {
-  int round_trips = 0, statements = 0;
-};
-template <class F>
-Traffic traffic(pg::Connection& c, F&& f) {
-  std::FILE* trace = std::tmpfile();
-  REQUIRE(trace != nullptr);
-  PQtrace(c.native(), trace);
-  PQsetTraceFlags(c.native(), PQTRACE_SUPPRESS_TIMESTAMPS);
-  const auto stop = [&] {
-    PQuntrace(c.native());
-    std::rewind(trace);
-  };
-  try {
-    f();
-  } catch (...) {
-    stop();
-    std::fclose(trace);
-    throw;
-  }
-  stop();
-  Traffic t;
-  char line[4096];
-  while (std::fgets(line, sizeof line, trace) != nullptr) {
-    const std::string_view l(line);
-    if (l.starts_with("B") && l.find("\tReadyForQuery") != std::string_view::npos) ++t.round_trips;
-    if (l.starts_with("F") &&
-        (l.find("\tBind\t") != std::string_view::npos || l.find("\tQuery\t") != std::string_view::npos))
-      ++t.statements;
-  }
-  std::fclose(trace);
-  return t;
-}
+using tenantry_test::Traffic;  // support/pg_traffic.hpp
+using tenantry_test::traffic;
 
 ApiToken token(const std::string& prefix) {
   ApiToken t = testdb::make_token(prefix);
