@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
 
 using namespace tenantry;
 using fixtures::Color;
@@ -26,6 +27,11 @@ struct Loose {
   bool flag = false;
   Timestamp at;
 };
+/// A UUID in an untyped column (no affinity): a blob stays a blob, an integer an integer.
+struct LooseRef {
+  Uuid id;
+  Uuid ref;
+};
 }  // namespace rawtest
 
 template <>
@@ -33,6 +39,12 @@ struct tenantry::entity<rawtest::Loose> {
   static constexpr auto scope = tenantry::global;
   static constexpr std::string_view table = "loose";
   static constexpr auto primary_key = key(&rawtest::Loose::id);
+};
+template <>
+struct tenantry::entity<rawtest::LooseRef> {
+  static constexpr auto scope = tenantry::global;
+  static constexpr std::string_view table = "loose_refs";
+  static constexpr auto primary_key = key(&rawtest::LooseRef::id);
 };
 
 namespace {
@@ -183,5 +195,40 @@ TEST_CASE("a hand-made table without constraints, read through an entity", "[sql
     INFO(bad);
     const Uuid id = put(bad);
     expect_throw<ValueError>([&] { (void)loose.find(id); });
+  }
+}
+
+// The driver reads a UUID cell as its length and then its bytes, asking for the storage class
+// only when the length is 16: only a 16-byte BLOB is raw bytes, and text or a number of 16
+// characters is refused like any other text that is not a UUID. In a UTF-16 database the length
+// is that of the UTF-8 text the driver reads, not of the stored UTF-16.
+TEST_CASE("uuid cells of every storage class in an untyped column", "[sqlite][raw][uuid]") {
+  for (const char* encoding : {"UTF-8", "UTF-16le"}) {
+    INFO("encoding " << encoding);
+    testdb::Conn conn{":memory:"};
+    conn.execute(std::string("PRAGMA encoding = '") + encoding + "'");
+    REQUIRE(testdb::query_text(conn, "PRAGMA encoding") == encoding);
+    conn.execute("CREATE TABLE loose_refs (id TEXT, ref)");
+    Repo<rawtest::LooseRef> refs{conn};
+    const Uuid expected = Uuid::parse("0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d");
+    const auto put = [&](const std::string& ref_sql) {
+      const Uuid id = Uuid::random();
+      conn.execute("INSERT INTO loose_refs VALUES ('" + id.to_string() + "', " + ref_sql + ")");
+      return id;
+    };
+    CHECK(refs.find(put("'0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d'"))->ref == expected);
+    CHECK(refs.find(put("x'0a1b2c3d4e5f4a6b8c7d9e0f1a2b3c4d'"))->ref == expected);  // 16 raw bytes
+    if (std::string_view(encoding) == "UTF-8")  // the text's own bytes (UTF-16 ones elsewhere)
+      CHECK(refs.find(put("CAST('0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d' AS BLOB)"))->ref == expected);
+
+    for (const char* bad : {"'0123456789abcdef'", "1234567890123456", "x'0a1b2c3d4e5f4a6b8c7d9e0f1a2b3c'",
+                            "x'0a1b2c3d4e5f4a6b8c7d9e0f1a2b3c4d5e'", "''", "x''", "1.5"}) {
+      INFO("ref = " << bad);
+      const Uuid id = put(bad);
+      const auto e = expect_throw<ValueError>([&] { (void)refs.find(id); });
+      CHECK(std::string(e.what()).find("column 'ref'") != std::string::npos);
+    }
+    const auto e = expect_throw<ValueError>([&] { (void)refs.find(put("NULL")); });
+    CHECK(std::string(e.what()).find("is NULL") != std::string::npos);
   }
 }

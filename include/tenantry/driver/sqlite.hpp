@@ -306,16 +306,23 @@ class Statement {
     return number_text_;
   }
   [[gnu::always_inline]] Uuid column_uuid(int c) const {
-    // The length first: it converts nothing for text or a blob (so the storage class is still
-    // known afterwards), and only a 16-byte value needs the storage class at all.
-    if (sqlite3_column_bytes(stmt_, c) == 16 && sqlite3_column_type(stmt_, c) == SQLITE_BLOB) {
-      Uuid u;  // 16 raw bytes, as some applications store them
-      const auto b = column_blob(c);
-      for (std::size_t i = 0; i < 16; ++i) u.bytes[i] = static_cast<std::uint8_t>(b[i]);
+    // Two calls, as for any text column: the length, then the bytes. sqlite3_column_bytes converts
+    // neither TEXT in the database's UTF-8 nor a BLOB (so the storage class is still known), and
+    // whatever it did convert (a number to its digits, UTF-16 text to UTF-8) sqlite3_column_blob
+    // then returns unchanged, so the pointer and the length describe the same bytes. Only a
+    // 16-byte value needs the storage class: 16 raw bytes (as some applications store UUIDs) when
+    // it is a BLOB, else text that no UUID parse accepts. (A null pointer with a length is an
+    // allocation that failed: no value, refused below like empty text.)
+    const int n = sqlite3_column_bytes(stmt_, c);
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
+    if (n == 16 && p != nullptr && sqlite3_column_type(stmt_, c) == SQLITE_BLOB) {
+      Uuid u;
+      for (std::size_t i = 0; i < 16; ++i) u.bytes[i] = static_cast<std::uint8_t>(p[i]);
       return u;
     }
-    const std::string_view text = column_text(c);
-    if (auto u = Uuid::try_parse(text)) return *u;
+    const std::string_view text = p == nullptr ? std::string_view{} : std::string_view(p, static_cast<std::size_t>(n));
+    if (auto u = Uuid::try_parse(text)) [[likely]]
+      return *u;
     not_a(text, "a UUID");
   }
   [[gnu::always_inline]] Timestamp column_timestamp(int c) const {
