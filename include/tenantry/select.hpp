@@ -898,8 +898,11 @@ namespace query_detail {
 /// Runs q for `org` (nullptr: a query over global tables only) on conn, calling on_stmt(stmt)
 /// with the driver's statement on each row: the org checks, the org's database context and the
 /// runtime-dialect dispatch that for_each_row and fetch share.
+// Inline: each instantiation has one caller (fetch, fetch_one, for_each_row, stream_each_row, each
+// with its own on_stmt), which then calls run() directly.
 template <class Conn, class Q, class OnStmt>
-void each_row(Conn& conn, const typename Q::org_type* org, const Q& q, bool stream, OnStmt&& on_stmt) {
+[[gnu::always_inline]] inline void each_row(Conn& conn, const typename Q::org_type* org, const Q& q, bool stream,
+                                            OnStmt&& on_stmt) {
   if constexpr (requires { conn.visit([](auto&) {}); }) {
     conn.visit([&](auto& c) { each_row(c, org, q, stream, on_stmt); });
   } else if (org != nullptr) {
