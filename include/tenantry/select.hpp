@@ -837,8 +837,11 @@ struct ResetOnExit {
 // Prepares, binds and steps q on conn, calling on_row(stmt) for each row. `stream`: the driver
 // delivers rows one at a time where it would otherwise receive the whole result first
 // (PostgreSQL's single-row mode), for for_each_row.
+// Inline into each_row (itself inline into its one caller), whose `stream` and `org` are known
+// there: one copy survives, and a statement costs no call frame of its own.
 template <class Conn, class Q, class OnRow>
-void run(Conn& conn, const typename Q::org_type* org, const Q& q, bool stream, OnRow&& on_row) {
+[[gnu::always_inline]] inline void run(Conn& conn, const typename Q::org_type* org, const Q& q, bool stream,
+                                       OnRow&& on_row) {
   using D = typename Conn::dialect;
   static_assert(Q::check_row());
   // Without an org, a query reading org-scoped tables runs in the platform scope (only the
