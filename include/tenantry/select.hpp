@@ -831,7 +831,7 @@ stmt::Statement describe_top(const Q& q, bool platform = false) {
 template <class Stmt>
 struct ResetOnExit {
   Stmt& s;
-  ~ResetOnExit() { s.reset(); }
+  [[gnu::always_inline]] ~ResetOnExit() { s.reset(); }
 };
 
 // Prepares, binds and steps q on conn, calling on_row(stmt) for each row. `stream`: the driver

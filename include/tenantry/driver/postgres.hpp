@@ -730,9 +730,12 @@ class Statement {
   }
 
   /// Forgets the bound parameters and the result. Buffers keep their capacity.
-  void reset() noexcept {
-    if (observed_.state() != tenantry::detail::Execution::State::idle) [[unlikely]] end_observed_at_reset();
-    if (stream_ != Stream::off) end_stream();
+  /// Inline: every statement ends with it. What only some uses leave behind (an observed
+  /// execution, a stream, kept temporaries) is ended out of line, first, as before.
+  [[gnu::always_inline]] void reset() noexcept {
+    if (observed_.state() != tenantry::detail::Execution::State::idle || stream_ != Stream::off || !kept_.empty())
+        [[unlikely]]
+      reset_rare();
     result_.reset();
     row_ = rows_ = columns_ = 0;
     // A null value pointer is an unbound parameter (sent as NULL): that is all a parameter's
@@ -740,7 +743,6 @@ class Statement {
     clear_values();
     if (!types_.empty()) [[unlikely]]
       std::fill(types_.begin(), types_.end(), Oid{0});
-    if (!kept_.empty()) kept_.clear();
   }
 
   /// Keeps `value` alive until reset() and returns a view of it, for binding a temporary.
@@ -988,6 +990,13 @@ class Statement {
     values_[k] = data;
     lengths_[k] = length;
     formats_[k] = 1;
+  }
+  /// reset()'s rarer half, before the result goes: the observer told of the execution (it reads
+  /// the result), a streamed query's rest read, the temporaries bound by pointer released.
+  [[gnu::noinline]] void reset_rare() noexcept {
+    if (observed_.state() != tenantry::detail::Execution::State::idle) end_observed_at_reset();
+    if (stream_ != Stream::off) end_stream();
+    if (!kept_.empty()) kept_.clear();
   }
   /// Every parameter unbound again (reset()). Most statements have a handful of parameters:
   /// those are cleared with plain stores, where std::fill would call memset for each reset;
