@@ -176,8 +176,8 @@ template <class Conn>
 class StatementRun {
  public:
   using Stmt = typename Conn::statement;
-  StatementRun(Conn& c, const Sql& sql) : s_(&c.prepare(sql)) { StatementLease::acquire(s_); }
-  ~StatementRun() {
+  [[gnu::always_inline]] StatementRun(Conn& c, const Sql& sql) : s_(&c.prepare(sql)) { StatementLease::acquire(s_); }
+  [[gnu::always_inline]] ~StatementRun() {
     if (s_) {
       s_->reset();
       StatementLease::release(s_);
@@ -654,8 +654,10 @@ class Repository {
   // could not.
   class Run : public detail::StatementRun<Conn> {
    public:
-    using detail::StatementRun<Conn>::StatementRun;
-    bool step() {
+    [[gnu::always_inline]] Run(Conn& c, const Sql& sql) : detail::StatementRun<Conn>(c, sql) {}
+    Run(Run&&) noexcept = default;
+    [[gnu::always_inline]] ~Run() {}  // inline, as ~StatementRun: it resets and releases
+    [[gnu::always_inline]] bool step() {
       try {
         return this->s_->step();
       } catch (ConstraintViolation& e) {
@@ -779,8 +781,9 @@ class Repository {
     return s;
   }
 
-  // Binds the org (when scoped) and the key; returns the next parameter number.
-  static int bind_org_key(Stmt& s, const org_type* org, const key_type& key) {
+  // Binds the org (when scoped) and the key; returns the next parameter number. Inline: two
+  // bind_* fast paths, smaller than a call.
+  [[gnu::always_inline]] static int bind_org_key(Stmt& s, const org_type* org, const key_type& key) {
     int p = 1;
     if (org) bind_value(s, p++, *org);
     constexpr auto& kf = detail::key_of<E>::fields;
@@ -1011,7 +1014,7 @@ class Repository {
     return repeated;
   }
 
-  std::optional<E> find_impl(const org_type* org, const key_type& key) {
+  [[gnu::always_inline]] std::optional<E> find_impl(const org_type* org, const key_type& key) {
     Run run(*conn_, fixed(org).find);
     bind_org_key(*run, org, key);
     std::optional<E> out;  // one return of one object: constructed in the caller's (NRVO)
@@ -1192,8 +1195,10 @@ class Repository {
   static constexpr bool reaches_org_scoped = (query_detail::reaches_org_scoped<Args>::value || ...);
 
   // Binds in the order of statement.hpp: the org, the predicates, LIMIT, OFFSET.
+  // Inline: its one caller's Paging is often a constant (count, exists: none), whose checks fold away.
   template <class... Args>
-  static void bind_filtered(Stmt& s, const org_type* org, int first, const Paging& pg, const Args&... args) {
+  [[gnu::always_inline]] static void bind_filtered(Stmt& s, const org_type* org, int first, const Paging& pg,
+                                                   const Args&... args) {
     int p = first;
     if (org) bind_value(s, 1, *org);
     bind_predicates(s, p, args...);
@@ -1219,7 +1224,9 @@ class Repository {
   }
 
   template <class... Args>
-  Run run_filtered(stmt::Verb verb, const org_type* call_org, const Paging& pg, const Args&... args) {
+  // Inline, as the *_impl below: each instantiation has one caller, so inlining copies nothing and
+  // saves a call frame per statement.
+  [[gnu::always_inline]] Run run_filtered(stmt::Verb verb, const org_type* call_org, const Paging& pg, const Args&... args) {
     static_assert(is_org_scoped || !reaches_org_scoped<Args...>,
                   "tenantry: a subquery on an org-scoped table needs an org, and this global entity's call has none");
     static_assert(detail::one_org_key(detail::org_keys_of<E> | (query_detail::org_keys_in<Args>::value | ... | 0u)),
@@ -1258,7 +1265,7 @@ class Repository {
   }
 
   template <class... Args>
-  std::vector<E> list_impl(const org_type* org, const Args&... args) {
+  [[gnu::always_inline]] std::vector<E> list_impl(const org_type* org, const Args&... args) {
     const Paging pg = paging(args...);
     Run run = run_filtered(stmt::Verb::select, org, pg, args...);
     std::vector<E> out;
@@ -1268,7 +1275,7 @@ class Repository {
   }
 
   template <class... Args>
-  std::int64_t count_impl(const org_type* org, const Args&... args) {
+  [[gnu::always_inline]] std::int64_t count_impl(const org_type* org, const Args&... args) {
     static_assert((predicate<Args> && ...), "tenantry: count and exists take predicates only (no order_by, limit or offset)");
     Run run = run_filtered(stmt::Verb::count, org, Paging{}, args...);
     if (!run.step()) throw DatabaseError("tenantry: COUNT(*) returned no row", "");
@@ -1276,7 +1283,7 @@ class Repository {
   }
 
   template <class... Args>
-  bool exists_impl(const org_type* org, const Args&... args) {
+  [[gnu::always_inline]] bool exists_impl(const org_type* org, const Args&... args) {
     static_assert((predicate<Args> && ...), "tenantry: count and exists take predicates only (no order_by, limit or offset)");
     Run run = run_filtered(stmt::Verb::exists, org, Paging{}, args...);
     if (!run.step()) throw DatabaseError("tenantry: EXISTS returned no row", "");

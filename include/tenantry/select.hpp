@@ -831,14 +831,17 @@ stmt::Statement describe_top(const Q& q, bool platform = false) {
 template <class Stmt>
 struct ResetOnExit {
   Stmt& s;
-  ~ResetOnExit() { s.reset(); }
+  [[gnu::always_inline]] ~ResetOnExit() { s.reset(); }
 };
 
 // Prepares, binds and steps q on conn, calling on_row(stmt) for each row. `stream`: the driver
 // delivers rows one at a time where it would otherwise receive the whole result first
 // (PostgreSQL's single-row mode), for for_each_row.
+// Inline into each_row (itself inline into its one caller), whose `stream` and `org` are known
+// there: one copy survives, and a statement costs no call frame of its own.
 template <class Conn, class Q, class OnRow>
-void run(Conn& conn, const typename Q::org_type* org, const Q& q, bool stream, OnRow&& on_row) {
+[[gnu::always_inline]] inline void run(Conn& conn, const typename Q::org_type* org, const Q& q, bool stream,
+                                       OnRow&& on_row) {
   using D = typename Conn::dialect;
   static_assert(Q::check_row());
   // Without an org, a query reading org-scoped tables runs in the platform scope (only the
@@ -898,8 +901,11 @@ namespace query_detail {
 /// Runs q for `org` (nullptr: a query over global tables only) on conn, calling on_stmt(stmt)
 /// with the driver's statement on each row: the org checks, the org's database context and the
 /// runtime-dialect dispatch that for_each_row and fetch share.
+// Inline: each instantiation has one caller (fetch, fetch_one, for_each_row, stream_each_row, each
+// with its own on_stmt), which then calls run() directly.
 template <class Conn, class Q, class OnStmt>
-void each_row(Conn& conn, const typename Q::org_type* org, const Q& q, bool stream, OnStmt&& on_stmt) {
+[[gnu::always_inline]] inline void each_row(Conn& conn, const typename Q::org_type* org, const Q& q, bool stream,
+                                            OnStmt&& on_stmt) {
   if constexpr (requires { conn.visit([](auto&) {}); }) {
     conn.visit([&](auto& c) { each_row(c, org, q, stream, on_stmt); });
   } else if (org != nullptr) {

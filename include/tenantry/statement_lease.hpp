@@ -22,13 +22,14 @@ namespace tenantry {
 
 class StatementLease {
  public:
-  explicit StatementLease(const void* statement) : s_(statement) { acquire(s_); }
-  ~StatementLease() { release(s_); }
+  [[gnu::always_inline]] explicit StatementLease(const void* statement) : s_(statement) { acquire(s_); }
+  [[gnu::always_inline]] ~StatementLease() { release(s_); }
   StatementLease(const StatementLease&) = delete;
   StatementLease& operator=(const StatementLease&) = delete;
 
-  /// The two halves, for holders that move (the repository's statement runner).
-  static void acquire(const void* s) {
+  /// The two halves, for holders that move (the repository's statement runner). Inline: every
+  /// statement takes a lease, and the usual case is a short scan and a store.
+  [[gnu::always_inline]] static void acquire(const void* s) {
     Held& h = held;
     for (std::size_t k = 0; k < h.size; ++k)
       if (h.items[k] == s) [[unlikely]]
@@ -37,7 +38,7 @@ class StatementLease {
       return acquire_more(s);
     h.items[h.size++] = s;
   }
-  static void release(const void* s) noexcept {
+  [[gnu::always_inline]] static void release(const void* s) noexcept {
     Held& h = held;
     // Leases end in the reverse order they began, so the last one is the usual match.
     if (h.size > 0 && h.items[h.size - 1] == s) [[likely]] {

@@ -730,17 +730,19 @@ class Statement {
   }
 
   /// Forgets the bound parameters and the result. Buffers keep their capacity.
-  void reset() noexcept {
-    if (observed_.state() != tenantry::detail::Execution::State::idle) [[unlikely]] end_observed_at_reset();
-    if (stream_ != Stream::off) end_stream();
+  /// Inline: every statement ends with it. What only some uses leave behind (an observed
+  /// execution, a stream, kept temporaries) is ended out of line, first, as before.
+  [[gnu::always_inline]] void reset() noexcept {
+    if (observed_.state() != tenantry::detail::Execution::State::idle || stream_ != Stream::off || !kept_.empty())
+        [[unlikely]]
+      reset_rare();
     result_.reset();
     row_ = rows_ = columns_ = 0;
     // A null value pointer is an unbound parameter (sent as NULL): that is all a parameter's
     // state needs, since what a slot held is read again only for a pointer that is set.
-    std::fill(values_.begin(), values_.end(), nullptr);
+    clear_values();
     if (!types_.empty()) [[unlikely]]
       std::fill(types_.begin(), types_.end(), Oid{0});
-    if (!kept_.empty()) kept_.clear();
   }
 
   /// Keeps `value` alive until reset() and returns a view of it, for binding a temporary.
@@ -988,6 +990,27 @@ class Statement {
     values_[k] = data;
     lengths_[k] = length;
     formats_[k] = 1;
+  }
+  /// reset()'s rarer half, before the result goes: the observer told of the execution (it reads
+  /// the result), a streamed query's rest read, the temporaries bound by pointer released.
+  [[gnu::noinline]] void reset_rare() noexcept {
+    if (observed_.state() != tenantry::detail::Execution::State::idle) end_observed_at_reset();
+    if (stream_ != Stream::off) end_stream();
+    if (!kept_.empty()) kept_.clear();
+  }
+  /// Every parameter unbound again (reset()). Most statements have a handful of parameters:
+  /// those are cleared with plain stores, where std::fill would call memset for each reset;
+  /// longer lists take the fill. Every pointer is cleared either way.
+  [[gnu::always_inline]] void clear_values() noexcept {
+    const char** v = values_.data();
+    switch (values_.size()) {
+      case 4: v[3] = nullptr; [[fallthrough]];
+      case 3: v[2] = nullptr; [[fallthrough]];
+      case 2: v[1] = nullptr; [[fallthrough]];
+      case 1: v[0] = nullptr; [[fallthrough]];
+      case 0: break;
+      default: std::fill(values_.begin(), values_.end(), nullptr);
+    }
   }
   /// Parameter k's wire form as its slot describes it (the general path, bind_array).
   void publish(std::size_t k) noexcept {
@@ -2000,7 +2023,7 @@ class Connection {
   /// Throws UsageError while a query's rows are streamed, ConnectionError once the connection
   /// is known to be broken. For a statement already cached that is all it asks: whether libpq
   /// has seen the connection fail since (PQstatus) is asked once per execution, by step().
-  Statement& prepare(const Sql& sql) {
+  [[gnu::always_inline]] Statement& prepare(const Sql& sql) {
     if (!session_) [[unlikely]]
       moved_from();
     detail::Session& s = *session_;
@@ -2187,7 +2210,7 @@ class Connection {
   /// context with it (pipeline_org) instead of in a transaction of its own: row-level security
   /// only (Options::org_context, not org_schemas, no statement_timeout for the org), outside a
   /// transaction, with a libpq that has pipeline mode.
-  bool org_statement_pipelined(const OrgId& org) const {
+  [[gnu::always_inline]] bool org_statement_pipelined(const OrgId& org) const {
 #ifdef LIBPQ_HAS_PIPELINING
     return org_context_ && !org_schemas_ && depth_ == 0 && (!has_timeout_ || !timeout_needed(org));
 #else
