@@ -2,12 +2,15 @@
 # The whole test suite: installs packages, checks the format (scripts/format.sh), starts a
 # throwaway PostgreSQL (scripts/pg.sh) and a PgBouncer in front of it (scripts/pgbouncer.sh), then
 # configures, builds and runs CTest once per build:
-#   gcc    build/test-gcc    g++,     -O0 -Werror, no debug info; everything, incl. benchmarks
-#                            (smoke runs), header checks and the downstream install
-#   asan   build/test-asan   clang++, Debug, -Werror, AddressSanitizer + UBSan; everything else
-#                            under the sanitizers, the compile-fail checks with clang++ and the
-#                            libFuzzer targets (benchmarks and the small example programs: gcc
-#                            build only, to keep CI short)
+#   gcc    build/test-gcc    g++,     -O0 -Werror, no debug info; the test files compiled with
+#                            -fsyntax-only (TENANTRY_TESTS_SYNTAX_ONLY: g++'s errors and warnings,
+#                            no code generation, not run); builds and runs the examples, the
+#                            benchmarks' smoke runs, the compile-fail checks with g++, the header
+#                            checks and the downstream install
+#   asan   build/test-asan   clang++, Debug, -Werror, AddressSanitizer + UBSan; builds and runs
+#                            every test executable and the reference app under the sanitizers,
+#                            the compile-fail checks with clang++ and the libFuzzer targets
+#                            (benchmarks and the small example programs: gcc build only)
 #   tsan   build/test-tsan   clang++, -O1, -Werror, ThreadSanitizer; only tenantry-reliability
 #   clang  build/test-clang  clang++, Debug, -Werror, no sanitizer (not in the default set: asan
 #                            compiles and runs the same code with clang++, so on CI's two cores a
@@ -121,6 +124,11 @@ run_build() {
       # No debug info: CI reads the tests' output, not a debugger's, and -g costs ~15% of the
       # compile time and most of the link time of these template-heavy test files.
       cmake_args+=(-DCMAKE_CXX_FLAGS_DEBUG=-g0)
+      # The test executables' files are compiled with -fsyntax-only (warnings are errors), not
+      # built or run: the asan build builds and runs every one under the sanitizers. What runs
+      # here is what g++ builds: the examples, the benchmarks' smoke runs, fuzz-replay, and the
+      # compile-fail, header and downstream checks.
+      cmake_args+=(-DTENANTRY_TESTS_SYNTAX_ONLY=ON)
       ;;
     clang) cxx=clang++ ;;
     asan)
