@@ -78,7 +78,8 @@ TEMPLATE_TEST_CASE("a batch writes its statements in order, for its org, and rep
   REQUIRE(stored.has_value());
   CHECK(stored->quantity == 7);
   CHECK(stored->stamp == written.stamp);
-  CHECK(stored->created_at == g.created_at);
+  CHECK(stored->created_at == written.created_at);
+  CHECK(written.created_at != Gadget{}.created_at);
 
   CHECK(f.tokens.find(f.a, fresh.id).has_value());
   const auto k = f.tokens.find(f.a, kept.id);
