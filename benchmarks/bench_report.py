@@ -4,7 +4,7 @@
   bench_report.py callgrind DIR DIALECT N OUT.json
       merge the callgrind dumps in DIR (one per measurement, named by CALLGRIND_DUMP_STATS_AT as
       <target>/<op>/<side>) into OUT.json as instructions per call
-  bench_report.py compile OUT.json COMPILER VARIANT TIME_FILE...
+  bench_report.py compile OUT.json COMPILER VARIANT SOURCE TIME_FILE...
       the medians of several `/usr/bin/time -v` outputs, into OUT.json
   bench_report.py render --in DIR --template T --md OUT.md [--png OUT.png]
 
@@ -550,14 +550,35 @@ def stream_table(path):
     return "\n".join(out) if len(out) > 2 else "_(no streaming results in this run)_"
 
 
-def compile_table(cc):
+COMPILE_RATIO_TARGET = 0.6  # issue 15 part 5: user CPU and peak memory against the baseline commit's TU
+COMPILE_RSS_LIMIT_MIB = 1024  # and every TU of a -g build within 1 GiB
+
+
+def compile_table(cc, misses):
     if not cc:
         return "_(compile cost not measured in this run)_"
-    out = ["| compiler | dialects instantiated | wall time | user CPU | peak memory (max RSS) | runs |",
-           "|---|---|---:|---:|---:|---:|"]
-    for e in cc:
-        out.append(f"| {e['compiler']} | {e['variant']} | {e['wall_s']:.1f} s | {e['user_s']:.1f} s | "
-                   f"{e['max_rss_kb'] / 1024:,.0f} MiB | {e['runs']} |")
+    out = ["| compiler | dialects instantiated | source | wall time | user CPU | peak memory (max RSS) | "
+           "user CPU / before | peak memory / before | runs |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    before = {(e["compiler"], e["variant"]): e for e in cc if e.get("source", "").startswith("before")}
+    for e in sorted(cc, key=lambda e: (e["compiler"], e["variant"], e.get("source", "").startswith("before"))):
+        src = e.get("source", "")
+        b = before.get((e["compiler"], e["variant"])) if not src.startswith("before") else None
+        user_r = rss_r = ""
+        rss_mib = e["max_rss_kb"] / 1024
+        short = e["compiler"].split(" (")[0].split(" version")[0]
+        if b:
+            ur, rr = e["user_s"] / b["user_s"], e["max_rss_kb"] / b["max_rss_kb"]
+            user_r = f"**{ur:.2f}**" + (" ✗" if ur > COMPILE_RATIO_TARGET else "")
+            rss_r = f"**{rr:.2f}**" + (" ✗" if rr > COMPILE_RATIO_TARGET else "")
+            if ur > COMPILE_RATIO_TARGET:
+                misses.append((short, f"compile cost, {e['variant']}: user CPU / before", ur, COMPILE_RATIO_TARGET))
+            if rr > COMPILE_RATIO_TARGET:
+                misses.append((short, f"compile cost, {e['variant']}: peak memory / before", rr, COMPILE_RATIO_TARGET))
+        if not src.startswith("before") and rss_mib > COMPILE_RSS_LIMIT_MIB:
+            misses.append((short, f"compile cost, {e['variant']}: -g peak memory (GiB)", rss_mib / 1024, 1.0))
+        out.append(f"| {e['compiler']} | {e['variant']} | {src or '?'} | {e['wall_s']:.1f} s | {e['user_s']:.1f} s | "
+                   f"{rss_mib:,.0f} MiB | {user_r} | {rss_r} | {e['runs']} |")
     return "\n".join(out)
 
 
@@ -674,8 +695,9 @@ def cmd_callgrind(args):
 
 
 def cmd_compile(args):
-    """compile OUT.json COMPILER VARIANT TIME_FILE...: median of several /usr/bin/time -v runs."""
-    out, compiler, variant, files = args[0], args[1], args[2], args[3:]
+    """compile OUT.json COMPILER VARIANT SOURCE TIME_FILE...: median of several /usr/bin/time -v runs
+    of one compiler on one source tree (SOURCE: the commit, or "before: <commit>" for the baseline)."""
+    out, compiler, variant, source, files = args[0], args[1], args[2], args[3], args[4:]
     walls, users, rss = [], [], []
     for path in files:
         with open(path) as f:
@@ -690,8 +712,9 @@ def cmd_compile(args):
     if os.path.exists(out):
         with open(out) as f:
             data = json.load(f)
-    data = [e for e in data if not (e["compiler"] == compiler and e["variant"] == variant)]
-    data.append({"compiler": compiler, "variant": variant, "wall_s": statistics.median(walls),
+    data = [e for e in data if not (e["compiler"] == compiler and e["variant"] == variant
+                                    and e.get("source", "") == source)]
+    data.append({"compiler": compiler, "variant": variant, "source": source, "wall_s": statistics.median(walls),
                  "user_s": statistics.median(users), "max_rss_kb": int(statistics.median(rss)), "runs": len(files)})
     with open(out, "w") as f:
         json.dump(data, f, indent=1)
@@ -774,6 +797,7 @@ def cmd_render(args):
         "UPSERT_TABLE": upsert_table(runs, cg, misses),
         "CALLGRIND_TABLES": callgrind_table(cg, misses),
         "IR_DIFF": ir_diff(d, cg),
+        "COMPILE_TABLE": compile_table(cc, misses),
     }
 
     causes = load_causes(opts.get("--causes"))
@@ -806,7 +830,6 @@ def cmd_render(args):
         "BULK_TABLES": "\n".join(bulk) if bulk else "_(PostgreSQL not measured in this run)_",
         "PAIR_TABLE": pair_table(runs),
         "HOOK_TABLE": hook_table(runs),
-        "COMPILE_TABLE": compile_table(cc),
         "STREAM_TABLE": stream_table(os.path.join(d, "stream.txt")),
         "MISSES": "\n".join(miss_lines),
         **tables,

@@ -14,6 +14,8 @@
 #   --no-pg             SQLite only
 #   --no-callgrind      skip the instruction counts (valgrind)
 #   --no-compile-cost   skip timing the compile_cost.cpp translation unit
+#   --compile-base REV  also time compile_cost.cpp as it was at REV, in the same run (default
+#                       8472f5f, the commit the performance issue's work started from; "none" skips)
 #   --no-build          use the binaries already in build/bench-release
 #   --out DIR           where results go (default build/bench)
 #   --docs DIR          where the report goes (default docs/; build/bench/ with --quick)
@@ -25,7 +27,7 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 
 quick=0 reps=10 min_time=0.2 filter="" use_pg=1 use_callgrind=1 use_compile=1 build=1
-out="build/bench" docs=""
+out="build/bench" docs="" compile_base=8472f5f
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -35,10 +37,11 @@ while [[ $# -gt 0 ]]; do
     --no-pg) use_pg=0 ;;
     --no-callgrind) use_callgrind=0 ;;
     --no-compile-cost) use_compile=0 ;;
+    --compile-base) compile_base="$2"; shift ;;
     --no-build) build=0 ;;
     --out) out="$2"; shift ;;
     --docs) docs="$2"; shift ;;
-    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -180,21 +183,43 @@ fi
 if [[ $use_compile == 1 ]]; then
   cc_runs=3
   mkdir -p "$out/compile"
+  # The TU of this checkout and, when its history holds it, the same TU at $compile_base (its
+  # library, app and compile_cost.cpp, from git archive), compiled alternately with the same flags:
+  # the before/after of the compile-cost target comes from one run on one machine.
+  sources=("$(git rev-parse --short HEAD 2>/dev/null || echo current)|$root")
+  if [[ $compile_base != none ]]; then
+    if base_rev="$(git rev-parse --short "$compile_base^{commit}" 2>/dev/null)"; then
+      base_dir="$out/compile/src-$base_rev"
+      rm -rf "$base_dir" && mkdir -p "$base_dir"
+      git archive "$base_rev" include examples benchmarks/compile_cost.cpp | tar -x -C "$base_dir"
+      sources+=("before: $base_rev|$base_dir")
+    else
+      echo "bench.sh: no commit $compile_base in this clone's history; compile cost measured without a baseline" >&2
+    fi
+  fi
   variants=("SQLite|")
   [[ $have_pg_driver == 1 ]] && variants+=("SQLite + PostgreSQL|-DTENANTRY_COMPILE_COST_PG=1 -I$(pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)")
   for compiler in "$cxx" "$clang"; do
     command -v "$compiler" >/dev/null || { echo "bench.sh: no $compiler; skipped" >&2; continue; }
     for v in "${variants[@]}"; do
       name="${v%%|*}" extra="${v#*|}"
-      files=()
+      declare -A files=()
       for ((i = 1; i <= cc_runs; i++)); do
-        f="$out/compile/$(basename "$compiler")-${name//[^A-Za-z]/_}-$i.txt"
-        # shellcheck disable=SC2086  # $extra is a list of flags
-        /usr/bin/time -v -o "$f" "$compiler" -std=c++20 $cxx_flags -Iinclude -Iexamples $extra \
-          -c benchmarks/compile_cost.cpp -o "$out/compile/compile_cost.o"
-        files+=("$f")
+        for src in "${sources[@]}"; do
+          label="${src%%|*}" dir="${src#*|}"
+          f="$out/compile/$(basename "$compiler")-${name//[^A-Za-z]/_}-${label//[^A-Za-z0-9]/_}-$i.txt"
+          # shellcheck disable=SC2086  # $extra is a list of flags
+          /usr/bin/time -v -o "$f" "$compiler" -std=c++20 $cxx_flags -I"$dir/include" -I"$dir/examples" $extra \
+            -c "$dir/benchmarks/compile_cost.cpp" -o "$out/compile/compile_cost.o"
+          files[$label]+="$f "
+        done
       done
-      python3 benchmarks/bench_report.py compile "$out/compile_cost.json" "$("$compiler" --version | head -n1)" "$name" "${files[@]}"
+      for src in "${sources[@]}"; do
+        label="${src%%|*}"
+        # shellcheck disable=SC2086  # a list of files
+        python3 benchmarks/bench_report.py compile "$out/compile_cost.json" "$("$compiler" --version | head -n1)" "$name" "$label" ${files[$label]}
+      done
+      unset files
       echo "bench.sh: compile cost measured: $compiler, $name"
     done
   done
